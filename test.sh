@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the whole test suite from a fresh clone: installs the third-party programs the tests drive,
+# restores, checks formatting, builds and tests. Usage: ./test.sh [extra dotnet test args]
+set -euo pipefail
+cd "$(dirname "$0")"
+
+tools=(skopeo containerd umoci pigz busybox-static docker-registry aria2 mktorrent opentracker redis-server iproute2 curl)
+missing=()
+for pkg in "${tools[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "==> installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+echo "==> restore"
+dotnet restore P2PRegistry.sln
+echo "==> format check"
+dotnet format P2PRegistry.sln --verify-no-changes --no-restore
+echo "==> build"
+dotnet build P2PRegistry.sln --no-restore -c Release
+echo "==> test"
+dotnet test P2PRegistry.sln --no-build -c Release --logger "console;verbosity=normal" "$@"
