@@ -1,0 +1,3 @@
+using P2PRegistry.Tracker;
+
+await TrackerApp.Build(args).RunAsync().ConfigureAwait(false);
