@@ -17,6 +17,21 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, MetaInfoServ
     public override async Task<AnnounceResponse> Announce(AnnounceRequest request, ServerCallContext context)
     {
         var command = ToCommand(request, context);
+
+        // The digest is optional, but when given and its metainfo is known, the two must name the same swarm:
+        // a peer announcing a blob under another blob's info hash would be handed to the wrong downloaders.
+        if (request.Digest.Length != 0)
+        {
+            if (!Digest.TryParse(request.Digest, out var digest))
+            {
+                throw Invalid($"digest '{Truncate(request.Digest)}' is malformed; expected sha256:<64 lowercase hex>.");
+            }
+
+            if (metaInfos.TryGetCached(digest, out var metaInfo) && metaInfo.InfoHash != command.InfoHash)
+            {
+                throw Invalid($"info_hash {command.InfoHash} is not the info hash {metaInfo.InfoHash} of {digest}.");
+            }
+        }
         var result = await announcer.AnnounceAsync(command, "grpc", context.CancellationToken).ConfigureAwait(false);
 
         var response = new AnnounceResponse

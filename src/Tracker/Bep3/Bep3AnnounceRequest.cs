@@ -79,11 +79,14 @@ internal sealed record Bep3AnnounceRequest(
 
         var numWant = 0;
         if (query.Contains("numwant") &&
-            !int.TryParse(query.GetAscii("numwant"), NumberStyles.None, CultureInfo.InvariantCulture, out numWant))
+            !int.TryParse(query.GetAscii("numwant"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out numWant))
         {
-            failure = "numwant must be a non-negative integer";
+            failure = "numwant must be an integer";
             return false;
         }
+
+        // Some clients send numwant=-1 for "the tracker's default".
+        numWant = Math.Max(0, numWant);
 
         IPAddress? address = remoteAddress;
         var ip = query.GetAscii("ip");

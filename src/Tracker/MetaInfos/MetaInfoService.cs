@@ -33,6 +33,9 @@ internal sealed class MetaInfoService(
         return await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>A metainfo already fetched, without asking the origin.</summary>
+    public bool TryGetCached(Digest digest, [NotNullWhen(true)] out MetaInfo? metaInfo) => cache.TryGet(digest, out metaInfo);
+
     public bool TryGetByInfoHash(InfoHash infoHash, [NotNullWhen(true)] out MetaInfo? metaInfo) => cache.TryGet(infoHash, out metaInfo);
 
     private async Task<MetaInfo> FetchAsync((Digest Digest, string Ns) key)

@@ -58,6 +58,14 @@ public sealed class Bep3AnnounceRequestTests
         Assert.Equal(AnnounceEvent.Stopped, request.Event);
     }
 
+    [Fact]
+    public void TryParse_NegativeNumWant_MeansDefault()
+    {
+        Assert.True(Parse(Query("&port=1&left=0&numwant=-1"), out var request, out _));
+
+        Assert.Equal(0, request!.NumWant);
+    }
+
     [Theory]
     [InlineData("?peer_id=-AR1360-abcdefghijkl&port=1&left=0", "info_hash")]
     [InlineData("?info_hash=%01%02&peer_id=-AR1360-abcdefghijkl&port=1&left=0", "info_hash")]

@@ -62,6 +62,24 @@ public sealed class GrpcMetaInfoTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Announce_DigestOfAnotherInfoHash_IsInvalidArgument()
+    {
+        var metaInfo = TestMetaInfos.Create();
+        var other = TestMetaInfos.Create();
+        _origin.Serve(metaInfo);
+        await _tracker.Client.GetMetaInfoAsync(new GetMetaInfoRequest { Digest = metaInfo.Digest.Value }, Deadline);
+        var matching = Announces.Request(metaInfo.InfoHash, 1);
+        matching.Digest = metaInfo.Digest.Value;
+        var mismatched = Announces.Request(other.InfoHash, 2);
+        mismatched.Digest = metaInfo.Digest.Value;
+
+        await _tracker.Client.AnnounceAsync(matching, Deadline);
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await _tracker.Client.AnnounceAsync(mismatched, Deadline));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+    }
+
+    [Fact]
     public async Task GetMetaInfo_UnknownBlob_IsNotFound()
     {
         var metaInfo = TestMetaInfos.Create();
