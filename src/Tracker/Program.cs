@@ -1,3 +1,4 @@
+using P2PRegistry.Hosting;
 using P2PRegistry.Tracker;
 
-await TrackerApp.Build(args).RunAsync().ConfigureAwait(false);
+return await ComponentHost.RunAsync("tracker", () => TrackerApp.Build(args)).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using P2PRegistry.Hosting;
 using P2PRegistry.Tracker.Announcing;
 using P2PRegistry.Tracker.Bep3;
 using P2PRegistry.Tracker.Diagnostics;
@@ -14,7 +15,7 @@ public static class TrackerApp
 {
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(args).ApplyComponentDefaults();
         var services = builder.Services;
 
         services.AddSingleton<IValidateOptions<TrackerOptions>, TrackerOptionsValidator>();
@@ -60,19 +61,23 @@ public static class TrackerApp
         services.AddSingleton(sp => new OriginMetaInfoClient(CreateOriginHttpClient(sp.GetRequiredService<IOptions<TrackerOptions>>().Value)));
         services.AddSingleton<MetaInfoService>();
 
-        services.AddGrpc();
+        // Requests are a few hundred bytes; refuse anything larger than a generous bound before buffering it.
+        services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = 64 * 1024);
+        services.AddOperationalEndpoints(TrackerMetrics.MeterName);
 
         var app = builder.Build();
         app.MapGrpcService<TrackerGrpcService>();
         app.MapBep3();
 
-        // TODO(hosting): map /healthz, /readyz and /metrics from src/Hosting (P2PRegistry.Hosting) once it is on main.
+        app.MapOperationalEndpoints();
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            // Created now rather than at the first announce, so /metrics shows the swarm and peer gauges from the start.
+            _ = app.Services.GetRequiredService<TrackerMetrics>();
             var listeners = app.Services.GetRequiredService<TrackerListeners>();
             var options = app.Services.GetRequiredService<IOptions<TrackerOptions>>().Value;
-            app.Services.GetRequiredService<ILogger<TrackerListeners>>()
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("P2PRegistry.Tracker")
                 .Listening(listeners.GrpcEndPoint.ToString(), listeners.HttpEndPoint.ToString(), options.OriginUrl);
         });
 

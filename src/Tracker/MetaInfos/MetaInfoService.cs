@@ -26,6 +26,8 @@ internal sealed class MetaInfoService(
             return cached;
         }
 
+        // Keyed by namespace too: the metainfo of a digest is the same everywhere, but whether the origin can find
+        // (pull through) the blob depends on the namespace, so one caller's 404 must not answer another's.
         var key = (digest, ns ?? string.Empty);
         var flight = _inFlight.GetOrAdd(key, static (key, self) => new Lazy<Task<MetaInfo>>(() => self.FetchAsync(key)), this);
 

@@ -11,9 +11,25 @@ internal sealed class PeerSweeper(
     TrackerMetrics metrics,
     ILogger<PeerSweeper> logger) : BackgroundService
 {
+    private PeriodicTimer? _timer;
+
+    // The timer starts with the host, not whenever the background task gets scheduled (ExecuteAsync runs on the
+    // thread pool), so the first sweep is due exactly one interval after start.
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _timer = new PeriodicTimer(sweepInterval, time);
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _timer?.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(sweepInterval, time);
+        var timer = _timer ?? throw new InvalidOperationException("Started without StartAsync.");
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
