@@ -13,6 +13,7 @@ public class PeerWireBenchmarks
     private readonly ArrayBufferWriter<byte> _output = new(1 << 20);
     private ReadOnlySequence<byte> _piece;
     private ReadOnlySequence<byte> _request;
+    private ReadOnlySequence<byte> _pieceSplit;
 
     [GlobalSetup]
     public void Setup()
@@ -21,6 +22,11 @@ public class PeerWireBenchmarks
         var piece = new ArrayBufferWriter<byte>();
         PeerMessageWriter.WritePiece(piece, 7, 3 * BlockLength, _block);
         _piece = new ReadOnlySequence<byte>(piece.WrittenMemory);
+
+        // The header straddling two pipe segments: the reader's copy-out path.
+        var first = new Segment(piece.WrittenMemory[..7]);
+        var second = first.Append(piece.WrittenMemory[7..]);
+        _pieceSplit = new ReadOnlySequence<byte>(first, 0, second, second.Memory.Length);
         var request = new ArrayBufferWriter<byte>();
         PeerMessageWriter.WriteRequest(request, 7, 3 * BlockLength, BlockLength);
         _request = new ReadOnlySequence<byte>(request.WrittenMemory);
@@ -30,6 +36,14 @@ public class PeerWireBenchmarks
     public int DecodePiece16K()
     {
         var buffer = _piece;
+        PeerMessageReader.TryRead(ref buffer, PeerMessageReader.DefaultMaxFrameLength, out var message);
+        return message.Length;
+    }
+
+    [Benchmark]
+    public int DecodePiece16KSplitHeader()
+    {
+        var buffer = _pieceSplit;
         PeerMessageReader.TryRead(ref buffer, PeerMessageReader.DefaultMaxFrameLength, out var message);
         return message.Length;
     }
@@ -66,5 +80,17 @@ public class PeerWireBenchmarks
         _output.ResetWrittenCount();
         PeerMessageWriter.WriteRequest(_output, 7, 3 * BlockLength, BlockLength);
         return _output.WrittenCount;
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
     }
 }
