@@ -15,6 +15,7 @@ namespace P2PRegistry.Core.Tests.Wire;
 /// The codec against a BitTorrent client nobody here wrote: aria2c seeds a blob from a .torrent built
 /// from our MetaInfo, and the test downloads every block through our handshake, reader and writers.
 /// </summary>
+[Trait("Category", "ExternalTool")]
 public sealed class Aria2cInteropTests : IDisposable
 {
     private const int BlockLength = 16 * 1024;
