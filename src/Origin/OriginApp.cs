@@ -35,6 +35,8 @@ public static class OriginApp
 
         // Per-request lines from the framework would drown the origin's own log; its events say what happened.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start is reported by Program as one line naming the bad setting, not as a logged stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
         var services = builder.Services;
         services.AddOptions<OriginOptions>()

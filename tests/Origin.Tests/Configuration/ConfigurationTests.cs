@@ -88,7 +88,7 @@ public sealed class ConfigurationTests
             Assert.Contains("Origin:MaxManifestBytes", message, StringComparison.Ordinal);
             Assert.Contains("-5", message, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", message, StringComparison.Ordinal);
-            await stdout;
+            Assert.DoesNotContain("   at ", await stdout, StringComparison.Ordinal);
         }
         finally
         {
