@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Hosting;
-using P2PRegistry.Hosting.Metrics;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.P2P;
@@ -61,9 +60,6 @@ public static class OriginApp
         configureServices?.Invoke(services);
 
         var app = builder.Build();
-
-        // The exporter only counts what it hears after it starts listening: create it now, not at the first scrape.
-        _ = app.Services.GetRequiredService<PrometheusExporter>();
 
         // No response compression anywhere: containerd sends Accept-Encoding: gzip, and a re-encoded
         // blob or manifest would no longer hash to its digest.
