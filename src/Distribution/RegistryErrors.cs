@@ -1,10 +1,11 @@
+using Microsoft.AspNetCore.Http;
 using System.Buffers;
 using System.Text.Json;
 
-namespace P2PRegistry.Origin.Registry;
+namespace P2PRegistry.Distribution;
 
 /// <summary>Writes the OCI error body: <c>{"errors":[{"code","message","detail"}]}</c>, application/json.</summary>
-internal static class RegistryErrors
+public static class RegistryErrors
 {
     public static async Task WriteAsync(HttpContext context, RegistryError error, string message, string? detail,
         IReadOnlyList<KeyValuePair<string, string>>? headers = null)
@@ -18,7 +19,7 @@ internal static class RegistryErrors
         }
 
         response.Clear();
-        response.Headers[RegistryHandler.ApiVersionHeader] = "registry/2.0";
+        response.Headers[RegistryHeaders.ApiVersion] = "registry/2.0";
         foreach (var (name, value) in headers ?? [])
         {
             response.Headers[name] = value;

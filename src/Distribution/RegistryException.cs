@@ -1,10 +1,10 @@
-namespace P2PRegistry.Origin.Registry;
+namespace P2PRegistry.Distribution;
 
 /// <summary>
 /// A request the registry refuses, thrown inside a handler and written once, by the dispatcher, as the OCI
 /// error body. Only bad input travels this way; it is never a server fault.
 /// </summary>
-internal sealed class RegistryException : Exception
+public sealed class RegistryException : Exception
 {
     public RegistryException(RegistryError error, string message, string? detail = null)
         : base(message)

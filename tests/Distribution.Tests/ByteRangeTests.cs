@@ -1,6 +1,6 @@
-using P2PRegistry.Origin.Registry;
+using P2PRegistry.Distribution;
 
-namespace P2PRegistry.Origin.Tests.Registry;
+namespace P2PRegistry.Distribution.Tests;
 
 public sealed class ByteRangeTests
 {

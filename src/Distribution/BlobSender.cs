@@ -1,6 +1,7 @@
+using Microsoft.AspNetCore.Http;
 using System.Buffers;
 
-namespace P2PRegistry.Origin.Registry;
+namespace P2PRegistry.Distribution;
 
 /// <summary>Copies a stored file range to the response body without buffering the whole file.</summary>
 /// <remarks>
@@ -9,7 +10,7 @@ namespace P2PRegistry.Origin.Registry;
 /// <c>HttpResponse.SendFileAsync</c> — a 64 KiB stream copy in Kestrel, which has no sendfile(2) — reached
 /// 606 MiB/s. A larger Kestrel response buffer (4 MiB) made no difference.
 /// </remarks>
-internal static class BlobSender
+public static class BlobSender
 {
     private const int ChunkSize = 1024 * 1024;
 

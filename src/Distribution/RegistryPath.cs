@@ -1,6 +1,6 @@
-namespace P2PRegistry.Origin.Registry;
+namespace P2PRegistry.Distribution;
 
-internal enum RegistryRoute
+public enum RegistryRoute
 {
     /// <summary><c>/v2/</c>: the API version check.</summary>
     Base,
@@ -13,7 +13,7 @@ internal enum RegistryRoute
     Upload,
 }
 
-internal enum RegistryPathStatus
+public enum RegistryPathStatus
 {
     Ok,
     /// <summary>Not a registry route at all.</summary>
@@ -33,7 +33,7 @@ internal enum RegistryPathStatus
 /// A valid name never holds <c>%</c>; the reference (tag, digest, upload id) is percent-decoded because
 /// some clients escape the digest's <c>:</c>.
 /// </remarks>
-internal readonly record struct RegistryPath(RegistryRoute Route, string Name, string Reference)
+public readonly record struct RegistryPath(RegistryRoute Route, string Name, string Reference)
 {
     private const string Prefix = "/v2";
 

@@ -1,4 +1,4 @@
-namespace P2PRegistry.Origin.Registry;
+namespace P2PRegistry.Distribution;
 
 /// <summary>
 /// Validates repository names and tags against the OCI distribution grammars:
@@ -9,7 +9,7 @@ namespace P2PRegistry.Origin.Registry;
 /// A valid name can never hold <c>..</c>, <c>%</c>, an empty segment or a leading <c>_</c>, so it is safe as
 /// a relative path under the store and cannot collide with the store's own <c>_layers</c>/<c>_manifests</c>.
 /// </remarks>
-internal static class RepositoryName
+public static class RepositoryName
 {
     public const int MaxLength = 255;
     public const int MaxTagLength = 128;

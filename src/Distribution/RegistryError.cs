@@ -1,7 +1,7 @@
-namespace P2PRegistry.Origin.Registry;
+namespace P2PRegistry.Distribution;
 
 /// <summary>An OCI distribution error code and the HTTP status it travels with.</summary>
-internal sealed record RegistryError(string Code, int Status)
+public sealed record RegistryError(string Code, int Status)
 {
     public static readonly RegistryError BlobUnknown = new("BLOB_UNKNOWN", 404);
     public static readonly RegistryError BlobUploadInvalid = new("BLOB_UPLOAD_INVALID", 400);

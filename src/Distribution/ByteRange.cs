@@ -1,8 +1,8 @@
 using System.Globalization;
 
-namespace P2PRegistry.Origin.Registry;
+namespace P2PRegistry.Distribution;
 
-internal enum ByteRangeStatus
+public enum ByteRangeStatus
 {
     /// <summary>No usable Range header (absent, another unit, malformed, or several ranges): send the whole blob, 200.</summary>
     Whole,
@@ -19,7 +19,7 @@ internal enum ByteRangeStatus
 /// <c>bytes=-0</c> are unsatisfiable (416). Several ranges are answered with the whole blob (allowed by
 /// RFC 9110, and no registry client asks for multipart).
 /// </summary>
-internal readonly record struct ByteRange(long Start, long End)
+public readonly record struct ByteRange(long Start, long End)
 {
     public long Length => End - Start + 1;
 
