@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Http;
 using System.Buffers;
+using Microsoft.AspNetCore.Http;
 
 namespace P2PRegistry.Distribution;
 

@@ -1,6 +1,6 @@
-using Microsoft.AspNetCore.Http;
 using System.Buffers;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 
 namespace P2PRegistry.Distribution;
 
@@ -49,7 +49,7 @@ public static class RegistryErrors
 
         try
         {
-            await RegistryHandler.WriteJsonAsync(context, error.Status, buffer.WrittenMemory, HttpMethods.IsHead(context.Request.Method)).ConfigureAwait(false);
+            await RegistryResponses.WriteJsonAsync(context, error.Status, buffer.WrittenMemory, HttpMethods.IsHead(context.Request.Method)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
         {

@@ -57,6 +57,6 @@ internal sealed partial class RegistryHandler
             writer.WriteEndObject();
         }
 
-        await WriteJsonAsync(context, StatusCodes.Status200OK, buffer.WrittenMemory, head).ConfigureAwait(false);
+        await RegistryResponses.WriteJsonAsync(context, StatusCodes.Status200OK, buffer.WrittenMemory, head).ConfigureAwait(false);
     }
 }

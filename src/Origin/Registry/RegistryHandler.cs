@@ -121,7 +121,7 @@ internal sealed partial class RegistryHandler
             throw PushAuthenticator.Unauthorized("authentication required");
         }
 
-        return WriteJsonAsync(context, 200, "{}"u8.ToArray(), HttpMethods.IsHead(context.Request.Method));
+        return RegistryResponses.WriteJsonAsync(context, 200, "{}"u8.ToArray(), HttpMethods.IsHead(context.Request.Method));
     }
 
     public static bool IsRegistryRequest(HttpContext context)
@@ -151,16 +151,4 @@ internal sealed partial class RegistryHandler
     }
 
     private static string? Truncate(string? text) => text is { Length: > 100 } ? text[..100] : text;
-
-    internal static async Task WriteJsonAsync(HttpContext context, int status, ReadOnlyMemory<byte> body, bool head)
-    {
-        var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        response.ContentLength = body.Length;
-        if (!head)
-        {
-            await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-        }
-    }
 }
