@@ -89,9 +89,13 @@ public sealed class MetaInfo
     }
 
     /// <summary>Hashes a whole blob from a stream (one read) with the piece length the rule gives its size.</summary>
-    public static async Task<MetaInfo> ComputeAsync(Digest digest, Stream content, long length, CancellationToken cancellationToken = default)
+    public static Task<MetaInfo> ComputeAsync(Digest digest, Stream content, long length, CancellationToken cancellationToken = default) =>
+        ComputeAsync(digest, content, length, MetaInfos.PieceLength.For(length), cancellationToken);
+
+    /// <summary>Hashes a whole blob from a stream (one read) with a given piece length.</summary>
+    public static async Task<MetaInfo> ComputeAsync(Digest digest, Stream content, long length, int pieceLength, CancellationToken cancellationToken = default)
     {
-        var pieceLength = MetaInfos.PieceLength.For(length);
+        ArgumentNullException.ThrowIfNull(content);
         using var hasher = new PieceHasher(pieceLength);
         var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
         try
@@ -154,9 +158,13 @@ public sealed class MetaInfo
         }
 
         var pieces = info.GetString("pieces")?.Value ?? throw new FormatException("Info dictionary has no 'pieces'.");
-        if (pieces.Length != CountPieces(length, (int)pieceLength) * InfoHash.Length)
+
+        // Counted in Int64 without the rounding addition: a hostile length (up to Int64.MaxValue) must be
+        // refused as a format error, not overflow.
+        var pieceCount = (length / pieceLength) + (length % pieceLength == 0 ? 0 : 1);
+        if (pieceCount * InfoHash.Length != pieces.Length)
         {
-            throw new FormatException($"'pieces' holds {pieces.Length} bytes; {length} bytes in pieces of {pieceLength} need {CountPieces(length, (int)pieceLength) * InfoHash.Length}.");
+            throw new FormatException($"'pieces' holds {pieces.Length} bytes; {length} bytes in pieces of {pieceLength} need {pieceCount * InfoHash.Length}.");
         }
 
         var created = Create(digest, length, (int)pieceLength, pieces.Span);
