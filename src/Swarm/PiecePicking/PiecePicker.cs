@@ -1,4 +1,4 @@
-using P2PRegistry.Swarm.Pieces;
+using P2PRegistry.Core.Pieces;
 
 namespace P2PRegistry.Swarm.PiecePicking;
 
@@ -23,7 +23,7 @@ internal sealed class PiecePicker
     private readonly long _length;
     private readonly int _blockSize;
     private readonly Random _random;
-    private readonly PieceBitfield _have;
+    private readonly Bitfield _have;
     private readonly int[] _availability;
     private readonly Dictionary<int, PieceProgress> _inProgress = [];
     private readonly List<PieceProgress> _started = [];
@@ -39,7 +39,7 @@ internal sealed class PiecePicker
         _length = length;
         _blockSize = blockSize;
         _random = random;
-        _have = new PieceBitfield(pieceCount);
+        _have = new Bitfield(pieceCount);
         _availability = new int[pieceCount];
         for (var i = 0; i < pieceCount; i++)
         {
@@ -51,12 +51,12 @@ internal sealed class PiecePicker
 
     public int BlockSize => _blockSize;
 
-    public int HaveCount => _have.Count;
+    public int HaveCount => _have.SetCount;
 
-    public bool IsComplete => _have.IsComplete;
+    public bool IsComplete => _have.AllSet;
 
     /// <summary>True when no missing block is left unasked: duplicates may be requested.</summary>
-    public bool IsEndgame => _openBlocks == 0 && !_have.IsComplete;
+    public bool IsEndgame => _openBlocks == 0 && !_have.AllSet;
 
     public bool Has(int piece) => _have[piece];
 
@@ -89,7 +89,7 @@ internal sealed class PiecePicker
         _have.Set(piece);
     }
 
-    public void AddAvailability(PieceBitfield peerPieces)
+    public void AddAvailability(Bitfield peerPieces)
     {
         for (var i = 0; i < PieceCount; i++)
         {
@@ -100,7 +100,7 @@ internal sealed class PiecePicker
         }
     }
 
-    public void RemoveAvailability(PieceBitfield peerPieces)
+    public void RemoveAvailability(Bitfield peerPieces)
     {
         for (var i = 0; i < PieceCount; i++)
         {
@@ -114,7 +114,7 @@ internal sealed class PiecePicker
     public void AddAvailability(int piece) => _availability[piece]++;
 
     /// <summary>Whether a peer holds anything this node lacks (BEP 3 <c>interested</c>).</summary>
-    public bool IsInteresting(PieceBitfield peerPieces)
+    public bool IsInteresting(Bitfield peerPieces)
     {
         for (var i = 0; i < PieceCount; i++)
         {
@@ -135,7 +135,7 @@ internal sealed class PiecePicker
     }
 
     /// <summary>Fills <paramref name="destination"/> with blocks to ask of <paramref name="peer"/>; returns how many.</summary>
-    public int Pick(int peer, PieceBitfield peerPieces, Span<BlockRequest> destination)
+    public int Pick(int peer, Bitfield peerPieces, Span<BlockRequest> destination)
     {
         var picked = 0;
 
@@ -350,7 +350,7 @@ internal sealed class PiecePicker
         return taken;
     }
 
-    private int PickRarestUnstarted(PieceBitfield peerPieces)
+    private int PickRarestUnstarted(Bitfield peerPieces)
     {
         var best = -1;
         var bestAvailability = int.MaxValue;
@@ -379,7 +379,7 @@ internal sealed class PiecePicker
         return best;
     }
 
-    private int PickEndgame(int peer, PieceBitfield peerPieces, Span<BlockRequest> destination)
+    private int PickEndgame(int peer, Bitfield peerPieces, Span<BlockRequest> destination)
     {
         var picked = 0;
         foreach (var progress in _started)

@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Core.Pieces;
 
 namespace P2PRegistry.Swarm.Pieces;
 
@@ -19,12 +20,12 @@ internal sealed class PieceStore : IDisposable
     private static ReadOnlySpan<byte> Magic => "P2PB"u8;
 
     private readonly SafeFileHandle _data;
-    private readonly PieceBitfield _verified;
+    private readonly Bitfield _verified;
     private readonly Lock _lock = new();
     private SafeFileHandle? _bitfieldFile;
     private bool _disposed;
 
-    private PieceStore(MetaInfo metaInfo, string path, SafeFileHandle data, PieceBitfield verified, SafeFileHandle? bitfieldFile)
+    private PieceStore(MetaInfo metaInfo, string path, SafeFileHandle data, Bitfield verified, SafeFileHandle? bitfieldFile)
     {
         MetaInfo = metaInfo;
         Path = path;
@@ -48,7 +49,7 @@ internal sealed class PieceStore : IDisposable
         {
             lock (_lock)
             {
-                return _verified.Count;
+                return _verified.SetCount;
             }
         }
     }
@@ -59,7 +60,7 @@ internal sealed class PieceStore : IDisposable
         {
             lock (_lock)
             {
-                return _verified.IsComplete;
+                return _verified.AllSet;
             }
         }
     }
@@ -71,12 +72,12 @@ internal sealed class PieceStore : IDisposable
     public static PieceStore OpenForDownload(MetaInfo metaInfo, string path)
     {
         ArgumentNullException.ThrowIfNull(metaInfo);
-        var verified = new PieceBitfield(metaInfo.PieceCount);
+        var verified = new Bitfield(metaInfo.PieceCount);
         var bitfieldPath = path + BitfieldSuffix;
         var resumed = File.Exists(path) && TryReadBitfield(bitfieldPath, metaInfo, verified);
         if (!resumed)
         {
-            verified = new PieceBitfield(metaInfo.PieceCount);
+            verified = new Bitfield(metaInfo.PieceCount);
         }
 
         SafeFileHandle? data = null;
@@ -98,7 +99,7 @@ internal sealed class PieceStore : IDisposable
             bitfieldFile = File.OpenHandle(bitfieldPath, resumed ? FileMode.Open : FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
             if (!resumed)
             {
-                var header = new byte[HeaderLength + PieceBitfield.ByteLength(metaInfo.PieceCount)];
+                var header = new byte[HeaderLength + Bitfield.WireLengthFor(metaInfo.PieceCount)];
                 WriteHeader(header, metaInfo.InfoHash);
                 RandomAccess.Write(bitfieldFile, header, 0);
             }
@@ -125,7 +126,7 @@ internal sealed class PieceStore : IDisposable
             throw new InvalidDataException($"{path} holds {length} bytes; the metainfo of {metaInfo.Digest} says {metaInfo.Length}.");
         }
 
-        var verified = new PieceBitfield(metaInfo.PieceCount);
+        var verified = new Bitfield(metaInfo.PieceCount);
         verified.SetAll();
         return new PieceStore(metaInfo, path, data, verified, bitfieldFile: null);
     }
@@ -143,7 +144,7 @@ internal sealed class PieceStore : IDisposable
     {
         lock (_lock)
         {
-            return _verified.Bytes.ToArray();
+            return _verified.ToArray();
         }
     }
 
@@ -175,8 +176,10 @@ internal sealed class PieceStore : IDisposable
 
             if (_bitfieldFile is not null)
             {
+                // Only the byte holding this piece's bit is rewritten: a one-byte pwrite cannot tear.
                 var byteIndex = piece >> 3;
-                RandomAccess.Write(_bitfieldFile, _verified.Bytes.Slice(byteIndex, 1), HeaderLength + byteIndex);
+                Span<byte> one = [BitfieldByte(byteIndex)];
+                RandomAccess.Write(_bitfieldFile, one, HeaderLength + byteIndex);
             }
 
             return true;
@@ -263,6 +266,21 @@ internal sealed class PieceStore : IDisposable
         }
     }
 
+    private byte BitfieldByte(int byteIndex)
+    {
+        var value = 0;
+        var first = byteIndex * 8;
+        for (var bit = 0; bit < 8 && first + bit < _verified.PieceCount; bit++)
+        {
+            if (_verified[first + bit])
+            {
+                value |= 0x80 >> bit;
+            }
+        }
+
+        return (byte)value;
+    }
+
     private static void WriteHeader(Span<byte> header, InfoHash infoHash)
     {
         Magic.CopyTo(header);
@@ -270,7 +288,7 @@ internal sealed class PieceStore : IDisposable
         infoHash.CopyTo(header.Slice(5, InfoHash.Length));
     }
 
-    private static bool TryReadBitfield(string path, MetaInfo metaInfo, PieceBitfield verified)
+    private static bool TryReadBitfield(string path, MetaInfo metaInfo, Bitfield verified)
     {
         if (!File.Exists(path))
         {
@@ -278,13 +296,13 @@ internal sealed class PieceStore : IDisposable
         }
 
         var bytes = File.ReadAllBytes(path);
-        if (bytes.Length != HeaderLength + PieceBitfield.ByteLength(metaInfo.PieceCount))
+        if (bytes.Length != HeaderLength + Bitfield.WireLengthFor(metaInfo.PieceCount))
         {
             return false;
         }
 
         Span<byte> expected = stackalloc byte[HeaderLength];
         WriteHeader(expected, metaInfo.InfoHash);
-        return bytes.AsSpan(0, HeaderLength).SequenceEqual(expected) && verified.TryLoad(bytes.AsSpan(HeaderLength));
+        return bytes.AsSpan(0, HeaderLength).SequenceEqual(expected) && verified.TryReadFrom(bytes.AsMemory(HeaderLength), out _);
     }
 }

@@ -1,4 +1,4 @@
-using P2PRegistry.Swarm.Pieces;
+using P2PRegistry.Core.Pieces;
 using P2PRegistry.Swarm.PiecePicking;
 
 namespace P2PRegistry.Swarm.Tests.PiecePicking;
@@ -11,16 +11,16 @@ public sealed class PiecePickerTests
     private static PiecePicker Create(int pieces, int seed = 7, long? length = null) =>
         new(pieces, PieceLength, length ?? (long)pieces * PieceLength, new Random(seed));
 
-    private static PieceBitfield All(int pieces)
+    private static Bitfield All(int pieces)
     {
-        var bits = new PieceBitfield(pieces);
+        var bits = new Bitfield(pieces);
         bits.SetAll();
         return bits;
     }
 
-    private static PieceBitfield Only(int pieces, params int[] set)
+    private static Bitfield Only(int pieces, params int[] set)
     {
-        var bits = new PieceBitfield(pieces);
+        var bits = new Bitfield(pieces);
         foreach (var i in set)
         {
             bits.Set(i);
@@ -29,7 +29,7 @@ public sealed class PiecePickerTests
         return bits;
     }
 
-    private static BlockRequest[] Pick(PiecePicker picker, int peer, PieceBitfield pieces, int max)
+    private static BlockRequest[] Pick(PiecePicker picker, int peer, Bitfield pieces, int max)
     {
         var buffer = new BlockRequest[max];
         return buffer.AsSpan(0, picker.Pick(peer, pieces, buffer)).ToArray();
