@@ -131,7 +131,15 @@ internal sealed partial class BlobSwarm : IDisposable
             {
                 if (other.RemotePeerId == session.RemotePeerId)
                 {
-                    return false;
+                    // Both peers dialled each other at once. Each side keeps the connection dialled by the
+                    // peer with the smaller id, so both keep the same one.
+                    if (!IsPreferred(session))
+                    {
+                        return false;
+                    }
+
+                    other.Close("replaced by a simultaneous connection");
+                    break;
                 }
             }
 
@@ -147,6 +155,13 @@ internal sealed partial class BlobSwarm : IDisposable
 
             return true;
         }
+    }
+
+    private bool IsPreferred(PeerSession session)
+    {
+        var dialler = session.IsOutbound ? Context.PeerId : session.RemotePeerId;
+        var acceptor = session.IsOutbound ? session.RemotePeerId : Context.PeerId;
+        return string.CompareOrdinal(dialler.ToHex(), acceptor.ToHex()) < 0;
     }
 
     public void Unregister(PeerSession session)

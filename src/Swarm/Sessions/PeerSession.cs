@@ -66,6 +66,9 @@ internal sealed partial class PeerSession
 
     public bool IsOrigin { get; }
 
+    /// <summary>This node dialled the connection.</summary>
+    public bool IsOutbound => ListenEndPoint is not null;
+
     public bool SupportsExtensions { get; }
 
     /// <summary>The pieces the peer has (from its bitfield and haves). Guarded by the swarm lock.</summary>

@@ -1,0 +1,74 @@
+using P2PRegistry.Swarm.Pieces;
+using Xunit.Abstractions;
+
+namespace P2PRegistry.Swarm.Tests.Engine;
+
+/// <summary>Real engines over loopback TCP, hosted in Kestrel, finding each other through a tracker.</summary>
+public sealed class SwarmEngineTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Download_OneSeedOneLeecher_CompletesWithDigestVerified()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(3_000_000, 256 * 1024);
+        var tracker = new InMemoryTracker();
+        await using var seed = await TestNode.StartAsync(tracker);
+        await using var leecher = await TestNode.StartAsync(tracker);
+        seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
+
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        await download.Completion.WaitAsync(Timeout);
+
+        Assert.True(download.IsComplete);
+        Assert.Equal(blob.MetaInfo.PieceCount, download.VerifiedPieces);
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.False(File.Exists(dir.File("leech") + PieceStore.BitfieldSuffix));
+        Assert.Equal(blob.MetaInfo.Length, download.Statistics.DownloadedByPeer[seed.Engine.PeerId]);
+    }
+
+    [Fact]
+    public async Task Download_OneSeedFourLeechersAtOnce_LeechersTradePieces()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(8 * 1024 * 1024, 256 * 1024);
+        var tracker = new InMemoryTracker();
+
+        // The seed's uplink is the scarce resource (as an origin's is): 8 MiB/s for 4 × 8 MiB wanted.
+        await using var seed = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 8 * 1024 * 1024);
+        seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
+        tracker.MarkOrigin(seed.Engine.PeerId);
+        var leechers = new List<TestNode>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                leechers.Add(await TestNode.StartAsync(tracker));
+            }
+
+            var downloads = await Task.WhenAll(leechers.Select((l, i) => l.Engine.StartDownloadAsync(blob.MetaInfo, dir.File($"leech{i}"))));
+            await Task.WhenAll(downloads.Select(d => d.Completion)).WaitAsync(Timeout);
+
+            for (var i = 0; i < 4; i++)
+            {
+                Assert.Equal(blob.Content, File.ReadAllBytes(dir.File($"leech{i}")));
+            }
+
+            var seedUploaded = seed.Engine.GetStatistics(blob.MetaInfo.InfoHash)!.BytesUploaded;
+            var fromOrigin = downloads.Sum(d => d.Statistics.BytesFromOrigins);
+            var fromPeers = downloads.Sum(d => d.Statistics.BytesDownloaded - d.Statistics.BytesFromOrigins);
+            output.WriteLine($"seed uploaded {seedUploaded / (double)blob.MetaInfo.Length:F2}× the blob; leechers got {fromOrigin} bytes from the origin, {fromPeers} from each other");
+            Assert.True(seedUploaded < 3 * blob.MetaInfo.Length, $"the seed uploaded {seedUploaded} bytes, {seedUploaded / (double)blob.MetaInfo.Length:F2}× the blob");
+            Assert.True(fromPeers > blob.MetaInfo.Length, $"leechers got only {fromPeers} bytes from each other");
+            Assert.Equal(4 * blob.MetaInfo.Length, fromOrigin + fromPeers);
+        }
+        finally
+        {
+            foreach (var leecher in leechers)
+            {
+                await leecher.DisposeAsync();
+            }
+        }
+    }
+}
