@@ -224,20 +224,20 @@ internal sealed partial class BlobSwarm
 
     private void Fail(string reason, Exception? exception)
     {
-        SwarmLog.DownloadFailed(Context.Logger, MetaInfo.Digest.Value, reason, exception);
-        Context.Metrics.DownloadFailed();
-        var failure = new InvalidDataException($"Download of {MetaInfo.Digest} failed: {reason}.", exception);
-        if (!_completion.TrySetException(failure))
+        if (Interlocked.Exchange(ref _failing, 1) != 0 || _completion.Task.IsCompleted)
         {
             return;
         }
 
-        FailWaiters(failure);
+        SwarmLog.DownloadFailed(Context.Logger, MetaInfo.Digest.Value, reason, exception);
+        Context.Metrics.DownloadFailed();
+        var failure = new InvalidDataException($"Download of {MetaInfo.Digest} failed: {reason}.", exception);
         foreach (var session in SnapshotSessions())
         {
             session.Close("download failed");
         }
 
+        // The file goes before anyone hears of the failure, so no reader ever finds it.
         try
         {
             Store.Delete();
@@ -247,6 +247,8 @@ internal sealed partial class BlobSwarm
             // Best effort: a file we cannot delete is still never reported complete.
         }
 
+        _completion.TrySetException(failure);
+        FailWaiters(failure);
         Finished?.Invoke(this);
     }
 }

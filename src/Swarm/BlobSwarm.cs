@@ -23,6 +23,7 @@ internal sealed partial class BlobSwarm : IDisposable
     private readonly long _startedAt;
     private int _nextPeerKey;
     private int _unchoked;
+    private int _failing;
     private bool _disposed;
 
     public BlobSwarm(SwarmContext context, PieceStore store, bool download)
