@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Security.Cryptography;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Wire;
-using P2PRegistry.Swarm.Pieces;
 using P2PRegistry.Swarm.PiecePicking;
+using P2PRegistry.Swarm.Pieces;
 using P2PRegistry.Swarm.Sessions;
 
 namespace P2PRegistry.Swarm;
