@@ -40,7 +40,7 @@ public sealed class SwarmStatistics
             Interlocked.Add(ref _bytesFromOrigins, bytes);
         }
 
-        _downloadedByPeer.AddOrUpdate(peer, bytes, (_, current) => current + bytes);
+        _downloadedByPeer.AddOrUpdate(peer, static (_, added) => added, static (_, current, added) => current + added, bytes);
     }
 
     internal void AddUploaded(long bytes) => Interlocked.Add(ref _bytesUploaded, bytes);

@@ -221,7 +221,11 @@ internal sealed class PiecePicker
             }
         }
 
-        progress.ExtraRequesters.RemoveAll(e => e.Block == block);
+        if (progress.ExtraRequesters.Count > 0)
+        {
+            RemoveExtraRequesters(progress, block);
+        }
+
         return progress.ReceivedCount == progress.BlockCount ? BlockReceipt.PieceComplete : BlockReceipt.Accepted;
     }
 
@@ -288,6 +292,18 @@ internal sealed class PiecePicker
         else
         {
             progress.ExtraRequesters.Remove((block, peer));
+        }
+    }
+
+    private static void RemoveExtraRequesters(PieceProgress progress, int block)
+    {
+        var extra = progress.ExtraRequesters;
+        for (var i = extra.Count - 1; i >= 0; i--)
+        {
+            if (extra[i].Block == block)
+            {
+                extra.RemoveAt(i);
+            }
         }
     }
 

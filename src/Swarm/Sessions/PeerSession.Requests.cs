@@ -24,8 +24,10 @@ internal sealed partial class PeerSession
             return;
         }
 
+        // Top up in batches (a quarter of the pipeline at a time), not a request per arriving block: one
+        // write carries many requests, and the peer's send loop serves them in one go.
         var want = Math.Min(_requestDepth - _outstanding.Count, 512);
-        if (want <= 0)
+        if (want <= 0 || (_outstanding.Count > 0 && want < Math.Max(1, _requestDepth / 4)))
         {
             return;
         }

@@ -31,6 +31,12 @@ internal sealed class TestNode : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (Environment.GetEnvironmentVariable("P2P_SWARM_TEST_LOG") == "1")
+        {
+            builder.Logging.AddSimpleConsole(c => c.TimestampFormat = "HH:mm:ss.fff ");
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
         builder.Services.AddSingleton(tracker);
         builder.Services.AddSwarm(configure: o =>
         {
