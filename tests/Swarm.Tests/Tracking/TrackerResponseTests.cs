@@ -34,7 +34,7 @@ public sealed class TrackerResponseTests
     {
         var error = Assert.Throws<TrackerException>(() => Parse("d14:failure reason17:torrent"));
         Assert.Contains("not bencoded", error.Message);
-        error = Assert.Throws<TrackerException>(() => Parse("d14:failure reason18:torrent not allowede"));
+        error = Assert.Throws<TrackerException>(() => Parse("d14:failure reason19:torrent not allowede"));
         Assert.Contains("torrent not allowed", error.Message);
     }
 
