@@ -6,8 +6,6 @@ namespace P2PRegistry.Swarm.Sessions;
 // What the peer sends: parsed in place from the pipe's buffer by the Core codec, acted on, then consumed.
 internal sealed partial class PeerSession
 {
-    private bool _receivedFirstMessage;
-
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
         var input = _transport.Input;
@@ -54,8 +52,6 @@ internal sealed partial class PeerSession
 
     private int Handle(in PeerMessage message)
     {
-        var first = !_receivedFirstMessage;
-        _receivedFirstMessage = true;
         switch (message.Type)
         {
             case PeerMessageType.Choke:
@@ -87,7 +83,7 @@ internal sealed partial class PeerSession
                 break;
 
             case PeerMessageType.Bitfield:
-                OnBitfield(message.Bits, first);
+                OnBitfield(message.Bits);
                 break;
 
             case PeerMessageType.Request:
@@ -135,17 +131,17 @@ internal sealed partial class PeerSession
         }
     }
 
-    private void OnBitfield(ReadOnlySequence<byte> bits, bool first)
+    /// <remarks>
+    /// BEP 3 wants the bitfield as the first message, but aria2c sends its extension handshake and
+    /// <c>interested</c> first, and its bitfield only once it has a piece. A later bitfield therefore
+    /// replaces what the peer was known to have.
+    /// </remarks>
+    private void OnBitfield(ReadOnlySequence<byte> bits)
     {
-        if (!first)
-        {
-            // BEP 3: only the first message after the handshake may be a bitfield.
-            throw new PeerProtocolException("Bitfield sent after other messages.");
-        }
-
         bool bothComplete;
         lock (_swarm.Sync)
         {
+            _swarm.Picker?.RemoveAvailability(PeerPieces);
             if (!PeerPieces.TryReadFrom(bits, out var error))
             {
                 throw PeerProtocolException.InvalidBitfield(error ?? "malformed");
