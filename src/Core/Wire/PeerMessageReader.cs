@@ -26,6 +26,10 @@ public static class PeerMessageReader
 
     private const int LengthPrefix = 4;
 
+    // <len><id> then the longest fixed fields: request and cancel's <index><begin><length>.
+    private const int PayloadOffset = LengthPrefix + 1;
+    private const int MaxHeaderLength = PayloadOffset + 12;
+
     /// <summary>
     /// Reads one message. On <see cref="OperationStatus.Done"/>, <paramref name="buffer"/> is advanced past
     /// the frame; on <see cref="OperationStatus.NeedMoreData"/> it is unchanged (examine all of it, consume none).
@@ -42,7 +46,23 @@ public static class PeerMessageReader
             return OperationStatus.NeedMoreData;
         }
 
-        var length = ReadUInt32(buffer);
+        // The fixed part of any message we parse (length, id and up to 12 bytes of fields) is read from
+        // the first segment when it is there, else copied out once; payloads are only ever sliced.
+        Span<byte> copy = stackalloc byte[MaxHeaderLength];
+        var headLength = (int)Math.Min(buffer.Length, MaxHeaderLength);
+        var first = buffer.FirstSpan;
+        scoped ReadOnlySpan<byte> head;
+        if (first.Length >= headLength)
+        {
+            head = first[..headLength];
+        }
+        else
+        {
+            buffer.Slice(0, headLength).CopyTo(copy);
+            head = copy[..headLength];
+        }
+
+        var length = BinaryPrimitives.ReadUInt32BigEndian(head);
 
         // The limit is checked before waiting for (and so buffering) the rest of the frame.
         if (length > (uint)maxFrameLength)
@@ -58,19 +78,19 @@ public static class PeerMessageReader
         if (length == 0)
         {
             message = new PeerMessage(PeerMessageType.KeepAlive, 0, 0, 0, 0, 0, default);
-            buffer = buffer.Slice(LengthPrefix);
-            return OperationStatus.Done;
+        }
+        else
+        {
+            var payloadLength = (int)length - 1;
+            message = Parse(head[LengthPrefix], head[(LengthPrefix + 1)..], payloadLength, buffer);
         }
 
-        var frame = buffer.Slice(LengthPrefix, length);
-        var id = FirstByte(frame);
-        var payload = frame.Slice(1);
-        message = Parse(id, payload);
-        buffer = buffer.Slice(frame.End);
+        buffer = buffer.Slice(LengthPrefix + length);
         return OperationStatus.Done;
     }
 
-    private static PeerMessage Parse(byte id, ReadOnlySequence<byte> payload)
+    /// <summary>Decodes the message after its id; <paramref name="fields"/> holds the first payload bytes present (up to 12).</summary>
+    private static PeerMessage Parse(byte id, ReadOnlySpan<byte> fields, int payloadLength, in ReadOnlySequence<byte> buffer)
     {
         var type = (PeerMessageType)id;
         switch (type)
@@ -79,27 +99,23 @@ public static class PeerMessageReader
             case PeerMessageType.Unchoke:
             case PeerMessageType.Interested:
             case PeerMessageType.NotInterested:
-                ExpectLength(type, payload, 0, "0 bytes");
+                ExpectLength(type, payloadLength, 0, "0 bytes");
                 return new PeerMessage(type, id, 0, 0, 0, 0, default);
 
             case PeerMessageType.Have:
                 {
-                    ExpectLength(type, payload, 4, "4 bytes");
-                    Span<byte> fields = stackalloc byte[4];
-                    payload.CopyTo(fields);
+                    ExpectLength(type, payloadLength, 4, "4 bytes");
                     var index = ToInt32(type, "index", BinaryPrimitives.ReadUInt32BigEndian(fields));
                     return new PeerMessage(type, id, index, 0, 0, 0, default);
                 }
 
             case PeerMessageType.Bitfield:
-                return new PeerMessage(type, id, 0, 0, 0, 0, payload);
+                return new PeerMessage(type, id, 0, 0, 0, 0, buffer.Slice(PayloadOffset, payloadLength));
 
             case PeerMessageType.Request:
             case PeerMessageType.Cancel:
                 {
-                    ExpectLength(type, payload, 12, "12 bytes");
-                    Span<byte> fields = stackalloc byte[12];
-                    payload.CopyTo(fields);
+                    ExpectLength(type, payloadLength, 12, "12 bytes");
                     var index = ToInt32(type, "index", BinaryPrimitives.ReadUInt32BigEndian(fields));
                     var begin = ToInt32(type, "begin", BinaryPrimitives.ReadUInt32BigEndian(fields[4..]));
                     var blockLength = BinaryPrimitives.ReadUInt32BigEndian(fields[8..]);
@@ -113,70 +129,41 @@ public static class PeerMessageReader
 
             case PeerMessageType.Piece:
                 {
-                    if (payload.Length < 8)
+                    if (payloadLength < 8)
                     {
-                        throw PeerProtocolException.InvalidPayloadLength(type, payload.Length, "at least 8 bytes");
+                        throw PeerProtocolException.InvalidPayloadLength(type, payloadLength, "at least 8 bytes");
                     }
 
-                    Span<byte> fields = stackalloc byte[8];
-                    payload.Slice(0, 8).CopyTo(fields);
                     var index = ToInt32(type, "index", BinaryPrimitives.ReadUInt32BigEndian(fields));
                     var begin = ToInt32(type, "begin", BinaryPrimitives.ReadUInt32BigEndian(fields[4..]));
-                    var block = payload.Slice(8);
-                    return new PeerMessage(type, id, index, begin, (int)block.Length, 0, block);
+                    var blockLength = payloadLength - 8;
+                    return new PeerMessage(type, id, index, begin, blockLength, 0, buffer.Slice(PayloadOffset + 8, blockLength));
                 }
 
             case PeerMessageType.Extended:
                 {
-                    if (payload.Length < 1)
+                    if (payloadLength < 1)
                     {
-                        throw PeerProtocolException.InvalidPayloadLength(type, payload.Length, "at least 1 byte");
+                        throw PeerProtocolException.InvalidPayloadLength(type, payloadLength, "at least 1 byte");
                     }
 
-                    return new PeerMessage(type, id, 0, 0, 0, FirstByte(payload), payload.Slice(1));
+                    return new PeerMessage(type, id, 0, 0, 0, fields[0], buffer.Slice(PayloadOffset + 1, payloadLength - 1));
                 }
 
             default:
                 // BEP 3 peers may send ids we do not implement (port 9, the fast extension's 13–17, …).
-                return new PeerMessage(PeerMessageType.Unknown, id, 0, 0, 0, 0, payload);
+                return new PeerMessage(PeerMessageType.Unknown, id, 0, 0, 0, 0, buffer.Slice(PayloadOffset, payloadLength));
         }
     }
 
-    private static void ExpectLength(PeerMessageType type, in ReadOnlySequence<byte> payload, int expected, string description)
+    private static void ExpectLength(PeerMessageType type, int payloadLength, int expected, string description)
     {
-        if (payload.Length != expected)
+        if (payloadLength != expected)
         {
-            throw PeerProtocolException.InvalidPayloadLength(type, payload.Length, description);
+            throw PeerProtocolException.InvalidPayloadLength(type, payloadLength, description);
         }
     }
 
     private static int ToInt32(PeerMessageType type, string field, uint value) =>
         value <= int.MaxValue ? (int)value : throw PeerProtocolException.ValueOutOfRange(type, field, value);
-
-    private static uint ReadUInt32(in ReadOnlySequence<byte> buffer)
-    {
-        var first = buffer.FirstSpan;
-        if (first.Length >= LengthPrefix)
-        {
-            return BinaryPrimitives.ReadUInt32BigEndian(first);
-        }
-
-        Span<byte> bytes = stackalloc byte[LengthPrefix];
-        buffer.Slice(0, LengthPrefix).CopyTo(bytes);
-        return BinaryPrimitives.ReadUInt32BigEndian(bytes);
-    }
-
-    private static byte FirstByte(in ReadOnlySequence<byte> sequence)
-    {
-        var first = sequence.FirstSpan;
-        if (!first.IsEmpty)
-        {
-            return first[0];
-        }
-
-        // A segment may be empty; find the first byte past it.
-        Span<byte> one = stackalloc byte[1];
-        sequence.Slice(0, 1).CopyTo(one);
-        return one[0];
-    }
 }

@@ -8,6 +8,7 @@ using P2PRegistry.Core.MetaInfos;
 namespace P2PRegistry.Core.Tests.MetaInfos;
 
 /// <summary>Our metainfo against one written by a tool nobody here wrote: mktorrent (Debian package).</summary>
+[Trait("Category", "ExternalTool")]
 public sealed class MktorrentGoldenTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("p2pr-mktorrent-").FullName;

@@ -1,0 +1,57 @@
+using System.Diagnostics.Metrics;
+using P2PRegistry.Tracker.Peers;
+
+namespace P2PRegistry.Tracker.Diagnostics;
+
+/// <summary>The tracker's instruments, on the meter <c>P2PRegistry.Tracker</c>.</summary>
+internal sealed class TrackerMetrics
+{
+    public const string MeterName = "P2PRegistry.Tracker";
+
+    private readonly Counter<long> _announces;
+    private readonly Counter<long> _peersExpired;
+    private readonly Counter<long> _originFetches;
+    private readonly Counter<long> _cacheHits;
+
+    public TrackerMetrics(IMeterFactory meterFactory, IPeerStore peerStore)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _announces = meter.CreateCounter<long>("p2pregistry.tracker.announces", "{announce}", "Announces received, by role, event, transport and outcome.");
+        _peersExpired = meter.CreateCounter<long>("p2pregistry.tracker.peers.expired", "{peer}", "Peers dropped because they stopped announcing.");
+        _originFetches = meter.CreateCounter<long>("p2pregistry.tracker.metainfo.origin_fetches", "{request}", "Metainfo requests sent to the origin, by result.");
+        _cacheHits = meter.CreateCounter<long>("p2pregistry.tracker.metainfo.cache_hits", "{request}", "Metainfo requests answered from the cache.");
+        meter.CreateObservableGauge("p2pregistry.tracker.swarms", () => peerStore.GetStatistics().Swarms, "{swarm}", "Swarms with at least one live peer.");
+        meter.CreateObservableGauge("p2pregistry.tracker.peers", () => peerStore.GetStatistics().Peers, "{peer}", "Peers across all swarms.");
+    }
+
+    public void Announce(PeerRole role, AnnounceEvent announceEvent, string transport, PeerStoreOutcome outcome) =>
+        _announces.Add(
+            1,
+            new KeyValuePair<string, object?>("role", role == PeerRole.Origin ? "origin" : "agent"),
+            new KeyValuePair<string, object?>("event", EventTag(announceEvent)),
+            new KeyValuePair<string, object?>("transport", transport),
+            new KeyValuePair<string, object?>("outcome", OutcomeTag(outcome)));
+
+    public void PeersExpired(int count) => _peersExpired.Add(count);
+
+    /// <summary>One request to the origin; <paramref name="result"/> is ok, not_found, unavailable or invalid.</summary>
+    public void OriginFetch(string result) => _originFetches.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    public void CacheHit() => _cacheHits.Add(1);
+
+    private static string EventTag(AnnounceEvent announceEvent) => announceEvent switch
+    {
+        AnnounceEvent.Started => "started",
+        AnnounceEvent.Completed => "completed",
+        AnnounceEvent.Stopped => "stopped",
+        _ => "none",
+    };
+
+    private static string OutcomeTag(PeerStoreOutcome outcome) => outcome switch
+    {
+        PeerStoreOutcome.Stored => "stored",
+        PeerStoreOutcome.Removed => "removed",
+        PeerStoreOutcome.SwarmFull => "swarm_full",
+        _ => "too_many_swarms",
+    };
+}

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using P2PRegistry.Core.Content;
+using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Tracker.Diagnostics;
+
+namespace P2PRegistry.Tracker.MetaInfos;
+
+/// <summary>
+/// Metainfo by digest: from the cache, else from the origin with one request per digest however many callers
+/// ask at once (a rollout to 500 nodes asks for the same layers at the same moment).
+/// </summary>
+internal sealed class MetaInfoService(
+    OriginMetaInfoClient origin,
+    MetaInfoCache cache,
+    TrackerMetrics metrics,
+    ILogger<MetaInfoService> logger)
+{
+    private readonly ConcurrentDictionary<(Digest Digest, string Ns), Lazy<Task<MetaInfo>>> _inFlight = new();
+
+    public async ValueTask<MetaInfo> GetAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+    {
+        if (cache.TryGet(digest, out var cached))
+        {
+            metrics.CacheHit();
+            return cached;
+        }
+
+        // Keyed by namespace too: the metainfo of a digest is the same everywhere, but whether the origin can find
+        // (pull through) the blob depends on the namespace, so one caller's 404 must not answer another's.
+        var key = (digest, ns ?? string.Empty);
+        var flight = _inFlight.GetOrAdd(key, static (key, self) => new Lazy<Task<MetaInfo>>(() => self.FetchAsync(key)), this);
+
+        // The fetch belongs to no single caller: one caller giving up must not fail the others.
+        return await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A metainfo already fetched, without asking the origin.</summary>
+    public bool TryGetCached(Digest digest, [NotNullWhen(true)] out MetaInfo? metaInfo) => cache.TryGet(digest, out metaInfo);
+
+    public bool TryGetByInfoHash(InfoHash infoHash, [NotNullWhen(true)] out MetaInfo? metaInfo) => cache.TryGet(infoHash, out metaInfo);
+
+    private async Task<MetaInfo> FetchAsync((Digest Digest, string Ns) key)
+    {
+        // Yield first so the Lazy's factory returns at once and the entry is removed only after the fetch completes.
+        await Task.Yield();
+        try
+        {
+            // A caller that arrived after the last fetch filled the cache but before it left the in-flight map.
+            if (cache.TryGet(key.Digest, out var cached))
+            {
+                metrics.CacheHit();
+                return cached;
+            }
+
+            var metaInfo = await origin.FetchAsync(key.Digest, key.Ns.Length == 0 ? null : key.Ns, CancellationToken.None).ConfigureAwait(false);
+            cache.Add(metaInfo);
+            metrics.OriginFetch("ok");
+            logger.MetaInfoFetched(key.Digest, metaInfo.InfoHash, metaInfo.PieceCount);
+            return metaInfo;
+        }
+        catch (MetaInfoException ex)
+        {
+            switch (ex.Failure)
+            {
+                case MetaInfoFailure.NotFound:
+                    metrics.OriginFetch("not_found");
+                    logger.MetaInfoNotFound(key.Digest);
+                    break;
+                case MetaInfoFailure.Unavailable:
+                    metrics.OriginFetch("unavailable");
+                    logger.OriginUnavailable(key.Digest, ex.Message);
+                    break;
+                default:
+                    metrics.OriginFetch("invalid");
+                    logger.OriginInvalidMetaInfo(key.Digest, ex.Message);
+                    break;
+            }
+
+            throw;
+        }
+        finally
+        {
+            // Failures are not cached: the next caller asks the origin again.
+            _inFlight.TryRemove(key, out _);
+        }
+    }
+}

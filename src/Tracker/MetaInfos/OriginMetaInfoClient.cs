@@ -1,0 +1,112 @@
+using System.Net;
+using P2PRegistry.Core.Content;
+using P2PRegistry.Core.MetaInfos;
+
+namespace P2PRegistry.Tracker.MetaInfos;
+
+/// <summary>
+/// Asks the origin for a blob's metainfo: <c>GET /p2p/v1/metainfo/&lt;digest&gt;[?ns=&lt;ns&gt;]</c> answers 200 with the
+/// bencoded info dictionary (header <c>X-P2P-Info-Hash</c>: its SHA-1 in hex) or 404. Nothing the origin says is
+/// trusted: the body must decode as a MetaInfo named by the requested digest, hashing to the announced info hash.
+/// </summary>
+internal sealed class OriginMetaInfoClient(HttpClient httpClient)
+{
+    public const string InfoHashHeader = "X-P2P-Info-Hash";
+
+    public async Task<MetaInfo> FetchAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+    {
+        var path = "p2p/v1/metainfo/" + digest.Value;
+        if (!string.IsNullOrEmpty(ns))
+        {
+            path += "?ns=" + Uri.EscapeDataString(ns);
+        }
+
+        byte[] body;
+        string? announcedHash;
+        try
+        {
+            using var response = await httpClient.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new MetaInfoException(digest, MetaInfoFailure.NotFound, $"The origin has no blob {digest}.");
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new MetaInfoException(digest, MetaInfoFailure.Unavailable, $"The origin answered {(int)response.StatusCode} for the metainfo of {digest}.");
+            }
+
+            announcedHash = response.Headers.TryGetValues(InfoHashHeader, out var values) ? values.FirstOrDefault() : null;
+            body = await ReadBoundedAsync(digest, response.Content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new MetaInfoException(digest, MetaInfoFailure.Unavailable, $"The origin could not be reached: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // HttpClient.Timeout surfaces as a cancellation the caller did not ask for.
+            throw new MetaInfoException(digest, MetaInfoFailure.Unavailable, $"The origin did not answer within {httpClient.Timeout.TotalSeconds:0.#} s.", ex);
+        }
+
+        return Validate(digest, body, announcedHash);
+    }
+
+    /// <summary>The checks that keep a confused or hostile origin from putting peers in the wrong swarm.</summary>
+    internal static MetaInfo Validate(Digest digest, byte[] body, string? announcedHash)
+    {
+        MetaInfo metaInfo;
+        try
+        {
+            metaInfo = MetaInfo.Decode(body);
+        }
+        catch (FormatException ex)
+        {
+            throw new MetaInfoException(digest, MetaInfoFailure.Invalid, $"The origin's metainfo for {digest} does not decode: {ex.Message}", ex);
+        }
+
+        if (metaInfo.Digest != digest)
+        {
+            throw new MetaInfoException(digest, MetaInfoFailure.Invalid, $"The origin answered the metainfo of {metaInfo.Digest} when asked for {digest}.");
+        }
+
+        if (announcedHash is not null)
+        {
+            if (!InfoHash.TryParseHex(announcedHash.ToLowerInvariant(), out var announced) || announced != metaInfo.InfoHash)
+            {
+                throw new MetaInfoException(digest, MetaInfoFailure.Invalid, $"The origin's {InfoHashHeader} '{announcedHash}' is not the info hash {metaInfo.InfoHash} of the body it sent for {digest}.");
+            }
+        }
+
+        return metaInfo;
+    }
+
+    // Check the length before buffering: an info dictionary is never larger than MetaInfo.MaxEncodedLength.
+    private static async Task<byte[]> ReadBoundedAsync(Digest digest, HttpContent content, CancellationToken cancellationToken)
+    {
+        const int Limit = MetaInfo.MaxEncodedLength;
+        if (content.Headers.ContentLength is long declared && declared > Limit)
+        {
+            throw new MetaInfoException(digest, MetaInfoFailure.Invalid, $"The origin's metainfo for {digest} is {declared} bytes, over the {Limit}-byte limit.");
+        }
+
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var buffer = new MemoryStream(content.Headers.ContentLength is long length ? (int)length : 4096);
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > Limit)
+                {
+                    throw new MetaInfoException(digest, MetaInfoFailure.Invalid, $"The origin's metainfo for {digest} runs over the {Limit}-byte limit.");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return buffer.ToArray();
+        }
+    }
+}

@@ -1,0 +1,3 @@
+namespace P2PRegistry.Tracker.Peers;
+
+internal readonly record struct PeerStoreStatistics(long Swarms, long Peers);

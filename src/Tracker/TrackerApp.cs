@@ -1,0 +1,99 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Hosting;
+using P2PRegistry.Tracker.Announcing;
+using P2PRegistry.Tracker.Bep3;
+using P2PRegistry.Tracker.Diagnostics;
+using P2PRegistry.Tracker.Handout;
+using P2PRegistry.Tracker.MetaInfos;
+using P2PRegistry.Tracker.Peers;
+
+namespace P2PRegistry.Tracker;
+
+/// <summary>Builds the tracker application; <c>Program</c> runs it and tests start it in-process on real Kestrel.</summary>
+public static class TrackerApp
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args).ApplyComponentDefaults();
+        var services = builder.Services;
+
+        services.AddSingleton<IValidateOptions<TrackerOptions>, TrackerOptionsValidator>();
+        services.AddOptions<TrackerOptions>().BindConfiguration(TrackerOptions.SectionName).ValidateOnStart();
+
+        // Two endpoints: h2c for gRPC and HTTP/1.1 for BEP 3 clients. Reading the options here validates them,
+        // so a bad setting stops the start with the validator's message.
+        services.AddSingleton<TrackerListeners>();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<TrackerOptions>, TrackerListeners>((kestrel, options, listeners) =>
+        {
+            var grpc = TrackerOptionsValidator.ParseListenUrl(options.Value.GrpcUrl)!;
+            var http = TrackerOptionsValidator.ParseListenUrl(options.Value.HttpUrl)!;
+            kestrel.Listen(grpc, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listeners.Grpc = listen;
+            });
+            kestrel.Listen(http, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listeners.Http = listen;
+            });
+        });
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TrackerOptions>>().Value;
+            return new PeerStoreOptions(options.EffectivePeerTtl, options.MaxSwarms, options.MaxPeersPerSwarm);
+        });
+        services.AddSingleton<IPeerStore, InMemoryPeerStore>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TrackerOptions>>().Value;
+            return new PeerHandoutPolicy(new HandoutSettings(options.MaxPeersHandedOut, options.DownloadingInterval, options.SeedingInterval, options.MinInterval));
+        });
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AnnounceService>(sp, Random.Shared));
+        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<PeerSweeper>(
+            sp, sp.GetRequiredService<IOptions<TrackerOptions>>().Value.SweepInterval));
+        services.AddSingleton<TrackerMetrics>();
+
+        services.AddSingleton(sp => new MetaInfoCache(sp.GetRequiredService<IOptions<TrackerOptions>>().Value.MetaInfoCacheBytes));
+        services.AddSingleton(sp => new OriginMetaInfoClient(CreateOriginHttpClient(sp.GetRequiredService<IOptions<TrackerOptions>>().Value)));
+        services.AddSingleton<MetaInfoService>();
+
+        // Requests are a few hundred bytes; refuse anything larger than a generous bound before buffering it.
+        services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = 64 * 1024);
+        services.AddOperationalEndpoints(TrackerMetrics.MeterName);
+
+        var app = builder.Build();
+        app.MapGrpcService<TrackerGrpcService>();
+        app.MapBep3();
+
+        app.MapOperationalEndpoints();
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            // Created now rather than at the first announce, so /metrics shows the swarm and peer gauges from the start.
+            _ = app.Services.GetRequiredService<TrackerMetrics>();
+            var listeners = app.Services.GetRequiredService<TrackerListeners>();
+            var options = app.Services.GetRequiredService<IOptions<TrackerOptions>>().Value;
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("P2PRegistry.Tracker")
+                .Listening(listeners.GrpcEndPoint.ToString(), listeners.HttpEndPoint.ToString(), options.OriginUrl);
+        });
+
+        return app;
+    }
+
+    // One long-lived client: pooled connections, recycled so a moved origin (DNS) is picked up.
+    private static HttpClient CreateOriginHttpClient(TrackerOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.OriginTimeout < TimeSpan.FromSeconds(5) ? options.OriginTimeout : TimeSpan.FromSeconds(5),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            AllowAutoRedirect = false,
+        };
+        var baseUrl = options.OriginUrl.EndsWith('/') ? options.OriginUrl : options.OriginUrl + "/";
+        return new HttpClient(handler) { BaseAddress = new Uri(baseUrl), Timeout = options.OriginTimeout };
+    }
+}

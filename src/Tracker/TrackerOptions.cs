@@ -1,0 +1,49 @@
+namespace P2PRegistry.Tracker;
+
+/// <summary>The tracker's settings, section <c>Tracker</c> (e.g. <c>--Tracker:OriginUrl=http://127.0.0.1:5000</c>).</summary>
+internal sealed class TrackerOptions
+{
+    public const string SectionName = "Tracker";
+
+    /// <summary>The gRPC endpoint, HTTP/2 without TLS (h2c), which on cleartext cannot share a port with HTTP/1.1.</summary>
+    public string GrpcUrl { get; set; } = "http://127.0.0.1:7001";
+
+    /// <summary>The HTTP/1.1 endpoint: BEP 3 <c>/announce</c>, <c>.torrent</c> files, health and metrics.</summary>
+    public string HttpUrl { get; set; } = "http://127.0.0.1:7000";
+
+    /// <summary>Where blobs' metainfo comes from: <c>GET &lt;OriginUrl&gt;/p2p/v1/metainfo/&lt;digest&gt;</c>.</summary>
+    public string OriginUrl { get; set; } = "http://127.0.0.1:5000";
+
+    /// <summary>How long one metainfo request to the origin may take (connecting included).</summary>
+    public TimeSpan OriginTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The announce URL written into <c>.torrent</c> files; empty = this request's scheme and host + <c>/announce</c>.</summary>
+    public string? AnnounceUrl { get; set; }
+
+    /// <summary>The most peers one announce gets back (an asker's <c>num_want</c> can only lower it).</summary>
+    public int MaxPeersHandedOut { get; set; } = 50;
+
+    /// <summary>How often a downloading peer announces: short, so it learns of new peers quickly.</summary>
+    public TimeSpan DownloadingInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a seed announces: long, it only has to stay listed.</summary>
+    public TimeSpan SeedingInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The shortest interval a peer may announce at.</summary>
+    public TimeSpan MinInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A peer not seen for this long is dropped; unset = 3 × <see cref="SeedingInterval"/>.</summary>
+    public TimeSpan? PeerTtl { get; set; }
+
+    /// <summary>How often swarms nobody announces to are swept for expired peers.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    public int MaxSwarms { get; set; } = 100_000;
+
+    public int MaxPeersPerSwarm { get; set; } = 10_000;
+
+    /// <summary>Total encoded size of the cached metainfo (about 20 bytes a piece).</summary>
+    public long MetaInfoCacheBytes { get; set; } = 64L * 1024 * 1024;
+
+    public TimeSpan EffectivePeerTtl => PeerTtl ?? (3 * SeedingInterval);
+}

@@ -1,0 +1,101 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace P2PRegistry.Tracker;
+
+/// <summary>Refuses to start with settings that cannot work, saying which key is wrong and why.</summary>
+internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TrackerOptions options)
+    {
+        var errors = new List<string>();
+        var grpc = CheckListenUrl(errors, nameof(TrackerOptions.GrpcUrl), options.GrpcUrl);
+        var http = CheckListenUrl(errors, nameof(TrackerOptions.HttpUrl), options.HttpUrl);
+        if (grpc is not null && http is not null && grpc.Port != 0 && grpc.Equals(http))
+        {
+            errors.Add($"Tracker:GrpcUrl and Tracker:HttpUrl are both {grpc}: gRPC needs HTTP/2 without TLS, which cannot share a cleartext port with HTTP/1.1.");
+        }
+
+        if (!Uri.TryCreate(options.OriginUrl, UriKind.Absolute, out var origin) || (origin.Scheme != Uri.UriSchemeHttp && origin.Scheme != Uri.UriSchemeHttps))
+        {
+            errors.Add($"Tracker:OriginUrl '{options.OriginUrl}' must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:5000.");
+        }
+
+        if (!string.IsNullOrEmpty(options.AnnounceUrl) && !Uri.TryCreate(options.AnnounceUrl, UriKind.Absolute, out _))
+        {
+            errors.Add($"Tracker:AnnounceUrl '{options.AnnounceUrl}' must be an absolute URL, e.g. http://tracker.example:7000/announce.");
+        }
+
+        Positive(errors, nameof(TrackerOptions.OriginTimeout), options.OriginTimeout);
+        Positive(errors, nameof(TrackerOptions.DownloadingInterval), options.DownloadingInterval);
+        Positive(errors, nameof(TrackerOptions.SeedingInterval), options.SeedingInterval);
+        Positive(errors, nameof(TrackerOptions.MinInterval), options.MinInterval);
+        Positive(errors, nameof(TrackerOptions.SweepInterval), options.SweepInterval);
+        if (options.MinInterval > options.DownloadingInterval || options.MinInterval > options.SeedingInterval)
+        {
+            errors.Add($"Tracker:MinInterval ({options.MinInterval}) must not exceed Tracker:DownloadingInterval ({options.DownloadingInterval}) or Tracker:SeedingInterval ({options.SeedingInterval}).");
+        }
+
+        if (options.PeerTtl is { } ttl && ttl <= options.SeedingInterval)
+        {
+            errors.Add($"Tracker:PeerTtl ({ttl}) must exceed Tracker:SeedingInterval ({options.SeedingInterval}), or seeds expire between their announces.");
+        }
+
+        if (options.MaxPeersHandedOut is < 1 or > 1000)
+        {
+            errors.Add($"Tracker:MaxPeersHandedOut must be 1..1000, got {options.MaxPeersHandedOut}.");
+        }
+
+        if (options.MaxSwarms < 1)
+        {
+            errors.Add($"Tracker:MaxSwarms must be at least 1, got {options.MaxSwarms}.");
+        }
+
+        if (options.MaxPeersPerSwarm < 1)
+        {
+            errors.Add($"Tracker:MaxPeersPerSwarm must be at least 1, got {options.MaxPeersPerSwarm}.");
+        }
+
+        if (options.MetaInfoCacheBytes < 1024 * 1024)
+        {
+            errors.Add($"Tracker:MetaInfoCacheBytes must be at least 1 MiB, got {options.MetaInfoCacheBytes}.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>A listen URL is <c>http://&lt;IP literal or localhost&gt;:&lt;port&gt;</c>; port 0 picks a free port, no port means 80.</summary>
+    internal static IPEndPoint? ParseListenUrl(string? url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/" || uri.Query.Length != 0)
+        {
+            return null;
+        }
+
+        if (uri.IsLoopback && string.Equals(uri.Host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return new IPEndPoint(IPAddress.Loopback, uri.Port);
+        }
+
+        return IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) ? new IPEndPoint(address, uri.Port) : null;
+    }
+
+    private static IPEndPoint? CheckListenUrl(List<string> errors, string key, string? url)
+    {
+        var endPoint = ParseListenUrl(url);
+        if (endPoint is null)
+        {
+            errors.Add($"Tracker:{key} '{url}' must be http://<IP address>:<port>, e.g. http://127.0.0.1:7000 (port 0 picks a free port).");
+        }
+
+        return endPoint;
+    }
+
+    private static void Positive(List<string> errors, string key, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add($"Tracker:{key} must be positive, got {value}.");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net;
+
+namespace P2PRegistry.Tracker.Tests;
+
+public sealed class TrackerOptionsValidatorTests
+{
+    private static IEnumerable<string> Errors(TrackerOptions options) =>
+        new TrackerOptionsValidator().Validate(null, options).Failures ?? [];
+
+    [Fact]
+    public void Validate_Defaults_Succeed()
+    {
+        Assert.True(new TrackerOptionsValidator().Validate(null, new TrackerOptions()).Succeeded);
+    }
+
+    [Theory]
+    [InlineData("https://127.0.0.1:7000")]
+    [InlineData("http://tracker.example:7000")]
+    [InlineData("http://127.0.0.1:7000/path")]
+    [InlineData("nonsense")]
+    public void Validate_BadHttpUrl_NamesTheKey(string url)
+    {
+        Assert.Contains(Errors(new TrackerOptions { HttpUrl = url }), e => e.Contains("Tracker:HttpUrl"));
+    }
+
+    [Fact]
+    public void Validate_SameGrpcAndHttpPort_ExplainsWhy()
+    {
+        Assert.Contains(Errors(new TrackerOptions { HttpUrl = "http://127.0.0.1:7001" }), e => e.Contains("HTTP/2"));
+    }
+
+    [Fact]
+    public void Validate_BothPortZero_Succeeds()
+    {
+        Assert.True(new TrackerOptionsValidator().Validate(null, new TrackerOptions { HttpUrl = "http://127.0.0.1:0", GrpcUrl = "http://127.0.0.1:0" }).Succeeded);
+    }
+
+    [Fact]
+    public void Validate_BadValues_ReportsEach()
+    {
+        var errors = Errors(new TrackerOptions
+        {
+            OriginUrl = "ftp://x",
+            MaxPeersHandedOut = 0,
+            SeedingInterval = TimeSpan.Zero,
+            PeerTtl = TimeSpan.FromSeconds(1),
+            MaxSwarms = 0,
+        }).ToList();
+
+        Assert.Contains(errors, e => e.Contains("Tracker:OriginUrl"));
+        Assert.Contains(errors, e => e.Contains("Tracker:MaxPeersHandedOut"));
+        Assert.Contains(errors, e => e.Contains("Tracker:SeedingInterval"));
+        Assert.Contains(errors, e => e.Contains("Tracker:MaxSwarms"));
+    }
+
+    [Fact]
+    public void ParseListenUrl_LocalhostAndIpv6_Resolve()
+    {
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 7000), TrackerOptionsValidator.ParseListenUrl("http://localhost:7000"));
+        Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 7000), TrackerOptionsValidator.ParseListenUrl("http://[::1]:7000"));
+    }
+}
