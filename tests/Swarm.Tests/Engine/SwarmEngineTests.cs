@@ -71,4 +71,44 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
             }
         }
     }
+
+    [Fact]
+    public async Task Download_ConnectionLimitPerSwarm_NeverMoreSessions()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(2 * 1024 * 1024, 256 * 1024);
+        var tracker = new InMemoryTracker();
+        var seeds = new List<TestNode>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var seed = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 2 * 1024 * 1024);
+                seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, $"seed{i}"));
+                seeds.Add(seed);
+            }
+
+            await using var leecher = await TestNode.StartAsync(tracker, o => o.MaxConnectionsPerSwarm = 1);
+            var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+            var most = 0;
+            for (var i = 0; i < 3000 && !download.Completion.IsCompleted; i++)
+            {
+                most = Math.Max(most, download.PeerCount);
+                await Task.Delay(10);
+            }
+
+            Assert.True(most <= 1, $"{most} sessions with a limit of 1");
+
+            await download.Completion.WaitAsync(Timeout);
+            Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+            Assert.Single(download.Statistics.DownloadedByPeer);
+        }
+        finally
+        {
+            foreach (var seed in seeds)
+            {
+                await seed.DisposeAsync();
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ namespace P2PRegistry.Swarm.Tests.Interop;
 /// Our engine and aria2c — a BitTorrent client nobody here wrote — in one swarm, found through a real
 /// opentracker, all on 127.0.0.1. Proves the wire protocol against an independent implementation.
 /// </summary>
-[Trait("Category", "Interop")]
+[Trait("Category", "ExternalTool")]
 public sealed class Aria2InteropTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -259,4 +259,27 @@ public sealed class PiecePickerTests
         Assert.Equal(0, picker.GetAvailability(1));
         Assert.Equal(1, picker.GetAvailability(2));
     }
+
+    [Fact]
+    public void PickAndReceive_PerBlock_AllocatesNothing()
+    {
+        // One 16 MiB piece: 1024 blocks picked and received one at a time.
+        var picker = new PiecePicker(2, 16 * 1024 * 1024, 32L * 1024 * 1024, new Random(1));
+        var peer = All(2);
+        Span<BlockRequest> one = stackalloc BlockRequest[1];
+        picker.Pick(1, peer, one);
+        picker.OnBlockReceived(1, one[0].Piece, one[0].Offset, one[0].Length);
+
+        var picked = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 1; i < 1024; i++)
+        {
+            picked += picker.Pick(1, peer, one);
+            picker.OnBlockReceived(1, one[0].Piece, one[0].Offset, one[0].Length);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(1023, picked);
+        Assert.Equal(0, allocated);
+    }
 }

@@ -208,6 +208,45 @@ public sealed class PeerSessionTests
         }
     }
 
+    [Fact]
+    public async Task Timer_QuietConnection_SendsKeepAliveThenClosesWhenIdle()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(300_000, 256 * 1024);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var options = SwarmTestContext.FastOptions(o =>
+        {
+            o.KeepAliveInterval = TimeSpan.FromSeconds(60);
+            o.IdleTimeout = TimeSpan.FromSeconds(120);
+        });
+        using var seed = new BlobSwarm(SwarmTestContext.Create(options, time), PieceStore.OpenComplete(blob.MetaInfo, blob.WriteTo(dir.Path, "seed")), download: false);
+        var (left, right) = SwarmTestContext.PipePair();
+        var accept = PeerConnector.AcceptAsync(seed.Context, _ => seed, right, null, CancellationToken.None);
+        new Handshake(blob.MetaInfo.InfoHash, PeerId.CreateRandom()).Write(left.Output);
+        await left.Output.FlushAsync();
+        var session = await accept.WaitAsync(Timeout);
+        var run = session.RunAsync(CancellationToken.None);
+        var seen = new List<PeerMessageType>();
+        await ReadUntilAsync(left.Input, seen, PeerMessageType.Bitfield, readHandshake: true);
+
+        var keepAlive = ReadUntilAsync(left.Input, seen, PeerMessageType.KeepAlive, readHandshake: false);
+        for (var i = 0; i < 100 && !keepAlive.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
+
+        await keepAlive.WaitAsync(Timeout);
+        Assert.False(run.IsCompleted);
+        for (var i = 0; i < 200 && !run.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
+
+        Assert.Equal("idle timeout", await run.WaitAsync(Timeout));
+    }
+
     private static async Task AnswerRequestsAsync(IDuplexPipe pipe, Func<(int Piece, int Begin), byte[]> answer)
     {
         try
