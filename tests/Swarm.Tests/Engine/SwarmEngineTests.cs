@@ -29,6 +29,38 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Download_StreamingReader_ReadsPiecesInOrderAsTheyVerify()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(2_500_000, 256 * 1024);
+        var tracker = new InMemoryTracker();
+        await using var seed = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 4 * 1024 * 1024);
+        await using var leecher = await TestNode.StartAsync(tracker);
+        seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+
+        // What the agent does for containerd: stream the blob in order while it downloads.
+        using var streamed = new MemoryStream();
+        var buffer = new byte[100_000];
+        using var cts = new CancellationTokenSource(Timeout);
+        long offset = 0;
+        while (offset < blob.MetaInfo.Length)
+        {
+            var piece = (int)(offset / blob.MetaInfo.PieceLength);
+            download.Prioritize(piece, 4);
+            await download.WaitForPieceAsync(piece, cts.Token);
+            var read = download.Read(offset, buffer);
+            Assert.True(read > 0);
+            streamed.Write(buffer, 0, read);
+            offset += read;
+        }
+
+        Assert.Equal(blob.Content, streamed.ToArray());
+        Assert.Equal(0, download.Read(blob.MetaInfo.Length, buffer));
+        await download.Completion.WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task Download_OneSeedFourLeechersAtOnce_LeechersTradePieces()
     {
         using var dir = new TempDirectory();
