@@ -1,0 +1,44 @@
+namespace P2PRegistry.Integration.Tests.Origin;
+
+/// <summary>
+/// The images every end-to-end class pushes, built once per test run (umoci over 64 MiB takes seconds) into one
+/// OCI layout that is deleted when the test host exits.
+/// </summary>
+public sealed class TestImages
+{
+    /// <summary>The large image: busybox layer + a 64 MiB random layer (seed 1).</summary>
+    public const int BigRandomMiB = 64;
+    public const int SmallRandomMiB = 1;
+
+    private static readonly Lazy<Task<TestImages>> s_instance = new(BuildAsync);
+    private static TempDirectory? s_directory;
+
+    private TestImages(OciImage big, OciImageIndex multiPlatform)
+    {
+        Big = big;
+        MultiPlatform = multiPlatform;
+    }
+
+    /// <summary>Two layers, the second over 64 MiB of incompressible data; tag <c>big</c>.</summary>
+    public OciImage Big { get; }
+
+    /// <summary>An index over linux/amd64 (seed 2) and linux/arm64 (seed 3), 1 MiB random layer each; tag <c>multi</c>.</summary>
+    public OciImageIndex MultiPlatform { get; }
+
+    public OciImage SmallAmd64 => MultiPlatform.Images[0];
+
+    public static Task<TestImages> GetAsync() => s_instance.Value;
+
+    private static async Task<TestImages> BuildAsync()
+    {
+        var directory = new TempDirectory("images");
+        s_directory = directory;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => s_directory?.Dispose();
+        var layout = directory.Combine("layout");
+        var big = await OciImageBuilder.BuildAsync(layout, "big", BigRandomMiB, seed: 1);
+        var amd64 = await OciImageBuilder.BuildAsync(layout, "multi-amd64", SmallRandomMiB, seed: 2, architecture: "amd64");
+        var arm64 = await OciImageBuilder.BuildAsync(layout, "multi-arm64", SmallRandomMiB, seed: 3, architecture: "arm64");
+        var multi = await OciImageBuilder.BuildIndexAsync(layout, "multi", [amd64, arm64]);
+        return new TestImages(big, multi);
+    }
+}
