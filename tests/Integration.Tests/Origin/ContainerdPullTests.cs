@@ -1,0 +1,106 @@
+namespace P2PRegistry.Integration.Tests.Origin;
+
+/// <summary>
+/// containerd (a private daemon per test, so every blob really comes from the registry) pulls with
+/// <c>ctr images pull --plain-http</c> and unpacks; the unpacked snapshot, mounted, holds the exact files the
+/// image was built from.
+/// </summary>
+public abstract class ContainerdPullTests<TFixture> : IClassFixture<TFixture>, IDisposable
+    where TFixture : class, IRegistryFixture
+{
+    private readonly TFixture _fixture;
+    private readonly ITestOutputHelper _output;
+
+    protected ContainerdPullTests(TFixture fixture, ITestOutputHelper output)
+    {
+        _fixture = fixture;
+        _output = output;
+        fixture.Output.Attach(output);
+    }
+
+    private IRegistryProcess Registry => _fixture.Registry;
+
+    [Fact]
+    public async Task CtrPull_OciImage_PullsAndUnpacksTheBuiltFiles()
+    {
+        var image = (await TestImages.GetAsync()).Big;
+        var reference = $"{Registry.Host}/ctr/oci:v1";
+        await Skopeo.PushAsync(image.Reference, "docker://" + reference, new SkopeoCopyOptions { PreserveDigests = true });
+
+        await using var containerd = await ContainerdProcess.StartAsync(_output.WriteLine);
+        await PullAndVerifyAsync(containerd, reference, image);
+    }
+
+    [Fact]
+    public async Task CtrPull_DockerSchema2Image_PullsAndUnpacksTheBuiltFiles()
+    {
+        var image = (await TestImages.GetAsync()).SmallAmd64;
+        var reference = $"{Registry.Host}/ctr/v2s2:v1";
+        await Skopeo.PushAsync(image.Reference, "docker://" + reference, new SkopeoCopyOptions { Format = "v2s2" });
+
+        await using var containerd = await ContainerdProcess.StartAsync(_output.WriteLine);
+        await PullAndVerifyAsync(containerd, reference, image);
+    }
+
+    [Fact]
+    public async Task CtrPull_MultiPlatformIndex_UnpacksTheAmd64Image()
+    {
+        var index = (await TestImages.GetAsync()).MultiPlatform;
+        var reference = $"{Registry.Host}/ctr/multi:v1";
+        await Skopeo.PushAsync(index.Reference, "docker://" + reference, new SkopeoCopyOptions { All = true, PreserveDigests = true });
+
+        await using var containerd = await ContainerdProcess.StartAsync(_output.WriteLine);
+        var amd64 = index.Images.Single(i => i.Architecture == "amd64");
+        await PullAndVerifyAsync(containerd, reference, amd64, platform: "linux/amd64");
+
+        var images = await containerd.Ctr("images", "ls");
+        Assert.Contains(index.Digest, images.StandardOutput, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _fixture.Output.Attach(null);
+
+    private static async Task PullAndVerifyAsync(ContainerdProcess containerd, string reference, OciImage image, string platform = "linux/amd64")
+    {
+        await containerd.CtrOrThrowAsync(["images", "pull", "--plain-http", "--platform", platform, reference], TimeSpan.FromMinutes(2));
+
+        // Every blob of the image is in containerd's content store, verified against its digest at commit.
+        var content = await containerd.Ctr("content", "ls", "-q");
+        foreach (var digest in image.BlobDigests)
+        {
+            Assert.Contains(digest, content.StandardOutput, StringComparison.Ordinal);
+        }
+
+        // `ctr images check`: REF TYPE DIGEST STATUS SIZE UNPACKED → "complete (n/n)" and unpacked "true".
+        var check = await containerd.Ctr("images", "check", $"name=={reference}");
+        var line = check.StandardOutput.Split('\n').Single(l => l.StartsWith(reference + " ", StringComparison.Ordinal));
+        var blobs = image.Layers.Count + 1;
+        Assert.Contains($"complete ({blobs}/{blobs})", line, StringComparison.Ordinal);
+        Assert.EndsWith("true", line.TrimEnd(), StringComparison.Ordinal);
+
+        // Mount the unpacked snapshot read-only and read back what the image was built from.
+        var target = Directory.CreateDirectory(Path.Combine(containerd.Directory, "mnt")).FullName;
+        await containerd.Ctr("images", "mount", "--platform", platform, reference, target);
+        try
+        {
+            var random = Path.Combine(target, image.RandomFilePath.TrimStart('/'));
+            Assert.Equal(image.RandomFileSize, new FileInfo(random).Length);
+            Assert.Equal("sha256:" + image.RandomFileSha256, DirImageLayout.FileDigest(random));
+            Assert.Equal(DirImageLayout.FileDigest(OciImageBuilder.BusyboxPath), DirImageLayout.FileDigest(Path.Combine(target, "bin", "busybox")));
+            Assert.Equal("busybox", new FileInfo(Path.Combine(target, "bin", "sh")).LinkTarget);
+        }
+        finally
+        {
+            await containerd.CtrAsync(["images", "unmount", target]);
+        }
+    }
+}
+
+[Trait("Category", "Integration")]
+[Trait("Registry", "origin")]
+public sealed class OriginContainerdPullTests(OriginFixture fixture, ITestOutputHelper output)
+    : ContainerdPullTests<OriginFixture>(fixture, output);
+
+[Trait("Category", "Integration")]
+[Trait("Registry", "docker-registry")]
+public sealed class DockerRegistryContainerdPullTests(DockerRegistryFixture fixture, ITestOutputHelper output)
+    : ContainerdPullTests<DockerRegistryFixture>(fixture, output);
