@@ -25,4 +25,14 @@ dotnet format P2PRegistry.sln --verify-no-changes --no-restore
 echo "==> build"
 dotnet build P2PRegistry.sln --no-restore -c Release
 echo "==> test"
-dotnet test P2PRegistry.sln --no-build -c Release --logger "console;verbosity=normal" "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test P2PRegistry.sln --no-build -c Release "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over every test assembly, from dotnet test's per-assembly summaries.
+grep -E '^(Passed|Failed)! +- Failed: ' "$log" | awk -F'[:,]' '
+  { failed += $2; passed += $4; skipped += $6 }
+  END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }'
+exit "$status"

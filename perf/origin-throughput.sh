@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Measures 1 GiB blob push and pull through the Origin with curl, next to docker-registry serving the
+# same blob in the same run, and the Origin's peak resident memory. Usage: perf/origin-throughput.sh [MiB] [runs]
+# Prints a Markdown table. Everything binds to 127.0.0.1 and is stopped (by PID) on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size_mib=${1:-1024}
+runs=${2:-3}
+work=$(mktemp -d /tmp/p2preg-perf.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_ready() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not ready: $1" >&2; return 1; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+dotnet build src/Origin/P2PRegistry.Origin.csproj -c Release -v q -nologo >/dev/null
+blob="$work/blob"
+head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$blob"
+digest="sha256:$(sha256sum "$blob" | cut -d' ' -f1)"
+
+origin_port=$(free_port)
+dotnet src/Origin/bin/Release/net10.0/P2PRegistry.Origin.dll --urls "http://127.0.0.1:$origin_port" \
+  --Origin:StoragePath="$work/origin" --Logging:LogLevel:Default=Warning > "$work/origin.log" 2>&1 &
+origin_pid=$!; pids+=("$origin_pid")
+
+registry_port=$(free_port)
+cat > "$work/registry.yml" <<YML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:$registry_port}
+YML
+docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
+pids+=("$!")
+wait_ready "http://127.0.0.1:$origin_port/v2/"
+wait_ready "http://127.0.0.1:$registry_port/v2/"
+
+# push <base> <repo>: POST an upload, then a streamed monolithic PUT of the file; prints MiB/s.
+push() {
+  local base=$1 repo=$2 loc sep
+  loc=$(curl -fsS -X POST -D - -o /dev/null "$base/v2/$repo/blobs/uploads/" | tr -d '\r' | awk -F': ' 'tolower($1)=="location"{print $2}')
+  case "$loc" in http*) ;; *) loc="$base$loc" ;; esac
+  case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
+  curl -fsS -o /dev/null -T "$blob" -H 'Content-Type: application/octet-stream' \
+    -w '%{speed_upload}\n' "$loc${sep}digest=$digest" | awk '{printf "%.0f\n", $1/1048576}'
+}
+pull() { curl -fsS -o /dev/null -w '%{speed_download}\n' "$1/v2/$2/blobs/$digest" | awk '{printf "%.0f\n", $1/1048576}'; }
+delete_blob() { curl -fsS -o /dev/null -X DELETE "$1/v2/$2/blobs/$digest" || true; }
+
+declare -A results
+for system in origin registry; do
+  if [ "$system" = origin ]; then base="http://127.0.0.1:$origin_port"; else base="http://127.0.0.1:$registry_port"; fi
+  pushes=(); pulls=()
+  for run in $(seq 1 "$runs"); do
+    repo="perf/run$run"
+    pushes+=("$(push "$base" "$repo")")
+    for _ in 1 2; do pulls+=("$(pull "$base" "$repo")"); done
+  done
+  results[$system-push]=$(printf '%s\n' "${pushes[@]}" | median)
+  results[$system-pull]=$(printf '%s\n' "${pulls[@]}" | median)
+done
+peak_kib=$(awk '/VmHWM/{print $2}' "/proc/$origin_pid/status")
+
+echo "| ${size_mib} MiB blob, curl, loopback | origin MiB/s | docker-registry MiB/s | origin / registry |"
+echo "|---|---|---|---|"
+for op in push pull; do
+  o=${results[origin-$op]}; r=${results[registry-$op]}
+  echo "| $op (median of $runs$( [ $op = pull ] && echo "×2")) | $o | $r | $(awk -v o="$o" -v r="$r" 'BEGIN{printf "%.2f", o/r}') |"
+done
+echo
+echo "Origin peak RSS (VmHWM) over all pushes and pulls: $((peak_kib / 1024)) MiB"
