@@ -1,0 +1,69 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Origin.Configuration;
+using P2PRegistry.Origin.Diagnostics;
+using P2PRegistry.Origin.P2P;
+using P2PRegistry.Origin.Registry;
+using P2PRegistry.Origin.Storage;
+using P2PRegistry.Origin.Uploads;
+
+namespace P2PRegistry.Origin;
+
+/// <summary>Builds the origin: an OCI registry (push and pull) that also serves each blob's metainfo.</summary>
+public static class OriginApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:5000";
+
+    /// <param name="args">Command line, e.g. <c>--urls http://127.0.0.1:0 --Origin:StoragePath=/tmp/x</c>.</param>
+    /// <param name="configureServices">Lets tests replace services (e.g. a fake <see cref="TimeProvider"/>).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            // Safe default: loopback only. --urls (or ASPNETCORE_URLS) overrides.
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // The request body limit is lifted per request by the upload and manifest handlers (with their
+            // own limits); header timeout and minimum body data rate keep Kestrel's defaults (30 s,
+            // 240 B/s after 5 s), which cut off stalled clients without hurting slow links.
+        });
+
+        // Per-request lines from the framework would drown the origin's own log; its events say what happened.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.AddOptions<OriginOptions>()
+            .Bind(builder.Configuration.GetSection(OriginOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OriginOptions>, OriginOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<OriginMetrics>();
+        services.AddSingleton(sp => new StorageLayout(sp.GetRequiredService<IOptions<OriginOptions>>().Value.StoragePath));
+        services.AddSingleton<BlobStore>();
+        services.AddSingleton<RepositoryStore>();
+        services.AddSingleton<UploadManager>();
+        services.AddSingleton<PushAuthenticator>();
+        services.AddSingleton<RegistryHandler>();
+        services.AddHostedService<StorageStartup>();
+        services.AddHostedService<UploadExpiryService>();
+        configureServices?.Invoke(services);
+
+        var app = builder.Build();
+
+        // No response compression anywhere: containerd sends Accept-Encoding: gzip, and a re-encoded
+        // blob or manifest would no longer hash to its digest.
+        app.Map("/v2/{**path}", context => context.RequestServices.GetRequiredService<RegistryHandler>().HandleAsync(context));
+        app.MapMethods(MetaInfoEndpoint.Route, [HttpMethods.Get, HttpMethods.Head], context =>
+            MetaInfoEndpoint.HandleAsync(context, context.Request.RouteValues["digest"] as string ?? "", context.RequestServices.GetRequiredService<BlobStore>()));
+
+        // TODO(hosting): map /healthz, /readyz (storage writable) and the Prometheus /metrics from src/Hosting
+        // once it lands on main; until then readiness is "GET /v2/ answers 200".
+        return app;
+    }
+}
