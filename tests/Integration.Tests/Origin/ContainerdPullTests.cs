@@ -21,7 +21,7 @@ public abstract class ContainerdPullTests<TFixture> : IClassFixture<TFixture>, I
     private IRegistryProcess Registry => _fixture.Registry;
 
     [Fact]
-    public async Task CtrPull_OciImage_PullsAndUnpacksTheBuiltFiles()
+    public async Task CtrPull_OciImage_PullsUnpacksAndRuns()
     {
         var image = (await TestImages.GetAsync()).Big;
         var reference = $"{Registry.Host}/ctr/oci:v1";
@@ -29,6 +29,12 @@ public abstract class ContainerdPullTests<TFixture> : IClassFixture<TFixture>, I
 
         await using var containerd = await ContainerdProcess.StartAsync(_output.WriteLine);
         await PullAndVerifyAsync(containerd, reference, image);
+
+        // The image runs: busybox's sh from layer 1 reads the file from layer 2.
+        var run = await containerd.CtrOrThrowAsync(
+            ["run", "--rm", reference, "run-" + Guid.NewGuid().ToString("N")[..8], "/bin/sh", "-c", $"sha256sum {image.RandomFilePath}"],
+            TimeSpan.FromMinutes(1));
+        Assert.StartsWith(image.RandomFileSha256 + " ", run.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -30,7 +30,14 @@ public sealed class OriginCrashRecoveryTests(ITestOutputHelper output) : IDispos
             var content = new FileRangeContent(blobFile, chunkSize: 256 * 1024, delayPerChunk: TimeSpan.FromMilliseconds(25));
             var upload = client.PatchAsync(location, content);
             await content.WaitForBytesWrittenAsync(8L << 20, TimeSpan.FromSeconds(60));
-            await Task.Delay(300);
+
+            // The origin must really hold part of the blob on disk when it dies, or this test proves nothing.
+            for (var i = 0; i < 100 && !FilesHoldingAPrefixOf(storage, blobFile).Any(); i++)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.NotEmpty(FilesHoldingAPrefixOf(storage, blobFile));
             output.WriteLine($"[test] {content.BytesWritten} bytes sent; files under storage before the kill: {DescribeFiles(storage)}");
             origin.Kill();
 
