@@ -5,7 +5,8 @@ namespace P2PRegistry.Integration.Tests.Origin;
 
 /// <summary>
 /// The origin SIGKILLed in the middle of a slow upload and restarted on the same storage: nothing partial is
-/// visible or left in <c>blobs/</c>, <c>uploads/</c> is cleaned, and the same image pushes and pulls back intact.
+/// visible or left in <c>blobs/</c>, <c>uploads/</c> is cleaned, what was pushed before is intact, and the same
+/// image pushes and pulls back intact.
 /// </summary>
 [Trait("Category", "Integration")]
 [Trait("Registry", "origin")]
@@ -22,6 +23,11 @@ public sealed class OriginCrashRecoveryTests(ITestOutputHelper output) : IDispos
         var blobFile = OciImageBuilder.BlobPath(image.LayoutPath, layer.Digest);
         var storage = _temp.CreateSubdirectory("storage");
         await using var origin = await OriginProcess.StartAsync(new OriginOptions { StoragePath = storage, OnOutputLine = output.WriteLine });
+
+        // An image pushed before the crash must survive it.
+        var before = (await TestImages.GetAsync()).SmallAmd64;
+        var beforeReference = Skopeo.Docker(origin.Host, "resilience/before", "v1");
+        await Skopeo.PushAsync(before.Reference, beforeReference, new SkopeoCopyOptions { PreserveDigests = true });
 
         using (var client = new RegistryClient(origin.BaseAddress))
         {
@@ -66,6 +72,11 @@ public sealed class OriginCrashRecoveryTests(ITestOutputHelper output) : IDispos
         }
 
         Assert.Empty(AllFiles(uploads));
+
+        var survivor = _temp.Combine("survivor");
+        await Skopeo.CopyOrThrowAsync(beforeReference, Skopeo.Dir(survivor));
+        Assert.Equal(before.ManifestDigest, DirImageLayout.Open(survivor).ManifestDigest());
+        Assert.Empty(DirImageLayout.Open(survivor).Problems());
 
         var destination = Skopeo.Docker(origin.Host, Repository, "v1");
         Assert.Equal(image.ManifestDigest, await Skopeo.PushAsync(image.Reference, destination, new SkopeoCopyOptions { PreserveDigests = true }));

@@ -75,6 +75,47 @@ public abstract class SkopeoRoundTripTests<TFixture> : IClassFixture<TFixture>, 
         Assert.Equal(expected, dir.ContentFiles().Keys.Order());
     }
 
+    [Fact]
+    public async Task PushMultiPlatformAsDockerManifestList_PullAllToDir_ListAndEveryPlatformIntact()
+    {
+        var images = await TestImages.GetAsync();
+        var index = images.MultiPlatform;
+        var destination = Skopeo.Docker(Registry.Host, "roundtrip/list", "v1");
+
+        var pushed = await Skopeo.PushAsync(index.Reference, destination, new SkopeoCopyOptions { All = true, Format = "v2s2" });
+
+        var dir = await PullToDirAsync(destination, "list", all: true);
+        Assert.Equal(pushed, dir.ManifestDigest());
+        Assert.Empty(dir.Problems());
+        var list = dir.Manifest();
+        Assert.Equal("application/vnd.docker.distribution.manifest.list.v2+json", list["mediaType"]?.GetValue<string>());
+        var platforms = DirImageLayout.Descriptors(list);
+        Assert.Equal(2, platforms.Count);
+        Assert.All(platforms, p => Assert.Equal("application/vnd.docker.distribution.manifest.v2+json", p.MediaType));
+        var expectedBlobs = index.Images.SelectMany(i => i.BlobDigests).Distinct().Order();
+        Assert.Equal(expectedBlobs, dir.ContentFiles().Keys.Where(k => platforms.All(p => p.Digest != k)).Order());
+    }
+
+    [Fact]
+    public async Task PushSameImageConcurrently_TwoSkopeos_BothSucceedAndPullIsIntact()
+    {
+        var images = await TestImages.GetAsync();
+        var image = images.Big;
+        var destination = Skopeo.Docker(Registry.Host, "roundtrip/concurrent", "v1");
+        var options = new SkopeoCopyOptions { PreserveDigests = true };
+
+        // Both upload the same 64 MiB blob at the same time, so both commit the same digest.
+        var pushes = await Task.WhenAll(
+            Skopeo.PushAsync(image.Reference, destination, options),
+            Skopeo.PushAsync(image.Reference, Skopeo.Docker(Registry.Host, "roundtrip/concurrent", "v2"), options));
+        Assert.All(pushes, digest => Assert.Equal(image.ManifestDigest, digest));
+
+        var dir = await PullToDirAsync(destination, "concurrent");
+        Assert.Equal(image.ManifestDigest, dir.ManifestDigest());
+        Assert.Empty(dir.Problems());
+        Assert.Equal(image.BlobDigests.Order(), dir.ContentFiles().Keys.Order());
+    }
+
     public void Dispose()
     {
         _fixture.Output.Attach(null);
