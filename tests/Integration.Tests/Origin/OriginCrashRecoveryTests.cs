@@ -29,9 +29,11 @@ public sealed class OriginCrashRecoveryTests(ITestOutputHelper output) : IDispos
         var beforeReference = Skopeo.Docker(origin.Host, "resilience/before", "v1");
         await Skopeo.PushAsync(before.Reference, beforeReference, new SkopeoCopyOptions { PreserveDigests = true });
 
+        Uri interrupted;
         using (var client = new RegistryClient(origin.BaseAddress))
         {
             var location = await client.StartUploadOrThrowAsync(Repository);
+            interrupted = location;
             // ~10 MiB/s: the whole layer would take ~7 s; the origin dies after about a second of it.
             var content = new FileRangeContent(blobFile, chunkSize: 256 * 1024, delayPerChunk: TimeSpan.FromMilliseconds(25));
             var upload = client.PatchAsync(location, content);
@@ -57,6 +59,10 @@ public sealed class OriginCrashRecoveryTests(ITestOutputHelper output) : IDispos
         {
             using var head = await client.HeadBlobAsync(Repository, layer.Digest);
             Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+
+            // The session died with the process: it is unknown now, not resumable from torn data.
+            using var status = await client.Http.GetAsync(interrupted);
+            Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
         }
 
         var blobs = Path.Combine(storage, "blobs");

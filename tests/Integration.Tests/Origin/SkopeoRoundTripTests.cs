@@ -114,6 +114,28 @@ public abstract class SkopeoRoundTripTests<TFixture> : IClassFixture<TFixture>, 
         Assert.Equal(image.ManifestDigest, dir.ManifestDigest());
         Assert.Empty(dir.Problems());
         Assert.Equal(image.BlobDigests.Order(), dir.ContentFiles().Keys.Order());
+        Assert.Equal(["v1", "v2"], (await Skopeo.ListTagsAsync($"docker://{Registry.Host}/roundtrip/concurrent")).Order());
+    }
+
+    [Fact]
+    public async Task SkopeoDelete_PushedManifest_IsGoneByDigestAndItsBlobsStay()
+    {
+        var image = (await TestImages.GetAsync()).SmallAmd64;
+        var destination = Skopeo.Docker(Registry.Host, "roundtrip/deleted", "v1");
+        await Skopeo.PushAsync(image.Reference, destination, new SkopeoCopyOptions { PreserveDigests = true });
+
+        var deleted = await Skopeo.DeleteAsync(destination);
+        Assert.True(deleted.Succeeded, deleted.Describe());
+
+        using var client = new RegistryClient(Registry.BaseAddress);
+        using (var manifest = await client.HeadManifestAsync("roundtrip/deleted", image.ManifestDigest))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, manifest.StatusCode);
+        }
+
+        // Deleting a manifest is not garbage collection: its layers are still served.
+        var layer = image.Layers[^1];
+        Assert.Equal((layer.Digest, layer.Size), await client.GetBlobDigestAsync("roundtrip/deleted", layer.Digest));
     }
 
     public void Dispose()

@@ -92,6 +92,23 @@ public static class Skopeo
         }
     }
 
+    /// <summary><c>skopeo list-tags</c>: the tags of a <c>docker://host/repository</c>, as the registry lists them.</summary>
+    public static async Task<IReadOnlyList<string>> ListTagsAsync(string repositoryReference, CancellationToken cancellationToken = default)
+    {
+        List<string> arguments = ["--insecure-policy", "list-tags", "--tls-verify=false", "--no-creds", repositoryReference];
+        var result = await ProcessRunner.RunOrThrowAsync("skopeo", arguments, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(result.StandardOutput)
+            ?? throw new ProcessFailedException("skopeo list-tags printed no JSON", result);
+        return json["Tags"]?.AsArray().Select(t => t!.GetValue<string>()).ToList() ?? [];
+    }
+
+    /// <summary><c>skopeo delete</c>: deletes the manifest a <c>docker://</c> reference resolves to.</summary>
+    public static Task<ProcessResult> DeleteAsync(string reference, SkopeoCredentials? credentials = null, CancellationToken cancellationToken = default)
+    {
+        List<string> arguments = ["--insecure-policy", "delete", "--tls-verify=false", credentials is null ? "--no-creds" : $"--creds={credentials}", reference];
+        return ProcessRunner.RunAsync("skopeo", arguments, TimeSpan.FromMinutes(1), cancellationToken);
+    }
+
     /// <summary><c>skopeo inspect --raw</c>: the manifest bytes exactly as the registry serves them.</summary>
     public static async Task<string> InspectRawAsync(string reference, SkopeoCredentials? credentials = null, CancellationToken cancellationToken = default)
     {
