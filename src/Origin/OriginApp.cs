@@ -58,7 +58,11 @@ public static class OriginApp
 
         // No response compression anywhere: containerd sends Accept-Encoding: gzip, and a re-encoded
         // blob or manifest would no longer hash to its digest.
-        app.Map("/v2/{**path}", context => context.RequestServices.GetRequiredService<RegistryHandler>().HandleAsync(context));
+        // The registry is matched on the raw request target, not by routing: the server resolves "/v2/%2e%2e/x"
+        // to "/x" before routing sees it, and such a request must be refused as NAME_INVALID, not missed.
+        app.Use((context, next) => RegistryHandler.IsRegistryRequest(context)
+            ? context.RequestServices.GetRequiredService<RegistryHandler>().HandleAsync(context)
+            : next(context));
         app.MapMethods(MetaInfoEndpoint.Route, [HttpMethods.Get, HttpMethods.Head], context =>
             MetaInfoEndpoint.HandleAsync(context, context.Request.RouteValues["digest"] as string ?? "", context.RequestServices.GetRequiredService<BlobStore>()));
 

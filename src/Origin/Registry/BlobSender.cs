@@ -1,8 +1,41 @@
+using System.Buffers;
+
 namespace P2PRegistry.Origin.Registry;
 
 /// <summary>Copies a stored file range to the response body without buffering the whole file.</summary>
 internal static class BlobSender
 {
-    public static Task SendAsync(HttpContext context, string path, long offset, long count) =>
-        context.Response.SendFileAsync(path, offset, count, context.RequestAborted);
+    private const int ChunkSize = 1024 * 1024;
+
+    public static async Task SendAsync(HttpContext context, string path, long offset, long count)
+    {
+        if (Environment.GetEnvironmentVariable("ORIGIN_SENDFILE") == "1")
+        {
+            await context.Response.SendFileAsync(path, offset, count, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            var body = context.Response.Body;
+            var end = offset + count;
+            while (offset < end)
+            {
+                var read = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(ChunkSize, end - offset)), offset);
+                if (read == 0)
+                {
+                    throw new IOException($"{path} ended at {offset}, before the {end} bytes it was announced with.");
+                }
+
+                await body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
+                offset += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }

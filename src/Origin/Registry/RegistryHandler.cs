@@ -124,6 +124,12 @@ internal sealed partial class RegistryHandler
         return WriteJsonAsync(context, 200, "{}"u8.ToArray(), HttpMethods.IsHead(context.Request.Method));
     }
 
+    public static bool IsRegistryRequest(HttpContext context)
+    {
+        var raw = RawPath(context);
+        return raw.StartsWith("/v2/", StringComparison.Ordinal) || raw == "/v2" || raw.StartsWith("/v2?", StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// The request target as the client sent it: the server resolves <c>..</c> and decodes escapes in
     /// <see cref="HttpRequest.Path"/>, which would let <c>a/../b</c> through as <c>b</c>.
