@@ -63,11 +63,56 @@ public abstract class ContainerdPullTests<TFixture> : IClassFixture<TFixture>, I
         Assert.Contains(index.Digest, images.StandardOutput, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task CtrPull_KilledHalfwayThenRetried_ResumesWithRangeAndUnpacks()
+    {
+        var image = (await TestImages.GetAsync()).Big;
+        await Skopeo.PushAsync(image.Reference, Skopeo.Docker(Registry.Host, "ctr/resume", "v1"), new SkopeoCopyOptions { PreserveDigests = true });
+
+        // 16 MiB/s through the proxy: the 64 MiB layer takes ~4 s, and ctr dies a quarter of the way in.
+        await using var proxy = TcpProxy.Start(Registry.Port, bytesPerSecond: 16L << 20);
+        var reference = $"{proxy.Host}/ctr/resume:v1";
+        await using var containerd = await ContainerdProcess.StartAsync(_output.WriteLine);
+        await using (var pull = ManagedProcess.Start(new ManagedProcessOptions("ctr", ["-a", containerd.Socket, "images", "pull", "--plain-http", reference])
+        {
+            Name = "ctr-pull",
+            OnOutputLine = _output.WriteLine,
+        }))
+        {
+            for (var i = 0; i < 600 && proxy.BytesToClients < 16L << 20 && !pull.HasExited; i++)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.False(pull.HasExited, "the throttled pull ended before it could be interrupted: " + pull.Describe());
+            pull.Kill();
+        }
+
+        var active = await containerd.Ctr("content", "active");
+        _output.WriteLine("[test] ctr content active after the kill:\n" + active.StandardOutput);
+        Assert.Contains(image.Layers[^1].Digest, active.StandardOutput, StringComparison.Ordinal);
+
+        proxy.SetRate(0);
+        var requestsBefore = proxy.ClientTraffic().Count;
+        await containerd.CtrOrThrowAsync(["images", "pull", "--plain-http", reference], TimeSpan.FromMinutes(2));
+
+        var resumed = proxy.ClientTraffic().Skip(requestsBefore)
+            .Where(t => t.Contains($"/blobs/{image.Layers[^1].Digest}", StringComparison.Ordinal))
+            .ToList();
+        Assert.Contains(resumed, t => t.Contains("range: bytes=", StringComparison.OrdinalIgnoreCase));
+        await VerifyUnpackedAsync(containerd, reference, image);
+    }
+
     public void Dispose() => _fixture.Output.Attach(null);
 
     private static async Task PullAndVerifyAsync(ContainerdProcess containerd, string reference, OciImage image, string platform = "linux/amd64")
     {
         await containerd.CtrOrThrowAsync(["images", "pull", "--plain-http", "--platform", platform, reference], TimeSpan.FromMinutes(2));
+        await VerifyUnpackedAsync(containerd, reference, image, platform);
+    }
+
+    private static async Task VerifyUnpackedAsync(ContainerdProcess containerd, string reference, OciImage image, string platform = "linux/amd64")
+    {
 
         // Every blob of the image is in containerd's content store, verified against its digest at commit.
         var content = await containerd.Ctr("content", "ls", "-q");
