@@ -103,7 +103,55 @@ public abstract class ContainerdPullTests<TFixture> : IClassFixture<TFixture>, I
         await VerifyUnpackedAsync(containerd, reference, image);
     }
 
+    [Fact]
+    public async Task CtrPush_ImageContainerdHolds_SkopeoPullsItBackIntact()
+    {
+        var image = (await TestImages.GetAsync()).Big;
+        var source = $"{Registry.Host}/ctr/source:v1";
+        await Skopeo.PushAsync(image.Reference, "docker://" + source, new SkopeoCopyOptions { PreserveDigests = true });
+        await using var containerd = await ContainerdProcess.StartAsync(_output.WriteLine);
+        await containerd.CtrOrThrowAsync(["images", "pull", "--plain-http", source], TimeSpan.FromMinutes(2));
+
+        // containerd uploads differently from skopeo (POST, then one PUT ?digest= with the body). It would
+        // rather mount blobs from the repository it pulled them from (its distribution.source labels say which):
+        // drop those labels so every blob really travels.
+        foreach (var digest in image.BlobDigests)
+        {
+            var labels = (await containerd.Ctr("content", "ls")).StandardOutput.Split('\n')
+                .Single(l => l.StartsWith(digest, StringComparison.Ordinal))
+                .Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries)
+                .Where(f => f.StartsWith("containerd.io/distribution.source.", StringComparison.Ordinal))
+                .Select(f => f.Split('=')[0] + "=");
+            await containerd.Ctr(["content", "label", digest, .. labels]);
+        }
+
+        await using var proxy = TcpProxy.Start(Registry.Port);
+        var pushed = $"{proxy.Host}/ctr/pushed:v1";
+        await containerd.Ctr("images", "tag", source, pushed);
+        await containerd.CtrOrThrowAsync(["images", "push", "--plain-http", pushed], TimeSpan.FromMinutes(2));
+        Assert.DoesNotContain(proxy.ClientTraffic(), t => t.Contains("mount=", StringComparison.Ordinal));
+        Assert.Equal(image.BlobDigests.Count, proxy.ClientTraffic().Sum(t => CountOf(t, "PUT /v2/ctr/pushed/blobs/uploads/")));
+
+        using var temp = new TempDirectory("ctrpush");
+        await Skopeo.CopyOrThrowAsync(Skopeo.Docker(Registry.Host, "ctr/pushed", "v1"), Skopeo.Dir(temp.Path));
+        var dir = DirImageLayout.Open(temp.Path);
+        Assert.Equal(image.ManifestDigest, dir.ManifestDigest());
+        Assert.Empty(dir.Problems());
+        Assert.Equal(image.BlobDigests.Order(), dir.ContentFiles().Keys.Order());
+    }
+
     public void Dispose() => _fixture.Output.Attach(null);
+
+    private static int CountOf(string text, string value)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(value, StringComparison.Ordinal); i >= 0; i = text.IndexOf(value, i + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
 
     private static async Task PullAndVerifyAsync(ContainerdProcess containerd, string reference, OciImage image, string platform = "linux/amd64")
     {
