@@ -2,7 +2,7 @@ namespace P2PRegistry.Integration.Tests.Origin;
 
 /// <summary>
 /// The images every end-to-end class pushes, built once per test run (umoci over 64 MiB takes seconds) into one
-/// OCI layout that is deleted when the test host exits.
+/// OCI layout that is deleted when the run ends (<see cref="IntegrationTestFramework"/>).
 /// </summary>
 public sealed class TestImages
 {
@@ -29,11 +29,13 @@ public sealed class TestImages
 
     public static Task<TestImages> GetAsync() => s_instance.Value;
 
+    /// <summary>Deletes the layout at the end of the run (no test may use it afterwards).</summary>
+    internal static void DeleteIfBuilt() => Interlocked.Exchange(ref s_directory, null)?.Dispose();
+
     private static async Task<TestImages> BuildAsync()
     {
         var directory = new TempDirectory("images");
         s_directory = directory;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => s_directory?.Dispose();
         var layout = directory.Combine("layout");
         var big = await OciImageBuilder.BuildAsync(layout, "big", BigRandomMiB, seed: 1);
         var amd64 = await OciImageBuilder.BuildAsync(layout, "multi-amd64", SmallRandomMiB, seed: 2, architecture: "amd64");

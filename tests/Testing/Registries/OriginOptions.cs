@@ -19,4 +19,7 @@ public sealed class OriginOptions
     public Action<string>? OnOutputLine { get; init; }
 
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The path polled until it answers (200, or 401 with push credentials): <c>/v2/</c>, or <c>/readyz</c> once the origin maps it.</summary>
+    public string ReadinessPath { get; init; } = "/v2/";
 }

@@ -108,7 +108,7 @@ public sealed class OriginProcess : IRegistryProcess
         }
 
         arguments.AddRange(options.ExtraArguments);
-        var v2 = new Uri($"http://127.0.0.1:{port}/v2/");
+        var probe = new Uri($"http://127.0.0.1:{port}{options.ReadinessPath}");
         var managed = new ManagedProcessOptions("dotnet", arguments)
         {
             Name = "origin",
@@ -117,8 +117,8 @@ public sealed class OriginProcess : IRegistryProcess
             // With push credentials the origin may challenge every client on /v2/ (skopeo only sends
             // credentials after a challenge there), so 401 also means "up".
             Readiness = options.PushUsername is null
-                ? Readiness.HttpOk(v2)
-                : Readiness.HttpStatus(v2, HttpStatusCode.OK, HttpStatusCode.Unauthorized),
+                ? Readiness.HttpOk(probe)
+                : Readiness.HttpStatus(probe, HttpStatusCode.OK, HttpStatusCode.Unauthorized),
         };
         managed.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         managed.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
