@@ -48,19 +48,24 @@ public abstract class ContainerdPullTests<TFixture> : IClassFixture<TFixture>, I
         await PullAndVerifyAsync(containerd, reference, image);
     }
 
-    [Fact]
-    public async Task CtrPull_MultiPlatformIndex_UnpacksTheAmd64Image()
+    [Theory]
+    [InlineData("oci")]
+    [InlineData("v2s2")]
+    public async Task CtrPull_MultiPlatformIndex_UnpacksTheAmd64Image(string format)
     {
         var index = (await TestImages.GetAsync()).MultiPlatform;
-        var reference = $"{Registry.Host}/ctr/multi:v1";
-        await Skopeo.PushAsync(index.Reference, "docker://" + reference, new SkopeoCopyOptions { All = true, PreserveDigests = true });
+        var reference = $"{Registry.Host}/ctr/multi-{format}:v1";
+        var pushed = await Skopeo.PushAsync(index.Reference, "docker://" + reference, new SkopeoCopyOptions { All = true, Format = format });
 
         await using var containerd = await ContainerdProcess.StartAsync(_output.WriteLine);
         var amd64 = index.Images.Single(i => i.Architecture == "amd64");
-        await PullAndVerifyAsync(containerd, reference, amd64, platform: "linux/amd64");
+        await containerd.CtrOrThrowAsync(["images", "pull", "--plain-http", "--platform", "linux/amd64", reference], TimeSpan.FromMinutes(2));
+        await VerifyUnpackedAsync(containerd, reference, amd64, "linux/amd64");
 
         var images = await containerd.Ctr("images", "ls");
-        Assert.Contains(index.Digest, images.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(pushed, images.StandardOutput, StringComparison.Ordinal);
+        var expectedType = format == "oci" ? "application/vnd.oci.image.index.v1+json" : "application/vnd.docker.distribution.manifest.list.v2+json";
+        Assert.Contains(expectedType, images.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -138,6 +138,32 @@ public abstract class SkopeoRoundTripTests<TFixture> : IClassFixture<TFixture>, 
         Assert.Equal((layer.Digest, layer.Size), await client.GetBlobDigestAsync("roundtrip/deleted", layer.Digest));
     }
 
+    [Fact]
+    public async Task PushOverAnExistingTag_PullGetsTheNewImage()
+    {
+        var index = (await TestImages.GetAsync()).MultiPlatform;
+        var destination = Skopeo.Docker(Registry.Host, "roundtrip/retag", "latest");
+
+        await Skopeo.PushAsync(index.Images[0].Reference, destination, new SkopeoCopyOptions { PreserveDigests = true });
+        await Skopeo.PushAsync(index.Images[1].Reference, destination, new SkopeoCopyOptions { PreserveDigests = true });
+
+        var dir = await PullToDirAsync(destination, "retag");
+        Assert.Equal(index.Images[1].ManifestDigest, dir.ManifestDigest());
+        Assert.Empty(dir.Problems());
+    }
+
+    [Fact]
+    public async Task PullUnknownTag_SkopeoFailsWithManifestUnknown()
+    {
+        var images = await TestImages.GetAsync();
+        await Skopeo.PushAsync(images.SmallAmd64.Reference, Skopeo.Docker(Registry.Host, "roundtrip/known", "v1"));
+
+        var result = await Skopeo.CopyAsync(Skopeo.Docker(Registry.Host, "roundtrip/known", "no-such-tag"), Skopeo.Dir(_temp.Combine("unknown")));
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("manifest unknown", result.StandardError, StringComparison.OrdinalIgnoreCase);
+    }
+
     public void Dispose()
     {
         _fixture.Output.Attach(null);
