@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using P2PRegistry.Hosting;
+using P2PRegistry.Hosting.Metrics;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.P2P;
@@ -25,9 +27,9 @@ public static class OriginApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        builder.ApplyComponentDefaults();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.AddServerHeader = false;
             // The request body limit is lifted per request by the upload and manifest handlers (with their
             // own limits); header timeout and minimum body data rate keep Kestrel's defaults (30 s,
             // 240 B/s after 5 s), which cut off stalled clients without hurting slow links.
@@ -35,6 +37,8 @@ public static class OriginApp
 
         // Per-request lines from the framework would drown the origin's own log; its events say what happened.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start is reported by Program as one line naming the bad setting, not as a logged stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
         var services = builder.Services;
         services.AddOptions<OriginOptions>()
@@ -52,9 +56,14 @@ public static class OriginApp
         services.AddSingleton<RegistryHandler>();
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<UploadExpiryService>();
+        services.AddOperationalEndpoints(OriginMetrics.MeterName)
+            .AddCheck<StorageHealthCheck>("storage", tags: [OperationalEndpoints.ReadyTag]);
         configureServices?.Invoke(services);
 
         var app = builder.Build();
+
+        // The exporter only counts what it hears after it starts listening: create it now, not at the first scrape.
+        _ = app.Services.GetRequiredService<PrometheusExporter>();
 
         // No response compression anywhere: containerd sends Accept-Encoding: gzip, and a re-encoded
         // blob or manifest would no longer hash to its digest.
@@ -66,8 +75,8 @@ public static class OriginApp
         app.MapMethods(MetaInfoEndpoint.Route, [HttpMethods.Get, HttpMethods.Head], context =>
             MetaInfoEndpoint.HandleAsync(context, context.Request.RouteValues["digest"] as string ?? "", context.RequestServices.GetRequiredService<BlobStore>()));
 
-        // TODO(hosting): map /healthz, /readyz (storage writable) and the Prometheus /metrics from src/Hosting
-        // once it lands on main; until then readiness is "GET /v2/ answers 200".
+        // /healthz (live), /readyz (storage writable), /metrics (Prometheus).
+        app.MapOperationalEndpoints();
         return app;
     }
 }

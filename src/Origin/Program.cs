@@ -1,16 +1,13 @@
+using P2PRegistry.Hosting;
 using P2PRegistry.Origin;
 
-var app = OriginApp.Build(args);
 try
 {
-    await app.StartAsync();
+    return await ComponentHost.RunAsync("P2PRegistry.Origin", () => OriginApp.Build(args));
 }
-catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException or InvalidOperationException or IOException)
+catch (InvalidOperationException ex) when (ex.Message.Contains("configuration value", StringComparison.Ordinal))
 {
-    // A bad setting (or a port in use) fails start with its message, not a stack trace, and a non-zero exit.
-    await Console.Error.WriteLineAsync($"P2PRegistry.Origin failed to start: {ex.Message}");
-    return 2;
+    // A value the binder cannot convert (e.g. --Origin:MaxUploadBytes=lots): its message names the key.
+    await Console.Error.WriteLineAsync($"P2PRegistry.Origin: invalid configuration: {ex.Message}");
+    return ComponentHost.ExitConfigurationError;
 }
-
-await app.WaitForShutdownAsync();
-return 0;

@@ -3,18 +3,18 @@ using System.Buffers;
 namespace P2PRegistry.Origin.Registry;
 
 /// <summary>Copies a stored file range to the response body without buffering the whole file.</summary>
+/// <remarks>
+/// Measured on loopback against curl (1 GiB, median of 9 interleaved runs): this loop of 1 MiB positional
+/// reads and body writes matched docker-registry (950 vs 903 MiB/s on a loaded 2-core host), while
+/// <c>HttpResponse.SendFileAsync</c> — a 64 KiB stream copy in Kestrel, which has no sendfile(2) — reached
+/// 606 MiB/s. A larger Kestrel response buffer (4 MiB) made no difference.
+/// </remarks>
 internal static class BlobSender
 {
     private const int ChunkSize = 1024 * 1024;
 
     public static async Task SendAsync(HttpContext context, string path, long offset, long count)
     {
-        if (Environment.GetEnvironmentVariable("ORIGIN_SENDFILE") == "1")
-        {
-            await context.Response.SendFileAsync(path, offset, count, context.RequestAborted).ConfigureAwait(false);
-            return;
-        }
-
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try

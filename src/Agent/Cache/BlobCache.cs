@@ -1,0 +1,237 @@
+using P2PRegistry.Core.Content;
+
+namespace P2PRegistry.Agent.Cache;
+
+/// <summary>
+/// The agent's store of complete, verified blobs: <c>&lt;root&gt;/sha256/&lt;hex&gt;</c>. Bounded by a capacity
+/// with high/low watermarks, like the kubelet's image GC: when an admission takes the total above the high
+/// mark, least recently used blobs are evicted until it is below the low mark. A blob that is being read
+/// (a lease is open) is never evicted; nor is the blob just admitted.
+/// </summary>
+public sealed class BlobCache
+{
+    private readonly string _root;
+    private readonly long _high;
+    private readonly long _low;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<Digest, Entry> _entries = [];
+    private long _totalBytes;
+
+    public BlobCache(string root, long capacityBytes, double highWatermark, double lowWatermark, TimeProvider time)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacityBytes, 1);
+        if (!(lowWatermark > 0 && lowWatermark <= highWatermark && highWatermark <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(highWatermark), "Watermarks must satisfy 0 < low ≤ high ≤ 1.");
+        }
+
+        _root = Path.GetFullPath(root);
+        _high = (long)(capacityBytes * highWatermark);
+        _low = (long)(capacityBytes * lowWatermark);
+        _time = time;
+        Directory.CreateDirectory(Path.Combine(_root, Digest.Sha256Algorithm));
+        Load();
+    }
+
+    /// <summary>Raised (outside the lock) for every evicted blob, so the swarm stops seeding it.</summary>
+    public event Action<Digest>? Evicted;
+
+    public long TotalBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _totalBytes;
+            }
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    public string PathOf(Digest digest) => Path.Combine(_root, Digest.Sha256Algorithm, digest.Hex);
+
+    public bool Contains(Digest digest)
+    {
+        lock (_lock)
+        {
+            return _entries.ContainsKey(digest);
+        }
+    }
+
+    /// <summary>
+    /// Opens a cached blob for reading; the blob cannot be evicted until the lease is disposed.
+    /// Returns null on a miss.
+    /// </summary>
+    public Lease? TryAcquire(Digest digest)
+    {
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(digest, out var entry))
+            {
+                return null;
+            }
+
+            entry.Readers++;
+            entry.LastUsed = _time.GetUtcNow();
+            return new Lease(this, digest, PathOf(digest), entry.Length);
+        }
+    }
+
+    /// <summary>
+    /// Moves a complete, already verified file into the cache (a rename on the same file system), then evicts
+    /// down to the low watermark if the high one is passed. An existing copy wins and the source is deleted.
+    /// </summary>
+    public void Admit(Digest digest, string verifiedFile)
+    {
+        var length = new FileInfo(verifiedFile).Length;
+        var target = PathOf(digest);
+        List<Digest> evicted;
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(digest, out var existing))
+            {
+                existing.LastUsed = _time.GetUtcNow();
+                File.Delete(verifiedFile);
+                return;
+            }
+
+            File.Move(verifiedFile, target, overwrite: true);
+            _entries[digest] = new Entry(length, _time.GetUtcNow());
+            _totalBytes += length;
+            evicted = EvictIfNeeded(keep: digest);
+        }
+
+        RaiseEvicted(evicted);
+    }
+
+    /// <summary>Removes a blob (e.g. found corrupt on read). Waits for no reader: an open lease keeps its handle.</summary>
+    public bool Remove(Digest digest)
+    {
+        lock (_lock)
+        {
+            if (!_entries.Remove(digest, out var entry))
+            {
+                return false;
+            }
+
+            _totalBytes -= entry.Length;
+            File.Delete(PathOf(digest));
+            return true;
+        }
+    }
+
+    private List<Digest> EvictIfNeeded(Digest keep)
+    {
+        var evicted = new List<Digest>();
+        if (_totalBytes <= _high)
+        {
+            return evicted;
+        }
+
+        foreach (var (digest, entry) in _entries.OrderBy(e => e.Value.LastUsed).ToList())
+        {
+            if (_totalBytes <= _low)
+            {
+                break;
+            }
+
+            if (entry.Readers > 0 || digest == keep)
+            {
+                continue;
+            }
+
+            _entries.Remove(digest);
+            _totalBytes -= entry.Length;
+            File.Delete(PathOf(digest));
+            evicted.Add(digest);
+        }
+
+        return evicted;
+    }
+
+    private void Release(Digest digest)
+    {
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(digest, out var entry))
+            {
+                entry.Readers--;
+            }
+        }
+    }
+
+    private void RaiseEvicted(List<Digest> evicted)
+    {
+        foreach (var digest in evicted)
+        {
+            Evicted?.Invoke(digest);
+        }
+    }
+
+    private void Load()
+    {
+        // Only files named by a valid digest count; anything else (a stray temp file) is removed.
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(_root, Digest.Sha256Algorithm)))
+        {
+            var name = Path.GetFileName(file);
+            if (!Digest.TryParse(Digest.Sha256Algorithm + ":" + name, out var digest))
+            {
+                File.Delete(file);
+                continue;
+            }
+
+            var info = new FileInfo(file);
+            _entries[digest] = new Entry(info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero));
+            _totalBytes += info.Length;
+        }
+    }
+
+    private sealed class Entry(long length, DateTimeOffset lastUsed)
+    {
+        public long Length { get; } = length;
+
+        public DateTimeOffset LastUsed { get; set; } = lastUsed;
+
+        public int Readers { get; set; }
+    }
+
+    /// <summary>A pin on a cached blob; dispose when done reading.</summary>
+    public sealed class Lease : IDisposable
+    {
+        private readonly BlobCache _cache;
+        private int _disposed;
+
+        internal Lease(BlobCache cache, Digest digest, string path, long length)
+        {
+            _cache = cache;
+            Digest = digest;
+            Path = path;
+            Length = length;
+        }
+
+        public Digest Digest { get; }
+
+        public string Path { get; }
+
+        public long Length { get; }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                _cache.Release(Digest);
+            }
+        }
+    }
+}
