@@ -45,6 +45,21 @@ public sealed class ProcessRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_WithEnvironmentAndWorkingDirectory_ProgramSeesBoth()
+    {
+        using var temp = new TempDirectory();
+        var options = new ProcessRunOptions
+        {
+            Environment = new Dictionary<string, string?> { ["P2PR_PROBE"] = "set-by-test" },
+            WorkingDirectory = temp.Path,
+        };
+
+        var result = await ProcessRunner.RunOrThrowAsync("sh", ["-c", "echo $P2PR_PROBE; pwd"], options);
+
+        Assert.Equal($"set-by-test\n{temp.Path}\n", result.StandardOutput);
+    }
+
+    [Fact]
     public async Task RunAsync_MissingProgram_ThrowsNamingIt()
     {
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => ProcessRunner.RunAsync("no-such-program-p2pr", ["x"]));

@@ -12,14 +12,23 @@ public static class ProcessRunner
     /// Runs <paramref name="fileName"/> with <paramref name="arguments"/> (no shell involved) and returns its exit code and output.
     /// A program still running at <paramref name="timeout"/> is killed (with its children) and reported as a <see cref="TimeoutException"/>.
     /// </summary>
-    public static async Task<ProcessResult> RunAsync(
+    public static Task<ProcessResult> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
         TimeSpan? timeout = null,
-        CancellationToken cancellationToken = default,
-        IReadOnlyDictionary<string, string?>? environment = null,
-        string? workingDirectory = null)
+        CancellationToken cancellationToken = default) =>
+        RunAsync(fileName, arguments, new ProcessRunOptions { Timeout = timeout ?? DefaultTimeout }, cancellationToken);
+
+    /// <summary>As the other overload, with an environment and a working directory.</summary>
+    public static async Task<ProcessResult> RunAsync(
+        string fileName,
+        IEnumerable<string> arguments,
+        ProcessRunOptions options,
+        CancellationToken cancellationToken = default)
     {
+        var timeout = options.Timeout;
+        var environment = options.Environment;
+        var workingDirectory = options.WorkingDirectory;
         var argumentList = arguments.ToList();
         var commandLine = CommandLine.Format(fileName, argumentList);
         var startInfo = new ProcessStartInfo(fileName)
@@ -63,7 +72,7 @@ public static class ProcessRunner
         process.BeginErrorReadLine();
 
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout ?? DefaultTimeout);
+        timeoutSource.CancelAfter(timeout);
         try
         {
             await process.WaitForExitAsync(timeoutSource.Token).ConfigureAwait(false);
@@ -78,7 +87,7 @@ public static class ProcessRunner
                 throw new OperationCanceledException($"Cancelled while running {partial.Describe()}", cancellationToken);
             }
 
-            throw new TimeoutException($"Timed out after {timeout ?? DefaultTimeout}: {partial.Describe()}");
+            throw new TimeoutException($"Timed out after {timeout}: {partial.Describe()}");
         }
 
         // WaitForExitAsync returns once the redirected streams reached end of file, so the output is complete.
@@ -86,15 +95,21 @@ public static class ProcessRunner
     }
 
     /// <summary>As <see cref="RunAsync"/>, but a non-zero exit code throws <see cref="ProcessFailedException"/> showing the command and both outputs.</summary>
-    public static async Task<ProcessResult> RunOrThrowAsync(
+    public static Task<ProcessResult> RunOrThrowAsync(
         string fileName,
         IEnumerable<string> arguments,
         TimeSpan? timeout = null,
-        CancellationToken cancellationToken = default,
-        IReadOnlyDictionary<string, string?>? environment = null,
-        string? workingDirectory = null)
+        CancellationToken cancellationToken = default) =>
+        RunOrThrowAsync(fileName, arguments, new ProcessRunOptions { Timeout = timeout ?? DefaultTimeout }, cancellationToken);
+
+    /// <summary>As the other overload, with an environment and a working directory.</summary>
+    public static async Task<ProcessResult> RunOrThrowAsync(
+        string fileName,
+        IEnumerable<string> arguments,
+        ProcessRunOptions options,
+        CancellationToken cancellationToken = default)
     {
-        var result = await RunAsync(fileName, arguments, timeout, cancellationToken, environment, workingDirectory).ConfigureAwait(false);
+        var result = await RunAsync(fileName, arguments, options, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
             throw new ProcessFailedException(result);
