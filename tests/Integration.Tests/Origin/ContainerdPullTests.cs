@@ -38,6 +38,33 @@ public abstract class ContainerdPullTests<TFixture> : IClassFixture<TFixture>, I
     }
 
     [Fact]
+    public async Task CtrPull_ThreeNodesAtOnce_AllUnpackTheSameImage()
+    {
+        var image = (await TestImages.GetAsync()).Big;
+        var reference = $"{Registry.Host}/ctr/fanout:v1";
+        await Skopeo.PushAsync(image.Reference, "docker://" + reference, new SkopeoCopyOptions { PreserveDigests = true });
+
+        var nodes = new List<ContainerdProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                nodes.Add(await ContainerdProcess.StartAsync(_output.WriteLine));
+            }
+
+            // The same 64 MiB blob read by three clients at once.
+            await Task.WhenAll(nodes.Select(node => PullAndVerifyAsync(node, reference, image)));
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task CtrPull_DockerSchema2Image_PullsAndUnpacksTheBuiltFiles()
     {
         var image = (await TestImages.GetAsync()).SmallAmd64;
