@@ -29,12 +29,36 @@ public sealed class TestImages
 
     public static Task<TestImages> GetAsync() => s_instance.Value;
 
+    /// <summary>
+    /// A test host torn down while it deleted the layout (it happens under heavy I/O) leaves a part of it;
+    /// the next run removes the layouts of test hosts that no longer run.
+    /// </summary>
+    private static void DeleteLeftoversOfEndedRuns()
+    {
+        foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), "images-*-*"))
+        {
+            var parts = Path.GetFileName(directory).Split('-');
+            if (parts.Length == 3 && int.TryParse(parts[1], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+            {
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Another run is deleting it too.
+                }
+            }
+        }
+    }
+
     /// <summary>Deletes the layout at the end of the run (no test may use it afterwards).</summary>
     internal static void DeleteIfBuilt() => Interlocked.Exchange(ref s_directory, null)?.Dispose();
 
     private static async Task<TestImages> BuildAsync()
     {
-        var directory = new TempDirectory("images");
+        DeleteLeftoversOfEndedRuns();
+        var directory = new TempDirectory($"images-{Environment.ProcessId}");
         s_directory = directory;
         var layout = directory.Combine("layout");
         var big = await OciImageBuilder.BuildAsync(layout, "big", BigRandomMiB, seed: 1);
