@@ -13,6 +13,7 @@ public sealed class TestImages
     private static readonly Lazy<Task<TestImages>> s_instance = new(BuildAsync);
     private static TempDirectory? s_directory;
 
+
     private TestImages(OciImage big, OciImageIndex multiPlatform)
     {
         Big = big;
@@ -30,7 +31,7 @@ public sealed class TestImages
     public static Task<TestImages> GetAsync() => s_instance.Value;
 
     /// <summary>
-    /// A test host torn down while it deleted the layout (it happens under heavy I/O) leaves a part of it;
+    /// A test host killed before its end-of-run cleanup (a crash, a cancelled run) leaves its layout behind;
     /// the next run removes the layouts of test hosts that no longer run.
     /// </summary>
     private static void DeleteLeftoversOfEndedRuns()
@@ -53,7 +54,19 @@ public sealed class TestImages
     }
 
     /// <summary>Deletes the layout at the end of the run (no test may use it afterwards).</summary>
-    internal static void DeleteIfBuilt() => Interlocked.Exchange(ref s_directory, null)?.Dispose();
+    internal static void DeleteIfBuilt()
+    {
+        var directory = Interlocked.Exchange(ref s_directory, null);
+        if (directory is null)
+        {
+            return;
+        }
+
+        // The test host is torn down moments after the run ends, often in the middle of an in-process delete;
+        // an rm started now finishes even then (it is not part of the host), and takes milliseconds.
+        using var rm = System.Diagnostics.Process.Start("rm", ["-rf", directory.Path]);
+        rm.WaitForExit(TimeSpan.FromSeconds(10));
+    }
 
     private static async Task<TestImages> BuildAsync()
     {
