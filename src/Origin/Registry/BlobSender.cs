@@ -13,7 +13,7 @@ internal static class BlobSender
 {
     private const int ChunkSize = 1024 * 1024;
 
-    public static async Task SendAsync(HttpContext context, string path, long offset, long count)
+    public static async Task SendAsync(HttpContext context, string path, long offset, long count, Action<long>? sent = null)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
@@ -31,6 +31,7 @@ internal static class BlobSender
 
                 await body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
                 offset += read;
+                sent?.Invoke(read);
             }
         }
         finally

@@ -52,8 +52,7 @@ internal sealed partial class RegistryHandler
             return;
         }
 
-        await BlobSender.SendAsync(context, _blobs.DataPath(digest), offset, count).ConfigureAwait(false);
-        _metrics.BytesSent(count);
+        await BlobSender.SendAsync(context, _blobs.DataPath(digest), offset, count, _metrics.BytesSent).ConfigureAwait(false);
     }
 
     /// <summary>Removes the blob from the repository (its bytes stay for other repositories).</summary>

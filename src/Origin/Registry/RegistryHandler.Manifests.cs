@@ -81,6 +81,12 @@ internal sealed partial class RegistryHandler
         }
 
         var mediaType = MediaTypeOf(context.Request.ContentType) ?? references.MediaType ?? references.DefaultMediaType;
+        if (!IsValidMediaType(mediaType))
+        {
+            // It is served back as a Content-Type header, so it must be one.
+            throw new RegistryException(RegistryError.ManifestInvalid, "invalid manifest media type", Truncate(mediaType));
+        }
+
         await _blobs.StoreAsync(body, CancellationToken.None).ConfigureAwait(false);
         await _repositories.LinkManifestAsync(path.Name, digest, mediaType, CancellationToken.None).ConfigureAwait(false);
         if (!byDigest)
@@ -194,5 +200,26 @@ internal sealed partial class RegistryHandler
         var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
         var mediaType = (semicolon >= 0 ? contentType[..semicolon] : contentType).Trim();
         return mediaType.Length == 0 ? null : mediaType;
+    }
+
+    /// <summary>RFC 6838 <c>type "/" subtype</c> with restricted-name characters, at most 255 long.</summary>
+    internal static bool IsValidMediaType(string mediaType)
+    {
+        var slash = mediaType.IndexOf('/', StringComparison.Ordinal);
+        if (mediaType.Length > 255 || slash <= 0 || slash == mediaType.Length - 1)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < mediaType.Length; i++)
+        {
+            var c = mediaType[i];
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '!' or '#' or '$' or '&' or '^' or '_' or '.' or '+' or '-' || (c == '/' && i == slash)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

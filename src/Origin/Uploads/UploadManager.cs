@@ -105,7 +105,7 @@ internal sealed class UploadManager : IDisposable
 
         try
         {
-            session.FlushAndClose();
+            session.Flush();
             var metaInfo = session.TryFinishMetaInfo(actual)
                 ?? await _blobs.HashFileAsync(session.DataPath, actual, session.Length, "piece length differs from the streamed guess", CancellationToken.None).ConfigureAwait(false);
             await _blobs.CommitAsync(session.DataPath, actual, metaInfo, CancellationToken.None).ConfigureAwait(false);

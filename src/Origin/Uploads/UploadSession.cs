@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 
@@ -17,7 +16,6 @@ internal sealed class UploadSession : IDisposable
     private const int BufferSize = 1024 * 1024;
 
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private readonly SafeFileHandle _handle;
     private PieceHasher? _pieces;
     private int _busy;
     private bool _disposed;
@@ -29,7 +27,9 @@ internal sealed class UploadSession : IDisposable
         Directory = directory;
         DataPath = Path.Combine(directory, "data");
         LastActivity = lastActivity;
-        _handle = File.OpenHandle(DataPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, FileOptions.None);
+        // The file is opened only while a request writes to it: an idle session (a client that POSTed and
+        // vanished) holds no file descriptor until it expires.
+        File.OpenHandle(DataPath, FileMode.CreateNew, FileAccess.Write).Dispose();
     }
 
     public string Id { get; }
@@ -61,6 +61,7 @@ internal sealed class UploadSession : IDisposable
     public async Task<long> AppendAsync(Stream body, long? expectedLength, long maxLength, Action<long> received, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        using var handle = File.OpenHandle(DataPath, FileMode.Open, FileAccess.Write, FileShare.Read);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long total = 0;
         try
@@ -84,7 +85,7 @@ internal sealed class UploadSession : IDisposable
                 }
 
                 var chunk = buffer.AsSpan(0, read);
-                RandomAccess.Write(_handle, chunk, Length);
+                RandomAccess.Write(handle, chunk, Length);
                 _sha256.AppendData(chunk);
                 _pieces?.Append(chunk);
                 Length += read;
@@ -131,11 +132,11 @@ internal sealed class UploadSession : IDisposable
         return MetaInfo.Create(digest, Length, pieceLength, _pieces.Complete());
     }
 
-    /// <summary>Makes the data durable before it may be renamed under its digest.</summary>
-    public void FlushAndClose()
+    /// <summary>Makes the data durable (fsync) before it may be renamed under its digest.</summary>
+    public void Flush()
     {
-        RandomAccess.FlushToDisk(_handle);
-        _handle.Dispose();
+        using var handle = File.OpenHandle(DataPath, FileMode.Open, FileAccess.Write, FileShare.Read);
+        RandomAccess.FlushToDisk(handle);
     }
 
     public void Dispose()
@@ -146,7 +147,6 @@ internal sealed class UploadSession : IDisposable
         }
 
         _disposed = true;
-        _handle.Dispose();
         _sha256.Dispose();
         _pieces?.Dispose();
     }

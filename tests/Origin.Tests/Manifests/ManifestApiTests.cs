@@ -131,6 +131,16 @@ public sealed class ManifestApiTests(OriginFixture fixture) : IClassFixture<Orig
         await OriginServer.AssertErrorAsync(put, HttpStatusCode.BadRequest, "MANIFEST_INVALID");
     }
 
+    [Theory]
+    [InlineData("{\"mediaType\":\"bad\\ntype\"}")]
+    [InlineData("{\"mediaType\":\"no-slash\"}")]
+    [InlineData("{\"mediaType\":\"ünï/cøde\"}")]
+    public async Task Put_MediaTypeNotAHeaderValue_400ManifestInvalid(string text)
+    {
+        using var put = await Client.PutAsync("/v2/mf/media-type/manifests/v1", Json(Encoding.UTF8.GetBytes(text), null));
+        await OriginServer.AssertErrorAsync(put, HttpStatusCode.BadRequest, "MANIFEST_INVALID");
+    }
+
     [Fact]
     public async Task Put_ReferencesMissingBlob_400ManifestBlobUnknown()
     {

@@ -91,6 +91,22 @@ public sealed class UploadLifecycleTests
     }
 
     [Fact]
+    public async Task IdleSession_HoldsNoFileDescriptor()
+    {
+        await using var origin = await OriginServer.StartAsync();
+        var location = await origin.StartUploadAsync("life/fd");
+        using var patch = await origin.Client.PatchAsync(location, OriginServer.Bytes(new byte[10_000]));
+        Assert.Equal(HttpStatusCode.Accepted, patch.StatusCode);
+
+        var data = Path.Combine(origin.StoragePath, "uploads", location[(location.LastIndexOf('/') + 1)..], "data");
+        Assert.True(File.Exists(data));
+        var open = Directory.GetFiles("/proc/self/fd")
+            .Select(fd => { try { return new FileInfo(fd).LinkTarget; } catch (IOException) { return null; } })
+            .Where(target => target == data);
+        Assert.Empty(open);
+    }
+
+    [Fact]
     public async Task UploadOverMaxUploadBytes_413_SessionRemoved()
     {
         await using var origin = await OriginServer.StartAsync(["--Origin:MaxUploadBytes=1000"]);
