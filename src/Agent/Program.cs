@@ -1,10 +1,13 @@
+using P2PRegistry.Agent;
 using P2PRegistry.Hosting;
 
-return await ComponentHost.RunAsync("p2pregistry-agent", () =>
+try
 {
-    var builder = WebApplication.CreateSlimBuilder(args).ApplyComponentDefaults();
-    builder.Services.AddOperationalEndpoints("P2PRegistry.Agent");
-    var app = builder.Build();
-    app.MapOperationalEndpoints();
-    return app;
-}).ConfigureAwait(false);
+    return await ComponentHost.RunAsync("P2PRegistry.Agent", () => AgentApp.Build(args));
+}
+catch (InvalidOperationException ex) when (ex.Message.Contains("configuration value", StringComparison.Ordinal))
+{
+    // A value the binder cannot convert (e.g. --Agent:MissTimeout=soon): its message names the key.
+    await Console.Error.WriteLineAsync($"P2PRegistry.Agent: invalid configuration: {ex.Message}");
+    return ComponentHost.ExitConfigurationError;
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Agent.Blobs;
+using P2PRegistry.Agent.Cache;
+using P2PRegistry.Agent.Configuration;
+using P2PRegistry.Agent.Diagnostics;
+using P2PRegistry.Agent.Manifests;
+using P2PRegistry.Agent.Registry;
+using P2PRegistry.Agent.Tracking;
+using P2PRegistry.Hosting;
+using P2PRegistry.Hosting.Configuration;
+using P2PRegistry.Swarm;
+using P2PRegistry.Swarm.Tracking;
+using P2PRegistry.Swarm.Transport;
+
+namespace P2PRegistry.Agent;
+
+/// <summary>
+/// Builds the agent: a read-only registry mirror for containerd on the node (registry v2 pull API), whose
+/// blob misses are fetched through the swarm, cached, streamed, and seeded; plus the BitTorrent peer port.
+/// </summary>
+public static class AgentApp
+{
+    /// <param name="args">Command line, e.g. <c>--Agent:RegistryUrl=http://127.0.0.1:0 --Agent:DataPath=/tmp/x</c>.</param>
+    /// <param name="configureServices">Lets tests replace services (the MetaInfo source, the tracker client).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.ApplyComponentDefaults();
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+
+        var section = builder.Configuration.GetSection(AgentOptions.SectionName);
+
+        // The listeners are needed before the options are validated; a bad value here is reported by the
+        // validation below, so fall back to the defaults rather than failing with a less clear message.
+        var settings = section.Get<AgentOptions>(o => o.ErrorOnUnknownConfiguration = false) ?? new AgentOptions();
+        var peers = new PeerListener();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            if (Uri.TryCreate(settings.RegistryUrl, UriKind.Absolute, out var registry) && IPAddress.TryParse(registry.Host.Trim('[', ']'), out var registryAddress))
+            {
+                kestrel.Listen(registryAddress, registry.Port);
+            }
+            else
+            {
+                kestrel.Listen(IPAddress.Loopback, new Uri(AgentOptions.DefaultRegistryUrl).Port);
+            }
+
+            var peerAddress = IPAddress.TryParse(settings.PeerAddress, out var parsed) ? parsed : IPAddress.Loopback;
+            kestrel.Listen(peerAddress, Math.Clamp(settings.PeerPort, 0, 65535), listen =>
+            {
+                listen.UseSwarmPeerProtocol();
+                peers.Listen = listen;
+            });
+        });
+
+        var services = builder.Services;
+        services.AddValidatedOptions<AgentOptions>(section, o => o.Validate());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<AgentMetrics>();
+        services.AddSwarm(builder.Configuration.GetSection(SwarmOptions.SectionName), swarm =>
+        {
+            swarm.PeerPort = settings.PeerPort;
+            if (settings.IngressBytesPerSecond > 0)
+            {
+                swarm.IngressBytesPerSecond = settings.IngressBytesPerSecond;
+            }
+
+            if (settings.EgressBytesPerSecond > 0)
+            {
+                swarm.EgressBytesPerSecond = settings.EgressBytesPerSecond;
+            }
+        });
+
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            return GrpcChannel.ForAddress(options.TrackerUrl, new GrpcChannelOptions
+            {
+                HttpHandler = new SocketsHttpHandler { ConnectTimeout = options.MissTimeout, EnableMultipleHttp2Connections = true },
+                LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
+            });
+        });
+        services.AddSingleton(sp => new Contracts.Tracker.Tracker.TrackerClient(sp.GetRequiredService<GrpcChannel>()));
+        services.TryAddSingleton<IMetaInfoSource, GrpcMetaInfoSource>();
+        services.TryAddSingleton<ITrackerClient>(sp =>
+        {
+            var address = sp.GetRequiredService<IOptions<AgentOptions>>().Value.PeerAddress;
+            return new GrpcAnnounceClient(sp.GetRequiredService<Contracts.Tracker.Tracker.TrackerClient>(), IsUnspecified(address) ? null : address);
+        });
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            var http = new HttpClient(new SocketsHttpHandler
+            {
+                ConnectTimeout = options.MissTimeout,
+                AutomaticDecompression = DecompressionMethods.None,
+                UseCookies = false,
+            })
+            {
+                BaseAddress = new Uri(options.OriginUrl.TrimEnd('/') + "/"),
+                Timeout = options.OriginTimeout,
+            };
+            return new OriginManifestClient(http);
+        });
+        services.AddSingleton(sp => new ManifestCache(sp.GetRequiredService<IOptions<AgentOptions>>().Value.ManifestPath));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            return new BlobCache(options.CachePath, options.CacheCapacityBytes, options.CacheHighWatermark, options.CacheLowWatermark, sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<BlobFetcher>();
+        services.AddSingleton<MirrorHandler>();
+        services.AddSingleton(peers);
+        services.AddHostedService<AgentStartup>();
+        services.AddOperationalEndpoints(AgentMetrics.MeterName, SwarmMetrics.MeterName)
+            .AddCheck<DataFolderHealthCheck>("data", tags: [OperationalEndpoints.ReadyTag]);
+        configureServices?.Invoke(services);
+
+        var app = builder.Build();
+
+        // No response compression: containerd sends Accept-Encoding: gzip, and re-encoded bytes would no
+        // longer hash to their digest. The registry is matched on the raw target, not by routing, so that
+        // "/v2/%2e%2e/x" is refused as NAME_INVALID rather than resolved to "/x".
+        app.Use((context, next) => MirrorHandler.IsRegistryRequest(context)
+            ? context.RequestServices.GetRequiredService<MirrorHandler>().HandleAsync(context)
+            : next(context));
+        app.MapOperationalEndpoints();
+        return app;
+    }
+
+    private static bool IsUnspecified(string address) =>
+        !IPAddress.TryParse(address, out var ip) || ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(ip);
+
+    /// <summary>The peer endpoint; Kestrel writes the bound port back into it (port 0 in tests).</summary>
+    internal sealed class PeerListener
+    {
+        public ListenOptions? Listen { get; set; }
+
+        public int BoundPort => Listen?.IPEndPoint?.Port ?? 0;
+    }
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace P2PRegistry.Agent.Diagnostics;
+
+internal static partial class AgentLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Agent mirror on {RegistryUrl}, peers on {PeerEndPoint}, tracker {TrackerUrl}, origin {OriginUrl}, data in {DataPath}")]
+    public static partial void Started(ILogger logger, string registryUrl, string peerEndPoint, string trackerUrl, string originUrl, string dataPath);
+
+    [LoggerMessage(2, LogLevel.Debug, "Refused {Method} {Path}: {Reason}")]
+    public static partial void BadRequest(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(3, LogLevel.Warning, "Fast miss for {Kind} {Reference} (ns {Namespace}): {Reason}")]
+    public static partial void FastMiss(ILogger logger, string kind, string reference, string @namespace, string reason);
+
+    [LoggerMessage(4, LogLevel.Information, "Fetching {Digest} ({Length} bytes, {Pieces} pieces) through the swarm")]
+    public static partial void FetchStarted(ILogger logger, string digest, long length, int pieces);
+
+    [LoggerMessage(5, LogLevel.Information, "Cached {Digest}: {FromPeers} bytes from peers, {FromOrigins} from origins, seeding it")]
+    public static partial void FetchCached(ILogger logger, string digest, long fromPeers, long fromOrigins);
+
+    [LoggerMessage(6, LogLevel.Warning, "Fetch of {Digest} failed")]
+    public static partial void FetchFailed(ILogger logger, string digest, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Warning, "Aborted a response for {Digest}: {Reason}")]
+    public static partial void StreamAborted(ILogger logger, string digest, string reason);
+
+    [LoggerMessage(8, LogLevel.Debug, "Manifest {Name}:{Reference} (ns {Namespace}) from the origin: {Digest}")]
+    public static partial void ManifestResolved(ILogger logger, string name, string reference, string @namespace, string digest);
+
+    [LoggerMessage(9, LogLevel.Warning, "The cache evicted {Digest}; no longer seeding it")]
+    public static partial void Evicted(ILogger logger, string digest);
+}

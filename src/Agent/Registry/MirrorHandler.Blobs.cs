@@ -1,0 +1,284 @@
+using System.Buffers;
+using Microsoft.Net.Http.Headers;
+using P2PRegistry.Agent.Blobs;
+using P2PRegistry.Agent.Diagnostics;
+using P2PRegistry.Agent.Tracking;
+using P2PRegistry.Core.Content;
+using P2PRegistry.Distribution;
+using P2PRegistry.Swarm;
+
+namespace P2PRegistry.Agent.Registry;
+
+internal sealed partial class MirrorHandler
+{
+    private const int StreamChunk = 1024 * 1024;
+
+    /// <summary>
+    /// HEAD/GET a blob with one byte range: from the cache when it is there, else streamed from the swarm
+    /// download as its pieces verify. A miss the agent cannot serve soon is a 404 within
+    /// <c>Agent:MissTimeout</c>, so containerd moves to its next host.
+    /// </summary>
+    private async Task GetBlobAsync(HttpContext context, RegistryPath path, bool head)
+    {
+        var digest = ParseDigest(path.Reference);
+        var ns = Namespace(context);
+        var response = context.Response;
+        response.Headers[RegistryHeaders.ContentDigest] = digest.Value;
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.ETag = $"\"{digest.Value}\"";
+        response.ContentType = "application/octet-stream";
+
+        using (var lease = _cache.TryAcquire(digest))
+        {
+            if (lease is not null)
+            {
+                _metrics.CacheHit();
+                if (ApplyRange(context, lease.Length, out var offset, out var count) && !head)
+                {
+                    await BlobSender.SendAsync(context, lease.Path, offset, count, _metrics.BytesServed).ConfigureAwait(false);
+                }
+
+                return;
+            }
+        }
+
+        if (head)
+        {
+            await HeadMissAsync(context, digest, ns).ConfigureAwait(false);
+            return;
+        }
+
+        _metrics.CacheMiss();
+        var deadline = _time.GetTimestamp();
+        var fetch = _fetcher.GetOrStart(digest, ns);
+        fetch.AddReader();
+        try
+        {
+            var handle = await WaitStartedAsync(fetch, deadline, context.RequestAborted).ConfigureAwait(false);
+            if (handle is null)
+            {
+                return;
+            }
+
+            var length = handle.MetaInfo.Length;
+            if (!ApplyRange(context, length, out var offset, out var count))
+            {
+                return;
+            }
+
+            var meta = handle.MetaInfo;
+            var firstPiece = count == 0 ? 0 : (int)(offset / meta.PieceLength);
+            if (count > 0)
+            {
+                handle.Prioritize(firstPiece, _options.StreamPriorityPieces);
+                if (!await WaitFirstSourceAsync(context, fetch, handle, firstPiece, deadline).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+
+            if (count > 0)
+            {
+                await StreamAsync(context, fetch, handle, offset, count).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            fetch.RemoveReader();
+        }
+    }
+
+    /// <summary>HEAD on a miss: the length is in the MetaInfo; no download for a HEAD.</summary>
+    private async Task HeadMissAsync(HttpContext context, Digest digest, string ns)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(_options.MissTimeout);
+        string reason;
+        try
+        {
+            var metaInfo = await _metaInfos.GetMetaInfoAsync(digest, ns, timeout.Token).ConfigureAwait(false);
+            if (metaInfo is not null)
+            {
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Response.ContentLength = metaInfo.Length;
+                return;
+            }
+
+            reason = "no origin holds this blob";
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            reason = "the tracker did not answer in time";
+        }
+        catch (MetaInfoUnavailableException ex)
+        {
+            reason = ex.Message;
+        }
+
+        throw FastMiss(digest, ns, reason);
+    }
+
+    /// <summary>Waits (within the miss timeout) for the MetaInfo and the download; null after answering 404.</summary>
+    private async Task<DownloadHandle?> WaitStartedAsync(BlobFetch fetch, long startedAt, CancellationToken cancellationToken)
+    {
+        string reason;
+        try
+        {
+            var remaining = _options.MissTimeout - _time.GetElapsedTime(startedAt);
+            return await fetch.Started.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            reason = "no MetaInfo in time (tracker or origin slow or down)";
+        }
+        catch (BlobUnavailableException ex)
+        {
+            reason = ex.Message;
+        }
+
+        throw FastMiss(fetch.Digest, fetch.Namespace, reason);
+    }
+
+    /// <summary>
+    /// A source for the first piece this reader needs must show up within the miss timeout: a connected peer,
+    /// or the piece itself. Otherwise 404, and a download nobody else reads is dropped (its pieces stay).
+    /// </summary>
+    private async Task<bool> WaitFirstSourceAsync(HttpContext context, BlobFetch fetch, DownloadHandle handle, int firstPiece, long startedAt)
+    {
+        var piece = handle.WaitForPieceAsync(firstPiece, context.RequestAborted);
+        while (!piece.IsCompleted && handle.PeerCount == 0 && !handle.IsComplete)
+        {
+            var remaining = _options.MissTimeout - _time.GetElapsedTime(startedAt);
+            if (remaining <= TimeSpan.Zero)
+            {
+                await _fetcher.AbandonIfIdleAsync(fetch, exceptReaders: 1).ConfigureAwait(false);
+                throw FastMiss(fetch.Digest, fetch.Namespace, "no peer serves it");
+            }
+
+            // A peer connection has no event to wait on; polling at a small fraction of the timeout is enough.
+            await Task.WhenAny(piece, Task.Delay(TimeSpan.FromMilliseconds(20), _time, context.RequestAborted)).ConfigureAwait(false);
+        }
+
+        if (piece.IsFaulted)
+        {
+            throw FastMiss(fetch.Digest, fetch.Namespace, piece.Exception!.InnerException?.Message ?? "the download failed");
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Sends [offset, offset+count) as the pieces verify, in order, reading from the download file by its own
+    /// handle (it stays valid when the file moves into the cache). The blob's final piece is held back until
+    /// the whole blob's sha256 has matched: the client never gets all the bytes of a blob that does not hash
+    /// to its digest. A failure after the headers cuts the connection, so no client mistakes it for the end.
+    /// </summary>
+    private async Task StreamAsync(HttpContext context, BlobFetch fetch, DownloadHandle handle, long offset, long count)
+    {
+        var meta = handle.MetaInfo;
+        var lastPiece = meta.PieceCount - 1;
+        var end = offset + count;
+        var body = context.Response.Body;
+        var cancellationToken = context.RequestAborted;
+        Microsoft.Win32.SafeHandles.SafeFileHandle file;
+        try
+        {
+            file = File.OpenHandle(handle.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (FileNotFoundException)
+        {
+            // Moved into the cache between our lookups.
+            await fetch.Cached.ConfigureAwait(false);
+            file = File.OpenHandle(_cache.PathOf(fetch.Digest), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(StreamChunk);
+        try
+        {
+            using (file)
+            {
+                var prioritized = -1;
+                while (offset < end)
+                {
+                    var piece = (int)(offset / meta.PieceLength);
+                    if (!handle.IsComplete)
+                    {
+                        if (piece != prioritized)
+                        {
+                            handle.Prioritize(piece, _options.StreamPriorityPieces);
+                            prioritized = piece;
+                        }
+
+                        await handle.WaitForPieceAsync(piece, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (piece == lastPiece)
+                    {
+                        await handle.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var pieceEnd = meta.GetPieceOffset(piece) + meta.GetPieceSize(piece);
+                    var length = (int)Math.Min(StreamChunk, Math.Min(end, pieceEnd) - offset);
+                    var read = RandomAccess.Read(file, buffer.AsSpan(0, length), offset);
+                    if (read == 0)
+                    {
+                        throw new IOException($"{handle.Path} ended at {offset}.");
+                    }
+
+                    await body.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    _metrics.BytesServed(read);
+                    offset += read;
+                }
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            AgentLog.StreamAborted(_logger, fetch.Digest.Value, ex.Message);
+            context.Abort();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Status, Content-Length and Content-Range for the request's Range; false when nothing follows (416).</summary>
+    private static bool ApplyRange(HttpContext context, long length, out long offset, out long count)
+    {
+        var response = context.Response;
+
+        // Several Range headers are as good as a multi-range request: answer with the whole blob.
+        var rangeHeader = context.Request.Headers.Range;
+        var status = ByteRange.TryParse(rangeHeader.Count == 1 ? rangeHeader[0] : null, length, out var range);
+        offset = 0;
+        count = length;
+        switch (status)
+        {
+            case ByteRangeStatus.Unsatisfiable:
+                response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                response.Headers.ContentRange = $"bytes */{length}";
+                response.ContentLength = 0;
+                count = 0;
+                return false;
+            case ByteRangeStatus.Partial:
+                response.StatusCode = StatusCodes.Status206PartialContent;
+                response.Headers.ContentRange = new ContentRangeHeaderValue(range.Start, range.End, length).ToString();
+                offset = range.Start;
+                count = range.Length;
+                break;
+            default:
+                response.StatusCode = StatusCodes.Status200OK;
+                break;
+        }
+
+        response.ContentLength = count;
+        return true;
+    }
+
+    private RegistryException FastMiss(Digest digest, string ns, string reason)
+    {
+        _metrics.FastMiss("blob");
+        AgentLog.FastMiss(_logger, "blob", digest.Value, ns, reason);
+        return new RegistryException(RegistryError.BlobUnknown, $"blob unknown to this mirror: {reason}", digest.Value);
+    }
+}

@@ -1,0 +1,57 @@
+using P2PRegistry.Agent.Diagnostics;
+using P2PRegistry.Agent.Manifests;
+using P2PRegistry.Core.Content;
+using P2PRegistry.Distribution;
+
+namespace P2PRegistry.Agent.Registry;
+
+internal sealed partial class MirrorHandler
+{
+    /// <summary>
+    /// A tag is resolved through the origin every time (tags move); a digest is served from the local
+    /// manifest cache after its first, verified fetch. The origin's bytes and media type pass unchanged.
+    /// </summary>
+    private async Task GetManifestAsync(HttpContext context, RegistryPath path, bool head)
+    {
+        var reference = path.Reference;
+        Digest? digest = null;
+        if (reference.Contains(':', StringComparison.Ordinal))
+        {
+            digest = ParseDigest(reference);
+        }
+        else if (!RepositoryName.IsValidTag(reference))
+        {
+            throw new RegistryException(RegistryError.TagInvalid, "invalid tag", Truncate(reference));
+        }
+
+        var ns = Namespace(context);
+        var manifest = digest is { } d ? _manifests.TryGet(d) : null;
+        if (manifest is null)
+        {
+            var lookup = await _origin.GetAsync(path.Name, reference, digest, ns, context.RequestAborted).ConfigureAwait(false);
+            if (lookup.Status != ManifestLookupStatus.Found)
+            {
+                // Unknown or unreachable alike: 404 at once, so containerd asks its next host.
+                _metrics.FastMiss("manifest");
+                AgentLog.FastMiss(_logger, "manifest", $"{path.Name}:{reference}", ns, lookup.Reason);
+                throw new RegistryException(RegistryError.ManifestUnknown, $"manifest unknown: {lookup.Reason}", Truncate(reference));
+            }
+
+            manifest = lookup.Manifest!;
+            AgentLog.ManifestResolved(_logger, path.Name, reference, ns, manifest.Digest.Value);
+            _manifests.Put(manifest);
+        }
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = manifest.MediaType;
+        response.ContentLength = manifest.Content.Length;
+        response.Headers[RegistryHeaders.ContentDigest] = manifest.Digest.Value;
+        response.Headers.ETag = $"\"{manifest.Digest.Value}\"";
+        _metrics.ManifestServed();
+        if (!head)
+        {
+            await response.Body.WriteAsync(manifest.Content, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}

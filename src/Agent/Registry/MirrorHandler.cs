@@ -1,0 +1,129 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Agent.Blobs;
+using P2PRegistry.Agent.Cache;
+using P2PRegistry.Agent.Configuration;
+using P2PRegistry.Agent.Diagnostics;
+using P2PRegistry.Agent.Manifests;
+using P2PRegistry.Agent.Tracking;
+using P2PRegistry.Core.Content;
+using P2PRegistry.Distribution;
+
+namespace P2PRegistry.Agent.Registry;
+
+/// <summary>
+/// The registry v2 pull API of the node-local mirror (see REGISTRY.md, "Agent"): parses the raw target from
+/// the right, dispatches, and turns refusals into the OCI error body. Push methods are refused (405): the
+/// mirror is read-only.
+/// </summary>
+internal sealed partial class MirrorHandler
+{
+    private readonly OriginManifestClient _origin;
+    private readonly ManifestCache _manifests;
+    private readonly BlobCache _cache;
+    private readonly BlobFetcher _fetcher;
+    private readonly IMetaInfoSource _metaInfos;
+    private readonly AgentMetrics _metrics;
+    private readonly AgentOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<MirrorHandler> _logger;
+
+    public MirrorHandler(OriginManifestClient origin, ManifestCache manifests, BlobCache cache, BlobFetcher fetcher, IMetaInfoSource metaInfos,
+        AgentMetrics metrics, IOptions<AgentOptions> options, TimeProvider time, ILogger<MirrorHandler> logger)
+    {
+        _origin = origin;
+        _manifests = manifests;
+        _cache = cache;
+        _fetcher = fetcher;
+        _metaInfos = metaInfos;
+        _metrics = metrics;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    public static bool IsRegistryRequest(HttpContext context)
+    {
+        var raw = RawPath(context);
+        return raw.StartsWith("/v2/", StringComparison.Ordinal) || raw == "/v2" || raw.StartsWith("/v2?", StringComparison.Ordinal);
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        context.Response.Headers[RegistryHeaders.ApiVersion] = "registry/2.0";
+        try
+        {
+            switch (RegistryPath.TryParse(RawPath(context), out var path))
+            {
+                case RegistryPathStatus.NotFound:
+                    throw new RegistryException(RegistryError.NameUnknown, "no such registry route", request.Path.Value);
+                case RegistryPathStatus.NameInvalid:
+                    throw new RegistryException(RegistryError.NameInvalid, "invalid repository name");
+            }
+
+            var method = request.Method;
+            var get = HttpMethods.IsGet(method);
+            var head = HttpMethods.IsHead(method);
+            await (path.Route switch
+            {
+                RegistryRoute.Base when get || head => RegistryResponses.WriteJsonAsync(context, 200, "{}"u8.ToArray(), head),
+                RegistryRoute.Manifest when get || head => GetManifestAsync(context, path, head),
+                RegistryRoute.Blob when get || head => GetBlobAsync(context, path, head),
+                _ => throw new RegistryException(RegistryError.Unsupported, $"{method} is not supported: this mirror is read-only"),
+            }).ConfigureAwait(false);
+        }
+        catch (RegistryException ex)
+        {
+            AgentLog.BadRequest(_logger, request.Method, request.Path.Value ?? "", ex.Message);
+            await RegistryErrors.WriteAsync(context, ex.Error, ex.Message, ex.Detail, ex.Headers).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is nobody to answer. A download it started goes on.
+        }
+    }
+
+    /// <summary>
+    /// The upstream registry of the request: <c>?ns=</c> (containerd sends it to mirrors, URL-encoded), else
+    /// the configured default. Passed to the origin as it is.
+    /// </summary>
+    private string Namespace(HttpContext context)
+    {
+        var ns = context.Request.Query["ns"];
+        if (ns.Count == 0 || string.IsNullOrEmpty(ns[0]))
+        {
+            return _options.DefaultRegistry;
+        }
+
+        var value = ns[0]!;
+        if (value.Length > 255 || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '[' or ']'))
+        {
+            throw new RegistryException(RegistryError.NameInvalid, "invalid ns parameter: expected a registry host[:port]", value.Length > 100 ? value[..100] : value);
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// The request target as the client sent it: the server resolves <c>..</c> and decodes escapes in
+    /// <see cref="HttpRequest.Path"/>, which would let <c>a/../b</c> through as <c>b</c>.
+    /// </summary>
+    private static string RawPath(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        return raw is { Length: > 0 } && raw[0] == '/' ? raw : context.Request.Path.Value ?? "/";
+    }
+
+    private static Digest ParseDigest(string? text)
+    {
+        return Digest.Validate(text, out var digest) switch
+        {
+            DigestParseStatus.Ok => digest,
+            DigestParseStatus.UnsupportedAlgorithm => throw new RegistryException(RegistryError.DigestInvalid, "unsupported digest algorithm; only sha256 is accepted", Truncate(text)),
+            _ => throw new RegistryException(RegistryError.DigestInvalid, "invalid digest", Truncate(text)),
+        };
+    }
+
+    private static string? Truncate(string? text) => text is { Length: > 100 } ? text[..100] : text;
+}
