@@ -40,16 +40,17 @@ public static class AgentApp
         // The listeners are needed before the options are validated; a bad value here is reported by the
         // validation below, so fall back to the defaults rather than failing with a less clear message.
         var settings = section.Get<AgentOptions>(o => o.ErrorOnUnknownConfiguration = false) ?? new AgentOptions();
+        // The registry URL needs a literal IP address (node-local loopback by default): validated below.
         var peers = new PeerListener();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             if (Uri.TryCreate(settings.RegistryUrl, UriKind.Absolute, out var registry) && IPAddress.TryParse(registry.Host.Trim('[', ']'), out var registryAddress))
             {
-                kestrel.Listen(registryAddress, registry.Port);
+                kestrel.Listen(registryAddress, registry.Port, listen => peers.Registry = listen);
             }
             else
             {
-                kestrel.Listen(IPAddress.Loopback, new Uri(AgentOptions.DefaultRegistryUrl).Port);
+                kestrel.Listen(IPAddress.Loopback, new Uri(AgentOptions.DefaultRegistryUrl).Port, listen => peers.Registry = listen);
             }
 
             var peerAddress = IPAddress.TryParse(settings.PeerAddress, out var parsed) ? parsed : IPAddress.Loopback;
@@ -139,11 +140,15 @@ public static class AgentApp
     private static bool IsUnspecified(string address) =>
         !IPAddress.TryParse(address, out var ip) || ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(ip);
 
-    /// <summary>The peer endpoint; Kestrel writes the bound port back into it (port 0 in tests).</summary>
+    /// <summary>The two endpoints; Kestrel writes the bound ports back into them (port 0 in tests).</summary>
     internal sealed class PeerListener
     {
         public ListenOptions? Listen { get; set; }
 
+        public ListenOptions? Registry { get; set; }
+
         public int BoundPort => Listen?.IPEndPoint?.Port ?? 0;
+
+        public int RegistryPort => Registry?.IPEndPoint?.Port ?? 0;
     }
 }

@@ -28,6 +28,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly string _downloadRoot;
     private readonly string _metaInfoRoot;
+    private int _disposed;
 
     public BlobFetcher(IMetaInfoSource metaInfos, SwarmEngine engine, BlobCache cache, AgentMetrics metrics, IOptions<AgentOptions> options, ILogger<BlobFetcher> logger)
     {
@@ -233,6 +234,12 @@ internal sealed class BlobFetcher : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Called at host stop (before the engine goes) and again by the container.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _cache.Evicted -= OnEvicted;
         await _stopping.CancelAsync().ConfigureAwait(false);
         _stopping.Dispose();

@@ -68,6 +68,11 @@ public sealed class AgentOptions
             }
         }
 
+        if (Uri.TryCreate(RegistryUrl, UriKind.Absolute, out var registry) && !System.Net.IPAddress.TryParse(registry.Host.Trim('[', ']'), out _))
+        {
+            yield return $"{SectionName}:RegistryUrl must name an IP address to listen on (e.g. http://127.0.0.1:5050), got '{RegistryUrl}'.";
+        }
+
         if (!System.Net.IPAddress.TryParse(PeerAddress, out _))
         {
             yield return $"{SectionName}:PeerAddress must be an IP address, got '{PeerAddress}'.";
