@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Net;
+using P2PRegistry.Agent.Tests.Support;
+using P2PRegistry.Testing.FileSystem;
+
+namespace P2PRegistry.Agent.Tests.Blobs;
+
+/// <summary>Blob misses through a real swarm: a seed agent (blob installed in its cache) and the agent under test.</summary>
+public sealed class SwarmBlobTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("agent-swarm");
+    private readonly FakeTracker _tracker = new();
+    private readonly FakeMetaInfoSource _metaInfos = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private async Task<(TestBlob Blob, TestAgent Seed)> StartSeedAsync(int length, int pieceLength, long egress = 0, byte[]? actualContent = null)
+    {
+        var blob = await TestBlob.CreateAsync(length, pieceLength);
+        var seedPath = _dir.Combine("seed");
+        blob.InstallInto(seedPath, actualContent);
+        _metaInfos.Add(blob.MetaInfo);
+        var seed = await TestAgent.StartAsync(seedPath, _metaInfos, _tracker, settings: $"--Agent:EgressBytesPerSecond={egress}");
+        return (blob, seed);
+    }
+
+    private Task<TestAgent> StartAgentAsync(string name = "agent", params string[] settings) =>
+        TestAgent.StartAsync(_dir.Combine(name), _metaInfos, _tracker, settings: settings);
+
+    [Fact]
+    public async Task ColdBlob_ComesFromThePeer_IsCached_ThenServedFromCacheAndSeeded()
+    {
+        var (blob, seed) = await StartSeedAsync(3 * 1024 * 1024 + 17, 256 * 1024);
+        await using var _ = seed;
+        await using var agent = await StartAgentAsync();
+
+        var bytes = await agent.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}?ns=docker.io");
+        Assert.Equal(blob.Content, bytes);
+        Assert.Equal("docker.io", _metaInfos.Namespaces.Last());
+
+        await WaitUntilAsync(() => agent.Cache.Contains(blob.Digest));
+        Assert.Equal(blob.Content, await File.ReadAllBytesAsync(agent.Cache.PathOf(blob.Digest)));
+        Assert.Equal(blob.Content, await agent.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}"));
+        Assert.Empty(Directory.GetFiles(Path.Combine(agent.DataPath, "download")));
+        Assert.NotNull(agent.Engine.GetStatistics(blob.MetaInfo.InfoHash));
+        var metrics = await agent.Client.GetStringAsync("/metrics");
+        Assert.Contains("p2pregistry_agent_bytes_from_peers", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConcurrentMisses_ShareOneDownload()
+    {
+        var (blob, seed) = await StartSeedAsync(2 * 1024 * 1024, 256 * 1024, egress: 4 * 1024 * 1024);
+        await using var _ = seed;
+        await using var agent = await StartAgentAsync();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => agent.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}")));
+        Assert.All(responses, r => Assert.Equal(blob.Content, r));
+        Assert.Equal(1, _metaInfos.Calls - 0 /* the seed never asks */);
+        Assert.Equal(1, agent.Logs.Entries.Count(e => e.Id.Id == 4 && e.Category.EndsWith("BlobFetcher", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ColdBlob_FirstBytesArriveBeforeTheDownloadCompletes()
+    {
+        // 4 MiB at 1 MiB/s from the only seed: about four seconds of download.
+        var (blob, seed) = await StartSeedAsync(4 * 1024 * 1024, 256 * 1024, egress: 1024 * 1024);
+        await using var _ = seed;
+        await using var agent = await StartAgentAsync();
+
+        using var response = await agent.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(blob.Content.Length, response.Content.Headers.ContentLength);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[64 * 1024];
+        await body.ReadExactlyAsync(first);
+        var fetch = agent.Fetcher.Find(blob.Digest);
+        Assert.NotNull(fetch);
+        Assert.False((await fetch.Started).IsComplete, "the whole blob was there before the first bytes were sent");
+        Assert.Equal(blob.Content.AsSpan(0, first.Length).ToArray(), first);
+
+        using var rest = new MemoryStream();
+        await body.CopyToAsync(rest);
+        Assert.Equal(blob.Content.AsSpan(first.Length).ToArray(), rest.ToArray());
+    }
+
+    [Fact]
+    public async Task RangeOnColdBlob_Is206WithTheRightBytes()
+    {
+        var (blob, seed) = await StartSeedAsync(3 * 1024 * 1024, 256 * 1024);
+        await using var _ = seed;
+        await using var agent = await StartAgentAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/test/img/blobs/{blob.Digest}");
+        request.Headers.TryAddWithoutValidation("Range", "bytes=1000000-1999999");
+        using var response = await agent.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal($"bytes 1000000-1999999/{blob.Content.Length}", response.Content.Headers.ContentRange!.ToString());
+        Assert.Equal(blob.Content.AsSpan(1_000_000, 1_000_000).ToArray(), await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Restart_ResumesWithoutRefetchingVerifiedPieces()
+    {
+        const int pieceLength = 256 * 1024;
+        var (blob, seed) = await StartSeedAsync(8 * 1024 * 1024, pieceLength);
+        await using var _ = seed;
+
+        // The first run downloads at 1 MiB/s and is stopped a few pieces in.
+        int verifiedBefore;
+        await using (var first = await StartAgentAsync("resumer", "--Agent:IngressBytesPerSecond=1048576"))
+        {
+            using var response = await first.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}", HttpCompletionOption.ResponseHeadersRead);
+            await using var body = await response.Content.ReadAsStreamAsync();
+            await body.ReadExactlyAsync(new byte[3 * pieceLength]);
+            var handle = await first.Fetcher.Find(blob.Digest)!.Started;
+            Assert.False(handle.IsComplete);
+            verifiedBefore = handle.VerifiedPieces;
+            Assert.True(verifiedBefore >= 3, $"only {verifiedBefore} pieces verified");
+        }
+
+        await using var second = await StartAgentAsync("resumer");
+        Assert.Equal(blob.Content, await second.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}"));
+        await WaitUntilAsync(() => second.Logs.Contains(5));
+        var downloaded = second.Logs.Entries.First(e => e.Id.Id == 5 && e.Category.EndsWith("BlobFetcher", StringComparison.Ordinal)).Message;
+
+        // "Cached <digest>: <peers> bytes from peers, <origins> from origins": no more than the missing pieces.
+        var fromPeers = long.Parse(downloaded.Split(": ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(fromPeers <= blob.Content.Length - (long)verifiedBefore * pieceLength,
+            $"{fromPeers} bytes fetched after the restart, though {verifiedBefore} pieces were verified before it");
+        Assert.True(second.Cache.Contains(blob.Digest));
+    }
+
+    [Fact]
+    public async Task BlobNotHashingToItsDigest_IsNeverSentWhole_ConnectionAborted()
+    {
+        const int length = 1024 * 1024;
+        var impostor = new byte[length];
+        new Random(99).NextBytes(impostor);
+
+        // The MetaInfo names the digest of the real content, but its piece hashes describe the impostor: every
+        // piece verifies, the whole blob does not.
+        var real = await TestBlob.CreateAsync(length, 256 * 1024);
+        using var stream = new MemoryStream(impostor);
+        var lying = await Core.MetaInfos.MetaInfo.ComputeAsync(real.Digest, stream, length, 256 * 1024);
+        var blob = new TestBlob(real.Content, real.Digest, lying);
+        var seedPath = _dir.Combine("seed");
+        blob.InstallInto(seedPath, impostor);
+        _metaInfos.Add(lying);
+        await using var seed = await TestAgent.StartAsync(seedPath, _metaInfos, _tracker);
+        await using var agent = await StartAgentAsync();
+
+        var received = 0L;
+        var failed = false;
+        try
+        {
+            using var response = await agent.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}", HttpCompletionOption.ResponseHeadersRead);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                failed = true;
+            }
+            else
+            {
+                await using var body = await response.Content.ReadAsStreamAsync();
+                var buffer = new byte[64 * 1024];
+                int read;
+                while ((read = await body.ReadAsync(buffer)) > 0)
+                {
+                    received += read;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            failed = true;
+        }
+
+        Assert.True(failed, $"the response ended cleanly after {received} bytes");
+        Assert.True(received < length);
+        Assert.False(agent.Cache.Contains(blob.Digest));
+    }
+
+    [Fact]
+    public async Task TrackerDown_BlobIs404Fast_AndLogged()
+    {
+        // Real gRPC client against a port nobody listens on.
+        await using var agent = await TestAgent.StartAsync(_dir.Combine("lonely"));
+        await AssertFastMissAsync(agent);
+    }
+
+    [Fact]
+    public async Task TrackerHangs_BlobIs404Fast_AndLogged()
+    {
+        _metaInfos.Fault = ct => Task.Delay(Timeout.Infinite, ct);
+        await using var agent = await StartAgentAsync();
+        await AssertFastMissAsync(agent);
+    }
+
+    [Fact]
+    public async Task NoPeerServesIt_BlobIs404Fast_AndLogged()
+    {
+        var blob = await TestBlob.CreateAsync(1024 * 1024, 256 * 1024);
+        _metaInfos.Add(blob.MetaInfo);
+        await using var agent = await StartAgentAsync();
+        await AssertFastMissAsync(agent, blob.Digest.Value);
+        await WaitUntilAsync(() => agent.Fetcher.ActiveCount == 0);
+    }
+
+    private static async Task AssertFastMissAsync(TestAgent agent, string digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+    {
+        using var client = new HttpClient { BaseAddress = agent.BaseAddress, Timeout = TimeSpan.FromSeconds(3) };
+        var clock = Stopwatch.StartNew();
+        using var response = await client.GetAsync($"/v2/test/img/blobs/{digest}?ns=docker.io");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("BLOB_UNKNOWN", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(agent.Logs.Contains(3, "blob"), "the fast-miss path was not logged");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition());
+    }
+}
