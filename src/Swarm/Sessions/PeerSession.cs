@@ -66,6 +66,12 @@ internal sealed partial class PeerSession
 
     public bool IsOrigin { get; }
 
+    /// <summary>
+    /// Where an inbound peer says it listens (BEP 10 extension handshake <c>p</c>), so the tracker's copy of
+    /// its address is recognised as already connected and not dialled again.
+    /// </summary>
+    public IPEndPoint? AdvertisedEndPoint { get; private set; }
+
     /// <summary>This node dialled the connection.</summary>
     public bool IsOutbound => ListenEndPoint is not null;
 
