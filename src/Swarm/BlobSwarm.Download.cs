@@ -1,0 +1,254 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using P2PRegistry.Core.Content;
+using P2PRegistry.Swarm.PiecePicking;
+using P2PRegistry.Swarm.Sessions;
+
+namespace P2PRegistry.Swarm;
+
+internal sealed partial class BlobSwarm
+{
+    /// <summary>
+    /// A block arrived: the picker decides whether it is wanted, its bytes are copied into the piece being
+    /// reassembled (a pooled buffer shared by every peer contributing to the piece), endgame duplicates
+    /// are cancelled, and a completed piece is verified. Returns the bytes accepted.
+    /// </summary>
+    public int OnBlock(PeerSession session, int piece, int begin, in ReadOnlySequence<byte> block)
+    {
+        var length = (int)block.Length;
+        byte[]? completed = null;
+        lock (Sync)
+        {
+            session.OnBlockArrivedLocked(piece, begin);
+            var receipt = Picker is null || _disposed
+                ? BlockReceipt.Unexpected
+                : Picker.OnBlockReceived(session.Key, piece, begin, length, _cancelScratch);
+            if (receipt == BlockReceipt.Unexpected)
+            {
+                _cancelScratch.Clear();
+                Statistics.AddWasted(length);
+                session.FillRequestsLocked();
+                return 0;
+            }
+
+            if (!_assembly.TryGetValue(piece, out var buffer))
+            {
+                buffer = ArrayPool<byte>.Shared.Rent(MetaInfo.GetPieceSize(piece));
+                _assembly.Add(piece, buffer);
+            }
+
+            block.CopyTo(buffer.AsSpan(begin, length));
+            foreach (var key in _cancelScratch)
+            {
+                if (_sessions.TryGetValue(key, out var other))
+                {
+                    other.CancelLocked(new BlockRequest(piece, begin, length));
+                }
+            }
+
+            _cancelScratch.Clear();
+            if (receipt == BlockReceipt.PieceComplete)
+            {
+                _assembly.Remove(piece);
+                completed = buffer;
+            }
+
+            session.FillRequestsLocked();
+        }
+
+        Statistics.AddDownloaded(session.RemotePeerId, length, session.IsOrigin);
+        Context.Metrics.BytesDownloaded(length, session.IsOrigin);
+        if (completed is not null)
+        {
+            CompletePiece(piece, completed);
+        }
+
+        return length;
+    }
+
+    private void CompletePiece(int piece, byte[] buffer)
+    {
+        try
+        {
+            var data = buffer.AsSpan(0, MetaInfo.GetPieceSize(piece));
+            if (!HashMatches(data, MetaInfo.GetPieceHash(piece)))
+            {
+                OnPieceFailed(piece);
+                return;
+            }
+
+            Store.Write(piece, 0, data);
+            bool complete;
+            lock (Sync)
+            {
+                if (_disposed || Picker is null)
+                {
+                    return;
+                }
+
+                Picker.OnPieceVerified(piece);
+                Store.MarkVerified(piece);
+                BroadcastHaveLocked(piece);
+                if (_pieceWaiters.Remove(piece, out var waiter))
+                {
+                    waiter.TrySetResult();
+                }
+
+                complete = Picker.IsComplete;
+            }
+
+            Statistics.PieceVerified();
+            Context.Metrics.PieceVerified();
+            if (complete)
+            {
+                _ = Task.Run(FinishDownload);
+            }
+        }
+        catch (IOException exception)
+        {
+            Fail("the piece could not be written", exception);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void OnPieceFailed(int piece)
+    {
+        PeerSession? liar;
+        lock (Sync)
+        {
+            var culprit = Picker!.OnPieceFailed(piece);
+            liar = culprit >= 0 ? _sessions.GetValueOrDefault(culprit) : null;
+            FillAllLocked();
+        }
+
+        Statistics.PieceFailed();
+        Context.Metrics.PieceFailed();
+        if (liar is null)
+        {
+            SwarmLog.PieceFailedSeveralContributors(Context.Logger, piece, InfoHash);
+            return;
+        }
+
+        SwarmLog.PeerBlacklisted(Context.Logger, piece, InfoHash, liar.RemotePeerId, liar.RemoteEndPoint);
+        Context.Blacklist.Add(liar.RemotePeerId, liar.ListenEndPoint);
+        Context.Metrics.PeerBlacklisted();
+        liar.Close("sent a piece that failed its SHA-1");
+    }
+
+    /// <summary>Starts the final check at once when a resumed download already holds every piece.</summary>
+    public void FinishIfAllPiecesVerified()
+    {
+        if (Picker is { IsComplete: true } && IsDownloading)
+        {
+            _ = Task.Run(FinishDownload);
+        }
+    }
+
+    /// <summary>Every piece is verified: the whole blob must hash to its digest before it counts as complete.</summary>
+    private void FinishDownload()
+    {
+        try
+        {
+            if (!DigestMatches())
+            {
+                Fail($"the blob does not hash to {MetaInfo.Digest}", null);
+                return;
+            }
+
+            Store.MarkComplete();
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException)
+        {
+            Fail("the blob could not be read back", exception);
+            return;
+        }
+
+        Context.Metrics.DownloadCompleted();
+        SwarmLog.DownloadCompleted(Context.Logger, MetaInfo.Digest.Value, MetaInfo.Length, Context.Time.GetElapsedTime(_startedAt));
+        List<PeerSession> seeds = [];
+        lock (Sync)
+        {
+            _completion.TrySetResult();
+            foreach (var session in _sessions.Values)
+            {
+                session.OnDownloadCompleteLocked();
+                if (session.PeerPieces.AllSet)
+                {
+                    seeds.Add(session);
+                }
+            }
+        }
+
+        // Two complete peers have nothing to trade.
+        foreach (var seed in seeds)
+        {
+            seed.Close("both sides complete");
+        }
+
+        Finished?.Invoke(this);
+    }
+
+    private bool DigestMatches()
+    {
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
+        try
+        {
+            for (var piece = 0; piece < MetaInfo.PieceCount; piece++)
+            {
+                var size = MetaInfo.GetPieceSize(piece);
+                for (var offset = 0; offset < size; offset += buffer.Length)
+                {
+                    var chunk = buffer.AsSpan(0, Math.Min(buffer.Length, size - offset));
+                    if (!Store.ReadExactly(piece, offset, chunk))
+                    {
+                        return false;
+                    }
+
+                    sha256.AppendData(chunk);
+                }
+            }
+
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            sha256.GetHashAndReset(hash);
+            return Digest.FromSha256(hash) == MetaInfo.Digest;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void Fail(string reason, Exception? exception)
+    {
+        if (Interlocked.Exchange(ref _failing, 1) != 0 || _completion.Task.IsCompleted)
+        {
+            return;
+        }
+
+        SwarmLog.DownloadFailed(Context.Logger, MetaInfo.Digest.Value, reason, exception);
+        Context.Metrics.DownloadFailed();
+        var failure = new InvalidDataException($"Download of {MetaInfo.Digest} failed: {reason}.", exception);
+        foreach (var session in SnapshotSessions())
+        {
+            session.Close("download failed");
+        }
+
+        // The file goes before anyone hears of the failure, so no reader ever finds it.
+        try
+        {
+            Store.Delete();
+        }
+        catch (IOException)
+        {
+            // Best effort: a file we cannot delete is still never reported complete.
+        }
+
+        _completion.TrySetException(failure);
+        FailWaiters(failure);
+        Finished?.Invoke(this);
+    }
+}

@@ -1,0 +1,441 @@
+using P2PRegistry.Core.Pieces;
+
+namespace P2PRegistry.Swarm.PiecePicking;
+
+/// <summary>
+/// Decides which blocks to ask which peer for. Order: the priority window (a streaming reader needs those
+/// pieces next), then pieces already started (finish before starting more, so pieces verify and spread
+/// sooner), then new pieces rarest first (random among equally rare, so peers fetch different pieces and
+/// can trade them). When every missing block is already asked of someone (endgame), blocks are asked of
+/// other peers too, and the duplicates cancelled when the first copy arrives.
+/// </summary>
+/// <remarks>
+/// Pure state, no I/O and no locking: the swarm calls it under its lock. Peers are small integer ids.
+/// </remarks>
+internal sealed class PiecePicker
+{
+    public const int DefaultBlockSize = 16 * 1024;
+
+    /// <summary>At most this many peers are asked for one block in endgame.</summary>
+    public const int MaxRequestersPerBlock = 3;
+
+    private readonly int _pieceLength;
+    private readonly long _length;
+    private readonly int _blockSize;
+    private readonly Random _random;
+    private readonly Bitfield _have;
+    private readonly int[] _availability;
+    private readonly Dictionary<int, PieceProgress> _inProgress = [];
+    private readonly List<PieceProgress> _started = [];
+    private int _openBlocks;
+    private int _priorityFirst;
+    private int _priorityEnd;
+
+    public PiecePicker(int pieceCount, int pieceLength, long length, Random random, int blockSize = DefaultBlockSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
+        PieceCount = pieceCount;
+        _pieceLength = pieceLength;
+        _length = length;
+        _blockSize = blockSize;
+        _random = random;
+        _have = new Bitfield(pieceCount);
+        _availability = new int[pieceCount];
+        for (var i = 0; i < pieceCount; i++)
+        {
+            _openBlocks += BlockCount(i);
+        }
+    }
+
+    public int PieceCount { get; }
+
+    public int BlockSize => _blockSize;
+
+    public int HaveCount => _have.SetCount;
+
+    public bool IsComplete => _have.AllSet;
+
+    /// <summary>True when no missing block is left unasked: duplicates may be requested.</summary>
+    public bool IsEndgame => _openBlocks == 0 && !_have.AllSet;
+
+    public bool Has(int piece) => _have[piece];
+
+    public int GetAvailability(int piece) => _availability[piece];
+
+    public int PieceSize(int piece) => piece == PieceCount - 1 ? (int)(_length - ((long)piece * _pieceLength)) : _pieceLength;
+
+    public int BlockCount(int piece) => (PieceSize(piece) + _blockSize - 1) / _blockSize;
+
+    public int BlockLength(int piece, int block) => Math.Min(_blockSize, PieceSize(piece) - (block * _blockSize));
+
+    /// <summary>A piece this node already holds (resumed from disk, or verified).</summary>
+    public void MarkHave(int piece)
+    {
+        if (_have[piece])
+        {
+            return;
+        }
+
+        if (_inProgress.Remove(piece, out var progress))
+        {
+            _started.Remove(progress);
+            _openBlocks -= progress.OpenCount;
+        }
+        else
+        {
+            _openBlocks -= BlockCount(piece);
+        }
+
+        _have.Set(piece);
+    }
+
+    public void AddAvailability(Bitfield peerPieces)
+    {
+        for (var i = 0; i < PieceCount; i++)
+        {
+            if (peerPieces[i])
+            {
+                _availability[i]++;
+            }
+        }
+    }
+
+    public void RemoveAvailability(Bitfield peerPieces)
+    {
+        for (var i = 0; i < PieceCount; i++)
+        {
+            if (peerPieces[i] && _availability[i] > 0)
+            {
+                _availability[i]--;
+            }
+        }
+    }
+
+    public void AddAvailability(int piece) => _availability[piece]++;
+
+    /// <summary>Whether a peer holds anything this node lacks (BEP 3 <c>interested</c>).</summary>
+    public bool IsInteresting(Bitfield peerPieces)
+    {
+        for (var i = 0; i < PieceCount; i++)
+        {
+            if (peerPieces[i] && !_have[i])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A streaming reader needs pieces [first, first+count) next: they are fetched before anything else.</summary>
+    public void Prioritize(int firstPiece, int count)
+    {
+        _priorityFirst = Math.Clamp(firstPiece, 0, PieceCount);
+        _priorityEnd = Math.Clamp(firstPiece + Math.Max(count, 0), _priorityFirst, PieceCount);
+    }
+
+    /// <summary>Fills <paramref name="destination"/> with blocks to ask of <paramref name="peer"/>; returns how many.</summary>
+    public int Pick(int peer, Bitfield peerPieces, Span<BlockRequest> destination)
+    {
+        var picked = 0;
+
+        // 1. The priority window, in order.
+        for (var piece = _priorityFirst; piece < _priorityEnd && picked < destination.Length; piece++)
+        {
+            if (!_have[piece] && peerPieces[piece])
+            {
+                picked += TakeOpenBlocks(GetOrStart(piece, peer), peer, destination[picked..]);
+            }
+        }
+
+        // 2. Pieces already started.
+        for (var i = 0; i < _started.Count && picked < destination.Length; i++)
+        {
+            var progress = _started[i];
+            if (progress.OpenCount > 0 && peerPieces[progress.Index])
+            {
+                picked += TakeOpenBlocks(progress, peer, destination[picked..]);
+            }
+        }
+
+        // 3. New pieces, rarest first.
+        while (picked < destination.Length)
+        {
+            var piece = PickRarestUnstarted(peerPieces);
+            if (piece < 0)
+            {
+                break;
+            }
+
+            picked += TakeOpenBlocks(GetOrStart(piece, peer), peer, destination[picked..]);
+        }
+
+        // 4. Endgame: everything is asked of someone; ask this peer too.
+        if (picked == 0 && IsEndgame)
+        {
+            picked = PickEndgame(peer, peerPieces, destination);
+        }
+
+        return picked;
+    }
+
+    /// <summary>
+    /// Records a block's arrival. <paramref name="cancelFrom"/> receives the other peers that were asked for
+    /// the same block (endgame), so they can be sent <c>cancel</c>.
+    /// </summary>
+    public BlockReceipt OnBlockReceived(int peer, int piece, int offset, int length, List<int>? cancelFrom = null)
+    {
+        if ((uint)piece >= (uint)PieceCount || _have[piece] || !_inProgress.TryGetValue(piece, out var progress)
+            || offset % _blockSize != 0)
+        {
+            return BlockReceipt.Unexpected;
+        }
+
+        var block = offset / _blockSize;
+        if (block >= progress.BlockCount || length != BlockLength(piece, block) || progress.Received[block]
+            || !progress.IsRequestedBy(block, peer))
+        {
+            return BlockReceipt.Unexpected;
+        }
+
+        progress.Received[block] = true;
+        progress.ReceivedCount++;
+        if (!progress.Contributors.Contains(peer))
+        {
+            progress.Contributors.Add(peer);
+        }
+
+        if (cancelFrom is not null)
+        {
+            if (progress.Requester[block] != peer)
+            {
+                cancelFrom.Add(progress.Requester[block]);
+            }
+
+            foreach (var (b, p) in progress.ExtraRequesters)
+            {
+                if (b == block && p != peer)
+                {
+                    cancelFrom.Add(p);
+                }
+            }
+        }
+
+        if (progress.ExtraRequesters.Count > 0)
+        {
+            RemoveExtraRequesters(progress, block);
+        }
+
+        return progress.ReceivedCount == progress.BlockCount ? BlockReceipt.PieceComplete : BlockReceipt.Accepted;
+    }
+
+    /// <summary>The piece hashed right: it is had, and no longer picked.</summary>
+    public void OnPieceVerified(int piece) => MarkHave(piece);
+
+    /// <summary>
+    /// The piece hashed wrong: its blocks are open again. Returns the peer to blame when the bytes came from
+    /// one peer only; otherwise -1, and the next attempt is fetched from a single peer so the liar shows.
+    /// </summary>
+    public int OnPieceFailed(int piece)
+    {
+        if (!_inProgress.TryGetValue(piece, out var progress))
+        {
+            return PieceProgress.NoPeer;
+        }
+
+        var culprit = progress.Contributors.Count == 1 ? progress.Contributors[0] : PieceProgress.NoPeer;
+        _openBlocks += progress.BlockCount - progress.OpenCount;
+        progress.Reset();
+        progress.Exclusive = culprit == PieceProgress.NoPeer;
+        return culprit;
+    }
+
+    /// <summary>A peer is gone (or snubbed us): every block asked of it and not received is open again.</summary>
+    public void Release(int peer)
+    {
+        foreach (var progress in _started)
+        {
+            progress.ExtraRequesters.RemoveAll(e => e.Peer == peer);
+            for (var block = 0; block < progress.BlockCount; block++)
+            {
+                if (progress.Requester[block] == peer && !progress.Received[block])
+                {
+                    ReopenOrPromote(progress, block);
+                }
+            }
+
+            if (progress.Owner == peer)
+            {
+                progress.Owner = PieceProgress.NoPeer;
+            }
+        }
+    }
+
+    /// <summary>One block asked of a peer will not come from it (choked, rejected): open it again.</summary>
+    public void Release(int peer, BlockRequest request)
+    {
+        if (!_inProgress.TryGetValue(request.Piece, out var progress) || request.Offset % _blockSize != 0)
+        {
+            return;
+        }
+
+        var block = request.Offset / _blockSize;
+        if (block >= progress.BlockCount || progress.Received[block])
+        {
+            return;
+        }
+
+        if (progress.Requester[block] == peer)
+        {
+            ReopenOrPromote(progress, block);
+        }
+        else
+        {
+            progress.ExtraRequesters.Remove((block, peer));
+        }
+    }
+
+    private static void RemoveExtraRequesters(PieceProgress progress, int block)
+    {
+        var extra = progress.ExtraRequesters;
+        for (var i = extra.Count - 1; i >= 0; i--)
+        {
+            if (extra[i].Block == block)
+            {
+                extra.RemoveAt(i);
+            }
+        }
+    }
+
+    private void ReopenOrPromote(PieceProgress progress, int block)
+    {
+        var extra = progress.ExtraRequesters.FindIndex(e => e.Block == block);
+        if (extra >= 0)
+        {
+            progress.Requester[block] = progress.ExtraRequesters[extra].Peer;
+            progress.ExtraRequesters.RemoveAt(extra);
+            return;
+        }
+
+        progress.Requester[block] = PieceProgress.NoPeer;
+        progress.OpenCount++;
+        _openBlocks++;
+    }
+
+    private PieceProgress GetOrStart(int piece, int peer)
+    {
+        if (!_inProgress.TryGetValue(piece, out var progress))
+        {
+            progress = new PieceProgress(piece, BlockCount(piece));
+            _inProgress.Add(piece, progress);
+            _started.Add(progress);
+        }
+
+        if (progress.Exclusive && progress.Owner == PieceProgress.NoPeer)
+        {
+            progress.Owner = peer;
+        }
+
+        return progress;
+    }
+
+    private int TakeOpenBlocks(PieceProgress progress, int peer, Span<BlockRequest> destination)
+    {
+        if (progress.Exclusive && progress.Owner != peer)
+        {
+            if (progress.Owner != PieceProgress.NoPeer)
+            {
+                return 0;
+            }
+
+            progress.Owner = peer;
+        }
+
+        var taken = 0;
+        for (var block = 0; block < progress.BlockCount && taken < destination.Length && progress.OpenCount > 0; block++)
+        {
+            if (progress.Requester[block] == PieceProgress.NoPeer && !progress.Received[block])
+            {
+                progress.Requester[block] = peer;
+                progress.OpenCount--;
+                _openBlocks--;
+                destination[taken++] = new BlockRequest(progress.Index, block * _blockSize, BlockLength(progress.Index, block));
+            }
+        }
+
+        return taken;
+    }
+
+    private int PickRarestUnstarted(Bitfield peerPieces)
+    {
+        var best = -1;
+        var bestAvailability = int.MaxValue;
+        var ties = 0;
+        for (var i = 0; i < PieceCount; i++)
+        {
+            if (_have[i] || !peerPieces[i] || _inProgress.ContainsKey(i))
+            {
+                continue;
+            }
+
+            var availability = _availability[i];
+            if (availability < bestAvailability)
+            {
+                best = i;
+                bestAvailability = availability;
+                ties = 1;
+            }
+            else if (availability == bestAvailability && _random.Next(++ties) == 0)
+            {
+                // Reservoir sampling: each of the equally rare pieces ends up chosen with equal odds.
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    private int PickEndgame(int peer, Bitfield peerPieces, Span<BlockRequest> destination)
+    {
+        var picked = 0;
+        foreach (var progress in _started)
+        {
+            if (!peerPieces[progress.Index] || (progress.Exclusive && progress.Owner != peer))
+            {
+                continue;
+            }
+
+            for (var block = 0; block < progress.BlockCount && picked < destination.Length; block++)
+            {
+                if (progress.Received[block] || progress.IsRequestedBy(block, peer) || CountRequesters(progress, block) >= MaxRequestersPerBlock)
+                {
+                    continue;
+                }
+
+                progress.ExtraRequesters.Add((block, peer));
+                destination[picked++] = new BlockRequest(progress.Index, block * _blockSize, BlockLength(progress.Index, block));
+            }
+
+            if (picked == destination.Length)
+            {
+                break;
+            }
+        }
+
+        return picked;
+    }
+
+    private static int CountRequesters(PieceProgress progress, int block)
+    {
+        var count = progress.Requester[block] == PieceProgress.NoPeer ? 0 : 1;
+        foreach (var (b, _) in progress.ExtraRequesters)
+        {
+            if (b == block)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+}

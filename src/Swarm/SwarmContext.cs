@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Logging;
+using P2PRegistry.Core.Wire;
+using P2PRegistry.Swarm.Bandwidth;
+using P2PRegistry.Swarm.Peers;
+
+namespace P2PRegistry.Swarm;
+
+/// <summary>What every swarm and session of one node shares: identity, settings, limits, clock, telemetry.</summary>
+internal sealed class SwarmContext
+{
+    public SwarmContext(SwarmOptions options, PeerId peerId, TimeProvider time, SwarmMetrics metrics, ILogger logger)
+    {
+        Options = options;
+        PeerId = peerId;
+        Time = time;
+        Metrics = metrics;
+        Logger = logger;
+        Ingress = new TokenBucket(options.IngressBytesPerSecond, Math.Max(options.IngressBytesPerSecond / 4, options.BlockSize * 4L), time);
+        Egress = new TokenBucket(options.EgressBytesPerSecond, Math.Max(options.EgressBytesPerSecond / 4, options.BlockSize * 4L), time);
+        Blacklist = new PeerBlacklist(time, options.BlacklistDuration);
+        Connections = new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerSwarm);
+    }
+
+    public SwarmOptions Options { get; }
+
+    public PeerId PeerId { get; }
+
+    public TimeProvider Time { get; }
+
+    public SwarmMetrics Metrics { get; }
+
+    public ILogger Logger { get; }
+
+    public TokenBucket Ingress { get; }
+
+    public TokenBucket Egress { get; }
+
+    public PeerBlacklist Blacklist { get; }
+
+    public ConnectionLimiter Connections { get; }
+
+    /// <summary>The port this node listens on (announced); set once the listener is bound.</summary>
+    public int ListenPort { get; set; }
+}

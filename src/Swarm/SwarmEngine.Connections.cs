@@ -1,0 +1,128 @@
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Core.Wire;
+using P2PRegistry.Swarm.Sessions;
+using P2PRegistry.Swarm.Tracking;
+
+namespace P2PRegistry.Swarm;
+
+public sealed partial class SwarmEngine
+{
+    private readonly Transport.PeerDialer _dialer;
+    private readonly HashSet<(InfoHash, IPEndPoint)> _dialling = [];
+
+    /// <summary>Runs an inbound connection (from Kestrel) until it closes.</summary>
+    internal async Task AcceptAsync(IDuplexPipe transport, EndPoint? remoteEndPoint, CancellationToken connectionClosed)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(connectionClosed, _stopping.Token);
+        BlobSwarm? acquiredFor = null;
+        try
+        {
+            var session = await PeerConnector.AcceptAsync(
+                _context,
+                infoHash =>
+                {
+                    var swarm = FindSwarm(infoHash);
+                    if (swarm is null)
+                    {
+                        return null;
+                    }
+
+                    if (!_context.Connections.TryAcquire(infoHash))
+                    {
+                        throw new PeerProtocolException("Connection limit reached.");
+                    }
+
+                    acquiredFor = swarm;
+                    return swarm;
+                },
+                transport,
+                remoteEndPoint,
+                linked.Token).ConfigureAwait(false);
+            SwarmLog.PeerConnected(_logger, session.RemotePeerId, remoteEndPoint, acquiredFor!.InfoHash, "inbound");
+            await session.RunAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is PeerProtocolException or TimeoutException or IOException or OperationCanceledException
+            or ConnectionResetException or ConnectionAbortedException)
+        {
+            SwarmLog.InboundRefused(_logger, remoteEndPoint, exception.Message);
+        }
+        finally
+        {
+            if (acquiredFor is not null)
+            {
+                _context.Connections.Release(acquiredFor.InfoHash);
+            }
+        }
+    }
+
+    /// <summary>Dials the peers an announce returned that this node is not yet connected to.</summary>
+    private void DialPeers(BlobSwarm swarm, IReadOnlyList<TrackerPeer> peers)
+    {
+        foreach (var peer in peers.Take(_context.Options.AnnouncePeerCount))
+        {
+            if (IsSelf(peer.EndPoint) || (peer.PeerId is { } id && (id == _context.PeerId || _context.Blacklist.Contains(id) || swarm.IsConnectedTo(id)))
+                || _context.Blacklist.Contains(peer.EndPoint) || swarm.IsConnectedTo(peer.EndPoint))
+            {
+                continue;
+            }
+
+            lock (_dialling)
+            {
+                if (!_dialling.Add((swarm.InfoHash, peer.EndPoint)))
+                {
+                    continue;
+                }
+            }
+
+            if (!_context.Connections.TryAcquire(swarm.InfoHash))
+            {
+                lock (_dialling)
+                {
+                    _dialling.Remove((swarm.InfoHash, peer.EndPoint));
+                }
+
+                return;
+            }
+
+            Track(DialAsync(swarm, peer));
+        }
+    }
+
+    private async Task DialAsync(BlobSwarm swarm, TrackerPeer peer)
+    {
+        var token = _stopping.Token;
+        try
+        {
+            await Task.Yield();
+            var connection = await _dialer.ConnectAsync(peer.EndPoint, _context.Options.ConnectTimeout, token).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var session = await PeerConnector.ConnectAsync(swarm, connection.Transport, peer.EndPoint, peer, token).ConfigureAwait(false);
+                lock (_dialling)
+                {
+                    _dialling.Remove((swarm.InfoHash, peer.EndPoint));
+                }
+
+                SwarmLog.PeerConnected(_logger, session.RemotePeerId, peer.EndPoint, swarm.InfoHash, "outbound");
+                await session.RunAsync(token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (exception is PeerProtocolException or TimeoutException or IOException or OperationCanceledException
+            or System.Net.Sockets.SocketException or ConnectionResetException or ConnectionAbortedException or ObjectDisposedException)
+        {
+            SwarmLog.ConnectFailed(_logger, peer.EndPoint, exception.Message);
+        }
+        finally
+        {
+            lock (_dialling)
+            {
+                _dialling.Remove((swarm.InfoHash, peer.EndPoint));
+            }
+
+            _context.Connections.Release(swarm.InfoHash);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Core.Wire;
+using P2PRegistry.Swarm.Pieces;
+using P2PRegistry.Swarm.Tracking;
+
+namespace P2PRegistry.Swarm;
+
+/// <summary>
+/// The P2P engine of a process (one per Origin or Agent): the swarms it takes part in, keyed by info
+/// hash; inbound connections (through Kestrel, <see cref="Transport.PeerConnectionHandler"/>); dialled
+/// connections to peers the tracker hands out; and the announce loop of each swarm.
+/// </summary>
+public sealed partial class SwarmEngine : IAsyncDisposable
+{
+    private readonly SwarmContext _context;
+    private readonly ITrackerClient _tracker;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<InfoHash, SwarmEntry> _swarms = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<Task, byte> _connections = new();
+    private readonly Lock _startLock = new();
+
+    public SwarmEngine(IOptions<SwarmOptions> options, ITrackerClient tracker, SwarmMetrics metrics, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var settings = options.Value;
+        var errors = settings.Validate().ToList();
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(SwarmOptions.SectionName, typeof(SwarmOptions), errors);
+        }
+
+        _tracker = tracker ?? throw new ArgumentNullException(nameof(tracker));
+        _logger = loggerFactory.CreateLogger<SwarmEngine>();
+        _context = new SwarmContext(settings, PeerId.CreateRandom(), time ?? TimeProvider.System, metrics, _logger)
+        {
+            ListenPort = settings.PeerPort,
+        };
+        _dialer = new Transport.PeerDialer(loggerFactory);
+    }
+
+    public PeerId PeerId => _context.PeerId;
+
+    /// <summary>The port announced to trackers: <see cref="SwarmOptions.PeerPort"/>, or the bound one when that was 0.</summary>
+    public int ListenPort
+    {
+        get => _context.ListenPort;
+        set => _context.ListenPort = value;
+    }
+
+    internal SwarmContext Context => _context;
+
+    /// <summary>Peers currently refused for lying.</summary>
+    public int BlacklistedCount => _context.Blacklist.Count;
+
+    /// <summary>
+    /// Downloads a blob into <paramref name="path"/> (resuming from its bitfield file if one is there), and
+    /// keeps seeding it afterwards. A second call for the same blob returns the same download.
+    /// </summary>
+    public Task<DownloadHandle> StartDownloadAsync(MetaInfo metaInfo, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metaInfo);
+        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        lock (_startLock)
+        {
+            if (_swarms.TryGetValue(metaInfo.InfoHash, out var existing))
+            {
+                return Task.FromResult(existing.Handle);
+            }
+
+            var store = PieceStore.OpenForDownload(metaInfo, path);
+            var swarm = new BlobSwarm(_context, store, download: true);
+            SwarmLog.DownloadStarted(_logger, metaInfo.Digest.Value, metaInfo.InfoHash, metaInfo.Length, metaInfo.PieceCount, store.VerifiedCount);
+            var entry = Add(swarm);
+            swarm.FinishIfAllPiecesVerified();
+            return Task.FromResult(entry.Handle);
+        }
+    }
+
+    /// <summary>Seeds a complete, verified blob read-only (the origin's stored blobs, an agent's cache).</summary>
+    public DownloadHandle Seed(MetaInfo metaInfo, string path)
+    {
+        ArgumentNullException.ThrowIfNull(metaInfo);
+        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        lock (_startLock)
+        {
+            if (_swarms.TryGetValue(metaInfo.InfoHash, out var existing))
+            {
+                return existing.Handle;
+            }
+
+            var swarm = new BlobSwarm(_context, PieceStore.OpenComplete(metaInfo, path), download: false);
+            SwarmLog.SeedStarted(_logger, metaInfo.Digest.Value, metaInfo.InfoHash, path);
+            return Add(swarm).Handle;
+        }
+    }
+
+    /// <summary>The statistics of a swarm this node is in, or null.</summary>
+    public SwarmStatistics? GetStatistics(InfoHash infoHash) => _swarms.TryGetValue(infoHash, out var entry) ? entry.Swarm.Statistics : null;
+
+    /// <summary>Leaves a swarm: announces stopped (best effort), closes its connections and its file.</summary>
+    public async Task StopAsync(InfoHash infoHash)
+    {
+        if (_swarms.TryRemove(infoHash, out var entry))
+        {
+            await entry.StopAsync(announce: true).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        var entries = _swarms.Values.ToList();
+        _swarms.Clear();
+        await Task.WhenAll(entries.Select(e => e.StopAsync(announce: true))).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_connections.Keys).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Sessions were cancelled; a transport slow to close must not hold the process.
+        }
+
+        _dialer.Dispose();
+        _stopping.Dispose();
+    }
+
+    internal BlobSwarm? FindSwarm(InfoHash infoHash) => _swarms.TryGetValue(infoHash, out var entry) ? entry.Swarm : null;
+
+    private SwarmEntry Add(BlobSwarm swarm)
+    {
+        var entry = new SwarmEntry(this, swarm);
+        _swarms[swarm.InfoHash] = entry;
+        swarm.Finished += OnFinished;
+        entry.Start();
+        return entry;
+    }
+
+    private void OnFinished(BlobSwarm swarm)
+    {
+        if (!_swarms.TryGetValue(swarm.InfoHash, out var entry) || entry.Swarm != swarm)
+        {
+            return;
+        }
+
+        if (swarm.Completion.IsFaulted)
+        {
+            // A failed download is discarded: a later request starts afresh.
+            _swarms.TryRemove(new KeyValuePair<InfoHash, SwarmEntry>(swarm.InfoHash, entry));
+            _ = entry.StopAsync(announce: true);
+        }
+        else
+        {
+            entry.AnnounceNow();
+        }
+    }
+
+    private void Track(Task connection)
+    {
+        _connections.TryAdd(connection, 0);
+        _ = connection.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _), _connections, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private bool IsSelf(IPEndPoint endPoint) =>
+        endPoint.Port == _context.ListenPort && (IPAddress.IsLoopback(endPoint.Address) || endPoint.Address.Equals(IPAddress.Any));
+}

@@ -1,0 +1,51 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Core.Wire;
+
+namespace P2PRegistry.Swarm;
+
+internal static partial class SwarmLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Downloading {Digest} ({InfoHash}): {Length} bytes in {PieceCount} pieces, {Verified} already verified")]
+    public static partial void DownloadStarted(ILogger logger, string digest, InfoHash infoHash, long length, int pieceCount, int verified);
+
+    [LoggerMessage(2, LogLevel.Information, "Downloaded {Digest}: {Length} bytes in {Elapsed}")]
+    public static partial void DownloadCompleted(ILogger logger, string digest, long length, TimeSpan elapsed);
+
+    [LoggerMessage(3, LogLevel.Error, "Download of {Digest} failed: {Reason}")]
+    public static partial void DownloadFailed(ILogger logger, string digest, string reason, Exception? exception);
+
+    [LoggerMessage(4, LogLevel.Information, "Seeding {Digest} ({InfoHash}) from {Path}")]
+    public static partial void SeedStarted(ILogger logger, string digest, InfoHash infoHash, string path);
+
+    [LoggerMessage(10, LogLevel.Debug, "Peer {PeerId} at {EndPoint} connected to {InfoHash} ({Direction})")]
+    public static partial void PeerConnected(ILogger logger, PeerId peerId, EndPoint? endPoint, InfoHash infoHash, string direction);
+
+    [LoggerMessage(11, LogLevel.Debug, "Peer {PeerId} at {EndPoint} disconnected: {Reason}")]
+    public static partial void PeerDisconnected(ILogger logger, PeerId peerId, EndPoint? endPoint, string reason);
+
+    [LoggerMessage(12, LogLevel.Warning, "Peer {PeerId} at {EndPoint} broke the protocol: {Reason}")]
+    public static partial void ProtocolViolation(ILogger logger, PeerId peerId, EndPoint? endPoint, string reason);
+
+    [LoggerMessage(13, LogLevel.Warning, "Piece {Piece} of {InfoHash} failed its SHA-1; blacklisting peer {PeerId} at {EndPoint}")]
+    public static partial void PeerBlacklisted(ILogger logger, int piece, InfoHash infoHash, PeerId peerId, EndPoint? endPoint);
+
+    [LoggerMessage(14, LogLevel.Warning, "Piece {Piece} of {InfoHash} failed its SHA-1; its blocks came from several peers, refetching it from one")]
+    public static partial void PieceFailedSeveralContributors(ILogger logger, int piece, InfoHash infoHash);
+
+    [LoggerMessage(15, LogLevel.Debug, "Peer {PeerId} stalled with {Outstanding} requests for {Stall}; asking other peers")]
+    public static partial void PeerStalled(ILogger logger, PeerId peerId, int outstanding, TimeSpan stall);
+
+    [LoggerMessage(16, LogLevel.Debug, "Could not connect to {EndPoint}: {Reason}")]
+    public static partial void ConnectFailed(ILogger logger, EndPoint endPoint, string reason);
+
+    [LoggerMessage(17, LogLevel.Debug, "Inbound connection from {EndPoint} refused: {Reason}")]
+    public static partial void InboundRefused(ILogger logger, EndPoint? endPoint, string reason);
+
+    [LoggerMessage(20, LogLevel.Warning, "Announce of {InfoHash} failed: {Reason}")]
+    public static partial void AnnounceFailed(ILogger logger, InfoHash infoHash, string reason);
+
+    [LoggerMessage(21, LogLevel.Debug, "Announced {InfoHash} ({Event}): {PeerCount} peers, next in {Interval}")]
+    public static partial void Announced(ILogger logger, InfoHash infoHash, string @event, int peerCount, TimeSpan interval);
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace P2PRegistry.Swarm;
+
+/// <summary>The engine's counters (meter <c>P2PRegistry.Swarm</c>). Peer kind is <c>origin</c> or <c>peer</c>.</summary>
+public sealed class SwarmMetrics
+{
+    public const string MeterName = "P2PRegistry.Swarm";
+
+    private readonly Counter<long> _bytesDownloaded;
+    private readonly Counter<long> _bytesUploaded;
+    private readonly Counter<long> _piecesVerified;
+    private readonly Counter<long> _piecesFailed;
+    private readonly UpDownCounter<long> _peersConnected;
+    private readonly Counter<long> _peersBlacklisted;
+    private readonly Counter<long> _downloadsCompleted;
+    private readonly Counter<long> _downloadsFailed;
+
+    public SwarmMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        _bytesDownloaded = meter.CreateCounter<long>("p2pregistry.swarm.bytes_downloaded", "By", "Block bytes received and accepted.");
+        _bytesUploaded = meter.CreateCounter<long>("p2pregistry.swarm.bytes_uploaded", "By", "Block bytes sent to peers.");
+        _piecesVerified = meter.CreateCounter<long>("p2pregistry.swarm.pieces_verified", "{piece}", "Pieces whose SHA-1 matched.");
+        _piecesFailed = meter.CreateCounter<long>("p2pregistry.swarm.pieces_failed", "{piece}", "Pieces whose SHA-1 did not match.");
+        _peersConnected = meter.CreateUpDownCounter<long>("p2pregistry.swarm.peers_connected", "{peer}", "Peer sessions past the handshake.");
+        _peersBlacklisted = meter.CreateCounter<long>("p2pregistry.swarm.peers_blacklisted", "{peer}", "Peers refused after sending a corrupt piece.");
+        _downloadsCompleted = meter.CreateCounter<long>("p2pregistry.swarm.downloads_completed", "{blob}", "Blobs downloaded and verified against their digest.");
+        _downloadsFailed = meter.CreateCounter<long>("p2pregistry.swarm.downloads_failed", "{blob}", "Blobs whose download failed (digest mismatch, disk error).");
+    }
+
+    internal void BytesDownloaded(long bytes, bool fromOrigin) => _bytesDownloaded.Add(bytes, Kind(fromOrigin));
+
+    internal void BytesUploaded(long bytes, bool toOrigin) => _bytesUploaded.Add(bytes, Kind(toOrigin));
+
+    internal void PieceVerified() => _piecesVerified.Add(1);
+
+    internal void PieceFailed() => _piecesFailed.Add(1);
+
+    internal void PeerConnected() => _peersConnected.Add(1);
+
+    internal void PeerDisconnected() => _peersConnected.Add(-1);
+
+    internal void PeerBlacklisted() => _peersBlacklisted.Add(1);
+
+    internal void DownloadCompleted() => _downloadsCompleted.Add(1);
+
+    internal void DownloadFailed() => _downloadsFailed.Add(1);
+
+    private static KeyValuePair<string, object?> Kind(bool origin) => new("peer.kind", origin ? "origin" : "peer");
+}

@@ -1,0 +1,140 @@
+using P2PRegistry.Core.Wire;
+
+namespace P2PRegistry.Swarm;
+
+/// <summary>Settings of the swarm engine (section <c>Swarm</c>). Validated at start: see <see cref="Validate"/>.</summary>
+public sealed class SwarmOptions
+{
+    public const string SectionName = "Swarm";
+
+    /// <summary>The TCP port peers connect to (BEP 3 peer port), announced to the tracker.</summary>
+    public int PeerPort { get; set; } = 6881;
+
+    public int MaxConnections { get; set; } = 200;
+
+    public int MaxConnectionsPerSwarm { get; set; } = 50;
+
+    /// <summary>Interested peers unchoked at once per swarm (cooperative: no tit-for-tat, first come first served).</summary>
+    public int UploadSlotsPerSwarm { get; set; } = 32;
+
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A connection on which nothing arrived for this long is closed (BEP 3 suggests two minutes).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Requests that brought no block for this long are taken back and asked of other peers.</summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a peer that sent a piece failing its SHA-1 is refused.</summary>
+    public TimeSpan BlacklistDuration { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Announce interval while downloading: short, so new peers are found quickly.</summary>
+    public TimeSpan DownloadAnnounceInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Announce interval while seeding (or the tracker's, if longer).</summary>
+    public TimeSpan SeedAnnounceInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan TrackerTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest frame accepted from a peer; longer frames close the connection.</summary>
+    public int MaxFrameLength { get; set; } = PeerMessageReader.DefaultMaxFrameLength;
+
+    /// <summary>Block (request) size: 16 KiB is what standard clients accept.</summary>
+    public int BlockSize { get; set; } = 16 * 1024;
+
+    /// <summary>Bytes requested and not yet received per peer, at least (the pipeline grows with the rate).</summary>
+    public int MinRequestQueueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Bytes requested and not yet received per peer, at most.</summary>
+    public int MaxRequestQueueBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Requests a peer may have queued with us; more are dropped.</summary>
+    public int MaxQueuedRequestsPerPeer { get; set; } = 2048;
+
+    /// <summary>Download rate limit of this node in bytes per second; 0 = unlimited.</summary>
+    public long IngressBytesPerSecond { get; set; }
+
+    /// <summary>Upload rate limit of this node in bytes per second; 0 = unlimited.</summary>
+    public long EgressBytesPerSecond { get; set; }
+
+    /// <summary>Peers handed out by an announce are asked for at most this many.</summary>
+    public int AnnouncePeerCount { get; set; } = 50;
+
+    /// <summary>One message per problem, naming the key and the value; empty when the options are usable.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (PeerPort is < 0 or > 65535)
+        {
+            yield return $"{SectionName}:PeerPort must be 0…65535, got {PeerPort}.";
+        }
+
+        if (MaxConnections < 1)
+        {
+            yield return $"{SectionName}:MaxConnections must be at least 1, got {MaxConnections}.";
+        }
+
+        if (MaxConnectionsPerSwarm < 1 || MaxConnectionsPerSwarm > MaxConnections)
+        {
+            yield return $"{SectionName}:MaxConnectionsPerSwarm must be 1…MaxConnections ({MaxConnections}), got {MaxConnectionsPerSwarm}.";
+        }
+
+        if (UploadSlotsPerSwarm < 1)
+        {
+            yield return $"{SectionName}:UploadSlotsPerSwarm must be at least 1, got {UploadSlotsPerSwarm}.";
+        }
+
+        foreach (var (name, value) in new[]
+        {
+            (nameof(ConnectTimeout), ConnectTimeout), (nameof(HandshakeTimeout), HandshakeTimeout),
+            (nameof(IdleTimeout), IdleTimeout), (nameof(KeepAliveInterval), KeepAliveInterval),
+            (nameof(StallTimeout), StallTimeout), (nameof(BlacklistDuration), BlacklistDuration),
+            (nameof(DownloadAnnounceInterval), DownloadAnnounceInterval), (nameof(SeedAnnounceInterval), SeedAnnounceInterval),
+            (nameof(TrackerTimeout), TrackerTimeout),
+        })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                yield return $"{SectionName}:{name} must be positive, got {value}.";
+            }
+        }
+
+        if (KeepAliveInterval >= IdleTimeout)
+        {
+            yield return $"{SectionName}:KeepAliveInterval ({KeepAliveInterval}) must be shorter than IdleTimeout ({IdleTimeout}), or idle peers are dropped.";
+        }
+
+        if (BlockSize is < 1024 or > PeerMessageReader.MaxBlockLength)
+        {
+            yield return $"{SectionName}:BlockSize must be 1024…{PeerMessageReader.MaxBlockLength}, got {BlockSize}.";
+        }
+
+        if (MaxFrameLength < BlockSize + 13)
+        {
+            yield return $"{SectionName}:MaxFrameLength must fit a block ({BlockSize + 13} bytes), got {MaxFrameLength}.";
+        }
+
+        if (MinRequestQueueBytes < BlockSize || MaxRequestQueueBytes < MinRequestQueueBytes)
+        {
+            yield return $"{SectionName}:MinRequestQueueBytes ({MinRequestQueueBytes}) must be at least BlockSize and at most MaxRequestQueueBytes ({MaxRequestQueueBytes}).";
+        }
+
+        if (MaxQueuedRequestsPerPeer < 1)
+        {
+            yield return $"{SectionName}:MaxQueuedRequestsPerPeer must be at least 1, got {MaxQueuedRequestsPerPeer}.";
+        }
+
+        if (IngressBytesPerSecond < 0 || EgressBytesPerSecond < 0)
+        {
+            yield return $"{SectionName}:IngressBytesPerSecond and EgressBytesPerSecond must be 0 (unlimited) or positive.";
+        }
+
+        if (AnnouncePeerCount < 1)
+        {
+            yield return $"{SectionName}:AnnouncePeerCount must be at least 1, got {AnnouncePeerCount}.";
+        }
+    }
+}

@@ -1,0 +1,80 @@
+namespace P2PRegistry.Swarm.Tests.Engine;
+
+/// <summary>Liars, stallers and quitters among the peers: the download still completes, correctly.</summary>
+public sealed class MisbehavingPeerTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Download_PeerServesCorruptPieces_BlacklistedAndDownloadCorrect()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(2 * 1024 * 1024, 256 * 1024);
+        var corrupt = (byte[])blob.Content.Clone();
+        for (var piece = 0; piece < blob.MetaInfo.PieceCount; piece++)
+        {
+            corrupt[(piece * 256 * 1024) + 1000] ^= 0xFF;
+        }
+
+        var corruptPath = dir.File("corrupt");
+        File.WriteAllBytes(corruptPath, corrupt);
+        var tracker = new InMemoryTracker();
+
+        // The honest seed is slow, the liar fast: the leecher certainly asks the liar for pieces.
+        await using var honest = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 2 * 1024 * 1024);
+        await using var liar = await TestNode.StartAsync(tracker);
+        await using var leecher = await TestNode.StartAsync(tracker);
+        honest.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
+        liar.Engine.Seed(blob.MetaInfo, corruptPath);
+
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        await download.Completion.WaitAsync(Timeout);
+
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.True(download.Statistics.PiecesFailed >= 1, "the liar was never asked for a piece");
+        Assert.True(leecher.Engine.BlacklistedCount >= 1);
+        Assert.True(liar.Engine.GetStatistics(blob.MetaInfo.InfoHash)!.BytesUploaded > 0);
+        Assert.False(download.Statistics.DownloadedByPeer.ContainsKey(liar.Engine.PeerId) && download.Statistics.DownloadedByPeer[liar.Engine.PeerId] >= blob.MetaInfo.Length);
+    }
+
+    [Fact]
+    public async Task Download_PeerNeverAnswersRequests_RoutedAround()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(2 * 1024 * 1024, 256 * 1024);
+        var tracker = new InMemoryTracker();
+        await using var staller = new FakePeer(blob, answerBlocks: 0);
+        tracker.AddPeer(blob.MetaInfo.InfoHash, staller.EndPoint);
+        await using var seed = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 4 * 1024 * 1024);
+        await using var leecher = await TestNode.StartAsync(tracker, o => o.StallTimeout = TimeSpan.FromSeconds(1));
+        seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
+
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        await download.Completion.WaitAsync(Timeout);
+
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.True(staller.Requests > 0, "the staller was never asked for anything");
+        Assert.Equal(blob.MetaInfo.Length, download.Statistics.DownloadedByPeer[seed.Engine.PeerId]);
+    }
+
+    [Fact]
+    public async Task Download_PeerDisconnectsMidPiece_ItsBlocksFetchedFromOthers()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(2 * 1024 * 1024, 256 * 1024);
+        var tracker = new InMemoryTracker();
+        await using var quitter = new FakePeer(blob, answerBlocks: 3);
+        tracker.AddPeer(blob.MetaInfo.InfoHash, quitter.EndPoint);
+        await using var seed = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 4 * 1024 * 1024);
+        await using var leecher = await TestNode.StartAsync(tracker);
+        seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
+
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        await download.Completion.WaitAsync(Timeout);
+
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(3, quitter.BlocksSent);
+        Assert.Equal(3 * 16384, download.Statistics.DownloadedByPeer[quitter.PeerId]);
+        Assert.Equal(blob.MetaInfo.Length, download.Statistics.BytesDownloaded);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using P2PRegistry.Swarm.Tracking;
+using P2PRegistry.Swarm.Transport;
+
+namespace P2PRegistry.Swarm.Tests.Engine;
+
+/// <summary>A swarm engine hosted the way the Agent and Origin host it: Kestrel on 127.0.0.1, an ephemeral port.</summary>
+internal sealed class TestNode : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestNode(WebApplication app, SwarmEngine engine)
+    {
+        _app = app;
+        Engine = engine;
+    }
+
+    public SwarmEngine Engine { get; }
+
+    public int Port => Engine.ListenPort;
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestNode> StartAsync(ITrackerClient tracker, Action<SwarmOptions>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (Environment.GetEnvironmentVariable("P2P_SWARM_TEST_LOG") == "1")
+        {
+            builder.Logging.AddSimpleConsole(c => c.TimestampFormat = "HH:mm:ss.fff ");
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
+        builder.Services.AddSingleton(tracker);
+        builder.Services.AddSwarm(configure: o =>
+        {
+            var fast = SwarmTestContext.FastOptions(configure);
+            foreach (var property in typeof(SwarmOptions).GetProperties().Where(p => p.CanWrite))
+            {
+                property.SetValue(o, property.GetValue(fast));
+            }
+        });
+        ListenOptions? peerEndpoint = null;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            listen.UseSwarmPeerProtocol();
+            peerEndpoint = listen;
+        }));
+        var app = builder.Build();
+        await app.StartAsync();
+        var engine = app.Services.GetRequiredService<SwarmEngine>();
+        engine.ListenPort = ((IPEndPoint)peerEndpoint!.EndPoint).Port;
+        Assert.NotEqual(0, engine.ListenPort);
+        return new TestNode(app, engine);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Engine.DisposeAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _app.StopAsync(cts.Token);
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,348 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using P2PRegistry.Core.Pieces;
+using P2PRegistry.Core.Wire;
+using P2PRegistry.Swarm.Pieces;
+using P2PRegistry.Swarm.Sessions;
+
+namespace P2PRegistry.Swarm.Tests.Sessions;
+
+public sealed class PeerSessionTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private static (BlobSwarm Seed, BlobSwarm Leech) CreatePair(TempDirectory dir, TestBlob blob, SwarmOptions? options = null)
+    {
+        var seedPath = blob.WriteTo(dir.Path, "seed");
+        var seed = new BlobSwarm(SwarmTestContext.Create(options), PieceStore.OpenComplete(blob.MetaInfo, seedPath), download: false);
+        var leech = new BlobSwarm(SwarmTestContext.Create(options), PieceStore.OpenForDownload(blob.MetaInfo, dir.File("leech")), download: true);
+        return (seed, leech);
+    }
+
+    private static async Task<(Task<string> Dialled, Task<string> Accepted)> ConnectAsync(BlobSwarm dialler, BlobSwarm acceptor, CancellationToken cancellationToken)
+    {
+        var (left, right) = SwarmTestContext.PipePair();
+        var accept = PeerConnector.AcceptAsync(acceptor.Context, h => h == acceptor.InfoHash ? acceptor : null, right, null, cancellationToken);
+        var dialled = await PeerConnector.ConnectAsync(dialler, left, null, null, cancellationToken);
+        var accepted = await accept;
+        return (dialled.RunAsync(cancellationToken), accepted.RunAsync(cancellationToken));
+    }
+
+    [Fact]
+    public async Task Session_SeedToLeecher_DownloadsVerifiesAndCompletes()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create((3 * 256 * 1024) + 12345, 256 * 1024);
+        var (seed, leech) = CreatePair(dir, blob);
+        using var cts = new CancellationTokenSource(Timeout);
+        using (seed)
+        using (leech)
+        {
+            var (dialled, accepted) = await ConnectAsync(leech, seed, cts.Token);
+            await leech.Completion.WaitAsync(Timeout);
+
+            Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+            Assert.Equal(blob.MetaInfo.Length, leech.Statistics.BytesDownloaded);
+            Assert.Equal(blob.MetaInfo.Length, seed.Statistics.BytesUploaded);
+            Assert.Equal(blob.MetaInfo.PieceCount, leech.Statistics.PiecesVerified);
+            Assert.False(File.Exists(dir.File("leech") + PieceStore.BitfieldSuffix));
+
+            // Both complete: the leecher (now a seed) hangs up on the seed.
+            await Task.WhenAll(dialled, accepted).WaitAsync(Timeout);
+        }
+    }
+
+    [Fact]
+    public async Task Session_SeedDials_LeecherStillDownloads()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(600_000, 256 * 1024);
+        var (seed, leech) = CreatePair(dir, blob);
+        using var cts = new CancellationTokenSource(Timeout);
+        using (seed)
+        using (leech)
+        {
+            await ConnectAsync(seed, leech, cts.Token);
+            await leech.Completion.WaitAsync(Timeout);
+            Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        }
+    }
+
+    [Fact]
+    public async Task WaitForPiece_CompletesWhenPieceVerified()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(8 * 256 * 1024, 256 * 1024);
+        var (seed, leech) = CreatePair(dir, blob);
+        using var cts = new CancellationTokenSource(Timeout);
+        using (seed)
+        using (leech)
+        {
+            var waits = Enumerable.Range(0, 8).Select(i => leech.WaitForPieceAsync(i, cts.Token)).ToArray();
+            leech.Prioritize(0, 2);
+            await ConnectAsync(leech, seed, cts.Token);
+            await Task.WhenAll(waits).WaitAsync(Timeout);
+            await leech.Completion.WaitAsync(Timeout);
+            Assert.True(leech.WaitForPieceAsync(3, CancellationToken.None).IsCompletedSuccessfully);
+        }
+    }
+
+    [Fact]
+    public async Task Session_WrongInfoHash_Refused()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(300_000, 256 * 1024);
+        var (seed, leech) = CreatePair(dir, blob);
+        using (seed)
+        using (leech)
+        {
+            var (left, right) = SwarmTestContext.PipePair();
+            var accept = PeerConnector.AcceptAsync(seed.Context, _ => null, right, null, CancellationToken.None);
+            var connect = PeerConnector.ConnectAsync(leech, left, null, null, CancellationToken.None);
+            await Assert.ThrowsAsync<PeerProtocolException>(() => accept.WaitAsync(Timeout));
+            await right.Input.CompleteAsync();
+            await right.Output.CompleteAsync();
+            await Assert.ThrowsAnyAsync<Exception>(() => connect.WaitAsync(Timeout));
+        }
+    }
+
+    [Fact]
+    public async Task Handshake_PeerSilent_TimesOut()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(300_000, 256 * 1024);
+        var options = SwarmTestContext.FastOptions(o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(200));
+        var (seed, leech) = CreatePair(dir, blob, options);
+        using (seed)
+        using (leech)
+        {
+            var (left, _) = SwarmTestContext.PipePair();
+            await Assert.ThrowsAsync<TimeoutException>(() => PeerConnector.ConnectAsync(leech, left, null, null, CancellationToken.None).WaitAsync(Timeout));
+        }
+    }
+
+    [Fact]
+    public async Task Session_FrameLongerThanLimit_Closed()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(300_000, 256 * 1024);
+        var (seed, leech) = CreatePair(dir, blob);
+        using (seed)
+        using (leech)
+        {
+            var (left, right) = SwarmTestContext.PipePair();
+            var accept = PeerConnector.AcceptAsync(seed.Context, _ => seed, right, null, CancellationToken.None);
+            new Handshake(blob.MetaInfo.InfoHash, PeerId.CreateRandom()).Write(left.Output);
+            await left.Output.FlushAsync();
+            var session = await accept.WaitAsync(Timeout);
+            var run = session.RunAsync(CancellationToken.None);
+
+            // A frame header announcing 100 MB: refused before it is buffered.
+            await left.Output.WriteAsync(new byte[] { 0x05, 0xF5, 0xE1, 0x00, 7 });
+            var reason = await run.WaitAsync(Timeout);
+            Assert.Contains("exceeds", reason);
+        }
+    }
+
+    [Fact]
+    public async Task Session_ServesRequestsWithPieceHeaderAndBlock()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(600_000, 256 * 1024);
+        var (seed, leech) = CreatePair(dir, blob);
+        using (seed)
+        using (leech)
+        {
+            var (left, right) = SwarmTestContext.PipePair();
+            var accept = PeerConnector.AcceptAsync(seed.Context, _ => seed, right, null, CancellationToken.None);
+            new Handshake(blob.MetaInfo.InfoHash, PeerId.CreateRandom()).Write(left.Output);
+            PeerMessageWriter.WriteInterested(left.Output);
+            await left.Output.FlushAsync();
+            var session = await accept.WaitAsync(Timeout);
+            var run = session.RunAsync(CancellationToken.None);
+
+            // Expect: handshake, bitfield, (extension handshake), unchoke — then ask for a block.
+            var messages = new List<PeerMessageType>();
+            await ReadUntilAsync(left.Input, messages, PeerMessageType.Unchoke, readHandshake: true);
+            Assert.Equal(PeerMessageType.Bitfield, messages[0]);
+            PeerMessageWriter.WriteRequest(left.Output, 1, 16384, 16384);
+            await left.Output.FlushAsync();
+
+            var block = await ReadBlockAsync(left.Input);
+            Assert.Equal(blob.Piece(1).Slice(16384, 16384).ToArray(), block);
+            Assert.Equal(16384, seed.Statistics.BytesUploaded);
+            session.Close("test over");
+            await run.WaitAsync(Timeout);
+        }
+    }
+
+    [Fact]
+    public async Task Session_BlockOfRequestedPieceCorrupt_PeerBlacklistedAndClosed()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(2 * 256 * 1024, 256 * 1024);
+        var (_, leech) = CreatePair(dir, blob);
+        using (leech)
+        {
+            var (left, right) = SwarmTestContext.PipePair();
+            var liarId = PeerId.CreateRandom();
+            var accept = PeerConnector.AcceptAsync(leech.Context, _ => leech, right, null, CancellationToken.None);
+            new Handshake(blob.MetaInfo.InfoHash, liarId).Write(left.Output);
+            var all = new Bitfield(blob.MetaInfo.PieceCount);
+            all.SetAll();
+            PeerMessageWriter.WriteBitfield(left.Output, all);
+            PeerMessageWriter.WriteUnchoke(left.Output);
+            await left.Output.FlushAsync();
+            var session = await accept.WaitAsync(Timeout);
+            var run = session.RunAsync(CancellationToken.None);
+
+            // Answer every request with zeros: the piece fails its SHA-1.
+            var answered = AnswerRequestsAsync(left, _ => new byte[16384]);
+            var reason = await run.WaitAsync(Timeout);
+            Assert.Contains("SHA-1", reason);
+            Assert.True(leech.Context.Blacklist.Contains(liarId));
+            Assert.True(leech.Statistics.PiecesFailed >= 1);
+            Assert.Equal(0, leech.Statistics.PiecesVerified);
+            await left.Output.CompleteAsync();
+            await answered.WaitAsync(Timeout);
+        }
+    }
+
+    [Fact]
+    public async Task Timer_QuietConnection_SendsKeepAliveThenClosesWhenIdle()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(300_000, 256 * 1024);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var options = SwarmTestContext.FastOptions(o =>
+        {
+            o.KeepAliveInterval = TimeSpan.FromSeconds(60);
+            o.IdleTimeout = TimeSpan.FromSeconds(120);
+        });
+        using var seed = new BlobSwarm(SwarmTestContext.Create(options, time), PieceStore.OpenComplete(blob.MetaInfo, blob.WriteTo(dir.Path, "seed")), download: false);
+        var (left, right) = SwarmTestContext.PipePair();
+        var accept = PeerConnector.AcceptAsync(seed.Context, _ => seed, right, null, CancellationToken.None);
+        new Handshake(blob.MetaInfo.InfoHash, PeerId.CreateRandom()).Write(left.Output);
+        await left.Output.FlushAsync();
+        var session = await accept.WaitAsync(Timeout);
+        var run = session.RunAsync(CancellationToken.None);
+        var seen = new List<PeerMessageType>();
+        await ReadUntilAsync(left.Input, seen, PeerMessageType.Bitfield, readHandshake: true);
+
+        var keepAlive = ReadUntilAsync(left.Input, seen, PeerMessageType.KeepAlive, readHandshake: false);
+        for (var i = 0; i < 100 && !keepAlive.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
+
+        await keepAlive.WaitAsync(Timeout);
+        Assert.False(run.IsCompleted);
+        for (var i = 0; i < 200 && !run.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
+
+        Assert.Equal("idle timeout", await run.WaitAsync(Timeout));
+    }
+
+    private static async Task AnswerRequestsAsync(IDuplexPipe pipe, Func<(int Piece, int Begin), byte[]> answer)
+    {
+        try
+        {
+            while (true)
+            {
+                var result = await pipe.Input.ReadAsync();
+                var buffer = result.Buffer;
+                var requests = new List<(int, int)>();
+                if (requests.Count == 0 && buffer.Length >= Handshake.Length && buffer.FirstSpan[0] == 19)
+                {
+                    Handshake.TryRead(ref buffer, out _);
+                }
+
+                while (PeerMessageReader.TryRead(ref buffer, 1 << 20, out var message) == OperationStatus.Done)
+                {
+                    if (message.Type == PeerMessageType.Request)
+                    {
+                        requests.Add((message.Index, message.Begin));
+                    }
+                }
+
+                pipe.Input.AdvanceTo(buffer.Start, buffer.End);
+                foreach (var request in requests)
+                {
+                    PeerMessageWriter.WritePiece(pipe.Output, request.Item1, request.Item2, answer(request));
+                }
+
+                var flushed = await pipe.Output.FlushAsync();
+                if (result.IsCompleted || flushed.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // The test completed the pipe.
+        }
+    }
+
+    private static async Task ReadUntilAsync(PipeReader input, List<PeerMessageType> seen, PeerMessageType until, bool readHandshake)
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        var handshakeDone = !readHandshake;
+        while (true)
+        {
+            var result = await input.ReadAsync(cts.Token);
+            var buffer = result.Buffer;
+            if (!handshakeDone)
+            {
+                if (Handshake.TryRead(ref buffer, out _) != OperationStatus.Done)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+
+                handshakeDone = true;
+            }
+
+            var found = false;
+            while (!found && PeerMessageReader.TryRead(ref buffer, 1 << 20, out var message) == OperationStatus.Done)
+            {
+                seen.Add(message.Type);
+                found = message.Type == until;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (found)
+            {
+                return;
+            }
+        }
+    }
+
+    private static async Task<byte[]> ReadBlockAsync(PipeReader input)
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        while (true)
+        {
+            var result = await input.ReadAsync(cts.Token);
+            var buffer = result.Buffer;
+            byte[]? block = null;
+            while (block is null && PeerMessageReader.TryRead(ref buffer, 1 << 20, out var message) == OperationStatus.Done)
+            {
+                if (message.Type == PeerMessageType.Piece)
+                {
+                    block = message.Block.ToArray();
+                }
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (block is not null)
+            {
+                return block;
+            }
+        }
+    }
+}
