@@ -99,6 +99,7 @@ internal sealed partial class BlobSwarm
 
             Statistics.PieceVerified();
             Context.Metrics.PieceVerified();
+            AdvanceDigest(piece, buffer);
             if (complete)
             {
                 _ = Task.Run(FinishDownload);
@@ -152,7 +153,13 @@ internal sealed partial class BlobSwarm
     {
         try
         {
-            if (!DigestMatches())
+            var matches = DigestMatches();
+            if (matches is null)
+            {
+                return;
+            }
+
+            if (matches == false)
             {
                 Fail($"the blob does not hash to {MetaInfo.Digest}", null);
                 return;
@@ -191,40 +198,10 @@ internal sealed partial class BlobSwarm
         Finished?.Invoke(this);
     }
 
-    private bool DigestMatches()
-    {
-        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
-        try
-        {
-            for (var piece = 0; piece < MetaInfo.PieceCount; piece++)
-            {
-                var size = MetaInfo.GetPieceSize(piece);
-                for (var offset = 0; offset < size; offset += buffer.Length)
-                {
-                    var chunk = buffer.AsSpan(0, Math.Min(buffer.Length, size - offset));
-                    if (!Store.ReadExactly(piece, offset, chunk))
-                    {
-                        return false;
-                    }
-
-                    sha256.AppendData(chunk);
-                }
-            }
-
-            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-            sha256.GetHashAndReset(hash);
-            return Digest.FromSha256(hash) == MetaInfo.Digest;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
     private void Fail(string reason, Exception? exception)
     {
-        if (Interlocked.Exchange(ref _failing, 1) != 0 || _completion.Task.IsCompleted)
+        // A stopped swarm keeps its partial file: the next start resumes it.
+        if (Volatile.Read(ref _disposed) || Interlocked.Exchange(ref _failing, 1) != 0 || _completion.Task.IsCompleted)
         {
             return;
         }

@@ -34,6 +34,7 @@ internal sealed partial class BlobSwarm : IDisposable
         _startedAt = context.Time.GetTimestamp();
         if (download)
         {
+            _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             Picker = new PiecePicker(MetaInfo.PieceCount, MetaInfo.PieceLength, MetaInfo.Length, new Random(), context.Options.BlockSize);
             for (var i = 0; i < MetaInfo.PieceCount; i++)
             {
@@ -345,6 +346,7 @@ internal sealed partial class BlobSwarm : IDisposable
 
         _completion.TrySetException(new OperationCanceledException("The download was stopped."));
         FailWaiters(new OperationCanceledException("The download was stopped."));
+        DisposeDigest();
         Store.Dispose();
     }
 

@@ -142,7 +142,8 @@ internal sealed partial class PeerSession
             reason = _closeReason ?? "stopped";
         }
         catch (Exception exception) when (exception is IOException or System.Net.Sockets.SocketException or InvalidOperationException
-            or Microsoft.AspNetCore.Connections.ConnectionResetException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+            or ObjectDisposedException or Microsoft.AspNetCore.Connections.ConnectionResetException
+            or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
         {
             reason = exception.Message;
         }
