@@ -5,8 +5,12 @@ using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.P2P;
 using P2PRegistry.Origin.Registry;
+using P2PRegistry.Origin.Seeding;
 using P2PRegistry.Origin.Storage;
 using P2PRegistry.Origin.Uploads;
+using P2PRegistry.Swarm;
+using P2PRegistry.Swarm.Tracking;
+using P2PRegistry.Swarm.Transport;
 
 namespace P2PRegistry.Origin;
 
@@ -55,7 +59,13 @@ public static class OriginApp
         services.AddSingleton<RegistryHandler>();
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<UploadExpiryService>();
-        services.AddOperationalEndpoints(OriginMetrics.MeterName)
+        // Seeding: the swarm engine serves every stored blob from the peer port (Origin:Peer), on demand.
+        services.AddSwarm(builder.Configuration.GetSection(SwarmOptions.SectionName));
+        services.AddSingleton<ITrackerClient, NoAnnounceTrackerClient>();
+        services.AddSingleton<SeedIndex>();
+        services.AddSingleton<PeerListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<PeerListener>());
+        services.AddOperationalEndpoints(OriginMetrics.MeterName, SwarmMetrics.MeterName)
             .AddCheck<StorageHealthCheck>("storage", tags: [OperationalEndpoints.ReadyTag]);
         configureServices?.Invoke(services);
 
@@ -69,7 +79,12 @@ public static class OriginApp
             ? context.RequestServices.GetRequiredService<RegistryHandler>().HandleAsync(context)
             : next(context));
         app.MapMethods(MetaInfoEndpoint.Route, [HttpMethods.Get, HttpMethods.Head], context =>
-            MetaInfoEndpoint.HandleAsync(context, context.Request.RouteValues["digest"] as string ?? "", context.RequestServices.GetRequiredService<BlobStore>()));
+            MetaInfoEndpoint.HandleAsync(
+                context,
+                context.Request.RouteValues["digest"] as string ?? "",
+                context.RequestServices.GetRequiredService<BlobStore>(),
+                context.RequestServices.GetRequiredService<PeerListener>(),
+                context.RequestServices.GetRequiredService<SeedIndex>()));
 
         // /healthz (live), /readyz (storage writable), /metrics (Prometheus).
         app.MapOperationalEndpoints();

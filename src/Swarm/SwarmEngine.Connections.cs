@@ -24,7 +24,7 @@ public sealed partial class SwarmEngine
                 _context,
                 infoHash =>
                 {
-                    var swarm = FindSwarm(infoHash);
+                    var swarm = FindSwarm(infoHash) ?? SeedOnDemand(infoHash);
                     if (swarm is null)
                     {
                         return null;

@@ -44,7 +44,7 @@ public sealed class OriginServer : IAsyncDisposable
     {
         var owns = storagePath is null;
         storagePath ??= NewStoragePath();
-        string[] args = ["--urls", "http://127.0.0.1:0", $"--Origin:StoragePath={storagePath}", "--Logging:LogLevel:Default=Warning", .. extraArgs ?? []];
+        string[] args = ["--urls", "http://127.0.0.1:0", $"--Origin:StoragePath={storagePath}", "--Logging:LogLevel:Default=Warning", "--Origin:Peer:Port=0", .. extraArgs ?? []];
         var app = OriginApp.Build(args, configureServices);
         try
         {

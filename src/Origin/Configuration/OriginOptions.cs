@@ -18,6 +18,9 @@ public sealed class OriginOptions
     public TimeSpan UploadExpiry { get; set; } = TimeSpan.FromHours(1);
 
     public PushOptions Push { get; set; } = new();
+
+    /// <summary>The BitTorrent peer port from which the origin seeds every blob it holds.</summary>
+    public Seeding.PeerOptions Peer { get; set; } = new();
 }
 
 /// <summary>Credentials that guard every writing request (POST/PATCH/PUT/DELETE); pulls stay anonymous.</summary>

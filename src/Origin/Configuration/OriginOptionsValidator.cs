@@ -41,6 +41,29 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
             failures.Add($"{S}:UploadExpiry must be between 00:00:00.001 and 30.00:00:00; got '{options.UploadExpiry}'.");
         }
 
+        var peer = options.Peer;
+        if (peer.Port is < 0 or > 65535)
+        {
+            failures.Add($"{S}:Peer:Port must be between 0 (any free port) and 65535; got '{peer.Port}'.");
+        }
+
+        if (!System.Net.IPAddress.TryParse(peer.Address, out var peerAddress))
+        {
+            failures.Add($"{S}:Peer:Address must be a literal IP address; got '{peer.Address}'.");
+        }
+
+        if (!string.IsNullOrEmpty(peer.AdvertiseAddress))
+        {
+            if (!System.Net.IPAddress.TryParse(peer.AdvertiseAddress, out var advertised) || advertised.Equals(System.Net.IPAddress.Any) || advertised.Equals(System.Net.IPAddress.IPv6Any))
+            {
+                failures.Add($"{S}:Peer:AdvertiseAddress must be a literal IP address peers can dial; got '{peer.AdvertiseAddress}'.");
+            }
+        }
+        else if (peerAddress is not null && (peerAddress.Equals(System.Net.IPAddress.Any) || peerAddress.Equals(System.Net.IPAddress.IPv6Any)))
+        {
+            failures.Add($"{S}:Peer:Address is the wildcard '{peer.Address}': set {S}:Peer:AdvertiseAddress to the address peers dial.");
+        }
+
         var push = options.Push;
         var hasPassword = !string.IsNullOrEmpty(push.Password);
         var hasFile = !string.IsNullOrEmpty(push.PasswordFile);

@@ -1,5 +1,6 @@
 using P2PRegistry.Core.Content;
 using P2PRegistry.Origin.Registry;
+using P2PRegistry.Origin.Seeding;
 using P2PRegistry.Origin.Storage;
 
 namespace P2PRegistry.Origin.P2P;
@@ -14,7 +15,10 @@ internal static class MetaInfoEndpoint
     public const string ContentType = "application/x-bittorrent-info";
     public const string InfoHashHeader = "X-P2P-Info-Hash";
 
-    public static async Task HandleAsync(HttpContext context, string digest, BlobStore blobs)
+    /// <summary>The origin's peer endpoint (<c>address:port</c>): the tracker records it as the seed of the swarm.</summary>
+    public const string OriginPeerHeader = "X-P2P-Origin-Peer";
+
+    public static async Task HandleAsync(HttpContext context, string digest, BlobStore blobs, PeerListener? peer = null, SeedIndex? seeds = null)
     {
         if (Digest.Validate(digest, out var parsed) != DigestParseStatus.Ok)
         {
@@ -29,12 +33,18 @@ internal static class MetaInfoEndpoint
             return;
         }
 
+        // Covers metainfos recomputed on demand: whoever learns this info hash can then be served by the peer port.
+        seeds?.Add(metaInfo);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = ContentType;
         response.ContentLength = metaInfo.Encoded.Length;
         response.Headers[InfoHashHeader] = metaInfo.InfoHash.ToHex();
         response.Headers[RegistryHandler.ContentDigestHeader] = parsed.Value;
+        if (peer?.AdvertisedEndPoint is { } endPoint)
+        {
+            response.Headers[OriginPeerHeader] = endPoint;
+        }
         if (!HttpMethods.IsHead(context.Request.Method))
         {
             await response.Body.WriteAsync(metaInfo.Encoded, context.RequestAborted).ConfigureAwait(false);

@@ -28,6 +28,9 @@ internal sealed class BlobStore
 
     public StorageLayout Layout => _layout;
 
+    /// <summary>Raised after a blob became visible under its digest (the seed index listens).</summary>
+    public event Action<MetaInfo>? Stored;
+
     public bool TryGetLength(Digest digest, out long length)
     {
         var info = new FileInfo(_layout.BlobData(digest));
@@ -47,6 +50,7 @@ internal sealed class BlobStore
         Directory.CreateDirectory(_layout.BlobDirectory(digest));
         await AtomicFile.WriteAsync(_layout.BlobMetaInfo(digest), metaInfo.Encoded, cancellationToken).ConfigureAwait(false);
         File.Move(verifiedTempFile, _layout.BlobData(digest), overwrite: true);
+        Stored?.Invoke(metaInfo);
     }
 
     /// <summary>Stores a small blob held in memory (a manifest) and returns its digest.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 
@@ -14,6 +15,10 @@ internal sealed class MetaInfoCache
     private readonly Dictionary<Digest, LinkedListNode<MetaInfo>> _byDigest = [];
     private readonly Dictionary<InfoHash, LinkedListNode<MetaInfo>> _byInfoHash = [];
     private readonly LinkedList<MetaInfo> _recency = new();
+
+    // The origin seeding each swarm, learnt with its metainfo and forgotten with it: it is not an announce, so it
+    // does not expire with the announce TTL (the origin never announces; it holds thousands of blobs).
+    private readonly Dictionary<InfoHash, IPEndPoint> _originPeers = [];
     private readonly long _capacityBytes;
     private long _sizeBytes;
 
@@ -50,10 +55,24 @@ internal sealed class MetaInfoCache
         }
     }
 
-    public void Add(MetaInfo metaInfo)
+    /// <summary>The origin peer that seeds this swarm, known while its metainfo is cached.</summary>
+    public bool TryGetOriginPeer(InfoHash infoHash, [NotNullWhen(true)] out IPEndPoint? originPeer)
     {
         lock (_lock)
         {
+            return _originPeers.TryGetValue(infoHash, out originPeer);
+        }
+    }
+
+    public void Add(MetaInfo metaInfo, IPEndPoint? originPeer = null)
+    {
+        lock (_lock)
+        {
+            if (originPeer is not null)
+            {
+                _originPeers[metaInfo.InfoHash] = originPeer;
+            }
+
             if (_byDigest.TryGetValue(metaInfo.Digest, out var existing))
             {
                 _recency.Remove(existing);
@@ -72,6 +91,7 @@ internal sealed class MetaInfoCache
                 _recency.RemoveLast();
                 _byDigest.Remove(oldest.Value.Digest);
                 _byInfoHash.Remove(oldest.Value.InfoHash);
+                _originPeers.Remove(oldest.Value.InfoHash);
                 _sizeBytes -= oldest.Value.Encoded.Length;
             }
         }

@@ -53,8 +53,8 @@ internal sealed class MetaInfoService(
                 return cached;
             }
 
-            var metaInfo = await origin.FetchAsync(key.Digest, key.Ns.Length == 0 ? null : key.Ns, CancellationToken.None).ConfigureAwait(false);
-            cache.Add(metaInfo);
+            var (metaInfo, originPeer) = await origin.FetchAsync(key.Digest, key.Ns.Length == 0 ? null : key.Ns, CancellationToken.None).ConfigureAwait(false);
+            cache.Add(metaInfo, originPeer);
             metrics.OriginFetch("ok");
             logger.MetaInfoFetched(key.Digest, metaInfo.InfoHash, metaInfo.PieceCount);
             return metaInfo;

@@ -13,7 +13,10 @@ internal sealed class OriginMetaInfoClient(HttpClient httpClient)
 {
     public const string InfoHashHeader = "X-P2P-Info-Hash";
 
-    public async Task<MetaInfo> FetchAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+    /// <summary>The origin's BitTorrent peer endpoint (<c>address:port</c>): it seeds the blob from there.</summary>
+    public const string OriginPeerHeader = "X-P2P-Origin-Peer";
+
+    public async Task<OriginMetaInfo> FetchAsync(Digest digest, string? ns, CancellationToken cancellationToken)
     {
         var path = "p2p/v1/metainfo/" + digest.Value;
         if (!string.IsNullOrEmpty(ns))
@@ -23,6 +26,7 @@ internal sealed class OriginMetaInfoClient(HttpClient httpClient)
 
         byte[] body;
         string? announcedHash;
+        IPEndPoint? originPeer;
         try
         {
             using var response = await httpClient.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
@@ -37,6 +41,7 @@ internal sealed class OriginMetaInfoClient(HttpClient httpClient)
             }
 
             announcedHash = response.Headers.TryGetValues(InfoHashHeader, out var values) ? values.FirstOrDefault() : null;
+            originPeer = ParseOriginPeer(response.Headers.TryGetValues(OriginPeerHeader, out var peers) ? peers.FirstOrDefault() : null);
             body = await ReadBoundedAsync(digest, response.Content, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)
@@ -49,8 +54,14 @@ internal sealed class OriginMetaInfoClient(HttpClient httpClient)
             throw new MetaInfoException(digest, MetaInfoFailure.Unavailable, $"The origin did not answer within {httpClient.Timeout.TotalSeconds:0.#} s.", ex);
         }
 
-        return Validate(digest, body, announcedHash);
+        return new OriginMetaInfo(Validate(digest, body, announcedHash), originPeer);
     }
+
+    /// <summary>A literal <c>address:port</c>; anything else (absent, a host name, port 0) means the origin does not seed.</summary>
+    internal static IPEndPoint? ParseOriginPeer(string? value) =>
+        IPEndPoint.TryParse(value ?? "", out var endPoint) && endPoint.Port != 0 && !endPoint.Address.Equals(IPAddress.Any) && !endPoint.Address.Equals(IPAddress.IPv6Any)
+            ? endPoint
+            : null;
 
     /// <summary>The checks that keep a confused or hostile origin from putting peers in the wrong swarm.</summary>
     internal static MetaInfo Validate(Digest digest, byte[] body, string? announcedHash)

@@ -96,6 +96,8 @@ public sealed class OriginProcess : IRegistryProcess
             dll,
             "--urls", $"http://127.0.0.1:{port}",
             $"--Origin:StoragePath={storage}",
+            // The peer port defaults to 6881; origins started side by side need their own (ExtraArguments may override).
+            "--Origin:Peer:Port=0",
         };
         if (options.PushUsername is not null)
         {

@@ -1,0 +1,41 @@
+using P2PRegistry.Core.MetaInfos;
+
+namespace P2PRegistry.Swarm;
+
+/// <summary>A complete blob that can be seeded: its metainfo and the file holding it.</summary>
+public sealed record SeedSource(MetaInfo MetaInfo, string Path);
+
+public sealed partial class SwarmEngine
+{
+    /// <summary>
+    /// Asked when a peer handshakes for an info hash this engine is in no swarm of: a non-null answer starts
+    /// seeding that blob (complete-blob mode) and the connection proceeds. Lets the origin seed thousands of
+    /// blobs without opening a swarm per blob up front. Called on the handshake path: must be quick.
+    /// </summary>
+    public Func<InfoHash, SeedSource?>? SeedResolver { get; set; }
+
+    private BlobSwarm? SeedOnDemand(InfoHash infoHash)
+    {
+        if (SeedResolver is not { } resolve || _stopping.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        try
+        {
+            if (resolve(infoHash) is not { } source || source.MetaInfo.InfoHash != infoHash)
+            {
+                return null;
+            }
+
+            Seed(source.MetaInfo, source.Path);
+            return FindSwarm(infoHash);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ObjectDisposedException)
+        {
+            // The blob vanished or its files are damaged: refuse this peer as for an unknown info hash.
+            SwarmLog.InboundRefused(_logger, null, $"cannot seed {infoHash}: {exception.Message}");
+            return null;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Tracker.Announcing;
+using P2PRegistry.Tracker.Diagnostics;
+using P2PRegistry.Tracker.Handout;
+using P2PRegistry.Tracker.MetaInfos;
+using P2PRegistry.Tracker.Peers;
+
+namespace P2PRegistry.Tracker.Tests.OriginSeeds;
+
+/// <summary>The tracker learns the origin as the seed of a swarm from the metainfo fetch (header X-P2P-Origin-Peer).</summary>
+public sealed class OriginSeedHandoutTests : IDisposable
+{
+    private static readonly IPEndPoint s_origin = IPEndPoint.Parse("10.9.9.9:6881");
+    private readonly TestMeterFactory _meters = new();
+    private readonly FakeTimeProvider _time = new();
+    private readonly MetaInfo _metaInfo = TestMetaInfos.Create();
+    private readonly MetaInfoCache _cache = new(1 << 20);
+    private readonly InMemoryPeerStore _store;
+    private readonly AnnounceService _announcer;
+    private readonly MetaInfoService _metaInfos;
+
+    public OriginSeedHandoutTests()
+    {
+        var storeOptions = new PeerStoreOptions(TimeSpan.FromSeconds(90), 100, 100);
+        _store = new InMemoryPeerStore(storeOptions, _time);
+        var metrics = new TrackerMetrics(_meters, _store);
+        var policy = new PeerHandoutPolicy(new HandoutSettings(3, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)));
+        _announcer = new AnnounceService(_store, policy, storeOptions, _cache, new Random(7), metrics, NullLogger<AnnounceService>.Instance);
+        var client = new OriginMetaInfoClient(new HttpClient(new OriginHandler(_metaInfo, s_origin.ToString())) { BaseAddress = new Uri("http://origin.test/") });
+        _metaInfos = new MetaInfoService(client, _cache, metrics, NullLogger<MetaInfoService>.Instance);
+    }
+
+    public void Dispose() => _meters.Dispose();
+
+    [Fact]
+    public async Task Announce_AfterMetaInfoFetch_OriginHandedOutLastAsCompleteOrigin()
+    {
+        await _metaInfos.GetAsync(_metaInfo.Digest, null, default);
+        await Announce(1);
+
+        var peers = await Announce(2);
+
+        Assert.Equal(2, peers.Count);
+        Assert.Equal(IPAddress.Parse("10.0.0.1"), peers[0].Address);
+        Assert.True(peers[^1].IsAt(s_origin.Address, s_origin.Port));
+        Assert.Equal(PeerRole.Origin, peers[^1].Role);
+        Assert.True(peers[^1].Complete);
+    }
+
+    [Fact]
+    public async Task Announce_FirstPeerOfSwarm_GetsTheOrigin()
+    {
+        await _metaInfos.GetAsync(_metaInfo.Digest, null, default);
+
+        var peers = await Announce(1);
+
+        Assert.True(Assert.Single(peers).IsAt(s_origin.Address, s_origin.Port));
+    }
+
+    [Fact]
+    public async Task Announce_FullHandout_OriginTakesTheLastPlace()
+    {
+        await _metaInfos.GetAsync(_metaInfo.Digest, null, default);
+        for (var i = 1; i <= 5; i++)
+        {
+            await Announce(i);
+        }
+
+        var peers = await Announce(9);
+
+        Assert.Equal(3, peers.Count); // MaxPeers
+        Assert.True(peers[^1].IsAt(s_origin.Address, s_origin.Port));
+        Assert.All(peers.Take(2), p => Assert.Equal(PeerRole.Agent, p.Role));
+    }
+
+    [Fact]
+    public async Task Announce_LongAfterPeerTtl_OriginStillHandedOut()
+    {
+        await _metaInfos.GetAsync(_metaInfo.Digest, null, default);
+        _time.Advance(TimeSpan.FromHours(6)); // many announce TTLs: the origin never announced, yet stays
+
+        var peers = await Announce(1);
+
+        Assert.True(Assert.Single(peers).IsAt(s_origin.Address, s_origin.Port));
+    }
+
+    [Fact]
+    public async Task Announce_WithoutMetaInfoFetch_NoOrigin()
+    {
+        await Announce(1);
+
+        Assert.Empty(await Announce(2).ContinueWith(t => t.Result.Where(p => p.Role == PeerRole.Origin).ToList()));
+    }
+
+    [Fact]
+    public void Cache_MetaInfoEvicted_OriginPeerForgotten()
+    {
+        var cache = new MetaInfoCache(1);
+        var other = TestMetaInfos.Create(length: 2 * 1024 * 1024);
+        cache.Add(_metaInfo, s_origin);
+        Assert.True(cache.TryGetOriginPeer(_metaInfo.InfoHash, out _));
+
+        cache.Add(other); // over capacity: the older entry goes, with its origin peer
+
+        Assert.False(cache.TryGetOriginPeer(_metaInfo.InfoHash, out _));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:6881", true)]
+    [InlineData("[::1]:7000", true)]
+    [InlineData("127.0.0.1:0", false)]
+    [InlineData("0.0.0.0:6881", false)]
+    [InlineData("origin.lab:6881", false)]
+    [InlineData("", false)]
+    public void ParseOriginPeer_AcceptsOnlyDialableLiteralEndPoints(string header, bool accepted) =>
+        Assert.Equal(accepted, OriginMetaInfoClient.ParseOriginPeer(header) is not null);
+
+    private async Task<IReadOnlyList<PeerRecord>> Announce(int n)
+    {
+        var id = new byte[20];
+        id[0] = (byte)n;
+        var command = new AnnounceCommand(_metaInfo.InfoHash, new PeerId(id), IPAddress.Parse($"10.0.0.{n}"), 6000 + n, PeerRole.Agent, false, 100, P2PRegistry.Tracker.Peers.AnnounceEvent.None, 0);
+        return (await _announcer.AnnounceAsync(command, "grpc", default)).Peers;
+    }
+
+    private sealed class OriginHandler(MetaInfo metaInfo, string originPeer) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(metaInfo.Encoded.ToArray()) };
+            response.Headers.Add(OriginMetaInfoClient.InfoHashHeader, metaInfo.InfoHash.ToHex());
+            response.Headers.Add(OriginMetaInfoClient.OriginPeerHeader, originPeer);
+            return Task.FromResult(response);
+        }
+    }
+}
