@@ -91,11 +91,11 @@ public static class AgentApp
         });
         services.AddSingleton(sp => new Contracts.Tracker.Tracker.TrackerClient(sp.GetRequiredService<GrpcChannel>()));
         services.TryAddSingleton<IMetaInfoSource, GrpcMetaInfoSource>();
-        services.TryAddSingleton<ITrackerClient>(sp =>
-        {
-            var address = sp.GetRequiredService<IOptions<AgentOptions>>().Value.PeerAddress;
-            return new GrpcAnnounceClient(sp.GetRequiredService<Contracts.Tracker.Tracker.TrackerClient>(), IsUnspecified(address) ? null : address);
-        });
+        services.TryAddSingleton<ITrackerClient>(sp => new GrpcTrackerClient(
+            sp.GetRequiredService<Contracts.Tracker.Tracker.TrackerClient>(),
+            TrackerRole.Agent,
+            sp.GetRequiredService<IOptions<SwarmOptions>>().Value.TrackerTimeout,
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
@@ -136,9 +136,6 @@ public static class AgentApp
         app.MapOperationalEndpoints();
         return app;
     }
-
-    private static bool IsUnspecified(string address) =>
-        !IPAddress.TryParse(address, out var ip) || ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(ip);
 
     /// <summary>The two endpoints; Kestrel writes the bound ports back into them (port 0 in tests).</summary>
     internal sealed class PeerListener
