@@ -1,0 +1,86 @@
+using System.Globalization;
+
+namespace P2PRegistry.Integration.Tests.Agent;
+
+/// <summary>
+/// Our Agent as a real process: <c>dotnet P2PRegistry.Agent.dll --Agent:RegistryUrl=… --Agent:TrackerUrl=…</c> on
+/// free loopback ports, ready when <c>/readyz</c> answers. Stopped by PID on dispose; its data folder is deleted.
+/// </summary>
+internal sealed class AgentProcess : IAsyncDisposable
+{
+    private readonly TempDirectory _data;
+
+    private AgentProcess(ManagedProcess process, int port, TempDirectory data)
+    {
+        Process = process;
+        Port = port;
+        _data = data;
+    }
+
+    public ManagedProcess Process { get; }
+
+    public int Port { get; }
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+
+    public static async Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, Action<string>? onOutputLine = null, params string[] extra)
+    {
+        var port = FreePort.Next();
+        var data = new TempDirectory("agent-" + name);
+        var options = new ManagedProcessOptions("dotnet",
+        [
+            RepositoryPaths.ProjectDll("Agent", "P2PRegistry.Agent"),
+            $"--Agent:RegistryUrl=http://127.0.0.1:{port}",
+            "--Agent:PeerPort=0",
+            $"--Agent:TrackerUrl={trackerGrpc.GetLeftPart(UriPartial.Authority)}",
+            $"--Agent:OriginUrl={origin.GetLeftPart(UriPartial.Authority)}",
+            $"--Agent:DataPath={data.Path}",
+            "--Swarm:DownloadAnnounceInterval=00:00:01",
+            .. extra,
+        ])
+        {
+            Name = name,
+            OnOutputLine = onOutputLine,
+            Readiness = Readiness.HttpOk(new Uri($"http://127.0.0.1:{port}/readyz")),
+        };
+        options.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        try
+        {
+            return new AgentProcess(await ManagedProcess.StartAsync(options).ConfigureAwait(false), port, data);
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The value of a counter on <c>/metrics</c> (0 when it has not been reported yet).</summary>
+    public async Task<long> MetricAsync(string name)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var text = await http.GetStringAsync(new Uri(BaseAddress, "/metrics")).ConfigureAwait(false);
+        var total = 0L;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(name, StringComparison.Ordinal) && (line.Length == name.Length || line[name.Length] is ' ' or '{'))
+            {
+                total += (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return total;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Process.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _data.Dispose();
+        }
+    }
+}
