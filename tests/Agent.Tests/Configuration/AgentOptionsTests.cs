@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Options;
+using P2PRegistry.Agent.Configuration;
+using P2PRegistry.Testing.FileSystem;
+
+namespace P2PRegistry.Agent.Tests.Configuration;
+
+public sealed class AgentOptionsTests
+{
+    [Fact]
+    public void Defaults_AreValid_AndNodeLocal()
+    {
+        var options = new AgentOptions();
+        Assert.Empty(options.Validate());
+        Assert.Equal("http://127.0.0.1:5050", options.RegistryUrl);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.MissTimeout);
+    }
+
+    [Fact]
+    public void Validate_NamesEveryBadKeyAndValue()
+    {
+        var options = new AgentOptions
+        {
+            RegistryUrl = "http://localhost:5050",
+            TrackerUrl = "grpc://tracker",
+            PeerAddress = "somewhere",
+            CacheLowWatermark = 0.95,
+            MissTimeout = TimeSpan.Zero,
+            DefaultRegistry = "docker.io/library",
+        };
+        var errors = options.Validate().ToList();
+        Assert.Contains(errors, e => e.StartsWith("Agent:RegistryUrl", StringComparison.Ordinal) && e.Contains("localhost", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:TrackerUrl", StringComparison.Ordinal) && e.Contains("grpc://tracker", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:PeerAddress", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:CacheLowWatermark", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:MissTimeout", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:DefaultRegistry", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_WithBadSetting_FailsWithTheKey()
+    {
+        using var dir = new TempDirectory("agent-options");
+        // Program runs Build and start inside ComponentHost.RunAsync, which prints these failures and exits 2.
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var app = AgentApp.Build(["--Agent:RegistryUrl=http://127.0.0.1:0", "--Agent:PeerPort=0", $"--Agent:DataPath={dir.Path}", "--Agent:CacheCapacityBytes=0"]);
+            await app.StartAsync();
+        });
+        Assert.Contains(failure.Failures, f => f.Contains("Agent:CacheCapacityBytes", StringComparison.Ordinal));
+    }
+}
