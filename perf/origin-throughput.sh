@@ -51,20 +51,22 @@ push() {
     -w '%{speed_upload}\n' "$loc${sep}digest=$digest" | awk '{printf "%.0f\n", $1/1048576}'
 }
 pull() { curl -fsS -o /dev/null -w '%{speed_download}\n' "$1/v2/$2/blobs/$digest" | awk '{printf "%.0f\n", $1/1048576}'; }
-delete_blob() { curl -fsS -o /dev/null -X DELETE "$1/v2/$2/blobs/$digest" || true; }
 
-declare -A results
-for system in origin registry; do
-  if [ "$system" = origin ]; then base="http://127.0.0.1:$origin_port"; else base="http://127.0.0.1:$registry_port"; fi
-  pushes=(); pulls=()
-  for run in $(seq 1 "$runs"); do
-    repo="perf/run$run"
-    pushes+=("$(push "$base" "$repo")")
-    for _ in 1 2; do pulls+=("$(pull "$base" "$repo")"); done
+# Interleave the two systems run by run, so a change in machine load between halves cannot bias the ratio.
+origin_base="http://127.0.0.1:$origin_port"; registry_base="http://127.0.0.1:$registry_port"
+origin_push=(); origin_pull=(); registry_push=(); registry_pull=()
+for run in $(seq 1 "$runs"); do
+  repo="perf/run$run"
+  origin_push+=("$(push "$origin_base" "$repo")"); registry_push+=("$(push "$registry_base" "$repo")")
+  for _ in 1 2; do
+    origin_pull+=("$(pull "$origin_base" "$repo")"); registry_pull+=("$(pull "$registry_base" "$repo")")
   done
-  results[$system-push]=$(printf '%s\n' "${pushes[@]}" | median)
-  results[$system-pull]=$(printf '%s\n' "${pulls[@]}" | median)
 done
+declare -A results
+results[origin-push]=$(printf '%s\n' "${origin_push[@]}" | median)
+results[origin-pull]=$(printf '%s\n' "${origin_pull[@]}" | median)
+results[registry-push]=$(printf '%s\n' "${registry_push[@]}" | median)
+results[registry-pull]=$(printf '%s\n' "${registry_pull[@]}" | median)
 peak_kib=$(awk '/VmHWM/{print $2}' "/proc/$origin_pid/status")
 
 echo "| ${size_mib} MiB blob, curl, loopback | origin MiB/s | docker-registry MiB/s | origin / registry |"
