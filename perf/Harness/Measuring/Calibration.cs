@@ -16,8 +16,9 @@ internal sealed record Calibration(double BytesPerSecond, string Method)
         new(rateMbit * 1_000_000.0 / 8 * PayloadFactor, $"nominal {rateMbit} Mbit/s × {PayloadFactor} payload factor ({why})");
 
     /// <summary>
-    /// One transfer over one shaped link: busybox httpd on the seed host serves a file sized for about a second at
-    /// the nominal rate (at least 4 MiB so tbf's 256 KB burst adds under 7 %), fetched by the first client's curl.
+    /// Two transfers over one shaped link — busybox httpd on the seed host, the first client's curl — of S and 4·S
+    /// bytes (S about a quarter second at the nominal rate, at least 2 MiB). The rate is the slope
+    /// (4S − S) / (t₂ − t₁): constant costs (connection setup, tbf's 256 KB burst at line rate) cancel out.
     /// </summary>
     public static async Task<Calibration> MeasureAsync(ITestbed testbed, int rateMbit, string workDirectory, ProcessGroup processes, CancellationToken cancellationToken)
     {
@@ -26,52 +27,60 @@ internal sealed record Calibration(double BytesPerSecond, string Method)
             return Nominal(rateMbit, "loopback: links are not shaped, programs limit themselves");
         }
 
-        if (!File.Exists("/bin/busybox") && !File.Exists("/usr/bin/busybox"))
+        var busybox = new[] { "/bin/busybox", "/usr/bin/busybox" }.FirstOrDefault(File.Exists);
+        if (busybox is null)
         {
             return Nominal(rateMbit, "busybox is not installed, so no server for a calibration transfer");
         }
 
-        var nominal = rateMbit * 1_000_000L / 8;
-        var size = Math.Clamp(nominal, 4L << 20, 64L << 20);
+        var small = Math.Clamp(rateMbit * 1_000_000L / 8 / 4, 2L << 20, 64L << 20);
         var dir = Directory.CreateDirectory(Path.Combine(workDirectory, "calibration")).FullName;
-        var file = Path.Combine(dir, "probe.bin");
-        await using (var stream = File.Create(file))
-        {
-            var buffer = new byte[1 << 20];
-            Random.Shared.NextBytes(buffer);
-            for (long written = 0; written < size; written += buffer.Length)
-            {
-                await stream.WriteAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, size - written)), cancellationToken).ConfigureAwait(false);
-            }
-        }
+        await WriteRandomAsync(Path.Combine(dir, "small.bin"), small, cancellationToken).ConfigureAwait(false);
+        await WriteRandomAsync(Path.Combine(dir, "large.bin"), 4 * small, cancellationToken).ConfigureAwait(false);
 
         var seed = testbed.Seed;
         var port = testbed.Port(seed, 8099);
-        var busybox = File.Exists("/bin/busybox") ? "/bin/busybox" : "/usr/bin/busybox";
         var server = processes.Start("calibration-httpd", seed, [busybox, "httpd", "-f", "-p", $"{seed.Address}:{port}", "-h", dir], Path.Combine(dir, "httpd.log"));
         try
         {
-            var url = $"http://{seed.Address}:{port}/probe.bin";
+            var baseUrl = $"http://{seed.Address}:{port}/";
             var client = testbed.Clients[0];
-            await Systems.ServerProbe.WaitForHttpAsync(client, url.Replace("probe.bin", "", StringComparison.Ordinal), TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-            var result = await client.RunAsync("curl", ["-fsS", "-o", "/dev/null", "-w", "%{size_download} %{time_starttransfer} %{time_total}", url], cancellationToken).ConfigureAwait(false);
-            var parts = result.StandardOutput.Trim().Split(' ');
-            if (result.ExitCode != 0 || parts.Length != 3)
+            await Systems.ServerProbe.WaitForHttpAsync(client, baseUrl, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            var (b1, t1) = await FetchAsync(client, baseUrl + "small.bin", cancellationToken).ConfigureAwait(false);
+            var (b2, t2) = await FetchAsync(client, baseUrl + "large.bin", cancellationToken).ConfigureAwait(false);
+            if (b1 != small || b2 != 4 * small || t2 <= t1)
             {
-                return Nominal(rateMbit, $"the calibration transfer failed: {result.StandardError.Trim()}");
+                return Nominal(rateMbit, "the calibration transfers failed");
             }
 
-            var bytes = double.Parse(parts[0], CultureInfo.InvariantCulture);
-            var first = double.Parse(parts[1], CultureInfo.InvariantCulture);
-            var total = double.Parse(parts[2], CultureInfo.InvariantCulture);
-            // From the first byte on: connection setup is not a property of the link's rate.
-            var rate = bytes / Math.Max(1e-6, total - first);
-            return new Calibration(rate, $"measured: curl of {bytes / (1 << 20):0} MiB from busybox httpd over one {rateMbit} Mbit tbf link ({rate / 1e6:0.00} MB/s payload)");
+            var rate = (b2 - b1) / (t2 - t1);
+            return new Calibration(rate, string.Create(CultureInfo.InvariantCulture,
+                $"measured: slope of two curl transfers ({b1 / 1048576:0} and {b2 / 1048576:0} MiB) from busybox httpd over one {rateMbit} Mbit tbf link: {rate / 1e6:0.00} MB/s payload"));
         }
         finally
         {
             await ProcessGroup.StopAsync(server, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<(double Bytes, double Seconds)> FetchAsync(LabHost client, string url, CancellationToken cancellationToken)
+    {
+        var result = await client.RunAsync("curl", ["-fsS", "-o", "/dev/null", "-w", "%{size_download} %{time_total}", url], cancellationToken).ConfigureAwait(false);
+        var parts = result.StandardOutput.Trim().Split(' ');
+        return result.ExitCode == 0 && parts.Length == 2
+            ? (double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture))
+            : (0, 0);
+    }
+
+    private static async Task WriteRandomAsync(string path, long size, CancellationToken cancellationToken)
+    {
+        await using var stream = File.Create(path);
+        var buffer = new byte[1 << 20];
+        Random.Shared.NextBytes(buffer);
+        for (long written = 0; written < size; written += buffer.Length)
+        {
+            await stream.WriteAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, size - written)), cancellationToken).ConfigureAwait(false);
         }
     }
 }
