@@ -25,19 +25,3 @@ internal interface ISystemUnderTest
 
     Task TeardownAsync(SystemContext context);
 }
-
-internal sealed record Availability(bool IsAvailable, string? Reason)
-{
-    public static Availability Yes { get; } = new(true, null);
-
-    public static Availability No(string reason) => new(false, reason);
-}
-
-/// <summary>One client's fetch: seconds from the start barrier to its last byte, or why it failed.</summary>
-internal sealed record ClientResult(string Host, double? CompletionSeconds, string OutputPath, double? CpuSeconds, string? Error);
-
-/// <summary>
-/// What the servers report: their CPU, and the payload bytes the origin side says it sent (used for origin egress
-/// when links have no counters, i.e. loopback).
-/// </summary>
-internal sealed record ServerFigures(double? CpuSeconds, long? OriginPayloadBytes);

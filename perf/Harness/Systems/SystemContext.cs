@@ -2,12 +2,6 @@ using P2PRegistry.Harness.Lab;
 
 namespace P2PRegistry.Harness.Systems;
 
-/// <summary>The blob every client wants: a file on disk with its length and SHA-256.</summary>
-internal sealed record Blob(string Path, long Length, string Sha256Hex)
-{
-    public string Digest => "sha256:" + Sha256Hex;
-}
-
 /// <summary>What a system gets for one run: the hosts, the blob, a folder of its own and the process group.</summary>
 internal sealed class SystemContext
 {
