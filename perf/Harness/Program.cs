@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using P2PRegistry.Harness;
 using P2PRegistry.Harness.Cli;
 using P2PRegistry.Harness.Lab;
@@ -34,14 +35,26 @@ if (!options.Loopback && Environment.UserName != "root")
 }
 
 var runner = new HarnessRunner(options, Console.Out);
-// Ctrl-C cancels, so the finally blocks stop processes and delete namespaces; a second Ctrl-C or SIGTERM ends the
-// process, and ProcessExit then kills by PID and deletes what is left, synchronously.
-Console.CancelKeyPress += (_, e) =>
+// Ctrl-C (SIGINT) and SIGTERM cancel, so the finally blocks stop processes by PID and delete namespaces; a second
+// signal is left to the runtime, which ends the process, and ProcessExit then kills and deletes synchronously.
+void Cancel(PosixSignalContext context)
 {
     if (!cts.IsCancellationRequested)
     {
+        context.Cancel = true;
+        Console.Error.WriteLine($"{context.Signal}: stopping and cleaning up…");
+        cts.Cancel();
+    }
+}
+
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+Console.CancelKeyPress += (_, e) =>
+{
+    // SIGINT is handled above; this covers a Ctrl-C delivered as a console event rather than a signal.
+    if (!cts.IsCancellationRequested)
+    {
         e.Cancel = true;
-        Console.Error.WriteLine("stopping: cleaning up…");
         cts.Cancel();
     }
 };

@@ -33,7 +33,8 @@ public sealed class HarnessSmokeTests(ITestOutputHelper output)
 
         var run = Assert.Single(report.Runs);
         Assert.Equal(3, run.Clients);
-        Assert.InRange(report.PayloadBytesPerSecond, 10e6, 12.5e6);
+        // Shaped, not the ~2 GB/s of a bare veth; loose, since parallel tests share the 2 cores.
+        Assert.InRange(report.PayloadBytesPerSecond, 5e6, 13e6);
         Assert.Equal(["registry", "aria2c"], run.Systems.Select(s => s.Name));
         foreach (var system in run.Systems)
         {

@@ -126,12 +126,17 @@ internal sealed class NamespaceTestbed : ITestbed
         await Shell.RunAsync("ip", ["netns", "del", name], CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>Synchronous variant for process exit and Ctrl-C, when awaiting is no longer possible.</summary>
+    /// <summary>Synchronous variant for process exit, when awaiting is no longer possible: kill by PID, delete.</summary>
     public void DeleteAllNow()
     {
         foreach (var name in Enumerable.Reverse(_created).ToList())
         {
-            DeleteNamespaceAsync(name).GetAwaiter().GetResult();
+            foreach (var pid in Shell.RunNow("ip", ["netns", "pids", name]).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                Shell.RunNow("kill", ["-KILL", pid]);
+            }
+
+            Shell.RunNow("ip", ["netns", "del", name]);
         }
 
         _created.Clear();

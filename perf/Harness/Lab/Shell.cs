@@ -67,4 +67,26 @@ internal static class Shell
 
         return result.StandardOutput;
     }
+
+    /// <summary>Blocking run for process-exit handlers (no async continuations there); returns standard output.</summary>
+    public static string RunNow(string file, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        try
+        {
+            using var process = Process.Start(psi)!;
+            var stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit(10_000);
+            return stdout;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "";
+        }
+    }
 }
