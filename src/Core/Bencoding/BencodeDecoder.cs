@@ -150,16 +150,20 @@ public static class BencodeDecoder
                 Position++;
             }
 
+            // The magnitude is accumulated unsigned so every Int64 (what the writer can produce) round-trips,
+            // and overflow is refused before it can wrap.
             var digitsStart = Position;
-            long value = 0;
+            var limit = negative ? (ulong)long.MaxValue + 1 : long.MaxValue;
+            ulong magnitude = 0;
             while (Position < span.Length && span[Position] is >= (byte)'0' and <= (byte)'9')
             {
-                if (Position - digitsStart >= 18)
+                var digit = (uint)(span[Position] - '0');
+                if (magnitude > (limit - digit) / 10)
                 {
                     throw new BencodeException("Integer too large", start);
                 }
 
-                value = (value * 10) + (span[Position] - '0');
+                magnitude = (magnitude * 10) + digit;
                 Position++;
             }
 
@@ -179,13 +183,13 @@ public static class BencodeDecoder
                 throw new BencodeException("Leading zero in integer", start);
             }
 
-            if (negative && value == 0)
+            if (negative && magnitude == 0)
             {
                 throw new BencodeException("Negative zero", start);
             }
 
             Position++;
-            return negative ? -value : value;
+            return negative ? (long)(0 - magnitude) : (long)magnitude;
         }
     }
 }

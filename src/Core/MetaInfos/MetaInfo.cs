@@ -17,17 +17,18 @@ public sealed class MetaInfo
     /// <summary>An info dictionary is small (20 bytes a piece); refuse anything implausible before parsing.</summary>
     public const int MaxEncodedLength = 4 * 1024 * 1024;
 
-    private readonly byte[] _pieceHashes;
-    private readonly byte[] _encoded;
+    // Both views share one array: the piece hashes are the tail of the encoded dictionary.
+    private readonly ReadOnlyMemory<byte> _pieceHashes;
+    private readonly ReadOnlyMemory<byte> _encoded;
 
-    private MetaInfo(Digest digest, long length, int pieceLength, byte[] pieceHashes, byte[] encoded)
+    private MetaInfo(Digest digest, long length, int pieceLength, ReadOnlyMemory<byte> pieceHashes, ReadOnlyMemory<byte> encoded)
     {
         Digest = digest;
         Length = length;
         PieceLength = pieceLength;
         _pieceHashes = pieceHashes;
         _encoded = encoded;
-        InfoHash = InfoHash.Compute(encoded);
+        InfoHash = InfoHash.Compute(encoded.Span);
     }
 
     public Digest Digest { get; }
@@ -43,9 +44,9 @@ public sealed class MetaInfo
     /// <summary>The bencoded info dictionary: what is stored, served and hashed.</summary>
     public ReadOnlyMemory<byte> Encoded => _encoded;
 
-    public ReadOnlySpan<byte> PieceHashes => _pieceHashes;
+    public ReadOnlySpan<byte> PieceHashes => _pieceHashes.Span;
 
-    public ReadOnlySpan<byte> GetPieceHash(int index) => _pieceHashes.AsSpan(index * InfoHash.Length, InfoHash.Length);
+    public ReadOnlySpan<byte> GetPieceHash(int index) => _pieceHashes.Span.Slice(index * InfoHash.Length, InfoHash.Length);
 
     public long GetPieceOffset(int index) => (long)index * PieceLength;
 
@@ -73,7 +74,9 @@ public sealed class MetaInfo
             throw new ArgumentException($"{length} bytes in pieces of {pieceLength} need {CountPieces(length, pieceLength)} piece hashes, got {pieceHashes.Length / (double)InfoHash.Length}.", nameof(pieceHashes));
         }
 
-        var buffer = new ArrayBufferWriter<byte>(pieceHashes.Length + 128);
+        // Everything but the piece hashes fits in 256 bytes (keys, three integers, a 71-byte name), so the
+        // buffer never grows and is kept as is.
+        var buffer = new ArrayBufferWriter<byte>(pieceHashes.Length + 256);
         var writer = new BencodeWriter(buffer);
         writer.WriteStartDictionary();
         writer.WriteString("length"u8);
@@ -85,13 +88,18 @@ public sealed class MetaInfo
         writer.WriteString("pieces"u8);
         writer.WriteString(pieceHashes);
         writer.WriteEnd();
-        return new MetaInfo(digest, length, pieceLength, pieceHashes.ToArray(), buffer.WrittenSpan.ToArray());
+        var encoded = buffer.WrittenMemory;
+        return new MetaInfo(digest, length, pieceLength, encoded.Slice(encoded.Length - 1 - pieceHashes.Length, pieceHashes.Length), encoded);
     }
 
     /// <summary>Hashes a whole blob from a stream (one read) with the piece length the rule gives its size.</summary>
-    public static async Task<MetaInfo> ComputeAsync(Digest digest, Stream content, long length, CancellationToken cancellationToken = default)
+    public static Task<MetaInfo> ComputeAsync(Digest digest, Stream content, long length, CancellationToken cancellationToken = default) =>
+        ComputeAsync(digest, content, length, MetaInfos.PieceLength.For(length), cancellationToken);
+
+    /// <summary>Hashes a whole blob from a stream (one read) with a given piece length.</summary>
+    public static async Task<MetaInfo> ComputeAsync(Digest digest, Stream content, long length, int pieceLength, CancellationToken cancellationToken = default)
     {
-        var pieceLength = MetaInfos.PieceLength.For(length);
+        ArgumentNullException.ThrowIfNull(content);
         using var hasher = new PieceHasher(pieceLength);
         var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
         try
@@ -154,9 +162,13 @@ public sealed class MetaInfo
         }
 
         var pieces = info.GetString("pieces")?.Value ?? throw new FormatException("Info dictionary has no 'pieces'.");
-        if (pieces.Length != CountPieces(length, (int)pieceLength) * InfoHash.Length)
+
+        // Counted in Int64 without the rounding addition: a hostile length (up to Int64.MaxValue) must be
+        // refused as a format error, not overflow.
+        var pieceCount = (length / pieceLength) + (length % pieceLength == 0 ? 0 : 1);
+        if (pieceCount * InfoHash.Length != pieces.Length)
         {
-            throw new FormatException($"'pieces' holds {pieces.Length} bytes; {length} bytes in pieces of {pieceLength} need {CountPieces(length, (int)pieceLength) * InfoHash.Length}.");
+            throw new FormatException($"'pieces' holds {pieces.Length} bytes; {length} bytes in pieces of {pieceLength} need {pieceCount * InfoHash.Length}.");
         }
 
         var created = Create(digest, length, (int)pieceLength, pieces.Span);

@@ -1,0 +1,4 @@
+using BenchmarkDotNet.Running;
+
+// Usage: dotnet run -c Release --project perf/Benchmarks -- --filter '*' [--job short]
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

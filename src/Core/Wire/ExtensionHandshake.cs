@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.Text;
+using P2PRegistry.Core.Bencoding;
+
+namespace P2PRegistry.Core.Wire;
+
+/// <summary>
+/// The BEP 10 extension handshake: extended message id 0, a bencoded dictionary sent once after the
+/// BitTorrent handshake by peers that set the extension bit.
+/// </summary>
+/// <remarks>
+/// BEP 10: <c>{m: {name: id}, p: port, v: client, reqq: n}</c>, all optional; an id of 0 in <c>m</c>
+/// disables that extension. Our own key <c>p2pregistry_block</c> announces the largest block this peer
+/// serves, so two of our peers can agree on blocks larger than the standard 16 KiB.
+/// </remarks>
+public sealed class ExtensionHandshake
+{
+    public const byte HandshakeExtensionId = 0;
+
+    /// <summary>The dictionary key of our own capability: the largest block (bytes) this peer serves.</summary>
+    public const string MaxBlockLengthKey = "p2pregistry_block";
+
+    private static readonly IComparer<string> s_utf8Order = Comparer<string>.Create(
+        static (x, y) => Encoding.UTF8.GetBytes(x).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(y)));
+
+    /// <summary>Extension name → the id the sender wants to receive it as (1–255).</summary>
+    public IReadOnlyDictionary<string, byte> Messages { get; init; } = new Dictionary<string, byte>();
+
+    /// <summary>The sender's listen port (<c>p</c>).</summary>
+    public int? Port { get; init; }
+
+    /// <summary>The sender's client name and version (<c>v</c>), e.g. <c>aria2/1.36.0</c>.</summary>
+    public string? Client { get; init; }
+
+    /// <summary>How many outstanding requests the sender queues without dropping (<c>reqq</c>).</summary>
+    public int? RequestQueueLength { get; init; }
+
+    /// <summary>The largest block the sender serves (<c>p2pregistry_block</c>); absent for standard clients.</summary>
+    public int? MaxBlockLength { get; init; }
+
+    /// <summary>Writes the whole extended message (length prefix, id 20, ext id 0, dictionary).</summary>
+    public void WriteMessage(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var dictionary = new ArrayBufferWriter<byte>(128);
+        WriteDictionary(dictionary);
+        PeerMessageWriter.WriteExtended(output, HandshakeExtensionId, dictionary.WrittenSpan);
+    }
+
+    /// <summary>Writes just the bencoded dictionary (keys in raw byte order, as BEP 3 requires).</summary>
+    public void WriteDictionary(IBufferWriter<byte> output)
+    {
+        var writer = new BencodeWriter(output);
+        writer.WriteStartDictionary();
+        writer.WriteString("m"u8);
+        writer.WriteStartDictionary();
+        foreach (var (name, id) in Messages.OrderBy(static m => m.Key, s_utf8Order))
+        {
+            writer.WriteString(name);
+            writer.WriteInteger(id);
+        }
+
+        writer.WriteEnd();
+        if (Port is { } port)
+        {
+            writer.WriteString("p"u8);
+            writer.WriteInteger(port);
+        }
+
+        if (MaxBlockLength is { } block)
+        {
+            writer.WriteString(MaxBlockLengthKey);
+            writer.WriteInteger(block);
+        }
+
+        if (RequestQueueLength is { } reqq)
+        {
+            writer.WriteString("reqq"u8);
+            writer.WriteInteger(reqq);
+        }
+
+        if (Client is { } client)
+        {
+            writer.WriteString("v"u8);
+            writer.WriteString(client);
+        }
+
+        writer.WriteEnd();
+    }
+
+    /// <summary>
+    /// Decodes the payload of an extended message with ext id 0. Keys we do not know (other clients send
+    /// many: <c>yourip</c>, <c>metadata_size</c>, …) are ignored; known keys with wrong types or ranges are refused.
+    /// </summary>
+    /// <exception cref="PeerProtocolException">Not a valid extension handshake.</exception>
+    public static ExtensionHandshake Decode(ReadOnlySequence<byte> payload)
+    {
+        BencodeDictionary dictionary;
+        try
+        {
+            // Bounded by the frame limit the reader already enforced; copied once per connection.
+            dictionary = BencodeDecoder.Decode(payload.ToArray(), maxDepth: 8, maxElements: 4096) as BencodeDictionary
+                ?? throw PeerProtocolException.InvalidExtensionHandshake("not a dictionary");
+        }
+        catch (BencodeException ex)
+        {
+            throw new PeerProtocolException($"Invalid extension handshake: {ex.Message}", ex);
+        }
+
+        var messages = new Dictionary<string, byte>(StringComparer.Ordinal);
+        switch (dictionary["m"])
+        {
+            case null:
+                break;
+            case BencodeDictionary m:
+                foreach (var (key, value) in m.Entries)
+                {
+                    if (value is not BencodeInteger { Value: >= 0 and <= 255 } id)
+                    {
+                        throw PeerProtocolException.InvalidExtensionHandshake($"'m' entry '{key}' is not an id 0…255");
+                    }
+
+                    // Keys were decoded as Latin-1 (one char a byte); names are UTF-8 on the wire.
+                    var name = Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(key));
+                    if (id.Value != 0)
+                    {
+                        messages[name] = (byte)id.Value;
+                    }
+                }
+
+                break;
+            default:
+                throw PeerProtocolException.InvalidExtensionHandshake("'m' is not a dictionary");
+        }
+
+        return new ExtensionHandshake
+        {
+            Messages = messages,
+            Port = OptionalInteger(dictionary, "p", 1, ushort.MaxValue),
+            Client = dictionary["v"] switch
+            {
+                null => null,
+                BencodeString v => v.Text,
+                _ => throw PeerProtocolException.InvalidExtensionHandshake("'v' is not a string"),
+            },
+            RequestQueueLength = OptionalInteger(dictionary, "reqq", 1, int.MaxValue),
+            MaxBlockLength = OptionalInteger(dictionary, MaxBlockLengthKey, 1, int.MaxValue),
+        };
+    }
+
+    private static int? OptionalInteger(BencodeDictionary dictionary, string key, int min, int max) => dictionary[key] switch
+    {
+        null => null,
+        BencodeInteger i when i.Value >= min && i.Value <= max => (int)i.Value,
+        _ => throw PeerProtocolException.InvalidExtensionHandshake($"'{key}' is not an integer {min}…{max}"),
+    };
+}
