@@ -168,7 +168,7 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
         return report;
     }
 
-    private static async Task<Blob> MakeBlobAsync(string path, long length, CancellationToken cancellationToken)
+    public static async Task<Blob> MakeBlobAsync(string path, long length, CancellationToken cancellationToken)
     {
         var buffer = new byte[1 << 20];
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -53,6 +53,7 @@ public sealed class HarnessSmokeTests(ITestOutputHelper output)
         Assert.DoesNotContain(await NamespaceTestbed.ListHarnessNamespacesAsync(CancellationToken.None), ns => ns.StartsWith(runner.Run.RunPrefix, StringComparison.Ordinal));
         Assert.False(Directory.Exists(HarnessRunner.RunDirectoryFor(runner.Run)));
         Assert.Empty(OurChildren());
+        Assert.Empty(LeftBehind.ProcessesMentioning(runner.Run.RunPrefix));
     }
 
     [Fact]

@@ -96,37 +96,7 @@ public sealed partial class InterruptTests(ITestOutputHelper output)
 
         Assert.DoesNotContain(await NamespaceTestbed.ListHarnessNamespacesAsync(CancellationToken.None), ns => ns.StartsWith(prefix, StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), prefix)));
-        Assert.Empty(ProcessesMentioning(prefix));
-    }
-
-    /// <summary>Every process the harness starts names its run folder (/tmp/p2ph-&lt;id&gt;/…) or namespace on its command line.</summary>
-    private static List<string> ProcessesMentioning(string prefix)
-    {
-        var found = new List<string>();
-        foreach (var proc in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(proc), out var pid) || pid == Environment.ProcessId)
-            {
-                continue;
-            }
-
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(proc, "cmdline")).Replace('\0', ' ');
-                if (cmdline.Contains(prefix, StringComparison.Ordinal))
-                {
-                    found.Add($"{pid}: {cmdline}");
-                }
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
-
-        return found;
+        Assert.Empty(LeftBehind.ProcessesMentioning(prefix));
     }
 
     [GeneratedRegex("^run (p2ph-[0-9a-f]{8}):")]

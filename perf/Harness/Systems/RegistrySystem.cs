@@ -37,24 +37,8 @@ internal sealed class RegistrySystem : ISystemUnderTest
         _registry = context.Processes.Start("docker-registry", seed, ["docker-registry", "serve", config], Path.Combine(context.WorkDirectory, "registry.log"));
         await ServerProbe.WaitForHttpAsync(seed, _baseUrl + "/v2/", TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
 
-        // Push from the seed host itself: the upload stays off the shaped link and out of the egress count.
-        var post = await seed.RunAsync("curl", ["-fsS", "-X", "POST", "-D", "-", "-o", "/dev/null", $"{_baseUrl}/v2/{Repository}/blobs/uploads/"], cancellationToken).ConfigureAwait(false);
-        var location = post.StandardOutput.Split('\n')
-            .Select(l => l.Trim())
-            .FirstOrDefault(l => l.StartsWith("location:", StringComparison.OrdinalIgnoreCase))?["location:".Length..].Trim()
-            ?? throw new InvalidOperationException($"docker-registry gave no Location for an upload: {post.StandardError}");
-        if (!location.StartsWith("http", StringComparison.Ordinal))
-        {
-            location = _baseUrl + location;
-        }
-
-        var put = location + (location.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "digest=" + Uri.EscapeDataString(context.Blob.Digest);
-        var pushed = await seed.RunAsync("curl", ["-fsS", "-o", "/dev/null", "-T", context.Blob.Path, "-H", "Content-Type: application/octet-stream", put], cancellationToken, TimeSpan.FromMinutes(5)).ConfigureAwait(false);
-        if (pushed.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"Pushing the blob to docker-registry failed: {pushed.StandardError.Trim()}");
-        }
-
+        // Pushed from the seed host itself: the upload stays off the shaped link and out of the egress count.
+        await BlobPush.PushAsync(seed, _baseUrl, Repository, context.Blob, cancellationToken).ConfigureAwait(false);
         context.Log.WriteLine($"    pushed {context.Blob.Digest} to docker-registry at {_baseUrl}");
     }
 
