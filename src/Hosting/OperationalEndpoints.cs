@@ -31,6 +31,8 @@ public static class OperationalEndpoints
     /// </summary>
     public static IEndpointRouteBuilder MapOperationalEndpoints(this IEndpointRouteBuilder endpoints)
     {
+        // The exporter only counts what it hears after it starts listening: create it now, not at the first scrape.
+        _ = endpoints.ServiceProvider.GetRequiredService<PrometheusExporter>();
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions
         {
             Predicate = _ => false,

@@ -1,4 +1,13 @@
-var builder = WebApplication.CreateSlimBuilder(args);
-var app = builder.Build();
-app.MapGet("/v2/", () => Results.Json(new { }));
-app.Run();
+using P2PRegistry.Hosting;
+using P2PRegistry.Origin;
+
+try
+{
+    return await ComponentHost.RunAsync("P2PRegistry.Origin", () => OriginApp.Build(args));
+}
+catch (InvalidOperationException ex) when (ex.Message.Contains("configuration value", StringComparison.Ordinal))
+{
+    // A value the binder cannot convert (e.g. --Origin:MaxUploadBytes=lots): its message names the key.
+    await Console.Error.WriteLineAsync($"P2PRegistry.Origin: invalid configuration: {ex.Message}");
+    return ComponentHost.ExitConfigurationError;
+}

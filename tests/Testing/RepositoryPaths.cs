@@ -9,7 +9,8 @@ public static class RepositoryPaths
 
     /// <summary>The configuration this test assembly was built in (Debug or Release): sibling projects share it.</summary>
     public static string Configuration =>
-        new DirectoryInfo(AppContext.BaseDirectory).Parent?.Parent?.Name ?? "Debug";
+        // BaseDirectory ends with a separator (".../bin/Debug/net10.0/"): trim it, or Parent is net10.0 itself.
+        new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent?.Name ?? "Debug";
 
     /// <summary>The built entry assembly of a project under <c>src/</c>, e.g. <c>ProjectDll("Origin", "P2PRegistry.Origin")</c>.</summary>
     public static string ProjectDll(string folder, string assemblyName)

@@ -1,0 +1,34 @@
+namespace P2PRegistry.Origin.Configuration;
+
+/// <summary>Settings of the origin, bound from the <c>Origin</c> section and validated at start.</summary>
+public sealed class OriginOptions
+{
+    public const string SectionName = "Origin";
+
+    /// <summary>Root of the content-addressed store; created if missing, must be writable.</summary>
+    public string StoragePath { get; set; } = Path.Combine(".data", "origin");
+
+    /// <summary>Largest manifest accepted on PUT (the OCI spec asks registries to accept at least 4 MB).</summary>
+    public long MaxManifestBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Largest blob accepted in one upload.</summary>
+    public long MaxUploadBytes { get; set; } = 64L * 1024 * 1024 * 1024;
+
+    /// <summary>An upload session idle this long is removed with its partial data.</summary>
+    public TimeSpan UploadExpiry { get; set; } = TimeSpan.FromHours(1);
+
+    public PushOptions Push { get; set; } = new();
+}
+
+/// <summary>Credentials that guard every writing request (POST/PATCH/PUT/DELETE); pulls stay anonymous.</summary>
+public sealed class PushOptions
+{
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>A file whose content (trailing newline trimmed) is the password, e.g. a mounted secret.</summary>
+    public string? PasswordFile { get; set; }
+
+    public bool Enabled => !string.IsNullOrEmpty(Username);
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Options;
+
+namespace P2PRegistry.Origin.Configuration;
+
+/// <summary>
+/// Fails start with a message naming the configuration key and the bad value, so an operator can fix
+/// the setting without reading code.
+/// </summary>
+internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
+{
+    private const string S = OriginOptions.SectionName;
+
+    /// <summary>A manifest is held in memory while it is validated: keep the ceiling modest.</summary>
+    public const long ManifestBytesCeiling = 64 * 1024 * 1024;
+
+    public ValidateOptionsResult Validate(string? name, OriginOptions options)
+    {
+        var failures = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(options.StoragePath))
+        {
+            failures.Add($"{S}:StoragePath must name a directory; got '{options.StoragePath}'.");
+        }
+        else if (CheckWritable(options.StoragePath) is { } problem)
+        {
+            failures.Add($"{S}:StoragePath '{options.StoragePath}' is not a writable directory: {problem}");
+        }
+
+        if (options.MaxManifestBytes is < 1 or > ManifestBytesCeiling)
+        {
+            failures.Add($"{S}:MaxManifestBytes must be between 1 and {ManifestBytesCeiling}; got '{options.MaxManifestBytes}'.");
+        }
+
+        if (options.MaxUploadBytes < 1)
+        {
+            failures.Add($"{S}:MaxUploadBytes must be positive; got '{options.MaxUploadBytes}'.");
+        }
+
+        if (options.UploadExpiry <= TimeSpan.Zero || options.UploadExpiry > TimeSpan.FromDays(30))
+        {
+            failures.Add($"{S}:UploadExpiry must be between 00:00:00.001 and 30.00:00:00; got '{options.UploadExpiry}'.");
+        }
+
+        var push = options.Push;
+        var hasPassword = !string.IsNullOrEmpty(push.Password);
+        var hasFile = !string.IsNullOrEmpty(push.PasswordFile);
+        if (push.Enabled)
+        {
+            if (push.Username!.Contains(':', StringComparison.Ordinal))
+            {
+                failures.Add($"{S}:Push:Username must not contain ':' (HTTP Basic separates on it); got '{push.Username}'.");
+            }
+
+            if (hasPassword == hasFile)
+            {
+                failures.Add($"{S}:Push:Username is set ('{push.Username}'): set exactly one of {S}:Push:Password or {S}:Push:PasswordFile.");
+            }
+            else if (hasFile && !File.Exists(push.PasswordFile))
+            {
+                failures.Add($"{S}:Push:PasswordFile '{push.PasswordFile}' does not exist.");
+            }
+        }
+        else if (hasPassword || hasFile)
+        {
+            failures.Add($"{S}:Push:Password or {S}:Push:PasswordFile is set but {S}:Push:Username is empty.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static string? CheckWritable(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+            var probe = Path.Combine(path, $".probe-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return ex.Message;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Hosting;
+using P2PRegistry.Origin.Configuration;
+using P2PRegistry.Origin.Diagnostics;
+using P2PRegistry.Origin.P2P;
+using P2PRegistry.Origin.Registry;
+using P2PRegistry.Origin.Storage;
+using P2PRegistry.Origin.Uploads;
+
+namespace P2PRegistry.Origin;
+
+/// <summary>Builds the origin: an OCI registry (push and pull) that also serves each blob's metainfo.</summary>
+public static class OriginApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:5000";
+
+    /// <param name="args">Command line, e.g. <c>--urls http://127.0.0.1:0 --Origin:StoragePath=/tmp/x</c>.</param>
+    /// <param name="configureServices">Lets tests replace services (e.g. a fake <see cref="TimeProvider"/>).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            // Safe default: loopback only. --urls (or ASPNETCORE_URLS) overrides.
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.ApplyComponentDefaults();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // The request body limit is lifted per request by the upload and manifest handlers (with their
+            // own limits); header timeout and minimum body data rate keep Kestrel's defaults (30 s,
+            // 240 B/s after 5 s), which cut off stalled clients without hurting slow links.
+        });
+
+        // Per-request lines from the framework would drown the origin's own log; its events say what happened.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start is reported by Program as one line naming the bad setting, not as a logged stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
+        var services = builder.Services;
+        services.AddOptions<OriginOptions>()
+            .Bind(builder.Configuration.GetSection(OriginOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OriginOptions>, OriginOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<OriginMetrics>();
+        services.AddSingleton(sp => new StorageLayout(sp.GetRequiredService<IOptions<OriginOptions>>().Value.StoragePath));
+        services.AddSingleton<BlobStore>();
+        services.AddSingleton<RepositoryStore>();
+        services.AddSingleton<UploadManager>();
+        services.AddSingleton<PushAuthenticator>();
+        services.AddSingleton<RegistryHandler>();
+        services.AddHostedService<StorageStartup>();
+        services.AddHostedService<UploadExpiryService>();
+        services.AddOperationalEndpoints(OriginMetrics.MeterName)
+            .AddCheck<StorageHealthCheck>("storage", tags: [OperationalEndpoints.ReadyTag]);
+        configureServices?.Invoke(services);
+
+        var app = builder.Build();
+
+        // No response compression anywhere: containerd sends Accept-Encoding: gzip, and a re-encoded
+        // blob or manifest would no longer hash to its digest.
+        // The registry is matched on the raw request target, not by routing: the server resolves "/v2/%2e%2e/x"
+        // to "/x" before routing sees it, and such a request must be refused as NAME_INVALID, not missed.
+        app.Use((context, next) => RegistryHandler.IsRegistryRequest(context)
+            ? context.RequestServices.GetRequiredService<RegistryHandler>().HandleAsync(context)
+            : next(context));
+        app.MapMethods(MetaInfoEndpoint.Route, [HttpMethods.Get, HttpMethods.Head], context =>
+            MetaInfoEndpoint.HandleAsync(context, context.Request.RouteValues["digest"] as string ?? "", context.RequestServices.GetRequiredService<BlobStore>()));
+
+        // /healthz (live), /readyz (storage writable), /metrics (Prometheus).
+        app.MapOperationalEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,225 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using P2PRegistry.Core.Content;
+using P2PRegistry.Origin.Diagnostics;
+using P2PRegistry.Origin.Manifests;
+
+namespace P2PRegistry.Origin.Registry;
+
+internal sealed partial class RegistryHandler
+{
+    /// <summary>HEAD/GET a manifest by tag or digest: the stored bytes, with exactly the stored media type.</summary>
+    private async Task GetManifestAsync(HttpContext context, RegistryPath path, bool head)
+    {
+        var digest = ResolveManifest(path);
+        if (!_repositories.TryGetManifest(path.Name, digest, out var mediaType) || !_blobs.TryGetLength(digest, out var length))
+        {
+            throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", path.Reference);
+        }
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = mediaType;
+        response.ContentLength = length;
+        response.Headers[ContentDigestHeader] = digest.Value;
+        response.Headers.ETag = $"\"{digest.Value}\"";
+        if (!head && length > 0)
+        {
+            await BlobSender.SendAsync(context, _blobs.DataPath(digest), 0, length).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// PUT a manifest: size-limited, valid JSON, every referenced blob (or child manifest) present in this
+    /// repository, digest matching when pushed by digest. Stored byte-exact; 201 with its digest.
+    /// </summary>
+    private async Task PutManifestAsync(HttpContext context, RegistryPath path)
+    {
+        var byDigest = IsDigestReference(path.Reference);
+        Digest? claimed = byDigest ? ParseDigest(path.Reference) : null;
+        if (!byDigest && !RepositoryName.IsValidTag(path.Reference))
+        {
+            throw new RegistryException(RegistryError.TagInvalid, "invalid tag", Truncate(path.Reference));
+        }
+
+        var body = await ReadManifestBodyAsync(context).ConfigureAwait(false);
+        var digest = Digest.Compute(body.Span);
+        if (claimed is { } expected && expected != digest)
+        {
+            throw new RegistryException(RegistryError.DigestInvalid, "manifest digest does not match the reference", $"content is {digest.Value}");
+        }
+
+        ManifestReferences references;
+        try
+        {
+            references = ManifestReferences.Read(body);
+        }
+        catch (JsonException ex)
+        {
+            throw new RegistryException(RegistryError.ManifestInvalid, "manifest is not valid JSON", ex.Message);
+        }
+        catch (FormatException ex)
+        {
+            throw new RegistryException(RegistryError.ManifestInvalid, "manifest invalid", ex.Message);
+        }
+
+        foreach (var blob in references.Blobs)
+        {
+            if (!_repositories.HasBlob(path.Name, blob) || !_blobs.TryGetLength(blob, out _))
+            {
+                throw new RegistryException(RegistryError.ManifestBlobUnknown, "manifest references a blob unknown to this repository", blob.Value);
+            }
+        }
+
+        foreach (var child in references.Manifests)
+        {
+            if (!_repositories.TryGetManifest(path.Name, child, out _) && !_repositories.HasBlob(path.Name, child))
+            {
+                throw new RegistryException(RegistryError.ManifestBlobUnknown, "index references a manifest unknown to this repository", child.Value);
+            }
+        }
+
+        var mediaType = MediaTypeOf(context.Request.ContentType) ?? references.MediaType ?? references.DefaultMediaType;
+        if (!IsValidMediaType(mediaType))
+        {
+            // It is served back as a Content-Type header, so it must be one.
+            throw new RegistryException(RegistryError.ManifestInvalid, "invalid manifest media type", Truncate(mediaType));
+        }
+
+        await _blobs.StoreAsync(body, CancellationToken.None).ConfigureAwait(false);
+        await _repositories.LinkManifestAsync(path.Name, digest, mediaType, CancellationToken.None).ConfigureAwait(false);
+        if (!byDigest)
+        {
+            await _repositories.SetTagAsync(path.Name, path.Reference, digest, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _metrics.ManifestStored();
+        OriginLog.ManifestStored(_logger, digest.Value, mediaType, body.Length, path.Name, path.Reference);
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status201Created;
+        response.Headers.Location = $"/v2/{path.Name}/manifests/{digest.Value}";
+        response.Headers[ContentDigestHeader] = digest.Value;
+        response.ContentLength = 0;
+    }
+
+    /// <summary>DELETE by digest removes the revision and its tags; by tag removes the tag only.</summary>
+    private Task DeleteManifest(HttpContext context, RegistryPath path)
+    {
+        bool deleted;
+        if (IsDigestReference(path.Reference))
+        {
+            deleted = _repositories.DeleteManifest(path.Name, ParseDigest(path.Reference));
+        }
+        else
+        {
+            if (!RepositoryName.IsValidTag(path.Reference))
+            {
+                throw new RegistryException(RegistryError.TagInvalid, "invalid tag", Truncate(path.Reference));
+            }
+
+            deleted = _repositories.DeleteTag(path.Name, path.Reference);
+        }
+
+        if (!deleted)
+        {
+            throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", path.Reference);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.ContentLength = 0;
+        return Task.CompletedTask;
+    }
+
+    private Digest ResolveManifest(RegistryPath path)
+    {
+        if (IsDigestReference(path.Reference))
+        {
+            return ParseDigest(path.Reference);
+        }
+
+        if (!RepositoryName.IsValidTag(path.Reference))
+        {
+            throw new RegistryException(RegistryError.TagInvalid, "invalid tag", Truncate(path.Reference));
+        }
+
+        return _repositories.TryResolveTag(path.Name, path.Reference, out var digest)
+            ? digest
+            : throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", path.Reference);
+    }
+
+    // A tag cannot hold ':'; a digest always does.
+    private static bool IsDigestReference(string reference) => reference.Contains(':', StringComparison.Ordinal);
+
+    /// <summary>Reads the body under the manifest limit: the declared length first, then counting as it arrives.</summary>
+    private async Task<ReadOnlyMemory<byte>> ReadManifestBodyAsync(HttpContext context)
+    {
+        var max = _options.MaxManifestBytes;
+        var declared = context.Request.ContentLength;
+        if (declared > max)
+        {
+            throw new RegistryException(RegistryError.TooLarge, $"manifest exceeds the {max}-byte limit", $"{declared} bytes");
+        }
+
+        var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+        {
+            sizeFeature.MaxRequestBodySize = null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(declared ?? 16 * 1024, max) + 1);
+        var body = context.Request.Body;
+        while (true)
+        {
+            var memory = buffer.GetMemory(16 * 1024);
+            var read = await body.ReadAsync(memory, context.RequestAborted).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > max)
+            {
+                throw new RegistryException(RegistryError.TooLarge, $"manifest exceeds the {max}-byte limit");
+            }
+        }
+
+        return buffer.WrittenMemory;
+    }
+
+    /// <summary>The media type of a Content-Type header, without parameters such as <c>charset</c>.</summary>
+    private static string? MediaTypeOf(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType))
+        {
+            return null;
+        }
+
+        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
+        var mediaType = (semicolon >= 0 ? contentType[..semicolon] : contentType).Trim();
+        return mediaType.Length == 0 ? null : mediaType;
+    }
+
+    /// <summary>RFC 6838 <c>type "/" subtype</c> with restricted-name characters, at most 255 long.</summary>
+    internal static bool IsValidMediaType(string mediaType)
+    {
+        var slash = mediaType.IndexOf('/', StringComparison.Ordinal);
+        if (mediaType.Length > 255 || slash <= 0 || slash == mediaType.Length - 1)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < mediaType.Length; i++)
+        {
+            var c = mediaType[i];
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '!' or '#' or '$' or '&' or '^' or '_' or '.' or '+' or '-' || (c == '/' && i == slash)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Core.Content;
+using P2PRegistry.Origin.Configuration;
+using P2PRegistry.Origin.Diagnostics;
+using P2PRegistry.Origin.Storage;
+using P2PRegistry.Origin.Uploads;
+
+namespace P2PRegistry.Origin.Registry;
+
+/// <summary>
+/// The OCI distribution API under <c>/v2/</c>: one entry point that parses the path from the right,
+/// checks push credentials, dispatches, and turns refusals into the OCI error body.
+/// </summary>
+internal sealed partial class RegistryHandler
+{
+    public const string ApiVersionHeader = "Docker-Distribution-API-Version";
+    public const string ContentDigestHeader = "Docker-Content-Digest";
+    public const string UploadUuidHeader = "Docker-Upload-UUID";
+
+    private readonly BlobStore _blobs;
+    private readonly RepositoryStore _repositories;
+    private readonly UploadManager _uploads;
+    private readonly PushAuthenticator _auth;
+    private readonly OriginMetrics _metrics;
+    private readonly OriginOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RegistryHandler> _logger;
+
+    public RegistryHandler(BlobStore blobs, RepositoryStore repositories, UploadManager uploads, PushAuthenticator auth,
+        OriginMetrics metrics, IOptions<OriginOptions> options, TimeProvider time, ILogger<RegistryHandler> logger)
+    {
+        _blobs = blobs;
+        _repositories = repositories;
+        _uploads = uploads;
+        _auth = auth;
+        _metrics = metrics;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        context.Response.Headers[ApiVersionHeader] = "registry/2.0";
+        try
+        {
+            var method = request.Method;
+            var isWrite = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
+            if (isWrite && !_auth.IsAuthorized(request.Headers.Authorization.ToString()))
+            {
+                OriginLog.PushUnauthorized(_logger, request.Path.Value ?? "", "missing or wrong credentials");
+                throw PushAuthenticator.Unauthorized("authentication required to push");
+            }
+
+            switch (RegistryPath.TryParse(RawPath(context), out var path))
+            {
+                case RegistryPathStatus.NotFound:
+                    throw new RegistryException(RegistryError.NameUnknown, "no such registry route", request.Path.Value);
+                case RegistryPathStatus.NameInvalid:
+                    throw new RegistryException(RegistryError.NameInvalid, "invalid repository name");
+            }
+
+            await DispatchAsync(context, path, method).ConfigureAwait(false);
+        }
+        catch (RegistryException ex)
+        {
+            OriginLog.BadRequest(_logger, request.Method, request.Path.Value ?? "", ex.Message);
+            await RegistryErrors.WriteAsync(context, ex.Error, ex.Message, ex.Detail, ex.Headers).ConfigureAwait(false);
+        }
+        catch (UploadTooLargeException ex)
+        {
+            await RegistryErrors.WriteAsync(context, RegistryError.TooLarge, ex.Message, null, []).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's own refusals (body too large, too slow, malformed chunking): the client's fault.
+            OriginLog.BadRequest(_logger, request.Method, request.Path.Value ?? "", ex.Message);
+            var error = new RegistryError(ex.StatusCode == 413 ? "SIZE_INVALID" : "BLOB_UPLOAD_INVALID", ex.StatusCode);
+            await RegistryErrors.WriteAsync(context, error, ex.Message, null, []).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is nobody to answer.
+        }
+    }
+
+    private Task DispatchAsync(HttpContext context, RegistryPath path, string method)
+    {
+        var get = HttpMethods.IsGet(method);
+        var head = HttpMethods.IsHead(method);
+        return path.Route switch
+        {
+            RegistryRoute.Base when get || head => BaseAsync(context),
+            RegistryRoute.Manifest when get || head => GetManifestAsync(context, path, head),
+            RegistryRoute.Manifest when HttpMethods.IsPut(method) => PutManifestAsync(context, path),
+            RegistryRoute.Manifest when HttpMethods.IsDelete(method) => DeleteManifest(context, path),
+            RegistryRoute.Blob when get || head => GetBlobAsync(context, path, head),
+            RegistryRoute.Blob when HttpMethods.IsDelete(method) => DeleteBlob(context, path),
+            RegistryRoute.TagsList when get || head => ListTagsAsync(context, path, head),
+            RegistryRoute.UploadStart when HttpMethods.IsPost(method) => StartUploadAsync(context, path),
+            RegistryRoute.Upload when get || head => GetUploadStatus(context, path),
+            RegistryRoute.Upload when HttpMethods.IsPatch(method) => PatchUploadAsync(context, path),
+            RegistryRoute.Upload when HttpMethods.IsPut(method) => PutUploadAsync(context, path),
+            RegistryRoute.Upload when HttpMethods.IsDelete(method) => CancelUpload(context, path),
+            _ => throw new RegistryException(RegistryError.Unsupported, $"{method} is not supported here"),
+        };
+    }
+
+    private Task BaseAsync(HttpContext context)
+    {
+        // Push credentials make the version check answer 401 to a request without them: Docker-style
+        // clients (containers/image, docker) only send credentials after they saw a challenge here.
+        // Pulls of manifests, blobs and tags stay anonymous.
+        if (_auth.Enabled && !_auth.IsAuthorized(context.Request.Headers.Authorization.ToString()))
+        {
+            throw PushAuthenticator.Unauthorized("authentication required");
+        }
+
+        return RegistryResponses.WriteJsonAsync(context, 200, "{}"u8.ToArray(), HttpMethods.IsHead(context.Request.Method));
+    }
+
+    public static bool IsRegistryRequest(HttpContext context)
+    {
+        var raw = RawPath(context);
+        return raw.StartsWith("/v2/", StringComparison.Ordinal) || raw == "/v2" || raw.StartsWith("/v2?", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The request target as the client sent it: the server resolves <c>..</c> and decodes escapes in
+    /// <see cref="HttpRequest.Path"/>, which would let <c>a/../b</c> through as <c>b</c>.
+    /// </summary>
+    private static string RawPath(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        return raw is { Length: > 0 } && raw[0] == '/' ? raw : context.Request.Path.Value ?? "/";
+    }
+
+    private static Digest ParseDigest(string? text)
+    {
+        return Digest.Validate(text, out var digest) switch
+        {
+            DigestParseStatus.Ok => digest,
+            DigestParseStatus.UnsupportedAlgorithm => throw new RegistryException(RegistryError.DigestInvalid, "unsupported digest algorithm; only sha256 is accepted", Truncate(text)),
+            _ => throw new RegistryException(RegistryError.DigestInvalid, "invalid digest", Truncate(text)),
+        };
+    }
+
+    private static string? Truncate(string? text) => text is { Length: > 100 } ? text[..100] : text;
+}

@@ -1,0 +1,55 @@
+using P2PRegistry.Core.Content;
+
+namespace P2PRegistry.Origin.Storage;
+
+/// <summary>
+/// Where everything lives under the storage root:
+/// <code>
+/// blobs/sha256/ab/abcd…/data          the blob, only ever created by renaming a verified, fsynced file
+/// blobs/sha256/ab/abcd…/metainfo      its bencoded BEP 3 info dict (written before data)
+/// repositories/&lt;name&gt;/_layers/sha256/&lt;hex&gt;/link                 blob is part of the repository
+/// repositories/&lt;name&gt;/_manifests/revisions/sha256/&lt;hex&gt;/link     manifest digest + media type
+/// repositories/&lt;name&gt;/_manifests/tags/&lt;tag&gt;/current/link         tag → manifest digest
+/// uploads/&lt;id&gt;/data                  an upload in progress (wiped at start)
+/// </code>
+/// Everything is on one filesystem, so the final renames are atomic.
+/// </summary>
+internal sealed class StorageLayout
+{
+    public StorageLayout(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Blobs = Path.Combine(Root, "blobs", Digest.Sha256Algorithm);
+        Repositories = Path.Combine(Root, "repositories");
+        Uploads = Path.Combine(Root, "uploads");
+    }
+
+    public string Root { get; }
+
+    public string Blobs { get; }
+
+    public string Repositories { get; }
+
+    public string Uploads { get; }
+
+    public string BlobDirectory(Digest digest) => Path.Combine(Blobs, digest.Hex[..2], digest.Hex);
+
+    public string BlobData(Digest digest) => Path.Combine(BlobDirectory(digest), "data");
+
+    public string BlobMetaInfo(Digest digest) => Path.Combine(BlobDirectory(digest), "metainfo");
+
+    /// <summary>The repository's folder; the name was validated by the grammar, which admits no dot segments.</summary>
+    public string Repository(string name) => Path.Combine(Repositories, name);
+
+    public string LayerLink(string name, Digest digest) =>
+        Path.Combine(Repository(name), "_layers", Digest.Sha256Algorithm, digest.Hex, "link");
+
+    public string ManifestRevisionLink(string name, Digest digest) =>
+        Path.Combine(Repository(name), "_manifests", "revisions", Digest.Sha256Algorithm, digest.Hex, "link");
+
+    public string TagsDirectory(string name) => Path.Combine(Repository(name), "_manifests", "tags");
+
+    public string TagLink(string name, string tag) => Path.Combine(TagsDirectory(name), tag, "current", "link");
+
+    public string UploadDirectory(string id) => Path.Combine(Uploads, id);
+}

@@ -1,0 +1,9 @@
+global using P2PRegistry.Testing;
+global using P2PRegistry.Testing.Containerd;
+global using P2PRegistry.Testing.FileSystem;
+global using P2PRegistry.Testing.Images;
+global using P2PRegistry.Testing.Logging;
+global using P2PRegistry.Testing.Networking;
+global using P2PRegistry.Testing.Processes;
+global using P2PRegistry.Testing.Registries;
+global using Xunit.Abstractions;

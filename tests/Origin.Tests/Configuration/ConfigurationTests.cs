@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Testing;
+
+namespace P2PRegistry.Origin.Tests.Configuration;
+
+public sealed class ConfigurationTests
+{
+    [Theory]
+    [InlineData("--Origin:MaxManifestBytes=-1", "Origin:MaxManifestBytes", "-1")]
+    [InlineData("--Origin:MaxManifestBytes=0", "Origin:MaxManifestBytes", "0")]
+    [InlineData("--Origin:MaxUploadBytes=0", "Origin:MaxUploadBytes", "0")]
+    [InlineData("--Origin:UploadExpiry=00:00:00", "Origin:UploadExpiry", "00:00:00")]
+    [InlineData("--Origin:Push:Username=someone", "Origin:Push:Password", "someone")]
+    [InlineData("--Origin:Push:Password=orphan", "Origin:Push:Username", "")]
+    [InlineData("--Origin:Push:PasswordFile=/nonexistent/secret", "Origin:Push:Username", "")]
+    public async Task BadSetting_FailsStart_NamingKeyAndValue(string setting, string key, string value)
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync([setting]));
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(value, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnwritableStoragePath_FailsStart_NamingKey()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var storage = Path.Combine(file, "sub");
+            var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync(storagePath: storage));
+            Assert.Contains("Origin:StoragePath", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(storage, ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task NotANumber_FailsStart_NamingKey()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => OriginServer.StartAsync(["--Origin:MaxUploadBytes=lots"]));
+        Assert.Contains("Origin:MaxUploadBytes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MissingStoragePath_IsCreated()
+    {
+        var storage = Path.Combine(OriginServer.NewStoragePath(), "deep", "er");
+        try
+        {
+            await using var origin = await OriginServer.StartAsync(storagePath: storage);
+            Assert.True(Directory.Exists(Path.Combine(storage, "blobs")));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(Path.GetDirectoryName(storage))!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Process_BadSetting_ExitsNonZeroWithMessage()
+    {
+        var storage = OriginServer.NewStoragePath();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { OriginDll(), "--urls", "http://127.0.0.1:0", $"--Origin:StoragePath={storage}", "--Origin:MaxManifestBytes=-5" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.NotEqual(0, process.ExitCode);
+            var message = await stderr;
+            Assert.Contains("Origin:MaxManifestBytes", message, StringComparison.Ordinal);
+            Assert.Contains("-5", message, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", message, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", await stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            if (Directory.Exists(storage))
+            {
+                Directory.Delete(storage, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Process_GoodSettings_AnswersV2()
+    {
+        var storage = OriginServer.NewStoragePath();
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { OriginDll(), "--urls", $"http://127.0.0.1:{port}", $"--Origin:StoragePath={storage}" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        try
+        {
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var status = HttpStatusCode.ServiceUnavailable;
+            for (var i = 0; i < 300 && status != HttpStatusCode.OK && !process.HasExited; i++)
+            {
+                try
+                {
+                    using var response = await client.GetAsync($"http://127.0.0.1:{port}/v2/");
+                    status = response.StatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(100);
+                }
+            }
+
+            Assert.Equal(HttpStatusCode.OK, status);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            if (Directory.Exists(storage))
+            {
+                Directory.Delete(storage, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The built origin beside this test project's configuration. (RepositoryPaths.Configuration reads the
+    /// wrong folder level when AppContext.BaseDirectory ends with a separator, so it is not used here.)
+    /// </summary>
+    private static string OriginDll()
+    {
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var path = Path.Combine(RepositoryPaths.Root, "src", "Origin", "bin", configuration, "net10.0", "P2PRegistry.Origin.dll");
+        Assert.True(File.Exists(path), $"origin not built at {path}");
+        return path;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
