@@ -33,7 +33,7 @@ internal sealed partial class PeerSession
         }
 
         Span<BlockRequest> picked = stackalloc BlockRequest[want];
-        var count = picker.Pick(Key, PeerPieces, picked);
+        var count = picker.Pick(Key, PeerPieces, picked, duplicates: !IsOrigin);
         if (count > 0 && _outstanding.Count == 0)
         {
             // The stall clock starts when the peer is first given work.
