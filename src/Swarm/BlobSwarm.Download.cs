@@ -134,7 +134,7 @@ internal sealed partial class BlobSwarm
         }
 
         SwarmLog.PeerBlacklisted(Context.Logger, piece, InfoHash, liar.RemotePeerId, liar.RemoteEndPoint);
-        Context.Blacklist.Add(liar.RemotePeerId, liar.ListenEndPoint);
+        Context.Blacklist.Add(liar.RemotePeerId, liar.ListenEndPoint ?? liar.AdvertisedEndPoint);
         Context.Metrics.PeerBlacklisted();
         liar.Close("sent a piece that failed its SHA-1");
     }

@@ -109,7 +109,7 @@ internal sealed partial class BlobSwarm : IDisposable
         {
             foreach (var session in _sessions.Values)
             {
-                if (listenEndPoint.Equals(session.ListenEndPoint))
+                if (listenEndPoint.Equals(session.ListenEndPoint) || listenEndPoint.Equals(session.AdvertisedEndPoint))
                 {
                     return true;
                 }

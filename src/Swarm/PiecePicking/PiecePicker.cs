@@ -134,8 +134,12 @@ internal sealed class PiecePicker
         _priorityEnd = Math.Clamp(firstPiece + Math.Max(count, 0), _priorityFirst, PieceCount);
     }
 
-    /// <summary>Fills <paramref name="destination"/> with blocks to ask of <paramref name="peer"/>; returns how many.</summary>
-    public int Pick(int peer, Bitfield peerPieces, Span<BlockRequest> destination)
+    /// <summary>
+    /// Fills <paramref name="destination"/> with blocks to ask of <paramref name="peer"/>; returns how many.
+    /// <paramref name="duplicates"/> false keeps the peer out of endgame duplicates (an origin: its uplink
+    /// is the scarce one, and a duplicate it sends is wasted).
+    /// </summary>
+    public int Pick(int peer, Bitfield peerPieces, Span<BlockRequest> destination, bool duplicates = true)
     {
         var picked = 0;
 
@@ -171,7 +175,7 @@ internal sealed class PiecePicker
         }
 
         // 4. Endgame: everything is asked of someone; ask this peer too.
-        if (picked == 0 && IsEndgame)
+        if (picked == 0 && duplicates && IsEndgame)
         {
             picked = PickEndgame(peer, peerPieces, destination);
         }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using P2PRegistry.Core.Wire;
 
 namespace P2PRegistry.Swarm.Sessions;
@@ -102,12 +103,25 @@ internal sealed partial class PeerSession
                 CheckPieceIndex(message.Index, message.Type);
                 return _swarm.OnBlock(this, message.Index, message.Begin, message.Block);
 
+            case PeerMessageType.Extended when message.ExtensionId == ExtensionHandshake.HandshakeExtensionId:
+                OnExtensionHandshake(message.ExtendedPayload);
+                break;
+
             default:
-                // Keep-alive, BEP 10 extended messages and ids we do not implement: nothing to do.
+                // Keep-alive, other BEP 10 extended messages and ids we do not implement: nothing to do.
                 break;
         }
 
         return 0;
+    }
+
+    private void OnExtensionHandshake(ReadOnlySequence<byte> payload)
+    {
+        var handshake = ExtensionHandshake.Decode(payload);
+        if (handshake.Port is { } port && RemoteEndPoint is IPEndPoint remote)
+        {
+            AdvertisedEndPoint = new IPEndPoint(remote.Address, port);
+        }
     }
 
     private void OnHave(int piece)

@@ -33,7 +33,7 @@ internal sealed partial class PeerSession
         }
 
         Span<BlockRequest> picked = stackalloc BlockRequest[want];
-        var count = picker.Pick(Key, PeerPieces, picked);
+        var count = picker.Pick(Key, PeerPieces, picked, duplicates: !IsOrigin);
         if (count > 0 && _outstanding.Count == 0)
         {
             // The stall clock starts when the peer is first given work.
@@ -65,7 +65,7 @@ internal sealed partial class PeerSession
 
     public void OnBlockArrivedLocked(int piece, int begin)
     {
-        Snubbed = false;
+        _snubbedUntil = 0;
         _lastBlockAt = _context.Time.GetTimestamp();
         for (var i = 0; i < _outstanding.Count; i++)
         {
@@ -135,7 +135,7 @@ internal sealed partial class PeerSession
 
         _swarm.Picker.Release(Key);
         _outstanding.Clear();
-        Snubbed = true;
+        _snubbedUntil = now + (long)(_context.Options.StallTimeout.TotalSeconds * _context.Time.TimestampFrequency);
         _swarm.FillAllLockedInternal();
     }
 

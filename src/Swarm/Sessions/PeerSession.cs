@@ -28,6 +28,7 @@ internal sealed partial class PeerSession
     private long _lastReceivedAt;
     private long _lastSentAt;
     private long _bytesSinceTick;
+    private long _snubbedUntil;
 
     public PeerSession(
         BlobSwarm swarm,
@@ -66,6 +67,12 @@ internal sealed partial class PeerSession
 
     public bool IsOrigin { get; }
 
+    /// <summary>
+    /// Where an inbound peer says it listens (BEP 10 extension handshake <c>p</c>), so the tracker's copy of
+    /// its address is recognised as already connected and not dialled again.
+    /// </summary>
+    public IPEndPoint? AdvertisedEndPoint { get; private set; }
+
     /// <summary>This node dialled the connection.</summary>
     public bool IsOutbound => ListenEndPoint is not null;
 
@@ -82,8 +89,11 @@ internal sealed partial class PeerSession
 
     public bool PeerInterested { get; set; }
 
-    /// <summary>Stopped answering requests: asked for nothing until it sends a block again.</summary>
-    public bool Snubbed { get; private set; }
+    /// <summary>
+    /// Stopped answering requests: asked for nothing until it sends a block again, or for one stall timeout
+    /// (it may be the only peer with the pieces, and only slow for a while).
+    /// </summary>
+    public bool Snubbed => _snubbedUntil != 0 && _context.Time.GetTimestamp() < _snubbedUntil;
 
     public int OutstandingCount => _outstanding.Count;
 

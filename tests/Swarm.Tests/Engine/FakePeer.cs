@@ -9,7 +9,8 @@ namespace P2PRegistry.Swarm.Tests.Engine;
 
 /// <summary>
 /// A misbehaving peer on 127.0.0.1 that claims every piece and unchokes at once, then either never
-/// answers a request (<see cref="AnswerBlocks"/> = 0) or answers that many blocks correctly and hangs up.
+/// answers a request (<see cref="AnswerBlocks"/> = 0) or answers that many blocks correctly and hangs up,
+/// optionally ignoring every request for a while first.
 /// </summary>
 internal sealed class FakePeer : IAsyncDisposable
 {
@@ -20,10 +21,14 @@ internal sealed class FakePeer : IAsyncDisposable
     private int _requests;
     private int _blocksSent;
 
-    public FakePeer(TestBlob blob, int answerBlocks)
+    private readonly DateTime _answerFrom;
+
+    /// <param name="ignoreRequestsFor">Requests arriving this soon after start are never answered (a peer slow for a while).</param>
+    public FakePeer(TestBlob blob, int answerBlocks, TimeSpan ignoreRequestsFor = default)
     {
         _blob = blob;
         AnswerBlocks = answerBlocks;
+        _answerFrom = DateTime.UtcNow + ignoreRequestsFor;
         _listener.Start();
         _accepting = AcceptLoopAsync();
     }
@@ -109,7 +114,7 @@ internal sealed class FakePeer : IAsyncDisposable
                     }
 
                     Interlocked.Increment(ref _requests);
-                    if (_blocksSent < AnswerBlocks)
+                    if (_blocksSent < AnswerBlocks && DateTime.UtcNow >= _answerFrom)
                     {
                         var block = _blob.Piece(message.Index).Slice(message.Begin, message.Length);
                         PeerMessageWriter.WritePiece(output, message.Index, message.Begin, block);

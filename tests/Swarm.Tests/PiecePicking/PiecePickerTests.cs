@@ -141,6 +141,16 @@ public sealed class PiecePickerTests
     }
 
     [Fact]
+    public void Endgame_DuplicatesNotWanted_NothingPicked()
+    {
+        var picker = Create(1);
+        Pick(picker, 1, All(1), 10);
+        var buffer = new BlockRequest[10];
+        Assert.Equal(0, picker.Pick(2, All(1), buffer, duplicates: false));
+        Assert.Equal(4, picker.Pick(2, All(1), buffer));
+    }
+
+    [Fact]
     public void Endgame_AtMostThreeRequestersPerBlock()
     {
         var picker = Create(1);

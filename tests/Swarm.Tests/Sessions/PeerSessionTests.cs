@@ -247,6 +247,37 @@ public sealed class PeerSessionTests
         Assert.Equal("idle timeout", await run.WaitAsync(Timeout));
     }
 
+    [Fact]
+    public async Task ExtensionHandshake_InboundPeerPort_KnownAsConnected()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(300_000, 256 * 1024);
+        var (seed, leech) = CreatePair(dir, blob);
+        using (seed)
+        using (leech)
+        {
+            var (left, right) = SwarmTestContext.PipePair();
+            var remote = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 50123);
+            var accept = PeerConnector.AcceptAsync(seed.Context, _ => seed, right, remote, CancellationToken.None);
+            new Handshake(blob.MetaInfo.InfoHash, PeerId.CreateRandom()).Write(left.Output);
+            new ExtensionHandshake { Port = 7777, Client = "test" }.WriteMessage(left.Output);
+            await left.Output.FlushAsync();
+            var session = await accept.WaitAsync(Timeout);
+            var run = session.RunAsync(CancellationToken.None);
+
+            var advertised = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 7777);
+            for (var i = 0; i < 200 && !seed.IsConnectedTo(advertised); i++)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.True(seed.IsConnectedTo(advertised));
+            Assert.False(seed.IsConnectedTo(remote));
+            session.Close("test over");
+            await run.WaitAsync(Timeout);
+        }
+    }
+
     private static async Task AnswerRequestsAsync(IDuplexPipe pipe, Func<(int Piece, int Begin), byte[]> answer)
     {
         try

@@ -20,6 +20,6 @@ public sealed class OriginOptions
 
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The path polled until it answers (200, or 401 with push credentials): <c>/v2/</c>, or <c>/readyz</c> once the origin maps it.</summary>
-    public string ReadinessPath { get; init; } = "/v2/";
+    /// <summary>The path polled until it answers 200 (<c>/readyz</c>: storage writable); with push credentials a 401 also counts, for a <c>/v2/</c> probe.</summary>
+    public string ReadinessPath { get; init; } = "/readyz";
 }

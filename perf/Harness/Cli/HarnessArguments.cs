@@ -1,0 +1,163 @@
+using System.Globalization;
+
+namespace P2PRegistry.Harness.Cli;
+
+/// <summary>Parses <c>--name value</c> / <c>--name=value</c> arguments into <see cref="HarnessOptions"/>.</summary>
+internal static class HarnessArguments
+{
+    public const int MaxAgents = 64;
+    public const int MaxSizeMib = 16 * 1024;
+    public const int MaxRateMbit = 100_000;
+
+    public const string Usage = """
+        P2PRegistry.Harness: how fast does a blob reach every node when N nodes want it at once?
+
+        Options:
+          --agents N           clients fetching at once (1..64, default 4)
+          --size-mib M         blob size in MiB (1..16384, default 256)
+          --rate-mbit R        every link's rate, both directions (1..100000, default 100)
+          --systems a,b        any of registry, aria2c, p2pregistry (default registry,aria2c)
+          --out DIR            report folder (default artifacts/harness)
+          --loopback           no namespaces: everything on 127.0.0.1, rates from the programs' own limits
+          --scale 2,4,8        repeat for each client count and report how time grows with N
+          --timeout-seconds S  per system and client count (default 600)
+          --cleanup            delete leftover namespaces and processes of earlier harness runs, then exit
+          --help
+        """;
+
+    public static HarnessOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new HarnessOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new HarnessArgumentException($"Unexpected argument '{arg}'; options start with --. See --help.");
+            }
+
+            string name;
+            string? inline = null;
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                name = arg[2..eq];
+                inline = arg[(eq + 1)..];
+            }
+            else
+            {
+                name = arg[2..];
+            }
+
+            string Value()
+            {
+                if (inline is not null)
+                {
+                    return inline;
+                }
+
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new HarnessArgumentException($"--{name} needs a value.");
+                }
+
+                return args[++i];
+            }
+
+            void NoValue()
+            {
+                if (inline is not null)
+                {
+                    throw new HarnessArgumentException($"--{name} takes no value.");
+                }
+            }
+
+            options = name switch
+            {
+                "agents" => options with { Agents = Int(name, Value(), 1, MaxAgents) },
+                "size-mib" => options with { SizeMib = Int(name, Value(), 1, MaxSizeMib) },
+                "rate-mbit" => options with { RateMbit = Int(name, Value(), 1, MaxRateMbit) },
+                "systems" => options with { Systems = SystemList(Value()) },
+                "out" => options with { Output = NonEmpty(name, Value()) },
+                "scale" => options with { Scale = ScaleList(Value()) },
+                "timeout-seconds" => options with { TimeoutSeconds = Int(name, Value(), 5, 24 * 3600) },
+                "loopback" => Flag(options with { Loopback = true }, NoValue),
+                "cleanup" => Flag(options with { Cleanup = true }, NoValue),
+                "help" or "h" => Flag(options with { Help = true }, NoValue),
+                _ => throw new HarnessArgumentException($"Unknown option --{name}. See --help."),
+            };
+        }
+
+        return options;
+    }
+
+    private static HarnessOptions Flag(HarnessOptions options, Action check)
+    {
+        check();
+        return options;
+    }
+
+    private static string NonEmpty(string name, string value) =>
+        string.IsNullOrWhiteSpace(value) ? throw new HarnessArgumentException($"--{name} must not be empty.") : value;
+
+    private static int Int(string name, string value, int min, int max)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+        {
+            throw new HarnessArgumentException($"--{name} must be a whole number, got '{value}'.");
+        }
+
+        if (n < min || n > max)
+        {
+            throw new HarnessArgumentException($"--{name} must be between {min} and {max}, got {n}.");
+        }
+
+        return n;
+    }
+
+    private static List<string> SystemList(string value)
+    {
+        var systems = new List<string>();
+        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = part.ToLowerInvariant();
+            if (!HarnessOptions.KnownSystems.Contains(name))
+            {
+                throw new HarnessArgumentException(
+                    $"--systems: unknown system '{part}'; known: {string.Join(", ", HarnessOptions.KnownSystems)}.");
+            }
+
+            if (systems.Contains(name))
+            {
+                throw new HarnessArgumentException($"--systems: '{name}' is listed twice.");
+            }
+
+            systems.Add(name);
+        }
+
+        return systems.Count == 0 ? throw new HarnessArgumentException("--systems needs at least one system.") : systems;
+    }
+
+    private static List<int> ScaleList(string value)
+    {
+        var counts = new List<int>();
+        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var n = Int("scale", part, 1, MaxAgents);
+            if (counts.Contains(n))
+            {
+                throw new HarnessArgumentException($"--scale: {n} is listed twice.");
+            }
+
+            counts.Add(n);
+        }
+
+        if (counts.Count == 0)
+        {
+            throw new HarnessArgumentException("--scale needs at least one client count, e.g. --scale 2,4,8.");
+        }
+
+        counts.Sort();
+        return counts;
+    }
+}

@@ -1,0 +1,36 @@
+namespace P2PRegistry.Harness.Cli;
+
+/// <summary>One invocation's settings, validated by <see cref="HarnessArguments.Parse"/>.</summary>
+internal sealed record HarnessOptions
+{
+    public const string DefaultOutput = "artifacts/harness";
+
+    public static readonly IReadOnlyList<string> KnownSystems = ["registry", "aria2c", "p2pregistry"];
+
+    public int Agents { get; init; } = 4;
+
+    public int SizeMib { get; init; } = 256;
+
+    public int RateMbit { get; init; } = 100;
+
+    public IReadOnlyList<string> Systems { get; init; } = ["registry", "aria2c"];
+
+    public string Output { get; init; } = DefaultOutput;
+
+    public bool Loopback { get; init; }
+
+    /// <summary>Client counts to repeat the run for; empty means one run with <see cref="Agents"/>.</summary>
+    public IReadOnlyList<int> Scale { get; init; } = [];
+
+    /// <summary>Remove leftovers of earlier runs (namespaces with the harness prefix) and exit.</summary>
+    public bool Cleanup { get; init; }
+
+    /// <summary>Seconds one system may take for all its clients before it is stopped and reported as timed out.</summary>
+    public int TimeoutSeconds { get; init; } = 600;
+
+    public bool Help { get; init; }
+
+    public IReadOnlyList<int> ClientCounts => Scale.Count > 0 ? Scale : [Agents];
+
+    public long BlobBytes => SizeMib * 1024L * 1024L;
+}

@@ -1,0 +1,54 @@
+using P2PRegistry.Harness.Cli;
+
+namespace P2PRegistry.Harness.Tests;
+
+public sealed class HarnessArgumentsTests
+{
+    [Fact]
+    public void Parse_NoArguments_Defaults()
+    {
+        var o = HarnessArguments.Parse([]);
+        Assert.Equal(4, o.Agents);
+        Assert.Equal(256, o.SizeMib);
+        Assert.Equal(100, o.RateMbit);
+        Assert.Equal(["registry", "aria2c"], o.Systems);
+        Assert.False(o.Loopback);
+        Assert.Equal([4], o.ClientCounts);
+        Assert.Equal(256L << 20, o.BlobBytes);
+    }
+
+    [Fact]
+    public void Parse_AllOptions_BothSpellings()
+    {
+        var o = HarnessArguments.Parse(["--agents", "3", "--size-mib=8", "--rate-mbit", "50", "--systems", "aria2c, Registry,p2pregistry",
+            "--out", "x/y", "--loopback", "--scale", "8,2,4", "--timeout-seconds", "30"]);
+        Assert.Equal(3, o.Agents);
+        Assert.Equal(8, o.SizeMib);
+        Assert.Equal(50, o.RateMbit);
+        Assert.Equal(["aria2c", "registry", "p2pregistry"], o.Systems);
+        Assert.Equal("x/y", o.Output);
+        Assert.True(o.Loopback);
+        Assert.Equal([2, 4, 8], o.ClientCounts);
+        Assert.Equal(30, o.TimeoutSeconds);
+    }
+
+    [Theory]
+    [InlineData("--agents 0", "--agents must be between 1 and 64, got 0.")]
+    [InlineData("--agents 65", "--agents must be between 1 and 64, got 65.")]
+    [InlineData("--agents four", "--agents must be a whole number, got 'four'.")]
+    [InlineData("--size-mib -1", "--size-mib must be a whole number, got '-1'.")]
+    [InlineData("--rate-mbit", "--rate-mbit needs a value.")]
+    [InlineData("--systems registry,bittorrent", "--systems: unknown system 'bittorrent'; known: registry, aria2c, p2pregistry.")]
+    [InlineData("--systems registry,registry", "--systems: 'registry' is listed twice.")]
+    [InlineData("--systems ,", "--systems needs at least one system.")]
+    [InlineData("--scale 2,x", "--scale must be a whole number, got 'x'.")]
+    [InlineData("--scale 2,2", "--scale: 2 is listed twice.")]
+    [InlineData("--loopback=yes", "--loopback takes no value.")]
+    [InlineData("--speed 3", "Unknown option --speed. See --help.")]
+    [InlineData("agents", "Unexpected argument 'agents'; options start with --. See --help.")]
+    public void Parse_Invalid_ClearError(string line, string message)
+    {
+        var e = Assert.Throws<HarnessArgumentException>(() => HarnessArguments.Parse(line.Split(' ')));
+        Assert.Equal(message, e.Message);
+    }
+}
