@@ -10,6 +10,8 @@ public sealed class SwarmFixture : IAsyncLifetime
 {
     private readonly TestOutputSink _sink = new();
 
+    public const long OriginEgressBytesPerSecond = 64L * 1024 * 1024;
+
     internal TempDirectory Directory { get; } = new("swarm");
 
     internal OriginProcess Origin { get; private set; } = null!;
@@ -20,7 +22,13 @@ public sealed class SwarmFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Origin = await OriginProcess.StartAsync(new P2PRegistry.Testing.Registries.OriginOptions { OnOutputLine = _sink.WriteLine });
+        Origin = await OriginProcess.StartAsync(new P2PRegistry.Testing.Registries.OriginOptions
+        {
+            OnOutputLine = _sink.WriteLine,
+            // The origin's uplink is the one pipe the system exists to relieve; on loopback it would be as fast as
+            // every peer together, so cap it (64 MiB/s) to the role it has in a cluster.
+            ExtraArguments = [$"--Swarm:EgressBytesPerSecond={OriginEgressBytesPerSecond}"],
+        });
         try
         {
             Tracker = await TrackerProcess.StartAsync(Origin.BaseAddress, _sink.WriteLine);
