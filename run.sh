@@ -19,6 +19,7 @@ AGENT_B_PEER_PORT=${AGENT_B_PEER_PORT:-6883}
 
 pids=()
 stop() {
+    local status=${1:-0}
     trap - INT TERM EXIT
     if ((${#pids[@]})); then
         echo "stopping ${pids[*]}"
@@ -28,8 +29,10 @@ stop() {
             kill -9 "$pid" 2>/dev/null || true
         done
     fi
+    exit "$status"
 }
-trap stop INT TERM EXIT
+trap 'stop 0' INT TERM
+trap 'stop $?' EXIT
 
 echo "building (Release)…"
 for project in Origin Tracker Agent; do
@@ -94,3 +97,4 @@ INFO
 # Stop as soon as any component exits (a crash should not leave the rest running unnoticed).
 wait -n "${pids[@]}" || true
 echo "a component exited; see $DATA/logs" >&2
+exit 1
