@@ -187,9 +187,16 @@ internal sealed partial class MirrorHandler
         }
         catch (FileNotFoundException)
         {
-            // Moved into the cache between our lookups.
-            await fetch.Cached.ConfigureAwait(false);
-            file = File.OpenHandle(_cache.PathOf(fetch.Digest), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            // Moved into the cache between our lookups, or deleted because the download failed.
+            try
+            {
+                await fetch.Cached.ConfigureAwait(false);
+                file = File.OpenHandle(_cache.PathOf(fetch.Digest), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            }
+            catch (Exception ex) when (ex is BlobUnavailableException or FileNotFoundException)
+            {
+                throw FastMiss(fetch.Digest, fetch.Namespace, ex.Message);
+            }
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(StreamChunk);
