@@ -12,6 +12,7 @@ namespace P2PRegistry.Agent.Registry;
 internal sealed partial class MirrorHandler
 {
     private const int StreamChunk = 1024 * 1024;
+    private static readonly Digest EmptyDigest = Digest.Compute([]);
 
     /// <summary>
     /// HEAD/GET a blob with one byte range: from the cache when it is there, else streamed from the swarm
@@ -61,6 +62,12 @@ internal sealed partial class MirrorHandler
             }
 
             var length = handle.MetaInfo.Length;
+            if (length == 0 && digest != EmptyDigest)
+            {
+                // Nothing would be left to check: an empty body must be the empty blob.
+                throw FastMiss(digest, ns, "the MetaInfo claims an empty blob for a digest that is not the empty one");
+            }
+
             if (!ApplyRange(context, length, out var offset, out var count))
             {
                 return;
