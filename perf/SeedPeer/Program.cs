@@ -35,6 +35,11 @@ builder.Services.AddSwarm(configure: o =>
 {
     o.PeerPort = 0;
     o.DownloadAnnounceInterval = TimeSpan.FromSeconds(1);
+    // SEEDPEER_BLOCK_SIZE: request size in bytes (16 KiB, what standard clients use, by default).
+    if (int.TryParse(Environment.GetEnvironmentVariable("SEEDPEER_BLOCK_SIZE"), out var blockSize))
+    {
+        o.BlockSize = blockSize;
+    }
 });
 ListenOptions? peerEndpoint = null;
 builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
