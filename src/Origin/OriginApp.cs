@@ -64,6 +64,8 @@ public static class OriginApp
         services.AddSingleton<ITrackerClient, NoAnnounceTrackerClient>();
         services.AddSingleton<SeedIndex>();
         services.AddSingleton<PeerListener>();
+        services.AddSingleton<IdleSeedReaper>();
+        services.AddHostedService(sp => sp.GetRequiredService<IdleSeedReaper>());
         services.AddHostedService(sp => sp.GetRequiredService<PeerListener>());
         services.AddOperationalEndpoints(OriginMetrics.MeterName, SwarmMetrics.MeterName)
             .AddCheck<StorageHealthCheck>("storage", tags: [OperationalEndpoints.ReadyTag]);

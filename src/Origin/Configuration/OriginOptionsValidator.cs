@@ -64,6 +64,11 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
             failures.Add($"{S}:Peer:Address is the wildcard '{peer.Address}': set {S}:Peer:AdvertiseAddress to the address peers dial.");
         }
 
+        if (peer.IdleSeedTimeout < TimeSpan.FromSeconds(1) || peer.IdleSeedTimeout > TimeSpan.FromDays(7))
+        {
+            failures.Add($"{S}:Peer:IdleSeedTimeout must be between 00:00:01 and 7.00:00:00; got '{peer.IdleSeedTimeout}'.");
+        }
+
         var push = options.Push;
         var hasPassword = !string.IsNullOrEmpty(push.Password);
         var hasFile = !string.IsNullOrEmpty(push.PasswordFile);

@@ -20,16 +20,18 @@ internal sealed class PeerListener : IHostedService, IAsyncDisposable
     private readonly PeerOptions _options;
     private readonly SwarmEngine _engine;
     private readonly SeedIndex _index;
+    private readonly IdleSeedReaper _reaper;
     private readonly IServiceProvider _services;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger<PeerListener> _logger;
     private KestrelServer? _server;
 
-    public PeerListener(IOptions<OriginOptions> options, SwarmEngine engine, SeedIndex index, IServiceProvider services, ILoggerFactory loggerFactory)
+    public PeerListener(IOptions<OriginOptions> options, SwarmEngine engine, SeedIndex index, IdleSeedReaper reaper, IServiceProvider services, ILoggerFactory loggerFactory)
     {
         _options = options.Value.Peer;
         _engine = engine;
         _index = index;
+        _reaper = reaper;
         _services = services;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<PeerListener>();
@@ -44,7 +46,16 @@ internal sealed class PeerListener : IHostedService, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var count = _index.Load();
-        _engine.SeedResolver = _index.Resolve;
+        _engine.SeedResolver = infoHash =>
+        {
+            var source = _index.Resolve(infoHash);
+            if (source is not null)
+            {
+                _reaper.Opened(infoHash);
+            }
+
+            return source;
+        };
 
         var kestrel = new KestrelServerOptions { ApplicationServices = _services, AddServerHeader = false };
         ListenOptions? listen = null;

@@ -16,4 +16,7 @@ public sealed class PeerOptions
     /// and must be set when that is a wildcard (0.0.0.0, ::), which nobody can dial.
     /// </summary>
     public string? AdvertiseAddress { get; set; }
+
+    /// <summary>A blob's swarm, opened when a peer asked for it, is closed after this long without an upload.</summary>
+    public TimeSpan IdleSeedTimeout { get; set; } = TimeSpan.FromMinutes(10);
 }

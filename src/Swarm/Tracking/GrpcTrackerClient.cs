@@ -10,13 +10,6 @@ using TrackerStub = P2PRegistry.Contracts.Tracker.Tracker.TrackerClient;
 
 namespace P2PRegistry.Swarm.Tracking;
 
-/// <summary>Which kind of component announces; the tracker hands origins out last so they are not the hot spot.</summary>
-public enum TrackerRole
-{
-    Agent,
-    Origin,
-}
-
 /// <summary>
 /// Announces to our tracker over gRPC (proto/tracker.proto <c>Announce</c>). Every call carries a deadline, and
 /// every failure — refusal, unreachable tracker, deadline, garbage — surfaces as <see cref="TrackerException"/>,

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Origin.Seeding;
@@ -88,7 +89,34 @@ public sealed class OriginSeedingTests
         }
     }
 
+    [Fact]
+    public async Task IdleSeed_ClosedAfterIdleSeedTimeout_ReopenedByTheNextHandshake()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var origin = await OriginServer.StartAsync(["--Origin:Peer:IdleSeedTimeout=00:10:00"], configureServices: s => s.AddSingleton<TimeProvider>(time));
+        var digest = await origin.PushBlobAsync("seed/idle", OriginServer.RandomBytes(100_000, 4));
+        var metaInfo = await MetaInfoOf(origin, digest);
+        var engine = origin.Services.GetRequiredService<P2PRegistry.Swarm.SwarmEngine>();
+        using (var peer = await WirePeer.ConnectAsync(PeerEndPoint(origin), metaInfo.InfoHash))
+        {
+            await peer.ReadUntilAsync(5);
+        }
+
+        Assert.NotNull(engine.GetStatistics(metaInfo.InfoHash));
+        var reaper = origin.Services.GetRequiredService<IdleSeedReaper>();
+        time.Advance(TimeSpan.FromMinutes(5));
+        await reaper.SweepAsync();
+        Assert.NotNull(engine.GetStatistics(metaInfo.InfoHash)); // idle, but not for long enough
+        time.Advance(TimeSpan.FromMinutes(6));
+        await reaper.SweepAsync();
+        Assert.Null(engine.GetStatistics(metaInfo.InfoHash));
+
+        using var again = await WirePeer.ConnectAsync(PeerEndPoint(origin), metaInfo.InfoHash);
+        Assert.NotEmpty(await again.ReadUntilAsync(5));
+    }
+
     [Theory]
+    [InlineData("--Origin:Peer:IdleSeedTimeout=00:00:00", "Origin:Peer:IdleSeedTimeout")]
     [InlineData("--Origin:Peer:Port=70000", "Origin:Peer:Port")]
     [InlineData("--Origin:Peer:Port=-1", "Origin:Peer:Port")]
     [InlineData("--Origin:Peer:Address=localhost", "Origin:Peer:Address")]
