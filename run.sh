@@ -34,12 +34,12 @@ stop() {
 trap 'stop 0' INT TERM
 trap 'stop $?' EXIT
 
+mkdir -p "$DATA/logs"
 echo "building (Release)…"
 for project in Origin Tracker Agent; do
-    dotnet build "src/$project/P2PRegistry.$project.csproj" -c Release --nologo -v quiet -clp:ErrorsOnly >"$DATA-build.log" || { cat "$DATA-build.log"; exit 1; }
+    dotnet build "src/$project/P2PRegistry.$project.csproj" -c Release --nologo -v quiet -clp:ErrorsOnly >"$DATA/logs/build.log" || { cat "$DATA/logs/build.log"; exit 1; }
 done
 
-mkdir -p "$DATA/logs"
 dll() { echo "$ROOT/src/$1/bin/Release/net10.0/P2PRegistry.$1.dll"; }
 
 start() { # name, arguments…
