@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace P2PRegistry.Harness.Tests;
 
-/// <summary>The part of the p2pregistry system that exists: Origin and Tracker on a namespace seed host.</summary>
+/// <summary>The p2pregistry system: its seed side alone, then a whole small run with an Agent per client.</summary>
 [Trait("Category", "Slow")]
 public sealed class P2PRegistrySystemTests(ITestOutputHelper output)
 {
@@ -61,5 +61,53 @@ public sealed class P2PRegistrySystemTests(ITestOutputHelper output)
         }
 
         Assert.Empty(LeftBehind.ProcessesMentioning(run.RunPrefix));
+    }
+
+    [Fact]
+    public async Task Run_ThreeClientsThroughTheirAgents_AllIdenticalAndNothingLeft()
+    {
+        Assert.True(Environment.UserName == "root", "This test creates network namespaces and must run as root (CI does).");
+        var options = Cli.HarnessArguments.Parse(["--agents", "3", "--size-mib", "4", "--rate-mbit", "100", "--systems", "p2pregistry", "--timeout-seconds", "40"]);
+        var log = new StringWriter();
+        var runner = new HarnessRunner(options, log);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        Reporting.HarnessReport report;
+        try
+        {
+            report = await runner.RunAsync(timeout.Token);
+        }
+        finally
+        {
+            output.WriteLine(log.ToString());
+        }
+
+        var system = Assert.Single(Assert.Single(report.Runs).Systems);
+        Assert.Equal("p2pregistry", system.Name);
+        Assert.True(system.Available, system.Reason);
+        Assert.True(system.Error is null, system.Error);
+        Assert.Equal(3, system.Clients.Count);
+        // Identical = the file curl got from the client's own Agent has the blob's SHA-256.
+        Assert.All(system.Clients, c => Assert.True(c.Seconds > 0 && c.Identical == true, $"{c.Host}: {c.Error}"));
+        Assert.Equal(3, system.Completed);
+        Assert.True(system.SlowestToBound >= 1, $"p2pregistry beat the physical lower bound: {system.SlowestToBound}");
+        Assert.NotNull(system.OriginLinkBytes);
+
+        Assert.DoesNotContain(await NamespaceTestbed.ListHarnessNamespacesAsync(CancellationToken.None), ns => ns.StartsWith(runner.Run.RunPrefix, StringComparison.Ordinal));
+        Assert.False(Directory.Exists(HarnessRunner.RunDirectoryFor(runner.Run)));
+        Assert.Empty(LeftBehind.ProcessesMentioning(runner.Run.RunPrefix));
+    }
+
+    [Fact]
+    public void MetricSum_SumsEverySampleOfTheName_NullWhenAbsent()
+    {
+        const string exposition = """
+            # TYPE p2pregistry_agent_bytes_from_peers_bytes_total counter
+            p2pregistry_agent_bytes_from_peers_bytes_total 1048576
+            p2pregistry_agent_bytes_from_origins_bytes_total{origin="a"} 10
+            p2pregistry_agent_bytes_from_origins_bytes_total{origin="b"} 2.5e1
+            """;
+        Assert.Equal(1048576, P2PRegistrySystem.MetricSum(exposition, "p2pregistry_agent_bytes_from_peers"));
+        Assert.Equal(35, P2PRegistrySystem.MetricSum(exposition, "p2pregistry_agent_bytes_from_origins"));
+        Assert.Null(P2PRegistrySystem.MetricSum(exposition, "p2pregistry_agent_cache_hits"));
     }
 }

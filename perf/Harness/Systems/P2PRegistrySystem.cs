@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using P2PRegistry.Harness.Lab;
@@ -8,11 +9,9 @@ namespace P2PRegistry.Harness.Systems;
 /// <summary>
 /// P2PRegistry itself: the Origin and the Tracker on the seed host, an Agent on every client, each client pulling
 /// the blob through its own Agent's registry API (GET /v2/&lt;repo&gt;/blobs/&lt;digest&gt; on 127.0.0.1) while the
-/// Agents exchange pieces. It runs only when the built components answer the APIs it needs: the Origin accepts a
-/// blob upload and the Agent serves the distribution API. Until the Agent and the swarm engine exist this system
-/// reports "not available" with the probe's answer; it never substitutes numbers. The seed side (Origin holding
-/// the blob, Tracker serving its .torrent from the Origin's metainfo) is real and tested on its own
-/// (<see cref="StartSeedSideAsync"/>), so that only the Agents remain to be wired.
+/// Agents exchange pieces. It runs when the built components are found and answer the APIs it needs (the Origin
+/// accepts a blob upload, the Agent serves the distribution API); otherwise it reports "not available" with the
+/// probe's answer and never substitutes numbers.
 /// </summary>
 internal sealed class P2PRegistrySystem : ISystemUnderTest
 {
@@ -20,6 +19,14 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
     private const int OriginPort = 5000;
     private const int TrackerHttpPort = 7000;
     private const int TrackerGrpcPort = 7001;
+    private const int OriginPeerPort = 6881;
+    private const int AgentPort = 5050;
+    private const int AgentPeerPort = 6882;
+
+    private readonly List<(LabHost Host, string Url, ProcessGroup.Tracked Process)> _agents = [];
+    private ProcessGroup.Tracked? _origin;
+    private ProcessGroup.Tracked? _tracker;
+    private string _trackerGrpcUrl = "";
 
     public string Name => "p2pregistry";
 
@@ -76,9 +83,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
             }
         }
 
-        return missing.Count == 0
-            ? Availability.No("the components answer, but this harness does not yet know the Agent's configuration keys (origin, tracker, peer port); wire them in P2PRegistrySystem.SetupAsync")
-            : Availability.No(string.Join("; ", missing));
+        return missing.Count == 0 ? Availability.Yes : Availability.No(string.Join("; ", missing));
     }
 
     private static string Describe(HttpStatusCode? status) => status is { } s ? $"{(int)s}" : "nothing: it did not start";
@@ -106,7 +111,11 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
 
         var storage = Directory.CreateTempSubdirectory("p2ph-probe-");
         psi.Environment["Origin__StoragePath"] = Path.Combine(storage.FullName, "origin");
-        psi.Environment["Agent__CachePath"] = Path.Combine(storage.FullName, "agent");
+        psi.Environment["Origin__Peer__Port"] = "0";
+        psi.Environment["Agent__DataPath"] = Path.Combine(storage.FullName, "agent");
+        psi.Environment["Agent__PeerPort"] = "0";
+        // The Agent binds its mirror from Agent:RegistryUrl, not --urls.
+        psi.Environment["Agent__RegistryUrl"] = $"http://127.0.0.1:{port}";
         using var process = Process.Start(psi)!;
         _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         _ = process.StandardError.ReadToEndAsync(CancellationToken.None);
@@ -191,16 +200,20 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         var work = context.WorkDirectory;
 
         OriginUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, OriginPort)}";
-        context.Processes.Start("origin", seed,
-            ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"), "--Logging:LogLevel:Default=Warning"],
+        // The Origin's BitTorrent seeder binds and advertises the seed host's address: agents in other namespaces dial it.
+        _origin = context.Processes.Start("origin", seed,
+            ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"),
+                "--Origin:Peer:Address=" + seed.Address,
+                "--Origin:Peer:Port=" + context.Testbed.Port(seed, OriginPeerPort).ToString(CultureInfo.InvariantCulture),
+                "--Logging:LogLevel:Default=Warning"],
             Path.Combine(work, "origin.log"));
         await ServerProbe.WaitForHttpAsync(seed, OriginUrl + "/v2/", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         await BlobPush.PushAsync(seed, OriginUrl, Repository, context.Blob, cancellationToken).ConfigureAwait(false);
 
         TrackerUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerHttpPort)}";
-        var grpc = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerGrpcPort)}";
-        context.Processes.Start("tracker", seed,
-            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + grpc, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=Warning"],
+        _trackerGrpcUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerGrpcPort)}";
+        _tracker = context.Processes.Start("tracker", seed,
+            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=Warning"],
             Path.Combine(work, "tracker.log"));
         await ServerProbe.WaitForHttpAsync(seed, TrackerUrl + "/healthz", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
 
@@ -216,18 +229,110 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         return File.ReadAllBytes(torrent);
     }
 
-    // The runner calls the three below only after CheckAvailableAsync said yes, which it cannot until the Agent
-    // serves the registry API. Then: SetupAsync = StartSeedSideAsync + an Agent per client (its options: origin,
-    // tracker, peer port, cache path), FetchAtOnceAsync = ClientFleet with curl against each client's Agent at
-    // 127.0.0.1, CollectAsync = Origin CPU + the Origin's bytes_sent metric.
-    public Task SetupAsync(SystemContext context, CancellationToken cancellationToken) =>
-        throw new InvalidOperationException("p2pregistry is not available: " + nameof(CheckAvailableAsync) + " explains why.");
+    /// <summary>
+    /// The seed side (<see cref="StartSeedSideAsync"/>) plus one Agent per client: its registry API on 127.0.0.1
+    /// of the client's namespace (loopback is per namespace), its peer port on the client's address, the Tracker's
+    /// gRPC endpoint and the Origin on the seed host. Ready when every Agent answers /readyz.
+    /// </summary>
+    public async Task SetupAsync(SystemContext context, CancellationToken cancellationToken)
+    {
+        await StartSeedSideAsync(context, cancellationToken).ConfigureAwait(false);
+        var agent = FindComponent("Agent", "P2PRegistry.Agent") ?? throw new InvalidOperationException("src/Agent is not built.");
+        _agents.Clear();
+        foreach (var host in context.Clients)
+        {
+            var url = $"http://127.0.0.1:{context.Testbed.Port(host, AgentPort)}";
+            List<string> command = ["dotnet", agent,
+                "--Agent:RegistryUrl=" + url,
+                "--Agent:PeerAddress=" + host.Address,
+                "--Agent:PeerPort=" + context.Testbed.Port(host, AgentPeerPort).ToString(CultureInfo.InvariantCulture),
+                "--Agent:TrackerUrl=" + _trackerGrpcUrl,
+                "--Agent:OriginUrl=" + OriginUrl,
+                "--Agent:DataPath=" + Path.Combine(context.WorkDirectory, "agent-" + host.Name),
+                "--Logging:LogLevel:Default=Warning"];
+            if (context.Testbed.ProgramRateLimit is { } limit)
+            {
+                var text = limit.ToString(CultureInfo.InvariantCulture);
+                command.AddRange(["--Agent:IngressBytesPerSecond=" + text, "--Agent:EgressBytesPerSecond=" + text]);
+            }
 
-    public Task<IReadOnlyList<ClientResult>> FetchAtOnceAsync(SystemContext context, CancellationToken cancellationToken) =>
-        throw new InvalidOperationException("p2pregistry is not available.");
+            var process = context.Processes.Start("agent-" + host.Name, host, command, Path.Combine(context.WorkDirectory, "agent-" + host.Name + ".log"));
+            _agents.Add((host, url, process));
+        }
 
-    public Task<ServerFigures> CollectAsync(SystemContext context, CancellationToken cancellationToken) =>
-        throw new InvalidOperationException("p2pregistry is not available.");
+        foreach (var (host, url, _) in _agents)
+        {
+            await ServerProbe.WaitForHttpAsync(host, url + "/readyz", TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        }
 
-    public Task TeardownAsync(SystemContext context) => context.Processes.StopAllAsync(TimeSpan.FromSeconds(3));
+        context.Log.WriteLine($"    {_agents.Count} Agents ready (peer port {AgentPeerPort} on each client's address)");
+    }
+
+    /// <summary>Every client pulls the blob through its own Agent, as containerd with the Agent as mirror would.</summary>
+    public async Task<IReadOnlyList<ClientResult>> FetchAtOnceAsync(SystemContext context, CancellationToken cancellationToken)
+    {
+        var clients = _agents.Select(a =>
+        {
+            var output = Path.Combine(context.WorkDirectory, a.Host.Name + ".blob");
+            List<string> command = ["curl", "-fsS", "-o", output, $"{a.Url}/v2/{Repository}/blobs/{context.Blob.Digest}"];
+            return new ClientFleet.Client(a.Host, command, output, Path.Combine(context.WorkDirectory, a.Host.Name + ".done"));
+        }).ToList();
+        var outcome = await ClientFleet.RunAsync(context, clients, ClientFleet.Completion.Exits, cancellationToken).ConfigureAwait(false);
+        return outcome.Results;
+    }
+
+    /// <summary>
+    /// Origin + Tracker CPU; as "uploaded", the sum of the Agents' bytes_from_origins (their engines' count of
+    /// payload that came from the Origin's seeder). Each Agent's peer/origin split goes to the log.
+    /// </summary>
+    public async Task<ServerFigures> CollectAsync(SystemContext context, CancellationToken cancellationToken)
+    {
+        double? cpu = (_origin is null ? 0 : ProcessCpu.ReadSeconds(_origin.Pid) ?? 0) + (_tracker is null ? 0 : ProcessCpu.ReadSeconds(_tracker.Pid) ?? 0);
+        long? fromOrigins = null;
+        foreach (var (host, url, process) in _agents)
+        {
+            var metrics = await host.RunAsync("curl", ["-s", "--max-time", "5", url + "/metrics"], cancellationToken).ConfigureAwait(false);
+            var peers = MetricSum(metrics.StandardOutput, "p2pregistry_agent_bytes_from_peers");
+            var origins = MetricSum(metrics.StandardOutput, "p2pregistry_agent_bytes_from_origins");
+            if (origins is { } o)
+            {
+                fromOrigins = (fromOrigins ?? 0) + o;
+            }
+
+            context.Log.WriteLine($"    {host.Name}: from peers {Mib(peers)}, from origin {Mib(origins)}, agent CPU {ProcessCpu.ReadSeconds(process.Pid):0.0} s");
+        }
+
+        return new ServerFigures(cpu, fromOrigins);
+    }
+
+    private static string Mib(long? bytes) => bytes is { } b ? $"{b / 1048576.0:0.0} MiB" : "n/a";
+
+    /// <summary>Sum of the Prometheus samples whose name starts with <paramref name="prefix"/> (labels summed over).</summary>
+    public static long? MetricSum(string exposition, string prefix)
+    {
+        long? sum = null;
+        foreach (var line in exposition.Split('\n'))
+        {
+            if (!line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var value = line[(line.LastIndexOf(' ') + 1)..].Trim();
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+            {
+                sum = (sum ?? 0) + (long)v;
+            }
+        }
+
+        return sum;
+    }
+
+    public async Task TeardownAsync(SystemContext context)
+    {
+        await context.Processes.StopAllAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+        _agents.Clear();
+        _origin = null;
+        _tracker = null;
+    }
 }
