@@ -12,6 +12,8 @@ namespace P2PRegistry.Integration.Tests.Agent;
 [Trait("Category", "Integration")]
 public sealed class AgentPullTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    private const string ServingMissTimeout = "--Agent:MissTimeout=00:00:10";
+
     private const string UnresolvableRegistry = "origin.invalid:5000";
     private OriginProcess _origin = null!;
     private TrackerProcess _tracker = null!;
@@ -22,8 +24,11 @@ public sealed class AgentPullTests(ITestOutputHelper output) : IAsyncLifetime
     {
         _origin = await OriginProcess.StartAsync(new OriginOptions { OnOutputLine = Log("origin") });
         _tracker = await TrackerProcess.StartAsync(_origin.BaseAddress, Log("tracker"));
-        _agentA = await AgentProcess.StartAsync("agent-a", _tracker.GrpcUrl, _origin.BaseAddress, Log("agent-a"));
-        _agentB = await AgentProcess.StartAsync("agent-b", _tracker.GrpcUrl, _origin.BaseAddress, Log("agent-b"));
+        // These agents must serve (not fall back): on a CI machine running every test assembly at once, the
+        // default 1 s miss budget (metainfo + a first connected source) can run out before a source connects.
+        // The fast-miss path keeps the default and is tested below with tracker and origin gone.
+        _agentA = await AgentProcess.StartAsync("agent-a", _tracker.GrpcUrl, _origin.BaseAddress, Log("agent-a"), ServingMissTimeout);
+        _agentB = await AgentProcess.StartAsync("agent-b", _tracker.GrpcUrl, _origin.BaseAddress, Log("agent-b"), ServingMissTimeout);
     }
 
     public async Task DisposeAsync()
