@@ -6,6 +6,7 @@ using P2PRegistry.Agent.Tracking;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Distribution;
 using P2PRegistry.Swarm;
+using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Agent.Registry;
 

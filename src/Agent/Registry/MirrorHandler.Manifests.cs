@@ -2,6 +2,7 @@ using P2PRegistry.Agent.Diagnostics;
 using P2PRegistry.Agent.Manifests;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Distribution;
+using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Agent.Registry;
 

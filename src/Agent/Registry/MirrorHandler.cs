@@ -8,6 +8,7 @@ using P2PRegistry.Agent.Manifests;
 using P2PRegistry.Agent.Tracking;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Distribution;
+using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Agent.Registry;
 
@@ -104,26 +105,4 @@ internal sealed partial class MirrorHandler
 
         return value;
     }
-
-    /// <summary>
-    /// The request target as the client sent it: the server resolves <c>..</c> and decodes escapes in
-    /// <see cref="HttpRequest.Path"/>, which would let <c>a/../b</c> through as <c>b</c>.
-    /// </summary>
-    private static string RawPath(HttpContext context)
-    {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        return raw is { Length: > 0 } && raw[0] == '/' ? raw : context.Request.Path.Value ?? "/";
-    }
-
-    private static Digest ParseDigest(string? text)
-    {
-        return Digest.Validate(text, out var digest) switch
-        {
-            DigestParseStatus.Ok => digest,
-            DigestParseStatus.UnsupportedAlgorithm => throw new RegistryException(RegistryError.DigestInvalid, "unsupported digest algorithm; only sha256 is accepted", Truncate(text)),
-            _ => throw new RegistryException(RegistryError.DigestInvalid, "invalid digest", Truncate(text)),
-        };
-    }
-
-    private static string? Truncate(string? text) => text is { Length: > 100 } ? text[..100] : text;
 }

@@ -1,4 +1,5 @@
 using Microsoft.Net.Http.Headers;
+using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Origin.Registry;
 

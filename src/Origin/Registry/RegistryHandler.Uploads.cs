@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Uploads;
+using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Origin.Registry;
 

@@ -8,6 +8,7 @@ using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Storage;
 using P2PRegistry.Origin.Uploads;
+using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Origin.Registry;
 
@@ -129,26 +130,4 @@ internal sealed partial class RegistryHandler
         var raw = RawPath(context);
         return raw.StartsWith("/v2/", StringComparison.Ordinal) || raw == "/v2" || raw.StartsWith("/v2?", StringComparison.Ordinal);
     }
-
-    /// <summary>
-    /// The request target as the client sent it: the server resolves <c>..</c> and decodes escapes in
-    /// <see cref="HttpRequest.Path"/>, which would let <c>a/../b</c> through as <c>b</c>.
-    /// </summary>
-    private static string RawPath(HttpContext context)
-    {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        return raw is { Length: > 0 } && raw[0] == '/' ? raw : context.Request.Path.Value ?? "/";
-    }
-
-    private static Digest ParseDigest(string? text)
-    {
-        return Digest.Validate(text, out var digest) switch
-        {
-            DigestParseStatus.Ok => digest,
-            DigestParseStatus.UnsupportedAlgorithm => throw new RegistryException(RegistryError.DigestInvalid, "unsupported digest algorithm; only sha256 is accepted", Truncate(text)),
-            _ => throw new RegistryException(RegistryError.DigestInvalid, "invalid digest", Truncate(text)),
-        };
-    }
-
-    private static string? Truncate(string? text) => text is { Length: > 100 } ? text[..100] : text;
 }
