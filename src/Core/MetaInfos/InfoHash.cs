@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace P2PRegistry.Core.MetaInfos;
@@ -8,10 +7,7 @@ public readonly struct InfoHash : IEquatable<InfoHash>
 {
     public const int Length = 20;
 
-    // Twenty bytes held as three big-endian words: a value type with no array behind it.
-    private readonly ulong _a;
-    private readonly ulong _b;
-    private readonly uint _c;
+    private readonly Bytes20 _bytes;
 
     public InfoHash(ReadOnlySpan<byte> bytes)
     {
@@ -20,24 +16,12 @@ public readonly struct InfoHash : IEquatable<InfoHash>
             throw new ArgumentException($"An info hash is {Length} bytes, got {bytes.Length}.", nameof(bytes));
         }
 
-        _a = BinaryPrimitives.ReadUInt64BigEndian(bytes);
-        _b = BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]);
-        _c = BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]);
+        _bytes = new Bytes20(bytes);
     }
 
-    public void CopyTo(Span<byte> destination)
-    {
-        BinaryPrimitives.WriteUInt64BigEndian(destination, _a);
-        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _b);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[16..20], _c);
-    }
+    public void CopyTo(Span<byte> destination) => _bytes.CopyTo(destination);
 
-    public byte[] ToArray()
-    {
-        var bytes = new byte[Length];
-        CopyTo(bytes);
-        return bytes;
-    }
+    public byte[] ToArray() => _bytes.ToArray();
 
     /// <summary>Hashes an encoded info dictionary.</summary>
     public static InfoHash Compute(ReadOnlySpan<byte> encodedInfoDictionary)
@@ -75,19 +59,14 @@ public readonly struct InfoHash : IEquatable<InfoHash>
         return true;
     }
 
-    public string ToHex()
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        CopyTo(bytes);
-        return Convert.ToHexStringLower(bytes);
-    }
+    public string ToHex() => _bytes.ToHex();
 
-    public bool Equals(InfoHash other) => _a == other._a && _b == other._b && _c == other._c;
+    public bool Equals(InfoHash other) => _bytes.Equals(other._bytes);
 
     public override bool Equals(object? obj) => obj is InfoHash other && Equals(other);
 
     // The bytes of a SHA-1 are already uniformly distributed.
-    public override int GetHashCode() => (int)_a;
+    public override int GetHashCode() => (int)_bytes.First;
 
     public override string ToString() => ToHex();
 

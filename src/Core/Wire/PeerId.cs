@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -12,9 +11,7 @@ public readonly struct PeerId : IEquatable<PeerId>
     /// <summary>Azureus-style client prefix (BEP 20): "PR" for P2PRegistry, version 0001.</summary>
     public const string ClientPrefix = "-PR0001-";
 
-    private readonly ulong _a;
-    private readonly ulong _b;
-    private readonly uint _c;
+    private readonly Bytes20 _bytes;
 
     public PeerId(ReadOnlySpan<byte> bytes)
     {
@@ -23,9 +20,7 @@ public readonly struct PeerId : IEquatable<PeerId>
             throw new ArgumentException($"A peer id is {Length} bytes, got {bytes.Length}.", nameof(bytes));
         }
 
-        _a = BinaryPrimitives.ReadUInt64BigEndian(bytes);
-        _b = BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]);
-        _c = BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]);
+        _bytes = new Bytes20(bytes);
     }
 
     /// <summary>A fresh id: <see cref="ClientPrefix"/> then 12 random alphanumerics (printable in logs and trackers).</summary>
@@ -42,26 +37,11 @@ public readonly struct PeerId : IEquatable<PeerId>
         return new PeerId(bytes);
     }
 
-    public void CopyTo(Span<byte> destination)
-    {
-        BinaryPrimitives.WriteUInt64BigEndian(destination, _a);
-        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _b);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[16..20], _c);
-    }
+    public void CopyTo(Span<byte> destination) => _bytes.CopyTo(destination);
 
-    public byte[] ToArray()
-    {
-        var bytes = new byte[Length];
-        CopyTo(bytes);
-        return bytes;
-    }
+    public byte[] ToArray() => _bytes.ToArray();
 
-    public string ToHex()
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        CopyTo(bytes);
-        return Convert.ToHexStringLower(bytes);
-    }
+    public string ToHex() => _bytes.ToHex();
 
     /// <summary>Printable ASCII as is, anything else as <c>.</c>: peer ids are often half text (client and version), half random.</summary>
     public override string ToString()
@@ -77,11 +57,11 @@ public readonly struct PeerId : IEquatable<PeerId>
         return new string(chars);
     }
 
-    public bool Equals(PeerId other) => _a == other._a && _b == other._b && _c == other._c;
+    public bool Equals(PeerId other) => _bytes.Equals(other._bytes);
 
     public override bool Equals(object? obj) => obj is PeerId other && Equals(other);
 
-    public override int GetHashCode() => HashCode.Combine(_a, _b, _c);
+    public override int GetHashCode() => _bytes.GetHashCode();
 
     public static bool operator ==(PeerId left, PeerId right) => left.Equals(right);
 
