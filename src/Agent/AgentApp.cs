@@ -111,6 +111,23 @@ public static class AgentApp
             };
             return new OriginManifestClient(http);
         });
+        services.AddSingleton(sp =>
+        {
+            // Blobs pulled through by the origin stream for as long as they take: no overall timeout here, the
+            // fetcher bounds the wait for headers and for each read by OriginTimeout.
+            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            var http = new HttpClient(new SocketsHttpHandler
+            {
+                ConnectTimeout = options.MissTimeout,
+                AutomaticDecompression = DecompressionMethods.None,
+                UseCookies = false,
+            })
+            {
+                BaseAddress = new Uri(options.OriginUrl.TrimEnd('/') + "/"),
+                Timeout = Timeout.InfiniteTimeSpan,
+            };
+            return new OriginBlobClient(http);
+        });
         services.AddSingleton(sp => new ManifestCache(sp.GetRequiredService<IOptions<AgentOptions>>().Value.ManifestPath));
         services.AddSingleton(sp =>
         {
@@ -124,6 +141,7 @@ public static class AgentApp
         services.AddOperationalEndpoints(AgentMetrics.MeterName, SwarmMetrics.MeterName)
             .AddCheck<DataFolderHealthCheck>("data", tags: [OperationalEndpoints.ReadyTag]);
         configureServices?.Invoke(services);
+        AnnounceWatch.Decorate(services);
 
         var app = builder.Build();
 

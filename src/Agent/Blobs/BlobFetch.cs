@@ -1,16 +1,17 @@
 using P2PRegistry.Core.Content;
-using P2PRegistry.Swarm;
 
 namespace P2PRegistry.Agent.Blobs;
 
 /// <summary>
 /// One download of one blob through the swarm, shared by every client that asks for it meanwhile
-/// (single-flight): <see cref="Started"/> once the MetaInfo is known and the engine downloads, then
-/// <see cref="Cached"/> once the verified blob is in the cache and seeded from there.
+/// (single-flight): <see cref="Started"/> once the bytes have a source (the swarm, or the origin while it
+/// pulls the blob through from its upstream), then <see cref="Cached"/> once the verified blob is in the cache
+/// and seeded from there.
 /// </summary>
-internal sealed class BlobFetch(Digest digest, string registryNamespace)
+internal sealed class BlobFetch(Digest digest, string registryNamespace, string? repository)
 {
-    private readonly TaskCompletionSource<DownloadHandle> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<IBlobDownload> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _resolved = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _cached = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _readers;
 
@@ -18,8 +19,17 @@ internal sealed class BlobFetch(Digest digest, string registryNamespace)
 
     public string Namespace { get; } = registryNamespace;
 
-    /// <summary>The download, once the MetaInfo arrived; faults with <see cref="BlobUnavailableException"/>.</summary>
-    public Task<DownloadHandle> Started => _started.Task;
+    /// <summary>The repository the first client named: the origin needs it to pull a blob through from upstream.</summary>
+    public string? Repository { get; } = repository;
+
+    /// <summary>
+    /// Completes once the fetch knows where the bytes come from (the tracker had the MetaInfo, or the origin is being
+    /// asked to pull the blob through); faults like <see cref="Started"/>. Until then the agent owes containerd a fast miss.
+    /// </summary>
+    public Task Resolved => _resolved.Task;
+
+    /// <summary>The download, once it has a source; faults with <see cref="BlobUnavailableException"/>.</summary>
+    public Task<IBlobDownload> Started => _started.Task;
 
     /// <summary>Completes when the blob is verified, in the cache, and seeded; faults when the download failed.</summary>
     public Task Cached => _cached.Task;
@@ -31,16 +41,24 @@ internal sealed class BlobFetch(Digest digest, string registryNamespace)
 
     public void RemoveReader() => Interlocked.Decrement(ref _readers);
 
-    internal void SetStarted(DownloadHandle handle) => _started.TrySetResult(handle);
+    internal void SetResolved() => _resolved.TrySetResult();
+
+    internal void SetStarted(IBlobDownload download)
+    {
+        _resolved.TrySetResult();
+        _started.TrySetResult(download);
+    }
 
     internal void SetCached() => _cached.TrySetResult();
 
     internal void Fail(Exception exception)
     {
+        _resolved.TrySetException(exception);
         _started.TrySetException(exception);
         _cached.TrySetException(exception);
 
         // Nobody may be awaiting these; observe them so a failure is not reported as unobserved.
+        _ = _resolved.Task.Exception;
         _ = _started.Task.Exception;
         _ = _cached.Task.Exception;
     }

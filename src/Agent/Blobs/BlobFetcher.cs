@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Agent.Cache;
@@ -11,15 +13,19 @@ using P2PRegistry.Swarm;
 namespace P2PRegistry.Agent.Blobs;
 
 /// <summary>
-/// Turns cache misses into swarm downloads, one per digest however many clients ask at once. A finished
-/// download (the engine has checked every piece and the whole blob's sha256) is moved into the cache and
-/// seeded from there; its MetaInfo is kept beside the cache so a restarted agent seeds it again.
+/// Turns cache misses into downloads, one per digest however many clients ask at once: through the swarm when
+/// the tracker has the blob's MetaInfo, else straight from the origin, which pulls it through from its upstream
+/// (the swarm cannot have a blob no origin holds yet). A finished download (every piece and the whole blob's
+/// sha256 checked) is moved into the cache and seeded from there; its MetaInfo is kept beside the cache so a
+/// restarted agent seeds it again.
 /// </summary>
 internal sealed class BlobFetcher : IAsyncDisposable
 {
+    private const int CopyChunk = 256 * 1024;
     private readonly Dictionary<Digest, BlobFetch> _fetches = [];
     private readonly Lock _lock = new();
     private readonly IMetaInfoSource _metaInfos;
+    private readonly OriginBlobClient _origin;
     private readonly SwarmEngine _engine;
     private readonly BlobCache _cache;
     private readonly AgentMetrics _metrics;
@@ -30,9 +36,10 @@ internal sealed class BlobFetcher : IAsyncDisposable
     private readonly string _metaInfoRoot;
     private int _disposed;
 
-    public BlobFetcher(IMetaInfoSource metaInfos, SwarmEngine engine, BlobCache cache, AgentMetrics metrics, IOptions<AgentOptions> options, ILogger<BlobFetcher> logger)
+    public BlobFetcher(IMetaInfoSource metaInfos, OriginBlobClient origin, SwarmEngine engine, BlobCache cache, AgentMetrics metrics, IOptions<AgentOptions> options, ILogger<BlobFetcher> logger)
     {
         _metaInfos = metaInfos;
+        _origin = origin;
         _engine = engine;
         _cache = cache;
         _metrics = metrics;
@@ -58,7 +65,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
     }
 
     /// <summary>The download of <paramref name="digest"/>: the one in progress, or a new one.</summary>
-    public BlobFetch GetOrStart(Digest digest, string registryNamespace)
+    public BlobFetch GetOrStart(Digest digest, string registryNamespace, string? repository = null)
     {
         lock (_lock)
         {
@@ -67,7 +74,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
                 return existing;
             }
 
-            var fetch = new BlobFetch(digest, registryNamespace);
+            var fetch = new BlobFetch(digest, registryNamespace, repository);
             _fetches.Add(digest, fetch);
             _metrics.DownloadStarted();
             _ = Task.Run(() => RunAsync(fetch));
@@ -90,12 +97,11 @@ internal sealed class BlobFetcher : IAsyncDisposable
     /// </summary>
     public async Task AbandonIfIdleAsync(BlobFetch fetch, int exceptReaders = 0)
     {
-        if (!fetch.Started.IsCompletedSuccessfully)
+        if (!fetch.Started.IsCompletedSuccessfully || fetch.Started.Result is not SwarmBlobDownload { Handle: var handle })
         {
             return;
         }
 
-        var handle = fetch.Started.Result;
         if (fetch.Readers > exceptReaders || handle.PeerCount > 0 || handle.IsComplete)
         {
             return;
@@ -160,13 +166,20 @@ internal sealed class BlobFetcher : IAsyncDisposable
 
             if (metaInfo is null)
             {
-                throw new BlobUnavailableException("no origin holds this blob");
+                if (fetch.Repository is null)
+                {
+                    throw new BlobUnavailableException("no origin holds this blob");
+                }
+
+                fetch.SetResolved();
+                await FetchFromOriginAsync(fetch).ConfigureAwait(false);
+                return;
             }
 
             AgentLog.FetchStarted(_logger, digest.Value, metaInfo.Length, metaInfo.PieceCount);
             var path = Path.Combine(_downloadRoot, digest.Hex);
             handle = await _engine.StartDownloadAsync(metaInfo, path, _stopping.Token).ConfigureAwait(false);
-            fetch.SetStarted(handle);
+            fetch.SetStarted(new SwarmBlobDownload(handle, _options.StreamPriorityPieces));
 
             // Succeeds only once every piece passed its SHA-1 and the whole file its sha256.
             await handle.Completion.ConfigureAwait(false);
@@ -176,15 +189,9 @@ internal sealed class BlobFetcher : IAsyncDisposable
 
             // The engine seeds from the download file until now; stop it, move the file, seed from the cache.
             await _engine.StopAsync(handle.InfoHash).ConfigureAwait(false);
-            await File.WriteAllBytesAsync(Path.Combine(_metaInfoRoot, digest.Hex), metaInfo.Encoded.ToArray()).ConfigureAwait(false);
-            _cache.Admit(digest, path);
             // The engine keeps its piece bitfield beside the download (PieceStore.BitfieldSuffix); a finished one is useless.
+            await AdmitAndSeedAsync(fetch, metaInfo, path, fromPeers, fromOrigins).ConfigureAwait(false);
             File.Delete(path + ".pieces");
-            _engine.Seed(metaInfo, _cache.PathOf(digest));
-            _metrics.DownloadFinished(fromPeers, fromOrigins);
-            AgentLog.FetchCached(_logger, digest.Value, fromPeers, fromOrigins);
-            Remove(fetch);
-            fetch.SetCached();
         }
         catch (Exception ex)
         {
@@ -200,6 +207,155 @@ internal sealed class BlobFetcher : IAsyncDisposable
                 await _engine.StopAsync(handle.InfoHash).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Moves a verified download into the cache, keeps its MetaInfo, seeds it, and ends the fetch.</summary>
+    private async Task AdmitAndSeedAsync(BlobFetch fetch, MetaInfo metaInfo, string path, long fromPeers, long fromOrigins)
+    {
+        var digest = fetch.Digest;
+        await File.WriteAllBytesAsync(Path.Combine(_metaInfoRoot, digest.Hex), metaInfo.Encoded.ToArray()).ConfigureAwait(false);
+        _cache.Admit(digest, path);
+        _engine.Seed(metaInfo, _cache.PathOf(digest));
+        _metrics.DownloadFinished(fromPeers, fromOrigins);
+        AgentLog.FetchCached(_logger, digest.Value, fromPeers, fromOrigins);
+        Remove(fetch);
+        fetch.SetCached();
+    }
+
+    /// <summary>
+    /// Streams a blob no origin holds yet from the origin, which pulls it through from its upstream, into a file
+    /// that readers follow, hashing it as it arrives. The MetaInfo is computed from the same bytes (the same rule the
+    /// origin uses, so the same info hash): once the sha256 matched, the blob is cached and seeded like a swarm
+    /// download. Throws <see cref="BlobUnavailableException"/> when the origin cannot serve it.
+    /// </summary>
+    private async Task FetchFromOriginAsync(BlobFetch fetch)
+    {
+        var digest = fetch.Digest;
+        HttpResponseMessage response;
+        using (var headers = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        {
+            headers.CancelAfter(_options.OriginTimeout);
+            try
+            {
+                response = await _origin.GetAsync(fetch.Repository!, digest.Value, fetch.Namespace, headers.Token).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new BlobUnavailableException($"the origin is unreachable: {ex.Message}", ex);
+            }
+            catch (OperationCanceledException ex) when (!_stopping.IsCancellationRequested)
+            {
+                throw new BlobUnavailableException("the origin did not answer in time", ex);
+            }
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new BlobUnavailableException($"the origin answered {(int)response.StatusCode} for it");
+            }
+
+            if (response.Content.Headers.ContentLength is not { } length || length < 0)
+            {
+                throw new BlobUnavailableException("the origin sent it without a length");
+            }
+
+            AgentLog.FetchFromOrigin(_logger, digest.Value, length, fetch.Repository!, fetch.Namespace);
+            var path = Path.Combine(_downloadRoot, digest.Hex + ".origin");
+            var download = new OriginBlobDownload(length, path);
+            try
+            {
+                // The file exists before any reader learns of the download: a reader that found no file would take
+                // it for a finished download and wait for the cache instead of streaming.
+                MetaInfo metaInfo;
+                using (var file = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete))
+                {
+                    fetch.SetStarted(download);
+                    metaInfo = await CopyAndHashAsync(response, digest, download, file).ConfigureAwait(false);
+                }
+
+                download.Complete();
+                await AdmitAndSeedAsync(fetch, metaInfo, path, fromPeers: 0, fromOrigins: length).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                download.Fail(ex);
+                File.Delete(path);
+                throw;
+            }
+        }
+    }
+
+    private async Task<MetaInfo> CopyAndHashAsync(HttpResponseMessage response, Digest digest, OriginBlobDownload download, Microsoft.Win32.SafeHandles.SafeFileHandle file)
+    {
+        var length = download.Length;
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var pieces = new PieceHasher(PieceLength.For(length));
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyChunk);
+        try
+        {
+            var body = await response.Content.ReadAsStreamAsync(_stopping.Token).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                var written = 0L;
+                while (true)
+                {
+                    int read;
+                    using (var idle = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+                    {
+                        // A stalled origin fails the download instead of holding its readers forever.
+                        idle.CancelAfter(_options.OriginTimeout);
+                        try
+                        {
+                            read = await body.ReadAsync(buffer.AsMemory(0, CopyChunk), idle.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException ex) when (!_stopping.IsCancellationRequested)
+                        {
+                            throw new BlobUnavailableException($"the origin sent nothing for {_options.OriginTimeout.TotalSeconds:0} s", ex);
+                        }
+                    }
+
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    if (written + read > length)
+                    {
+                        throw new BlobUnavailableException($"the origin sent more than the {length} bytes it announced");
+                    }
+
+                    RandomAccess.Write(file, buffer.AsSpan(0, read), written);
+                    sha256.AppendData(buffer.AsSpan(0, read));
+                    pieces.Append(buffer.AsSpan(0, read));
+                    written += read;
+                    download.Advance(written);
+                }
+
+                if (written != length)
+                {
+                    throw new BlobUnavailableException($"the origin's response ended at {written} of {length} bytes");
+                }
+            }
+        }
+        catch (IOException ex)
+        {
+            throw new BlobUnavailableException($"the origin's response broke off: {ex.Message}", ex);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        var actual = Digest.FromSha256(sha256.GetHashAndReset());
+        if (actual != digest)
+        {
+            AgentLog.OriginDigestMismatch(_logger, digest.Value, actual.Value);
+            throw new BlobUnavailableException($"the origin's bytes hash to {actual}, not {digest}");
+        }
+
+        return MetaInfo.Create(digest, length, pieces.PieceLength, pieces.Complete());
     }
 
     private bool Remove(BlobFetch fetch)

@@ -45,6 +45,12 @@ public sealed class AgentOptions
     /// </summary>
     public TimeSpan MissTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a reader waits for a first connected peer when the tracker did hand out peers (connections under way),
+    /// counted from the request; without any peer handed out the miss timeout applies.
+    /// </summary>
+    public TimeSpan SourceTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>A manifest request to the origin that connected but does not finish in this time fails.</summary>
     public TimeSpan OriginTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -111,6 +117,11 @@ public sealed class AgentOptions
         if (MissTimeout <= TimeSpan.Zero || MissTimeout > TimeSpan.FromSeconds(30))
         {
             yield return $"{SectionName}:MissTimeout must be positive and at most 30 s (containerd waits on it), got {MissTimeout}.";
+        }
+
+        if (SourceTimeout < MissTimeout || SourceTimeout > TimeSpan.FromSeconds(60))
+        {
+            yield return $"{SectionName}:SourceTimeout must be at least MissTimeout ({MissTimeout}) and at most 60 s, got {SourceTimeout}.";
         }
 
         if (OriginTimeout <= TimeSpan.Zero)

@@ -30,4 +30,10 @@ internal static partial class AgentLog
 
     [LoggerMessage(9, LogLevel.Warning, "The cache evicted {Digest}; no longer seeding it")]
     public static partial void Evicted(ILogger logger, string digest);
+
+    [LoggerMessage(10, LogLevel.Information, "Fetching {Digest} ({Length} bytes) straight from the origin, which pulls {Repository} through from {Namespace}; no origin held it yet")]
+    public static partial void FetchFromOrigin(ILogger logger, string digest, long length, string repository, string @namespace);
+
+    [LoggerMessage(11, LogLevel.Error, "The origin's bytes for {Digest} hash to {Actual}: discarded, not cached")]
+    public static partial void OriginDigestMismatch(ILogger logger, string digest, string actual);
 }

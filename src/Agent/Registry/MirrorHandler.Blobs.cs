@@ -52,43 +52,31 @@ internal sealed partial class MirrorHandler
 
         _metrics.CacheMiss();
         var deadline = _time.GetTimestamp();
-        var fetch = _fetcher.GetOrStart(digest, ns);
+        var fetch = _fetcher.GetOrStart(digest, ns, path.Name);
         fetch.AddReader();
         try
         {
-            var handle = await WaitStartedAsync(fetch, deadline, context.RequestAborted).ConfigureAwait(false);
-            if (handle is null)
-            {
-                return;
-            }
-
-            var length = handle.MetaInfo.Length;
+            var download = await WaitStartedAsync(fetch, deadline, context.RequestAborted).ConfigureAwait(false);
+            var length = download.Length;
             if (length == 0 && digest != EmptyDigest)
             {
                 // Nothing would be left to check: an empty body must be the empty blob.
                 throw FastMiss(digest, ns, "the MetaInfo claims an empty blob for a digest that is not the empty one");
             }
 
-            if (!ApplyRange(context, length, out var offset, out var count))
+            if (!ApplyRange(context, length, out var offset, out var count) || count == 0)
             {
                 return;
             }
 
-            var meta = handle.MetaInfo;
-            var firstPiece = count == 0 ? 0 : (int)(offset / meta.PieceLength);
-            if (count > 0)
+            if (download is SwarmBlobDownload { Handle: var handle })
             {
+                var firstPiece = (int)(offset / handle.MetaInfo.PieceLength);
                 handle.Prioritize(firstPiece, _options.StreamPriorityPieces);
-                if (!await WaitFirstSourceAsync(context, fetch, handle, firstPiece, deadline).ConfigureAwait(false))
-                {
-                    return;
-                }
+                await WaitFirstSourceAsync(context, fetch, handle, firstPiece, deadline).ConfigureAwait(false);
             }
 
-            if (count > 0)
-            {
-                await StreamAsync(context, fetch, handle, offset, count).ConfigureAwait(false);
-            }
+            await StreamAsync(context, fetch, download, offset, count).ConfigureAwait(false);
         }
         finally
         {
@@ -126,14 +114,18 @@ internal sealed partial class MirrorHandler
         throw FastMiss(digest, ns, reason);
     }
 
-    /// <summary>Waits (within the miss timeout) for the MetaInfo and the download; null after answering 404.</summary>
-    private async Task<DownloadHandle?> WaitStartedAsync(BlobFetch fetch, long startedAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits (within the miss timeout) until the fetch knows where the bytes come from, then for the download to
+    /// start (an origin pulling the blob through from upstream may take longer to answer; the fetch bounds that).
+    /// </summary>
+    private async Task<IBlobDownload> WaitStartedAsync(BlobFetch fetch, long startedAt, CancellationToken cancellationToken)
     {
         string reason;
         try
         {
             var remaining = _options.MissTimeout - _time.GetElapsedTime(startedAt);
-            return await fetch.Started.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
+            await fetch.Resolved.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
+            return await fetch.Started.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -148,19 +140,21 @@ internal sealed partial class MirrorHandler
     }
 
     /// <summary>
-    /// A source for the first piece this reader needs must show up within the miss timeout: a connected peer,
-    /// or the piece itself. Otherwise 404, and a download nobody else reads is dropped (its pieces stay).
+    /// A source for the first piece this reader needs must show up: a connected peer, or the piece itself. Within the
+    /// miss timeout, or the source timeout when the tracker handed out peers (connections under way). Otherwise 404,
+    /// and a download nobody else reads is dropped (its pieces stay).
     /// </summary>
-    private async Task<bool> WaitFirstSourceAsync(HttpContext context, BlobFetch fetch, DownloadHandle handle, int firstPiece, long startedAt)
+    private async Task WaitFirstSourceAsync(HttpContext context, BlobFetch fetch, DownloadHandle handle, int firstPiece, long startedAt)
     {
         var piece = handle.WaitForPieceAsync(firstPiece, context.RequestAborted);
         while (!piece.IsCompleted && handle.PeerCount == 0 && !handle.IsComplete)
         {
-            var remaining = _options.MissTimeout - _time.GetElapsedTime(startedAt);
-            if (remaining <= TimeSpan.Zero)
+            var elapsed = _time.GetElapsedTime(startedAt);
+            var budget = _announces.PeersHandedOut(handle.InfoHash) > 0 ? _options.SourceTimeout : _options.MissTimeout;
+            if (elapsed >= budget)
             {
                 await _fetcher.AbandonIfIdleAsync(fetch, exceptReaders: 1).ConfigureAwait(false);
-                throw FastMiss(fetch.Digest, fetch.Namespace, "no peer serves it");
+                throw FastMiss(fetch.Digest, fetch.Namespace, budget == _options.MissTimeout ? "no peer serves it" : $"no peer connected within {budget.TotalSeconds:0.#} s");
             }
 
             // A peer connection has no event to wait on; polling at a small fraction of the timeout is enough.
@@ -171,27 +165,23 @@ internal sealed partial class MirrorHandler
         {
             throw FastMiss(fetch.Digest, fetch.Namespace, piece.Exception!.InnerException?.Message ?? "the download failed");
         }
-
-        return true;
     }
 
     /// <summary>
-    /// Sends [offset, offset+count) as the pieces verify, in order, reading from the download file by its own
-    /// handle (it stays valid when the file moves into the cache). The blob's final piece is held back until
-    /// the whole blob's sha256 has matched: the client never gets all the bytes of a blob that does not hash
-    /// to its digest. A failure after the headers cuts the connection, so no client mistakes it for the end.
+    /// Sends [offset, offset+count) as the download makes it sendable, in order, reading from the download file by
+    /// its own handle (it stays valid when the file moves into the cache). The blob's final bytes are held back until
+    /// the whole blob's sha256 has matched: the client never gets all the bytes of a blob that does not hash to its
+    /// digest. A failure after the headers cuts the connection, so no client mistakes it for the end.
     /// </summary>
-    private async Task StreamAsync(HttpContext context, BlobFetch fetch, DownloadHandle handle, long offset, long count)
+    private async Task StreamAsync(HttpContext context, BlobFetch fetch, IBlobDownload download, long offset, long count)
     {
-        var meta = handle.MetaInfo;
-        var lastPiece = meta.PieceCount - 1;
         var end = offset + count;
         var body = context.Response.Body;
         var cancellationToken = context.RequestAborted;
         Microsoft.Win32.SafeHandles.SafeFileHandle file;
         try
         {
-            file = File.OpenHandle(handle.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            file = File.OpenHandle(download.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (FileNotFoundException)
         {
@@ -212,32 +202,19 @@ internal sealed partial class MirrorHandler
         {
             using (file)
             {
-                var prioritized = -1;
                 while (offset < end)
                 {
-                    var piece = (int)(offset / meta.PieceLength);
-                    if (!handle.IsComplete)
+                    var readable = download.IsComplete ? download.Length : await download.WaitReadableAsync(offset, cancellationToken).ConfigureAwait(false);
+                    if (readable >= download.Length)
                     {
-                        if (piece != prioritized)
-                        {
-                            handle.Prioritize(piece, _options.StreamPriorityPieces);
-                            prioritized = piece;
-                        }
-
-                        await handle.WaitForPieceAsync(piece, cancellationToken).ConfigureAwait(false);
+                        await download.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
                     }
 
-                    if (piece == lastPiece)
-                    {
-                        await handle.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    var pieceEnd = meta.GetPieceOffset(piece) + meta.GetPieceSize(piece);
-                    var length = (int)Math.Min(StreamChunk, Math.Min(end, pieceEnd) - offset);
+                    var length = (int)Math.Min(StreamChunk, Math.Min(end, readable) - offset);
                     var read = RandomAccess.Read(file, buffer.AsSpan(0, length), offset);
                     if (read == 0)
                     {
-                        throw new IOException($"{handle.Path} ended at {offset}.");
+                        throw new IOException($"{download.Path} ended at {offset}.");
                     }
 
                     await body.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);

@@ -24,12 +24,13 @@ internal sealed partial class MirrorHandler
     private readonly BlobCache _cache;
     private readonly BlobFetcher _fetcher;
     private readonly IMetaInfoSource _metaInfos;
+    private readonly AnnounceWatch _announces;
     private readonly AgentMetrics _metrics;
     private readonly AgentOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<MirrorHandler> _logger;
 
-    public MirrorHandler(OriginManifestClient origin, ManifestCache manifests, BlobCache cache, BlobFetcher fetcher, IMetaInfoSource metaInfos,
+    public MirrorHandler(OriginManifestClient origin, ManifestCache manifests, BlobCache cache, BlobFetcher fetcher, IMetaInfoSource metaInfos, AnnounceWatch announces,
         AgentMetrics metrics, IOptions<AgentOptions> options, TimeProvider time, ILogger<MirrorHandler> logger)
     {
         _origin = origin;
@@ -37,6 +38,7 @@ internal sealed partial class MirrorHandler
         _cache = cache;
         _fetcher = fetcher;
         _metaInfos = metaInfos;
+        _announces = announces;
         _metrics = metrics;
         _options = options.Value;
         _time = time;

@@ -21,6 +21,9 @@ public sealed class SwarmBlobTests : IDisposable
         blob.InstallInto(seedPath, actualContent);
         _metaInfos.Add(blob.MetaInfo);
         var seed = await TestAgent.StartAsync(seedPath, _metaInfos, _tracker, settings: $"--Agent:EgressBytesPerSecond={egress}");
+
+        // The seed announces itself in the background; a leecher asking before that would find nobody to ask.
+        await WaitUntilAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
         return (blob, seed);
     }
 
@@ -111,9 +114,10 @@ public sealed class SwarmBlobTests : IDisposable
         await using (var first = await StartAgentAsync("resumer", "--Agent:IngressBytesPerSecond=1048576"))
         {
             using var response = await first.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}", HttpCompletionOption.ResponseHeadersRead);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, response.StatusCode + " " + string.Join("\n", first.Logs.Entries.Select(e => e.Category + " " + e.Id + " " + e.Message)));
             await using var body = await response.Content.ReadAsStreamAsync();
             await body.ReadExactlyAsync(new byte[3 * pieceLength]);
-            var handle = await first.Fetcher.Find(blob.Digest)!.Started;
+            var handle = ((P2PRegistry.Agent.Blobs.SwarmBlobDownload)await first.Fetcher.Find(blob.Digest)!.Started).Handle;
             Assert.False(handle.IsComplete);
             verifiedBefore = handle.VerifiedPieces;
             Assert.True(verifiedBefore >= 3, $"only {verifiedBefore} pieces verified");
@@ -204,6 +208,33 @@ public sealed class SwarmBlobTests : IDisposable
         await using var agent = await StartAgentAsync();
         await AssertFastMissAsync(agent, blob.Digest.Value);
         await WaitUntilAsync(() => agent.Fetcher.ActiveCount == 0);
+    }
+
+    [Fact]
+    public async Task PeersHandedOutButNoneConnects_WaitsTheSourceTimeout_Then404()
+    {
+        var blob = await TestBlob.CreateAsync(1024 * 1024, 256 * 1024);
+        _metaInfos.Add(blob.MetaInfo);
+        await using var agent = await TestAgent.StartAsync(_dir.Combine("patient"), _metaInfos, new DeadPeerTracker(),
+            settings: ["--Agent:SourceTimeout=00:00:03"]);
+
+        var clock = Stopwatch.StartNew();
+        using var response = await agent.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.8), $"gave up after {clock.Elapsed} although the tracker had handed out a peer: " + string.Join("\n", agent.Logs.Entries.Select(e => e.Category + " " + e.Id + " " + e.Message)));
+        Assert.True(agent.Logs.Contains(3, "no peer connected within 3 s"), "the reason was not logged");
+    }
+
+    /// <summary>Hands out one peer nobody listens for: a source that exists on paper and never connects.</summary>
+    private sealed class DeadPeerTracker : P2PRegistry.Swarm.Tracking.ITrackerClient
+    {
+        private readonly int _port = TestAgent.UnusedPort();
+
+        public Task<P2PRegistry.Swarm.Tracking.AnnounceResult> AnnounceAsync(P2PRegistry.Core.MetaInfos.InfoHash infoHash, P2PRegistry.Core.Content.Digest digest,
+            P2PRegistry.Core.Wire.PeerId peerId, int port, bool complete, long bytesLeft, P2PRegistry.Swarm.Tracking.AnnounceEvent announceEvent, CancellationToken cancellationToken) =>
+            Task.FromResult(new P2PRegistry.Swarm.Tracking.AnnounceResult(
+                [new P2PRegistry.Swarm.Tracking.TrackerPeer(new IPEndPoint(IPAddress.Loopback, _port))], TimeSpan.FromSeconds(1)));
     }
 
     private static async Task AssertFastMissAsync(TestAgent agent, string digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")

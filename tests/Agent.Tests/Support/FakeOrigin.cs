@@ -10,7 +10,10 @@ using Microsoft.Extensions.Logging;
 
 namespace P2PRegistry.Agent.Tests.Support;
 
-/// <summary>The origin's manifest API, reduced to a table the test fills: path → (bytes, media type).</summary>
+/// <summary>
+/// The origin's manifest and blob API, reduced to a table the test fills: path → (bytes, media type). Bodies of
+/// <see cref="BytesPerSecond"/> &gt; 0 are sent in 64 KiB slices at that rate, like an origin still pulling through.
+/// </summary>
 internal sealed class FakeOrigin : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -32,8 +35,12 @@ internal sealed class FakeOrigin : IAsyncDisposable
     /// <summary>Every request target received.</summary>
     public ConcurrentQueue<string> Requests { get; }
 
+    /// <summary>Rate of every body (0 = as fast as possible).</summary>
+    public long BytesPerSecond { get; set; }
+
     public static async Task<FakeOrigin> StartAsync()
     {
+        FakeOrigin? origin = null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -52,10 +59,24 @@ internal sealed class FakeOrigin : IAsyncDisposable
 
             context.Response.ContentType = manifest.Item2;
             context.Response.ContentLength = manifest.Item1.Length;
-            await context.Response.Body.WriteAsync(manifest.Item1);
+            var rate = origin?.BytesPerSecond ?? 0;
+            if (rate <= 0)
+            {
+                await context.Response.Body.WriteAsync(manifest.Item1);
+                return;
+            }
+
+            const int slice = 64 * 1024;
+            for (var offset = 0; offset < manifest.Item1.Length; offset += slice)
+            {
+                await context.Response.Body.WriteAsync(manifest.Item1.AsMemory(offset, Math.Min(slice, manifest.Item1.Length - offset)), context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(TimeSpan.FromSeconds((double)slice / rate), context.RequestAborted);
+            }
         });
         await app.StartAsync();
-        return new FakeOrigin(app, manifests, requests);
+        origin = new FakeOrigin(app, manifests, requests);
+        return origin;
     }
 
     public async ValueTask DisposeAsync()

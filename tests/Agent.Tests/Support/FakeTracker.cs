@@ -12,6 +12,15 @@ internal sealed class FakeTracker : ITrackerClient
     private readonly Lock _lock = new();
     private readonly Dictionary<InfoHash, Dictionary<PeerId, (int Port, bool Complete)>> _swarms = [];
 
+    /// <summary>Peers that announced <paramref name="infoHash"/> as complete.</summary>
+    public int Seeds(InfoHash infoHash)
+    {
+        lock (_lock)
+        {
+            return _swarms.TryGetValue(infoHash, out var peers) ? peers.Count(p => p.Value.Complete) : 0;
+        }
+    }
+
     public Task<AnnounceResult> AnnounceAsync(InfoHash infoHash, Digest digest, PeerId peerId, int port, bool complete, long bytesLeft, AnnounceEvent announceEvent, CancellationToken cancellationToken)
     {
         lock (_lock)

@@ -1,0 +1,25 @@
+namespace P2PRegistry.Agent.Blobs;
+
+/// <summary>
+/// A blob being fetched into a file that clients stream from while it grows: through the swarm (pieces
+/// verified one by one, in any order) or straight from the origin (bytes in order, pulled through from an
+/// upstream the first time a blob is wanted).
+/// </summary>
+internal interface IBlobDownload
+{
+    long Length { get; }
+
+    /// <summary>The file being written; readers open it by their own handle (it stays valid when the file moves into the cache).</summary>
+    string Path { get; }
+
+    bool IsComplete { get; }
+
+    /// <summary>Succeeds once the whole blob hashed to its digest; faults otherwise.</summary>
+    Task Completion { get; }
+
+    /// <summary>
+    /// Waits until the byte at <paramref name="offset"/> may be sent and returns the end (exclusive) of the run of
+    /// sendable bytes that starts there. A reader asks for what it needs next: the download fetches that first.
+    /// </summary>
+    ValueTask<long> WaitReadableAsync(long offset, CancellationToken cancellationToken);
+}

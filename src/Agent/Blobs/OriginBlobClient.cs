@@ -1,0 +1,15 @@
+namespace P2PRegistry.Agent.Blobs;
+
+/// <summary>
+/// <c>GET /v2/&lt;name&gt;/blobs/&lt;digest&gt;?ns=&lt;registry&gt;</c> on the origin, for a blob no origin holds yet:
+/// the origin pulls it through from the upstream <c>ns</c> names and streams it while it stores it. The client's
+/// handler has no overall timeout (a blob may take minutes); callers bound the wait for headers and for each read.
+/// </summary>
+internal sealed class OriginBlobClient(HttpClient http)
+{
+    public Task<HttpResponseMessage> GetAsync(string repository, string digest, string registryNamespace, CancellationToken cancellationToken)
+    {
+        var uri = $"v2/{repository}/blobs/{digest}?ns={Uri.EscapeDataString(registryNamespace)}";
+        return http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+}
