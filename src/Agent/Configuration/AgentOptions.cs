@@ -47,7 +47,7 @@ public sealed class AgentOptions
 
     /// <summary>
     /// How long a reader waits for a first connected peer when the tracker did hand out peers (connections under way),
-    /// counted from the request; without any peer handed out the miss timeout applies.
+    /// counted from the request; without any peer handed out the miss timeout applies (and it is never shorter than that).
     /// </summary>
     public TimeSpan SourceTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -119,9 +119,9 @@ public sealed class AgentOptions
             yield return $"{SectionName}:MissTimeout must be positive and at most 30 s (containerd waits on it), got {MissTimeout}.";
         }
 
-        if (SourceTimeout < MissTimeout || SourceTimeout > TimeSpan.FromSeconds(60))
+        if (SourceTimeout <= TimeSpan.Zero || SourceTimeout > TimeSpan.FromSeconds(60))
         {
-            yield return $"{SectionName}:SourceTimeout must be at least MissTimeout ({MissTimeout}) and at most 60 s, got {SourceTimeout}.";
+            yield return $"{SectionName}:SourceTimeout must be positive and at most 60 s, got {SourceTimeout}.";
         }
 
         if (OriginTimeout <= TimeSpan.Zero)

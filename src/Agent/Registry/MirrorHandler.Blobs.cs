@@ -150,7 +150,7 @@ internal sealed partial class MirrorHandler
         while (!piece.IsCompleted && handle.PeerCount == 0 && !handle.IsComplete)
         {
             var elapsed = _time.GetElapsedTime(startedAt);
-            var budget = _announces.PeersHandedOut(handle.InfoHash) > 0 ? _options.SourceTimeout : _options.MissTimeout;
+            var budget = _announces.PeersHandedOut(handle.InfoHash) > 0 && _options.SourceTimeout > _options.MissTimeout ? _options.SourceTimeout : _options.MissTimeout;
             if (elapsed >= budget)
             {
                 await _fetcher.AbandonIfIdleAsync(fetch, exceptReaders: 1).ConfigureAwait(false);

@@ -25,6 +25,7 @@ public sealed class AgentOptionsTests
             PeerAddress = "somewhere",
             CacheLowWatermark = 0.95,
             MissTimeout = TimeSpan.Zero,
+            SourceTimeout = TimeSpan.FromMinutes(5),
             DefaultRegistry = "docker.io/library",
         };
         var errors = options.Validate().ToList();
@@ -34,6 +35,7 @@ public sealed class AgentOptionsTests
         Assert.Contains(errors, e => e.StartsWith("Agent:CacheLowWatermark", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:MissTimeout", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:DefaultRegistry", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:SourceTimeout", StringComparison.Ordinal) && e.Contains("00:05:00", StringComparison.Ordinal));
     }
 
     [Fact]

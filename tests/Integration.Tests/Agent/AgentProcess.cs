@@ -8,14 +8,18 @@ namespace P2PRegistry.Integration.Tests.Agent;
 /// </summary>
 internal sealed class AgentProcess : IAsyncDisposable
 {
-    private readonly TempDirectory _data;
+    private readonly TempDirectory? _ownedData;
 
-    private AgentProcess(ManagedProcess process, int port, TempDirectory data)
+    private AgentProcess(ManagedProcess process, int port, string dataPath, TempDirectory? ownedData)
     {
         Process = process;
         Port = port;
-        _data = data;
+        DataPath = dataPath;
+        _ownedData = ownedData;
     }
+
+    /// <summary>Holds <c>cache/</c>, <c>download/</c>, <c>metainfo/</c>, <c>manifests/</c>.</summary>
+    public string DataPath { get; }
 
     public ManagedProcess Process { get; }
 
@@ -23,10 +27,15 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
 
-    public static async Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, Action<string>? onOutputLine = null, params string[] extra)
+    public static Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, Action<string>? onOutputLine = null, params string[] extra) =>
+        StartAsync(name, trackerGrpc, origin, dataPath: null, onOutputLine, extra);
+
+    /// <summary>Starts an agent on a data folder the caller owns (kept when the agent stops: a restart finds it again).</summary>
+    public static async Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, string? dataPath, Action<string>? onOutputLine = null, params string[] extra)
     {
         var port = FreePort.Next();
-        var data = new TempDirectory("agent-" + name);
+        var owned = dataPath is null ? new TempDirectory("agent-" + name) : null;
+        var data = dataPath ?? owned!.Path;
         var options = new ManagedProcessOptions("dotnet",
         [
             RepositoryPaths.ProjectDll("Agent", "P2PRegistry.Agent"),
@@ -34,7 +43,7 @@ internal sealed class AgentProcess : IAsyncDisposable
             "--Agent:PeerPort=0",
             $"--Agent:TrackerUrl={trackerGrpc.GetLeftPart(UriPartial.Authority)}",
             $"--Agent:OriginUrl={origin.GetLeftPart(UriPartial.Authority)}",
-            $"--Agent:DataPath={data.Path}",
+            $"--Agent:DataPath={data}",
             "--Swarm:DownloadAnnounceInterval=00:00:01",
             .. extra,
         ])
@@ -46,11 +55,11 @@ internal sealed class AgentProcess : IAsyncDisposable
         options.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         try
         {
-            return new AgentProcess(await ManagedProcess.StartAsync(options).ConfigureAwait(false), port, data);
+            return new AgentProcess(await ManagedProcess.StartAsync(options).ConfigureAwait(false), port, data, owned);
         }
         catch
         {
-            data.Dispose();
+            owned?.Dispose();
             throw;
         }
     }
@@ -80,7 +89,7 @@ internal sealed class AgentProcess : IAsyncDisposable
         }
         finally
         {
-            _data.Dispose();
+            _ownedData?.Dispose();
         }
     }
 }
