@@ -16,6 +16,7 @@ internal sealed class AgentStartup(
     BlobFetcher fetcher,
     AgentApp.PeerListener peers,
     IOptions<AgentOptions> options,
+    TimeProvider time,
     ILogger<AgentStartup> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -23,6 +24,7 @@ internal sealed class AgentStartup(
         lifetime.ApplicationStarted.Register(() =>
         {
             engine.ListenPort = peers.BoundPort;
+            fetcher.SweepDownloads(time.GetUtcNow());
             fetcher.SeedCachedBlobs();
             var settings = options.Value;
             AgentLog.Started(logger, settings.RegistryUrl, $"{settings.PeerAddress}:{peers.BoundPort}", settings.TrackerUrl, settings.OriginUrl, Path.GetFullPath(settings.DataPath));

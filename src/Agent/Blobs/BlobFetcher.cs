@@ -22,6 +22,10 @@ namespace P2PRegistry.Agent.Blobs;
 internal sealed class BlobFetcher : IAsyncDisposable
 {
     private const int CopyChunk = 256 * 1024;
+    private const string OriginSuffix = ".origin";
+
+    // The engine keeps a download's verified-piece bitfield beside it under this suffix (PieceStore.BitfieldSuffix).
+    private const string BitfieldSuffix = ".pieces";
     private readonly Dictionary<Digest, BlobFetch> _fetches = [];
     private readonly Lock _lock = new();
     private readonly IMetaInfoSource _metaInfos;
@@ -114,6 +118,33 @@ internal sealed class BlobFetcher : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// At start: removes what no download will come back for — streams from the origin (they cannot resume) and
+    /// partial swarm downloads nobody touched for <c>Agent:PartialDownloadRetention</c> (with their piece bitfields).
+    /// Recent partial downloads stay: the next request for their blob resumes from their verified pieces.
+    /// </summary>
+    public void SweepDownloads(DateTimeOffset now)
+    {
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(_downloadRoot))
+        {
+            var data = file.EndsWith(BitfieldSuffix, StringComparison.Ordinal) ? file[..^BitfieldSuffix.Length] : file;
+            var stale = file.EndsWith(OriginSuffix, StringComparison.Ordinal)
+                || now - File.GetLastWriteTimeUtc(data) > _options.PartialDownloadRetention
+                || !File.Exists(data);
+            if (stale)
+            {
+                File.Delete(file);
+                removed++;
+            }
+        }
+
+        if (removed > 0)
+        {
+            AgentLog.DownloadsSwept(_logger, removed, _downloadRoot);
+        }
+    }
+
     /// <summary>Seeds every cached blob whose MetaInfo was kept (after a restart).</summary>
     public void SeedCachedBlobs()
     {
@@ -191,7 +222,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
             await _engine.StopAsync(handle.InfoHash).ConfigureAwait(false);
             // The engine keeps its piece bitfield beside the download (PieceStore.BitfieldSuffix); a finished one is useless.
             await AdmitAndSeedAsync(fetch, metaInfo, path, fromPeers, fromOrigins).ConfigureAwait(false);
-            File.Delete(path + ".pieces");
+            File.Delete(path + BitfieldSuffix);
         }
         catch (Exception ex)
         {
@@ -262,7 +293,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
             }
 
             AgentLog.FetchFromOrigin(_logger, digest.Value, length, fetch.Repository!, fetch.Namespace);
-            var path = Path.Combine(_downloadRoot, digest.Hex + ".origin");
+            var path = Path.Combine(_downloadRoot, digest.Hex + OriginSuffix);
             var download = new OriginBlobDownload(length, path);
             try
             {

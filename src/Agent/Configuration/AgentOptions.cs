@@ -51,6 +51,9 @@ public sealed class AgentOptions
     /// </summary>
     public TimeSpan SourceTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A partial download untouched this long is removed at start (a recent one is resumed when its blob is asked for again).</summary>
+    public TimeSpan PartialDownloadRetention { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>A manifest request to the origin that connected but does not finish in this time fails.</summary>
     public TimeSpan OriginTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -117,6 +120,11 @@ public sealed class AgentOptions
         if (MissTimeout <= TimeSpan.Zero || MissTimeout > TimeSpan.FromSeconds(30))
         {
             yield return $"{SectionName}:MissTimeout must be positive and at most 30 s (containerd waits on it), got {MissTimeout}.";
+        }
+
+        if (PartialDownloadRetention < TimeSpan.Zero)
+        {
+            yield return $"{SectionName}:PartialDownloadRetention must not be negative, got {PartialDownloadRetention}.";
         }
 
         if (SourceTimeout <= TimeSpan.Zero || SourceTimeout > TimeSpan.FromSeconds(60))

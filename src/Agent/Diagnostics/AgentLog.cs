@@ -36,4 +36,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(11, LogLevel.Error, "The origin's bytes for {Digest} hash to {Actual}: discarded, not cached")]
     public static partial void OriginDigestMismatch(ILogger logger, string digest, string actual);
+
+    [LoggerMessage(12, LogLevel.Information, "Removed {Count} abandoned partial download files from {Folder}")]
+    public static partial void DownloadsSwept(ILogger logger, int count, string folder);
 }
