@@ -1,5 +1,5 @@
-using P2PRegistry.Core.Content;
 using Microsoft.Net.Http.Headers;
+using P2PRegistry.Core.Content;
 using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Origin.Registry;
