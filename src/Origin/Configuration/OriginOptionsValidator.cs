@@ -147,7 +147,7 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
             }
             else if (hasPassword || hasFile)
             {
-                failures.Add($"{key}:Password or {key}:PasswordFile is set but {key}:Username is empty.");
+                failures.Add($"{key}:Password or {key}:PasswordFile is set but {key}:Username is empty ('').");
             }
         }
 

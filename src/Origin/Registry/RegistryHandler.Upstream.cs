@@ -82,8 +82,10 @@ internal sealed partial class RegistryHandler
         }
 
         // Headers go out now: the client knows the length as soon as the upstream told it.
+        // (StartAsync alone leaves them buffered until the first body bytes, which a ranged requester may wait long for.)
         await context.Response.StartAsync(aborted).ConfigureAwait(false);
         var body = context.Response.Body;
+        await body.FlushAsync(aborted).ConfigureAwait(false);
         var end = offset + count;
         var buffer = ArrayPool<byte>.Shared.Rent(StreamChunkSize);
         try

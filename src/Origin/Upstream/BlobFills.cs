@@ -83,6 +83,7 @@ internal sealed class BlobFills : IDisposable
             if (_blobs.TryGetLength(digest, out var stored))
             {
                 await _repositories.LinkBlobAsync(localRepository, digest, CancellationToken.None).ConfigureAwait(false);
+                Forget(fill);
                 fill.Complete(stored);
                 return;
             }
@@ -91,6 +92,8 @@ internal sealed class BlobFills : IDisposable
             UpstreamLog.FillStarted(_logger, upstream, digest.Value, upstreamRepository);
             var length = await FetchAsync(fill, client, upstreamRepository, timeout.Token).ConfigureAwait(false);
             await _repositories.LinkBlobAsync(localRepository, digest, CancellationToken.None).ConfigureAwait(false);
+            // Out of the table before completing: whoever asks next finds the blob in the store.
+            Forget(fill);
             fill.Complete(length);
             _metrics.FillCompleted();
             UpstreamLog.FillCompleted(_logger, upstream, digest.Value, length, Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -106,6 +109,8 @@ internal sealed class BlobFills : IDisposable
                 HttpRequestException or IOException => new UpstreamException(UpstreamFailure.Unreachable, upstream, $"transfer of {digest.Value} broke: {ex.Message}", ex),
                 _ => new UpstreamException(UpstreamFailure.Failed, upstream, $"fill of {digest.Value} failed: {ex.Message}", ex),
             };
+            // Out of the table and its file gone before failing: whoever asks next starts a fresh fill.
+            Forget(fill);
             fill.Fail(failure);
             _metrics.FillFailed();
             if (failure.Failure != UpstreamFailure.DigestMismatch)
@@ -115,9 +120,15 @@ internal sealed class BlobFills : IDisposable
         }
         finally
         {
-            _fills.TryRemove(new KeyValuePair<Digest, BlobFill>(digest, fill));
-            Storage.AtomicFile.TryDelete(fill.TempPath);
+            Forget(fill);
         }
+    }
+
+    private void Forget(BlobFill fill)
+    {
+        _fills.TryRemove(new KeyValuePair<Digest, BlobFill>(fill.Digest, fill));
+        // After a commit the temp name is gone already; after a failure this removes the partial bytes.
+        AtomicFile.TryDelete(fill.TempPath);
     }
 
     /// <summary>Streams the upstream body into the temp file, hashing as it goes; commits it when it verifies. Returns the length.</summary>
