@@ -58,6 +58,19 @@ internal sealed partial class RegistryHandler
             throw UpstreamError(ex, RegistryError.BlobUnknown, "blob unknown to registry", digest.Value);
         }
 
+        if (total == 0)
+        {
+            // Nothing to hold back from an empty body: answer only once it verified.
+            try
+            {
+                await fill.Completion.WaitAsync(aborted).ConfigureAwait(false);
+            }
+            catch (UpstreamException ex)
+            {
+                throw UpstreamError(ex, RegistryError.BlobUnknown, "blob unknown to registry", digest.Value);
+            }
+        }
+
         var (offset, count) = WriteBlobHeaders(context, digest, total);
         if (head || count <= 0)
         {

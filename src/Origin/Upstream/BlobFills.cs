@@ -231,9 +231,6 @@ internal sealed class BlobFills : IDisposable
         return Digest.FromSha256(hash);
     }
 
-    public void Dispose()
-    {
-        _stopping.Cancel();
-        _stopping.Dispose();
-    }
+    /// <summary>Cancels the fills in progress (the origin is stopping). The source is left undisposed: a fill may still link to it.</summary>
+    public void Dispose() => _stopping.Cancel();
 }

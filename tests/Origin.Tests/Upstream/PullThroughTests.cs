@@ -250,4 +250,21 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, missingGet.StatusCode);
         Assert.Contains("BLOB_UNKNOWN", await missingGet.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Blob_EmptyBodyForANonEmptyDigest_IsRefusedNotServed()
+    {
+        var claimed = Digest.Compute("not empty"u8);
+        _upstream.Blobs[claimed.Value] = [];
+        using var response = await _origin.Client.GetAsync($"/v2/team/app/blobs/{claimed.Value}{Ns}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.False(File.Exists(_origin.BlobDataPath(claimed)));
+
+        var empty = Digest.Compute(ReadOnlySpan<byte>.Empty);
+        _upstream.Blobs[empty.Value] = [];
+        using var ok = await _origin.Client.GetAsync($"/v2/team/app/blobs/{empty.Value}{Ns}");
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(0, ok.Content.Headers.ContentLength);
+        Assert.True(File.Exists(_origin.BlobDataPath(empty)));
+    }
 }
