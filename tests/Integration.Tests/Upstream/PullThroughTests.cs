@@ -91,7 +91,9 @@ public sealed class PullThroughTests : IClassFixture<UpstreamFixture>, IDisposab
     {
         // A registry of its own, so its access log holds this test's requests only.
         await using var upstream = await _fixture.StartRegistryAsync(_fixture.Registry.StoragePath);
-        await using var origin = await StartOriginAsync(upstream.BaseAddress);
+        // A slow path (8 MiB/s) keeps the 4 MiB layer's fill running while all four pulls ask for it.
+        await using var proxy = TcpProxy.Start(upstream.Port, bytesPerSecond: 8 * 1024 * 1024);
+        await using var origin = await StartOriginAsync(new Uri($"http://{proxy.Host}/"));
 
         async Task PullAsync()
         {
