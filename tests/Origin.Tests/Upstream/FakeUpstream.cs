@@ -41,6 +41,9 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>Flip one byte in the second half of every blob body.</summary>
     public bool Corrupt { get; set; }
 
+    /// <summary>Send a wrong Docker-Content-Digest with manifest bodies (HEAD stays truthful).</summary>
+    public bool LieAboutManifestDigest { get; set; }
+
     /// <summary>Answer every request with 500.</summary>
     public bool Broken { get; set; }
 
@@ -144,7 +147,7 @@ public sealed class FakeUpstream : IAsyncDisposable
 
             context.Response.ContentType = manifest.MediaType;
             context.Response.ContentLength = manifest.Body.Length;
-            context.Response.Headers["Docker-Content-Digest"] = Digest.Compute(manifest.Body).Value;
+            context.Response.Headers["Docker-Content-Digest"] = LieAboutManifestDigest && !head ? Digest.Compute("lie"u8).Value : Digest.Compute(manifest.Body).Value;
             if (!head)
             {
                 await context.Response.Body.WriteAsync(manifest.Body);

@@ -267,4 +267,32 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Equal(0, ok.Content.Headers.ContentLength);
         Assert.True(File.Exists(_origin.BlobDataPath(empty)));
     }
+
+    [Fact]
+    public async Task Manifest_UpstreamAnnouncesAnotherDigest_NothingStored_503()
+    {
+        _upstream.LieAboutManifestDigest = true;
+        using var mismatches = new CounterProbe(_origin, "p2pregistry.origin.upstream.digest_mismatches");
+        using var response = await _origin.Client.GetAsync($"/v2/team/app/manifests/v1{Ns}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(1, mismatches.Total);
+        Assert.False(File.Exists(_origin.BlobDataPath(_manifestDigest)));
+    }
+
+    [Fact]
+    public async Task Blob_HeadDuringAFill_JoinsIt_NoUpstreamHead_OneFillStarted()
+    {
+        using var fills = new CounterProbe(_origin, "p2pregistry.origin.upstream.fills.started");
+        using var requests = new CounterProbe(_origin, "p2pregistry.origin.upstream.requests");
+        _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var get = await _origin.Client.GetAsync($"/v2/team/app/{BlobTail}{Ns}", HttpCompletionOption.ResponseHeadersRead);
+        using var head = await _origin.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/team/app/{BlobTail}{Ns}"));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(_layer.Length, head.Content.Headers.ContentLength);
+        Assert.Equal(0, _upstream.Count("HEAD", BlobTail));
+        _upstream.Gate.SetResult();
+        Assert.Equal(_layer, await get.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, fills.Total);
+        Assert.Equal(1, requests.Total);
+    }
 }
