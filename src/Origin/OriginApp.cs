@@ -8,6 +8,7 @@ using P2PRegistry.Origin.Registry;
 using P2PRegistry.Origin.Seeding;
 using P2PRegistry.Origin.Storage;
 using P2PRegistry.Origin.Uploads;
+using P2PRegistry.Origin.Upstream;
 using P2PRegistry.Swarm;
 using P2PRegistry.Swarm.Tracking;
 using P2PRegistry.Swarm.Transport;
@@ -56,6 +57,9 @@ public static class OriginApp
         services.AddSingleton<RepositoryStore>();
         services.AddSingleton<UploadManager>();
         services.AddSingleton<PushAuthenticator>();
+        services.AddSingleton<UpstreamCatalog>();
+        services.AddSingleton<BlobFills>();
+        services.AddSingleton<UpstreamManifests>();
         services.AddSingleton<RegistryHandler>();
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<UploadExpiryService>();

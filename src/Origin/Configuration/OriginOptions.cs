@@ -21,6 +21,21 @@ public sealed class OriginOptions
 
     /// <summary>The BitTorrent peer port from which the origin seeds every blob it holds.</summary>
     public Seeding.PeerOptions Peer { get; set; } = new();
+
+    /// <summary>
+    /// Registries pulled through on a miss, chosen by the request's <c>ns</c>. <c>docker.io</c> →
+    /// <c>https://registry-1.docker.io</c> is present unless an item named <c>docker.io</c> overrides it.
+    /// </summary>
+    public List<UpstreamOptions> Upstreams { get; set; } = [];
+
+    /// <summary>The upstream (a registry name) of requests without <c>ns</c>; empty = such requests are served from local content only.</summary>
+    public string? DefaultUpstream { get; set; }
+
+    /// <summary>Limit on one upstream manifest or HEAD exchange (token fetch included).</summary>
+    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Limit on one blob fill from an upstream, start to verified; it runs on whether or not its requesters stay.</summary>
+    public TimeSpan UpstreamFillTimeout { get; set; } = TimeSpan.FromMinutes(30);
 }
 
 /// <summary>Credentials that guard every writing request (POST/PATCH/PUT/DELETE); pulls stay anonymous.</summary>

@@ -93,7 +93,78 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
             failures.Add($"{S}:Push:Password or {S}:Push:PasswordFile is set but {S}:Push:Username is empty.");
         }
 
+        ValidateUpstreams(options, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateUpstreams(OriginOptions options, List<string> failures)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { Upstream.UpstreamCatalog.DockerHubName };
+        var listed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Upstreams.Count; i++)
+        {
+            var item = options.Upstreams[i];
+            var key = $"{S}:Upstreams:{i}";
+            if (!Upstream.UpstreamCatalog.IsValidRegistryName(item.Name))
+            {
+                failures.Add($"{key}:Name must be a registry host[:port] such as 'ghcr.io' or 'registry.example.com:5000'; got '{item.Name}'.");
+            }
+            else if (!listed.Add(item.Name!))
+            {
+                failures.Add($"{key}:Name '{item.Name}' is listed twice.");
+            }
+            else
+            {
+                names.Add(item.Name!);
+            }
+
+            if (!Uri.TryCreate(item.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.UserInfo))
+            {
+                failures.Add($"{key}:Url must be an absolute http(s) URL without query or user info; got '{item.Url}'.");
+            }
+            else if (url.Scheme == "http" && !item.AllowHttp)
+            {
+                failures.Add($"{key}:Url '{item.Url}' is plain http: set {key}:AllowHttp=true to allow it.");
+            }
+
+            var hasPassword = !string.IsNullOrEmpty(item.Password);
+            var hasFile = !string.IsNullOrEmpty(item.PasswordFile);
+            if (!string.IsNullOrEmpty(item.Username))
+            {
+                if (item.Username.Contains(':', StringComparison.Ordinal))
+                {
+                    failures.Add($"{key}:Username must not contain ':' (HTTP Basic separates on it); got '{item.Username}'.");
+                }
+
+                if (hasPassword == hasFile)
+                {
+                    failures.Add($"{key}:Username is set ('{item.Username}'): set exactly one of {key}:Password or {key}:PasswordFile.");
+                }
+                else if (hasFile && !File.Exists(item.PasswordFile))
+                {
+                    failures.Add($"{key}:PasswordFile '{item.PasswordFile}' does not exist.");
+                }
+            }
+            else if (hasPassword || hasFile)
+            {
+                failures.Add($"{key}:Password or {key}:PasswordFile is set but {key}:Username is empty ('').");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(options.DefaultUpstream) && !names.Contains(options.DefaultUpstream))
+        {
+            failures.Add($"{S}:DefaultUpstream must name a configured upstream ({string.Join(", ", names.Order(StringComparer.Ordinal))}); got '{options.DefaultUpstream}'.");
+        }
+
+        if (options.UpstreamTimeout < TimeSpan.FromSeconds(1) || options.UpstreamTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{S}:UpstreamTimeout must be between 00:00:01 and 00:10:00; got '{options.UpstreamTimeout}'.");
+        }
+
+        if (options.UpstreamFillTimeout < TimeSpan.FromSeconds(1) || options.UpstreamFillTimeout > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{S}:UpstreamFillTimeout must be between 00:00:01 and 1.00:00:00; got '{options.UpstreamFillTimeout}'.");
+        }
     }
 
     private static string? CheckWritable(string path)

@@ -13,6 +13,12 @@ internal sealed class OriginMetrics
     private readonly Counter<long> _digestMismatches;
     private readonly Counter<long> _metaInfoRehash;
     private readonly Counter<long> _manifestsStored;
+    private readonly Counter<long> _upstreamRequests;
+    private readonly Counter<long> _upstreamBytes;
+    private readonly Counter<long> _fillsStarted;
+    private readonly Counter<long> _fillsCompleted;
+    private readonly Counter<long> _fillsFailed;
+    private readonly Counter<long> _upstreamDigestMismatches;
 
     public OriginMetrics(IMeterFactory meterFactory)
     {
@@ -23,6 +29,12 @@ internal sealed class OriginMetrics
         _digestMismatches = meter.CreateCounter<long>("p2pregistry.origin.digest_mismatches", "{upload}", "Uploads refused because the content did not hash to the claimed digest.");
         _metaInfoRehash = meter.CreateCounter<long>("p2pregistry.origin.metainfo.rehash", "{blob}", "Metainfos computed by re-reading a stored blob instead of while it streamed in.");
         _manifestsStored = meter.CreateCounter<long>("p2pregistry.origin.manifests.stored", "{manifest}", "Manifests stored.");
+        _upstreamRequests = meter.CreateCounter<long>("p2pregistry.origin.upstream.requests", "{request}", "Requests to upstream registries, by kind (manifest_head, manifest_get, blob_head, blob_get) and result.");
+        _upstreamBytes = meter.CreateCounter<long>("p2pregistry.origin.upstream.bytes_received", "By", "Blob bytes received from upstream registries.");
+        _fillsStarted = meter.CreateCounter<long>("p2pregistry.origin.upstream.fills.started", "{fill}", "Blob fills from an upstream started (one per digest however many requesters).");
+        _fillsCompleted = meter.CreateCounter<long>("p2pregistry.origin.upstream.fills.completed", "{fill}", "Blob fills verified and stored.");
+        _fillsFailed = meter.CreateCounter<long>("p2pregistry.origin.upstream.fills.failed", "{fill}", "Blob fills that stored nothing (upstream error, timeout, digest mismatch).");
+        _upstreamDigestMismatches = meter.CreateCounter<long>("p2pregistry.origin.upstream.digest_mismatches", "{object}", "Blobs or manifests from an upstream that did not hash to their digest.");
     }
 
     public void BytesSent(long count) => _bytesSent.Add(count);
@@ -36,4 +48,17 @@ internal sealed class OriginMetrics
     public void MetaInfoRehash() => _metaInfoRehash.Add(1);
 
     public void ManifestStored() => _manifestsStored.Add(1);
+
+    public void UpstreamRequest(string upstream, string kind, string result) =>
+        _upstreamRequests.Add(1, new KeyValuePair<string, object?>("upstream", upstream), new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("result", result));
+
+    public void UpstreamBytes(long count) => _upstreamBytes.Add(count);
+
+    public void FillStarted() => _fillsStarted.Add(1);
+
+    public void FillCompleted() => _fillsCompleted.Add(1);
+
+    public void FillFailed() => _fillsFailed.Add(1);
+
+    public void UpstreamDigestMismatch() => _upstreamDigestMismatches.Add(1);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Net.Http.Headers;
+using P2PRegistry.Core.Content;
 using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Origin.Registry;
@@ -7,16 +8,45 @@ internal sealed partial class RegistryHandler
 {
     /// <summary>
     /// HEAD/GET a blob, honouring one byte range (see <see cref="ByteRange"/>). The body goes from the file
-    /// to the socket without buffering the blob.
+    /// to the socket without buffering the blob. A blob the repository does not hold is, when <c>ns</c> (or
+    /// the default upstream) names an upstream, served from the store if any repository brought it in, else
+    /// filled from the upstream and streamed while it arrives.
     /// </summary>
     private async Task GetBlobAsync(HttpContext context, RegistryPath path, bool head)
     {
         var digest = ParseDigest(path.Reference);
-        if (!_repositories.HasBlob(path.Name, digest) || !_blobs.TryGetLength(digest, out var length))
+        long length;
+        if (!_repositories.HasBlob(path.Name, digest) || !_blobs.TryGetLength(digest, out length))
         {
-            throw new RegistryException(RegistryError.BlobUnknown, "blob unknown to registry", digest.Value);
+            var (client, local) = UpstreamFor(context, path.Name);
+            if (client is null || local is null)
+            {
+                throw new RegistryException(RegistryError.BlobUnknown, "blob unknown to registry", digest.Value);
+            }
+
+            // Content addressed: bytes any repository brought in are the blob, whoever asks.
+            if (!_blobs.TryGetLength(digest, out length))
+            {
+                await GetUpstreamBlobAsync(context, client, path.Name, local, digest, head).ConfigureAwait(false);
+                return;
+            }
         }
 
+        var (offset, count) = WriteBlobHeaders(context, digest, length);
+        if (head || count <= 0)
+        {
+            return;
+        }
+
+        await BlobSender.SendAsync(context, _blobs.DataPath(digest), offset, count, _metrics.BytesSent).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Status, length and range headers of a blob response; returns the byte range to send (count -1 when the
+    /// range was unsatisfiable and the 416 is complete).
+    /// </summary>
+    private static (long Offset, long Count) WriteBlobHeaders(HttpContext context, Digest digest, long length)
+    {
         var response = context.Response;
         response.Headers[ContentDigestHeader] = digest.Value;
         response.Headers.AcceptRanges = "bytes";
@@ -35,7 +65,7 @@ internal sealed partial class RegistryHandler
                 response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
                 response.Headers.ContentRange = $"bytes */{length}";
                 response.ContentLength = 0;
-                return;
+                return (0, -1);
             case ByteRangeStatus.Partial:
                 response.StatusCode = StatusCodes.Status206PartialContent;
                 response.Headers.ContentRange = new ContentRangeHeaderValue(range.Start, range.End, length).ToString();
@@ -48,12 +78,7 @@ internal sealed partial class RegistryHandler
         }
 
         response.ContentLength = count;
-        if (head || count == 0)
-        {
-            return;
-        }
-
-        await BlobSender.SendAsync(context, _blobs.DataPath(digest), offset, count, _metrics.BytesSent).ConfigureAwait(false);
+        return (offset, count);
     }
 
     /// <summary>Removes the blob from the repository (its bytes stay for other repositories).</summary>

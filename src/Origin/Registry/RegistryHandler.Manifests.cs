@@ -4,17 +4,55 @@ using Microsoft.AspNetCore.Http.Features;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Manifests;
+using P2PRegistry.Origin.Upstream;
 using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Origin.Registry;
 
 internal sealed partial class RegistryHandler
 {
-    /// <summary>HEAD/GET a manifest by tag or digest: the stored bytes, with exactly the stored media type.</summary>
+    /// <summary>
+    /// HEAD/GET a manifest by tag or digest: the stored bytes, with exactly the stored media type. Local content
+    /// first (a pushed repository answers whatever <c>ns</c> says); otherwise pulled through from the upstream
+    /// that <c>ns</c> (or the default upstream) names, into a repository of its own.
+    /// </summary>
     private async Task GetManifestAsync(HttpContext context, RegistryPath path, bool head)
     {
-        var digest = ResolveManifest(path);
-        if (!_repositories.TryGetManifest(path.Name, digest, out var mediaType) || !_blobs.TryGetLength(digest, out var length))
+        var byDigest = IsDigestReference(path.Reference);
+        Digest? requested = byDigest ? ParseDigest(path.Reference) : null;
+        if (!byDigest && !RepositoryName.IsValidTag(path.Reference))
+        {
+            throw new RegistryException(RegistryError.TagInvalid, "invalid tag", Truncate(path.Reference));
+        }
+
+        var repository = path.Name;
+        if (!TryFindManifest(repository, path.Reference, requested, out var digest))
+        {
+            var (client, local) = UpstreamFor(context, path.Name);
+            if (client is null || local is null)
+            {
+                throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", path.Reference);
+            }
+
+            repository = local;
+            if (!(requested is { } d && _repositories.TryGetManifest(local, d, out _) && _blobs.TryGetLength(d, out _)))
+            {
+                try
+                {
+                    digest = await _upstreamManifests.ResolveAsync(client, path.Name, local, path.Reference, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (UpstreamException ex)
+                {
+                    throw UpstreamError(ex, RegistryError.ManifestUnknown, "manifest unknown", path.Reference);
+                }
+            }
+            else
+            {
+                digest = d;
+            }
+        }
+
+        if (!_repositories.TryGetManifest(repository, digest, out var mediaType) || !_blobs.TryGetLength(digest, out var length))
         {
             throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", path.Reference);
         }
@@ -29,6 +67,21 @@ internal sealed partial class RegistryHandler
         {
             await BlobSender.SendAsync(context, _blobs.DataPath(digest), 0, length).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A manifest of the (pushed) repository itself, by tag or digest.</summary>
+    private bool TryFindManifest(string repository, string reference, Digest? requested, out Digest digest)
+    {
+        if (requested is { } d)
+        {
+            digest = d;
+        }
+        else if (!_repositories.TryResolveTag(repository, reference, out digest))
+        {
+            return false;
+        }
+
+        return _repositories.TryGetManifest(repository, digest, out _) && _blobs.TryGetLength(digest, out _);
     }
 
     /// <summary>
@@ -131,23 +184,6 @@ internal sealed partial class RegistryHandler
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
         return Task.CompletedTask;
-    }
-
-    private Digest ResolveManifest(RegistryPath path)
-    {
-        if (IsDigestReference(path.Reference))
-        {
-            return ParseDigest(path.Reference);
-        }
-
-        if (!RepositoryName.IsValidTag(path.Reference))
-        {
-            throw new RegistryException(RegistryError.TagInvalid, "invalid tag", Truncate(path.Reference));
-        }
-
-        return _repositories.TryResolveTag(path.Name, path.Reference, out var digest)
-            ? digest
-            : throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", path.Reference);
     }
 
     // A tag cannot hold ':'; a digest always does.

@@ -8,6 +8,7 @@ using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Storage;
 using P2PRegistry.Origin.Uploads;
+using P2PRegistry.Origin.Upstream;
 using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Origin.Registry;
@@ -30,10 +31,17 @@ internal sealed partial class RegistryHandler
     private readonly OriginOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RegistryHandler> _logger;
+    private readonly UpstreamCatalog _upstreams;
+    private readonly BlobFills _fills;
+    private readonly UpstreamManifests _upstreamManifests;
 
     public RegistryHandler(BlobStore blobs, RepositoryStore repositories, UploadManager uploads, PushAuthenticator auth,
-        OriginMetrics metrics, IOptions<OriginOptions> options, TimeProvider time, ILogger<RegistryHandler> logger)
+        OriginMetrics metrics, IOptions<OriginOptions> options, TimeProvider time, ILogger<RegistryHandler> logger,
+        UpstreamCatalog upstreams, BlobFills fills, UpstreamManifests upstreamManifests)
     {
+        _upstreams = upstreams;
+        _fills = fills;
+        _upstreamManifests = upstreamManifests;
         _blobs = blobs;
         _repositories = repositories;
         _uploads = uploads;

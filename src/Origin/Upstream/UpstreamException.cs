@@ -11,6 +11,14 @@ public enum UpstreamFailure
     RateLimited,
     /// <summary>The upstream answered something we cannot use (bad token JSON, too many redirects).</summary>
     Protocol,
+    /// <summary>The upstream does not have the manifest or blob (404).</summary>
+    NotFound,
+    /// <summary>The upstream failed the request (5xx or another unexpected status).</summary>
+    Failed,
+    /// <summary>The upstream's bytes did not hash to the digest they were asked for (or announced with).</summary>
+    DigestMismatch,
+    /// <summary>The fill or exchange ran out of time.</summary>
+    TimedOut,
 }
 
 public sealed class UpstreamException : Exception

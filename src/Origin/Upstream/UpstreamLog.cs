@@ -15,4 +15,28 @@ internal static partial class UpstreamLog
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Upstream {Upstream} unreachable: {Reason}")]
     public static partial void Unreachable(ILogger logger, string upstream, string reason);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Upstream {Upstream}: pulled manifest {Digest} ({MediaType}, {Length} bytes) for {Repository}:{Reference}")]
+    public static partial void ManifestPulled(ILogger logger, string upstream, string digest, string mediaType, int length, string repository, string reference);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "Upstream {Upstream}: tag {Repository}:{Tag} not revalidated ({Reason}); serving the cached {Digest}")]
+    public static partial void TagServedFromCache(ILogger logger, string upstream, string repository, string tag, string reason, string digest);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Upstream {Upstream}: manifest {Repository}:{Reference} unavailable and not cached: {Reason}")]
+    public static partial void ManifestUnavailable(ILogger logger, string upstream, string repository, string reference, string reason);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Error, Message = "Upstream {Upstream}: manifest {Repository}:{Reference} digest mismatch: expected {Expected}, content is {Actual}; nothing stored")]
+    public static partial void ManifestDigestMismatch(ILogger logger, string upstream, string repository, string reference, string expected, string actual);
+
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Upstream {Upstream}: filling blob {Digest} from {Repository}")]
+    public static partial void FillStarted(ILogger logger, string upstream, string digest, string repository);
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "Upstream {Upstream}: blob {Digest} ({Length} bytes) verified and stored in {Seconds:F2} s")]
+    public static partial void FillCompleted(ILogger logger, string upstream, string digest, long length, double seconds);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "Upstream {Upstream}: fill of blob {Digest} failed, nothing stored: {Reason}")]
+    public static partial void FillFailed(ILogger logger, string upstream, string digest, string reason);
+
+    [LoggerMessage(EventId = 3023, Level = LogLevel.Error, Message = "Upstream {Upstream}: blob {Digest} digest mismatch: content is {Actual} ({Length} bytes); nothing stored")]
+    public static partial void BlobDigestMismatch(ILogger logger, string upstream, string digest, string actual, long length);
 }

@@ -27,6 +27,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private long _rateWindowBytes;
     private Stopwatch _rateWindow = Stopwatch.StartNew();
     private int _nextId;
+    private int _bytesFlipped;
 
     private TcpProxy(Socket listener, IPEndPoint target, long bytesPerSecond)
     {
@@ -52,6 +53,15 @@ public sealed class TcpProxy : IAsyncDisposable
         listener.Listen(64);
         return new TcpProxy(listener, new IPEndPoint(IPAddress.Loopback, targetPort), bytesPerSecond);
     }
+
+    /// <summary>
+    /// When set to N, every N-th byte of each connection's server-to-client stream (offsets N-1, 2N-1, …) is
+    /// inverted: a corrupting path that hits every large body, also on a reused connection. Null = unchanged.
+    /// </summary>
+    public long? FlipServerByteEvery { get; set; }
+
+    /// <summary>Server-to-client bytes inverted so far.</summary>
+    public int BytesFlipped => Volatile.Read(ref _bytesFlipped);
 
     /// <summary>Changes the server-to-client cap for every connection, now (0 = unlimited).</summary>
     public void SetRate(long bytesPerSecond)
@@ -161,6 +171,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private async Task<bool> PumpAsync(Socket from, Socket to, bool throttle, StringBuilder? record)
     {
         var buffer = new byte[throttle ? 16 * 1024 : 64 * 1024];
+        long position = 0;
         try
         {
             while (true)
@@ -185,6 +196,16 @@ public sealed class TcpProxy : IAsyncDisposable
 
                 if (throttle)
                 {
+                    if (FlipServerByteEvery is { } every and > 0)
+                    {
+                        for (var flip = ((position / every) + 1) * every - 1; flip < position + read; flip += every)
+                        {
+                            buffer[flip - position] ^= 0xFF;
+                            Interlocked.Increment(ref _bytesFlipped);
+                        }
+                    }
+
+                    position += read;
                     await ThrottleAsync(read).ConfigureAwait(false);
                 }
 

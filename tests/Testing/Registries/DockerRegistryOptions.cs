@@ -12,6 +12,9 @@ public sealed class DockerRegistryOptions
     /// <summary>Makes it a pull-through cache of this upstream (it refuses to start if the upstream is down).</summary>
     public Uri? ProxyRemoteUrl { get; init; }
 
+    /// <summary>An <c>auth:</c> block appended to config.yml, e.g. <see cref="TokenIssuer.RegistryAuthYaml"/> (token auth like Docker Hub).</summary>
+    public string? AuthYaml { get; init; }
+
     public Action<string>? OnOutputLine { get; init; }
 
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);

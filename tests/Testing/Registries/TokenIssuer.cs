@@ -176,7 +176,7 @@ public sealed class TokenIssuer : IAsyncDisposable
         var signingInput = Base64Url(JsonSerializer.SerializeToUtf8Bytes(header)) + "." + Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims));
         var signature = _key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         var token = signingInput + "." + Base64Url(signature);
-        var body = JsonSerializer.SerializeToUtf8Bytes(new { token, access_token = token, expires_in = LifetimeSeconds, issued_at = DateTimeOffset.UtcNow.ToString("O") });
+        var body = JsonSerializer.SerializeToUtf8Bytes(new { token, access_token = token, expires_in = LifetimeSeconds, issued_at = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) });
         context.Response.ContentType = "application/json";
         context.Response.OutputStream.Write(body);
     }

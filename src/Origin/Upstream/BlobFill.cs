@@ -1,0 +1,167 @@
+using Microsoft.Win32.SafeHandles;
+using P2PRegistry.Core.Content;
+
+namespace P2PRegistry.Origin.Upstream;
+
+/// <summary>
+/// One blob on its way from an upstream into the store: a temp file that grows as the upstream body arrives,
+/// and that every requester of the digest streams from as it grows. The writer (<see cref="BlobFills"/>)
+/// reports progress; readers wait for the bytes they need. The final byte is held back until the whole blob
+/// hashed to its digest, so no requester ever receives all the bytes of a bad blob.
+/// </summary>
+internal sealed class BlobFill
+{
+    private readonly object _gate = new();
+    private readonly TaskCompletionSource<long> _length = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _written;
+    private long _knownLength = -1;
+    private bool _verified;
+    private bool _attachable = true;
+    private UpstreamException? _failure;
+
+    public BlobFill(Digest digest, string upstream, string tempPath)
+    {
+        Digest = digest;
+        Upstream = upstream;
+        TempPath = tempPath;
+        // Nobody may be left with an unobserved fault when no requester waited for it.
+        _ = _length.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        _ = _completion.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    }
+
+    public Digest Digest { get; }
+
+    public string Upstream { get; }
+
+    public string TempPath { get; }
+
+    /// <summary>The blob's length, known when the upstream answered with a Content-Length (else when the fill ends); faults if the fill fails first.</summary>
+    public Task<long> Length => _length.Task;
+
+    /// <summary>Completes when the blob is in the store; faults with an <see cref="UpstreamException"/> when the fill stored nothing.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Bytes written to the temp file so far.</summary>
+    public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>
+    /// How many bytes from the start a reader may send now: everything once verified; before that everything
+    /// written except the blob's final byte.
+    /// </summary>
+    public long Readable
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_verified)
+                {
+                    return _knownLength;
+                }
+
+                return _knownLength <= 0 ? 0 : Math.Min(_written, _knownLength - 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A read handle on the temp file, or null once the fill stopped accepting readers (about to be renamed into
+    /// the store, or failed): then wait for <see cref="Completion"/> and read the store. An open handle stays
+    /// valid across the rename.
+    /// </summary>
+    public SafeFileHandle? TryOpenReader()
+    {
+        lock (_gate)
+        {
+            return _attachable
+                ? File.OpenHandle(TempPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete)
+                : null;
+        }
+    }
+
+    /// <summary>Waits until more than <paramref name="position"/> bytes are readable; throws the fill's failure.</summary>
+    public async ValueTask WaitReadableAsync(long position, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var progress = Volatile.Read(ref _progress).Task;
+            lock (_gate)
+            {
+                if (_failure is not null)
+                {
+                    throw _failure;
+                }
+            }
+
+            if (Readable > position)
+            {
+                return;
+            }
+
+            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void SetLength(long length)
+    {
+        lock (_gate)
+        {
+            _knownLength = length;
+        }
+
+        _length.TrySetResult(length);
+        Pulse();
+    }
+
+    public void Advance(long count)
+    {
+        lock (_gate)
+        {
+            _written += count;
+        }
+
+        Pulse();
+    }
+
+    /// <summary>From now on readers that arrive read the store, not the temp file.</summary>
+    public void StopAttaching()
+    {
+        lock (_gate)
+        {
+            _attachable = false;
+        }
+    }
+
+    /// <summary>The blob is verified and in the store: release the held-back bytes.</summary>
+    public void Complete(long length)
+    {
+        lock (_gate)
+        {
+            _attachable = false;
+            _knownLength = length;
+            _written = length;
+            _verified = true;
+        }
+
+        _length.TrySetResult(length);
+        _completion.TrySetResult();
+        Pulse();
+    }
+
+    public void Fail(UpstreamException failure)
+    {
+        lock (_gate)
+        {
+            _attachable = false;
+            _failure = failure;
+        }
+
+        _length.TrySetException(failure);
+        _completion.TrySetException(failure);
+        Pulse();
+    }
+
+    private void Pulse() => Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+}

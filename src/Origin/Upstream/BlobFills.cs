@@ -1,0 +1,236 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Core.Content;
+using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Origin.Configuration;
+using P2PRegistry.Origin.Diagnostics;
+using P2PRegistry.Origin.Storage;
+
+namespace P2PRegistry.Origin.Upstream;
+
+/// <summary>
+/// Fills blobs from upstreams: at most one upstream GET per digest at a time, however many requesters (GET or
+/// HEAD, any repository) ask. The fill runs on its own cancellation and timeout, not a requester's: a client
+/// that goes away does not abort it. A verified blob enters the store exactly as an uploaded one does (temp
+/// file → SHA-256 checked → fsync → metainfo → rename), so it is served, described and seeded like one.
+/// </summary>
+internal sealed class BlobFills : IDisposable
+{
+    private const int BufferSize = 1024 * 1024;
+
+    private readonly ConcurrentDictionary<Digest, BlobFill> _fills = new();
+    private readonly BlobStore _blobs;
+    private readonly RepositoryStore _repositories;
+    private readonly OriginMetrics _metrics;
+    private readonly ILogger<BlobFills> _logger;
+    private readonly TimeSpan _fillTimeout;
+    private readonly long _maxBytes;
+    private readonly CancellationTokenSource _stopping = new();
+
+    public BlobFills(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<BlobFills> logger)
+    {
+        _blobs = blobs;
+        _repositories = repositories;
+        _metrics = metrics;
+        _logger = logger;
+        _fillTimeout = options.Value.UpstreamFillTimeout;
+        _maxBytes = options.Value.MaxUploadBytes;
+    }
+
+    /// <summary>Fills in progress (for tests and metrics).</summary>
+    public int Count => _fills.Count;
+
+    /// <summary>The fill of <paramref name="digest"/> in progress, if any.</summary>
+    public bool TryGet(Digest digest, out BlobFill fill) => _fills.TryGetValue(digest, out fill!);
+
+    /// <summary>
+    /// Joins the fill of <paramref name="digest"/> or starts one from <paramref name="client"/> (repository
+    /// <paramref name="upstreamRepository"/> there); the stored blob is linked into <paramref name="localRepository"/>.
+    /// </summary>
+    public BlobFill GetOrStart(UpstreamClient client, string upstreamRepository, string localRepository, Digest digest)
+    {
+        while (true)
+        {
+            if (_fills.TryGetValue(digest, out var existing))
+            {
+                return existing;
+            }
+
+            var temp = Path.Combine(_blobs.Layout.Uploads, $"fill-{digest.Hex[..16]}-{Guid.NewGuid():N}.tmp");
+            var fill = new BlobFill(digest, client.Upstream.Name, temp);
+            if (_fills.TryAdd(digest, fill))
+            {
+                _ = Task.Run(() => RunAsync(fill, client, upstreamRepository, localRepository));
+                return fill;
+            }
+        }
+    }
+
+    private async Task RunAsync(BlobFill fill, UpstreamClient client, string upstreamRepository, string localRepository)
+    {
+        var digest = fill.Digest;
+        var upstream = client.Upstream.Name;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(_fillTimeout);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            // A fill that finished between the caller's store check and this one leaves nothing to fetch.
+            if (_blobs.TryGetLength(digest, out var stored))
+            {
+                await _repositories.LinkBlobAsync(localRepository, digest, CancellationToken.None).ConfigureAwait(false);
+                Forget(fill);
+                fill.Complete(stored);
+                return;
+            }
+
+            _metrics.FillStarted();
+            UpstreamLog.FillStarted(_logger, upstream, digest.Value, upstreamRepository);
+            var length = await FetchAsync(fill, client, upstreamRepository, timeout.Token).ConfigureAwait(false);
+            await _repositories.LinkBlobAsync(localRepository, digest, CancellationToken.None).ConfigureAwait(false);
+            // Out of the table before completing: whoever asks next finds the blob in the store.
+            Forget(fill);
+            fill.Complete(length);
+            _metrics.FillCompleted();
+            UpstreamLog.FillCompleted(_logger, upstream, digest.Value, length, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        catch (Exception ex)
+        {
+            var failure = ex switch
+            {
+                UpstreamException upstreamException => upstreamException,
+                OperationCanceledException when timeout.IsCancellationRequested && !_stopping.IsCancellationRequested =>
+                    new UpstreamException(UpstreamFailure.TimedOut, upstream, $"fill of {digest.Value} took longer than {_fillTimeout}", ex),
+                OperationCanceledException => new UpstreamException(UpstreamFailure.Unreachable, upstream, "the origin is stopping", ex),
+                HttpRequestException or IOException => new UpstreamException(UpstreamFailure.Unreachable, upstream, $"transfer of {digest.Value} broke: {ex.Message}", ex),
+                _ => new UpstreamException(UpstreamFailure.Failed, upstream, $"fill of {digest.Value} failed: {ex.Message}", ex),
+            };
+            // Out of the table and its file gone before failing: whoever asks next starts a fresh fill.
+            Forget(fill);
+            fill.Fail(failure);
+            _metrics.FillFailed();
+            if (failure.Failure != UpstreamFailure.DigestMismatch)
+            {
+                UpstreamLog.FillFailed(_logger, upstream, digest.Value, failure.Message);
+            }
+        }
+        finally
+        {
+            Forget(fill);
+        }
+    }
+
+    private void Forget(BlobFill fill)
+    {
+        _fills.TryRemove(new KeyValuePair<Digest, BlobFill>(fill.Digest, fill));
+        // After a commit the temp name is gone already; after a failure this removes the partial bytes.
+        AtomicFile.TryDelete(fill.TempPath);
+    }
+
+    /// <summary>Streams the upstream body into the temp file, hashing as it goes; commits it when it verifies. Returns the length.</summary>
+    private async Task<long> FetchAsync(BlobFill fill, UpstreamClient client, string upstreamRepository, CancellationToken cancellationToken)
+    {
+        var digest = fill.Digest;
+        var upstream = client.Upstream.Name;
+        using var response = await UpstreamExchange.SendAsync(client, _metrics, UpstreamExchange.BlobGet, HttpMethod.Get, upstreamRepository, $"blobs/{digest.Value}", [], cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new UpstreamException(UpstreamFailure.NotFound, upstream, $"has no blob {digest.Value} in {upstreamRepository}");
+        }
+
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new UpstreamException(UpstreamFailure.Failed, upstream, $"answered {(int)response.StatusCode} for blob {digest.Value}");
+        }
+
+        var declared = response.Content.Headers.ContentLength;
+        if (declared > _maxBytes)
+        {
+            throw new UpstreamException(UpstreamFailure.Protocol, upstream, $"blob {digest.Value} is {declared} bytes, over the {_maxBytes}-byte limit");
+        }
+
+        Directory.CreateDirectory(_blobs.Layout.Uploads);
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var pieces = declared is { } known ? new PieceHasher(PieceLength.For(known)) : null;
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        long total = 0;
+        try
+        {
+            using (var handle = File.OpenHandle(fill.TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, FileOptions.None, declared ?? 0))
+            {
+                if (declared is { } length)
+                {
+                    // Readers learn the length (and can answer with headers) as soon as the upstream did.
+                    fill.SetLength(length);
+                }
+
+                var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                await using (body.ConfigureAwait(false))
+                {
+                    while (true)
+                    {
+                        var read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false);
+                        if (read == 0)
+                        {
+                            break;
+                        }
+
+                        if (total + read > (declared ?? _maxBytes))
+                        {
+                            throw new UpstreamException(UpstreamFailure.Protocol, upstream, $"blob {digest.Value} body is longer than {declared ?? _maxBytes} bytes");
+                        }
+
+                        var chunk = buffer.AsSpan(0, read);
+                        RandomAccess.Write(handle, chunk, total);
+                        sha256.AppendData(chunk);
+                        pieces?.Append(chunk);
+                        total += read;
+                        _metrics.UpstreamBytes(read);
+                        fill.Advance(read);
+                    }
+                }
+
+                if (declared is { } expectedLength && total != expectedLength)
+                {
+                    throw new UpstreamException(UpstreamFailure.Unreachable, upstream, $"blob {digest.Value} body ended at {total} of {expectedLength} bytes");
+                }
+
+                var actual = Finish(sha256);
+                if (actual != digest)
+                {
+                    _metrics.UpstreamDigestMismatch();
+                    UpstreamLog.BlobDigestMismatch(_logger, upstream, digest.Value, actual.Value, total);
+                    throw new UpstreamException(UpstreamFailure.DigestMismatch, upstream, $"blob {digest.Value} content hashes to {actual.Value}");
+                }
+
+                RandomAccess.FlushToDisk(handle);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        var metaInfo = pieces is not null
+            ? MetaInfo.Create(digest, total, pieces.PieceLength, pieces.Complete())
+            : await _blobs.HashFileAsync(fill.TempPath, digest, total, "upstream sent no Content-Length", CancellationToken.None).ConfigureAwait(false);
+        // Requesters arriving from here on read the store; those attached keep their handle on the renamed file.
+        fill.StopAttaching();
+        await _blobs.CommitAsync(fill.TempPath, digest, metaInfo, CancellationToken.None).ConfigureAwait(false);
+        return total;
+    }
+
+    private static Digest Finish(IncrementalHash sha256)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        sha256.GetHashAndReset(hash);
+        return Digest.FromSha256(hash);
+    }
+
+    /// <summary>Cancels the fills in progress (the origin is stopping). The source is left undisposed: a fill may still link to it.</summary>
+    public void Dispose() => _stopping.Cancel();
+}

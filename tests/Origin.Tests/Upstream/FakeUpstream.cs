@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using P2PRegistry.Core.Content;
+
+namespace P2PRegistry.Origin.Tests.Upstream;
+
+/// <summary>
+/// An in-process upstream registry (anonymous, plain HTTP) whose blob bodies can be held half way (<see cref="Gate"/>),
+/// corrupted or refused, and which counts what it was asked: the pull-through edge cases a real registry cannot be made to show.
+/// </summary>
+public sealed class FakeUpstream : IAsyncDisposable
+{
+    public const string Name = "fake.registry:5000";
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);
+
+    private FakeUpstream(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>digest → bytes.</summary>
+    public ConcurrentDictionary<string, byte[]> Blobs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>"repository:reference" → manifest (by tag and by digest).</summary>
+    public ConcurrentDictionary<string, (byte[] Body, string MediaType)> Manifests { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When set, blob bodies stop after their first half until it completes.</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
+    /// <summary>Flip one byte in the second half of every blob body.</summary>
+    public bool Corrupt { get; set; }
+
+    /// <summary>Send a wrong Docker-Content-Digest with manifest bodies (HEAD stays truthful).</summary>
+    public bool LieAboutManifestDigest { get; set; }
+
+    /// <summary>Answer every request with 500.</summary>
+    public bool Broken { get; set; }
+
+    /// <summary>The arguments that make an origin use this upstream.</summary>
+    public string[] OriginArguments(params string[] more) =>
+    [
+        $"--Origin:Upstreams:0:Name={Name}",
+        $"--Origin:Upstreams:0:Url={BaseAddress}",
+        "--Origin:Upstreams:0:AllowHttp=true",
+        .. more,
+    ];
+
+    /// <summary>How many "METHOD kind" requests arrived, e.g. <c>Count("GET", "blobs/sha256:…")</c>.</summary>
+    public int Count(string method, string tail) => _counts.GetValueOrDefault($"{method} {tail}");
+
+    public int Total => _counts.Values.Sum();
+
+    public (Digest Digest, byte[] Body) AddImage(string repository, string tag, byte[] layer, byte[] config)
+    {
+        var layerDigest = Digest.Compute(layer);
+        var configDigest = Digest.Compute(config);
+        Blobs[layerDigest.Value] = layer;
+        Blobs[configDigest.Value] = config;
+        var manifest = OriginServer.ImageManifest(configDigest, config.Length, layerDigest, layer.Length);
+        var digest = Digest.Compute(manifest);
+        Manifests[$"{repository}:{tag}"] = (manifest, "application/vnd.oci.image.manifest.v1+json");
+        Manifests[$"{repository}:{digest.Value}"] = (manifest, "application/vnd.oci.image.manifest.v1+json");
+        return (digest, manifest);
+    }
+
+    public static async Task<FakeUpstream> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        FakeUpstream? self = null;
+        app.MapMethods("/v2/{**rest}", ["GET", "HEAD"], (HttpContext context, string rest) => self!.HandleAsync(context, rest));
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        self = new FakeUpstream(app, new Uri(address + "/"));
+        return self;
+    }
+
+    private async Task HandleAsync(HttpContext context, string rest)
+    {
+        var head = HttpMethods.IsHead(context.Request.Method);
+        var blobs = rest.LastIndexOf("/blobs/", StringComparison.Ordinal);
+        var manifests = rest.LastIndexOf("/manifests/", StringComparison.Ordinal);
+        var tail = blobs >= 0 ? rest[(blobs + 1)..] : manifests >= 0 ? rest[(manifests + 1)..] : rest;
+        _counts.AddOrUpdate($"{context.Request.Method} {tail}", 1, (_, n) => n + 1);
+        if (Broken)
+        {
+            context.Response.StatusCode = 500;
+            return;
+        }
+
+        if (blobs >= 0)
+        {
+            if (!Blobs.TryGetValue(rest[(blobs + "/blobs/".Length)..], out var blob))
+            {
+                context.Response.StatusCode = 404;
+                return;
+            }
+
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.ContentLength = blob.Length;
+            if (head)
+            {
+                return;
+            }
+
+            var half = blob.Length / 2;
+            await context.Response.Body.WriteAsync(blob.AsMemory(0, half));
+            await context.Response.Body.FlushAsync();
+            if (Gate is { } gate)
+            {
+                await gate.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            var second = blob[half..];
+            if (Corrupt)
+            {
+                second = (byte[])second.Clone();
+                second[second.Length / 2] ^= 0xFF;
+            }
+
+            await context.Response.Body.WriteAsync(second);
+            return;
+        }
+
+        if (manifests >= 0)
+        {
+            var repository = rest[..manifests];
+            var reference = rest[(manifests + "/manifests/".Length)..];
+            if (!Manifests.TryGetValue($"{repository}:{reference}", out var manifest))
+            {
+                context.Response.StatusCode = 404;
+                return;
+            }
+
+            context.Response.ContentType = manifest.MediaType;
+            context.Response.ContentLength = manifest.Body.Length;
+            context.Response.Headers["Docker-Content-Digest"] = LieAboutManifestDigest && !head ? Digest.Compute("lie"u8).Value : Digest.Compute(manifest.Body).Value;
+            if (!head)
+            {
+                await context.Response.Body.WriteAsync(manifest.Body);
+            }
+
+            return;
+        }
+
+        context.Response.StatusCode = 404;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Gate?.TrySetResult();
+        await _app.DisposeAsync();
+    }
+}

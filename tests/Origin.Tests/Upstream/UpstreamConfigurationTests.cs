@@ -1,0 +1,89 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Origin.Upstream;
+
+namespace P2PRegistry.Origin.Tests.Upstream;
+
+public sealed class UpstreamConfigurationTests
+{
+    [Fact]
+    public async Task Upstreams_BindFromIndexedKeys_DockerHubAddedByDefault_PasswordFileTrimmed()
+    {
+        var secret = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(secret, "from-file\n");
+            await using var origin = await OriginServer.StartAsync(
+            [
+                "--Origin:Upstreams:0:Name=ghcr.io",
+                "--Origin:Upstreams:0:Url=https://ghcr.io",
+                "--Origin:Upstreams:0:Username=bot",
+                $"--Origin:Upstreams:0:PasswordFile={secret}",
+                "--Origin:Upstreams:1:Name=registry.example.com:5000",
+                "--Origin:Upstreams:1:Url=http://10.0.0.7:5000",
+                "--Origin:Upstreams:1:AllowHttp=true",
+                "--Origin:DefaultUpstream=ghcr.io",
+            ]);
+            var catalog = origin.Services.GetRequiredService<UpstreamCatalog>();
+            var registries = catalog.Registries.ToDictionary(r => r.Name);
+            Assert.Equal(["docker.io", "ghcr.io", "registry.example.com:5000"], registries.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(new Uri("https://registry-1.docker.io"), registries["docker.io"].Url);
+            Assert.Equal("bot", registries["ghcr.io"].Username);
+            Assert.Equal("from-file", registries["ghcr.io"].Password);
+            Assert.DoesNotContain("from-file", registries["ghcr.io"].ToString(), StringComparison.Ordinal);
+            Assert.False(registries["registry.example.com:5000"].HasCredentials);
+
+            Assert.Same(catalog.Find("ghcr.io"), catalog.Find(null));
+            Assert.Same(catalog.Find("registry.example.com:5000"), catalog.Find("REGISTRY.example.com:5000"));
+            Assert.Null(catalog.Find("quay.io"));
+        }
+        finally
+        {
+            File.Delete(secret);
+        }
+    }
+
+    [Fact]
+    public async Task DockerHub_CanBeOverridden_AndWithoutDefaultUpstreamNoNsIsLocal()
+    {
+        await using var origin = await OriginServer.StartAsync(["--Origin:Upstreams:0:Name=docker.io", "--Origin:Upstreams:0:Url=https://mirror.example.com"]);
+        var catalog = origin.Services.GetRequiredService<UpstreamCatalog>();
+        Assert.Equal(new Uri("https://mirror.example.com"), Assert.Single(catalog.Registries).Url);
+        Assert.Null(catalog.Find(null));
+        Assert.Null(catalog.Find(""));
+    }
+
+    [Theory]
+    [InlineData("Origin:Upstreams:0:Url", "http://plain.example.com", "--Origin:Upstreams:0:Name=plain.example.com", "--Origin:Upstreams:0:Url=http://plain.example.com")]
+    [InlineData("Origin:Upstreams:0:Url", "ftp://x", "--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=ftp://x")]
+    [InlineData("Origin:Upstreams:0:Name", "bad/name", "--Origin:Upstreams:0:Name=bad/name", "--Origin:Upstreams:0:Url=https://x.io")]
+    [InlineData("Origin:Upstreams:0:Name", "", "--Origin:Upstreams:0:Url=https://x.io")]
+    [InlineData("Origin:Upstreams:1:Name", "x.io", "--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=https://x.io", "--Origin:Upstreams:1:Name=x.io", "--Origin:Upstreams:1:Url=https://y.io")]
+    [InlineData("Origin:Upstreams:0:Password", "bot", "--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=https://x.io", "--Origin:Upstreams:0:Username=bot")]
+    [InlineData("Origin:Upstreams:0:PasswordFile", "/nonexistent/secret", "--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=https://x.io", "--Origin:Upstreams:0:Username=bot", "--Origin:Upstreams:0:PasswordFile=/nonexistent/secret")]
+    [InlineData("Origin:Upstreams:0:Username", "", "--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=https://x.io", "--Origin:Upstreams:0:Password=orphan")]
+    [InlineData("Origin:DefaultUpstream", "quay.io", "--Origin:DefaultUpstream=quay.io")]
+    [InlineData("Origin:UpstreamFillTimeout", "00:00:00", "--Origin:UpstreamFillTimeout=00:00:00")]
+    [InlineData("Origin:UpstreamTimeout", "00:00:00", "--Origin:UpstreamTimeout=00:00:00")]
+    public async Task BadUpstreamSetting_FailsStart_NamingKeyAndValue(string key, string value, params string[] settings)
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync(settings));
+        var line = Assert.Single(ex.Failures, f => f.Contains(key, StringComparison.Ordinal));
+        Assert.Contains($"'{value}'", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PasswordIsNeverInTheValidationMessage()
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync(
+            ["--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=http://x.io", "--Origin:Upstreams:0:Username=bot", "--Origin:Upstreams:0:Password=hunter2"]));
+        Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("docker.io", "library/busybox", "docker.io/library/busybox")]
+    [InlineData("registry.example.com:5000", "team/app", "registry.example.com-5000/team/app")]
+    [InlineData("GHCR.io", "org/x", "ghcr.io/org/x")]
+    public void LocalRepository_KeepsPulledContentApart(string ns, string name, string expected) =>
+        Assert.Equal(expected, UpstreamCatalog.LocalRepository(ns, name));
+}
