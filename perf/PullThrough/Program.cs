@@ -17,7 +17,7 @@ const string User = "alice";
 const string Password = "s3cret";
 
 using var work = new TempDirectory("pullthrough-perf");
-await using var issuer = new TokenIssuer(work.Combine("issuer"), User, Password);
+await using var issuer = new TokenIssuer(work.Path, User, Password);
 await using var upstream = await DockerRegistryProcess.StartAsync(new DockerRegistryOptions { AuthYaml = issuer.RegistryAuthYaml("perf-upstream") });
 Console.WriteLine($"Building the image (busybox + {sizeMiB} MiB random) and pushing it to the upstream…");
 var image = await OciImageBuilder.BuildAsync(work.Combine("layout"), "v1", randomMiB: sizeMiB, seed: 5);
