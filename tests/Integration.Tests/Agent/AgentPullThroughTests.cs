@@ -128,6 +128,41 @@ public sealed class AgentPullThroughTests : IClassFixture<UpstreamFixture>, IDis
         }
     }
 
+    [Fact]
+    public async Task DockerHubNaming_LibraryImage_ByFullReferenceAndWithoutNs_ReachesTheDockerIoUpstream()
+    {
+        // docker.io pointed at the token-auth upstream (it stands in for Docker Hub, which this machine cannot reach),
+        // holding the image under library/, where Docker Hub keeps official images.
+        var credentials = new SkopeoCredentials(UpstreamFixture.Username, UpstreamFixture.Password);
+        await Skopeo.PushAsync(_fixture.Image.Reference, Skopeo.Docker(_fixture.Registry.Host, "library/app", "v1"),
+            new SkopeoCopyOptions { PreserveDigests = true, DestinationCredentials = credentials });
+        await using var origin = await OriginProcess.StartAsync(new OriginOptions
+        {
+            ExtraArguments =
+            [
+                "--Origin:Upstreams:0:Name=docker.io", $"--Origin:Upstreams:0:Url={_fixture.Registry.BaseAddress}", "--Origin:Upstreams:0:AllowHttp=true",
+                $"--Origin:Upstreams:0:Username={UpstreamFixture.Username}", $"--Origin:Upstreams:0:Password={UpstreamFixture.Password}",
+            ],
+            OnOutputLine = Log("origin"),
+        });
+        await using var tracker = await TrackerProcess.StartAsync(origin.BaseAddress, Log("tracker"));
+        await using var agent = await AgentProcess.StartAsync("agent", tracker.GrpcUrl, origin.BaseAddress, Log("agent"), ServingMissTimeout);
+
+        // containerd with the agent as docker.io's mirror: it sends /v2/library/app/...?ns=docker.io.
+        await using var node = await ContainerdProcess.StartAsync(_output.WriteLine);
+        node.WriteHostsToml("docker.io", new Uri("http://hub.invalid"), agent.BaseAddress);
+        const string reference = "docker.io/library/app:v1";
+        await node.CtrOrThrowAsync(["images", "pull", "--hosts-dir", node.HostsDirectory, reference], TimeSpan.FromMinutes(2));
+        await AgentPullTests.AssertUnpackedAsync(node, reference, _fixture.Image);
+
+        // docker's registry-mirrors send no ns: the agent's default registry (docker.io) stands in for it.
+        using var http = new HttpClient { BaseAddress = agent.BaseAddress, Timeout = TimeSpan.FromMinutes(1) };
+        using var manifest = await http.GetAsync("/v2/library/app/manifests/v1");
+        Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+        Assert.Equal(_fixture.ManifestDigest, Sha256(await manifest.Content.ReadAsByteArrayAsync()));
+        Assert.True(_fixture.Registry.CountRequests("HEAD", "/v2/library/app/manifests/v1") >= 2, "the tag was not revalidated upstream for each resolve");
+    }
+
     private static string Sha256(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     private Action<string> Log(string name) => line =>
