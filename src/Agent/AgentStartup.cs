@@ -21,10 +21,11 @@ internal sealed class AgentStartup(
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        var startedAt = time.GetUtcNow();
         lifetime.ApplicationStarted.Register(() =>
         {
             engine.ListenPort = peers.BoundPort;
-            fetcher.SweepDownloads(time.GetUtcNow());
+            fetcher.SweepDownloads(startedAt);
             fetcher.SeedCachedBlobs();
             var settings = options.Value;
             AgentLog.Started(logger, settings.RegistryUrl, $"{settings.PeerAddress}:{peers.BoundPort}", settings.TrackerUrl, settings.OriginUrl, Path.GetFullPath(settings.DataPath));

@@ -121,21 +121,32 @@ internal sealed class BlobFetcher : IAsyncDisposable
     /// <summary>
     /// At start: removes what no download will come back for — streams from the origin (they cannot resume) and
     /// partial swarm downloads nobody touched for <c>Agent:PartialDownloadRetention</c> (with their piece bitfields).
-    /// Recent partial downloads stay: the next request for their blob resumes from their verified pieces.
+    /// Recent partial downloads stay: the next request for their blob resumes from their verified pieces. Only files
+    /// last written before <paramref name="startedAt"/> are candidates, so a download this process began is never hit.
     /// </summary>
-    public void SweepDownloads(DateTimeOffset now)
+    public void SweepDownloads(DateTimeOffset startedAt)
     {
         var removed = 0;
         foreach (var file in Directory.EnumerateFiles(_downloadRoot))
         {
-            var data = file.EndsWith(BitfieldSuffix, StringComparison.Ordinal) ? file[..^BitfieldSuffix.Length] : file;
-            var stale = file.EndsWith(OriginSuffix, StringComparison.Ordinal)
-                || now - File.GetLastWriteTimeUtc(data) > _options.PartialDownloadRetention
-                || !File.Exists(data);
-            if (stale)
+            try
             {
-                File.Delete(file);
-                removed++;
+                var data = file.EndsWith(BitfieldSuffix, StringComparison.Ordinal) ? file[..^BitfieldSuffix.Length] : file;
+                var written = File.Exists(data) ? File.GetLastWriteTimeUtc(data) : File.GetLastWriteTimeUtc(file);
+                if (written >= startedAt.UtcDateTime)
+                {
+                    continue;
+                }
+
+                if (file.EndsWith(OriginSuffix, StringComparison.Ordinal) || startedAt.UtcDateTime - written > _options.PartialDownloadRetention || !File.Exists(data))
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                AgentLog.SweepFailed(_logger, file, ex.Message);
             }
         }
 
@@ -207,6 +218,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
                 return;
             }
 
+            ThrowIfLargerThanTheCache(metaInfo.Length);
             AgentLog.FetchStarted(_logger, digest.Value, metaInfo.Length, metaInfo.PieceCount);
             var path = Path.Combine(_downloadRoot, digest.Hex);
             handle = await _engine.StartDownloadAsync(metaInfo, path, _stopping.Token).ConfigureAwait(false);
@@ -291,6 +303,8 @@ internal sealed class BlobFetcher : IAsyncDisposable
             {
                 throw new BlobUnavailableException("the origin sent it without a length");
             }
+
+            ThrowIfLargerThanTheCache(length);
 
             AgentLog.FetchFromOrigin(_logger, digest.Value, length, fetch.Repository!, fetch.Namespace);
             var path = Path.Combine(_downloadRoot, digest.Hex + OriginSuffix);
@@ -387,6 +401,15 @@ internal sealed class BlobFetcher : IAsyncDisposable
         }
 
         return MetaInfo.Create(digest, length, pieces.PieceLength, pieces.Complete());
+    }
+
+    /// <summary>A blob the cache could never hold is refused up front rather than downloaded and then dropped.</summary>
+    private void ThrowIfLargerThanTheCache(long length)
+    {
+        if (length > _options.CacheCapacityBytes)
+        {
+            throw new BlobUnavailableException($"it is {length} bytes, more than the whole cache ({_options.CacheCapacityBytes} bytes, Agent:CacheCapacityBytes)");
+        }
     }
 
     private bool Remove(BlobFetch fetch)

@@ -19,7 +19,13 @@ internal interface IBlobDownload
 
     /// <summary>
     /// Waits until the byte at <paramref name="offset"/> may be sent and returns the end (exclusive) of the run of
-    /// sendable bytes that starts there. A reader asks for what it needs next: the download fetches that first.
+    /// sendable bytes that starts there.
     /// </summary>
     ValueTask<long> WaitReadableAsync(long offset, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A reader needs the bytes from <paramref name="offset"/> next: fetch them before any other. Returns the offset
+    /// up to which that holds (the reader asks again from there), so each reader keeps its own place.
+    /// </summary>
+    long Prioritize(long offset);
 }

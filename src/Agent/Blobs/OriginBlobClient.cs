@@ -7,6 +7,15 @@ namespace P2PRegistry.Agent.Blobs;
 /// </summary>
 internal sealed class OriginBlobClient(HttpClient http)
 {
+    /// <summary>The blob's length as the origin (or, through it, the upstream) knows it; null when it has no such blob.</summary>
+    public async Task<long?> GetLengthAsync(string repository, string digest, string registryNamespace, CancellationToken cancellationToken)
+    {
+        var uri = $"v2/{repository}/blobs/{digest}?ns={Uri.EscapeDataString(registryNamespace)}";
+        using var request = new HttpRequestMessage(HttpMethod.Head, uri);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        return response.IsSuccessStatusCode ? response.Content.Headers.ContentLength : null;
+    }
+
     public Task<HttpResponseMessage> GetAsync(string repository, string digest, string registryNamespace, CancellationToken cancellationToken)
     {
         var uri = $"v2/{repository}/blobs/{digest}?ns={Uri.EscapeDataString(registryNamespace)}";

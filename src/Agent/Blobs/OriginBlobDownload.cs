@@ -46,6 +46,9 @@ internal sealed class OriginBlobDownload(long length, string path) : IBlobDownlo
         }
     }
 
+    /// <summary>The origin sends in order: there is nothing to put first.</summary>
+    public long Prioritize(long offset) => Length;
+
     /// <summary>The first <paramref name="written"/> bytes are on disk.</summary>
     internal void Advance(long written)
     {

@@ -39,4 +39,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(12, LogLevel.Information, "Removed {Count} abandoned partial download files from {Folder}")]
     public static partial void DownloadsSwept(ILogger logger, int count, string folder);
+
+    [LoggerMessage(13, LogLevel.Warning, "Could not check or remove the partial download {File}: {Reason}")]
+    public static partial void SweepFailed(ILogger logger, string file, string reason);
 }

@@ -46,7 +46,7 @@ internal sealed partial class MirrorHandler
 
         if (head)
         {
-            await HeadMissAsync(context, digest, ns).ConfigureAwait(false);
+            await HeadMissAsync(context, digest, ns, path.Name).ConfigureAwait(false);
             return;
         }
 
@@ -84,31 +84,46 @@ internal sealed partial class MirrorHandler
         }
     }
 
-    /// <summary>HEAD on a miss: the length is in the MetaInfo; no download for a HEAD.</summary>
-    private async Task HeadMissAsync(HttpContext context, Digest digest, string ns)
+    /// <summary>
+    /// HEAD on a miss, without starting a download: the length of a download in progress, else from the MetaInfo,
+    /// else — for a blob no origin holds yet — from the origin, which asks its upstream. A HEAD says what a GET would.
+    /// </summary>
+    private async Task HeadMissAsync(HttpContext context, Digest digest, string ns, string repository)
     {
+        if (_fetcher.Find(digest)?.Started is { IsCompletedSuccessfully: true } started)
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentLength = started.Result.Length;
+            return;
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         timeout.CancelAfter(_options.MissTimeout);
         string reason;
         try
         {
-            var metaInfo = await _metaInfos.GetMetaInfoAsync(digest, ns, timeout.Token).ConfigureAwait(false);
-            if (metaInfo is not null)
+            var length = (await _metaInfos.GetMetaInfoAsync(digest, ns, timeout.Token).ConfigureAwait(false))?.Length
+                ?? await _originBlobs.GetLengthAsync(repository, digest.Value, ns, timeout.Token).ConfigureAwait(false);
+            if (length is { } known)
             {
                 context.Response.StatusCode = StatusCodes.Status200OK;
-                context.Response.ContentLength = metaInfo.Length;
+                context.Response.ContentLength = known;
                 return;
             }
 
-            reason = "no origin holds this blob";
+            reason = "no origin holds this blob or can pull it through";
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
-            reason = "the tracker did not answer in time";
+            reason = "the tracker or the origin did not answer in time";
         }
         catch (MetaInfoUnavailableException ex)
         {
             reason = ex.Message;
+        }
+        catch (HttpRequestException ex)
+        {
+            reason = $"the origin is unreachable: {ex.Message}";
         }
 
         throw FastMiss(digest, ns, reason);
@@ -202,8 +217,15 @@ internal sealed partial class MirrorHandler
         {
             using (file)
             {
+                var prioritizedUntil = -1L;
                 while (offset < end)
                 {
+                    if (offset >= prioritizedUntil && !download.IsComplete)
+                    {
+                        // This reader's own place: several readers at different offsets do not undo each other.
+                        prioritizedUntil = download.Prioritize(offset);
+                    }
+
                     var readable = download.IsComplete ? download.Length : await download.WaitReadableAsync(offset, cancellationToken).ConfigureAwait(false);
                     if (readable >= download.Length)
                     {

@@ -25,12 +25,13 @@ internal sealed partial class MirrorHandler
     private readonly BlobFetcher _fetcher;
     private readonly IMetaInfoSource _metaInfos;
     private readonly AnnounceWatch _announces;
+    private readonly OriginBlobClient _originBlobs;
     private readonly AgentMetrics _metrics;
     private readonly AgentOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<MirrorHandler> _logger;
 
-    public MirrorHandler(OriginManifestClient origin, ManifestCache manifests, BlobCache cache, BlobFetcher fetcher, IMetaInfoSource metaInfos, AnnounceWatch announces,
+    public MirrorHandler(OriginManifestClient origin, ManifestCache manifests, BlobCache cache, BlobFetcher fetcher, IMetaInfoSource metaInfos, AnnounceWatch announces, OriginBlobClient originBlobs,
         AgentMetrics metrics, IOptions<AgentOptions> options, TimeProvider time, ILogger<MirrorHandler> logger)
     {
         _origin = origin;
@@ -39,6 +40,7 @@ internal sealed partial class MirrorHandler
         _fetcher = fetcher;
         _metaInfos = metaInfos;
         _announces = announces;
+        _originBlobs = originBlobs;
         _metrics = metrics;
         _options = options.Value;
         _time = time;

@@ -26,8 +26,8 @@ public sealed class OriginStreamTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private Task<TestAgent> StartAgentAsync(string name = "agent") =>
-        TestAgent.StartAsync(_dir.Combine(name), _metaInfos, _tracker, _origin.Url);
+    private Task<TestAgent> StartAgentAsync(string name = "agent", params string[] settings) =>
+        TestAgent.StartAsync(_dir.Combine(name), _metaInfos, _tracker, _origin.Url, settings);
 
     private async Task<TestBlob> AddBlobAsync(int length, byte[]? served = null)
     {
@@ -149,6 +149,36 @@ public sealed class OriginStreamTests : IAsyncLifetime
         Assert.Contains("BLOB_UNKNOWN", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
         Assert.Contains(_origin.Requests, r => r.Contains(digest.Value, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Head_OnABlobOnlyTheOriginCanPullThrough_IsItsLength_AndStartsNoDownload()
+    {
+        var blob = await AddBlobAsync(1024 * 1024 + 3);
+        await using var agent = await StartAgentAsync();
+
+        using var head = await agent.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/lib/img/blobs/{blob.Digest}?ns={Upstream}"));
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(blob.Content.Length, head.Content.Headers.ContentLength);
+        Assert.Null(agent.Fetcher.Find(blob.Digest));
+        Assert.Empty(Directory.GetFiles(Path.Combine(agent.DataPath, "download")));
+
+        using var unknown = await agent.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/lib/img/blobs/{Digest.Compute("none"u8)}?ns={Upstream}"));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task BlobLargerThanTheWholeCache_Is404_NotDownloaded()
+    {
+        var blob = await AddBlobAsync(3 * 1024 * 1024);
+        await using var agent = await StartAgentAsync("small", "--Agent:CacheCapacityBytes=2097152");
+
+        using var response = await agent.Client.GetAsync($"/v2/lib/img/blobs/{blob.Digest}?ns={Upstream}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("more than the whole cache", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(Path.Combine(agent.DataPath, "download")));
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
