@@ -20,15 +20,7 @@ dotnet src/Origin/bin/Release/net10.0/P2PRegistry.Origin.dll --urls "http://127.
   --Origin:StoragePath="$work/origin" --Origin:Peer:Port=0 --Logging:LogLevel:Default=Warning > "$work/origin.log" 2>&1 &
 origin_pid=$!; pids+=("$origin_pid")
 
-registry_port=$(free_port)
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:$registry_port}
-YML
-docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-registry_pid=$!; pids+=("$registry_pid")
+start_registry
 wait_ready "http://127.0.0.1:$origin_port/v2/"
 wait_ready "http://127.0.0.1:$registry_port/v2/"
 

@@ -28,28 +28,13 @@ dotnet src/Tracker/bin/Release/net10.0/P2PRegistry.Tracker.dll --Tracker:GrpcUrl
   --Tracker:HttpUrl="http://127.0.0.1:$http_port" --Tracker:OriginUrl="http://127.0.0.1:$origin_port" \
   --Logging:LogLevel:Default=Warning > "$work/tracker.log" 2>&1 &
 pids+=("$!")
-registry_port=$(free_port)
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:$registry_port}
-YML
-docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-pids+=("$!")
+start_registry
 wait_ready "http://127.0.0.1:$origin_port/v2/"
 wait_ready "http://127.0.0.1:$http_port/healthz"
 wait_ready "http://127.0.0.1:$registry_port/v2/"
 
-push() {
-  local base=$1 loc sep
-  loc=$(curl -fsS -X POST -D - -o /dev/null "$base/v2/perf/seed/blobs/uploads/" | tr -d '\r' | awk -F': ' 'tolower($1)=="location"{print $2}')
-  case "$loc" in http*) ;; *) loc="$base$loc" ;; esac
-  case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
-  curl -fsS -o /dev/null -T "$blob" -H 'Content-Type: application/octet-stream' "$loc${sep}digest=$digest"
-}
-push "http://127.0.0.1:$origin_port"
-push "http://127.0.0.1:$registry_port"
+push_blob "http://127.0.0.1:$origin_port" perf/seed
+push_blob "http://127.0.0.1:$registry_port" perf/seed
 curl_pull() { curl -fsS -o /dev/null -w '%{speed_download}\n' "$1/v2/perf/seed/blobs/$digest" | awk '{printf "%.0f\n", $1/1048576}'; }
 
 peer=(); registry=(); origin_http=()

@@ -96,38 +96,11 @@ public static class AgentApp
             TrackerRole.Agent,
             sp.GetRequiredService<IOptions<SwarmOptions>>().Value.TrackerTimeout,
             sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            var http = new HttpClient(new SocketsHttpHandler
-            {
-                ConnectTimeout = options.MissTimeout,
-                AutomaticDecompression = DecompressionMethods.None,
-                UseCookies = false,
-            })
-            {
-                BaseAddress = new Uri(options.OriginUrl.TrimEnd('/') + "/"),
-                Timeout = options.OriginTimeout,
-            };
-            return new OriginManifestClient(http);
-        });
-        services.AddSingleton(sp =>
-        {
-            // Blobs pulled through by the origin stream for as long as they take: no overall timeout here, the
-            // fetcher bounds the wait for headers and for each read by OriginTimeout.
-            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            var http = new HttpClient(new SocketsHttpHandler
-            {
-                ConnectTimeout = options.MissTimeout,
-                AutomaticDecompression = DecompressionMethods.None,
-                UseCookies = false,
-            })
-            {
-                BaseAddress = new Uri(options.OriginUrl.TrimEnd('/') + "/"),
-                Timeout = Timeout.InfiniteTimeSpan,
-            };
-            return new OriginBlobClient(http);
-        });
+        services.AddSingleton(sp => new OriginManifestClient(OriginHttpClient(sp, sp.GetRequiredService<IOptions<AgentOptions>>().Value.OriginTimeout)));
+
+        // Blobs pulled through by the origin stream for as long as they take: no overall timeout here, the
+        // fetcher bounds the wait for headers and for each read by OriginTimeout.
+        services.AddSingleton(sp => new OriginBlobClient(OriginHttpClient(sp, Timeout.InfiniteTimeSpan)));
         services.AddSingleton(sp => new ManifestCache(sp.GetRequiredService<IOptions<AgentOptions>>().Value.ManifestPath));
         services.AddSingleton(sp =>
         {
@@ -153,6 +126,22 @@ public static class AgentApp
             : next(context));
         app.MapOperationalEndpoints();
         return app;
+    }
+
+    /// <summary>A client for the origin: connecting may take no longer than a miss may (containerd waits on it).</summary>
+    private static HttpClient OriginHttpClient(IServiceProvider services, TimeSpan timeout)
+    {
+        var options = services.GetRequiredService<IOptions<AgentOptions>>().Value;
+        return new HttpClient(new SocketsHttpHandler
+        {
+            ConnectTimeout = options.MissTimeout,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+        })
+        {
+            BaseAddress = new Uri(options.OriginUrl.TrimEnd('/') + "/"),
+            Timeout = timeout,
+        };
     }
 
     /// <summary>The two endpoints; Kestrel writes the bound ports back into them (port 0 in tests).</summary>
