@@ -31,8 +31,21 @@ public sealed class OriginOptions
     /// <summary>The upstream (a registry name) of requests without <c>ns</c>; empty = such requests are served from local content only.</summary>
     public string? DefaultUpstream { get; set; }
 
-    /// <summary>Limit on one upstream manifest or HEAD exchange (token fetch included).</summary>
-    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Limit on one upstream manifest or HEAD exchange (token fetch included), and on a blob fill's wait for the
+    /// upstream's response headers. Well under the agent's 30 s manifest timeout, so its answer (or a 503) still
+    /// reaches the agent.
+    /// </summary>
+    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Limit on the revalidation HEAD of a tag that is cached already: past it the cached tag is served, so an
+    /// upstream that accepts connections and then hangs costs a pull this long, not <see cref="UpstreamTimeout"/>.
+    /// </summary>
+    public TimeSpan RevalidationTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>A blob fill whose upstream body sends no byte for this long fails (and the next request starts a fresh one).</summary>
+    public TimeSpan UpstreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Limit on one blob fill from an upstream, start to verified; it runs on whether or not its requesters stay.</summary>
     public TimeSpan UpstreamFillTimeout { get; set; } = TimeSpan.FromMinutes(30);

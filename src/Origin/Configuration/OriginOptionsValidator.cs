@@ -101,6 +101,11 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
     {
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { Upstream.UpstreamCatalog.DockerHubName };
         var listed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        // Pulled-through content lives under the upstream's local prefix: two names with one prefix would share repositories.
+        var prefixes = new Dictionary<string, (string Name, string Key)>(StringComparer.Ordinal)
+        {
+            [Upstream.UpstreamCatalog.LocalPrefix(Upstream.UpstreamCatalog.DockerHubName)] = (Upstream.UpstreamCatalog.DockerHubName, "the built-in docker.io"),
+        };
         for (var i = 0; i < options.Upstreams.Count; i++)
         {
             var item = options.Upstreams[i];
@@ -116,11 +121,25 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
             else
             {
                 names.Add(item.Name!);
+                var prefix = Upstream.UpstreamCatalog.LocalPrefix(item.Name!);
+                if (prefixes.TryGetValue(prefix, out var other) && !string.Equals(other.Name, item.Name, StringComparison.OrdinalIgnoreCase))
+                {
+                    failures.Add($"{key}:Name '{item.Name}' keeps pulled-through content under the local prefix '{prefix}/', as '{other.Name}' ({other.Key}) does: rename one.");
+                }
+                else
+                {
+                    prefixes[prefix] = (item.Name!, $"{key}:Name");
+                }
             }
 
             if (!Uri.TryCreate(item.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.UserInfo))
             {
                 failures.Add($"{key}:Url must be an absolute http(s) URL without query or user info; got '{item.Url}'.");
+            }
+            else if (url.AbsolutePath != "/")
+            {
+                // The registry API is at /v2/ from the host root (the distribution spec); a path would be ignored.
+                failures.Add($"{key}:Url must have no path (the registry API is at /v2/ on its host); got '{item.Url}'.");
             }
             else if (url.Scheme == "http" && !item.AllowHttp)
             {
@@ -156,9 +175,22 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
             failures.Add($"{S}:DefaultUpstream must name a configured upstream ({string.Join(", ", names.Order(StringComparer.Ordinal))}); got '{options.DefaultUpstream}'.");
         }
 
-        if (options.UpstreamTimeout < TimeSpan.FromSeconds(1) || options.UpstreamTimeout > TimeSpan.FromMinutes(10))
+        var upstreamTimeoutValid = options.UpstreamTimeout >= TimeSpan.FromSeconds(1) && options.UpstreamTimeout <= TimeSpan.FromMinutes(10);
+        if (!upstreamTimeoutValid)
         {
             failures.Add($"{S}:UpstreamTimeout must be between 00:00:01 and 00:10:00; got '{options.UpstreamTimeout}'.");
+        }
+
+        // Longer than the exchange it bounds would mean nothing; an invalid UpstreamTimeout is reported on its own.
+        var revalidationCeiling = upstreamTimeoutValid ? options.UpstreamTimeout : TimeSpan.FromMinutes(10);
+        if (options.RevalidationTimeout < TimeSpan.FromMilliseconds(100) || options.RevalidationTimeout > revalidationCeiling)
+        {
+            failures.Add($"{S}:RevalidationTimeout must be between 00:00:00.1 and the upstream timeout ({revalidationCeiling}); got '{options.RevalidationTimeout}'.");
+        }
+
+        if (options.UpstreamIdleTimeout < TimeSpan.FromSeconds(1) || options.UpstreamIdleTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{S}:UpstreamIdleTimeout must be between 00:00:01 and 00:10:00; got '{options.UpstreamIdleTimeout}'.");
         }
 
         if (options.UpstreamFillTimeout < TimeSpan.FromSeconds(1) || options.UpstreamFillTimeout > TimeSpan.FromDays(1))

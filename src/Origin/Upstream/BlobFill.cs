@@ -68,16 +68,27 @@ internal sealed class BlobFill
 
     /// <summary>
     /// A read handle on the temp file, or null once the fill stopped accepting readers (about to be renamed into
-    /// the store, or failed): then wait for <see cref="Completion"/> and read the store. An open handle stays
-    /// valid across the rename.
+    /// the store, or failed) or its file is gone: then wait for <see cref="Completion"/> and read the store (or
+    /// answer its failure). An open handle stays valid across the rename.
     /// </summary>
     public SafeFileHandle? TryOpenReader()
     {
         lock (_gate)
         {
-            return _attachable
-                ? File.OpenHandle(TempPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete)
-                : null;
+            if (!_attachable)
+            {
+                return null;
+            }
+
+            try
+            {
+                return File.OpenHandle(TempPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Removed under us (a failing fill deletes its file): Completion says what happened.
+                return null;
+            }
         }
     }
 

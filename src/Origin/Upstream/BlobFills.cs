@@ -28,6 +28,8 @@ internal sealed class BlobFills : IDisposable
     private readonly OriginMetrics _metrics;
     private readonly ILogger<BlobFills> _logger;
     private readonly TimeSpan _fillTimeout;
+    private readonly TimeSpan _headersTimeout;
+    private readonly TimeSpan _idleTimeout;
     private readonly long _maxBytes;
     private readonly CancellationTokenSource _stopping = new();
 
@@ -38,6 +40,8 @@ internal sealed class BlobFills : IDisposable
         _metrics = metrics;
         _logger = logger;
         _fillTimeout = options.Value.UpstreamFillTimeout;
+        _headersTimeout = options.Value.UpstreamTimeout;
+        _idleTimeout = options.Value.UpstreamIdleTimeout;
         _maxBytes = options.Value.MaxUploadBytes;
     }
 
@@ -109,14 +113,17 @@ internal sealed class BlobFills : IDisposable
                 HttpRequestException or IOException => new UpstreamException(UpstreamFailure.Unreachable, upstream, $"transfer of {digest.Value} broke: {ex.Message}", ex),
                 _ => new UpstreamException(UpstreamFailure.Failed, upstream, $"fill of {digest.Value} failed: {ex.Message}", ex),
             };
-            // Out of the table and its file gone before failing: whoever asks next starts a fresh fill.
-            Forget(fill);
-            fill.Fail(failure);
+            // Out of the table first: whoever asks next starts a fresh fill. Failed before its file goes: a requester
+            // holding this fill then gets no reader (and the failure) instead of a file that vanished under it.
+            _fills.TryRemove(new KeyValuePair<Digest, BlobFill>(fill.Digest, fill));
             _metrics.FillFailed();
             if (failure.Failure != UpstreamFailure.DigestMismatch)
             {
                 UpstreamLog.FillFailed(_logger, upstream, digest.Value, failure.Message);
             }
+
+            fill.Fail(failure);
+            AtomicFile.TryDelete(fill.TempPath);
         }
         finally
         {
@@ -136,7 +143,22 @@ internal sealed class BlobFills : IDisposable
     {
         var digest = fill.Digest;
         var upstream = client.Upstream.Name;
-        using var response = await UpstreamExchange.SendAsync(client, _metrics, UpstreamExchange.BlobGet, HttpMethod.Get, upstreamRepository, $"blobs/{digest.Value}", [], cancellationToken).ConfigureAwait(false);
+        // An upstream that accepts the connection and then says nothing must not hold every requester of the digest
+        // for the whole fill timeout: the headers (token fetch included) come within UpstreamTimeout, and each body
+        // read within UpstreamIdleTimeout. Failing forgets the fill, so the next request starts a fresh one.
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stall.CancelAfter(_headersTimeout);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await UpstreamExchange.SendAsync(client, _metrics, UpstreamExchange.BlobGet, HttpMethod.Get, upstreamRepository, $"blobs/{digest.Value}", [], stall.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (stall.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new UpstreamException(UpstreamFailure.TimedOut, upstream, $"no response to GET blob {digest.Value} within {_headersTimeout}", ex);
+        }
+
+        using var response = sent;
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             throw new UpstreamException(UpstreamFailure.NotFound, upstream, $"has no blob {digest.Value} in {upstreamRepository}");
@@ -173,7 +195,17 @@ internal sealed class BlobFills : IDisposable
                 {
                     while (true)
                     {
-                        var read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false);
+                        stall.CancelAfter(_idleTimeout);
+                        int read;
+                        try
+                        {
+                            read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), stall.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException ex) when (stall.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                        {
+                            throw new UpstreamException(UpstreamFailure.TimedOut, upstream, $"blob {digest.Value} body stalled at {total} bytes: nothing for {_idleTimeout}", ex);
+                        }
+
                         if (read == 0)
                         {
                             break;

@@ -14,6 +14,7 @@ internal sealed partial class UpstreamCatalog : IDisposable
     public static readonly Uri DockerHubUrl = new("https://registry-1.docker.io");
 
     private readonly Dictionary<string, UpstreamClient> _clients = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _prefixes = new(StringComparer.Ordinal);
     private readonly HttpClient _http;
 
     public UpstreamCatalog(IOptions<OriginOptions> options, TimeProvider time, ILogger<UpstreamClient> logger)
@@ -38,6 +39,7 @@ internal sealed partial class UpstreamCatalog : IDisposable
         foreach (var registry in Resolve(value))
         {
             _clients[registry.Name] = new UpstreamClient(_http, registry, tokens, time, logger);
+            _prefixes[LocalPrefix(registry.Name)] = registry.Name;
         }
     }
 
@@ -74,6 +76,7 @@ internal sealed partial class UpstreamCatalog : IDisposable
                 Url = new Uri(item.Url!),
                 Username = string.IsNullOrEmpty(item.Username) ? null : item.Username,
                 Password = string.IsNullOrEmpty(item.Username) ? null : password,
+                AllowHttp = item.AllowHttp,
             });
         }
 
@@ -89,13 +92,28 @@ internal sealed partial class UpstreamCatalog : IDisposable
     public static bool IsValidRegistryName(string? name) => name is { Length: > 0 and <= 255 } && RegistryNamePattern().IsMatch(name);
 
     /// <summary>
+    /// The upstream whose pulled-through content <paramref name="repository"/> belongs to (its first path component
+    /// is that upstream's local prefix), or null. Such repositories are written only by pull-through: a push there
+    /// would be served as the upstream's content.
+    /// </summary>
+    public string? PulledThroughOwner(string repository)
+    {
+        var slash = repository.IndexOf('/', StringComparison.Ordinal);
+        var first = slash < 0 ? repository : repository[..slash];
+        return _prefixes.TryGetValue(first, out var upstream) ? upstream : null;
+    }
+
+    /// <summary>The first path component of the local repositories that upstream <paramref name="ns"/>'s content is kept in.</summary>
+    public static string LocalPrefix(string ns) => ns.ToLowerInvariant().Replace(':', '-');
+
+    /// <summary>
     /// The local repository pulled-through content of <paramref name="name"/> from upstream <paramref name="ns"/> is
     /// kept under, apart from pushed repositories: <c>docker.io/library/busybox</c>, <c>registry.example.com-5000/team/app</c>.
     /// Null if that is no valid repository name.
     /// </summary>
     public static string? LocalRepository(string ns, string name)
     {
-        var local = $"{ns.ToLowerInvariant().Replace(':', '-')}/{name}";
+        var local = $"{LocalPrefix(ns)}/{name}";
         return RepositoryName.IsValid(local) ? local : null;
     }
 

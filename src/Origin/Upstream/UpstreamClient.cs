@@ -142,6 +142,15 @@ public sealed class UpstreamClient
             throw new UpstreamException(UpstreamFailure.Protocol, _upstream.Name, $"token realm '{realm}' is not an http(s) URL");
         }
 
+        // The challenge names the realm, not our configuration: a plain-http one would carry our credentials (and the
+        // token) in clear, whatever scheme the upstream's own Url has. Only an upstream allowed http may use one.
+        if (realmUri.Scheme == Uri.UriSchemeHttp && !_upstream.AllowHttp)
+        {
+            var where = realmUri.GetLeftPart(UriPartial.Path);
+            UpstreamLog.InsecureRealmRefused(_logger, _upstream.Name, where);
+            throw new UpstreamException(UpstreamFailure.Unauthorized, _upstream.Name, $"token realm {where} is plain http and AllowHttp is not set for this upstream; nothing was sent to it");
+        }
+
         var query = new StringBuilder(realmUri.Query.Length > 0 ? realmUri.Query[1..] + "&" : "");
         if (!string.IsNullOrEmpty(service))
         {

@@ -16,6 +16,9 @@ internal static partial class UpstreamLog
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Upstream {Upstream} unreachable: {Reason}")]
     public static partial void Unreachable(ILogger logger, string upstream, string reason);
 
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Upstream {Upstream}: refusing the plain-http token realm {Realm} (AllowHttp is not set); no credentials sent")]
+    public static partial void InsecureRealmRefused(ILogger logger, string upstream, string realm);
+
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Upstream {Upstream}: pulled manifest {Digest} ({MediaType}, {Length} bytes) for {Repository}:{Reference}")]
     public static partial void ManifestPulled(ILogger logger, string upstream, string digest, string mediaType, int length, string repository, string reference);
 

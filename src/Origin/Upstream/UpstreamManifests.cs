@@ -26,6 +26,7 @@ internal sealed class UpstreamManifests
     private readonly OriginMetrics _metrics;
     private readonly ILogger<UpstreamManifests> _logger;
     private readonly TimeSpan _timeout;
+    private readonly TimeSpan _revalidationTimeout;
     private readonly long _maxBytes;
 
     public UpstreamManifests(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<UpstreamManifests> logger)
@@ -35,6 +36,7 @@ internal sealed class UpstreamManifests
         _metrics = metrics;
         _logger = logger;
         _timeout = options.Value.UpstreamTimeout;
+        _revalidationTimeout = options.Value.RevalidationTimeout;
         _maxBytes = options.Value.MaxManifestBytes;
     }
 
@@ -111,9 +113,17 @@ internal sealed class UpstreamManifests
     {
         var upstream = client.Upstream.Name;
         Digest? announced = null;
+        // With a cached tag to fall back on, a hanging upstream costs RevalidationTimeout, not UpstreamTimeout: the
+        // cached answer must reach a requester (the agent gives up on a manifest after 30 s) while it still waits.
+        using var revalidation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (CachedTag(localRepository, tag) is not null)
+        {
+            revalidation.CancelAfter(_revalidationTimeout);
+        }
+
         try
         {
-            using var head = await UpstreamExchange.SendAsync(client, _metrics, UpstreamExchange.ManifestHead, HttpMethod.Head, repository, $"manifests/{tag}", UpstreamExchange.ManifestAccept, cancellationToken).ConfigureAwait(false);
+            using var head = await UpstreamExchange.SendAsync(client, _metrics, UpstreamExchange.ManifestHead, HttpMethod.Head, repository, $"manifests/{tag}", UpstreamExchange.ManifestAccept, revalidation.Token).ConfigureAwait(false);
             if (head.StatusCode == HttpStatusCode.NotFound)
             {
                 throw new UpstreamException(UpstreamFailure.NotFound, upstream, $"has no manifest {repository}:{tag}");
@@ -131,7 +141,10 @@ internal sealed class UpstreamManifests
         }
         catch (Exception ex) when (IsUnavailable(ex) && CachedTag(localRepository, tag) is { } cached)
         {
-            UpstreamLog.TagServedFromCache(_logger, upstream, repository, tag, ex.Message, cached.Value);
+            var reason = ex is OperationCanceledException && revalidation.IsCancellationRequested && !cancellationToken.IsCancellationRequested
+                ? $"no answer to HEAD within the revalidation timeout {_revalidationTimeout}"
+                : ex.Message;
+            UpstreamLog.TagServedFromCache(_logger, upstream, repository, tag, reason, cached.Value);
             return cached;
         }
 

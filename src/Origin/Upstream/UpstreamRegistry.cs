@@ -13,6 +13,9 @@ public sealed class UpstreamRegistry
 
     public string? Password { get; init; }
 
+    /// <summary>Plain-http URLs allowed for this upstream (its <c>AllowHttp</c>): also decides whether an http token realm is used.</summary>
+    public bool AllowHttp { get; init; }
+
     public bool HasCredentials => !string.IsNullOrEmpty(Username) && Password is not null;
 
     public override string ToString() => $"{Name} ({Url})";

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 
 namespace P2PRegistry.Integration.Tests.Upstream;
@@ -84,6 +85,76 @@ public sealed class PullThroughTests : IClassFixture<UpstreamFixture>, IDisposab
         Assert.Equal(_fixture.ManifestDigest, layout.ManifestDigest());
         Assert.Empty(layout.Problems());
         Assert.Equal(Image.BlobDigests.Order(), layout.ContentFiles().Keys.Order());
+    }
+
+    [Fact]
+    public async Task UpstreamAcceptsAndHangs_DefaultSettings_CachedTagServedBeforeTheAgentGivesUp()
+    {
+        // The same store, first behind the real upstream (to cache the tag), then behind one that accepts
+        // connections and never answers.
+        var storage = _temp.Combine("store");
+        await using (var warmOrigin = await OriginProcess.StartAsync(new OriginOptions { StoragePath = storage, ExtraArguments = UpstreamFixture.OriginArguments(_fixture.Registry.BaseAddress), OnOutputLine = Log }))
+        {
+            using var warm = await _http.GetAsync(new Uri(warmOrigin.BaseAddress, $"v2/team/app/manifests/v1{Ns}"));
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
+        using var hanging = new TcpListener(IPAddress.Loopback, 0);
+        hanging.Start();
+        var held = new System.Collections.Concurrent.ConcurrentQueue<Socket>();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                held.Enqueue(await hanging.AcceptSocketAsync(stop.Token));
+            }
+        });
+        try
+        {
+            var url = new Uri($"http://127.0.0.1:{((IPEndPoint)hanging.LocalEndpoint).Port}/");
+            await using var origin = await OriginProcess.StartAsync(new OriginOptions { StoragePath = storage, ExtraArguments = UpstreamFixture.OriginArguments(url), OnOutputLine = Log });
+
+            // The agent gives up on a manifest after 30 s: the cached tag must arrive before that.
+            using var agentLike = new HttpClient { Timeout = TimeSpan.FromSeconds(25) };
+            using var cached = await agentLike.GetAsync(new Uri(origin.BaseAddress, $"v2/team/app/manifests/v1{Ns}"));
+            Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+            Assert.Equal(_fixture.ManifestDigest, cached.Headers.GetValues("Docker-Content-Digest").Single());
+            await AssertLoggedAsync(origin, "revalidation timeout");
+            Assert.NotEmpty(held);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await accepting.ContinueWith(_ => { }, TaskScheduler.Default);
+            foreach (var socket in held)
+            {
+                socket.Dispose();
+            }
+
+            hanging.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task Skopeo_PushIntoAPulledThroughRepository_IsDenied_PushElsewhereWorks()
+    {
+        await using var origin = await StartOriginAsync(_fixture.Registry.BaseAddress);
+
+        // docker.io (built in) and the configured upstream's local prefix are pull-through only.
+        foreach (var repository in new[] { "docker.io/library/app", "registry.example.com-5000/team/app" })
+        {
+            var refused = await Skopeo.CopyAsync(Image.Reference, Skopeo.Docker(origin.Host, repository, "latest"));
+            Assert.False(refused.Succeeded, refused.Describe());
+            Assert.Contains("denied", refused.StandardError, StringComparison.OrdinalIgnoreCase);
+            using var nothing = await _http.GetAsync(new Uri(origin.BaseAddress, $"v2/{repository}/manifests/latest"));
+            Assert.Equal(HttpStatusCode.NotFound, nothing.StatusCode);
+        }
+
+        var pushed = await Skopeo.PushAsync(Image.Reference, Skopeo.Docker(origin.Host, "team/mine", "latest"));
+        using var manifest = await _http.GetAsync(new Uri(origin.BaseAddress, "v2/team/mine/manifests/latest"));
+        Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+        Assert.Equal(pushed, manifest.Headers.GetValues("Docker-Content-Digest").Single());
     }
 
     [Fact]

@@ -62,6 +62,15 @@ public sealed class BlobFillTests : IDisposable
     }
 
     [Fact]
+    public void TryOpenReader_TempFileGone_IsNullNotAnException()
+    {
+        var fill = NewFill();
+        fill.SetLength(10);
+        File.Delete(_temp);
+        Assert.Null(fill.TryOpenReader());
+    }
+
+    [Fact]
     public async Task Length_FaultsWhenTheFillFailsBeforeHeaders()
     {
         var fill = NewFill();

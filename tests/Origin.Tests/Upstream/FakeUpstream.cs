@@ -47,6 +47,14 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>Answer every request with 500.</summary>
     public bool Broken { get; set; }
 
+    /// <summary>Accept every request and then say nothing (no headers) until the fake is disposed or the client leaves.</summary>
+    public bool StallHeaders { get; set; }
+
+    /// <summary>Send blob headers and the first half of the body, then nothing until the fake is disposed or the client leaves.</summary>
+    public bool StallBody { get; set; }
+
+    private readonly CancellationTokenSource _stopping = new();
+
     /// <summary>The arguments that make an origin use this upstream.</summary>
     public string[] OriginArguments(params string[] more) =>
     [
@@ -101,6 +109,12 @@ public sealed class FakeUpstream : IAsyncDisposable
             return;
         }
 
+        if (StallHeaders)
+        {
+            await HangAsync(context);
+            return;
+        }
+
         if (blobs >= 0)
         {
             if (!Blobs.TryGetValue(rest[(blobs + "/blobs/".Length)..], out var blob))
@@ -119,6 +133,12 @@ public sealed class FakeUpstream : IAsyncDisposable
             var half = blob.Length / 2;
             await context.Response.Body.WriteAsync(blob.AsMemory(0, half));
             await context.Response.Body.FlushAsync();
+            if (StallBody)
+            {
+                await HangAsync(context);
+                return;
+            }
+
             if (Gate is { } gate)
             {
                 await gate.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -159,9 +179,25 @@ public sealed class FakeUpstream : IAsyncDisposable
         context.Response.StatusCode = 404;
     }
 
+    private async Task HangAsync(HttpContext context)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, context.RequestAborted);
+        try
+        {
+            await Task.Delay(TimeSpan.FromMinutes(5), either.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        context.Abort();
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
         Gate?.TrySetResult();
         await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 }

@@ -107,6 +107,43 @@ public sealed class PullThroughTests : IAsyncLifetime
         Assert.Equal(0, _upstream.Total);
     }
 
+    [Theory]
+    [InlineData("POST", "fake.registry-5000/team/app/blobs/uploads/")]
+    [InlineData("POST", "docker.io/library/busybox/blobs/uploads/")]
+    [InlineData("POST", "docker.io/blobs/uploads/")]
+    [InlineData("PATCH", "docker.io/library/busybox/blobs/uploads/0123456789abcdef0123456789abcdef")]
+    [InlineData("PUT", "docker.io/library/busybox/blobs/uploads/0123456789abcdef0123456789abcdef?digest=sha256:0000000000000000000000000000000000000000000000000000000000000000")]
+    [InlineData("DELETE", "docker.io/library/busybox/blobs/uploads/0123456789abcdef0123456789abcdef")]
+    [InlineData("PUT", "docker.io/library/busybox/manifests/latest")]
+    [InlineData("DELETE", "fake.registry-5000/team/app/manifests/v1")]
+    [InlineData("DELETE", "fake.registry-5000/team/app/blobs/sha256:0000000000000000000000000000000000000000000000000000000000000000")]
+    public async Task Write_ToAPulledThroughRepository_Is403Denied(string method, string target)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), $"/v2/{target}") { Content = OriginServer.Bytes([1, 2, 3]) };
+        using var response = await _origin.Client.SendAsync(request);
+        await OriginServer.AssertErrorAsync(response, HttpStatusCode.Forbidden, "DENIED");
+        Assert.Contains("pulled through", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PushedTag_CannotPoisonThePulledThroughTag_WhenTheUpstreamIsDown()
+    {
+        var (_, body) = await PushLocalImageAsync();
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
+        using (var poison = await _origin.Client.PutAsync($"/v2/{Local}/manifests/v1", content))
+        {
+            await OriginServer.AssertErrorAsync(poison, HttpStatusCode.Forbidden, "DENIED");
+        }
+
+        _upstream.Broken = true;
+        using var pulled = await _origin.Client.GetAsync($"/v2/team/app/manifests/v1{Ns}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, pulled.StatusCode);
+    }
+
+    /// <summary>An image pushed under an ordinary name (allowed), whose manifest a pusher would like to plant elsewhere.</summary>
+    private Task<(Digest Digest, byte[] Body)> PushLocalImageAsync() => _origin.PushImageAsync("team/mine", "v1", seed: 5);
+
     [Fact]
     public async Task Blob_FourConcurrentColdGets_OneUpstreamGet_HeadersBeforeTheBodyArrived()
     {

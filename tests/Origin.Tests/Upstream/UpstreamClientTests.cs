@@ -104,10 +104,11 @@ public sealed class UpstreamClientTests : IAsyncLifetime
         }
     }
 
-    private UpstreamClient Client(string? user = null, string? password = null, TimeSpan? maxRetryAfter = null, Uri? url = null)
+    // The fake registry and its token realm are plain http: allowed here unless a test says otherwise.
+    private UpstreamClient Client(string? user = null, string? password = null, TimeSpan? maxRetryAfter = null, Uri? url = null, bool allowHttp = true)
     {
         var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(2) });
-        var upstream = new UpstreamRegistry { Name = "test.registry", Url = url ?? _base, Username = user, Password = password };
+        var upstream = new UpstreamRegistry { Name = "test.registry", Url = url ?? _base, Username = user, Password = password, AllowHttp = allowHttp };
         return new UpstreamClient(http, upstream, new TokenCache(TimeProvider.System), TimeProvider.System, NullLogger.Instance, maxRetryAfter);
     }
 
@@ -178,6 +179,26 @@ public sealed class UpstreamClientTests : IAsyncLifetime
         Assert.Equal(UpstreamFailure.Unauthorized, wrong.Failure);
         Assert.Contains("test.registry", wrong.Message);
         Assert.DoesNotContain("wrong", wrong.Message);
+    }
+
+    [Fact]
+    public async Task SendAsync_PlainHttpTokenRealmWithoutAllowHttp_IsRefused_NoCredentialsSent()
+    {
+        _requiredBasic = Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:s3cret"));
+
+        var refused = await Assert.ThrowsAsync<UpstreamException>(() => Client("alice", "s3cret", allowHttp: false).SendAsync(HttpMethod.Get, "team/app", "manifests/v1", [], default));
+
+        Assert.Equal(UpstreamFailure.Unauthorized, refused.Failure);
+        Assert.Contains("test.registry", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"{_base}token", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("plain http", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _tokenRequests);
+
+        // The same realm is used when the upstream is allowed http.
+        using var allowed = await Client("alice", "s3cret").SendAsync(HttpMethod.Get, "team/app", "manifests/v1", [], default);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(1, _tokenRequests);
     }
 
     [Fact]

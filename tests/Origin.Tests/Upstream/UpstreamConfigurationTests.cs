@@ -65,6 +65,12 @@ public sealed class UpstreamConfigurationTests
     [InlineData("Origin:DefaultUpstream", "quay.io", "--Origin:DefaultUpstream=quay.io")]
     [InlineData("Origin:UpstreamFillTimeout", "00:00:00", "--Origin:UpstreamFillTimeout=00:00:00")]
     [InlineData("Origin:UpstreamTimeout", "00:00:00", "--Origin:UpstreamTimeout=00:00:00")]
+    [InlineData("Origin:RevalidationTimeout", "00:00:20", "--Origin:RevalidationTimeout=00:00:20")]
+    [InlineData("Origin:RevalidationTimeout", "00:00:00", "--Origin:RevalidationTimeout=00:00:00")]
+    [InlineData("Origin:UpstreamIdleTimeout", "00:00:00", "--Origin:UpstreamIdleTimeout=00:00:00")]
+    [InlineData("Origin:Upstreams:0:Url", "https://x.io/mirror", "--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=https://x.io/mirror")]
+    [InlineData("Origin:Upstreams:0:Url", "https://x.io/v2/", "--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=https://x.io/v2/")]
+    [InlineData("Origin:Upstreams:1:Name", "reg-5000", "--Origin:Upstreams:0:Name=reg:5000", "--Origin:Upstreams:0:Url=https://a.io", "--Origin:Upstreams:1:Name=reg-5000", "--Origin:Upstreams:1:Url=https://b.io")]
     public async Task BadUpstreamSetting_FailsStart_NamingKeyAndValue(string key, string value, params string[] settings)
     {
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync(settings));
@@ -78,6 +84,17 @@ public sealed class UpstreamConfigurationTests
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync(
             ["--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=http://x.io", "--Origin:Upstreams:0:Username=bot", "--Origin:Upstreams:0:Password=hunter2"]));
         Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UrlWithoutPath_AndHostRootSlash_AreAccepted()
+    {
+        await using var origin = await OriginServer.StartAsync(
+        [
+            "--Origin:Upstreams:0:Name=a.io", "--Origin:Upstreams:0:Url=https://a.io",
+            "--Origin:Upstreams:1:Name=b.io:5000", "--Origin:Upstreams:1:Url=https://b.io:5000/",
+        ]);
+        Assert.Equal(3, origin.Services.GetRequiredService<UpstreamCatalog>().Registries.Count());
     }
 
     [Theory]
