@@ -15,6 +15,7 @@ public sealed record RegistryError(string Code, int Status)
     public static readonly RegistryError SizeInvalid = new("SIZE_INVALID", 400);
     public static readonly RegistryError TagInvalid = new("TAG_INVALID", 400);
     public static readonly RegistryError Unauthorized = new("UNAUTHORIZED", 401);
+    public static readonly RegistryError Denied = new("DENIED", 403);
     public static readonly RegistryError Unsupported = new("UNSUPPORTED", 405);
     public static readonly RegistryError PaginationNumberInvalid = new("PAGINATION_NUMBER_INVALID", 400);
 

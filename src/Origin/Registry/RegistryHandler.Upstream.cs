@@ -14,9 +14,6 @@ internal sealed partial class RegistryHandler
     /// </summary>
     public static readonly RegistryError Unavailable = new("UNAVAILABLE", 503);
 
-    /// <summary>A write to a repository that only pull-through fills (its first component is an upstream's local prefix).</summary>
-    public static readonly RegistryError Denied = new("DENIED", 403);
-
     private const int StreamChunkSize = 1024 * 1024;
 
     /// <summary>

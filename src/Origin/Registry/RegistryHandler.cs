@@ -76,7 +76,7 @@ internal sealed partial class RegistryHandler
 
             if (isWrite && !string.IsNullOrEmpty(path.Name) && _upstreams.PulledThroughOwner(path.Name) is { } owner)
             {
-                throw new RegistryException(Denied, $"repository {path.Name} holds content pulled through from upstream {owner} and cannot be pushed to or deleted from; push under a name whose first component is not '{UpstreamCatalog.LocalPrefix(owner)}'", path.Name);
+                throw new RegistryException(RegistryError.Denied, $"repository {path.Name} holds content pulled through from upstream {owner} and cannot be pushed to or deleted from; push under a name whose first component is not '{UpstreamCatalog.LocalPrefix(owner)}'", path.Name);
             }
 
             await DispatchAsync(context, path, method).ConfigureAwait(false);
