@@ -320,12 +320,12 @@ internal sealed class BlobFetcher : IAsyncDisposable
                     metaInfo = await CopyAndHashAsync(response, digest, download, file).ConfigureAwait(false);
                 }
 
-                download.Complete();
+                download.Blob.Complete(length);
                 await AdmitAndSeedAsync(fetch, metaInfo, path, fromPeers: 0, fromOrigins: length).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                download.Fail(ex);
+                download.Blob.Fail(ex);
                 File.Delete(path);
                 throw;
             }
@@ -375,7 +375,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
                     sha256.AppendData(buffer.AsSpan(0, read));
                     pieces.Append(buffer.AsSpan(0, read));
                     written += read;
-                    download.Advance(written);
+                    download.Blob.Advance(read);
                 }
 
                 if (written != length)

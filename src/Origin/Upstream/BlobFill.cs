@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Distribution;
 
 namespace P2PRegistry.Origin.Upstream;
 
@@ -11,15 +12,10 @@ namespace P2PRegistry.Origin.Upstream;
 /// </summary>
 internal sealed class BlobFill
 {
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly TaskCompletionSource<long> _length = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _written;
-    private long _knownLength = -1;
-    private bool _verified;
+    private readonly GrowingBlob _blob = new();
     private bool _attachable = true;
-    private UpstreamException? _failure;
 
     public BlobFill(Digest digest, string upstream, string tempPath)
     {
@@ -28,7 +24,6 @@ internal sealed class BlobFill
         TempPath = tempPath;
         // Nobody may be left with an unobserved fault when no requester waited for it.
         _ = _length.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-        _ = _completion.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
     public Digest Digest { get; }
@@ -41,30 +36,16 @@ internal sealed class BlobFill
     public Task<long> Length => _length.Task;
 
     /// <summary>Completes when the blob is in the store; faults with an <see cref="UpstreamException"/> when the fill stored nothing.</summary>
-    public Task Completion => _completion.Task;
+    public Task Completion => _blob.Completion;
 
     /// <summary>Bytes written to the temp file so far.</summary>
-    public long Written => Interlocked.Read(ref _written);
+    public long Written => _blob.Written;
 
     /// <summary>
     /// How many bytes from the start a reader may send now: everything once verified; before that everything
     /// written except the blob's final byte.
     /// </summary>
-    public long Readable
-    {
-        get
-        {
-            lock (_gate)
-            {
-                if (_verified)
-                {
-                    return _knownLength;
-                }
-
-                return _knownLength <= 0 ? 0 : Math.Min(_written, _knownLength - 1);
-            }
-        }
-    }
+    public long Readable => _blob.Readable;
 
     /// <summary>
     /// A read handle on the temp file, or null once the fill stopped accepting readers (about to be renamed into
@@ -93,48 +74,16 @@ internal sealed class BlobFill
     }
 
     /// <summary>Waits until more than <paramref name="position"/> bytes are readable; throws the fill's failure.</summary>
-    public async ValueTask WaitReadableAsync(long position, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var progress = Volatile.Read(ref _progress).Task;
-            lock (_gate)
-            {
-                if (_failure is not null)
-                {
-                    throw _failure;
-                }
-            }
-
-            if (Readable > position)
-            {
-                return;
-            }
-
-            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public async ValueTask WaitReadableAsync(long position, CancellationToken cancellationToken) =>
+        await _blob.WaitReadableAsync(position, cancellationToken).ConfigureAwait(false);
 
     public void SetLength(long length)
     {
-        lock (_gate)
-        {
-            _knownLength = length;
-        }
-
+        _blob.SetLength(length);
         _length.TrySetResult(length);
-        Pulse();
     }
 
-    public void Advance(long count)
-    {
-        lock (_gate)
-        {
-            _written += count;
-        }
-
-        Pulse();
-    }
+    public void Advance(long count) => _blob.Advance(count);
 
     /// <summary>From now on readers that arrive read the store, not the temp file.</summary>
     public void StopAttaching()
@@ -148,31 +97,15 @@ internal sealed class BlobFill
     /// <summary>The blob is verified and in the store: release the held-back bytes.</summary>
     public void Complete(long length)
     {
-        lock (_gate)
-        {
-            _attachable = false;
-            _knownLength = length;
-            _written = length;
-            _verified = true;
-        }
-
+        StopAttaching();
         _length.TrySetResult(length);
-        _completion.TrySetResult();
-        Pulse();
+        _blob.Complete(length);
     }
 
     public void Fail(UpstreamException failure)
     {
-        lock (_gate)
-        {
-            _attachable = false;
-            _failure = failure;
-        }
-
+        StopAttaching();
         _length.TrySetException(failure);
-        _completion.TrySetException(failure);
-        Pulse();
+        _blob.Fail(failure);
     }
-
-    private void Pulse() => Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 }
