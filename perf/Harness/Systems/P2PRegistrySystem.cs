@@ -104,7 +104,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { dll, "--urls", $"http://127.0.0.1:{port}", "--Logging:LogLevel:Default=Warning" })
+        foreach (var arg in new[] { dll, "--urls", $"http://127.0.0.1:{port}", "--Logging:LogLevel:Default=" + LogLevel })
         {
             psi.ArgumentList.Add(arg);
         }
@@ -205,7 +205,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
             ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"),
                 "--Origin:Peer:Address=" + seed.Address,
                 "--Origin:Peer:Port=" + context.Testbed.Port(seed, OriginPeerPort).ToString(CultureInfo.InvariantCulture),
-                "--Logging:LogLevel:Default=Warning"],
+                "--Logging:LogLevel:Default=" + LogLevel],
             Path.Combine(work, "origin.log"));
         await ServerProbe.WaitForHttpAsync(seed, OriginUrl + "/v2/", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         await BlobPush.PushAsync(seed, OriginUrl, Repository, context.Blob, cancellationToken).ConfigureAwait(false);
@@ -213,7 +213,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         TrackerUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerHttpPort)}";
         _trackerGrpcUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerGrpcPort)}";
         _tracker = context.Processes.Start("tracker", seed,
-            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=Warning"],
+            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=" + LogLevel],
             Path.Combine(work, "tracker.log"));
         await ServerProbe.WaitForHttpAsync(seed, TrackerUrl + "/healthz", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
 
@@ -249,7 +249,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
                 "--Agent:TrackerUrl=" + _trackerGrpcUrl,
                 "--Agent:OriginUrl=" + OriginUrl,
                 "--Agent:DataPath=" + Path.Combine(context.WorkDirectory, "agent-" + host.Name),
-                "--Logging:LogLevel:Default=Warning"];
+                "--Logging:LogLevel:Default=" + LogLevel];
             if (context.Testbed.ProgramRateLimit is { } limit)
             {
                 var text = limit.ToString(CultureInfo.InvariantCulture);
@@ -328,9 +328,24 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         return sum;
     }
 
+    /// <summary>The components' log level: Warning, or <c>P2PH_LOG_LEVEL</c> (e.g. Debug) when diagnosing a run.</summary>
+    private static string LogLevel => Environment.GetEnvironmentVariable("P2PH_LOG_LEVEL") is { Length: > 0 } level ? level : "Warning";
+
     public async Task TeardownAsync(SystemContext context)
     {
         await context.Processes.StopAllAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+
+        // The run folder is deleted at cleanup; P2PH_KEEP_LOGS=<dir> keeps the components' and clients' logs.
+        if (Environment.GetEnvironmentVariable("P2PH_KEEP_LOGS") is { Length: > 0 } keep && Directory.Exists(context.WorkDirectory))
+        {
+            var target = Path.Combine(keep, Path.GetFileName(context.WorkDirectory.TrimEnd('/')));
+            Directory.CreateDirectory(target);
+            foreach (var log in Directory.EnumerateFiles(context.WorkDirectory, "*.log"))
+            {
+                File.Copy(log, Path.Combine(target, Path.GetFileName(log)), overwrite: true);
+            }
+        }
+
         _agents.Clear();
         _origin = null;
         _tracker = null;

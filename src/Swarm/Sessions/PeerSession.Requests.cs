@@ -33,7 +33,7 @@ internal sealed partial class PeerSession
         }
 
         Span<BlockRequest> picked = stackalloc BlockRequest[want];
-        var count = picker.Pick(Key, PeerPieces, picked, duplicates: !IsOrigin);
+        var count = picker.Pick(Key, PeerPieces, picked, origin: IsOrigin);
         if (count > 0 && _outstanding.Count == 0)
         {
             // The stall clock starts when the peer is first given work.
@@ -89,6 +89,11 @@ internal sealed partial class PeerSession
     /// <summary>BEP 3: a choke discards every pending request; the blocks go back to the picker.</summary>
     public void OnChokedLocked()
     {
+        if (!PeerChoking && !IsOrigin)
+        {
+            _swarm.Picker?.SetServing(PeerPieces, serving: false);
+        }
+
         PeerChoking = true;
         if (_outstanding.Count > 0)
         {
@@ -100,6 +105,11 @@ internal sealed partial class PeerSession
 
     public void OnUnchokedLocked()
     {
+        if (PeerChoking && !IsOrigin)
+        {
+            _swarm.Picker?.SetServing(PeerPieces, serving: true);
+        }
+
         PeerChoking = false;
         FillRequestsLocked();
     }

@@ -69,6 +69,9 @@ internal sealed partial class PeerSession
             case OutboundKind.Have:
                 PeerMessageWriter.WriteHave(output, message.Index);
                 break;
+            case OutboundKind.Bitfield when SuperSeeded:
+                PeerMessageWriter.WriteBitfield(output, RevealedBitfield);
+                break;
             case OutboundKind.Bitfield:
                 PeerMessageWriter.WriteBitfield(output, _swarm.Store.GetBitfield());
                 break;
@@ -121,6 +124,11 @@ internal sealed partial class PeerSession
         output.Advance(message.Length);
         _swarm.Statistics.AddUploaded(message.Length);
         _context.Metrics.BytesUploaded(message.Length, IsOrigin);
+        if (SuperSeeded)
+        {
+            _swarm.OnBlockSent(this, message.Index, message.Length);
+        }
+
         return true;
     }
 }
