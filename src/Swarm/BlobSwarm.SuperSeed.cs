@@ -22,7 +22,7 @@ internal sealed partial class BlobSwarm
         }
 
         var atOnce = Math.Max(2, context.Options.SuperSeedRevealBytes / Math.Max(1, metaInfo.PieceLength));
-        return new SuperSeeder(metaInfo.PieceCount, atOnce, metaInfo.GetPieceSize, new Random());
+        return new SuperSeeder(metaInfo.PieceCount, atOnce, metaInfo.GetPieceSize);
     }
 
     /// <summary>Our own peers (by their peer id's client prefix) are super-seeded; other clients see everything.</summary>

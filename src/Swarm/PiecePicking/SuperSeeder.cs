@@ -6,10 +6,15 @@ namespace P2PRegistry.Swarm.PiecePicking;
 /// Which pieces a complete seed (the origin) shows to each of our own peers (BEP 16's super-seeding idea,
 /// our variant). Instead of the full bitfield a peer sees a few pieces; each time one of them was sent to it,
 /// or it got that piece elsewhere (its <c>have</c>), one more is revealed. The piece revealed is the one with
-/// the fewest copies handed out (sent, or revealed and not yet settled), then the one fewest peers hold, random
-/// among equals. So until every piece went out once, each copy the seed's uplink carries is a distinct piece,
+/// the fewest copies handed out (sent, or revealed and not yet settled), then the one fewest peers hold, then the
+/// first in the blob. So until every piece went out once, each copy the seed's uplink carries is a distinct piece,
 /// and the peers must trade to complete: the seed sends about one copy of the blob instead of one per peer.
 /// </summary>
+/// <remarks>
+/// Lowest index among equals, not random: the blob enters the swarm front to back, a window of a few pieces per
+/// peer wide, so every peer's verified prefix (what a streaming reader can pass on) follows the download closely
+/// instead of jumping at the end, and little is left to stream once the last piece arrives.
+/// </remarks>
 /// <remarks>
 /// Pure state, no I/O and no locking: the swarm calls it under its lock. Peers are small integer ids.
 /// The revealed set only grows: a seed cannot take back a piece it said it has.
@@ -19,7 +24,6 @@ internal sealed class SuperSeeder
     private readonly int _pieceCount;
     private readonly int _revealAtOnce;
     private readonly Func<int, int> _pieceSize;
-    private readonly Random _random;
     private readonly int[] _copies;
     private readonly int[] _availability;
     private readonly Dictionary<int, PeerState> _peers = [];
@@ -27,15 +31,13 @@ internal sealed class SuperSeeder
     /// <param name="pieceCount">Pieces of the blob.</param>
     /// <param name="revealAtOnce">Pieces revealed to a peer and not yet settled, at most (its pipeline to this seed).</param>
     /// <param name="pieceSize">The size of a piece (the last one is shorter).</param>
-    /// <param name="random">Breaks ties.</param>
-    public SuperSeeder(int pieceCount, int revealAtOnce, Func<int, int> pieceSize, Random random)
+    public SuperSeeder(int pieceCount, int revealAtOnce, Func<int, int> pieceSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pieceCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(revealAtOnce, 1);
         _pieceCount = pieceCount;
         _revealAtOnce = revealAtOnce;
         _pieceSize = pieceSize;
-        _random = random;
         _copies = new int[pieceCount];
         _availability = new int[pieceCount];
     }
@@ -191,7 +193,6 @@ internal sealed class SuperSeeder
         var best = -1;
         var bestCopies = int.MaxValue;
         var bestAvailability = int.MaxValue;
-        var ties = 0;
         for (var i = 0; i < _pieceCount; i++)
         {
             if (state.Revealed[i] || state.Pieces[i])
@@ -199,6 +200,7 @@ internal sealed class SuperSeeder
                 continue;
             }
 
+            // Strictly better only: among equals the first piece stays.
             var copies = _copies[i];
             var availability = _availability[i];
             if (copies < bestCopies || (copies == bestCopies && availability < bestAvailability))
@@ -206,12 +208,10 @@ internal sealed class SuperSeeder
                 best = i;
                 bestCopies = copies;
                 bestAvailability = availability;
-                ties = 1;
-            }
-            else if (copies == bestCopies && availability == bestAvailability && _random.Next(++ties) == 0)
-            {
-                // Reservoir sampling: each of the equal candidates ends up chosen with equal odds.
-                best = i;
+                if (copies == 0 && availability == 0)
+                {
+                    break; // nothing beats a piece nobody has and nobody was shown
+                }
             }
         }
 

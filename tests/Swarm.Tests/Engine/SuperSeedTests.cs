@@ -26,8 +26,10 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
         });
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
 
-        var first = await FirstBitfieldAsync(seed.Port, blob, PeerId.CreateRandom());
-        var second = await FirstBitfieldAsync(seed.Port, blob, PeerId.CreateRandom());
+        using var one = new TcpClient();
+        using var two = new TcpClient();
+        var first = await FirstBitfieldAsync(one, seed.Port, blob, PeerId.CreateRandom());
+        var second = await FirstBitfieldAsync(two, seed.Port, blob, PeerId.CreateRandom()); // while the first is still connected
 
         Assert.Equal(2, first.SetCount);
         Assert.Equal(2, second.SetCount);
@@ -46,7 +48,8 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
         var aria2 = new PeerId(Encoding.ASCII.GetBytes("A2-1-37-0-abcdefghij"));
 
-        var bitfield = await FirstBitfieldAsync(seed.Port, blob, aria2);
+        using var client = new TcpClient();
+        var bitfield = await FirstBitfieldAsync(client, seed.Port, blob, aria2);
 
         Assert.True(bitfield.AllSet);
     }
@@ -59,7 +62,8 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
         await using var seed = await TestNode.StartAsync(new InMemoryTracker());
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
 
-        var bitfield = await FirstBitfieldAsync(seed.Port, blob, PeerId.CreateRandom());
+        using var client = new TcpClient();
+        var bitfield = await FirstBitfieldAsync(client, seed.Port, blob, PeerId.CreateRandom());
 
         Assert.True(bitfield.AllSet);
     }
@@ -112,10 +116,9 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
     }
 
     /// <summary>Handshakes as <paramref name="peerId"/> and returns the first bitfield the seed sends.</summary>
-    private static async Task<Bitfield> FirstBitfieldAsync(int port, TestBlob blob, PeerId peerId)
+    private static async Task<Bitfield> FirstBitfieldAsync(TcpClient client, int port, TestBlob blob, PeerId peerId)
     {
         using var cts = new CancellationTokenSource(Timeout);
-        using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, port, cts.Token);
         var stream = client.GetStream();
         var input = PipeReader.Create(stream);
