@@ -65,7 +65,12 @@ internal sealed partial class PeerSession
 
     public void OnBlockArrivedLocked(int piece, int begin)
     {
-        _snubbedUntil = 0;
+        if (_snubbedUntil != 0)
+        {
+            _snubbedUntil = 0;
+            SyncServingLocked();
+        }
+
         _lastBlockAt = _context.Time.GetTimestamp();
         for (var i = 0; i < _outstanding.Count; i++)
         {
@@ -87,14 +92,23 @@ internal sealed partial class PeerSession
     }
 
     /// <summary>BEP 3: a choke discards every pending request; the blocks go back to the picker.</summary>
-    public void OnChokedLocked()
+    /// <summary>Tells the picker when the peer started or stopped serving us (see <see cref="IsUnserved"/>).</summary>
+    public void SyncServingLocked()
     {
-        if (!PeerChoking && !IsOrigin)
+        var unserved = IsOrigin || PeerChoking || Snubbed;
+        if (unserved == IsUnserved)
         {
-            _swarm.Picker?.SetServing(PeerPieces, serving: false);
+            return;
         }
 
+        IsUnserved = unserved;
+        _swarm.Picker?.SetServing(PeerPieces, serving: !unserved);
+    }
+
+    public void OnChokedLocked()
+    {
         PeerChoking = true;
+        SyncServingLocked();
         if (_outstanding.Count > 0)
         {
             _swarm.Picker?.Release(Key);
@@ -105,12 +119,8 @@ internal sealed partial class PeerSession
 
     public void OnUnchokedLocked()
     {
-        if (PeerChoking && !IsOrigin)
-        {
-            _swarm.Picker?.SetServing(PeerPieces, serving: true);
-        }
-
         PeerChoking = false;
+        SyncServingLocked();
         FillRequestsLocked();
     }
 
@@ -146,6 +156,9 @@ internal sealed partial class PeerSession
         _swarm.Picker.Release(Key);
         _outstanding.Clear();
         _snubbedUntil = now + (long)(_context.Options.StallTimeout.TotalSeconds * _context.Time.TimestampFrequency);
+
+        // What only it and an origin hold is asked of the origin meanwhile.
+        SyncServingLocked();
         _swarm.FillAllLockedInternal();
     }
 

@@ -97,9 +97,10 @@ internal sealed partial class PeerSession
 
     /// <summary>
     /// The peer's pieces do not keep an origin from being asked for them: it is an origin itself (the last
-    /// resort), or it is choking us. What the picker was told; changes only through choke and unchoke.
+    /// resort), or it is choking us, or it stopped answering (snubbed). What the picker was told: it changes only
+    /// through <see cref="SyncServingLocked"/>, so availability is added and removed with the same flag.
     /// </summary>
-    public bool IsUnserved => IsOrigin || PeerChoking;
+    public bool IsUnserved { get; private set; } = true;
 
     /// <summary>
     /// Stopped answering requests: asked for nothing until it sends a block again, or for one stall timeout
@@ -233,6 +234,8 @@ internal sealed partial class PeerSession
             {
                 AdaptRequestDepthLocked(elapsed);
                 CheckStallLocked(now);
+                SyncServingLocked(); // a snub ends by time
+
                 FillRequestsLocked();
             }
         }
