@@ -319,8 +319,52 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
             List<string> command = ["curl", "-fsS", "-o", output, $"{a.Url}/v2/{Repository}/blobs/{context.Blob.Digest}"];
             return new ClientFleet.Client(a.Host, command, output, Path.Combine(context.WorkDirectory, a.Host.Name + ".done"));
         }).ToList();
+        using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sampling = SampleDeliveryAsync(context, clients.Select(c => (c.Host.Name, c.OutputPath)).ToList(), context.Blob.Length, stopSampling.Token);
         var outcome = await ClientFleet.RunAsync(context, clients, ClientFleet.Completion.Exits, cancellationToken).ConfigureAwait(false);
+        await stopSampling.CancelAsync().ConfigureAwait(false);
+        await sampling.ConfigureAwait(false);
         return outcome.Results;
+    }
+
+    /// <summary>
+    /// Diagnosis: when each client had half, 90 % and all of the blob (its output file's size, sampled every 100 ms),
+    /// as wall-clock times comparable with the barrier's release and the Agents' log lines. A client that gets its
+    /// bytes long after its Agent logged <c>Downloaded</c> was held up by the Agent's streaming, not by the swarm.
+    /// </summary>
+    private static async Task SampleDeliveryAsync(SystemContext context, List<(string Host, string Path)> outputs, long length, CancellationToken cancellationToken)
+    {
+        var marks = outputs.Select(_ => new DateTimeOffset?[3]).ToList();
+        double[] fractions = [0.5, 0.9, 1.0];
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var now = DateTimeOffset.UtcNow;
+                for (var i = 0; i < outputs.Count; i++)
+                {
+                    var size = File.Exists(outputs[i].Path) ? new FileInfo(outputs[i].Path).Length : 0;
+                    for (var f = 0; f < fractions.Length; f++)
+                    {
+                        if (marks[i][f] is null && size >= (long)(fractions[f] * length))
+                        {
+                            marks[i][f] = now;
+                        }
+                    }
+                }
+
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        for (var i = 0; i < outputs.Count; i++)
+        {
+            var text = string.Join(", ", fractions.Select((f, k) => $"{f:P0} at {marks[i][k]:HH:mm:ss.f}"));
+            context.Log.WriteLine($"    {outputs[i].Host}: client had {text} UTC");
+        }
     }
 
     /// <summary>
