@@ -106,7 +106,7 @@ internal sealed partial class BlobSwarm
     {
         foreach (var piece in _revealScratch)
         {
-            session.Enqueue(new Outbound(OutboundKind.Have, piece));
+            session.EnqueueReveal(piece);
         }
 
         _revealScratch.Clear();

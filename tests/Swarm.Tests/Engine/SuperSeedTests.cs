@@ -69,6 +69,28 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Download_SuperSeedingOriginOneLeecher_GetsEveryPieceFromIt()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(6 * 1024 * 1024, 256 * 1024);
+        var tracker = new InMemoryTracker();
+        await using var seed = await TestNode.StartAsync(tracker, o =>
+        {
+            o.SuperSeed = true;
+            o.SuperSeedRevealBytes = 512 * 1024; // two pieces shown at a time, 24 to go
+        });
+        seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
+        tracker.MarkOrigin(seed.Engine.PeerId);
+        await using var leecher = await TestNode.StartAsync(tracker);
+
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        await download.Completion.WaitAsync(Timeout);
+
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.MetaInfo.Length, seed.Engine.GetStatistics(blob.MetaInfo.InfoHash)!.BytesUploaded);
+    }
+
+    [Fact]
     public async Task Download_SuperSeedingOriginFourLeechers_OriginSendsAboutOneCopy()
     {
         using var dir = new TempDirectory();
@@ -137,6 +159,8 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
 
             while (handshaken && PeerMessageReader.TryRead(ref buffer, 1 << 20, out var message) == OperationStatus.Done)
             {
+                // BEP 3: the bitfield comes first; a reveal (have) must never overtake it.
+                Assert.NotEqual(PeerMessageType.Have, message.Type);
                 if (message.Type == PeerMessageType.Bitfield)
                 {
                     return Bitfield.FromWire(message.Bits, blob.MetaInfo.PieceCount);
