@@ -32,6 +32,7 @@ internal sealed partial class BlobSwarm : IDisposable
         Store = store;
         MetaInfo = store.MetaInfo;
         _startedAt = context.Time.GetTimestamp();
+        SuperSeeder = CreateSuperSeeder(context, MetaInfo, download);
         if (download)
         {
             _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -150,6 +151,11 @@ internal sealed partial class BlobSwarm : IDisposable
 
             // BEP 3: the bitfield is the first message after the handshake; queued under the lock so no
             // have overtakes it.
+            if (TryStartSuperSeedingLocked(session))
+            {
+                return true;
+            }
+
             if (Store.VerifiedCount > 0)
             {
                 session.Enqueue(new Outbound(OutboundKind.Bitfield));
@@ -178,7 +184,12 @@ internal sealed partial class BlobSwarm : IDisposable
             if (Picker is not null)
             {
                 Picker.Release(session.Key);
-                Picker.RemoveAvailability(session.PeerPieces);
+                Picker.RemoveAvailability(session.PeerPieces, session.IsUnserved);
+            }
+
+            if (session.SuperSeeded)
+            {
+                SuperSeeder?.RemovePeer(session.Key);
             }
 
             if (!session.AmChoking)

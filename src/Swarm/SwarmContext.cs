@@ -19,6 +19,7 @@ internal sealed class SwarmContext
         Egress = new TokenBucket(options.EgressBytesPerSecond, Math.Max(options.EgressBytesPerSecond / 4, options.BlockSize * 4L), time);
         Blacklist = new PeerBlacklist(time, options.BlacklistDuration);
         Connections = new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerSwarm);
+        SuperSeed = options.SuperSeed;
     }
 
     public SwarmOptions Options { get; }
@@ -38,6 +39,9 @@ internal sealed class SwarmContext
     public PeerBlacklist Blacklist { get; }
 
     public ConnectionLimiter Connections { get; }
+
+    /// <summary>Complete blobs opened from now on are super-seeded (<see cref="SwarmOptions.SuperSeed"/>, or set by the host).</summary>
+    public bool SuperSeed { get; set; }
 
     /// <summary>The port this node listens on (announced); set once the listener is bound.</summary>
     public int ListenPort { get; set; }

@@ -53,6 +53,16 @@ public sealed partial class SwarmEngine : IAsyncDisposable
         set => _context.ListenPort = value;
     }
 
+    /// <summary>
+    /// Whether complete blobs seeded from now on are super-seeded to our own peers: <see cref="SwarmOptions.SuperSeed"/>
+    /// at start; a host (the origin) may turn it on before it serves its first peer.
+    /// </summary>
+    public bool SuperSeed
+    {
+        get => _context.SuperSeed;
+        set => _context.SuperSeed = value;
+    }
+
     internal SwarmContext Context => _context;
 
     /// <summary>Peers currently refused for lying.</summary>

@@ -64,6 +64,17 @@ public sealed class SwarmOptions
     /// <summary>Peers handed out by an announce are asked for at most this many.</summary>
     public int AnnouncePeerCount { get; set; } = 50;
 
+    /// <summary>
+    /// Complete blobs are super-seeded to our own peers (peer id starting with <c>-PR0001-</c>): they are shown a
+    /// few pieces at a time, the least copied first, instead of the full bitfield, so each copy this node sends
+    /// is a distinct piece until all went out once. Standard clients still get the full bitfield. For an origin
+    /// (whose uplink every download shares); off by default, so agents advertise everything they have.
+    /// </summary>
+    public bool SuperSeed { get; set; }
+
+    /// <summary>When super-seeding: bytes of pieces shown to a peer and not yet sent to it, at most (at least two pieces).</summary>
+    public int SuperSeedRevealBytes { get; set; } = 2 * 1024 * 1024;
+
     /// <summary>One message per problem, naming the key and the value; empty when the options are usable.</summary>
     public IEnumerable<string> Validate()
     {
@@ -130,6 +141,11 @@ public sealed class SwarmOptions
         if (IngressBytesPerSecond < 0 || EgressBytesPerSecond < 0)
         {
             yield return $"{SectionName}:IngressBytesPerSecond and EgressBytesPerSecond must be 0 (unlimited) or positive.";
+        }
+
+        if (SuperSeedRevealBytes < 1)
+        {
+            yield return $"{SectionName}:SuperSeedRevealBytes must be positive, got {SuperSeedRevealBytes}.";
         }
 
         if (AnnouncePeerCount < 1)

@@ -60,7 +60,7 @@ internal static class ClientFleet
         }
 
         var released = await barrier.ReleaseAsync([.. started.Select(p => p.Pid)], TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-        context.Log.WriteLine($"    {clients.Count} clients released at once");
+        context.Log.WriteLine($"    {clients.Count} clients released at once ({DateTimeOffset.FromUnixTimeMilliseconds((long)(released * 1000)):HH:mm:ss.fff} UTC)");
 
         var results = new ClientResult?[clients.Count];
         var deadline = DateTime.UtcNow + context.Timeout;

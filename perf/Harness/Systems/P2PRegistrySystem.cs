@@ -36,7 +36,10 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
     /// <summary>The Tracker's HTTP base URL on the seed host, once <see cref="StartSeedSideAsync"/> ran.</summary>
     public string TrackerUrl { get; private set; } = "";
 
-    public string Description => "Origin + Tracker on the seed host; an Agent per client; each client pulls through its Agent's /v2/ API";
+    public string Description => "Origin + Tracker on the seed host; an Agent per client (warmed by one small pull, as a running DaemonSet agent is); each client pulls through its Agent's /v2/ API";
+
+    /// <summary>Size of the warm-up blob every Agent pulls before the barrier.</summary>
+    public const int WarmUpBytes = 4 * 1024 * 1024;
 
     public async Task<Availability> CheckAvailableAsync(CancellationToken cancellationToken)
     {
@@ -104,7 +107,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { dll, "--urls", $"http://127.0.0.1:{port}", "--Logging:LogLevel:Default=Warning" })
+        foreach (var arg in new[] { dll, "--urls", $"http://127.0.0.1:{port}", "--Logging:LogLevel:Default=" + LogLevel })
         {
             psi.ArgumentList.Add(arg);
         }
@@ -205,7 +208,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
             ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"),
                 "--Origin:Peer:Address=" + seed.Address,
                 "--Origin:Peer:Port=" + context.Testbed.Port(seed, OriginPeerPort).ToString(CultureInfo.InvariantCulture),
-                "--Logging:LogLevel:Default=Warning"],
+                "--Logging:LogLevel:Default=" + LogLevel],
             Path.Combine(work, "origin.log"));
         await ServerProbe.WaitForHttpAsync(seed, OriginUrl + "/v2/", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         await BlobPush.PushAsync(seed, OriginUrl, Repository, context.Blob, cancellationToken).ConfigureAwait(false);
@@ -213,7 +216,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         TrackerUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerHttpPort)}";
         _trackerGrpcUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerGrpcPort)}";
         _tracker = context.Processes.Start("tracker", seed,
-            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=Warning"],
+            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=" + LogLevel],
             Path.Combine(work, "tracker.log"));
         await ServerProbe.WaitForHttpAsync(seed, TrackerUrl + "/healthz", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
 
@@ -249,7 +252,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
                 "--Agent:TrackerUrl=" + _trackerGrpcUrl,
                 "--Agent:OriginUrl=" + OriginUrl,
                 "--Agent:DataPath=" + Path.Combine(context.WorkDirectory, "agent-" + host.Name),
-                "--Logging:LogLevel:Default=Warning"];
+                "--Logging:LogLevel:Default=" + LogLevel];
             if (context.Testbed.ProgramRateLimit is { } limit)
             {
                 var text = limit.ToString(CultureInfo.InvariantCulture);
@@ -266,6 +269,45 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         }
 
         context.Log.WriteLine($"    {_agents.Count} Agents ready (peer port {AgentPeerPort} on each client's address)");
+        await WarmUpAsync(context, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every Agent pulls a small blob of its own kind (different bytes) through the whole path before the barrier:
+    /// an Agent runs as a DaemonSet and has served pulls before a rollout, so the measured pull should not include
+    /// its first-request costs (JIT of the mirror, swarm and gRPC code, the tracker channel's connection). The
+    /// warm-up is outside the measured window and its bytes outside the origin egress count.
+    /// </summary>
+    private async Task WarmUpAsync(SystemContext context, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(context.WorkDirectory, "warmup.bin");
+        var bytes = new byte[WarmUpBytes];
+        Random.Shared.NextBytes(bytes);
+        await File.WriteAllBytesAsync(path, bytes, cancellationToken).ConfigureAwait(false);
+        var blob = new Blob(path, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
+        await BlobPush.PushAsync(context.Seed, OriginUrl!, Repository, blob, cancellationToken).ConfigureAwait(false);
+        var started = Stopwatch.GetTimestamp();
+        var pulls = _agents.Select(async a =>
+        {
+            // A cold Agent may answer its first pull with a fast 404 (no peer within its miss timeout): try again.
+            for (var attempt = 1; ; attempt++)
+            {
+                var got = await a.Host.RunAsync("curl", ["-fsS", "-o", "/dev/null", $"{a.Url}/v2/{Repository}/blobs/{blob.Digest}"], cancellationToken, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+                if (got.ExitCode == 0)
+                {
+                    return attempt;
+                }
+
+                if (attempt == 5)
+                {
+                    throw new InvalidOperationException($"Agent {a.Host.Name} failed the warm-up pull 5 times: {got.StandardError.Trim()}");
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            }
+        }).ToList();
+        var attempts = await Task.WhenAll(pulls).ConfigureAwait(false);
+        context.Log.WriteLine($"    Agents warmed: each pulled a {WarmUpBytes / 1048576} MiB blob in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s ({attempts.Sum() - attempts.Length} retries)");
     }
 
     /// <summary>Every client pulls the blob through its own Agent, as containerd with the Agent as mirror would.</summary>
@@ -277,8 +319,52 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
             List<string> command = ["curl", "-fsS", "-o", output, $"{a.Url}/v2/{Repository}/blobs/{context.Blob.Digest}"];
             return new ClientFleet.Client(a.Host, command, output, Path.Combine(context.WorkDirectory, a.Host.Name + ".done"));
         }).ToList();
+        using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sampling = SampleDeliveryAsync(context, clients.Select(c => (c.Host.Name, c.OutputPath)).ToList(), context.Blob.Length, stopSampling.Token);
         var outcome = await ClientFleet.RunAsync(context, clients, ClientFleet.Completion.Exits, cancellationToken).ConfigureAwait(false);
+        await stopSampling.CancelAsync().ConfigureAwait(false);
+        await sampling.ConfigureAwait(false);
         return outcome.Results;
+    }
+
+    /// <summary>
+    /// Diagnosis: when each client had half, 90 % and all of the blob (its output file's size, sampled every 100 ms),
+    /// as wall-clock times comparable with the barrier's release and the Agents' log lines. A client that gets its
+    /// bytes long after its Agent logged <c>Downloaded</c> was held up by the Agent's streaming, not by the swarm.
+    /// </summary>
+    private static async Task SampleDeliveryAsync(SystemContext context, List<(string Host, string Path)> outputs, long length, CancellationToken cancellationToken)
+    {
+        var marks = outputs.Select(_ => new DateTimeOffset?[3]).ToList();
+        double[] fractions = [0.5, 0.9, 1.0];
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var now = DateTimeOffset.UtcNow;
+                for (var i = 0; i < outputs.Count; i++)
+                {
+                    var size = File.Exists(outputs[i].Path) ? new FileInfo(outputs[i].Path).Length : 0;
+                    for (var f = 0; f < fractions.Length; f++)
+                    {
+                        if (marks[i][f] is null && size >= (long)(fractions[f] * length))
+                        {
+                            marks[i][f] = now;
+                        }
+                    }
+                }
+
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        for (var i = 0; i < outputs.Count; i++)
+        {
+            var text = string.Join(", ", fractions.Select((f, k) => $"{f:P0} at {marks[i][k]:HH:mm:ss.f}"));
+            context.Log.WriteLine($"    {outputs[i].Host}: client had {text} UTC");
+        }
     }
 
     /// <summary>
@@ -328,9 +414,24 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         return sum;
     }
 
+    /// <summary>The components' log level: Warning, or <c>P2PH_LOG_LEVEL</c> (e.g. Debug) when diagnosing a run.</summary>
+    private static string LogLevel => Environment.GetEnvironmentVariable("P2PH_LOG_LEVEL") is { Length: > 0 } level ? level : "Warning";
+
     public async Task TeardownAsync(SystemContext context)
     {
         await context.Processes.StopAllAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+
+        // The run folder is deleted at cleanup; P2PH_KEEP_LOGS=<dir> keeps the components' and clients' logs.
+        if (Environment.GetEnvironmentVariable("P2PH_KEEP_LOGS") is { Length: > 0 } keep && Directory.Exists(context.WorkDirectory))
+        {
+            var target = Path.Combine(keep, Path.GetFileName(context.WorkDirectory.TrimEnd('/')));
+            Directory.CreateDirectory(target);
+            foreach (var log in Directory.EnumerateFiles(context.WorkDirectory, "*.log"))
+            {
+                File.Copy(log, Path.Combine(target, Path.GetFileName(log)), overwrite: true);
+            }
+        }
+
         _agents.Clear();
         _origin = null;
         _tracker = null;

@@ -46,6 +46,9 @@ internal sealed class PeerListener : IHostedService, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var count = _index.Load();
+
+        // Set before the first peer arrives: every swarm is opened on demand, later.
+        _engine.SuperSeed = _options.SuperSeed;
         _engine.SeedResolver = infoHash =>
         {
             var source = _index.Resolve(infoHash);

@@ -17,6 +17,13 @@ public sealed class PeerOptions
     /// </summary>
     public string? AdvertiseAddress { get; set; }
 
+    /// <summary>
+    /// Super-seed to our own agents (sets the engine's <c>SuperSeed</c>, whatever <c>Swarm:SuperSeed</c> says): each agent is shown a few pieces
+    /// at a time, the least copied first, so the origin's uplink carries about one copy of a blob however many
+    /// agents fetch it at once, and the agents trade the rest. Standard BitTorrent clients see every piece.
+    /// </summary>
+    public bool SuperSeed { get; set; } = true;
+
     /// <summary>A blob's swarm, opened when a peer asked for it, is closed after this long without an upload.</summary>
     public TimeSpan IdleSeedTimeout { get; set; } = TimeSpan.FromMinutes(10);
 }

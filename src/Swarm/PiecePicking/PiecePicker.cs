@@ -25,6 +25,7 @@ internal sealed class PiecePicker
     private readonly Random _random;
     private readonly Bitfield _have;
     private readonly int[] _availability;
+    private readonly int[] _unservedAvailability;
     private readonly Dictionary<int, PieceProgress> _inProgress = [];
     private readonly List<PieceProgress> _started = [];
     private int _openBlocks;
@@ -41,6 +42,7 @@ internal sealed class PiecePicker
         _random = random;
         _have = new Bitfield(pieceCount);
         _availability = new int[pieceCount];
+        _unservedAvailability = new int[pieceCount];
         for (var i = 0; i < pieceCount; i++)
         {
             _openBlocks += BlockCount(i);
@@ -89,29 +91,61 @@ internal sealed class PiecePicker
         _have.Set(piece);
     }
 
-    public void AddAvailability(Bitfield peerPieces)
+    /// <summary>
+    /// A peer's pieces count towards availability. <paramref name="unserved"/>: the peer will not serve them
+    /// to us now (an origin, the last resort; or a peer choking us), so they do not keep an origin from being
+    /// asked for them.
+    /// </summary>
+    public void AddAvailability(Bitfield peerPieces, bool unserved = false)
     {
         for (var i = 0; i < PieceCount; i++)
         {
             if (peerPieces[i])
             {
-                _availability[i]++;
+                AddAvailability(i, unserved);
             }
         }
     }
 
-    public void RemoveAvailability(Bitfield peerPieces)
+    /// <summary>Undoes <see cref="AddAvailability(Bitfield, bool)"/>, with the same <paramref name="unserved"/>.</summary>
+    public void RemoveAvailability(Bitfield peerPieces, bool unserved = false)
     {
         for (var i = 0; i < PieceCount; i++)
         {
             if (peerPieces[i] && _availability[i] > 0)
             {
                 _availability[i]--;
+                if (unserved && _unservedAvailability[i] > 0)
+                {
+                    _unservedAvailability[i]--;
+                }
             }
         }
     }
 
-    public void AddAvailability(int piece) => _availability[piece]++;
+    public void AddAvailability(int piece, bool unserved = false)
+    {
+        _availability[piece]++;
+        if (unserved)
+        {
+            _unservedAvailability[piece]++;
+        }
+    }
+
+    /// <summary>A peer (not an origin) started or stopped serving us (unchoke / choke): its pieces move.</summary>
+    public void SetServing(Bitfield peerPieces, bool serving)
+    {
+        for (var i = 0; i < PieceCount; i++)
+        {
+            if (peerPieces[i])
+            {
+                _unservedAvailability[i] = Math.Max(0, _unservedAvailability[i] + (serving ? -1 : 1));
+            }
+        }
+    }
+
+    /// <summary>A connected peer that is not an origin holds the piece and is not choking us.</summary>
+    public bool IsHeldByPeer(int piece) => _availability[piece] > _unservedAvailability[piece];
 
     /// <summary>Whether a peer holds anything this node lacks (BEP 3 <c>interested</c>).</summary>
     public bool IsInteresting(Bitfield peerPieces)
@@ -136,17 +170,18 @@ internal sealed class PiecePicker
 
     /// <summary>
     /// Fills <paramref name="destination"/> with blocks to ask of <paramref name="peer"/>; returns how many.
-    /// <paramref name="duplicates"/> false keeps the peer out of endgame duplicates (an origin: its uplink
-    /// is the scarce one, and a duplicate it sends is wasted).
+    /// <paramref name="origin"/> true asks an origin, the last resort: its uplink is shared by every
+    /// download, so it is asked only for pieces no connected peer holds, and never for endgame duplicates
+    /// (a duplicate it sends is wasted).
     /// </summary>
-    public int Pick(int peer, Bitfield peerPieces, Span<BlockRequest> destination, bool duplicates = true)
+    public int Pick(int peer, Bitfield peerPieces, Span<BlockRequest> destination, bool origin = false)
     {
         var picked = 0;
 
         // 1. The priority window, in order.
         for (var piece = _priorityFirst; piece < _priorityEnd && picked < destination.Length; piece++)
         {
-            if (!_have[piece] && peerPieces[piece])
+            if (!_have[piece] && peerPieces[piece] && !(origin && IsHeldByPeer(piece)))
             {
                 picked += TakeOpenBlocks(GetOrStart(piece, peer), peer, destination[picked..]);
             }
@@ -156,7 +191,7 @@ internal sealed class PiecePicker
         for (var i = 0; i < _started.Count && picked < destination.Length; i++)
         {
             var progress = _started[i];
-            if (progress.OpenCount > 0 && peerPieces[progress.Index])
+            if (progress.OpenCount > 0 && peerPieces[progress.Index] && !(origin && IsHeldByPeer(progress.Index)))
             {
                 picked += TakeOpenBlocks(progress, peer, destination[picked..]);
             }
@@ -165,7 +200,7 @@ internal sealed class PiecePicker
         // 3. New pieces, rarest first.
         while (picked < destination.Length)
         {
-            var piece = PickRarestUnstarted(peerPieces);
+            var piece = PickRarestUnstarted(peerPieces, origin);
             if (piece < 0)
             {
                 break;
@@ -175,7 +210,7 @@ internal sealed class PiecePicker
         }
 
         // 4. Endgame: everything is asked of someone; ask this peer too.
-        if (picked == 0 && duplicates && IsEndgame)
+        if (picked == 0 && !origin && IsEndgame)
         {
             picked = PickEndgame(peer, peerPieces, destination);
         }
@@ -370,14 +405,14 @@ internal sealed class PiecePicker
         return taken;
     }
 
-    private int PickRarestUnstarted(Bitfield peerPieces)
+    private int PickRarestUnstarted(Bitfield peerPieces, bool origin)
     {
         var best = -1;
         var bestAvailability = int.MaxValue;
         var ties = 0;
         for (var i = 0; i < PieceCount; i++)
         {
-            if (_have[i] || !peerPieces[i] || _inProgress.ContainsKey(i))
+            if (_have[i] || !peerPieces[i] || _inProgress.ContainsKey(i) || (origin && IsHeldByPeer(i)))
             {
                 continue;
             }

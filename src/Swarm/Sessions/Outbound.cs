@@ -18,4 +18,7 @@ internal enum OutboundKind
 
     /// <summary>A block the peer asked for: read from the store straight into the pipe when its turn comes.</summary>
     Piece,
+
+    /// <summary>Writes nothing: wakes an idle send loop so it writes the pieces a super-seeding seed just revealed.</summary>
+    Wake,
 }

@@ -134,7 +134,8 @@ internal sealed partial class PeerSession
                 return;
             }
 
-            _swarm.Picker?.AddAvailability(piece);
+            _swarm.Picker?.AddAvailability(piece, IsUnserved);
+            _swarm.OnPeerHaveLocked(this, piece);
             if (!AmInterested && _swarm.Picker is { } picker && _swarm.IsDownloading && !picker.Has(piece))
             {
                 AmInterested = true;
@@ -155,13 +156,15 @@ internal sealed partial class PeerSession
         bool bothComplete;
         lock (_swarm.Sync)
         {
-            _swarm.Picker?.RemoveAvailability(PeerPieces);
+            _swarm.Picker?.RemoveAvailability(PeerPieces, IsUnserved);
+            _swarm.BeforePeerBitfieldLocked(this);
             if (!PeerPieces.TryReadFrom(bits, out var error))
             {
                 throw PeerProtocolException.InvalidBitfield(error ?? "malformed");
             }
 
-            _swarm.Picker?.AddAvailability(PeerPieces);
+            _swarm.Picker?.AddAvailability(PeerPieces, IsUnserved);
+            _swarm.AfterPeerBitfieldLocked(this);
             UpdateInterestLocked();
             FillRequestsLocked();
             bothComplete = _swarm.IsComplete && PeerPieces.AllSet;

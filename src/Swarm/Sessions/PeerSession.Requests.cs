@@ -33,7 +33,7 @@ internal sealed partial class PeerSession
         }
 
         Span<BlockRequest> picked = stackalloc BlockRequest[want];
-        var count = picker.Pick(Key, PeerPieces, picked, duplicates: !IsOrigin);
+        var count = picker.Pick(Key, PeerPieces, picked, origin: IsOrigin);
         if (count > 0 && _outstanding.Count == 0)
         {
             // The stall clock starts when the peer is first given work.
@@ -65,7 +65,12 @@ internal sealed partial class PeerSession
 
     public void OnBlockArrivedLocked(int piece, int begin)
     {
-        _snubbedUntil = 0;
+        if (_snubbedUntil != 0)
+        {
+            _snubbedUntil = 0;
+            SyncServingLocked();
+        }
+
         _lastBlockAt = _context.Time.GetTimestamp();
         for (var i = 0; i < _outstanding.Count; i++)
         {
@@ -87,9 +92,23 @@ internal sealed partial class PeerSession
     }
 
     /// <summary>BEP 3: a choke discards every pending request; the blocks go back to the picker.</summary>
+    /// <summary>Tells the picker when the peer started or stopped serving us (see <see cref="IsUnserved"/>).</summary>
+    public void SyncServingLocked()
+    {
+        var unserved = IsOrigin || PeerChoking || Snubbed;
+        if (unserved == IsUnserved)
+        {
+            return;
+        }
+
+        IsUnserved = unserved;
+        _swarm.Picker?.SetServing(PeerPieces, serving: !unserved);
+    }
+
     public void OnChokedLocked()
     {
         PeerChoking = true;
+        SyncServingLocked();
         if (_outstanding.Count > 0)
         {
             _swarm.Picker?.Release(Key);
@@ -101,6 +120,7 @@ internal sealed partial class PeerSession
     public void OnUnchokedLocked()
     {
         PeerChoking = false;
+        SyncServingLocked();
         FillRequestsLocked();
     }
 
@@ -136,6 +156,9 @@ internal sealed partial class PeerSession
         _swarm.Picker.Release(Key);
         _outstanding.Clear();
         _snubbedUntil = now + (long)(_context.Options.StallTimeout.TotalSeconds * _context.Time.TimestampFrequency);
+
+        // What only it and an origin hold is asked of the origin meanwhile.
+        SyncServingLocked();
         _swarm.FillAllLockedInternal();
     }
 

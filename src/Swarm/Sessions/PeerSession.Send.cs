@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using P2PRegistry.Core.Wire;
 
 namespace P2PRegistry.Swarm.Sessions;
@@ -6,6 +7,27 @@ namespace P2PRegistry.Swarm.Sessions;
 internal sealed partial class PeerSession
 {
     private const int FlushThreshold = 256 * 1024;
+    private readonly ConcurrentQueue<int> _reveals = new();
+    private bool _firstWritten;
+
+    /// <summary>
+    /// A super-seeding seed shows the peer one more piece: its <c>have</c> goes out ahead of the blocks already
+    /// queued (once the first message, the bitfield, is out), so the peer can ask for it while those are still
+    /// on their way and the seed's pipeline to it never runs dry.
+    /// </summary>
+    public void EnqueueReveal(int piece)
+    {
+        _reveals.Enqueue(piece);
+        _outbox.Writer.TryWrite(new Outbound(OutboundKind.Wake));
+    }
+
+    private void WriteReveals()
+    {
+        while (_firstWritten && _reveals.TryDequeue(out var piece))
+        {
+            PeerMessageWriter.WriteHave(_transport.Output, piece);
+        }
+    }
 
     private async Task SendLoopAsync(CancellationToken cancellationToken)
     {
@@ -15,6 +37,12 @@ internal sealed partial class PeerSession
         {
             while (reader.TryRead(out var message))
             {
+                WriteReveals();
+                if (message.Kind == OutboundKind.Wake)
+                {
+                    continue;
+                }
+
                 if (message.Kind == OutboundKind.Piece)
                 {
                     if (!await WriteBlockAsync(message, cancellationToken).ConfigureAwait(false))
@@ -27,6 +55,7 @@ internal sealed partial class PeerSession
                     Write(message);
                 }
 
+                _firstWritten = true;
                 if (output.CanGetUnflushedBytes && output.UnflushedBytes >= FlushThreshold)
                 {
                     var flushed = await output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -37,6 +66,7 @@ internal sealed partial class PeerSession
                 }
             }
 
+            WriteReveals();
             var result = await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _lastSentAt, _context.Time.GetTimestamp());
             if (result.IsCompleted || result.IsCanceled)
@@ -68,6 +98,9 @@ internal sealed partial class PeerSession
                 break;
             case OutboundKind.Have:
                 PeerMessageWriter.WriteHave(output, message.Index);
+                break;
+            case OutboundKind.Bitfield when SuperSeeded:
+                PeerMessageWriter.WriteBitfield(output, RevealedBitfield);
                 break;
             case OutboundKind.Bitfield:
                 PeerMessageWriter.WriteBitfield(output, _swarm.Store.GetBitfield());
@@ -121,6 +154,11 @@ internal sealed partial class PeerSession
         output.Advance(message.Length);
         _swarm.Statistics.AddUploaded(message.Length);
         _context.Metrics.BytesUploaded(message.Length, IsOrigin);
+        if (SuperSeeded)
+        {
+            _swarm.OnBlockSent(this, message.Index, message.Length);
+        }
+
         return true;
     }
 }

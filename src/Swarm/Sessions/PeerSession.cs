@@ -81,6 +81,12 @@ internal sealed partial class PeerSession
     /// <summary>The pieces the peer has (from its bitfield and haves). Guarded by the swarm lock.</summary>
     public Bitfield PeerPieces { get; }
 
+    /// <summary>This complete seed shows the peer a few pieces at a time (<see cref="SwarmOptions.SuperSeed"/>). Set under the swarm lock at registration.</summary>
+    public bool SuperSeeded { get; set; }
+
+    /// <summary>The bitfield a super-seeded peer is sent instead of the store's (wire bytes, a snapshot).</summary>
+    public byte[]? RevealedBitfield { get; set; }
+
     public bool AmChoking { get; set; } = true;
 
     public bool AmInterested { get; private set; }
@@ -88,6 +94,13 @@ internal sealed partial class PeerSession
     public bool PeerChoking { get; private set; } = true;
 
     public bool PeerInterested { get; set; }
+
+    /// <summary>
+    /// The peer's pieces do not keep an origin from being asked for them: it is an origin itself (the last
+    /// resort), or it is choking us, or it stopped answering (snubbed). What the picker was told: it changes only
+    /// through <see cref="SyncServingLocked"/>, so availability is added and removed with the same flag.
+    /// </summary>
+    public bool IsUnserved { get; private set; } = true;
 
     /// <summary>
     /// Stopped answering requests: asked for nothing until it sends a block again, or for one stall timeout
@@ -221,6 +234,8 @@ internal sealed partial class PeerSession
             {
                 AdaptRequestDepthLocked(elapsed);
                 CheckStallLocked(now);
+                SyncServingLocked(); // a snub ends by time
+
                 FillRequestsLocked();
             }
         }

@@ -141,12 +141,12 @@ public sealed class PiecePickerTests
     }
 
     [Fact]
-    public void Endgame_DuplicatesNotWanted_NothingPicked()
+    public void Endgame_FromOrigin_NoDuplicates()
     {
         var picker = Create(1);
         Pick(picker, 1, All(1), 10);
         var buffer = new BlockRequest[10];
-        Assert.Equal(0, picker.Pick(2, All(1), buffer, duplicates: false));
+        Assert.Equal(0, picker.Pick(2, All(1), buffer, origin: true));
         Assert.Equal(4, picker.Pick(2, All(1), buffer));
     }
 
@@ -291,5 +291,63 @@ public sealed class PiecePickerTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(1023, picked);
         Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Pick_FromOrigin_OnlyPiecesNoServingPeerHolds()
+    {
+        var picker = Create(4);
+        picker.AddAvailability(All(4), unserved: true); // the origin
+        var peer = Only(4, 0, 1);
+        picker.AddAvailability(peer); // a peer that unchoked us
+        var buffer = new BlockRequest[16];
+        var count = picker.Pick(1, All(4), buffer, origin: true);
+
+        Assert.Equal(8, count); // pieces 2 and 3, four blocks each
+        Assert.All(buffer[..count], b => Assert.Contains(b.Piece, new[] { 2, 3 }));
+        Assert.Equal(4, Pick(picker, 2, peer, 4).Length); // the peer gets what only it has beside the origin
+    }
+
+    [Fact]
+    public void Pick_FromOrigin_StartedPieceHeldByPeer_LeftToThePeer()
+    {
+        var picker = Create(2);
+        picker.AddAvailability(All(2), unserved: true); // the origin
+        var buffer = new BlockRequest[16];
+        Assert.Equal(2, picker.Pick(1, All(2), buffer.AsSpan(0, 2), origin: true)); // half a piece asked of the origin
+        picker.AddAvailability(All(2)); // now a serving peer holds both pieces
+
+        Assert.Equal(0, picker.Pick(1, All(2), buffer, origin: true));
+        Assert.Equal(6, picker.Pick(2, All(2), buffer)); // the started piece's other 2 blocks, then the other piece's 4
+    }
+
+    [Fact]
+    public void Pick_FromOrigin_PeerChokingUs_DoesNotHoldOriginBack()
+    {
+        var picker = Create(1);
+        picker.AddAvailability(All(1), unserved: true); // the origin
+        var peer = All(1);
+        picker.AddAvailability(peer, unserved: true); // a peer still choking us
+        var buffer = new BlockRequest[4];
+        Assert.False(picker.IsHeldByPeer(0));
+
+        picker.SetServing(peer, serving: true); // it unchoked us
+        Assert.True(picker.IsHeldByPeer(0));
+        Assert.Equal(0, picker.Pick(1, All(1), buffer, origin: true));
+
+        picker.SetServing(peer, serving: false); // and choked us again
+        Assert.Equal(4, picker.Pick(1, All(1), buffer, origin: true));
+    }
+
+    [Fact]
+    public void RemoveAvailability_Origin_NoLongerUnserved()
+    {
+        var picker = Create(1);
+        picker.AddAvailability(All(1), unserved: true);
+        picker.AddAvailability(All(1));
+        picker.RemoveAvailability(All(1), unserved: true); // the origin left
+
+        Assert.Equal(1, picker.GetAvailability(0));
+        Assert.True(picker.IsHeldByPeer(0));
     }
 }
