@@ -26,8 +26,10 @@ public sealed class OriginStreamTests : IAsyncLifetime
         _dir.Dispose();
     }
 
+    // These agents must serve, not fall back: with every test assembly running at once, the default 1 s miss budget
+    // (tracker, then the origin) can run out. A miss the origin answers is fast whatever the budget (last test).
     private Task<TestAgent> StartAgentAsync(string name = "agent", params string[] settings) =>
-        TestAgent.StartAsync(_dir.Combine(name), _metaInfos, _tracker, _origin.Url, settings);
+        TestAgent.StartAsync(_dir.Combine(name), _metaInfos, _tracker, _origin.Url, ["--Agent:MissTimeout=00:00:10", .. settings]);
 
     private async Task<TestBlob> AddBlobAsync(int length, byte[]? served = null)
     {
