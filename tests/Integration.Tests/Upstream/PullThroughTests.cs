@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using P2PRegistry.Testing.Http;
 
 namespace P2PRegistry.Integration.Tests.Upstream;
 
@@ -278,26 +279,11 @@ public sealed class PullThroughTests : IClassFixture<UpstreamFixture>, IDisposab
         for (var attempt = 0; attempt < 2; attempt++)
         {
             long received = 0;
-            var cut = false;
             using (var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead))
             {
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
-                    var stream = await response.Content.ReadAsStreamAsync();
-                    var buffer = new byte[64 * 1024];
-                    try
-                    {
-                        int read;
-                        while ((read = await stream.ReadAsync(buffer)) > 0)
-                        {
-                            received += read;
-                        }
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or IOException)
-                    {
-                        cut = true;
-                    }
-
+                    (received, var cut) = await ResponseBodies.DrainAsync(response);
                     Assert.True(cut, "a bad blob's stream must be cut");
                 }
             }

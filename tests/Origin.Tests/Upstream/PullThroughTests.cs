@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Origin.Upstream;
+using P2PRegistry.Testing.Http;
 
 namespace P2PRegistry.Origin.Tests.Upstream;
 
@@ -235,25 +236,12 @@ public sealed class PullThroughTests : IAsyncLifetime
     {
         _upstream.Corrupt = true;
         using var mismatches = new CounterProbe(_origin, "p2pregistry.origin.upstream.digest_mismatches");
-        var received = 0L;
-        var failed = false;
+        long received;
+        bool failed;
         using (var response = await _origin.Client.GetAsync($"/v2/team/app/{BlobTail}{Ns}", HttpCompletionOption.ResponseHeadersRead))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var stream = await response.Content.ReadAsStreamAsync();
-            var buffer = new byte[64 * 1024];
-            try
-            {
-                int read;
-                while ((read = await stream.ReadAsync(buffer)) > 0)
-                {
-                    received += read;
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException)
-            {
-                failed = true;
-            }
+            (received, failed) = await ResponseBodies.DrainAsync(response);
         }
 
         Assert.True(failed, "the connection should have been cut");
