@@ -24,8 +24,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
     private const int CopyChunk = 256 * 1024;
     private const string OriginSuffix = ".origin";
 
-    // The engine keeps a download's verified-piece bitfield beside it under this suffix (PieceStore.BitfieldSuffix).
-    private const string BitfieldSuffix = ".pieces";
+    private const string BitfieldSuffix = DownloadHandle.BitfieldSuffix;
     private readonly Dictionary<Digest, BlobFetch> _fetches = [];
     private readonly Lock _lock = new();
     private readonly IMetaInfoSource _metaInfos;
@@ -232,9 +231,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
 
             // The engine seeds from the download file until now; stop it, move the file, seed from the cache.
             await _engine.StopAsync(handle.InfoHash).ConfigureAwait(false);
-            // The engine keeps its piece bitfield beside the download (PieceStore.BitfieldSuffix); a finished one is useless.
             await AdmitAndSeedAsync(fetch, metaInfo, path, fromPeers, fromOrigins).ConfigureAwait(false);
-            File.Delete(path + BitfieldSuffix);
         }
         catch (Exception ex)
         {
@@ -335,8 +332,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
     private async Task<MetaInfo> CopyAndHashAsync(HttpResponseMessage response, Digest digest, OriginBlobDownload download, Microsoft.Win32.SafeHandles.SafeFileHandle file)
     {
         var length = download.Length;
-        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var pieces = new PieceHasher(PieceLength.For(length));
+        using var hasher = new BlobHasher(PieceLength.For(length));
         var buffer = ArrayPool<byte>.Shared.Rent(CopyChunk);
         try
         {
@@ -372,8 +368,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
                     }
 
                     RandomAccess.Write(file, buffer.AsSpan(0, read), written);
-                    sha256.AppendData(buffer.AsSpan(0, read));
-                    pieces.Append(buffer.AsSpan(0, read));
+                    hasher.Append(buffer.AsSpan(0, read));
                     written += read;
                     download.Blob.Advance(read);
                 }
@@ -393,14 +388,14 @@ internal sealed class BlobFetcher : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        var actual = Digest.FromSha256(sha256.GetHashAndReset());
+        var actual = hasher.ComputeDigest();
         if (actual != digest)
         {
             AgentLog.OriginDigestMismatch(_logger, digest.Value, actual.Value);
             throw new BlobUnavailableException($"the origin's bytes hash to {actual}, not {digest}");
         }
 
-        return MetaInfo.Create(digest, length, pieces.PieceLength, pieces.Complete());
+        return hasher.CreateMetaInfo(digest)!;
     }
 
     /// <summary>A blob the cache could never hold is refused up front rather than downloaded and then dropped.</summary>

@@ -24,18 +24,13 @@ internal sealed partial class MirrorHandler
     {
         var digest = ParseDigest(path.Reference);
         var ns = Namespace(context);
-        var response = context.Response;
-        response.Headers[RegistryHeaders.ContentDigest] = digest.Value;
-        response.Headers.AcceptRanges = "bytes";
-        response.Headers.ETag = $"\"{digest.Value}\"";
-        response.ContentType = "application/octet-stream";
-
         using (var lease = _cache.TryAcquire(digest))
         {
             if (lease is not null)
             {
                 _metrics.CacheHit();
-                if (ApplyRange(context, lease.Length, out var offset, out var count) && !head)
+                var (offset, count) = RegistryResponses.WriteBlobHeaders(context, digest, lease.Length);
+                if (!head && count > 0)
                 {
                     await BlobSender.SendAsync(context, lease.Path, offset, count, _metrics.BytesServed).ConfigureAwait(false);
                 }
@@ -64,7 +59,8 @@ internal sealed partial class MirrorHandler
                 throw FastMiss(digest, ns, "the MetaInfo claims an empty blob for a digest that is not the empty one");
             }
 
-            if (!ApplyRange(context, length, out var offset, out var count) || count == 0)
+            var (offset, count) = RegistryResponses.WriteBlobHeaders(context, digest, length);
+            if (count <= 0)
             {
                 return;
             }
@@ -92,8 +88,7 @@ internal sealed partial class MirrorHandler
     {
         if (_fetcher.Find(digest)?.Started is { IsCompletedSuccessfully: true } started)
         {
-            context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.ContentLength = started.Result.Length;
+            RegistryResponses.WriteBlobHeaders(context, digest, started.Result.Length);
             return;
         }
 
@@ -106,8 +101,7 @@ internal sealed partial class MirrorHandler
                 ?? await _originBlobs.GetLengthAsync(repository, digest.Value, ns, timeout.Token).ConfigureAwait(false);
             if (length is { } known)
             {
-                context.Response.StatusCode = StatusCodes.Status200OK;
-                context.Response.ContentLength = known;
+                RegistryResponses.WriteBlobHeaders(context, digest, known);
                 return;
             }
 
@@ -254,39 +248,6 @@ internal sealed partial class MirrorHandler
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    /// <summary>Status, Content-Length and Content-Range for the request's Range; false when nothing follows (416).</summary>
-    private static bool ApplyRange(HttpContext context, long length, out long offset, out long count)
-    {
-        var response = context.Response;
-
-        // Several Range headers are as good as a multi-range request: answer with the whole blob.
-        var rangeHeader = context.Request.Headers.Range;
-        var status = ByteRange.TryParse(rangeHeader.Count == 1 ? rangeHeader[0] : null, length, out var range);
-        offset = 0;
-        count = length;
-        switch (status)
-        {
-            case ByteRangeStatus.Unsatisfiable:
-                response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
-                response.Headers.ContentRange = $"bytes */{length}";
-                response.ContentLength = 0;
-                count = 0;
-                return false;
-            case ByteRangeStatus.Partial:
-                response.StatusCode = StatusCodes.Status206PartialContent;
-                response.Headers.ContentRange = new ContentRangeHeaderValue(range.Start, range.End, length).ToString();
-                offset = range.Start;
-                count = range.Length;
-                break;
-            default:
-                response.StatusCode = StatusCodes.Status200OK;
-                break;
-        }
-
-        response.ContentLength = count;
-        return true;
     }
 
     private RegistryException FastMiss(Digest digest, string ns, string reason)

@@ -41,44 +41,11 @@ internal sealed partial class RegistryHandler
         await BlobSender.SendAsync(context, _blobs.DataPath(digest), offset, count, _metrics.BytesSent).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Status, length and range headers of a blob response; returns the byte range to send (count -1 when the
-    /// range was unsatisfiable and the 416 is complete).
-    /// </summary>
+    /// <summary>The shared blob headers, plus: a blob never changes under its digest.</summary>
     private static (long Offset, long Count) WriteBlobHeaders(HttpContext context, Digest digest, long length)
     {
-        var response = context.Response;
-        response.Headers[ContentDigestHeader] = digest.Value;
-        response.Headers.AcceptRanges = "bytes";
-        response.Headers.ETag = $"\"{digest.Value}\"";
-        response.Headers.CacheControl = "max-age=31536000";
-        response.ContentType = "application/octet-stream";
-
-        // Several Range headers are as good as a multi-range request: answer with the whole blob.
-        var rangeHeader = context.Request.Headers.Range;
-        var status = ByteRange.TryParse(rangeHeader.Count == 1 ? rangeHeader[0] : null, length, out var range);
-        long offset = 0;
-        var count = length;
-        switch (status)
-        {
-            case ByteRangeStatus.Unsatisfiable:
-                response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
-                response.Headers.ContentRange = $"bytes */{length}";
-                response.ContentLength = 0;
-                return (0, -1);
-            case ByteRangeStatus.Partial:
-                response.StatusCode = StatusCodes.Status206PartialContent;
-                response.Headers.ContentRange = new ContentRangeHeaderValue(range.Start, range.End, length).ToString();
-                offset = range.Start;
-                count = range.Length;
-                break;
-            default:
-                response.StatusCode = StatusCodes.Status200OK;
-                break;
-        }
-
-        response.ContentLength = count;
-        return (offset, count);
+        context.Response.Headers.CacheControl = "max-age=31536000";
+        return RegistryResponses.WriteBlobHeaders(context, digest, length);
     }
 
     /// <summary>Removes the blob from the repository (its bytes stay for other repositories).</summary>

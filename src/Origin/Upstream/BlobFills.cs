@@ -176,8 +176,7 @@ internal sealed class BlobFills : IDisposable
         }
 
         Directory.CreateDirectory(_blobs.Layout.Uploads);
-        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var pieces = declared is { } known ? new PieceHasher(PieceLength.For(known)) : null;
+        using var hasher = new BlobHasher(declared is { } known ? PieceLength.For(known) : null);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long total = 0;
         try
@@ -218,8 +217,7 @@ internal sealed class BlobFills : IDisposable
 
                         var chunk = buffer.AsSpan(0, read);
                         RandomAccess.Write(handle, chunk, total);
-                        sha256.AppendData(chunk);
-                        pieces?.Append(chunk);
+                        hasher.Append(chunk);
                         total += read;
                         _metrics.UpstreamBytes(read);
                         fill.Advance(read);
@@ -231,7 +229,7 @@ internal sealed class BlobFills : IDisposable
                     throw new UpstreamException(UpstreamFailure.Unreachable, upstream, $"blob {digest.Value} body ended at {total} of {expectedLength} bytes");
                 }
 
-                var actual = Finish(sha256);
+                var actual = hasher.ComputeDigest();
                 if (actual != digest)
                 {
                     _metrics.UpstreamDigestMismatch();
@@ -247,20 +245,12 @@ internal sealed class BlobFills : IDisposable
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        var metaInfo = pieces is not null
-            ? MetaInfo.Create(digest, total, pieces.PieceLength, pieces.Complete())
-            : await _blobs.HashFileAsync(fill.TempPath, digest, total, "upstream sent no Content-Length", CancellationToken.None).ConfigureAwait(false);
+        var metaInfo = hasher.CreateMetaInfo(digest)
+            ?? await _blobs.HashFileAsync(fill.TempPath, digest, total, "upstream sent no Content-Length", CancellationToken.None).ConfigureAwait(false);
         // Requesters arriving from here on read the store; those attached keep their handle on the renamed file.
         fill.StopAttaching();
         await _blobs.CommitAsync(fill.TempPath, digest, metaInfo, CancellationToken.None).ConfigureAwait(false);
         return total;
-    }
-
-    private static Digest Finish(IncrementalHash sha256)
-    {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        sha256.GetHashAndReset(hash);
-        return Digest.FromSha256(hash);
     }
 
     /// <summary>Cancels the fills in progress (the origin is stopping). The source is left undisposed: a fill may still link to it.</summary>
