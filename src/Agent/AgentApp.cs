@@ -42,6 +42,9 @@ public static class AgentApp
         var settings = section.Get<AgentOptions>(o => o.ErrorOnUnknownConfiguration = false) ?? new AgentOptions();
         // The registry URL needs a literal IP address (node-local loopback by default): validated below.
         var peers = new PeerListener();
+
+        // One socket transport for the registry API and the peer port; the peer traffic decides its settings.
+        builder.WebHost.UseSockets(sockets => PeerSocketOptions.Apply(sockets));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             if (Uri.TryCreate(settings.RegistryUrl, UriKind.Absolute, out var registry) && IPAddress.TryParse(registry.Host.Trim('[', ']'), out var registryAddress))

@@ -8,8 +8,11 @@ public sealed class SwarmMetrics
 {
     public const string MeterName = "P2PRegistry.Swarm";
 
-    private readonly Counter<long> _bytesDownloaded;
-    private readonly Counter<long> _bytesUploaded;
+    // Bytes are counted per block on the data path: plain sums, reported when a collector asks.
+    private long _bytesFromPeers;
+    private long _bytesFromOrigins;
+    private long _bytesToPeers;
+    private long _bytesToOrigins;
     private readonly Counter<long> _piecesVerified;
     private readonly Counter<long> _piecesFailed;
     private readonly UpDownCounter<long> _peersConnected;
@@ -21,8 +24,8 @@ public sealed class SwarmMetrics
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
-        _bytesDownloaded = meter.CreateCounter<long>("p2pregistry.swarm.bytes_downloaded", "By", "Block bytes received and accepted.");
-        _bytesUploaded = meter.CreateCounter<long>("p2pregistry.swarm.bytes_uploaded", "By", "Block bytes sent to peers.");
+        meter.CreateObservableCounter("p2pregistry.swarm.bytes_downloaded", () => ByKind(ref _bytesFromPeers, ref _bytesFromOrigins), "By", "Block bytes received and accepted.");
+        meter.CreateObservableCounter("p2pregistry.swarm.bytes_uploaded", () => ByKind(ref _bytesToPeers, ref _bytesToOrigins), "By", "Block bytes sent to peers.");
         _piecesVerified = meter.CreateCounter<long>("p2pregistry.swarm.pieces_verified", "{piece}", "Pieces whose SHA-1 matched.");
         _piecesFailed = meter.CreateCounter<long>("p2pregistry.swarm.pieces_failed", "{piece}", "Pieces whose SHA-1 did not match.");
         _peersConnected = meter.CreateUpDownCounter<long>("p2pregistry.swarm.peers_connected", "{peer}", "Peer sessions past the handshake.");
@@ -31,9 +34,9 @@ public sealed class SwarmMetrics
         _downloadsFailed = meter.CreateCounter<long>("p2pregistry.swarm.downloads_failed", "{blob}", "Blobs whose download failed (digest mismatch, disk error).");
     }
 
-    internal void BytesDownloaded(long bytes, bool fromOrigin) => _bytesDownloaded.Add(bytes, Kind(fromOrigin));
+    internal void BytesDownloaded(long bytes, bool fromOrigin) => Interlocked.Add(ref fromOrigin ? ref _bytesFromOrigins : ref _bytesFromPeers, bytes);
 
-    internal void BytesUploaded(long bytes, bool toOrigin) => _bytesUploaded.Add(bytes, Kind(toOrigin));
+    internal void BytesUploaded(long bytes, bool toOrigin) => Interlocked.Add(ref toOrigin ? ref _bytesToOrigins : ref _bytesToPeers, bytes);
 
     internal void PieceVerified() => _piecesVerified.Add(1);
 
@@ -48,6 +51,9 @@ public sealed class SwarmMetrics
     internal void DownloadCompleted() => _downloadsCompleted.Add(1);
 
     internal void DownloadFailed() => _downloadsFailed.Add(1);
+
+    private static Measurement<long>[] ByKind(ref long peers, ref long origins) =>
+        [new(Interlocked.Read(ref peers), Kind(origin: false)), new(Interlocked.Read(ref origins), Kind(origin: true))];
 
     private static KeyValuePair<string, object?> Kind(bool origin) => new("peer.kind", origin ? "origin" : "peer");
 }

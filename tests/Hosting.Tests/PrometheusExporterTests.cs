@@ -25,6 +25,29 @@ public class PrometheusExporterTests
     }
 
     [Fact]
+    public void Scrape_CounterWithOneTag_EachValueItsOwnSeries_EscapedOnce()
+    {
+        var prefix = "P2PRegistry.Test." + Guid.NewGuid().ToString("N");
+        using var exporter = new PrometheusExporter(prefix);
+        using var meter = new Meter(prefix);
+        var counter = meter.CreateCounter<long>("p2pregistry.test.blocks", "{block}", "Blocks.");
+        for (var i = 0; i < 3; i++)
+        {
+            counter.Add(1, new KeyValuePair<string, object?>("peer.kind", "origin"));
+            counter.Add(2, new KeyValuePair<string, object?>("peer.kind", "peer"));
+            counter.Add(4, new KeyValuePair<string, object?>("peer.kind", "a\"b"));
+            counter.Add(8, new KeyValuePair<string, object?>("status", 404));
+        }
+
+        var text = exporter.Scrape();
+
+        Assert.Contains("p2pregistry_test_blocks_total{peer_kind=\"origin\"} 3\n", text);
+        Assert.Contains("p2pregistry_test_blocks_total{peer_kind=\"peer\"} 6\n", text);
+        Assert.Contains("p2pregistry_test_blocks_total{peer_kind=\"a\\\"b\"} 12\n", text);
+        Assert.Contains("p2pregistry_test_blocks_total{status=\"404\"} 24\n", text);
+    }
+
+    [Fact]
     public void Scrape_Histogram_RendersCumulativeBucketsSumAndCount()
     {
         var prefix = "P2PRegistry.Test." + Guid.NewGuid().ToString("N");

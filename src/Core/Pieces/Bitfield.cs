@@ -37,6 +37,12 @@ public sealed class Bitfield
 
     public static int WireLengthFor(int pieceCount) => (pieceCount + 7) / 8;
 
+    /// <summary>
+    /// The bits as 64-bit words, for scans a word at a time: piece <c>i</c> is bit <c>63 - (i % 64)</c> of word
+    /// <c>i / 64</c> (the most significant bit first, as on the wire); spare bits past the last piece are clear.
+    /// </summary>
+    public ReadOnlySpan<ulong> Words => _words;
+
     public bool this[int index]
     {
         get

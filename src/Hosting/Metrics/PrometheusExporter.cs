@@ -93,6 +93,7 @@ public sealed class PrometheusExporter : IDisposable
     private sealed class InstrumentState
     {
         private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<(string Key, object? Value), string> _singleLabels = new();
         private readonly bool _isObservable;
         private readonly bool _isHistogram;
         private readonly bool _isCumulative;
@@ -127,7 +128,13 @@ public sealed class PrometheusExporter : IDisposable
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var labels = RenderLabels(tags);
+            var labels = tags.Length switch
+            {
+                0 => "",
+                // Counters on the data path record per block with one constant tag: rendered once, not per call.
+                1 => _singleLabels.GetOrAdd((tags[0].Key, tags[0].Value), static (tag) => RenderLabels([new(tag.Key, tag.Value)])),
+                _ => RenderLabels(tags),
+            };
             var series = _series.GetOrAdd(labels, _ => new Series(_isHistogram ? _buckets.Length : 0));
             lock (series)
             {

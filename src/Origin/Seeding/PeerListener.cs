@@ -67,7 +67,7 @@ internal sealed class PeerListener : IHostedService, IAsyncDisposable
             listen = options;
             options.UseSwarmPeerProtocol();
         });
-        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), _loggerFactory);
+        var transport = new SocketTransportFactory(Options.Create(PeerSocketOptions.Apply(new SocketTransportOptions())), _loggerFactory);
         _server = new KestrelServer(Options.Create(kestrel), transport, _loggerFactory);
         await _server.StartAsync(new NoHttpApplication(), cancellationToken).ConfigureAwait(false);
 

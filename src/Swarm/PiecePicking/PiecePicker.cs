@@ -1,3 +1,4 @@
+using System.Numerics;
 using P2PRegistry.Core.Pieces;
 
 namespace P2PRegistry.Swarm.PiecePicking;
@@ -24,6 +25,7 @@ internal sealed class PiecePicker
     private readonly int _blockSize;
     private readonly Random _random;
     private readonly Bitfield _have;
+    private readonly Bitfield _startedPieces;
     private readonly int[] _availability;
     private readonly int[] _unservedAvailability;
     private readonly Dictionary<int, PieceProgress> _inProgress = [];
@@ -41,6 +43,7 @@ internal sealed class PiecePicker
         _blockSize = blockSize;
         _random = random;
         _have = new Bitfield(pieceCount);
+        _startedPieces = new Bitfield(pieceCount);
         _availability = new int[pieceCount];
         _unservedAvailability = new int[pieceCount];
         for (var i = 0; i < pieceCount; i++)
@@ -81,6 +84,7 @@ internal sealed class PiecePicker
         if (_inProgress.Remove(piece, out var progress))
         {
             _started.Remove(progress);
+            _startedPieces.Clear(piece);
             _openBlocks -= progress.OpenCount;
         }
         else
@@ -150,9 +154,11 @@ internal sealed class PiecePicker
     /// <summary>Whether a peer holds anything this node lacks (BEP 3 <c>interested</c>).</summary>
     public bool IsInteresting(Bitfield peerPieces)
     {
-        for (var i = 0; i < PieceCount; i++)
+        var peer = peerPieces.Words;
+        var have = _have.Words;
+        for (var w = 0; w < have.Length; w++)
         {
-            if (peerPieces[i] && !_have[i])
+            if ((peer[w] & ~have[w]) != 0)
             {
                 return true;
             }
@@ -368,6 +374,7 @@ internal sealed class PiecePicker
             progress = new PieceProgress(piece, BlockCount(piece));
             _inProgress.Add(piece, progress);
             _started.Add(progress);
+            _startedPieces.Set(piece);
         }
 
         if (progress.Exclusive && progress.Owner == PieceProgress.NoPeer)
@@ -405,29 +412,41 @@ internal sealed class PiecePicker
         return taken;
     }
 
+    // Called for every pipeline top-up, so it scans a word (64 pieces) at a time: only pieces the peer has and
+    // this node neither has nor started are looked at, in ascending order.
     private int PickRarestUnstarted(Bitfield peerPieces, bool origin)
     {
         var best = -1;
         var bestAvailability = int.MaxValue;
         var ties = 0;
-        for (var i = 0; i < PieceCount; i++)
+        var peer = peerPieces.Words;
+        var have = _have.Words;
+        var started = _startedPieces.Words;
+        for (var w = 0; w < have.Length; w++)
         {
-            if (_have[i] || !peerPieces[i] || _inProgress.ContainsKey(i) || (origin && IsHeldByPeer(i)))
+            var candidates = peer[w] & ~have[w] & ~started[w];
+            while (candidates != 0)
             {
-                continue;
-            }
+                var bit = BitOperations.LeadingZeroCount(candidates);
+                candidates &= ~(1UL << (63 - bit));
+                var i = (w * 64) + bit;
+                if (origin && IsHeldByPeer(i))
+                {
+                    continue;
+                }
 
-            var availability = _availability[i];
-            if (availability < bestAvailability)
-            {
-                best = i;
-                bestAvailability = availability;
-                ties = 1;
-            }
-            else if (availability == bestAvailability && _random.Next(++ties) == 0)
-            {
-                // Reservoir sampling: each of the equally rare pieces ends up chosen with equal odds.
-                best = i;
+                var availability = _availability[i];
+                if (availability < bestAvailability)
+                {
+                    best = i;
+                    bestAvailability = availability;
+                    ties = 1;
+                }
+                else if (availability == bestAvailability && _random.Next(++ties) == 0)
+                {
+                    // Reservoir sampling: each of the equally rare pieces ends up chosen with equal odds.
+                    best = i;
+                }
             }
         }
 

@@ -136,7 +136,13 @@ internal sealed partial class PeerSession
 
             _swarm.Picker?.AddAvailability(piece, IsUnserved);
             _swarm.OnPeerHaveLocked(this, piece);
-            if (!AmInterested && _swarm.Picker is { } picker && _swarm.IsDownloading && !picker.Has(piece))
+            if (_swarm.Picker is not { } picker || !_swarm.IsDownloading || picker.Has(piece))
+            {
+                // Nothing new to ask this peer for: every peer's have of every piece lands here.
+                return;
+            }
+
+            if (!AmInterested)
             {
                 AmInterested = true;
                 Enqueue(new Outbound(OutboundKind.Interested));

@@ -16,7 +16,7 @@ internal sealed class PeerDialer : IDisposable
 
     public PeerDialer(ILoggerFactory loggerFactory)
     {
-        _factory = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions(), loggerFactory.CreateLogger<PeerDialer>());
+        _factory = new SocketConnectionContextFactory(PeerSocketOptions.Apply(new SocketConnectionFactoryOptions()), loggerFactory.CreateLogger<PeerDialer>());
     }
 
     public async Task<ConnectionContext> ConnectAsync(IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)

@@ -71,6 +71,21 @@ public class BitfieldTests
     }
 
     [Fact]
+    public void Words_PieceIIsBit63MinusIModulo64_OfWordIOver64()
+    {
+        var bits = new Bitfield(130);
+        bits.Set(0);
+        bits.Set(63);
+        bits.Set(64);
+        bits.Set(129);
+        var words = bits.Words;
+        Assert.Equal(3, words.Length);
+        Assert.Equal((1UL << 63) | 1UL, words[0]);
+        Assert.Equal(1UL << 63, words[1]);
+        Assert.Equal(1UL << 62, words[2]); // piece 129 = word 2, bit 63 - 1; the spare bits stay clear
+    }
+
+    [Fact]
     public void Wire_RoundTripsRandomBitfields_AcrossSegments()
     {
         var random = new Random(3);

@@ -76,6 +76,47 @@ public sealed class PiecePickerTests
     }
 
     [Fact]
+    public void Pick_RarestFirst_AcrossWordBoundaries_SkipsHadAndStartedPieces()
+    {
+        // 200 pieces span four 64-bit words; the rarest pieces sit at word edges (63, 64, 127, 128, 199).
+        const int pieces = 200;
+        var picker = Create(pieces);
+        picker.AddAvailability(All(pieces));
+        picker.AddAvailability(All(pieces));
+        picker.AddAvailability(Only(pieces, [.. Enumerable.Range(0, pieces).Except([63, 64, 127, 128, 199])]));
+        picker.MarkHave(64);
+
+        var order = new List<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            var blocks = Pick(picker, 1, All(pieces), 4);
+            Assert.Equal(4, blocks.Length);
+            Assert.Single(blocks.Select(b => b.Piece).Distinct());
+            order.Add(blocks[0].Piece);
+        }
+
+        // Each whole piece is taken once: started pieces are not picked again, the had one never.
+        Assert.Equal([63, 127, 128, 199], order.Order());
+        var next = Pick(picker, 1, All(pieces), 4);
+        Assert.DoesNotContain(next, b => b.Piece is 63 or 64 or 127 or 128 or 199);
+    }
+
+    [Fact]
+    public void Pick_PeerWithOnlyHadOrStartedPieces_GetsNothing_AndIsNotInteresting()
+    {
+        const int pieces = 130;
+        var picker = Create(pieces);
+        var peer = Only(pieces, 5, 70, 129);
+        picker.AddAvailability(peer);
+        picker.MarkHave(5);
+        picker.MarkHave(129);
+        Assert.True(picker.IsInteresting(peer));
+        Assert.Equal(4, Pick(picker, 1, peer, 4).Length); // piece 70, now started and fully asked
+        Assert.Empty(Pick(picker, 2, Only(pieces, 5, 129), 4));
+        Assert.False(picker.IsInteresting(Only(pieces, 5, 129)));
+    }
+
+    [Fact]
     public void Pick_StartedPieceWithOpenBlocks_FinishedBeforeNewOnes()
     {
         var picker = Create(8);
