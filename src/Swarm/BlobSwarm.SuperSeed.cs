@@ -21,8 +21,8 @@ internal sealed partial class BlobSwarm
             return null;
         }
 
-        var atOnce = Math.Max(2, context.Options.SuperSeedRevealBytes / Math.Max(1, metaInfo.PieceLength));
-        return new SuperSeeder(metaInfo.PieceCount, atOnce, metaInfo.GetPieceSize);
+        var budget = Math.Max(2, context.Options.SuperSeedRevealBytes / Math.Max(1, metaInfo.PieceLength));
+        return new SuperSeeder(metaInfo.PieceCount, revealAtOnce: 2, metaInfo.GetPieceSize, budget);
     }
 
     /// <summary>Our own peers (by their peer id's client prefix) are super-seeded; other clients see everything.</summary>

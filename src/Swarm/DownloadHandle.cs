@@ -42,6 +42,23 @@ public sealed class DownloadHandle
     public Task WaitForPieceAsync(int piece, CancellationToken cancellationToken) => _swarm.WaitForPieceAsync(piece, cancellationToken);
 
     /// <summary>
+    /// The end (exclusive byte offset) of the run of verified pieces that starts with <paramref name="piece"/>: 0 when
+    /// <paramref name="piece"/> itself is missing, the blob's length when every piece from there on is verified.
+    /// </summary>
+    public long VerifiedRunEnd(int piece)
+    {
+        var meta = _swarm.MetaInfo;
+        ArgumentOutOfRangeException.ThrowIfNegative(piece);
+        if (piece >= meta.PieceCount)
+        {
+            return meta.Length;
+        }
+
+        var missing = _swarm.Store.FirstMissing(piece);
+        return missing < 0 ? meta.Length : missing == piece ? 0 : meta.GetPieceOffset(missing);
+    }
+
+    /// <summary>
     /// Reads verified bytes of the blob at <paramref name="offset"/> (a streaming reader: wait for the pieces
     /// first with <see cref="WaitForPieceAsync"/>). Returns the bytes read, 0 at the end of the blob.
     /// </summary>
@@ -80,6 +97,6 @@ public sealed class DownloadHandle
         return total;
     }
 
-    /// <summary>Fetch pieces [first, first+count) before any other (a streaming reader is waiting for them).</summary>
+    /// <summary>A streaming reader is at <paramref name="firstPiece"/>: the next <paramref name="count"/> pieces it lacks are fetched before any other.</summary>
     public void Prioritize(int firstPiece, int count) => _swarm.Prioritize(firstPiece, count);
 }

@@ -72,7 +72,10 @@ public sealed class SwarmOptions
     /// </summary>
     public bool SuperSeed { get; set; }
 
-    /// <summary>When super-seeding: bytes of pieces shown to a peer and not yet sent to it, at most (at least two pieces).</summary>
+    /// <summary>
+    /// When super-seeding: bytes of pieces shown and not yet sent, across the peers being super-seeded, shared out
+    /// equally with at least two pieces each (a lone downloader gets them all).
+    /// </summary>
     public int SuperSeedRevealBytes { get; set; } = 2 * 1024 * 1024;
 
     /// <summary>One message per problem, naming the key and the value; empty when the options are usable.</summary>

@@ -15,27 +15,55 @@ internal sealed class SwarmBlobDownload(DownloadHandle handle, int priorityPiece
 
     public Task Completion => Handle.Completion;
 
+    /// <summary>Up to the first piece still missing: a reader behind the download sends what is here in long runs.</summary>
     public async ValueTask<long> WaitReadableAsync(long offset, CancellationToken cancellationToken)
     {
         var meta = Handle.MetaInfo;
         var piece = (int)(offset / meta.PieceLength);
-        if (!Handle.IsComplete)
+        if (Handle.IsComplete)
         {
-            await Handle.WaitForPieceAsync(piece, cancellationToken).ConfigureAwait(false);
+            return meta.Length;
         }
 
-        return meta.GetPieceOffset(piece) + meta.GetPieceSize(piece);
+        var end = Handle.VerifiedRunEnd(piece);
+        if (end > offset)
+        {
+            return HoldLastPiece(offset, end);
+        }
+
+        await Handle.WaitForPieceAsync(piece, cancellationToken).ConfigureAwait(false);
+        return Handle.IsComplete ? meta.Length : HoldLastPiece(offset, Math.Max(Handle.VerifiedRunEnd(piece), meta.GetPieceOffset(piece) + meta.GetPieceSize(piece)));
     }
 
+    // A run reaching the end stops short of the last piece while the digest is unchecked: the reader sends the rest
+    // now and waits for the check only for the final piece (which it then holds until the blob is verified).
+    private long HoldLastPiece(long offset, long end)
+    {
+        var meta = Handle.MetaInfo;
+        var lastPiece = meta.GetPieceOffset(meta.PieceCount - 1);
+        return end >= meta.Length && offset < lastPiece && !Handle.IsComplete ? lastPiece : end;
+    }
+
+    /// <summary>
+    /// Puts the reader's next missing pieces first. Holds until the first of them: a reader passing through pieces
+    /// that are already here asks again only once it reaches one it has to wait for.
+    /// </summary>
     public long Prioritize(long offset)
     {
         var meta = Handle.MetaInfo;
         var piece = (int)(offset / meta.PieceLength);
-        if (!Handle.IsComplete)
+        if (Handle.IsComplete)
         {
-            Handle.Prioritize(piece, priorityPieces);
+            return meta.Length;
         }
 
+        var end = Handle.VerifiedRunEnd(piece);
+        if (end > offset)
+        {
+            return end;
+        }
+
+        Handle.Prioritize(piece, priorityPieces);
         return meta.GetPieceOffset(piece) + meta.GetPieceSize(piece);
     }
 }

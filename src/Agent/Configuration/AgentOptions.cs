@@ -57,8 +57,12 @@ public sealed class AgentOptions
     /// <summary>A manifest request to the origin that connected but does not finish in this time fails.</summary>
     public TimeSpan OriginTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Pieces ahead of a streaming reader that the swarm fetches first.</summary>
-    public int StreamPriorityPieces { get; set; } = 8;
+    /// <summary>
+    /// Pieces a streaming reader still lacks, from its position on, that the swarm fetches first. Wide enough that a
+    /// reader keeps up with a busy swarm download (measured: 8 left the stream a quarter of the blob behind at the end
+    /// with 12 agents pulling at once), narrow enough that rarest-first still spreads the other pieces.
+    /// </summary>
+    public int StreamPriorityPieces { get; set; } = 32;
 
     public string CachePath => Path.Combine(DataPath, "cache");
 

@@ -117,11 +117,19 @@ public sealed class Bitfield
     /// <summary>The first piece at or after <paramref name="start"/> that is clear, or -1.</summary>
     public int FirstClear(int start = 0)
     {
-        for (var i = start; i < PieceCount; i++)
+        start = Math.Max(start, 0);
+        for (var w = start >> 6; w < _words.Length; w++)
         {
-            if ((_words[i >> 6] & Mask(i)) == 0)
+            var clear = ~_words[w];
+            if (w == start >> 6)
             {
-                return i;
+                clear &= ulong.MaxValue >> (start & 63); // only pieces at or after start
+            }
+
+            if (clear != 0)
+            {
+                var index = (w * 64) + BitOperations.LeadingZeroCount(clear);
+                return index < PieceCount ? index : -1; // a spare bit past the last piece is not a piece
             }
         }
 

@@ -32,7 +32,7 @@ internal sealed class PiecePicker
     private readonly List<PieceProgress> _started = [];
     private int _openBlocks;
     private int _priorityFirst;
-    private int _priorityEnd;
+    private int _priorityCount;
 
     public PiecePicker(int pieceCount, int pieceLength, long length, Random random, int blockSize = DefaultBlockSize)
     {
@@ -167,11 +167,19 @@ internal sealed class PiecePicker
         return false;
     }
 
-    /// <summary>A streaming reader needs pieces [first, first+count) next: they are fetched before anything else.</summary>
+    /// <summary>
+    /// A streaming reader is at <paramref name="firstPiece"/>: the first <paramref name="count"/> pieces from there
+    /// that this node lacks are fetched before anything else.
+    /// </summary>
+    /// <remarks>
+    /// Counted in missing pieces, not in positions: deep into a swarm download most pieces ahead of the reader are
+    /// already here, and a window of positions would hold one missing piece at a time, so the reader's prefix would
+    /// advance one round trip per gap and the stream would trail the download to its end.
+    /// </remarks>
     public void Prioritize(int firstPiece, int count)
     {
         _priorityFirst = Math.Clamp(firstPiece, 0, PieceCount);
-        _priorityEnd = Math.Clamp(firstPiece + Math.Max(count, 0), _priorityFirst, PieceCount);
+        _priorityCount = Math.Max(count, 0);
     }
 
     /// <summary>
@@ -184,10 +192,14 @@ internal sealed class PiecePicker
     {
         var picked = 0;
 
-        // 1. The priority window, in order.
-        for (var piece = _priorityFirst; piece < _priorityEnd && picked < destination.Length; piece++)
+        // 1. The priority window (the reader's next missing pieces), in order.
+        var missing = 0;
+        for (var piece = _priorityCount > 0 ? _have.FirstClear(_priorityFirst) : -1;
+            piece >= 0 && missing < _priorityCount && picked < destination.Length;
+            piece = _have.FirstClear(piece + 1))
         {
-            if (!_have[piece] && peerPieces[piece] && !(origin && IsHeldByPeer(piece)))
+            missing++;
+            if (peerPieces[piece] && !(origin && IsHeldByPeer(piece)))
             {
                 picked += TakeOpenBlocks(GetOrStart(piece, peer), peer, destination[picked..]);
             }

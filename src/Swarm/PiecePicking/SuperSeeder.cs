@@ -23,6 +23,7 @@ internal sealed class SuperSeeder
 {
     private readonly int _pieceCount;
     private readonly int _revealAtOnce;
+    private readonly int _revealBudget;
     private readonly Func<int, int> _pieceSize;
     private readonly int[] _copies;
     private readonly int[] _availability;
@@ -31,12 +32,20 @@ internal sealed class SuperSeeder
     /// <param name="pieceCount">Pieces of the blob.</param>
     /// <param name="revealAtOnce">Pieces revealed to a peer and not yet settled, at most (its pipeline to this seed).</param>
     /// <param name="pieceSize">The size of a piece (the last one is shorter).</param>
-    public SuperSeeder(int pieceCount, int revealAtOnce, Func<int, int> pieceSize)
+    /// <param name="revealBudget">
+    /// When positive: pieces revealed and not yet settled across all peers, shared out equally, with
+    /// <paramref name="revealAtOnce"/> the least each peer gets. A lone downloader has the whole budget in flight; with
+    /// many, each has a little, so the blob leaves the seed in a narrow front (every piece reaches its first peer
+    /// soon after it is shown, and the peers' in-order prefixes, what their streaming readers pass on, keep up).
+    /// </param>
+    public SuperSeeder(int pieceCount, int revealAtOnce, Func<int, int> pieceSize, int revealBudget = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pieceCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(revealAtOnce, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(revealBudget);
         _pieceCount = pieceCount;
         _revealAtOnce = revealAtOnce;
+        _revealBudget = revealBudget;
         _pieceSize = pieceSize;
         _copies = new int[pieceCount];
         _availability = new int[pieceCount];
@@ -173,7 +182,8 @@ internal sealed class SuperSeeder
 
     private void RevealMore(PeerState state, List<int> revealed)
     {
-        while (state.Pending.Count < _revealAtOnce)
+        var limit = _revealBudget > 0 ? Math.Max(_revealAtOnce, _revealBudget / Math.Max(1, _peers.Count)) : _revealAtOnce;
+        while (state.Pending.Count < limit)
         {
             var piece = PickLeastCopied(state);
             if (piece < 0)

@@ -139,6 +139,15 @@ internal sealed class PieceStore : IDisposable
         }
     }
 
+    /// <summary>The first piece at or after <paramref name="piece"/> that is not verified, or -1 when all are.</summary>
+    public int FirstMissing(int piece)
+    {
+        lock (_lock)
+        {
+            return _verified.FirstClear(piece);
+        }
+    }
+
     /// <summary>A snapshot of the verified pieces in BEP 3 bitfield layout.</summary>
     public byte[] GetBitfield()
     {

@@ -71,6 +71,40 @@ public class BitfieldTests
     }
 
     [Fact]
+    public void FirstClear_MatchesAPieceByPieceScan_FromEveryStart()
+    {
+        var random = new Random(11);
+        for (var round = 0; round < 100; round++)
+        {
+            var count = random.Next(0, 200);
+            var bits = new Bitfield(count);
+            var density = random.NextDouble();
+            for (var i = 0; i < count; i++)
+            {
+                if (random.NextDouble() < density)
+                {
+                    bits.Set(i);
+                }
+            }
+
+            for (var start = -1; start <= count + 1; start++)
+            {
+                var expected = -1;
+                for (var i = Math.Max(start, 0); i < count; i++)
+                {
+                    if (!bits[i])
+                    {
+                        expected = i;
+                        break;
+                    }
+                }
+
+                Assert.Equal(expected, bits.FirstClear(start));
+            }
+        }
+    }
+
+    [Fact]
     public void Words_PieceIIsBit63MinusIModulo64_OfWordIOver64()
     {
         var bits = new Bitfield(130);

@@ -29,6 +29,35 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task VerifiedRunEnd_IsTheFirstMissingPieceFromThere_ZeroWhenMissing_LengthWhenAllAre()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(8 * 64 * 1024 - 1000, 64 * 1024); // 8 pieces, the last one short
+        var path = dir.File("leech");
+
+        // A download stopped with pieces 0, 1, 2 and 5 verified; the restarted engine resumes it (no peers).
+        using (var partial = PieceStore.OpenForDownload(blob.MetaInfo, path))
+        {
+            foreach (var piece in new[] { 0, 1, 2, 5 })
+            {
+                partial.Write(piece, 0, blob.Piece(piece));
+                partial.MarkVerified(piece);
+            }
+        }
+
+        await using var leecher = await TestNode.StartAsync(new InMemoryTracker());
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, path);
+        var pieceLength = blob.MetaInfo.PieceLength;
+
+        Assert.Equal(3 * pieceLength, download.VerifiedRunEnd(0));
+        Assert.Equal(3 * pieceLength, download.VerifiedRunEnd(2));
+        Assert.Equal(0, download.VerifiedRunEnd(3));
+        Assert.Equal(6 * pieceLength, download.VerifiedRunEnd(5));
+        Assert.Equal(0, download.VerifiedRunEnd(7));
+        Assert.Equal(blob.MetaInfo.Length, download.VerifiedRunEnd(8));
+    }
+
+    [Fact]
     public async Task Download_StreamingReader_ReadsPiecesInOrderAsTheyVerify()
     {
         using var dir = new TempDirectory();

@@ -141,6 +141,20 @@ public sealed class PiecePickerTests
     }
 
     [Fact]
+    public void Pick_PriorityWindow_CountsMissingPieces_SkippingThoseAlreadyHere()
+    {
+        var picker = Create(12);
+        picker.AddAvailability(All(12));
+        picker.MarkHave(6);
+        picker.MarkHave(7);
+        picker.MarkHave(9);
+        picker.Prioritize(5, 3); // the reader is at 5: its next three missing pieces are 5, 8 and 10
+        var blocks = Pick(picker, 1, All(12), 12);
+
+        Assert.Equal([5, 5, 5, 5, 8, 8, 8, 8, 10, 10, 10, 10], blocks.Select(b => b.Piece));
+    }
+
+    [Fact]
     public void Pick_LastPiece_ShortBlocks()
     {
         var length = (2L * PieceLength) + Block + 100;

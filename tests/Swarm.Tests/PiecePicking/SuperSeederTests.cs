@@ -28,6 +28,35 @@ public sealed class SuperSeederTests
     }
 
     [Fact]
+    public void RevealBudget_LonePeerGetsItAll_ManyShareIt_EachKeepingTheMinimum()
+    {
+        var seeder = new SuperSeeder(64, revealAtOnce: 2, _ => PieceSize, revealBudget: 8);
+        var first = AddPeer(seeder, 1, new Bitfield(64));
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7], first);
+
+        // More peers: the budget is shared by however many there are when a peer is shown more (8 / 2, 8 / 3, 8 / 4),
+        // never below the minimum of two.
+        Assert.Equal(4, AddPeer(seeder, 2, new Bitfield(64)).Count);
+        Assert.Equal(2, AddPeer(seeder, 3, new Bitfield(64)).Count);
+        Assert.Equal(2, AddPeer(seeder, 4, new Bitfield(64)).Count);
+
+        // Peer 1 holds 8 pending: pieces it is sent reveal nothing new until it is down to its share.
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Empty(SendWhole(seeder, 1, first[i]));
+        }
+
+        Assert.Single(SendWhole(seeder, 1, first[6]));
+
+        // Peers leave: the one left gets the budget back as its pieces are sent.
+        seeder.RemovePeer(2);
+        seeder.RemovePeer(3);
+        seeder.RemovePeer(4);
+        Assert.Equal(7, SendWhole(seeder, 1, first[7]).Count);
+        Assert.Equal(8, seeder.PendingFor(1).Count);
+    }
+
+    [Fact]
     public void AddPeer_RevealsAtOnceDistinctPieces()
     {
         var seeder = Create(16, atOnce: 4);
