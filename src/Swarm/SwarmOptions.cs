@@ -74,9 +74,11 @@ public sealed class SwarmOptions
 
     /// <summary>
     /// When super-seeding: bytes of pieces shown and not yet sent, across the peers being super-seeded, shared out
-    /// equally with at least two pieces each (a lone downloader gets them all).
+    /// equally with at least two pieces each (a lone downloader gets them all). Measured with 256 KiB pieces: 2 MiB
+    /// left the seed's uplink idle between reveals with 4 peers (slowest 1.13× the bound against 1.03× at 8 MiB);
+    /// with 12 peers both give the minimum of two each, which keeps the peers' in-order prefixes close behind.
     /// </summary>
-    public int SuperSeedRevealBytes { get; set; } = 2 * 1024 * 1024;
+    public int SuperSeedRevealBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>One message per problem, naming the key and the value; empty when the options are usable.</summary>
     public IEnumerable<string> Validate()
