@@ -13,7 +13,6 @@ public static class PeerSocketOptions
     {
         ArgumentNullException.ThrowIfNull(options);
         options.WaitForDataBeforeAllocatingBuffer = false;
-        options.UnsafePreferInlineScheduling = true;
         return options;
     }
 
@@ -21,7 +20,6 @@ public static class PeerSocketOptions
     {
         ArgumentNullException.ThrowIfNull(options);
         options.WaitForDataBeforeAllocatingBuffer = false;
-        options.UnsafePreferInlineScheduling = true;
         return options;
     }
 }
