@@ -49,9 +49,10 @@ public sealed class OriginStreamTests : IAsyncLifetime
         Assert.Equal(blob.Content, bytes);
         Assert.Contains($"/v2/lib/img/blobs/{blob.Digest}?ns={Uri.EscapeDataString(Upstream)}", _origin.Requests);
         Assert.Equal(Upstream, _metaInfos.Namespaces.Single());
-        await WaitUntilAsync(() => agent.Cache.Contains(blob.Digest));
+        // Cached, then seeded (in that order, a moment apart) under the info hash the origin computes for the same
+        // bytes, so later agents find it in the swarm.
+        await WaitUntilAsync(() => agent.Cache.Contains(blob.Digest) && agent.Engine.GetStatistics(blob.MetaInfo.InfoHash) is not null);
         Assert.Equal(blob.Content, await File.ReadAllBytesAsync(agent.Cache.PathOf(blob.Digest)));
-        // Seeded under the info hash the origin computes for the same bytes, so later agents find it in the swarm.
         Assert.NotNull(agent.Engine.GetStatistics(blob.MetaInfo.InfoHash));
         Assert.Equal(blob.MetaInfo.Encoded.ToArray(), await File.ReadAllBytesAsync(Path.Combine(agent.DataPath, "metainfo", blob.Digest.Hex)));
         Assert.Empty(Directory.GetFiles(Path.Combine(agent.DataPath, "download")));
