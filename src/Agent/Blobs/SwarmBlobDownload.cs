@@ -18,30 +18,14 @@ internal sealed class SwarmBlobDownload(DownloadHandle handle, int priorityPiece
     /// <summary>Up to the first piece still missing: a reader behind the download sends what is here in long runs.</summary>
     public async ValueTask<long> WaitReadableAsync(long offset, CancellationToken cancellationToken)
     {
-        var meta = Handle.MetaInfo;
-        var piece = (int)(offset / meta.PieceLength);
-        if (Handle.IsComplete)
+        var end = HereUntil(offset, out var piece);
+        if (end <= offset)
         {
-            return meta.Length;
+            await Handle.WaitForPieceAsync(piece, cancellationToken).ConfigureAwait(false);
+            end = Math.Max(HereUntil(offset, out _), PieceEnd(piece));
         }
 
-        var end = Handle.VerifiedRunEnd(piece);
-        if (end > offset)
-        {
-            return HoldLastPiece(offset, end);
-        }
-
-        await Handle.WaitForPieceAsync(piece, cancellationToken).ConfigureAwait(false);
-        return Handle.IsComplete ? meta.Length : HoldLastPiece(offset, Math.Max(Handle.VerifiedRunEnd(piece), meta.GetPieceOffset(piece) + meta.GetPieceSize(piece)));
-    }
-
-    // A run reaching the end stops short of the last piece while the digest is unchecked: the reader sends the rest
-    // now and waits for the check only for the final piece (which it then holds until the blob is verified).
-    private long HoldLastPiece(long offset, long end)
-    {
-        var meta = Handle.MetaInfo;
-        var lastPiece = meta.GetPieceOffset(meta.PieceCount - 1);
-        return end >= meta.Length && offset < lastPiece && !Handle.IsComplete ? lastPiece : end;
+        return HoldLastPiece(offset, end);
     }
 
     /// <summary>
@@ -50,20 +34,32 @@ internal sealed class SwarmBlobDownload(DownloadHandle handle, int priorityPiece
     /// </summary>
     public long Prioritize(long offset)
     {
-        var meta = Handle.MetaInfo;
-        var piece = (int)(offset / meta.PieceLength);
-        if (Handle.IsComplete)
-        {
-            return meta.Length;
-        }
-
-        var end = Handle.VerifiedRunEnd(piece);
+        var end = HereUntil(offset, out var piece);
         if (end > offset)
         {
             return end;
         }
 
         Handle.Prioritize(piece, priorityPieces);
-        return meta.GetPieceOffset(piece) + meta.GetPieceSize(piece);
+        return PieceEnd(piece);
+    }
+
+    // The end of what is here from the reader's piece on (the whole blob once complete); 0 when that piece is missing.
+    private long HereUntil(long offset, out int piece)
+    {
+        var meta = Handle.MetaInfo;
+        piece = (int)(offset / meta.PieceLength);
+        return Handle.IsComplete ? meta.Length : Handle.VerifiedRunEnd(piece);
+    }
+
+    private long PieceEnd(int piece) => Handle.MetaInfo.GetPieceOffset(piece) + Handle.MetaInfo.GetPieceSize(piece);
+
+    // A run reaching the end stops short of the last piece while the digest is unchecked: the reader sends the rest
+    // now and waits for the check only for the final piece (which it then holds until the blob is verified).
+    private long HoldLastPiece(long offset, long end)
+    {
+        var meta = Handle.MetaInfo;
+        var lastPiece = meta.GetPieceOffset(meta.PieceCount - 1);
+        return end >= meta.Length && offset < lastPiece && !Handle.IsComplete ? lastPiece : end;
     }
 }
