@@ -17,6 +17,8 @@ if ((${#missing[@]})); then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# The components turn inline socket completions on at start (ComponentHost); in-process tests run that way too.
+export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}"
 
 echo "==> restore"
 dotnet restore P2PRegistry.sln

@@ -6,10 +6,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using P2PRegistry.Contracts.Tracker;
 using P2PRegistry.Core.MetaInfos;
@@ -28,7 +26,7 @@ var tracker = new Tracker.TrackerClient(channel);
 var info = await tracker.GetMetaInfoAsync(new GetMetaInfoRequest { Digest = args[1] }, deadline: DateTime.UtcNow.AddSeconds(60));
 var metaInfo = MetaInfo.Decode(info.Info.ToByteArray());
 
-var builder = WebApplication.CreateSlimBuilder();
+var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
 builder.Services.AddSingleton<ITrackerClient>(new GrpcTrackerClient(tracker, TrackerRole.Agent, TimeSpan.FromSeconds(5)));
 builder.Services.AddSwarm(configure: o =>
@@ -41,16 +39,10 @@ builder.Services.AddSwarm(configure: o =>
         o.BlockSize = blockSize;
     }
 });
-ListenOptions? peerEndpoint = null;
-builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
-{
-    l.UseSwarmPeerProtocol();
-    peerEndpoint = l;
-}));
-await using var app = builder.Build();
+builder.Services.AddSwarmPeerListener(_ => new IPEndPoint(IPAddress.Loopback, 0));
+using var app = builder.Build();
 await app.StartAsync();
 var engine = app.Services.GetRequiredService<SwarmEngine>();
-engine.ListenPort = peerEndpoint!.IPEndPoint!.Port;
 
 var stopwatch = Stopwatch.StartNew();
 var download = await engine.StartDownloadAsync(metaInfo, args[2]);

@@ -41,27 +41,17 @@ public static class AgentApp
         // validation below, so fall back to the defaults rather than failing with a less clear message.
         var settings = section.Get<AgentOptions>(o => o.ErrorOnUnknownConfiguration = false) ?? new AgentOptions();
         // The registry URL needs a literal IP address (node-local loopback by default): validated below.
-        var peers = new PeerListener();
-
-        // One socket transport for the registry API and the peer port; the peer traffic decides its settings.
-        builder.WebHost.UseSockets(sockets => PeerSocketOptions.Apply(sockets));
+        var registryListener = new RegistryListener();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             if (Uri.TryCreate(settings.RegistryUrl, UriKind.Absolute, out var registry) && IPAddress.TryParse(registry.Host.Trim('[', ']'), out var registryAddress))
             {
-                kestrel.Listen(registryAddress, registry.Port, listen => peers.Registry = listen);
+                kestrel.Listen(registryAddress, registry.Port, listen => registryListener.Listen = listen);
             }
             else
             {
-                kestrel.Listen(IPAddress.Loopback, new Uri(AgentOptions.DefaultRegistryUrl).Port, listen => peers.Registry = listen);
+                kestrel.Listen(IPAddress.Loopback, new Uri(AgentOptions.DefaultRegistryUrl).Port, listen => registryListener.Listen = listen);
             }
-
-            var peerAddress = IPAddress.TryParse(settings.PeerAddress, out var parsed) ? parsed : IPAddress.Loopback;
-            kestrel.Listen(peerAddress, Math.Clamp(settings.PeerPort, 0, 65535), listen =>
-            {
-                listen.UseSwarmPeerProtocol();
-                peers.Listen = listen;
-            });
         });
 
         var services = builder.Services;
@@ -112,7 +102,12 @@ public static class AgentApp
         });
         services.AddSingleton<BlobFetcher>();
         services.AddSingleton<MirrorHandler>();
-        services.AddSingleton(peers);
+        services.AddSingleton(registryListener);
+        services.AddSwarmPeerListener(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            return new IPEndPoint(IPAddress.Parse(options.PeerAddress), options.PeerPort);
+        });
         services.AddHostedService<AgentStartup>();
         services.AddOperationalEndpoints(AgentMetrics.MeterName, SwarmMetrics.MeterName)
             .AddCheck<DataFolderHealthCheck>("data", tags: [OperationalEndpoints.ReadyTag]);
@@ -147,15 +142,11 @@ public static class AgentApp
         };
     }
 
-    /// <summary>The two endpoints; Kestrel writes the bound ports back into them (port 0 in tests).</summary>
-    internal sealed class PeerListener
+    /// <summary>The registry API's endpoint; Kestrel writes the bound port into it (port 0 in tests).</summary>
+    internal sealed class RegistryListener
     {
         public ListenOptions? Listen { get; set; }
 
-        public ListenOptions? Registry { get; set; }
-
-        public int BoundPort => Listen?.IPEndPoint?.Port ?? 0;
-
-        public int RegistryPort => Registry?.IPEndPoint?.Port ?? 0;
+        public int Port => Listen?.IPEndPoint?.Port ?? 0;
     }
 }

@@ -7,14 +7,13 @@ using P2PRegistry.Swarm;
 namespace P2PRegistry.Agent;
 
 /// <summary>
-/// Once the listeners are bound: tells the engine its real peer port (announced to the tracker) and seeds
-/// the cached blobs again. At stop: the fetcher and the engine leave their swarms.
+/// Once the listeners are bound (the peer port's listener has told the engine its real port, which it
+/// announces): seeds the cached blobs again. At stop: the fetcher and the engine leave their swarms.
 /// </summary>
 internal sealed class AgentStartup(
     IHostApplicationLifetime lifetime,
     SwarmEngine engine,
     BlobFetcher fetcher,
-    AgentApp.PeerListener peers,
     IOptions<AgentOptions> options,
     TimeProvider time,
     ILogger<AgentStartup> logger) : IHostedService
@@ -24,11 +23,10 @@ internal sealed class AgentStartup(
         var startedAt = time.GetUtcNow();
         lifetime.ApplicationStarted.Register(() =>
         {
-            engine.ListenPort = peers.BoundPort;
             fetcher.SweepDownloads(startedAt);
             fetcher.SeedCachedBlobs();
             var settings = options.Value;
-            AgentLog.Started(logger, settings.RegistryUrl, $"{settings.PeerAddress}:{peers.BoundPort}", settings.TrackerUrl, settings.OriginUrl, Path.GetFullPath(settings.DataPath));
+            AgentLog.Started(logger, settings.RegistryUrl, $"{settings.PeerAddress}:{engine.ListenPort}", settings.TrackerUrl, settings.OriginUrl, Path.GetFullPath(settings.DataPath));
         });
         return Task.CompletedTask;
     }

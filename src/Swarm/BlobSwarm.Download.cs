@@ -60,7 +60,9 @@ internal sealed partial class BlobSwarm
         Context.Metrics.BytesDownloaded(length, session.IsOrigin);
         if (completed is not null)
         {
-            CompletePiece(piece, completed);
+            // Hashing and writing a piece is the slow part of a block's arrival: off the receive loop, which may be
+            // running on the socket's polling thread (inline socket completions), so that thread only moves bytes.
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Swarm.CompletePiece(state.Piece, state.Buffer), (Swarm: this, Piece: piece, Buffer: completed), preferLocal: false);
         }
 
         return length;
@@ -108,6 +110,10 @@ internal sealed partial class BlobSwarm
         catch (IOException exception)
         {
             Fail("the piece could not be written", exception);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The swarm was stopped while the piece waited its turn.
         }
         finally
         {

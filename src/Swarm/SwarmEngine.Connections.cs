@@ -10,10 +10,9 @@ namespace P2PRegistry.Swarm;
 
 public sealed partial class SwarmEngine
 {
-    private readonly Transport.PeerDialer _dialer;
     private readonly HashSet<(InfoHash, IPEndPoint)> _dialling = [];
 
-    /// <summary>Runs an inbound connection (from Kestrel) until it closes.</summary>
+    /// <summary>Runs an inbound connection (from the peer port's listener) until it closes.</summary>
     internal async Task AcceptAsync(IDuplexPipe transport, EndPoint? remoteEndPoint, CancellationToken connectionClosed)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(connectionClosed, _stopping.Token);
@@ -97,10 +96,10 @@ public sealed partial class SwarmEngine
         try
         {
             await Task.Yield();
-            var connection = await _dialer.ConnectAsync(peer.EndPoint, _context.Options.ConnectTimeout, token).ConfigureAwait(false);
+            var connection = await Transport.PeerDialer.ConnectAsync(peer.EndPoint, _context.Options.ConnectTimeout, token).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                var session = await PeerConnector.ConnectAsync(swarm, connection.Transport, peer.EndPoint, peer, token).ConfigureAwait(false);
+                var session = await PeerConnector.ConnectAsync(swarm, connection, peer.EndPoint, peer, token).ConfigureAwait(false);
                 lock (_dialling)
                 {
                     _dialling.Remove((swarm.InfoHash, peer.EndPoint));

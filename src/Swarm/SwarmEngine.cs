@@ -41,7 +41,6 @@ public sealed partial class SwarmEngine : IAsyncDisposable
         {
             ListenPort = settings.PeerPort,
         };
-        _dialer = new Transport.PeerDialer(loggerFactory);
     }
 
     public PeerId PeerId => _context.PeerId;
@@ -142,7 +141,6 @@ public sealed partial class SwarmEngine : IAsyncDisposable
             // Sessions were cancelled; a transport slow to close must not hold the process.
         }
 
-        _dialer.Dispose();
         _stopping.Dispose();
     }
 

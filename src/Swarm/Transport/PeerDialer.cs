@@ -1,25 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
-using Microsoft.Extensions.Logging;
 
 namespace P2PRegistry.Swarm.Transport;
 
 /// <summary>
-/// Dials peers: a TCP connect bounded by the connect timeout, then Kestrel's socket transport wraps the
-/// socket in the same kind of <see cref="System.IO.Pipelines.IDuplexPipe"/> an inbound connection has.
+/// Dials peers: a TCP connect bounded by the connect timeout, then the same <see cref="PeerSocketConnection"/>
+/// an inbound connection gets, so both directions run the same session code.
 /// </summary>
-internal sealed class PeerDialer : IDisposable
+internal static class PeerDialer
 {
-    private readonly SocketConnectionContextFactory _factory;
-
-    public PeerDialer(ILoggerFactory loggerFactory)
-    {
-        _factory = new SocketConnectionContextFactory(PeerSocketOptions.Apply(new SocketConnectionFactoryOptions()), loggerFactory.CreateLogger<PeerDialer>());
-    }
-
-    public async Task<ConnectionContext> ConnectAsync(IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<PeerSocketConnection> ConnectAsync(IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -35,7 +25,9 @@ internal sealed class PeerDialer : IDisposable
                 throw new TimeoutException($"No connection to {endPoint} within {timeout}.");
             }
 
-            return _factory.Create(socket);
+            var connection = new PeerSocketConnection(socket);
+            connection.Start();
+            return connection;
         }
         catch
         {
@@ -43,6 +35,4 @@ internal sealed class PeerDialer : IDisposable
             throw;
         }
     }
-
-    public void Dispose() => _factory.Dispose();
 }

@@ -1,15 +1,15 @@
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace P2PRegistry.Swarm.Transport;
 
 public static class SwarmHostingExtensions
 {
     /// <summary>
-    /// Registers the engine, its metrics and the peer connection handler. The host must also register an
+    /// Registers the engine and its metrics. The host must also register an
     /// <see cref="Tracking.ITrackerClient"/>. Options bind from <paramref name="section"/> when given.
     /// </summary>
     public static IServiceCollection AddSwarm(this IServiceCollection services, IConfiguration? section = null, Action<SwarmOptions>? configure = null)
@@ -31,15 +31,23 @@ public static class SwarmHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SwarmMetrics>();
         services.TryAddSingleton<SwarmEngine>();
-        services.TryAddSingleton<PeerConnectionHandler>();
         return services;
     }
 
-    /// <summary>Serves the BitTorrent peer protocol on this Kestrel endpoint.</summary>
-    public static ListenOptions UseSwarmPeerProtocol(this ListenOptions listenOptions)
+    /// <summary>
+    /// Serves the BitTorrent peer protocol on <paramref name="endPoint"/> (asked for when the host starts, so it
+    /// can come from validated options) from host start to host stop; the engine announces the bound port.
+    /// </summary>
+    public static IServiceCollection AddSwarmPeerListener(this IServiceCollection services, Func<IServiceProvider, IPEndPoint> endPoint)
     {
-        ArgumentNullException.ThrowIfNull(listenOptions);
-        listenOptions.UseConnectionHandler<PeerConnectionHandler>();
-        return listenOptions;
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(endPoint);
+        services.TryAddSingleton<PeerSocketListener>();
+        services.AddHostedService(sp => new PeerListenerService(
+            sp.GetRequiredService<PeerSocketListener>(),
+            sp.GetRequiredService<SwarmEngine>(),
+            () => endPoint(sp),
+            sp.GetRequiredService<ILogger<PeerListenerService>>()));
+        return services;
     }
 }

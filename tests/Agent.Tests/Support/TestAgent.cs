@@ -21,8 +21,8 @@ internal sealed class TestAgent : IAsyncDisposable
         _app = app;
         DataPath = dataPath;
         Logs = logs;
-        var endpoints = app.Services.GetRequiredService<AgentApp.PeerListener>();
-        BaseAddress = new Uri($"http://127.0.0.1:{endpoints.RegistryPort}/");
+        var endpoints = app.Services.GetRequiredService<AgentApp.RegistryListener>();
+        BaseAddress = new Uri($"http://127.0.0.1:{endpoints.Port}/");
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 

@@ -1,9 +1,7 @@
 using System.Net;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
@@ -15,15 +13,15 @@ using P2PRegistry.Swarm.Transport;
 namespace P2PRegistry.Integration.Tests.Swarm;
 
 /// <summary>
-/// One peer in the test process, as an agent would run it: a <see cref="SwarmEngine"/> behind Kestrel on its own
+/// One peer in the test process, as an agent would run it: a <see cref="SwarmEngine"/> behind the peer listener on its own
 /// 127.0.0.1 port, announcing to the tracker process over gRPC (<see cref="GrpcTrackerClient"/>).
 /// </summary>
 internal sealed class SwarmPeer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly IHost _app;
     private readonly GrpcChannel _channel;
 
-    private SwarmPeer(WebApplication app, GrpcChannel channel, SwarmEngine engine, AnnounceProbe tracker)
+    private SwarmPeer(IHost app, GrpcChannel channel, SwarmEngine engine, AnnounceProbe tracker)
     {
         _app = app;
         _channel = channel;
@@ -38,7 +36,7 @@ internal sealed class SwarmPeer : IAsyncDisposable
     public static async Task<SwarmPeer> StartAsync(Uri trackerGrpc, Action<SwarmOptions>? configure = null)
     {
         var channel = GrpcChannel.ForAddress(trackerGrpc);
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         var tracker = new AnnounceProbe(new GrpcTrackerClient(new Contracts.Tracker.Tracker.TrackerClient(channel), TrackerRole.Agent, TimeSpan.FromSeconds(3)));
         builder.Services.AddSingleton<ITrackerClient>(tracker);
@@ -52,16 +50,10 @@ internal sealed class SwarmPeer : IAsyncDisposable
             o.StallTimeout = TimeSpan.FromSeconds(3);
             configure?.Invoke(o);
         });
-        ListenOptions? peerEndpoint = null;
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
-        {
-            listen.UseSwarmPeerProtocol();
-            peerEndpoint = listen;
-        }));
+        builder.Services.AddSwarmPeerListener(_ => new IPEndPoint(IPAddress.Loopback, 0));
         var app = builder.Build();
         await app.StartAsync();
         var engine = app.Services.GetRequiredService<SwarmEngine>();
-        engine.ListenPort = peerEndpoint!.IPEndPoint!.Port;
         return new SwarmPeer(app, channel, engine, tracker);
     }
 
@@ -74,7 +66,7 @@ internal sealed class SwarmPeer : IAsyncDisposable
         await Engine.DisposeAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await _app.StopAsync(cts.Token);
-        await _app.DisposeAsync();
+        _app.Dispose();
         _channel.Dispose();
     }
 

@@ -1,20 +1,18 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using P2PRegistry.Swarm.Tracking;
 using P2PRegistry.Swarm.Transport;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
 
-/// <summary>A swarm engine hosted the way the Agent and Origin host it: Kestrel on 127.0.0.1, an ephemeral port.</summary>
+/// <summary>A swarm engine hosted the way the Agent hosts it: the peer listener on 127.0.0.1, an ephemeral port.</summary>
 internal sealed class TestNode : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly IHost _app;
 
-    private TestNode(WebApplication app, SwarmEngine engine)
+    private TestNode(IHost app, SwarmEngine engine)
     {
         _app = app;
         Engine = engine;
@@ -28,7 +26,7 @@ internal sealed class TestNode : IAsyncDisposable
 
     public static async Task<TestNode> StartAsync(ITrackerClient tracker, Action<SwarmOptions>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         if (Environment.GetEnvironmentVariable("P2P_SWARM_TEST_LOG") == "1")
@@ -46,16 +44,10 @@ internal sealed class TestNode : IAsyncDisposable
                 property.SetValue(o, property.GetValue(fast));
             }
         });
-        ListenOptions? peerEndpoint = null;
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
-        {
-            listen.UseSwarmPeerProtocol();
-            peerEndpoint = listen;
-        }));
+        builder.Services.AddSwarmPeerListener(_ => new IPEndPoint(IPAddress.Loopback, 0));
         var app = builder.Build();
         await app.StartAsync();
         var engine = app.Services.GetRequiredService<SwarmEngine>();
-        engine.ListenPort = ((IPEndPoint)peerEndpoint!.EndPoint).Port;
         Assert.NotEqual(0, engine.ListenPort);
         return new TestNode(app, engine);
     }
@@ -65,6 +57,6 @@ internal sealed class TestNode : IAsyncDisposable
         await Engine.DisposeAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await _app.StopAsync(cts.Token);
-        await _app.DisposeAsync();
+        _app.Dispose();
     }
 }

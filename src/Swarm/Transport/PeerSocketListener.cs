@@ -1,0 +1,198 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace P2PRegistry.Swarm.Transport;
+
+/// <summary>
+/// The peer port: accepts TCP connections and runs each as an inbound peer session of the engine, over a
+/// <see cref="PeerSocketConnection"/>. Stopping closes the port and aborts every connection still open.
+/// </summary>
+public sealed class PeerSocketListener : IAsyncDisposable
+{
+    private const int Backlog = 512;
+
+    /// <summary>After a failed accept (out of descriptors, say): a pause instead of a busy loop.</summary>
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(200);
+
+    private readonly SwarmEngine _engine;
+    private readonly ILogger<PeerSocketListener> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly HashSet<PeerSocketConnection> _live = [];
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Socket? _socket;
+    private Task _accepting = Task.CompletedTask;
+    private bool _stopped;
+
+    public PeerSocketListener(SwarmEngine engine, ILogger<PeerSocketListener> logger)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(logger);
+        _engine = engine;
+        _logger = logger;
+    }
+
+    /// <summary>The bound endpoint (the real port when asked for port 0); null before <see cref="Start"/>.</summary>
+    public IPEndPoint? BoundEndPoint { get; private set; }
+
+    /// <summary>Binds and starts accepting. Fails with the address in the message when the port cannot be had.</summary>
+    public IPEndPoint Start(IPEndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        if (_socket is not null)
+        {
+            throw new InvalidOperationException("The peer listener is already started.");
+        }
+
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endPoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.Bind(endPoint);
+            socket.Listen(Backlog);
+        }
+        catch (SocketException exception)
+        {
+            socket.Dispose();
+            throw new IOException($"Cannot listen for peers on {endPoint}: {exception.Message}", exception);
+        }
+
+        _socket = socket;
+        BoundEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        _accepting = AcceptLoopAsync(socket);
+        return BoundEndPoint;
+    }
+
+    /// <summary>Stops accepting, aborts the open connections and waits (as long as the token allows) for their sessions to end.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        PeerSocketConnection[] live;
+        lock (_live)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            live = [.. _live];
+            if (live.Length == 0)
+            {
+                _drained.TrySetResult();
+            }
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _socket?.Dispose();
+        await _accepting.ConfigureAwait(false);
+        foreach (var connection in live)
+        {
+            connection.Abort();
+        }
+
+        await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await StopAsync(bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Sessions that did not end in time end with the process.
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(Socket listen)
+    {
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await listen.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException exception)
+            {
+                if (token.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                TransportLog.AcceptFailed(_logger, BoundEndPoint, exception.Message);
+                try
+                {
+                    await Task.Delay(AcceptRetryDelay, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var connection = new PeerSocketConnection(accepted);
+            lock (_live)
+            {
+                if (_stopped)
+                {
+                    accepted.Dispose();
+                    return;
+                }
+
+                _live.Add(connection);
+            }
+
+            _ = RunAsync(connection);
+        }
+    }
+
+    private async Task RunAsync(PeerSocketConnection connection)
+    {
+        // The handshake runs off the accept loop, so one slow peer does not hold up the next.
+        await Task.Yield();
+        try
+        {
+            connection.Start();
+            await _engine.AcceptAsync(connection, connection.RemoteEndPoint, connection.ConnectionClosed).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // The engine handles what a peer can cause; anything else is ours, and must not end the process.
+            TransportLog.ConnectionFailed(_logger, connection.RemoteEndPoint, exception);
+        }
+        finally
+        {
+            try
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_live)
+                {
+                    _live.Remove(connection);
+                    if (_stopped && _live.Count == 0)
+                    {
+                        _drained.TrySetResult();
+                    }
+                }
+            }
+        }
+    }
+}
