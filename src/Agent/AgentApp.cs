@@ -103,12 +103,15 @@ public static class AgentApp
         services.AddSingleton<BlobFetcher>();
         services.AddSingleton<MirrorHandler>();
         services.AddSingleton(registryListener);
+
+        // Hosted services stop in reverse order: the peer port closes (and its connections end) before
+        // AgentStartup disposes the engine, so no connection arrives at a stopped engine.
+        services.AddHostedService<AgentStartup>();
         services.AddSwarmPeerListener(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             return new IPEndPoint(IPAddress.Parse(options.PeerAddress), options.PeerPort);
         });
-        services.AddHostedService<AgentStartup>();
         services.AddOperationalEndpoints(AgentMetrics.MeterName, SwarmMetrics.MeterName)
             .AddCheck<DataFolderHealthCheck>("data", tags: [OperationalEndpoints.ReadyTag]);
         configureServices?.Invoke(services);

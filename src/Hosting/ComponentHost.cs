@@ -27,12 +27,13 @@ public static class ComponentHost
         return builder;
     }
 
-    /// <summary>Builds and runs a component; returns the process exit code.</summary>
     /// <summary>
     /// The runtime's switch for running socket continuations on the thread that polled the socket instead of handing
     /// each to the thread pool. Read once, when the first socket is used.
     /// </summary>
     public const string InlineSocketCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    /// <summary>Builds and runs a component; returns the process exit code.</summary>
 
     public static async Task<int> RunAsync(string name, Func<WebApplication> build)
     {
@@ -65,7 +66,7 @@ public static class ComponentHost
     /// connection completes a receive or a send every few KiB; dispatching each to the thread pool cost a thread
     /// wake-up apiece, which on a busy node (12 Agents on two cores in the harness) was about a second of a 26 s
     /// pull. What runs inline is kept short: the peer transport's loops and the session's parsing and bookkeeping;
-    /// piece verification and disk writes go to the thread pool, and Kestrel runs request handlers there too.
+    /// a completed piece's disk write goes to the thread pool, and Kestrel runs request handlers there too.
     /// </summary>
     public static void PreferInlineSocketCompletions()
     {

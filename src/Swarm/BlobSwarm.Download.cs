@@ -60,26 +60,70 @@ internal sealed partial class BlobSwarm
         Context.Metrics.BytesDownloaded(length, session.IsOrigin);
         if (completed is not null)
         {
-            // Hashing and writing a piece is the slow part of a block's arrival: off the receive loop, which may be
-            // running on the socket's polling thread (inline socket completions), so that thread only moves bytes.
-            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Swarm.CompletePiece(state.Piece, state.Buffer), (Swarm: this, Piece: piece, Buffer: completed), preferLocal: false);
+            CompletePiece(piece, completed);
         }
 
         return length;
     }
 
+    /// <summary>
+    /// Checks a completed piece's SHA-1 here, while the peers that sent it are still registered (a liar is
+    /// blacklisted by the session it came from); the disk write that follows goes to the thread pool, because this
+    /// receive loop may run on the socket's polling thread (inline socket completions), which must not wait on a
+    /// disk. At most <see cref="MaxQueuedPieceWrites"/> wait there per swarm; past that the receive loop writes
+    /// itself, so a disk slower than the network slows the peers over TCP instead of piling up piece buffers.
+    /// </summary>
     private void CompletePiece(int piece, byte[] buffer)
+    {
+        bool verified;
+        try
+        {
+            verified = HashMatches(buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)), MetaInfo.GetPieceHash(piece));
+            if (!verified)
+            {
+                OnPieceFailed(piece);
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        if (!verified)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        else if (Interlocked.Increment(ref _queuedPieceWrites) <= MaxQueuedPieceWrites)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static state =>
+                {
+                    try
+                    {
+                        state.Swarm.StorePiece(state.Piece, state.Buffer);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref state.Swarm._queuedPieceWrites);
+                    }
+                },
+                (Swarm: this, Piece: piece, Buffer: buffer),
+                preferLocal: false);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _queuedPieceWrites);
+            StorePiece(piece, buffer);
+        }
+    }
+
+    /// <summary>Writes a verified piece and makes it known. Never throws: on the thread pool an exception would end the process.</summary>
+    private void StorePiece(int piece, byte[] buffer)
     {
         try
         {
-            var data = buffer.AsSpan(0, MetaInfo.GetPieceSize(piece));
-            if (!HashMatches(data, MetaInfo.GetPieceHash(piece)))
-            {
-                OnPieceFailed(piece);
-                return;
-            }
-
-            Store.Write(piece, 0, data);
+            Store.Write(piece, 0, buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)));
             bool complete;
             lock (Sync)
             {
@@ -107,13 +151,13 @@ internal sealed partial class BlobSwarm
                 _ = Task.Run(FinishDownload);
             }
         }
-        catch (IOException exception)
-        {
-            Fail("the piece could not be written", exception);
-        }
         catch (ObjectDisposedException)
         {
             // The swarm was stopped while the piece waited its turn.
+        }
+        catch (Exception exception)
+        {
+            Fail(exception is IOException ? "the piece could not be written" : "storing a verified piece failed", exception);
         }
         finally
         {
@@ -225,7 +269,7 @@ internal sealed partial class BlobSwarm
         {
             Store.Delete();
         }
-        catch (IOException)
+        catch (Exception deleteFailure) when (deleteFailure is IOException or UnauthorizedAccessException)
         {
             // Best effort: a file we cannot delete is still never reported complete.
         }

@@ -32,7 +32,7 @@ internal static class PeerConnector
             CheckPeer(context, theirs.PeerId);
             return new PeerSession(swarm, transport, theirs.PeerId, remoteEndPoint, peer?.EndPoint, peer?.IsOrigin ?? false, theirs.SupportsExtensionProtocol);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {
             throw new TimeoutException($"No handshake from {remoteEndPoint} within {context.Options.HandshakeTimeout}.");
         }
@@ -55,7 +55,7 @@ internal static class PeerConnector
             await transport.Output.FlushAsync(timeout.Token).ConfigureAwait(false);
             return new PeerSession(swarm, transport, theirs.PeerId, remoteEndPoint, listenEndPoint: null, isOrigin: false, theirs.SupportsExtensionProtocol);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {
             throw new TimeoutException($"No handshake from {remoteEndPoint} within {context.Options.HandshakeTimeout}.");
         }

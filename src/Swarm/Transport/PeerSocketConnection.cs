@@ -70,6 +70,9 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
 
     public EndPoint? RemoteEndPoint { get; }
 
+    /// <summary>Receive calls that returned data (read by tests once the connection is quiet).</summary>
+    internal int Receives { get; private set; }
+
     /// <summary>Cancelled when the peer closed the connection, it broke, or it was aborted.</summary>
     public CancellationToken ConnectionClosed => _closed.Token;
 
@@ -105,10 +108,11 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
             // A peer that does not read is not waited for.
         }
 
+        // Completing the reader also ends a receive loop parked in a paused flush (unread input past the limit).
         _socket.Dispose();
+        await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _receiving.ConfigureAwait(false);
         await _sending.ConfigureAwait(false);
-        await _input.Reader.CompleteAsync().ConfigureAwait(false);
         _closed.Dispose();
     }
 
@@ -127,6 +131,7 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
                     break;
                 }
 
+                Receives++;
                 writer.Advance(received);
                 var flushed = await writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted || flushed.IsCanceled)
@@ -218,12 +223,16 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
         _sendSegments.Clear();
     }
 
-    /// <summary>Reported as Kestrel reported it, so the engine's handling of a dropped peer stays one thing.</summary>
+    /// <summary>
+    /// Our own abort (the socket closed under a pending call) is an aborted connection; every socket error is an
+    /// I/O failure of the connection (<see cref="ConnectionResetException"/> is an <see cref="IOException"/>), so a
+    /// handshake that breaks is not mistaken for one that timed out.
+    /// </summary>
     private static Exception Translate(Exception exception) => exception switch
     {
-        SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted } socket
-            => new ConnectionResetException(socket.Message, socket),
-        _ => new ConnectionAbortedException($"The peer connection was closed: {exception.Message}", exception),
+        ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted }
+            => new ConnectionAbortedException($"The peer connection was closed: {exception.Message}", exception),
+        _ => new ConnectionResetException(exception.Message, exception),
     };
 
     private void SignalClosed()
@@ -241,6 +250,10 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
         catch (ObjectDisposedException)
         {
             // Already disposed: nobody is waiting on the token any more.
+        }
+        catch (AggregateException)
+        {
+            // A session's cancellation callback failed while it ended; on the thread pool it would end the process.
         }
     }
 

@@ -88,7 +88,16 @@ public sealed class PeerSocketListener : IAsyncDisposable
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         _socket?.Dispose();
-        await _accepting.ConfigureAwait(false);
+        try
+        {
+            await _accepting.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // Whatever ended the accept loop, the connections still open are ended below.
+            TransportLog.AcceptFailed(_logger, BoundEndPoint, exception.Message);
+        }
+
         foreach (var connection in live)
         {
             connection.Abort();
@@ -146,7 +155,19 @@ public sealed class PeerSocketListener : IAsyncDisposable
                 continue;
             }
 
-            var connection = new PeerSocketConnection(accepted);
+            PeerSocketConnection connection;
+            try
+            {
+                connection = new PeerSocketConnection(accepted);
+            }
+            catch (SocketException exception)
+            {
+                // Reset by the peer before we got to it.
+                accepted.Dispose();
+                TransportLog.AcceptFailed(_logger, BoundEndPoint, exception.Message);
+                continue;
+            }
+
             lock (_live)
             {
                 if (_stopped)
