@@ -17,6 +17,7 @@ internal sealed partial class BlobSwarm
     {
         var length = (int)block.Length;
         byte[]? completed = null;
+        PeerSession? suspect = null;
         lock (Sync)
         {
             session.OnBlockArrivedLocked(piece, begin);
@@ -51,6 +52,9 @@ internal sealed partial class BlobSwarm
             {
                 _assembly.Remove(piece);
                 completed = buffer;
+
+                // Checked later, off this loop: by then a lone sender may have hung up, and must still be blamed.
+                suspect = _sessions.GetValueOrDefault(Picker!.SoleContributor(piece));
             }
 
             session.FillRequestsLocked();
@@ -60,96 +64,56 @@ internal sealed partial class BlobSwarm
         Context.Metrics.BytesDownloaded(length, session.IsOrigin);
         if (completed is not null)
         {
-            CompletePiece(piece, completed);
+            CompletePiece(piece, completed, suspect);
         }
 
         return length;
     }
 
     /// <summary>
-    /// Checks a completed piece's SHA-1 here, while the peers that sent it are still registered (a liar is
-    /// blacklisted by the session it came from); the disk write that follows goes to the thread pool, because this
-    /// receive loop may run on the socket's polling thread (inline socket completions), which must not wait on a
-    /// disk. At most <see cref="MaxQueuedPieceWrites"/> wait there per swarm; past that the receive loop writes
-    /// itself, so a disk slower than the network slows the peers over TCP instead of piling up piece buffers.
+    /// Checks and writes a completed piece on the thread pool: this receive loop may run on the socket's polling thread
+    /// (inline socket completions), which must neither hash a piece nor wait on a disk. At most
+    /// <see cref="MaxQueuedPieces"/> wait per swarm; past that the receive loop does it itself, so a disk slower than
+    /// the network slows the peers over TCP instead of piling up piece buffers.
     /// </summary>
-    private void CompletePiece(int piece, byte[] buffer)
+    private void CompletePiece(int piece, byte[] buffer, PeerSession? suspect)
     {
-        bool verified;
-        try
-        {
-            verified = HashMatches(buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)), MetaInfo.GetPieceHash(piece));
-            if (!verified)
-            {
-                OnPieceFailed(piece);
-            }
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-
-        if (!verified)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-        else if (Interlocked.Increment(ref _queuedPieceWrites) <= MaxQueuedPieceWrites)
+        if (Interlocked.Increment(ref _queuedPieces) <= MaxQueuedPieces)
         {
             ThreadPool.UnsafeQueueUserWorkItem(
                 static state =>
                 {
                     try
                     {
-                        state.Swarm.StorePiece(state.Piece, state.Buffer);
+                        state.Swarm.VerifyAndStore(state.Piece, state.Buffer, state.Suspect);
                     }
                     finally
                     {
-                        Interlocked.Decrement(ref state.Swarm._queuedPieceWrites);
+                        Interlocked.Decrement(ref state.Swarm._queuedPieces);
                     }
                 },
-                (Swarm: this, Piece: piece, Buffer: buffer),
+                (Swarm: this, Piece: piece, Buffer: buffer, Suspect: suspect),
                 preferLocal: false);
         }
         else
         {
-            Interlocked.Decrement(ref _queuedPieceWrites);
-            StorePiece(piece, buffer);
+            Interlocked.Decrement(ref _queuedPieces);
+            VerifyAndStore(piece, buffer, suspect);
         }
     }
 
-    /// <summary>Writes a verified piece and makes it known. Never throws: on the thread pool an exception would end the process.</summary>
-    private void StorePiece(int piece, byte[] buffer)
+    /// <summary>SHA-1, then the write, then the piece is made known. Never throws: on the thread pool an exception would end the process.</summary>
+    private void VerifyAndStore(int piece, byte[] buffer, PeerSession? suspect)
     {
         try
         {
-            Store.Write(piece, 0, buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)));
-            bool complete;
-            lock (Sync)
+            if (!HashMatches(buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)), MetaInfo.GetPieceHash(piece)))
             {
-                if (_disposed || Picker is null)
-                {
-                    return;
-                }
-
-                Picker.OnPieceVerified(piece);
-                Store.MarkVerified(piece);
-                BroadcastHaveLocked(piece);
-                if (_pieceWaiters.Remove(piece, out var waiter))
-                {
-                    waiter.TrySetResult();
-                }
-
-                complete = Picker.IsComplete;
+                OnPieceFailed(piece, suspect);
+                return;
             }
 
-            Statistics.PieceVerified();
-            Context.Metrics.PieceVerified();
-            AdvanceDigest(piece, buffer);
-            if (complete)
-            {
-                _ = Task.Run(FinishDownload);
-            }
+            StorePiece(piece, buffer);
         }
         catch (ObjectDisposedException)
         {
@@ -157,7 +121,7 @@ internal sealed partial class BlobSwarm
         }
         catch (Exception exception)
         {
-            Fail(exception is IOException ? "the piece could not be written" : "storing a verified piece failed", exception);
+            Fail("checking a piece failed", exception);
         }
         finally
         {
@@ -165,13 +129,53 @@ internal sealed partial class BlobSwarm
         }
     }
 
-    private void OnPieceFailed(int piece)
+    private void StorePiece(int piece, byte[] buffer)
+    {
+        try
+        {
+            Store.Write(piece, 0, buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)));
+        }
+        catch (IOException exception)
+        {
+            Fail("the piece could not be written", exception);
+            return;
+        }
+
+        bool complete;
+        lock (Sync)
+        {
+            if (_disposed || Picker is null)
+            {
+                return;
+            }
+
+            Picker.OnPieceVerified(piece);
+            Store.MarkVerified(piece);
+            BroadcastHaveLocked(piece);
+            if (_pieceWaiters.Remove(piece, out var waiter))
+            {
+                waiter.TrySetResult();
+            }
+
+            complete = Picker.IsComplete;
+        }
+
+        Statistics.PieceVerified();
+        Context.Metrics.PieceVerified();
+        AdvanceDigest(piece, buffer);
+        if (complete)
+        {
+            _ = Task.Run(FinishDownload);
+        }
+    }
+
+    private void OnPieceFailed(int piece, PeerSession? suspect)
     {
         PeerSession? liar;
         lock (Sync)
         {
             var culprit = Picker!.OnPieceFailed(piece);
-            liar = culprit >= 0 ? _sessions.GetValueOrDefault(culprit) : null;
+            liar = culprit < 0 ? null : _sessions.GetValueOrDefault(culprit) ?? (suspect?.Key == culprit ? suspect : null);
             FillAllLocked();
         }
 

@@ -23,9 +23,9 @@ internal sealed partial class BlobSwarm : IDisposable
     private readonly long _startedAt;
     private int _nextPeerKey;
     private int _unchoked;
-    private const int MaxQueuedPieceWrites = 16;
+    private const int MaxQueuedPieces = 64;
     private int _failing;
-    private int _queuedPieceWrites;
+    private int _queuedPieces;
     private bool _disposed;
 
     public BlobSwarm(SwarmContext context, PieceStore store, bool download)

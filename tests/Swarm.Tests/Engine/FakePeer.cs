@@ -22,11 +22,14 @@ internal sealed class FakePeer : IAsyncDisposable
     private int _blocksSent;
 
     private readonly DateTime _answerFrom;
+    private readonly bool _corrupt;
 
     /// <param name="ignoreRequestsFor">Requests arriving this soon after start are never answered (a peer slow for a while).</param>
-    public FakePeer(TestBlob blob, int answerBlocks, TimeSpan ignoreRequestsFor = default)
+    /// <param name="corrupt">Every block it answers has one byte flipped (a liar).</param>
+    public FakePeer(TestBlob blob, int answerBlocks, TimeSpan ignoreRequestsFor = default, bool corrupt = false)
     {
         _blob = blob;
+        _corrupt = corrupt;
         AnswerBlocks = answerBlocks;
         _answerFrom = DateTime.UtcNow + ignoreRequestsFor;
         _listener.Start();
@@ -116,7 +119,12 @@ internal sealed class FakePeer : IAsyncDisposable
                     Interlocked.Increment(ref _requests);
                     if (_blocksSent < AnswerBlocks && DateTime.UtcNow >= _answerFrom)
                     {
-                        var block = _blob.Piece(message.Index).Slice(message.Begin, message.Length);
+                        var block = _blob.Piece(message.Index).Slice(message.Begin, message.Length).ToArray();
+                        if (_corrupt)
+                        {
+                            block[0] ^= 0xFF;
+                        }
+
                         PeerMessageWriter.WritePiece(output, message.Index, message.Begin, block);
                         if (Interlocked.Increment(ref _blocksSent) == AnswerBlocks)
                         {

@@ -38,6 +38,38 @@ public sealed class MisbehavingPeerTests
     }
 
     [Fact]
+    public async Task Download_LiarHangsUpRightAfterItsPiece_StillBlacklisted()
+    {
+        // One piece of 16 blocks, and the liar is the only peer at first: it sends all 16, corrupt, and hangs up at
+        // once, so the piece may well be checked after its session is gone (it is blamed all the same).
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(256 * 1024, 256 * 1024);
+        var tracker = new InMemoryTracker();
+        await using var liar = new FakePeer(blob, answerBlocks: 16, corrupt: true);
+        tracker.AddPeer(blob.MetaInfo.InfoHash, liar.EndPoint);
+        await using var leecher = await TestNode.StartAsync(tracker);
+
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var deadline = DateTime.UtcNow + Timeout;
+        while (download.Statistics.PiecesFailed == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(16, liar.BlocksSent);
+        Assert.Equal(1, download.Statistics.PiecesFailed);
+
+        // Its peer id and its address.
+        Assert.Equal(2, leecher.Engine.BlacklistedCount);
+
+        // An honest seed then completes it.
+        await using var seed = await TestNode.StartAsync(tracker);
+        seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
+        await download.Completion.WaitAsync(Timeout);
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+    }
+
+    [Fact]
     public async Task Download_PeerNeverAnswersRequests_RoutedAround()
     {
         using var dir = new TempDirectory();
