@@ -66,7 +66,7 @@ public static class ComponentHost
     /// connection completes a receive or a send every few KiB; dispatching each to the thread pool cost a thread
     /// wake-up apiece, which on a busy node (12 Agents on two cores in the harness) was about a second of a 26 s
     /// pull. What runs inline is kept short: the peer transport's loops and the session's parsing and bookkeeping;
-    /// a completed piece's SHA-1 and disk write go to the thread pool, and Kestrel runs request handlers there too.
+    /// a completed piece's disk write goes to the thread pool, and Kestrel runs request handlers there too.
     /// </summary>
     public static void PreferInlineSocketCompletions()
     {

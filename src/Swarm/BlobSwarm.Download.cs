@@ -17,7 +17,6 @@ internal sealed partial class BlobSwarm
     {
         var length = (int)block.Length;
         byte[]? completed = null;
-        PeerSession? suspect = null;
         lock (Sync)
         {
             session.OnBlockArrivedLocked(piece, begin);
@@ -52,9 +51,6 @@ internal sealed partial class BlobSwarm
             {
                 _assembly.Remove(piece);
                 completed = buffer;
-
-                // Checked later, off this loop: by then a lone sender may have hung up, and must still be blamed.
-                suspect = _sessions.GetValueOrDefault(Picker!.SoleContributor(piece));
             }
 
             session.FillRequestsLocked();
@@ -64,55 +60,69 @@ internal sealed partial class BlobSwarm
         Context.Metrics.BytesDownloaded(length, session.IsOrigin);
         if (completed is not null)
         {
-            CompletePiece(piece, completed, suspect);
+            CompletePiece(piece, completed);
         }
 
         return length;
     }
 
     /// <summary>
-    /// Checks and writes a completed piece on the thread pool: this receive loop may run on the socket's polling thread
-    /// (inline socket completions), which must neither hash a piece nor wait on a disk. At most
-    /// <see cref="MaxQueuedPieces"/> wait per swarm; past that the receive loop does it itself, so a disk slower than
+    /// Checks a completed piece's SHA-1 here, at once: a liar stops being asked the moment its piece fails, and is
+    /// blacklisted by the session it came from. The disk write goes to the thread pool, because this receive loop may
+    /// run on the socket's polling thread (inline socket completions), which must not wait on a disk. At most
+    /// <see cref="MaxQueuedPieces"/> wait per swarm; past that the receive loop writes itself, so a disk slower than
     /// the network slows the peers over TCP instead of piling up piece buffers.
     /// </summary>
-    private void CompletePiece(int piece, byte[] buffer, PeerSession? suspect)
+    private void CompletePiece(int piece, byte[] buffer)
     {
-        if (Interlocked.Increment(ref _queuedPieces) <= MaxQueuedPieces)
+        bool verified;
+        try
+        {
+            verified = HashMatches(buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)), MetaInfo.GetPieceHash(piece));
+            if (!verified)
+            {
+                OnPieceFailed(piece);
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        if (!verified)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        else if (Interlocked.Increment(ref _queuedPieces) <= MaxQueuedPieces)
         {
             ThreadPool.UnsafeQueueUserWorkItem(
                 static state =>
                 {
                     try
                     {
-                        state.Swarm.VerifyAndStore(state.Piece, state.Buffer, state.Suspect);
+                        state.Swarm.StorePieceAndReturn(state.Piece, state.Buffer);
                     }
                     finally
                     {
                         Interlocked.Decrement(ref state.Swarm._queuedPieces);
                     }
                 },
-                (Swarm: this, Piece: piece, Buffer: buffer, Suspect: suspect),
+                (Swarm: this, Piece: piece, Buffer: buffer),
                 preferLocal: false);
         }
         else
         {
             Interlocked.Decrement(ref _queuedPieces);
-            VerifyAndStore(piece, buffer, suspect);
+            StorePieceAndReturn(piece, buffer);
         }
     }
 
-    /// <summary>SHA-1, then the write, then the piece is made known. Never throws: on the thread pool an exception would end the process.</summary>
-    private void VerifyAndStore(int piece, byte[] buffer, PeerSession? suspect)
+    /// <summary>Never throws: on the thread pool an exception would end the process.</summary>
+    private void StorePieceAndReturn(int piece, byte[] buffer)
     {
         try
         {
-            if (!HashMatches(buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)), MetaInfo.GetPieceHash(piece)))
-            {
-                OnPieceFailed(piece, suspect);
-                return;
-            }
-
             StorePiece(piece, buffer);
         }
         catch (ObjectDisposedException)
@@ -121,7 +131,7 @@ internal sealed partial class BlobSwarm
         }
         catch (Exception exception)
         {
-            Fail("checking a piece failed", exception);
+            Fail("storing a verified piece failed", exception);
         }
         finally
         {
@@ -169,13 +179,13 @@ internal sealed partial class BlobSwarm
         }
     }
 
-    private void OnPieceFailed(int piece, PeerSession? suspect)
+    private void OnPieceFailed(int piece)
     {
         PeerSession? liar;
         lock (Sync)
         {
             var culprit = Picker!.OnPieceFailed(piece);
-            liar = culprit < 0 ? null : _sessions.GetValueOrDefault(culprit) ?? (suspect?.Key == culprit ? suspect : null);
+            liar = culprit >= 0 ? _sessions.GetValueOrDefault(culprit) : null;
             FillAllLocked();
         }
 

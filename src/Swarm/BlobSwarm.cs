@@ -15,6 +15,8 @@ namespace P2PRegistry.Swarm;
 /// </summary>
 internal sealed partial class BlobSwarm : IDisposable
 {
+    private const int MaxQueuedPieces = 64;
+
     private readonly Dictionary<int, PeerSession> _sessions = [];
     private readonly Dictionary<int, byte[]> _assembly = [];
     private readonly Dictionary<int, TaskCompletionSource> _pieceWaiters = [];
@@ -23,7 +25,6 @@ internal sealed partial class BlobSwarm : IDisposable
     private readonly long _startedAt;
     private int _nextPeerKey;
     private int _unchoked;
-    private const int MaxQueuedPieces = 64;
     private int _failing;
     private int _queuedPieces;
     private bool _disposed;

@@ -293,10 +293,6 @@ internal sealed class PiecePicker
     /// The piece hashed wrong: its blocks are open again. Returns the peer to blame when the bytes came from
     /// one peer only; otherwise -1, and the next attempt is fetched from a single peer so the liar shows.
     /// </summary>
-    /// <summary>The one peer that sent every block of the piece, or <see cref="PieceProgress.NoPeer"/>; changes nothing.</summary>
-    public int SoleContributor(int piece) =>
-        _inProgress.TryGetValue(piece, out var progress) && progress.Contributors.Count == 1 ? progress.Contributors[0] : PieceProgress.NoPeer;
-
     public int OnPieceFailed(int piece)
     {
         if (!_inProgress.TryGetValue(piece, out var progress))

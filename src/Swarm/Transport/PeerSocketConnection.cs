@@ -48,20 +48,8 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
         _socket = socket;
         socket.NoDelay = true;
         RemoteEndPoint = RemoteOf(socket);
-        _input = new Pipe(new PipeOptions(
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.ThreadPool,
-            pauseWriterThreshold: InputPauseBytes,
-            resumeWriterThreshold: InputPauseBytes / 2,
-            minimumSegmentSize: SegmentSize,
-            useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.ThreadPool,
-            pauseWriterThreshold: OutputPauseBytes,
-            resumeWriterThreshold: OutputPauseBytes / 2,
-            minimumSegmentSize: SegmentSize,
-            useSynchronizationContext: false));
+        _input = new Pipe(PipeOptionsPausingAt(InputPauseBytes));
+        _output = new Pipe(PipeOptionsPausingAt(OutputPauseBytes));
     }
 
     public PipeReader Input => _input.Reader;
@@ -256,6 +244,16 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
             // A session's cancellation callback failed while it ended; on the thread pool it would end the process.
         }
     }
+
+    // Both readers run inline (the session's read loop on the receiving thread, the send loop on the flushing
+    // thread); a paused writer resumes on the thread pool.
+    private static PipeOptions PipeOptionsPausingAt(long pauseBytes) => new(
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.ThreadPool,
+        pauseWriterThreshold: pauseBytes,
+        resumeWriterThreshold: pauseBytes / 2,
+        minimumSegmentSize: SegmentSize,
+        useSynchronizationContext: false);
 
     private static EndPoint? RemoteOf(Socket socket)
     {

@@ -41,7 +41,7 @@ public sealed class MisbehavingPeerTests
     public async Task Download_LiarHangsUpRightAfterItsPiece_StillBlacklisted()
     {
         // One piece of 16 blocks, and the liar is the only peer at first: it sends all 16, corrupt, and hangs up at
-        // once, so the piece may well be checked after its session is gone (it is blamed all the same).
+        // once after its last block.
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(256 * 1024, 256 * 1024);
         var tracker = new InMemoryTracker();
