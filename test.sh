@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-tools=(skopeo containerd umoci pigz busybox-static docker-registry aria2 mktorrent opentracker redis-server iproute2 curl)
+tools=(skopeo containerd umoci pigz busybox-static docker-registry aria2 mktorrent opentracker redis-server iproute2 curl util-linux-extra)
 missing=()
 for pkg in "${tools[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -121,9 +121,10 @@ internal sealed partial class BlobSwarm
     /// <summary>Never throws: on the thread pool an exception would end the process.</summary>
     private void StorePieceAndReturn(int piece, byte[] buffer)
     {
+        var kept = false;
         try
         {
-            StorePiece(piece, buffer);
+            kept = StorePiece(piece, buffer);
         }
         catch (ObjectDisposedException)
         {
@@ -135,11 +136,15 @@ internal sealed partial class BlobSwarm
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (!kept)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 
-    private void StorePiece(int piece, byte[] buffer)
+    /// <summary>Writes and records a verified piece; true when the store kept <paramref name="buffer"/> (a hot piece).</summary>
+    private bool StorePiece(int piece, byte[] buffer)
     {
         try
         {
@@ -148,7 +153,7 @@ internal sealed partial class BlobSwarm
         catch (IOException exception)
         {
             Fail("the piece could not be written", exception);
-            return;
+            return false;
         }
 
         bool complete;
@@ -156,7 +161,7 @@ internal sealed partial class BlobSwarm
         {
             if (_disposed || Picker is null)
             {
-                return;
+                return false;
             }
 
             Picker.OnPieceVerified(piece);
@@ -173,10 +178,15 @@ internal sealed partial class BlobSwarm
         Statistics.PieceVerified();
         Context.Metrics.PieceVerified();
         AdvanceDigest(piece, buffer);
+
+        // Hashed: from here the buffer may be evicted and reused at any moment.
+        Store.Keep(piece, buffer);
         if (complete)
         {
             _ = Task.Run(FinishDownload);
         }
+
+        return true;
     }
 
     private void OnPieceFailed(int piece)

@@ -82,7 +82,7 @@ public sealed partial class SwarmEngine : IAsyncDisposable
                 return Task.FromResult(existing.Handle);
             }
 
-            var store = PieceStore.OpenForDownload(metaInfo, path);
+            var store = PieceStore.OpenForDownload(metaInfo, path, _context.Options.DirectIo, _context.Options.HotPieceBytes);
             var swarm = new BlobSwarm(_context, store, download: true);
             SwarmLog.DownloadStarted(_logger, metaInfo.Digest.Value, metaInfo.InfoHash, metaInfo.Length, metaInfo.PieceCount, store.VerifiedCount);
             var entry = Add(swarm);

@@ -65,6 +65,19 @@ public sealed class SwarmOptions
     public int AnnouncePeerCount { get; set; } = 50;
 
     /// <summary>
+    /// Downloads write and read whole pieces with direct I/O (Linux <c>O_DIRECT</c>), past the page cache, where the
+    /// file system allows it (otherwise, silently, through the page cache as before). The node's page cache and
+    /// dirty-page budget stay with containerd and the workloads; see <c>docs/operations.md</c>.
+    /// </summary>
+    public bool DirectIo { get; set; } = true;
+
+    /// <summary>
+    /// With direct I/O: bytes of the pieces a download stored or read last that stay in memory, per download, for the
+    /// peers and the streaming reader that ask for them next (at least four pieces; 0 = none).
+    /// </summary>
+    public long HotPieceBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>
     /// Complete blobs are super-seeded to our own peers (peer id starting with <c>-PR0001-</c>): they are shown a
     /// few pieces at a time, the least copied first, instead of the full bitfield, so each copy this node sends
     /// is a distinct piece until all went out once. Standard clients still get the full bitfield. For an origin
@@ -151,6 +164,11 @@ public sealed class SwarmOptions
         if (SuperSeedRevealBytes < 1)
         {
             yield return $"{SectionName}:SuperSeedRevealBytes must be positive, got {SuperSeedRevealBytes}.";
+        }
+
+        if (HotPieceBytes < 0)
+        {
+            yield return $"{SectionName}:HotPieceBytes must be 0 (none) or positive, got {HotPieceBytes}.";
         }
 
         if (AnnouncePeerCount < 1)

@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace P2PRegistry.Agent.Blobs;
 
 /// <summary>
@@ -28,4 +30,10 @@ internal interface IBlobDownload
     /// up to which that holds (the reader asks again from there), so each reader keeps its own place.
     /// </summary>
     long Prioritize(long offset);
+
+    /// <summary>
+    /// Reads sendable bytes at <paramref name="offset"/>, from <paramref name="file"/> (the reader's own handle on
+    /// <see cref="Path"/>) or through the download itself while it writes past the page cache. Returns the bytes read.
+    /// </summary>
+    int Read(SafeFileHandle file, long offset, Span<byte> destination);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Distribution;
 
 namespace P2PRegistry.Agent.Blobs;
@@ -24,4 +25,6 @@ internal sealed class OriginBlobDownload(long length, string path) : IBlobDownlo
 
     /// <summary>The origin sends in order: there is nothing to put first.</summary>
     public long Prioritize(long offset) => Length;
+
+    public int Read(SafeFileHandle file, long offset, Span<byte> destination) => RandomAccess.Read(file, destination, offset);
 }

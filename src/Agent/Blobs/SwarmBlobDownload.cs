@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Swarm;
 
 namespace P2PRegistry.Agent.Blobs;
@@ -50,6 +51,28 @@ internal sealed class SwarmBlobDownload(DownloadHandle handle, int priorityPiece
         var meta = Handle.MetaInfo;
         piece = (int)(offset / meta.PieceLength);
         return Handle.IsComplete ? meta.Length : Handle.VerifiedRunEnd(piece);
+    }
+
+    /// <summary>
+    /// Until the download is complete its file is written with direct I/O, so the reader's bytes come through the
+    /// download (its hot pieces, or direct reads); a cached read of the file could keep stale bytes. Complete, the file
+    /// is read as usual. The download is stopped (its store closed) only after it completed.
+    /// </summary>
+    public int Read(SafeFileHandle file, long offset, Span<byte> destination)
+    {
+        if (!Handle.IsComplete)
+        {
+            try
+            {
+                return Handle.Read(offset, destination);
+            }
+            catch (ObjectDisposedException) when (Handle.IsComplete)
+            {
+                // Completed and stopped between the check and the read: the file is final now.
+            }
+        }
+
+        return RandomAccess.Read(file, destination, offset);
     }
 
     private long PieceEnd(int piece) => Handle.MetaInfo.GetPieceOffset(piece) + Handle.MetaInfo.GetPieceSize(piece);

@@ -227,7 +227,7 @@ internal sealed partial class MirrorHandler
                     }
 
                     var length = (int)Math.Min(StreamChunk, Math.Min(end, readable) - offset);
-                    var read = RandomAccess.Read(file, buffer.AsSpan(0, length), offset);
+                    var read = download.Read(file, offset, buffer.AsSpan(0, length));
                     if (read == 0)
                     {
                         throw new IOException($"{download.Path} ended at {offset}.");

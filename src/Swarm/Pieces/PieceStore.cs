@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Pieces;
@@ -10,6 +11,13 @@ namespace P2PRegistry.Swarm.Pieces;
 /// (<c>&lt;path&gt;.pieces</c>) naming the verified pieces, so a restarted agent resumes where it stopped.
 /// Reads and writes are positional (pread/pwrite) and safe from many sessions at once.
 /// </summary>
+/// <remarks>
+/// Where the file system allows, a download's whole pieces are written and read with direct I/O
+/// (<see cref="DirectIo"/>), and the pieces stored or read last stay in memory (<see cref="HotPieces"/>) for the
+/// peers and the streaming reader that want them next. While a download writes directly, nothing may read its file
+/// through the page cache (a cached read of a range being written directly can keep stale bytes): every read goes
+/// through this store. Once the download is complete the file is an ordinary file again.
+/// </remarks>
 internal sealed class PieceStore : IDisposable
 {
     public const string BitfieldSuffix = ".pieces";
@@ -19,19 +27,29 @@ internal sealed class PieceStore : IDisposable
     private const byte Version = 1;
     private static ReadOnlySpan<byte> Magic => "P2PB"u8;
 
+    // Aligned buffers kept for direct transfers; more are made when more transfers run at once, and freed on return.
+    private const int MaxIdleAlignedBuffers = 4;
+
     private readonly SafeFileHandle _data;
     private readonly Bitfield _verified;
     private readonly Lock _lock = new();
+    private readonly SafeFileHandle? _directFile;
+    private readonly HotPieces? _hot;
+    private readonly Stack<AlignedBuffer> _alignedBuffers = new();
     private SafeFileHandle? _bitfieldFile;
+    private SafeFileHandle? _direct;
     private bool _disposed;
 
-    private PieceStore(MetaInfo metaInfo, string path, SafeFileHandle data, Bitfield verified, SafeFileHandle? bitfieldFile)
+    private PieceStore(MetaInfo metaInfo, string path, SafeFileHandle data, Bitfield verified, SafeFileHandle? bitfieldFile, SafeFileHandle? direct = null, int hotPieces = 0)
     {
         MetaInfo = metaInfo;
         Path = path;
         _data = data;
         _verified = verified;
         _bitfieldFile = bitfieldFile;
+        _directFile = direct;
+        _direct = direct;
+        _hot = direct is not null && hotPieces > 0 ? new HotPieces(hotPieces) : null;
     }
 
     public MetaInfo MetaInfo { get; }
@@ -42,6 +60,9 @@ internal sealed class PieceStore : IDisposable
 
     /// <summary>True when the store serves a complete file read-only (no bitfield file).</summary>
     public bool IsReadOnly => _bitfieldFile is null;
+
+    /// <summary>True while whole pieces are written and read with direct I/O.</summary>
+    public bool UsesDirectIo => Volatile.Read(ref _direct) is not null;
 
     public int VerifiedCount
     {
@@ -67,10 +88,13 @@ internal sealed class PieceStore : IDisposable
 
     /// <summary>
     /// Opens (or creates) a partial blob for download. An existing bitfield file for the same info hash is
-    /// trusted for the pieces it names; without one, the data file is started afresh.
+    /// trusted for the pieces it names; without one, the data file is started afresh. With
+    /// <paramref name="directIo"/> whole pieces bypass the page cache where the file system allows it, and the last
+    /// <paramref name="hotPieceBytes"/> bytes of pieces stored or read stay in memory (at least four pieces; 0: none).
     /// </summary>
-    public static PieceStore OpenForDownload(MetaInfo metaInfo, string path)
+    public static PieceStore OpenForDownload(MetaInfo metaInfo, string path, bool directIo = true, long hotPieceBytes = 32 * 1024 * 1024)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(hotPieceBytes);
         ArgumentNullException.ThrowIfNull(metaInfo);
         var verified = new Bitfield(metaInfo.PieceCount);
         var bitfieldPath = path + BitfieldSuffix;
@@ -104,7 +128,9 @@ internal sealed class PieceStore : IDisposable
                 RandomAccess.Write(bitfieldFile, header, 0);
             }
 
-            return new PieceStore(metaInfo, path, data, verified, bitfieldFile);
+            var direct = directIo ? DirectIo.TryOpen(path) : null;
+            var hotPieces = hotPieceBytes == 0 ? 0 : (int)Math.Clamp(hotPieceBytes / metaInfo.PieceLength, 4, int.MaxValue);
+            return new PieceStore(metaInfo, path, data, verified, bitfieldFile, direct, hotPieces);
         }
         catch
         {
@@ -166,7 +192,26 @@ internal sealed class PieceStore : IDisposable
             throw new InvalidOperationException("A complete blob is read-only.");
         }
 
-        RandomAccess.Write(_data, data, MetaInfo.GetPieceOffset(piece) + offsetInPiece);
+        var offset = MetaInfo.GetPieceOffset(piece) + offsetInPiece;
+        if (offsetInPiece != 0 || data.Length != MetaInfo.GetPieceSize(piece) || !TryWriteDirect(offset, data))
+        {
+            RandomAccess.Write(_data, data, offset);
+        }
+    }
+
+    /// <summary>
+    /// Hands a whole piece's buffer (rented from the shared pool, written already) to the store, which keeps it in
+    /// memory for the next reads while it uses direct I/O, or returns it to the pool.
+    /// </summary>
+    public void Keep(int piece, byte[] buffer)
+    {
+        if (_hot is null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return;
+        }
+
+        _hot.Keep(piece, buffer);
     }
 
     /// <summary>
@@ -199,13 +244,30 @@ internal sealed class PieceStore : IDisposable
     public int Read(int piece, int offsetInPiece, Span<byte> destination)
     {
         CheckRange(piece, offsetInPiece, destination.Length);
-        return ReadAt(MetaInfo.GetPieceOffset(piece) + offsetInPiece, destination);
+        if (_hot?.TryCopy(piece, offsetInPiece, destination) == true)
+        {
+            return destination.Length;
+        }
+
+        return TryReadDirect(piece, offsetInPiece, destination) is { } direct
+            ? (direct ? destination.Length : 0)
+            : ReadAt(MetaInfo.GetPieceOffset(piece) + offsetInPiece, destination);
     }
 
-    /// <summary>Reads the whole piece; returns false on a short read (a truncated file).</summary>
+    /// <summary>Reads the whole range; returns false on a short read (a truncated file).</summary>
     public bool ReadExactly(int piece, int offsetInPiece, Span<byte> destination)
     {
         CheckRange(piece, offsetInPiece, destination.Length);
+        if (_hot?.TryCopy(piece, offsetInPiece, destination) == true)
+        {
+            return true;
+        }
+
+        if (TryReadDirect(piece, offsetInPiece, destination) is { } direct)
+        {
+            return direct;
+        }
+
         var offset = MetaInfo.GetPieceOffset(piece) + offsetInPiece;
         while (!destination.IsEmpty)
         {
@@ -261,10 +323,128 @@ internal sealed class PieceStore : IDisposable
             _disposed = true;
             _bitfieldFile?.Dispose();
             _data.Dispose();
+            _directFile?.Dispose();
+            _hot?.Dispose();
+            while (_alignedBuffers.TryPop(out var buffer))
+            {
+                buffer.Dispose();
+            }
         }
     }
 
     private int ReadAt(long offset, Span<byte> destination) => RandomAccess.Read(_data, destination, offset);
+
+    private bool TryWriteDirect(long offset, ReadOnlySpan<byte> data)
+    {
+        var direct = Volatile.Read(ref _direct);
+        if (direct is null || !DirectIo.IsAligned(offset, data.Length))
+        {
+            return false;
+        }
+
+        var buffer = RentAligned();
+        try
+        {
+            var aligned = buffer.Span[..data.Length];
+            data.CopyTo(aligned);
+            RandomAccess.Write(direct, aligned, offset);
+            return true;
+        }
+        catch (IOException)
+        {
+            // The file system took the O_DIRECT open but refuses this transfer (a block size above 4 KiB): the piece
+            // and all after it go through the page cache, which stays coherent with what was written directly.
+            StopDirectIo();
+            return false;
+        }
+        finally
+        {
+            ReturnAligned(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Reads the whole piece directly (keeping it hot) and copies the range asked for: true when read, false on a
+    /// short read, null when this store does not use direct I/O (or stopped because the file system refused).
+    /// </summary>
+    private bool? TryReadDirect(int piece, int offsetInPiece, Span<byte> destination)
+    {
+        var direct = Volatile.Read(ref _direct);
+        if (direct is null)
+        {
+            return null;
+        }
+
+        var size = MetaInfo.GetPieceSize(piece);
+        var offset = MetaInfo.GetPieceOffset(piece);
+        var buffer = RentAligned();
+        try
+        {
+            // A short last piece is read rounded up: the read stops at the end of the file.
+            var span = buffer.Span[..DirectIo.RoundUp(size)];
+            var total = 0;
+            while (total < size)
+            {
+                var read = RandomAccess.Read(direct, span[total..], offset + total);
+                if (read == 0)
+                {
+                    return false;
+                }
+
+                total += read;
+            }
+
+            span.Slice(offsetInPiece, destination.Length).CopyTo(destination);
+            if (_hot is not null)
+            {
+                var copy = ArrayPool<byte>.Shared.Rent(size);
+                span[..size].CopyTo(copy);
+                _hot.Keep(piece, copy);
+            }
+
+            return true;
+        }
+        catch (IOException)
+        {
+            StopDirectIo();
+            return null;
+        }
+        finally
+        {
+            ReturnAligned(buffer);
+        }
+    }
+
+    // The direct handle stays open until Dispose: a transfer in flight on another thread finishes normally.
+    private void StopDirectIo() => Volatile.Write(ref _direct, null);
+
+    private AlignedBuffer RentAligned()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_alignedBuffers.TryPop(out var buffer))
+            {
+                return buffer;
+            }
+        }
+
+        return new AlignedBuffer(MetaInfo.PieceLength);
+    }
+
+    private void ReturnAligned(AlignedBuffer buffer)
+    {
+        lock (_lock)
+        {
+            if (!_disposed && _alignedBuffers.Count < MaxIdleAlignedBuffers)
+            {
+                _alignedBuffers.Push(buffer);
+                return;
+            }
+        }
+
+        buffer.Dispose();
+    }
 
     private void CheckRange(int piece, int offsetInPiece, int length)
     {
