@@ -283,6 +283,7 @@ internal sealed partial class BlobSwarm
         SwarmLog.DownloadFailed(Context.Logger, MetaInfo.Digest.Value, reason, exception);
         Context.Metrics.DownloadFailed();
         var failure = new InvalidDataException($"Download of {MetaInfo.Digest} failed: {reason}.", exception);
+        Volatile.Write(ref _failure, failure);
         foreach (var session in SnapshotSessions())
         {
             session.Close("download failed");
@@ -298,8 +299,9 @@ internal sealed partial class BlobSwarm
             // Best effort: a file we cannot delete is still never reported complete.
         }
 
+        // The engine forgets the swarm before anyone hears of the failure: a retry right after starts afresh.
+        Finished?.Invoke(this);
         _completion.TrySetException(failure);
         FailWaiters(failure);
-        Finished?.Invoke(this);
     }
 }

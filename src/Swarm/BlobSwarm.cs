@@ -26,6 +26,7 @@ internal sealed partial class BlobSwarm : IDisposable
     private int _nextPeerKey;
     private int _unchoked;
     private int _failing;
+    private Exception? _failure;
     private int _queuedPieces;
     private bool _disposed;
 
@@ -77,7 +78,13 @@ internal sealed partial class BlobSwarm : IDisposable
 
     public bool IsDownloading => !_completion.Task.IsCompleted;
 
-    /// <summary>Raised (outside the lock) when the download finished, successfully or not.</summary>
+    /// <summary>True once the download failed (raised <see cref="Finished"/> before its completion faults).</summary>
+    public bool HasFailed => Volatile.Read(ref _failure) is not null;
+
+    /// <summary>
+    /// Raised (outside the lock) when the download finished: after the completion succeeded, or, when it failed,
+    /// just before the completion faults (so whoever awaits it finds the swarm already forgotten).
+    /// </summary>
     public event Action<BlobSwarm>? Finished;
 
     public int SessionCount
@@ -358,8 +365,10 @@ internal sealed partial class BlobSwarm : IDisposable
             session.Close("swarm stopped");
         }
 
-        _completion.TrySetException(new OperationCanceledException("The download was stopped."));
-        FailWaiters(new OperationCanceledException("The download was stopped."));
+        // A swarm stopped because it failed reports that failure, whichever of the two gets here first.
+        var stopped = Volatile.Read(ref _failure) ?? new OperationCanceledException("The download was stopped.");
+        _completion.TrySetException(stopped);
+        FailWaiters(stopped);
         DisposeDigest();
         Store.Dispose();
     }

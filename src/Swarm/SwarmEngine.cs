@@ -162,7 +162,7 @@ public sealed partial class SwarmEngine : IAsyncDisposable
             return;
         }
 
-        if (swarm.Completion.IsFaulted)
+        if (swarm.HasFailed)
         {
             // A failed download is discarded: a later request starts afresh.
             _swarms.TryRemove(new KeyValuePair<InfoHash, SwarmEntry>(swarm.InfoHash, entry));
