@@ -5,8 +5,8 @@ using P2PRegistry.Core.Content;
 namespace P2PRegistry.Swarm;
 
 // The blob's SHA-256 is advanced over the verified prefix while the download runs (in order, reading back
-// from the page cache the pieces that verified out of order), so the check at completion has little or
-// nothing left to read. A streaming reader's priority window makes the prefix advance steadily.
+// through the store — hot pieces or direct reads — the pieces that verified out of order), so the check at
+// completion has little or nothing left to read. A streaming reader's priority window makes the prefix advance steadily.
 internal sealed partial class BlobSwarm
 {
     private readonly Lock _digestLock = new();

@@ -300,8 +300,14 @@ internal sealed partial class BlobSwarm
         }
 
         // The engine forgets the swarm before anyone hears of the failure: a retry right after starts afresh.
-        Finished?.Invoke(this);
-        _completion.TrySetException(failure);
-        FailWaiters(failure);
+        try
+        {
+            Finished?.Invoke(this);
+        }
+        finally
+        {
+            _completion.TrySetException(failure);
+            FailWaiters(failure);
+        }
     }
 }

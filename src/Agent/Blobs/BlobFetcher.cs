@@ -242,7 +242,9 @@ internal sealed class BlobFetcher : IAsyncDisposable
 
             Remove(fetch);
             fetch.Fail(ex is BlobUnavailableException ? ex : new BlobUnavailableException($"the download failed: {ex.Message}", ex));
-            if (handle is not null && !handle.IsComplete)
+            // A download that failed or was stopped is gone from the engine already; stopping by info hash then could
+            // hit a retry of the same blob that started meanwhile.
+            if (handle is not null && !handle.Completion.IsCompleted)
             {
                 await _engine.StopAsync(handle.InfoHash).ConfigureAwait(false);
             }

@@ -56,7 +56,7 @@ internal sealed class SwarmBlobDownload(DownloadHandle handle, int priorityPiece
     /// <summary>
     /// Until the download is complete its file is written with direct I/O, so the reader's bytes come through the
     /// download (its hot pieces, or direct reads); a cached read of the file could keep stale bytes. Complete, the file
-    /// is read as usual. The download is stopped (its store closed) only after it completed.
+    /// is read as usual. A closed store of an incomplete download (failed, abandoned, shutting down) ends the stream.
     /// </summary>
     public int Read(SafeFileHandle file, long offset, Span<byte> destination)
     {

@@ -50,8 +50,16 @@ internal static partial class DirectIo
                 return null;
         }
 
-        var fd = Open(path, ReadWrite | CloseOnExec | direct);
-        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            var fd = Open(path, ReadWrite | CloseOnExec | direct);
+            return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+        }
+        catch (Exception exception) when (exception is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // A libc we cannot bind to: the page cache it is.
+            return null;
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

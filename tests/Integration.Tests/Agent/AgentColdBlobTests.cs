@@ -157,8 +157,19 @@ public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDispos
             Assert.Equal(_fixture.Blob.Digest.Hex, Convert.ToHexStringLower(await SHA256.HashDataAsync(body)));
         }
 
-        var fetched = await second.MetricAsync("p2pregistry_agent_bytes_from_peers_bytes_total")
-            + await second.MetricAsync("p2pregistry_agent_bytes_from_origins_bytes_total");
+        // The agent counts a fetch's bytes when it admits the blob to its cache, just after the last byte went out.
+        var fetched = 0L;
+        for (var attempt = 0; attempt < 100 && fetched == 0; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(100);
+            }
+
+            fetched = await second.MetricAsync("p2pregistry_agent_bytes_from_peers_bytes_total")
+                + await second.MetricAsync("p2pregistry_agent_bytes_from_origins_bytes_total");
+        }
+
         _fixture.Output.WriteLine($"[test] the restarted agent fetched {fetched} bytes");
         // Endgame may fetch a block or two twice; a whole piece of slack covers that, not the verified pieces.
         Assert.True(fetched > 0 && fetched <= _fixture.Blob.Length - verifiedBytes + pieceLength,
