@@ -77,7 +77,7 @@ internal sealed partial class BlobSwarm
             var size = MetaInfo.GetPieceSize(_digestNext);
             if (_digestNext != heldPiece)
             {
-                if (!Store.HasPiece(_digestNext) || buffer.Length < size || !Store.ReadExactly(_digestNext, 0, buffer.AsSpan(0, size)))
+                if (!Store.HasPiece(_digestNext) || buffer.Length < size || !Store.ReadExactly(_digestNext, 0, buffer.AsSpan(0, size), keep: false))
                 {
                     return;
                 }

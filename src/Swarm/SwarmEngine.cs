@@ -84,7 +84,8 @@ public sealed partial class SwarmEngine : IAsyncDisposable
 
             var store = PieceStore.OpenForDownload(metaInfo, path, _context.Options.DirectIo, _context.Options.HotPieceBytes);
             var swarm = new BlobSwarm(_context, store, download: true);
-            SwarmLog.DownloadStarted(_logger, metaInfo.Digest.Value, metaInfo.InfoHash, metaInfo.Length, metaInfo.PieceCount, store.VerifiedCount);
+            SwarmLog.DownloadStarted(_logger, metaInfo.Digest.Value, metaInfo.InfoHash, metaInfo.Length, metaInfo.PieceCount, store.VerifiedCount,
+                store.UsesDirectIo ? "direct I/O" : _context.Options.DirectIo ? "page cache (the file system refused O_DIRECT)" : "page cache (Swarm:DirectIo off)");
             var entry = Add(swarm);
             swarm.FinishIfAllPiecesVerified();
             return Task.FromResult(entry.Handle);

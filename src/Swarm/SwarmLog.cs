@@ -7,8 +7,8 @@ namespace P2PRegistry.Swarm;
 
 internal static partial class SwarmLog
 {
-    [LoggerMessage(1, LogLevel.Information, "Downloading {Digest} ({InfoHash}): {Length} bytes in {PieceCount} pieces, {Verified} already verified")]
-    public static partial void DownloadStarted(ILogger logger, string digest, InfoHash infoHash, long length, int pieceCount, int verified);
+    [LoggerMessage(1, LogLevel.Information, "Downloading {Digest} ({InfoHash}): {Length} bytes in {PieceCount} pieces, {Verified} already verified; disk: {DiskIo}")]
+    public static partial void DownloadStarted(ILogger logger, string digest, InfoHash infoHash, long length, int pieceCount, int verified, string diskIo);
 
     [LoggerMessage(2, LogLevel.Information, "Downloaded {Digest}: {Length} bytes in {Elapsed}")]
     public static partial void DownloadCompleted(ILogger logger, string digest, long length, TimeSpan elapsed);

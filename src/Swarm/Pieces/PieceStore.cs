@@ -64,6 +64,9 @@ internal sealed class PieceStore : IDisposable
     /// <summary>True while whole pieces are written and read with direct I/O.</summary>
     public bool UsesDirectIo => Volatile.Read(ref _direct) is not null;
 
+    /// <summary>Pieces held in memory now (0 without direct I/O).</summary>
+    public int HotPieceCount => _hot?.Count ?? 0;
+
     public int VerifiedCount
     {
         get
@@ -254,8 +257,11 @@ internal sealed class PieceStore : IDisposable
             : ReadAt(MetaInfo.GetPieceOffset(piece) + offsetInPiece, destination);
     }
 
-    /// <summary>Reads the whole range; returns false on a short read (a truncated file).</summary>
-    public bool ReadExactly(int piece, int offsetInPiece, Span<byte> destination)
+    /// <summary>
+    /// Reads the whole range; returns false on a short read (a truncated file). A piece read from the disk is kept
+    /// hot unless <paramref name="keep"/> is false (a reader that will not come back to it, like the digest).
+    /// </summary>
+    public bool ReadExactly(int piece, int offsetInPiece, Span<byte> destination, bool keep = true)
     {
         CheckRange(piece, offsetInPiece, destination.Length);
         if (_hot?.TryCopy(piece, offsetInPiece, destination) == true)
@@ -263,7 +269,7 @@ internal sealed class PieceStore : IDisposable
             return true;
         }
 
-        if (TryReadDirect(piece, offsetInPiece, destination) is { } direct)
+        if (TryReadDirect(piece, offsetInPiece, destination, keep) is { } direct)
         {
             return direct;
         }
@@ -367,7 +373,7 @@ internal sealed class PieceStore : IDisposable
     /// Reads the whole piece directly (keeping it hot) and copies the range asked for: true when read, false on a
     /// short read, null when this store does not use direct I/O (or stopped because the file system refused).
     /// </summary>
-    private bool? TryReadDirect(int piece, int offsetInPiece, Span<byte> destination)
+    private bool? TryReadDirect(int piece, int offsetInPiece, Span<byte> destination, bool keep = true)
     {
         var direct = Volatile.Read(ref _direct);
         if (direct is null)
@@ -395,7 +401,7 @@ internal sealed class PieceStore : IDisposable
             }
 
             span.Slice(offsetInPiece, destination.Length).CopyTo(destination);
-            if (_hot is not null)
+            if (_hot is not null && keep)
             {
                 var copy = ArrayPool<byte>.Shared.Rent(size);
                 span[..size].CopyTo(copy);

@@ -147,8 +147,14 @@ public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDispos
         Assert.True(verifiedBytes >= 32L * 1024 * 1024, $"only {verifiedBytes} bytes were verified before the kill");
         _fixture.Output.WriteLine($"[test] {verifiedBytes} bytes verified before SIGKILL");
 
+        var secondLog = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using var second = await AgentProcess.StartAsync("restart-2", _fixture.Tracker.GrpcUrl, _fixture.Origin.BaseAddress, data.Path,
-            _fixture.Output.WriteLine, ServingMissTimeout);
+            line =>
+            {
+                secondLog.Enqueue(line);
+                _fixture.Output.WriteLine(line);
+            },
+            ServingMissTimeout);
         using var secondHttp = new HttpClient { BaseAddress = second.BaseAddress, Timeout = TimeSpan.FromMinutes(3) };
         using (var response = await secondHttp.GetAsync(BlobPath, HttpCompletionOption.ResponseHeadersRead))
         {
@@ -171,6 +177,9 @@ public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDispos
         }
 
         _fixture.Output.WriteLine($"[test] the restarted agent fetched {fetched} bytes");
+
+        // The resumed download wrote past the page cache (the temp folder is ext4 here), and said so.
+        Assert.Contains(secondLog, line => line.Contains("already verified; disk: direct I/O", StringComparison.Ordinal));
         // Endgame may fetch a block or two twice; a whole piece of slack covers that, not the verified pieces.
         Assert.True(fetched > 0 && fetched <= _fixture.Blob.Length - verifiedBytes + pieceLength,
             $"the restarted agent fetched {fetched} bytes although {verifiedBytes} of {_fixture.Blob.Length} were verified before");

@@ -79,6 +79,24 @@ public sealed class DirectIoStoreTests
     }
 
     [Fact]
+    public void ReadFromTheDisk_KeptHotUnlessTheReaderSaysOtherwise()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(Length, PieceLength);
+        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.File("blob"), directIo: true, hotPieceBytes: 4 * PieceLength);
+        store.Write(0, 0, blob.Piece(0));
+        store.Write(1, 0, blob.Piece(1));
+        var bytes = new byte[PieceLength];
+
+        Assert.True(store.ReadExactly(0, 0, bytes, keep: false));
+        Assert.Equal(blob.Piece(0).ToArray(), bytes);
+        Assert.Equal(0, store.HotPieceCount);
+        Assert.True(store.ReadExactly(1, 0, bytes));
+        Assert.Equal(blob.Piece(1).ToArray(), bytes);
+        Assert.Equal(1, store.HotPieceCount);
+    }
+
+    [Fact]
     public void DirectIoOff_PiecesGoThroughThePageCache()
     {
         using var dir = new TempDirectory();
