@@ -75,26 +75,14 @@ internal sealed partial class BlobSwarm
     /// </summary>
     private void CompletePiece(int piece, byte[] buffer)
     {
-        bool verified;
-        try
-        {
-            verified = HashMatches(buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)), MetaInfo.GetPieceHash(piece));
-            if (!verified)
-            {
-                OnPieceFailed(piece);
-            }
-        }
-        catch
+        if (!HashMatches(buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)), MetaInfo.GetPieceHash(piece)))
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            throw;
+            OnPieceFailed(piece);
+            return;
         }
 
-        if (!verified)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-        else if (Interlocked.Increment(ref _queuedPieces) <= MaxQueuedPieces)
+        if (Interlocked.Increment(ref _queuedPieces) <= MaxQueuedPieces)
         {
             ThreadPool.UnsafeQueueUserWorkItem(
                 static state =>
@@ -274,16 +262,15 @@ internal sealed partial class BlobSwarm
 
     private void Fail(string reason, Exception? exception)
     {
-        // A stopped swarm keeps its partial file: the next start resumes it.
-        if (Volatile.Read(ref _disposed) || Interlocked.Exchange(ref _failing, 1) != 0 || _completion.Task.IsCompleted)
+        // A stopped swarm keeps its partial file: the next start resumes it. Only the first failure counts.
+        var failure = new InvalidDataException($"Download of {MetaInfo.Digest} failed: {reason}.", exception);
+        if (Volatile.Read(ref _disposed) || _completion.Task.IsCompleted || Interlocked.CompareExchange(ref _failure, failure, null) is not null)
         {
             return;
         }
 
         SwarmLog.DownloadFailed(Context.Logger, MetaInfo.Digest.Value, reason, exception);
         Context.Metrics.DownloadFailed();
-        var failure = new InvalidDataException($"Download of {MetaInfo.Digest} failed: {reason}.", exception);
-        Volatile.Write(ref _failure, failure);
         foreach (var session in SnapshotSessions())
         {
             session.Close("download failed");

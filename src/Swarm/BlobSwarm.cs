@@ -25,7 +25,6 @@ internal sealed partial class BlobSwarm : IDisposable
     private readonly long _startedAt;
     private int _nextPeerKey;
     private int _unchoked;
-    private int _failing;
     private Exception? _failure;
     private int _queuedPieces;
     private bool _disposed;

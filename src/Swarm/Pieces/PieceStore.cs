@@ -247,13 +247,8 @@ internal sealed class PieceStore : IDisposable
     public int Read(int piece, int offsetInPiece, Span<byte> destination)
     {
         CheckRange(piece, offsetInPiece, destination.Length);
-        if (_hot?.TryCopy(piece, offsetInPiece, destination) == true)
-        {
-            return destination.Length;
-        }
-
-        return TryReadDirect(piece, offsetInPiece, destination) is { } direct
-            ? (direct ? destination.Length : 0)
+        return TryReadPastPageCache(piece, offsetInPiece, destination, keep: true) is { } read
+            ? (read ? destination.Length : 0)
             : ReadAt(MetaInfo.GetPieceOffset(piece) + offsetInPiece, destination);
     }
 
@@ -264,14 +259,9 @@ internal sealed class PieceStore : IDisposable
     public bool ReadExactly(int piece, int offsetInPiece, Span<byte> destination, bool keep = true)
     {
         CheckRange(piece, offsetInPiece, destination.Length);
-        if (_hot?.TryCopy(piece, offsetInPiece, destination) == true)
+        if (TryReadPastPageCache(piece, offsetInPiece, destination, keep) is { } fast)
         {
-            return true;
-        }
-
-        if (TryReadDirect(piece, offsetInPiece, destination, keep) is { } direct)
-        {
-            return direct;
+            return fast;
         }
 
         var offset = MetaInfo.GetPieceOffset(piece) + offsetInPiece;
@@ -370,11 +360,17 @@ internal sealed class PieceStore : IDisposable
     }
 
     /// <summary>
-    /// Reads the whole piece directly (keeping it hot) and copies the range asked for: true when read, false on a
-    /// short read, null when this store does not use direct I/O (or stopped because the file system refused).
+    /// A hot piece's bytes, or the whole piece read directly (kept hot if <paramref name="keep"/>) and the range
+    /// asked for copied: true when read, false on a short read, null when this store does not use direct I/O (or
+    /// stopped because the file system refused) and the page cache is the way.
     /// </summary>
-    private bool? TryReadDirect(int piece, int offsetInPiece, Span<byte> destination, bool keep = true)
+    private bool? TryReadPastPageCache(int piece, int offsetInPiece, Span<byte> destination, bool keep)
     {
+        if (_hot?.TryCopy(piece, offsetInPiece, destination) == true)
+        {
+            return true;
+        }
+
         var direct = Volatile.Read(ref _direct);
         if (direct is null)
         {
