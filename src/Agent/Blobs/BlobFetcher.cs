@@ -218,6 +218,10 @@ internal sealed class BlobFetcher : IAsyncDisposable
             }
 
             ThrowIfLargerThanTheCache(metaInfo.Length);
+
+            // The swarm serves this blob: no fast miss from here on, even if creating the download's file on a busy
+            // disk takes longer than the miss timeout (seen at 1.3-1.8 s while 12 Agents started at once).
+            fetch.SetResolved();
             AgentLog.FetchStarted(_logger, digest.Value, metaInfo.Length, metaInfo.PieceCount);
             var path = Path.Combine(_downloadRoot, digest.Hex);
             handle = await _engine.StartDownloadAsync(metaInfo, path, _stopping.Token).ConfigureAwait(false);

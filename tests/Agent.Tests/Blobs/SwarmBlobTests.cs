@@ -216,6 +216,43 @@ public sealed class SwarmBlobTests : IDisposable
         Assert.True(agent.Logs.Contains(3, "no peer connected within 3 s"), "the reason was not logged");
     }
 
+    [Fact]
+    public async Task MetaInfoInTime_DiskSlowToCreateTheDownload_NoMiss_TheBlobIsServed()
+    {
+        var (blob, seed) = await StartSeedAsync(1024 * 1024, 256 * 1024);
+        await using var _ = seed;
+        await using var agent = await StartAgentAsync("slow-disk", "--Agent:MissTimeout=00:00:01");
+
+        // A disk that takes seconds to create the download's files: the resume state the download opens first is a
+        // FIFO, and opening it blocks until this test opens the other end, well past the 1 s miss timeout.
+        var path = Path.Combine(agent.DataPath, "download", blob.Digest.Hex);
+        await File.WriteAllBytesAsync(path, []);
+        var state = path + ".pieces";
+        using (var mkfifo = Process.Start("mkfifo", new[] { state }))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var get = agent.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}");
+        await WaitUntilAsync(() => agent.Logs.Contains(4, "Fetching"));
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.False(get.IsCompleted, "the response came while the download's files were still being created");
+
+        // The disk comes back: the FIFO is unlinked before its writer closes, so the reader sees no resume state
+        // and the download creates an ordinary file in its place.
+        await using (var writer = new FileStream(state, FileMode.Open, FileAccess.Write))
+        {
+            File.Delete(state);
+            writer.WriteByte(1);
+        }
+
+        using var response = await get;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(blob.Content, await response.Content.ReadAsByteArrayAsync());
+        Assert.False(agent.Logs.Contains(3, "blob"), "a fast miss was logged");
+    }
+
     /// <summary>Hands out one peer nobody listens for: a source that exists on paper and never connects.</summary>
     private sealed class DeadPeerTracker : P2PRegistry.Swarm.Tracking.ITrackerClient
     {
