@@ -22,7 +22,7 @@ internal sealed partial class BlobSwarm
         }
 
         var budget = Math.Max(2, context.Options.SuperSeedRevealBytes / Math.Max(1, metaInfo.PieceLength));
-        return new SuperSeeder(metaInfo.PieceCount, revealAtOnce: 2, metaInfo.GetPieceSize, budget);
+        return new SuperSeeder(metaInfo.PieceCount, revealAtOnce: 2, metaInfo.GetPieceSize, budget, context.Time);
     }
 
     /// <summary>Our own peers (by their peer id's client prefix) are super-seeded; other clients see everything.</summary>

@@ -9,6 +9,16 @@ public sealed class SwarmOptionsTests
     }
 
     [Fact]
+    public void RequestPipelineFloor_Is256KiB_SixteenBlocks()
+    {
+        // Measured at N = 12 (docs/benchmarks.md): 1 MiB per peer left a piece a streaming reader needed next about
+        // a second behind the requests queued before it.
+        var options = new SwarmOptions();
+        Assert.Equal(256 * 1024, options.MinRequestQueueBytes);
+        Assert.Equal(16, options.MinRequestQueueBytes / options.BlockSize);
+    }
+
+    [Fact]
     public void Validate_NegativeHotPieceBytes_NamesTheKey()
     {
         var problem = Assert.Single(new SwarmOptions { HotPieceBytes = -1 }.Validate());

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using P2PRegistry.Core.Pieces;
 using P2PRegistry.Swarm.PiecePicking;
 
@@ -28,31 +29,40 @@ public sealed class SuperSeederTests
     }
 
     [Fact]
-    public void RevealBudget_LonePeerGetsItAll_ManyShareIt_EachKeepingTheMinimum()
+    public void RevealBudget_PeerRampsUpToItsShare_OnePieceSettledAtATime_ManyShareIt()
     {
         var seeder = new SuperSeeder(64, revealAtOnce: 2, _ => PieceSize, revealBudget: 8);
-        var first = AddPeer(seeder, 1, new Bitfield(64));
-        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7], first);
+        Assert.Equal([0, 1], AddPeer(seeder, 1, new Bitfield(64)));
 
-        // More peers: the budget is shared by however many there are when a peer is shown more (8 / 2, 8 / 3, 8 / 4),
-        // never below the minimum of two.
-        Assert.Equal(4, AddPeer(seeder, 2, new Bitfield(64)).Count);
+        // Each piece sent in full raises the peer's limit by one (two new pieces shown) until it holds its share:
+        // alone, the whole budget; then one new piece per piece sent.
+        Assert.Equal([2, 3], SendWhole(seeder, 1, 0));
+        Assert.Equal([4, 5], SendWhole(seeder, 1, 1));
+        Assert.Equal([6, 7], SendWhole(seeder, 1, 2));
+        Assert.Equal([8, 9], SendWhole(seeder, 1, 3));
+        Assert.Equal([10, 11], SendWhole(seeder, 1, 4));
+        Assert.Equal([12, 13], SendWhole(seeder, 1, 5));
+        Assert.Equal(8, seeder.PendingFor(1).Count);
+        Assert.Equal([14], SendWhole(seeder, 1, 6));
+
+        // Three more peers: each starts at the minimum, however much of the budget is free.
+        Assert.Equal([15, 16], AddPeer(seeder, 2, new Bitfield(64)));
         Assert.Equal(2, AddPeer(seeder, 3, new Bitfield(64)).Count);
         Assert.Equal(2, AddPeer(seeder, 4, new Bitfield(64)).Count);
 
-        // Peer 1 holds 8 pending: pieces it is sent reveal nothing new until it is down to its share.
-        for (var i = 0; i < 6; i++)
+        // Peer 1 holds 8 pending, its share is now 8 / 4: pieces it is sent reveal nothing until it is down to that.
+        for (var piece = 7; piece < 13; piece++)
         {
-            Assert.Empty(SendWhole(seeder, 1, first[i]));
+            Assert.Empty(SendWhole(seeder, 1, piece));
         }
 
-        Assert.Single(SendWhole(seeder, 1, first[6]));
+        Assert.Single(SendWhole(seeder, 1, 13));
 
-        // Peers leave: the one left gets the budget back as its pieces are sent.
+        // The others leave: the one left gets the budget back as its pieces are sent.
         seeder.RemovePeer(2);
         seeder.RemovePeer(3);
         seeder.RemovePeer(4);
-        Assert.Equal(7, SendWhole(seeder, 1, first[7]).Count);
+        Assert.Equal(7, SendWhole(seeder, 1, 14).Count);
         Assert.Equal(8, seeder.PendingFor(1).Count);
     }
 
@@ -97,6 +107,81 @@ public sealed class SuperSeederTests
         Assert.Equal([2, 3], AddPeer(seeder, 2, new Bitfield(8)));
         Assert.Equal([4], SendWhole(seeder, 1, 0));
         Assert.Equal([5], SendWhole(seeder, 2, 3));
+    }
+
+    /// <summary>
+    /// Peers 1-3 are sent their oldest pending piece every 0.1 s, peer 4 every second (its flow from the seed gets a
+    /// tenth of theirs). Returns, per reveal, the tick, the peer, the piece, and the front then (the first piece not
+    /// shown to anyone).
+    /// </summary>
+    private static List<(int Tick, int Peer, int Piece, int Front)> SimulateOneSlowPeer(int pieces, int ticks)
+    {
+        var time = new FakeTimeProvider();
+        var seeder = new SuperSeeder(pieces, revealAtOnce: 2, _ => PieceSize, revealBudget: 0, time);
+        var log = new List<(int Tick, int Peer, int Piece, int Front)>();
+        for (var peer = 1; peer <= 4; peer++)
+        {
+            AddPeer(seeder, peer, new Bitfield(pieces));
+        }
+
+        for (var tick = 1; tick <= ticks; tick++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            foreach (var peer in tick % 10 == 0 ? [1, 2, 3, 4] : new[] { 1, 2, 3 })
+            {
+                if (seeder.PendingFor(peer).Count == 0)
+                {
+                    continue;
+                }
+
+                var front = Enumerable.Range(0, pieces).FirstOrDefault(i => seeder.CopiesOf(i) == 0, pieces);
+                var piece = seeder.PendingFor(peer).Min();
+                foreach (var shown in SendWhole(seeder, peer, piece))
+                {
+                    log.Add((tick, peer, shown, front));
+                }
+            }
+        }
+
+        return log;
+    }
+
+    [Fact]
+    public void SlowPeer_ShownPiecesAsFarBackAsTheFrontMovesWhileItCatchesUp()
+    {
+        var log = SimulateOneSlowPeer(2000, ticks: 50);
+
+        // The fast peers take the front; once timed (its second piece settled, after 2 s), the slow one is shown
+        // pieces well ahead: the front moves about 30 pieces a second, and it settles pieces a second or more later.
+        Assert.All(log.Where(r => r.Peer != 4), r => Assert.InRange(r.Piece - r.Front, 0, 2));
+        var slow = log.Where(r => r.Peer == 4 && r.Tick >= 20).ToList();
+        Assert.NotEmpty(slow);
+        Assert.All(slow, r => Assert.InRange(r.Piece - r.Front, 15, 200));
+    }
+
+    [Fact]
+    public void SlowPeer_NearTheEnd_WaitsWhileItHasPiecesPending_IsNeverLeftWithNone()
+    {
+        var log = SimulateOneSlowPeer(60, ticks: 60);
+
+        // At 1 s the slow peer is sent its first piece and, with fewer pieces left unshown than it would leave to the
+        // others, is shown none: it still has one pending. At 2 s that one is sent and it has none: it is shown more.
+        Assert.DoesNotContain(log, r => r.Peer == 4 && r.Tick == 10);
+        Assert.Contains(log, r => r.Peer == 4 && r.Tick == 20);
+
+        // So the last pieces of the first round (from 38 on, unshown at 1 s) all went to the fast peers first.
+        var firstCopies = log.Where(r => r.Front < 60).ToList();
+        Assert.Equal(Enumerable.Range(8, 52), firstCopies.Select(r => r.Piece).Order());
+        Assert.All(firstCopies.Where(r => r.Piece >= 38), r => Assert.NotEqual(4, r.Peer));
+    }
+
+    [Fact]
+    public void WithoutAClock_EveryPeerIsShownTheFront()
+    {
+        var seeder = Create(400, atOnce: 2);
+        var shown = Enumerable.Range(1, 4).Select(peer => AddPeer(seeder, peer, new Bitfield(400))).ToList();
+        Assert.Equal([8], SendWhole(seeder, 4, shown[3][0]));
+        Assert.Equal([9], SendWhole(seeder, 1, shown[0][0]));
     }
 
     [Fact]
