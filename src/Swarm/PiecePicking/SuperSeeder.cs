@@ -35,6 +35,7 @@ internal sealed class SuperSeeder
     private readonly TimeProvider? _time;
     private readonly int[] _copies;
     private readonly int[] _availability;
+    private readonly long[] _shownAt;
     private readonly Dictionary<int, PeerState> _peers = [];
 
     /// <param name="pieceCount">Pieces of the blob.</param>
@@ -61,6 +62,7 @@ internal sealed class SuperSeeder
         _time = time;
         _copies = new int[pieceCount];
         _availability = new int[pieceCount];
+        _shownAt = new long[pieceCount];
     }
 
     public int PeerCount => _peers.Count;
@@ -206,8 +208,10 @@ internal sealed class SuperSeeder
                 return;
             }
 
+            var now = _time?.GetTimestamp() ?? 0;
             state.Revealed.Set(piece);
-            state.Pending.Add(piece, new Pending(0, _time?.GetTimestamp() ?? 0));
+            state.Pending.Add(piece, new Pending(0, now));
+            _shownAt[piece] = now;
             _copies[piece]++;
             revealed.Add(piece);
         }
@@ -290,7 +294,9 @@ internal sealed class SuperSeeder
     /// <summary>
     /// The least-copied, then least-held piece the peer lacks and was not shown; among equals the first, or the one
     /// <paramref name="skip"/> further on. When fewer are left than that, a peer with nothing pending gets the last of
-    /// them (it is never left idle), one with pieces pending waits.
+    /// them (it is never left idle), one with pieces pending waits. Once every piece went out (a second copy), among
+    /// equals the one shown longest ago: a piece still held by nobody long after it was shown is stuck with a slow
+    /// peer, and the front may have passed it (slow peers are shown pieces ahead of it).
     /// </summary>
     private int PickLeastCopied(PeerState state, int skip)
     {
@@ -322,10 +328,17 @@ internal sealed class SuperSeeder
         }
 
         var last = -1;
+        var oldest = -1;
         for (var i = 0; i < _pieceCount; i++)
         {
             if (state.Revealed[i] || state.Pieces[i] || _copies[i] != bestCopies || _availability[i] != bestAvailability)
             {
+                continue;
+            }
+
+            if (bestCopies > 0)
+            {
+                oldest = oldest < 0 || _shownAt[i] < _shownAt[oldest] ? i : oldest;
                 continue;
             }
 
@@ -335,6 +348,11 @@ internal sealed class SuperSeeder
             }
 
             last = i;
+        }
+
+        if (bestCopies > 0)
+        {
+            return skip == 0 || state.Pending.Count == 0 ? oldest : -1;
         }
 
         return state.Pending.Count == 0 ? last : -1;

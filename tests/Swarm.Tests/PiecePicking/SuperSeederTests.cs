@@ -111,8 +111,8 @@ public sealed class SuperSeederTests
 
     /// <summary>
     /// Peers 1-3 are sent their oldest pending piece every 0.1 s, peer 4 every second (its flow from the seed gets a
-    /// tenth of theirs). Returns, per reveal, the tick, the peer, the piece, and the front then (the first piece not
-    /// shown to anyone).
+    /// tenth of theirs); each announces the piece it was sent. Returns, per reveal, the tick, the peer, the piece, and
+    /// the front then (the first piece not shown to anyone; the first four pieces shown at tick 0).
     /// </summary>
     private static List<(int Tick, int Peer, int Piece, int Front)> SimulateOneSlowPeer(int pieces, int ticks)
     {
@@ -121,7 +121,7 @@ public sealed class SuperSeederTests
         var log = new List<(int Tick, int Peer, int Piece, int Front)>();
         for (var peer = 1; peer <= 4; peer++)
         {
-            AddPeer(seeder, peer, new Bitfield(pieces));
+            log.AddRange(AddPeer(seeder, peer, new Bitfield(pieces)).Select(piece => (0, peer, piece, 0)));
         }
 
         for (var tick = 1; tick <= ticks; tick++)
@@ -135,11 +135,11 @@ public sealed class SuperSeederTests
                 }
 
                 var front = Enumerable.Range(0, pieces).FirstOrDefault(i => seeder.CopiesOf(i) == 0, pieces);
+                // Sent in full, then the peer announces it has it.
                 var piece = seeder.PendingFor(peer).Min();
-                foreach (var shown in SendWhole(seeder, peer, piece))
-                {
-                    log.Add((tick, peer, shown, front));
-                }
+                var shown = SendWhole(seeder, peer, piece);
+                seeder.OnHave(peer, piece, shown);
+                log.AddRange(shown.Select(p => (tick, peer, p, front)));
             }
         }
 
@@ -153,7 +153,7 @@ public sealed class SuperSeederTests
 
         // The fast peers take the front; once timed (its second piece settled, after 2 s), the slow one is shown
         // pieces well ahead: the front moves about 30 pieces a second, and it settles pieces a second or more later.
-        Assert.All(log.Where(r => r.Peer != 4), r => Assert.InRange(r.Piece - r.Front, 0, 2));
+        Assert.All(log.Where(r => r.Peer != 4 && r.Tick > 0), r => Assert.InRange(r.Piece - r.Front, 0, 2));
         var slow = log.Where(r => r.Peer == 4 && r.Tick >= 20).ToList();
         Assert.NotEmpty(slow);
         Assert.All(slow, r => Assert.InRange(r.Piece - r.Front, 15, 200));
@@ -170,9 +170,21 @@ public sealed class SuperSeederTests
         Assert.Contains(log, r => r.Peer == 4 && r.Tick == 20);
 
         // So the last pieces of the first round (from 38 on, unshown at 1 s) all went to the fast peers first.
-        var firstCopies = log.Where(r => r.Front < 60).ToList();
+        var firstCopies = log.Where(r => r.Tick > 0 && r.Front < 60).ToList();
         Assert.Equal(Enumerable.Range(8, 52), firstCopies.Select(r => r.Piece).Order());
         Assert.All(firstCopies.Where(r => r.Piece >= 38), r => Assert.NotEqual(4, r.Peer));
+    }
+
+    [Fact]
+    public void RoundTwo_ThePieceShownLongestAgoAndHeldByNobodyFirst()
+    {
+        var log = SimulateOneSlowPeer(60, ticks: 60);
+
+        // Once every piece went out, the first second copy is of the piece the slow peer was shown at the start and has
+        // still not fetched (shown longest ago, held by nobody): piece 7, not the lowest-index piece nobody holds yet.
+        var first = log.First(r => r.Front == 60 && r.Peer != 4);
+        Assert.Equal(7, first.Piece);
+        Assert.Contains(log, shown => shown.Tick == 0 && shown.Peer == 4 && shown.Piece == 7);
     }
 
     [Fact]
