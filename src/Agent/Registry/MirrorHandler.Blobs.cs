@@ -46,12 +46,16 @@ internal sealed partial class MirrorHandler
         }
 
         _metrics.CacheMiss();
-        var deadline = _time.GetTimestamp();
+        var requestedAt = _time.GetTimestamp();
         var fetch = _fetcher.GetOrStart(digest, ns, path.Name);
         fetch.AddReader();
         try
         {
-            var download = await WaitStartedAsync(fetch, deadline, context.RequestAborted).ConfigureAwait(false);
+            var download = await WaitStartedAsync(fetch, requestedAt, context.RequestAborted).ConfigureAwait(false);
+
+            // The wait for a first source starts with the download: creating its files may itself have taken longer
+            // than the miss timeout, and its peers connect only from then on.
+            var sourceClock = _time.GetTimestamp();
             var length = download.Length;
             if (length == 0 && digest != EmptyDigest)
             {
@@ -69,7 +73,7 @@ internal sealed partial class MirrorHandler
             {
                 var firstPiece = (int)(offset / handle.MetaInfo.PieceLength);
                 handle.Prioritize(firstPiece, _options.StreamPriorityPieces);
-                await WaitFirstSourceAsync(context, fetch, handle, firstPiece, deadline).ConfigureAwait(false);
+                await WaitFirstSourceAsync(context, fetch, handle, firstPiece, sourceClock).ConfigureAwait(false);
             }
 
             await StreamAsync(context, fetch, download, offset, count).ConfigureAwait(false);
