@@ -185,6 +185,13 @@ public sealed class SuperSeederTests
         var first = log.First(r => r.Front == 60 && r.Peer != 4);
         Assert.Equal(7, first.Piece);
         Assert.Contains(log, shown => shown.Tick == 0 && shown.Peer == 4 && shown.Piece == 7);
+
+        // Where the two orders differ: with 105 pieces the slow peer is shown piece 103 at 2 s, ahead of the front.
+        // When round two starts (3.2 s) the front has passed it and 99 is still on its way to a fast peer, shown
+        // later: the first second copy is 103, where the lowest index would have been 99.
+        var longer = SimulateOneSlowPeer(105, ticks: 60);
+        Assert.Contains(longer, shown => shown.Tick == 20 && shown.Peer == 4 && shown.Piece == 103);
+        Assert.Equal(103, longer.First(r => r.Front == 105 && r.Peer != 4).Piece);
     }
 
     [Fact]
