@@ -200,6 +200,7 @@ internal sealed class SuperSeeder
     {
         var limit = LimitOf(state);
         var skip = PiecesBehind(state);
+        var now = _time?.GetTimestamp() ?? 0;
         while (state.Pending.Count < limit)
         {
             var piece = PickLeastCopied(state, skip);
@@ -208,7 +209,6 @@ internal sealed class SuperSeeder
                 return;
             }
 
-            var now = _time?.GetTimestamp() ?? 0;
             state.Revealed.Set(piece);
             state.Pending.Add(piece, new Pending(0, now));
             _shownAt[piece] = now;
@@ -294,8 +294,8 @@ internal sealed class SuperSeeder
     /// <summary>
     /// The least-copied, then least-held piece the peer lacks and was not shown; among equals the first, or the one
     /// <paramref name="skip"/> further on. When fewer are left than that, a peer with nothing pending gets the last of
-    /// them (it is never left idle), one with pieces pending waits. Once every piece went out (a second copy), among
-    /// equals the one shown longest ago: a piece still held by nobody long after it was shown is stuck with a slow
+    /// them (it is never left idle), one with pieces pending waits. Once every piece went out (a second copy), a slow
+    /// peer with pieces pending waits too, and among equals the one shown longest ago goes first: a piece still held by nobody long after it was shown is stuck with a slow
     /// peer, and the front may have passed it (slow peers are shown pieces ahead of it).
     /// </summary>
     private int PickLeastCopied(PeerState state, int skip)
@@ -327,8 +327,13 @@ internal sealed class SuperSeeder
             return -1;
         }
 
-        var last = -1;
-        var oldest = -1;
+        if (bestCopies > 0 && skip > 0 && state.Pending.Count > 0)
+        {
+            return -1;
+        }
+
+        // Round two: the one shown longest ago. Round one: the last, for a peer with nothing pending.
+        var fallback = -1;
         for (var i = 0; i < _pieceCount; i++)
         {
             if (state.Revealed[i] || state.Pieces[i] || _copies[i] != bestCopies || _availability[i] != bestAvailability)
@@ -338,24 +343,19 @@ internal sealed class SuperSeeder
 
             if (bestCopies > 0)
             {
-                oldest = oldest < 0 || _shownAt[i] < _shownAt[oldest] ? i : oldest;
-                continue;
+                fallback = fallback < 0 || _shownAt[i] < _shownAt[fallback] ? i : fallback;
             }
-
-            if (skip-- == 0)
+            else if (skip-- == 0)
             {
                 return i;
             }
-
-            last = i;
+            else
+            {
+                fallback = i;
+            }
         }
 
-        if (bestCopies > 0)
-        {
-            return skip == 0 || state.Pending.Count == 0 ? oldest : -1;
-        }
-
-        return state.Pending.Count == 0 ? last : -1;
+        return bestCopies > 0 || state.Pending.Count == 0 ? fallback : -1;
     }
 
     private void AddAvailability(Bitfield pieces)
