@@ -249,6 +249,8 @@ internal sealed partial class BlobSwarm
                     seeds.Add(session);
                 }
             }
+
+            ReleaseHotPiecesIfIdleLocked();
         }
 
         // Two complete peers have nothing to trade.

@@ -10,6 +10,7 @@ internal sealed partial class BlobSwarm
 {
     private static readonly byte[] OurClientPrefix = Encoding.ASCII.GetBytes(PeerId.ClientPrefix);
     private readonly List<int> _revealScratch = [];
+    private readonly List<(int Peer, int Piece)> _revealToOthersScratch = [];
 
     /// <summary>Null unless this node seeds a complete blob with super-seeding on.</summary>
     internal SuperSeeder? SuperSeeder { get; }
@@ -22,7 +23,8 @@ internal sealed partial class BlobSwarm
         }
 
         var budget = Math.Max(2, context.Options.SuperSeedRevealBytes / Math.Max(1, metaInfo.PieceLength));
-        return new SuperSeeder(metaInfo.PieceCount, revealAtOnce: 2, metaInfo.GetPieceSize, budget, context.Time);
+        return new SuperSeeder(metaInfo.PieceCount, revealAtOnce: 2, metaInfo.GetPieceSize, budget, context.Time,
+            context.Options.SuperSeedForwardPieces, context.Options.SuperSeedForwardWait);
     }
 
     /// <summary>Our own peers (by their peer id's client prefix) are super-seeded; other clients see everything.</summary>
@@ -64,7 +66,28 @@ internal sealed partial class BlobSwarm
             return;
         }
 
-        SuperSeeder.OnHave(session.Key, piece, _revealScratch);
+        SuperSeeder.OnHave(session.Key, piece, _revealScratch, _revealToOthersScratch);
+        SendRevealsLocked(session);
+        foreach (var (peer, shown) in _revealToOthersScratch)
+        {
+            if (_sessions.TryGetValue(peer, out var other))
+            {
+                other.EnqueueReveal(shown);
+            }
+        }
+
+        _revealToOthersScratch.Clear();
+    }
+
+    /// <summary>The session's timer: a super-seeded peer held back by pieces it has not passed on may be shown more.</summary>
+    public void OnSuperSeededTickLocked(PeerSession session)
+    {
+        if (SuperSeeder is null || !session.SuperSeeded || _disposed)
+        {
+            return;
+        }
+
+        SuperSeeder.OnTick(session.Key, _revealScratch);
         SendRevealsLocked(session);
     }
 

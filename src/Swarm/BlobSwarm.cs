@@ -208,35 +208,102 @@ internal sealed partial class BlobSwarm : IDisposable
             }
 
             FillAllLocked();
+            ReleaseHotPiecesIfIdleLocked();
         }
     }
 
-    /// <summary>The peer said interested: unchoke it if an upload slot is free (cooperative, no tit-for-tat).</summary>
+    /// <summary>
+    /// A complete download goes on seeding from its store: the pieces it keeps in memory serve the peers still fetching
+    /// the last of them, and are freed once no peer is interested (a node seeds many blobs for a long time).
+    /// </summary>
+    private void ReleaseHotPiecesIfIdleLocked()
+    {
+        if (!IsComplete || Store.HotPieceCount == 0)
+        {
+            return;
+        }
+
+        foreach (var session in _sessions.Values)
+        {
+            if (session.PeerInterested)
+            {
+                return;
+            }
+        }
+
+        Store.ReleaseHotPieces();
+    }
+
+    /// <summary>
+    /// The peer said interested: unchoke it if an upload slot is free, or held by a peer that is not interested
+    /// (cooperative, no tit-for-tat).
+    /// </summary>
     public void OnInterested(PeerSession session)
     {
         lock (Sync)
         {
             session.PeerInterested = true;
-            if (session.AmChoking && _unchoked < Context.Options.UploadSlotsPerSwarm)
+            if (session.AmChoking && (_unchoked < Context.Options.UploadSlotsPerSwarm || ChokeAnUninterestedPeerLocked()))
             {
                 Unchoke(session);
             }
         }
     }
 
+    /// <summary>
+    /// The peer is not interested: it keeps its slot until an interested peer needs one. Choking it at once raced with
+    /// its next requests: it asks again as soon as it is shown a new piece, our choke reaches it after those requests
+    /// left, it drops them (a choke discards pending requests) and asks again once unchoked, and we, having taken the
+    /// first requests after the choke, send the piece twice (seen as whole duplicate pieces from the origin, 4 % of
+    /// the blob with 12 Agents, once peers waited between reveals).
+    /// </summary>
     public void OnNotInterested(PeerSession session)
     {
         lock (Sync)
         {
             session.PeerInterested = false;
-            if (!session.AmChoking)
+            if (!session.AmChoking && _unchoked >= Context.Options.UploadSlotsPerSwarm && HasWaitingPeerLocked())
             {
-                session.AmChoking = true;
-                _unchoked--;
-                session.Enqueue(new Outbound(OutboundKind.Choke));
+                Choke(session);
                 UnchokeWaitingPeer();
             }
+
+            ReleaseHotPiecesIfIdleLocked();
         }
+    }
+
+    private bool HasWaitingPeerLocked()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (session.AmChoking && session.PeerInterested)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool ChokeAnUninterestedPeerLocked()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (!session.AmChoking && !session.PeerInterested)
+            {
+                Choke(session);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Choke(PeerSession session)
+    {
+        session.AmChoking = true;
+        _unchoked--;
+        session.Enqueue(new Outbound(OutboundKind.Choke));
     }
 
     /// <summary>Sends <c>have</c> to every peer that lacks the piece.</summary>

@@ -97,6 +97,17 @@ public sealed class SwarmOptions
     /// </summary>
     public int SuperSeedRevealBytes { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>
+    /// When super-seeding: pieces sent in full to a peer that no other peer has announced yet (the peer has not passed
+    /// them on), at most, before the peer is shown more; at least its share of <see cref="SuperSeedRevealBytes"/>.
+    /// BEP 16's rule, widened to a window: the seed's pieces go to the peers that pass them on, instead of piling up at
+    /// a peer whose flow from the seed is fast and whose uplink is not. 0 turns the rule off.
+    /// </summary>
+    public int SuperSeedForwardPieces { get; set; } = 4;
+
+    /// <summary>When super-seeding: how long a piece sent to a peer waits for another peer to announce it, at most.</summary>
+    public TimeSpan SuperSeedForwardWait { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>One message per problem, naming the key and the value; empty when the options are usable.</summary>
     public IEnumerable<string> Validate()
     {
@@ -126,7 +137,7 @@ public sealed class SwarmOptions
             (nameof(IdleTimeout), IdleTimeout), (nameof(KeepAliveInterval), KeepAliveInterval),
             (nameof(StallTimeout), StallTimeout), (nameof(BlacklistDuration), BlacklistDuration),
             (nameof(DownloadAnnounceInterval), DownloadAnnounceInterval), (nameof(SeedAnnounceInterval), SeedAnnounceInterval),
-            (nameof(TrackerTimeout), TrackerTimeout),
+            (nameof(TrackerTimeout), TrackerTimeout), (nameof(SuperSeedForwardWait), SuperSeedForwardWait),
         })
         {
             if (value <= TimeSpan.Zero)
@@ -168,6 +179,11 @@ public sealed class SwarmOptions
         if (SuperSeedRevealBytes < 1)
         {
             yield return $"{SectionName}:SuperSeedRevealBytes must be positive, got {SuperSeedRevealBytes}.";
+        }
+
+        if (SuperSeedForwardPieces < 0)
+        {
+            yield return $"{SectionName}:SuperSeedForwardPieces must be 0 (off) or positive, got {SuperSeedForwardPieces}.";
         }
 
         if (HotPieceBytes < 0)

@@ -24,4 +24,14 @@ public sealed class SwarmOptionsTests
         var problem = Assert.Single(new SwarmOptions { HotPieceBytes = -1 }.Validate());
         Assert.Contains("Swarm:HotPieceBytes", problem, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Validate_SuperSeedForwardWindow_NegativePiecesOrNoWait_NamesTheKey()
+    {
+        var pieces = Assert.Single(new SwarmOptions { SuperSeedForwardPieces = -1 }.Validate());
+        Assert.Contains("Swarm:SuperSeedForwardPieces", pieces, StringComparison.Ordinal);
+        var wait = Assert.Single(new SwarmOptions { SuperSeedForwardWait = TimeSpan.Zero }.Validate());
+        Assert.Contains("Swarm:SuperSeedForwardWait", wait, StringComparison.Ordinal);
+        Assert.Empty(new SwarmOptions { SuperSeedForwardPieces = 0 }.Validate()); // off
+    }
 }

@@ -233,8 +233,9 @@ internal sealed class BlobFetcher : IAsyncDisposable
             var fromOrigins = statistics.BytesFromOrigins;
             var fromPeers = statistics.BytesDownloaded - fromOrigins;
 
-            // The engine seeds from the download file until now; stop it, move the file, seed from the cache.
-            await _engine.StopAsync(handle.InfoHash).ConfigureAwait(false);
+            // The swarm goes on seeding from its open file while the file moves into the cache (a rename): its peers
+            // keep their connections and requests. Stopping it here and seeding anew dropped every peer at the moment
+            // this node held the most they lacked (they came back only after an announce and a new handshake).
             await AdmitAndSeedAsync(fetch, metaInfo, path, fromPeers, fromOrigins).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -255,7 +256,10 @@ internal sealed class BlobFetcher : IAsyncDisposable
         }
     }
 
-    /// <summary>Moves a verified download into the cache, keeps its MetaInfo, seeds it, and ends the fetch.</summary>
+    /// <summary>
+    /// Moves a verified download into the cache, keeps its MetaInfo, seeds it (a swarm still running for it goes on:
+    /// the engine returns it), and ends the fetch.
+    /// </summary>
     private async Task AdmitAndSeedAsync(BlobFetch fetch, MetaInfo metaInfo, string path, long fromPeers, long fromOrigins)
     {
         var digest = fetch.Digest;

@@ -70,18 +70,32 @@ internal sealed class HotPieces : IDisposable
         }
     }
 
+    /// <summary>Gives every kept piece back to the pool; later pieces are kept again.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            ReturnAllLocked();
+        }
+    }
+
     public void Dispose()
     {
         lock (_lock)
         {
             _disposed = true;
-            foreach (var buffer in _pieces.Values)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            _pieces.Clear();
-            _order.Clear();
+            ReturnAllLocked();
         }
+    }
+
+    private void ReturnAllLocked()
+    {
+        foreach (var buffer in _pieces.Values)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        _pieces.Clear();
+        _order.Clear();
     }
 }

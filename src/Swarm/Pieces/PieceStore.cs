@@ -217,6 +217,9 @@ internal sealed class PieceStore : IDisposable
         _hot.Keep(piece, buffer);
     }
 
+    /// <summary>Frees the pieces kept in memory (a complete download nobody is fetching from): reads refill them.</summary>
+    public void ReleaseHotPieces() => _hot?.Clear();
+
     /// <summary>
     /// Records a piece as verified, in memory and in the bitfield file (one byte rewritten in place).
     /// Returns false when it already was.

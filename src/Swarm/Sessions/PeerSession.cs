@@ -235,6 +235,7 @@ internal sealed partial class PeerSession
                 AdaptRequestDepthLocked(elapsed);
                 CheckStallLocked(now);
                 SyncServingLocked(); // a snub ends by time
+                _swarm.OnSuperSeededTickLocked(this);
 
                 FillRequestsLocked();
             }

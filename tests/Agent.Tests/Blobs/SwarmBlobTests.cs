@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using P2PRegistry.Agent.Blobs;
 using P2PRegistry.Agent.Tests.Support;
 using P2PRegistry.Testing.FileSystem;
 
@@ -85,6 +86,35 @@ public sealed class SwarmBlobTests : IDisposable
         using var rest = new MemoryStream();
         await body.CopyToAsync(rest);
         Assert.Equal(blob.Content.AsSpan(first.Length).ToArray(), rest.ToArray());
+    }
+
+    [Fact]
+    public async Task DownloadCompletes_ItsSwarmGoesOnSeeding_APeerStillFetchingKeepsItsConnection()
+    {
+        // 3 MiB from a seed sending 1 MiB/s; agent B takes at most 256 KiB/s, so it is still fetching when A completes.
+        var (blob, seed) = await StartSeedAsync(3 * 1024 * 1024, 256 * 1024, egress: 1024 * 1024);
+        await using var _ = seed;
+        await using var a = await StartAgentAsync("a");
+        await using var b = await StartAgentAsync("b", "--Agent:IngressBytesPerSecond=262144");
+        using var stopB = new CancellationTokenSource();
+
+        var getB = b.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}", stopB.Token);
+        var getA = a.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}");
+        await WaitUntilAsync(() => a.Fetcher.Find(blob.Digest)?.Started.IsCompletedSuccessfully == true);
+        var handle = Assert.IsType<SwarmBlobDownload>(await a.Fetcher.Find(blob.Digest)!.Started).Handle;
+        Assert.Equal(blob.Content, await getA);
+        await WaitUntilAsync(() => a.Cache.Contains(blob.Digest));
+
+        // A moved the file into its cache and kept the swarm: no "stopped" announce, the same swarm (it counts the
+        // whole download), and B, still fetching, still connected to it (the seed's session closes: both complete).
+        await Task.Delay(500);
+        Assert.False(getB.IsCompleted, "B finished before A; the test needs it still fetching");
+        Assert.Equal(0, _tracker.Stopped(blob.MetaInfo.InfoHash));
+        Assert.Same(handle.Statistics, a.Engine.GetStatistics(blob.MetaInfo.InfoHash));
+        Assert.Equal(blob.Content.Length, handle.Statistics.BytesDownloaded);
+        Assert.Equal(1, handle.PeerCount);
+        await stopB.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => getB);
     }
 
     [Fact]

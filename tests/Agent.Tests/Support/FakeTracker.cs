@@ -11,6 +11,16 @@ internal sealed class FakeTracker : ITrackerClient
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<InfoHash, Dictionary<PeerId, (int Port, bool Complete)>> _swarms = [];
+    private readonly Dictionary<InfoHash, int> _stopped = [];
+
+    /// <summary>"stopped" announces for <paramref name="infoHash"/> (a node leaving the swarm).</summary>
+    public int Stopped(InfoHash infoHash)
+    {
+        lock (_lock)
+        {
+            return _stopped.GetValueOrDefault(infoHash);
+        }
+    }
 
     /// <summary>Peers that announced <paramref name="infoHash"/> as complete.</summary>
     public int Seeds(InfoHash infoHash)
@@ -33,6 +43,7 @@ internal sealed class FakeTracker : ITrackerClient
 
             if (announceEvent == AnnounceEvent.Stopped)
             {
+                _stopped[infoHash] = _stopped.GetValueOrDefault(infoHash) + 1;
                 peers.Remove(peerId);
                 return Task.FromResult(new AnnounceResult([], TimeSpan.FromSeconds(1)));
             }

@@ -301,4 +301,116 @@ public sealed class SuperSeederTests
 
         Assert.Empty(AddPeer(seeder, 1, all));
     }
+
+    // Forward window: two pieces at once, at most two sent and not yet announced by another peer, 2 s wait.
+    private static SuperSeeder CreateForwarding(int pieces, FakeTimeProvider time) =>
+        new(pieces, revealAtOnce: 2, _ => PieceSize, revealBudget: 0, time, forwardWindow: 2, forwardWait: TimeSpan.FromSeconds(2));
+
+    // The peer receives the piece and announces it, as a session reports: bitfield first, then the seeder.
+    private static List<int> Announce(SuperSeeder seeder, int peer, Bitfield pieces, int piece, List<(int Peer, int Piece)>? toOthers = null)
+    {
+        pieces.Set(piece);
+        var revealed = new List<int>();
+        seeder.OnHave(peer, piece, revealed, toOthers);
+        return revealed;
+    }
+
+    [Fact]
+    public void ForwardWindow_PeerThatDoesNotPassPiecesOn_IsShownNoMore_UntilAnotherPeerAnnouncesThem()
+    {
+        var time = new FakeTimeProvider();
+        var seeder = CreateForwarding(64, time);
+        var fastPieces = new Bitfield(64);
+        var otherPieces = new Bitfield(64);
+        var first = AddPeer(seeder, 1, fastPieces);
+        AddPeer(seeder, 2, otherPieces);
+
+        // Peer 1 fetches what it is shown at once: after the first piece one more is shown, after the second none
+        // (two pieces only it holds), however fast it fetches.
+        var third = Assert.Single(SendWhole(seeder, 1, first[0]));
+        Assert.Empty(SendWhole(seeder, 1, first[1]));
+        Assert.Empty(SendWhole(seeder, 1, third));
+        Assert.Empty(seeder.PendingFor(1));
+        Assert.Equal(3, seeder.ForwardingFor(1).Count);
+        foreach (var piece in first.Append(third))
+        {
+            Assert.Empty(Announce(seeder, 1, fastPieces, piece)); // its own have passes nothing on
+        }
+
+        // Peer 2 announces them (it got them from peer 1): once fewer than two wait, peer 1 is shown more, and the
+        // reveals come back in the list for the other peers.
+        var toOthers = new List<(int Peer, int Piece)>();
+        Announce(seeder, 2, otherPieces, first[0], toOthers);
+        Assert.Empty(toOthers);
+        Announce(seeder, 2, otherPieces, first[1], toOthers);
+        Assert.Equal(2, toOthers.Count);
+        Assert.All(toOthers, r => Assert.Equal(1, r.Peer));
+        Assert.Empty(toOthers.Select(r => r.Piece).Intersect(first.Append(third)));
+        Assert.Equal(toOthers.Select(r => r.Piece).Order(), seeder.PendingFor(1).Order());
+        Assert.Equal([third], seeder.ForwardingFor(1));
+    }
+
+    [Fact]
+    public void ForwardWindow_APieceNotPassedOnWithinTheWait_StopsHoldingThePeerBack()
+    {
+        var time = new FakeTimeProvider();
+        var seeder = CreateForwarding(64, time);
+        var first = AddPeer(seeder, 1, new Bitfield(64));
+        AddPeer(seeder, 2, new Bitfield(64));
+        Assert.Single(SendWhole(seeder, 1, first[0]));
+        Assert.Empty(SendWhole(seeder, 1, first[1]));
+        var revealed = new List<int>();
+        time.Advance(TimeSpan.FromSeconds(1.9));
+        seeder.OnTick(1, revealed);
+        Assert.Empty(revealed);
+
+        // Its peers may not reach it at all: after the wait it is shown more (the seed never stalls on it).
+        time.Advance(TimeSpan.FromSeconds(0.2));
+        seeder.OnTick(1, revealed);
+        Assert.Single(revealed); // one pending already, two at once
+        Assert.Empty(seeder.ForwardingFor(1));
+        Assert.Equal(2, seeder.PendingFor(1).Count);
+    }
+
+    [Fact]
+    public void ForwardWindow_APieceEveryOtherPeerHolds_OrALonePeer_IsNotHeldBack()
+    {
+        var time = new FakeTimeProvider();
+        var lone = CreateForwarding(64, time);
+        var shown = AddPeer(lone, 1, new Bitfield(64));
+        for (var i = 0; i < 10; i++)
+        {
+            var next = SendWhole(lone, 1, shown[0]);
+            shown.RemoveAt(0);
+            shown.AddRange(next);
+        }
+
+        Assert.Empty(lone.ForwardingFor(1)); // nobody else to pass it to
+        Assert.Equal(2, lone.PendingFor(1).Count);
+
+        var seeder = CreateForwarding(64, time);
+        var first = AddPeer(seeder, 1, new Bitfield(64));
+        var otherPieces = new Bitfield(64);
+        AddPeer(seeder, 2, otherPieces);
+        Announce(seeder, 2, otherPieces, first[0]); // got it elsewhere before we sent it
+        SendWhole(seeder, 1, first[0]);
+        Assert.Empty(seeder.ForwardingFor(1));
+    }
+
+    [Fact]
+    public void ForwardWindow_RemovedPeer_ItsPiecesNoLongerAwaited()
+    {
+        var time = new FakeTimeProvider();
+        var seeder = CreateForwarding(64, time);
+        var shown = AddPeer(seeder, 1, new Bitfield(64));
+        var otherPieces = new Bitfield(64);
+        AddPeer(seeder, 2, otherPieces);
+        SendWhole(seeder, 1, shown[0]);
+        seeder.RemovePeer(1);
+
+        var toOthers = new List<(int Peer, int Piece)>();
+        Announce(seeder, 2, otherPieces, shown[0], toOthers);
+        Assert.Empty(toOthers);
+        Assert.Equal(1, seeder.CopiesOf(shown[0])); // the copy went out before the peer left
+    }
 }

@@ -153,26 +153,120 @@ public sealed class PeerSessionTests
         using (seed)
         using (leech)
         {
-            var (left, right) = SwarmTestContext.PipePair();
-            var accept = PeerConnector.AcceptAsync(seed.Context, _ => seed, right, null, CancellationToken.None);
-            new Handshake(blob.MetaInfo.InfoHash, PeerId.CreateRandom()).Write(left.Output);
-            PeerMessageWriter.WriteInterested(left.Output);
-            await left.Output.FlushAsync();
-            var session = await accept.WaitAsync(Timeout);
-            var run = session.RunAsync(CancellationToken.None);
-
             // Expect: handshake, bitfield, (extension handshake), unchoke — then ask for a block.
             var messages = new List<PeerMessageType>();
-            await ReadUntilAsync(left.Input, messages, PeerMessageType.Unchoke, readHandshake: true);
+            var (pipe, session, run) = await InterestedRawPeerAsync(seed, blob, messages);
             Assert.Equal(PeerMessageType.Bitfield, messages[0]);
-            PeerMessageWriter.WriteRequest(left.Output, 1, 16384, 16384);
-            await left.Output.FlushAsync();
+            PeerMessageWriter.WriteRequest(pipe.Output, 1, 16384, 16384);
+            await pipe.Output.FlushAsync();
 
-            var block = await ReadBlockAsync(left.Input);
+            var block = await ReadBlockAsync(pipe.Input);
             Assert.Equal(blob.Piece(1).Slice(16384, 16384).ToArray(), block);
             Assert.Equal(16384, seed.Statistics.BytesUploaded);
             session.Close("test over");
             await run.WaitAsync(Timeout);
+        }
+    }
+
+    // A raw BEP 3 peer on the seed: handshake, interested, and everything up to the seed's unchoke read.
+    private static async Task<(IDuplexPipe Pipe, PeerSession Session, Task<string> Run)> InterestedRawPeerAsync(BlobSwarm seed, TestBlob blob, List<PeerMessageType>? seen = null)
+    {
+        var (left, right) = SwarmTestContext.PipePair();
+        var accept = PeerConnector.AcceptAsync(seed.Context, _ => seed, right, null, CancellationToken.None);
+        new Handshake(blob.MetaInfo.InfoHash, PeerId.CreateRandom()).Write(left.Output);
+        PeerMessageWriter.WriteInterested(left.Output);
+        await left.Output.FlushAsync();
+        var session = await accept.WaitAsync(Timeout);
+        var run = session.RunAsync(CancellationToken.None);
+        await ReadUntilAsync(left.Input, seen ?? [], PeerMessageType.Unchoke, readHandshake: true);
+        return (left, session, run);
+    }
+
+    [Fact]
+    public async Task NotInterested_KeepsItsUploadSlotWhileSlotsAreFree_ARequestRightAfterIsServedOnceWithoutAChoke()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(600_000, 256 * 1024);
+        var (seed, leech) = CreatePair(dir, blob);
+        using (seed)
+        using (leech)
+        {
+            var (pipe, session, run) = await InterestedRawPeerAsync(seed, blob);
+
+            // Not interested, then shown something new and asking at once: a choke now would cross those requests.
+            PeerMessageWriter.WriteNotInterested(pipe.Output);
+            PeerMessageWriter.WriteInterested(pipe.Output);
+            PeerMessageWriter.WriteRequest(pipe.Output, 1, 0, 16384);
+            await pipe.Output.FlushAsync();
+            var seen = new List<PeerMessageType>();
+            await ReadUntilAsync(pipe.Input, seen, PeerMessageType.Piece, readHandshake: false);
+
+            Assert.DoesNotContain(PeerMessageType.Choke, seen);
+            Assert.Equal(16384, seed.Statistics.BytesUploaded);
+            session.Close("test over");
+            await run.WaitAsync(Timeout);
+        }
+    }
+
+    [Fact]
+    public async Task NotInterested_IsChoked_WhenAnInterestedPeerWaitsForItsUploadSlot()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(600_000, 256 * 1024);
+        var (seed, leech) = CreatePair(dir, blob, SwarmTestContext.FastOptions(o => o.UploadSlotsPerSwarm = 1));
+        using (seed)
+        using (leech)
+        {
+            var (first, firstSession, firstRun) = await InterestedRawPeerAsync(seed, blob);
+            PeerMessageWriter.WriteNotInterested(first.Output);
+            await first.Output.FlushAsync();
+
+            // The one slot is held by a peer that wants nothing: the next interested peer gets it.
+            var (_, secondSession, secondRun) = await InterestedRawPeerAsync(seed, blob);
+            await ReadUntilAsync(first.Input, [], PeerMessageType.Choke, readHandshake: false);
+            Assert.True(firstSession.AmChoking);
+            Assert.False(secondSession.AmChoking);
+
+            firstSession.Close("test over");
+            secondSession.Close("test over");
+            await Task.WhenAll(firstRun, secondRun).WaitAsync(Timeout);
+        }
+    }
+
+    [Fact]
+    public async Task CompleteDownload_GoesOnSeedingItsPeers_PiecesKeptInMemoryFreedOnceNoPeerIsInterested()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(8 * 256 * 1024, 256 * 1024);
+        var (seed, leech) = CreatePair(dir, blob);
+        using var cts = new CancellationTokenSource(Timeout);
+        using (seed)
+        using (leech)
+        {
+            // A peer with nothing, interested in the leech, connected before the leech completes.
+            var (pipe, peer, peerRun) = await InterestedRawPeerAsync(leech, blob);
+            await ConnectAsync(leech, seed, cts.Token);
+            await leech.Completion.WaitAsync(Timeout);
+            Assert.True(leech.Store.UsesDirectIo, "the test needs a file system that takes O_DIRECT (the pieces are kept in memory only then)");
+            Assert.True(leech.Store.HotPieceCount > 0);
+
+            // The completed download serves it from the same session.
+            PeerMessageWriter.WriteRequest(pipe.Output, 7, 0, 16384);
+            await pipe.Output.FlushAsync();
+            Assert.Equal(blob.Piece(7)[..16384].ToArray(), await ReadBlockAsync(pipe.Input));
+            Assert.True(leech.Store.HotPieceCount > 0);
+
+            PeerMessageWriter.WriteNotInterested(pipe.Output);
+            await pipe.Output.FlushAsync();
+            var deadline = DateTime.UtcNow + Timeout;
+            while (leech.Store.HotPieceCount > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(0, leech.Store.HotPieceCount);
+            peer.Close("test over");
+            await peerRun.WaitAsync(Timeout);
         }
     }
 
