@@ -14,7 +14,10 @@ public sealed class SwarmOptions
 
     public int MaxConnectionsPerSwarm { get; set; } = 50;
 
-    /// <summary>Interested peers unchoked at once per swarm (cooperative: no tit-for-tat, first come first served).</summary>
+    /// <summary>
+    /// Peers unchoked at once per swarm (cooperative: no tit-for-tat, interested peers first come first served); a peer no
+    /// longer interested keeps its slot until an interested one waits for it.
+    /// </summary>
     public int UploadSlotsPerSwarm { get; set; } = 32;
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -99,13 +102,14 @@ public sealed class SwarmOptions
 
     /// <summary>
     /// When super-seeding: pieces sent in full to a peer that no other peer has announced yet (the peer has not passed
-    /// them on), at most, before the peer is shown more; at least its share of <see cref="SuperSeedRevealBytes"/>.
+    /// them on), at most, before the peer is shown more; at least its current reveal limit (two pieces, growing to its
+    /// share of <see cref="SuperSeedRevealBytes"/>).
     /// BEP 16's rule, widened to a window: the seed's pieces go to the peers that pass them on, instead of piling up at
     /// a peer whose flow from the seed is fast and whose uplink is not. 0 turns the rule off.
     /// </summary>
     public int SuperSeedForwardPieces { get; set; } = 4;
 
-    /// <summary>When super-seeding: how long a piece sent to a peer waits for another peer to announce it, at most.</summary>
+    /// <summary>When super-seeding: how long a piece sent to a peer (from its last block) waits for another peer to announce it, at most.</summary>
     public TimeSpan SuperSeedForwardWait { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>One message per problem, naming the key and the value; empty when the options are usable.</summary>

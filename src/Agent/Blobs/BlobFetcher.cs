@@ -248,8 +248,9 @@ internal sealed class BlobFetcher : IAsyncDisposable
             Remove(fetch);
             fetch.Fail(ex is BlobUnavailableException ? ex : new BlobUnavailableException($"the download failed: {ex.Message}", ex));
             // A download that failed or was stopped is gone from the engine already; stopping by info hash then could
-            // hit a retry of the same blob that started meanwhile.
-            if (handle is not null && !handle.Completion.IsCompleted)
+            // hit a retry of the same blob that started meanwhile. One that completed but did not make it into the
+            // cache (its MetaInfo or the move failed) still seeds a file the cache does not account for: it goes.
+            if (handle is not null && (!handle.Completion.IsCompleted || (handle.Completion.IsCompletedSuccessfully && !_cache.Contains(digest))))
             {
                 await _engine.StopAsync(handle.InfoHash).ConfigureAwait(false);
             }

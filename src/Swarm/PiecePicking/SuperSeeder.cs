@@ -144,7 +144,7 @@ internal sealed class SuperSeeder
     /// <paramref name="revealed"/>; with a forward window, another peer that was waiting for this piece to be passed on
     /// may be shown more, and those go to <paramref name="revealedToOthers"/>.
     /// </summary>
-    public void OnHave(int peer, int piece, List<int> revealed, List<(int Peer, int Piece)>? revealedToOthers = null)
+    public void OnHave(int peer, int piece, List<int> revealed, List<(int Peer, int Piece)> revealedToOthers)
     {
         if (!_peers.TryGetValue(peer, out var state))
         {
@@ -170,24 +170,24 @@ internal sealed class SuperSeeder
     }
 
     // Another peer announced the piece: whoever was sent it and waited for it to be passed on is free of it.
-    private void PassedOn(int announcer, int piece, List<(int Peer, int Piece)>? revealedToOthers)
+    private void PassedOn(int announcer, int piece, List<(int Peer, int Piece)> revealedToOthers)
     {
         List<int>? scratch = null;
         foreach (var (key, other) in _peers)
         {
-            if (key == announcer || !other.Forwarding.Remove(piece, out var revealedAt))
+            if (key == announcer || !other.Forwarding.Remove(piece, out var forward))
             {
                 continue;
             }
 
             _awaitingForward[piece]--;
-            Observe(other, revealedAt);
+            Observe(other, forward.RevealedAt);
             scratch ??= [];
             scratch.Clear();
             RevealMore(other, scratch);
             foreach (var shown in scratch)
             {
-                revealedToOthers?.Add((key, shown));
+                revealedToOthers.Add((key, shown));
             }
 
             if (_awaitingForward[piece] == 0)
@@ -259,7 +259,7 @@ internal sealed class SuperSeeder
         if (_forwardWindow > 0 && _availability[piece] < _peers.Count - 1)
         {
             // Others lack it: on the peer's account until one of them announces it.
-            state.Forwarding.Add(piece, pending.RevealedAt);
+            state.Forwarding.Add(piece, new Forward(pending.RevealedAt, _time!.GetTimestamp()));
             _awaitingForward[piece]++;
         }
         else
@@ -328,13 +328,13 @@ internal sealed class SuperSeeder
         return Math.Min(share, _revealAtOnce + state.Settled);
     }
 
-    // Pieces waiting longer than the forward wait: the peer cannot pass them on soon (or its peers cannot reach it).
+    // Pieces sent longer ago than the forward wait: the peer cannot pass them on soon (or its peers cannot reach it).
     private void ForgetStaleForwards(PeerState state)
     {
         List<int>? stale = null;
-        foreach (var (piece, revealedAt) in state.Forwarding)
+        foreach (var (piece, forward) in state.Forwarding)
         {
-            if (_time!.GetElapsedTime(revealedAt) >= _forwardWait)
+            if (_time!.GetElapsedTime(forward.SentAt) >= _forwardWait)
             {
                 (stale ??= []).Add(piece);
             }
@@ -342,9 +342,9 @@ internal sealed class SuperSeeder
 
         foreach (var piece in stale ?? [])
         {
-            state.Forwarding.Remove(piece, out var revealedAt);
+            state.Forwarding.Remove(piece, out var forward);
             _awaitingForward[piece]--;
-            Observe(state, revealedAt);
+            Observe(state, forward.RevealedAt);
         }
     }
 
@@ -504,8 +504,8 @@ internal sealed class SuperSeeder
 
         public Dictionary<int, Pending> Pending { get; } = [];
 
-        /// <summary>Sent to it in full, not yet announced by another peer: piece → when it was shown.</summary>
-        public Dictionary<int, long> Forwarding { get; } = [];
+        /// <summary>Sent to it in full, not yet announced by another peer: piece → when it was shown and sent.</summary>
+        public Dictionary<int, Forward> Forwarding { get; } = [];
 
         /// <summary>Pieces shown to it that settled (sent in full, or it got them elsewhere).</summary>
         public int Settled { get; set; }
@@ -516,4 +516,7 @@ internal sealed class SuperSeeder
 
     /// <summary>Bytes of a shown piece sent to the peer so far, and when it was shown.</summary>
     private readonly record struct Pending(int Sent, long RevealedAt);
+
+    /// <summary>A piece sent in full that no other peer announced yet: when it was shown, and when its last block went.</summary>
+    private readonly record struct Forward(long RevealedAt, long SentAt);
 }

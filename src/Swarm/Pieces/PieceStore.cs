@@ -299,6 +299,15 @@ internal sealed class PieceStore : IDisposable
             _bitfieldFile.Dispose();
             _bitfieldFile = null;
             File.Delete(BitfieldPath);
+
+            // Nothing is written any more: reads go through the page cache (coherent with what was written directly),
+            // and the aligned buffers go back to the system. A finished download seeds on for as long as its blob is
+            // cached; the pieces kept in memory are freed by the swarm once no peer wants them.
+            StopDirectIo();
+            while (_alignedBuffers.TryPop(out var buffer))
+            {
+                buffer.Dispose();
+            }
         }
     }
 
@@ -441,7 +450,7 @@ internal sealed class PieceStore : IDisposable
     {
         lock (_lock)
         {
-            if (!_disposed && _alignedBuffers.Count < MaxIdleAlignedBuffers)
+            if (!_disposed && Volatile.Read(ref _direct) is not null && _alignedBuffers.Count < MaxIdleAlignedBuffers)
             {
                 _alignedBuffers.Push(buffer);
                 return;

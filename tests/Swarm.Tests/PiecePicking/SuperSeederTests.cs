@@ -138,7 +138,7 @@ public sealed class SuperSeederTests
                 // Sent in full, then the peer announces it has it.
                 var piece = seeder.PendingFor(peer).Min();
                 var shown = SendWhole(seeder, peer, piece);
-                seeder.OnHave(peer, piece, shown);
+                seeder.OnHave(peer, piece, shown, []);
                 log.AddRange(shown.Select(p => (tick, peer, p, front)));
             }
         }
@@ -226,7 +226,7 @@ public sealed class SuperSeederTests
         var shown = AddPeer(seeder, 1, pieces);
         pieces.Set(shown[0]); // the session updates the bitfield, then tells the seeder
         var revealed = new List<int>();
-        seeder.OnHave(1, shown[0], revealed);
+        seeder.OnHave(1, shown[0], revealed, []);
 
         Assert.Equal(0, seeder.CopiesOf(shown[0]));
         Assert.Equal(1, seeder.AvailabilityOf(shown[0]));
@@ -255,7 +255,7 @@ public sealed class SuperSeederTests
         var got = Enumerable.Range(0, 4).First(p => p != pending);
         pieces.Set(got); // peer 1 got another piece from a peer: one holder, no copy of ours
         var revealed = new List<int>();
-        seeder.OnHave(1, got, revealed);
+        seeder.OnHave(1, got, revealed, []);
         Assert.Empty(revealed); // its one pending piece is still pending
 
         var shown = AddPeer(seeder, 2, new Bitfield(4));
@@ -311,7 +311,7 @@ public sealed class SuperSeederTests
     {
         pieces.Set(piece);
         var revealed = new List<int>();
-        seeder.OnHave(peer, piece, revealed, toOthers);
+        seeder.OnHave(peer, piece, revealed, toOthers ?? []);
         return revealed;
     }
 
@@ -357,6 +357,7 @@ public sealed class SuperSeederTests
         var seeder = CreateForwarding(64, time);
         var first = AddPeer(seeder, 1, new Bitfield(64));
         AddPeer(seeder, 2, new Bitfield(64));
+        time.Advance(TimeSpan.FromSeconds(1.5)); // the wait counts from the piece's last block, not from its reveal
         Assert.Single(SendWhole(seeder, 1, first[0]));
         Assert.Empty(SendWhole(seeder, 1, first[1]));
         var revealed = new List<int>();
