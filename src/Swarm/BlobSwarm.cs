@@ -262,27 +262,28 @@ internal sealed partial class BlobSwarm : IDisposable
         lock (Sync)
         {
             session.PeerInterested = false;
-            if (!session.AmChoking && _unchoked >= Context.Options.UploadSlotsPerSwarm && HasWaitingPeerLocked())
+            if (!session.AmChoking && FindWaitingPeerLocked() is { } waiting)
             {
                 Choke(session);
-                UnchokeWaitingPeer();
+                Unchoke(waiting);
             }
 
             ReleaseHotPiecesIfIdleLocked();
         }
     }
 
-    private bool HasWaitingPeerLocked()
+    /// <summary>An interested peer we choke: it waits for a slot (there is none free, or it would have one).</summary>
+    private PeerSession? FindWaitingPeerLocked()
     {
         foreach (var session in _sessions.Values)
         {
             if (session.AmChoking && session.PeerInterested)
             {
-                return true;
+                return session;
             }
         }
 
-        return false;
+        return null;
     }
 
     private bool ChokeAnUninterestedPeerLocked()
@@ -327,18 +328,9 @@ internal sealed partial class BlobSwarm : IDisposable
 
     private void UnchokeWaitingPeer()
     {
-        if (_unchoked >= Context.Options.UploadSlotsPerSwarm)
+        if (_unchoked < Context.Options.UploadSlotsPerSwarm && FindWaitingPeerLocked() is { } waiting)
         {
-            return;
-        }
-
-        foreach (var session in _sessions.Values)
-        {
-            if (session.AmChoking && session.PeerInterested)
-            {
-                Unchoke(session);
-                return;
-            }
+            Unchoke(waiting);
         }
     }
 

@@ -48,6 +48,7 @@ internal sealed class SuperSeeder
     private readonly int _forwardWindow;
     private readonly TimeSpan _forwardWait;
     private readonly Dictionary<int, PeerState> _peers = [];
+    private readonly List<int> _passedOnScratch = [];
 
     /// <param name="pieceCount">Pieces of the blob.</param>
     /// <param name="revealAtOnce">Pieces revealed to a peer and not yet settled, at most (its pipeline to this seed).</param>
@@ -172,7 +173,6 @@ internal sealed class SuperSeeder
     // Another peer announced the piece: whoever was sent it and waited for it to be passed on is free of it.
     private void PassedOn(int announcer, int piece, List<(int Peer, int Piece)> revealedToOthers)
     {
-        List<int>? scratch = null;
         foreach (var (key, other) in _peers)
         {
             if (key == announcer || !other.Forwarding.Remove(piece, out var forward))
@@ -182,10 +182,9 @@ internal sealed class SuperSeeder
 
             _awaitingForward[piece]--;
             Observe(other, forward.RevealedAt);
-            scratch ??= [];
-            scratch.Clear();
-            RevealMore(other, scratch);
-            foreach (var shown in scratch)
+            _passedOnScratch.Clear();
+            RevealMore(other, _passedOnScratch);
+            foreach (var shown in _passedOnScratch)
             {
                 revealedToOthers.Add((key, shown));
             }

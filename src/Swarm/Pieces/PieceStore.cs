@@ -304,10 +304,7 @@ internal sealed class PieceStore : IDisposable
             // and the aligned buffers go back to the system. A finished download seeds on for as long as its blob is
             // cached; the pieces kept in memory are freed by the swarm once no peer wants them.
             StopDirectIo();
-            while (_alignedBuffers.TryPop(out var buffer))
-            {
-                buffer.Dispose();
-            }
+            DisposeIdleAlignedBuffersLocked();
         }
     }
 
@@ -333,10 +330,15 @@ internal sealed class PieceStore : IDisposable
             _data.Dispose();
             _directFile?.Dispose();
             _hot?.Dispose();
-            while (_alignedBuffers.TryPop(out var buffer))
-            {
-                buffer.Dispose();
-            }
+            DisposeIdleAlignedBuffersLocked();
+        }
+    }
+
+    private void DisposeIdleAlignedBuffersLocked()
+    {
+        while (_alignedBuffers.TryPop(out var buffer))
+        {
+            buffer.Dispose();
         }
     }
 

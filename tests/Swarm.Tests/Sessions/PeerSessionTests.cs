@@ -220,11 +220,7 @@ public sealed class PeerSessionTests
             var (first, firstSession, firstRun) = await InterestedRawPeerAsync(seed, blob);
             PeerMessageWriter.WriteNotInterested(first.Output);
             await first.Output.FlushAsync();
-            var deadline = DateTime.UtcNow + Timeout;
-            while (firstSession.PeerInterested && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(10);
-            }
+            await WaitUntilAsync(() => !firstSession.PeerInterested);
 
             Assert.False(firstSession.PeerInterested);
             Assert.False(firstSession.AmChoking); // keeps the slot while nobody else wants it
@@ -266,11 +262,7 @@ public sealed class PeerSessionTests
 
             PeerMessageWriter.WriteNotInterested(pipe.Output);
             await pipe.Output.FlushAsync();
-            var deadline = DateTime.UtcNow + Timeout;
-            while (leech.Store.HotPieceCount > 0 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(10);
-            }
+            await WaitUntilAsync(() => leech.Store.HotPieceCount == 0);
 
             Assert.Equal(0, leech.Store.HotPieceCount);
             peer.Close("test over");
@@ -377,6 +369,16 @@ public sealed class PeerSessionTests
             Assert.False(seed.IsConnectedTo(remote));
             session.Close("test over");
             await run.WaitAsync(Timeout);
+        }
+    }
+
+    // Polls until the condition holds or the test's timeout passes; the caller asserts it.
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
         }
     }
 
