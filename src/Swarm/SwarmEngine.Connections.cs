@@ -62,8 +62,7 @@ public sealed partial class SwarmEngine
     {
         foreach (var peer in peers.Take(_context.Options.AnnouncePeerCount))
         {
-            if (IsSelf(peer.EndPoint) || (peer.PeerId is { } id && (id == _context.PeerId || _context.Blacklist.Contains(id) || swarm.IsConnectedTo(id)))
-                || _context.Blacklist.Contains(peer.EndPoint) || swarm.IsConnectedTo(peer.EndPoint))
+            if (IsSelf(peer.EndPoint) || peer.PeerId == _context.PeerId || swarm.IsBlacklisted(peer.EndPoint) || swarm.IsConnectedTo(peer.EndPoint, peer.PeerId))
             {
                 continue;
             }

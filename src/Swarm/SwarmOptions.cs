@@ -20,6 +20,18 @@ public sealed class SwarmOptions
     /// </summary>
     public int UploadSlotsPerSwarm { get; set; } = 32;
 
+    /// <summary>
+    /// While an interested peer waits for an upload slot, this often the unchoked peer that took least since the last
+    /// rotation gives its slot to the one that waited longest (an optimistic unchoke: nobody holds a slot idle).
+    /// </summary>
+    public TimeSpan UploadSlotRotation { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// When a new peer finds a connection limit full, the connected peer that neither gave nor took a block for
+    /// longest, at least this long, is dropped to make room.
+    /// </summary>
+    public TimeSpan IdlePeerEviction { get; set; } = TimeSpan.FromSeconds(10);
+
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -140,6 +152,7 @@ public sealed class SwarmOptions
             (nameof(ConnectTimeout), ConnectTimeout), (nameof(HandshakeTimeout), HandshakeTimeout),
             (nameof(IdleTimeout), IdleTimeout), (nameof(KeepAliveInterval), KeepAliveInterval),
             (nameof(StallTimeout), StallTimeout), (nameof(BlacklistDuration), BlacklistDuration),
+            (nameof(UploadSlotRotation), UploadSlotRotation), (nameof(IdlePeerEviction), IdlePeerEviction),
             (nameof(DownloadAnnounceInterval), DownloadAnnounceInterval), (nameof(SeedAnnounceInterval), SeedAnnounceInterval),
             (nameof(TrackerTimeout), TrackerTimeout), (nameof(SuperSeedForwardWait), SuperSeedForwardWait),
         })

@@ -30,7 +30,7 @@ internal static class PeerConnector
             }
 
             CheckPeer(context, theirs.PeerId);
-            return new PeerSession(swarm, transport, theirs.PeerId, remoteEndPoint, peer?.EndPoint, peer?.IsOrigin ?? false, theirs.SupportsExtensionProtocol);
+            return new PeerSession(swarm, context, swarm.MetaInfo, transport, theirs.PeerId, remoteEndPoint, peer?.EndPoint, peer?.IsOrigin ?? false, theirs.SupportsExtensionProtocol);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {
@@ -53,7 +53,7 @@ internal static class PeerConnector
             CheckPeer(context, theirs.PeerId);
             new Handshake(swarm.InfoHash, context.PeerId).Write(transport.Output);
             await transport.Output.FlushAsync(timeout.Token).ConfigureAwait(false);
-            return new PeerSession(swarm, transport, theirs.PeerId, remoteEndPoint, listenEndPoint: null, isOrigin: false, theirs.SupportsExtensionProtocol);
+            return new PeerSession(swarm, context, swarm.MetaInfo, transport, theirs.PeerId, remoteEndPoint, listenEndPoint: null, isOrigin: false, theirs.SupportsExtensionProtocol);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {
@@ -66,11 +66,6 @@ internal static class PeerConnector
         if (peerId == context.PeerId)
         {
             throw new PeerProtocolException("Connected to itself.");
-        }
-
-        if (context.Blacklist.Contains(peerId))
-        {
-            throw new PeerProtocolException($"Peer {peerId} is blacklisted.");
         }
     }
 
