@@ -23,8 +23,10 @@ internal sealed partial class BlobSwarm
         }
 
         var budget = Math.Max(2, context.Options.SuperSeedRevealBytes / Math.Max(1, metaInfo.PieceLength));
-        return new SuperSeeder(metaInfo.PieceCount, revealAtOnce: 2, metaInfo.GetPieceSize, budget, context.Time,
-            context.Options.SuperSeedForwardPieces, context.Options.SuperSeedForwardWait);
+        return new SuperSeeder(
+            new SuperSeederSettings(metaInfo.PieceCount, metaInfo.GetPieceSize, RevealAtOnce: 2, budget,
+                context.Options.SuperSeedForwardPieces, context.Options.SuperSeedForwardWait),
+            context.Time);
     }
 
     /// <summary>Our own peers (by their peer id's client prefix) are super-seeded; other clients see everything.</summary>
