@@ -18,7 +18,9 @@ internal sealed class SwarmContext
         Ingress = new TokenBucket(options.IngressBytesPerSecond, Math.Max(options.IngressBytesPerSecond / 4, options.BlockSize * 4L), time);
         Egress = new TokenBucket(options.EgressBytesPerSecond, Math.Max(options.EgressBytesPerSecond / 4, options.BlockSize * 4L), time);
         Blacklist = new PeerBlacklist(time, options.BlacklistDuration);
-        Connections = new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerSwarm);
+        Connections = new ConnectionLimiter(
+            options.MaxConnections, options.MaxConnectionsPerSwarm, options.MaxConnectionsPerAddress,
+            options.MaxPendingConnections, options.MaxPendingConnectionsPerAddress);
         SuperSeed = options.SuperSeed;
     }
 
