@@ -16,7 +16,9 @@ internal sealed class SwarmContext
         Logger = logger;
         Ingress = new TokenBucket(options.IngressBytesPerSecond, Math.Max(options.IngressBytesPerSecond / 4, options.BlockSize * 4L), time);
         Egress = new TokenBucket(options.EgressBytesPerSecond, Math.Max(options.EgressBytesPerSecond / 4, options.BlockSize * 4L), time);
-        Connections = new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerSwarm);
+        Connections = new ConnectionLimiter(
+            options.MaxConnections, options.MaxConnectionsPerSwarm, options.MaxConnectionsPerAddress,
+            options.MaxPendingConnections, options.MaxPendingConnectionsPerAddress);
         SuperSeed = options.SuperSeed;
     }
 

@@ -8,7 +8,7 @@ using P2PRegistry.Swarm.Tracking;
 namespace P2PRegistry.Swarm.Sessions;
 
 /// <summary>
-/// The BEP 3 handshake on a fresh connection, inbound or dialled, bounded by the handshake timeout.
+/// The BEP 3 handshake on a fresh connection, inbound or dialled, bounded by a handshake timeout.
 /// The dialler speaks first; the acceptor reads the info hash to find the swarm, then answers.
 /// </summary>
 internal static class PeerConnector
@@ -40,12 +40,14 @@ internal static class PeerConnector
 
     /// <summary>
     /// Handshakes on an inbound connection: reads the peer's handshake, finds the swarm of its info hash
-    /// (<paramref name="findSwarm"/>), and answers. Throws <see cref="PeerProtocolException"/> to refuse.
+    /// (<paramref name="findSwarm"/>), and answers. Throws <see cref="PeerProtocolException"/> to refuse, and
+    /// <see cref="TimeoutException"/> when the peer did not handshake within <see cref="SwarmOptions.InboundHandshakeTimeout"/>
+    /// (shorter than a dialled connection's <see cref="SwarmOptions.HandshakeTimeout"/>: the dialler speaks first, at once).
     /// </summary>
     public static async Task<PeerSession> AcceptAsync(SwarmContext context, Func<InfoHash, BlobSwarm?> findSwarm, IDuplexPipe transport, EndPoint? remoteEndPoint, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(context.Options.HandshakeTimeout);
+        timeout.CancelAfter(context.Options.InboundHandshakeTimeout);
         try
         {
             var theirs = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
@@ -57,7 +59,7 @@ internal static class PeerConnector
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {
-            throw new TimeoutException($"No handshake from {remoteEndPoint} within {context.Options.HandshakeTimeout}.");
+            throw new TimeoutException($"No handshake from {remoteEndPoint} within {context.Options.InboundHandshakeTimeout}.");
         }
     }
 
