@@ -168,7 +168,7 @@ internal sealed partial class BlobSwarm
             Peer? idlest = null;
             foreach (var peer in _peers.Values)
             {
-                if (Context.Time.GetElapsedTime(peer.LastUsefulAt, now) >= idleFor
+                if (peer.Session.CloseReason is null && Context.Time.GetElapsedTime(peer.LastUsefulAt, now) >= idleFor
                     && (address is null || address.Equals(peer.Session.RemoteAddress))
                     && (idlest is null || peer.LastUsefulAt < idlest.LastUsefulAt))
                 {

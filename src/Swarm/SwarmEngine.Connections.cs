@@ -37,7 +37,7 @@ public sealed partial class SwarmEngine
                         return null;
                     }
 
-                    if (!_context.Connections.TryAcquire(infoHash, address, out refusal))
+                    if (!TryAcquireOrEvict(swarm, address, out refusal))
                     {
                         throw new PeerProtocolException($"Connection limit reached ({SwarmMetrics.ReasonTag(refusal)}).");
                     }
@@ -97,7 +97,7 @@ public sealed partial class SwarmEngine
                 }
             }
 
-            if (!_context.Connections.TryAcquire(swarm.InfoHash, peer.EndPoint.Address, out var refusal))
+            if (!TryAcquireOrEvict(swarm, peer.EndPoint.Address, out var refusal))
             {
                 lock (_dialling)
                 {

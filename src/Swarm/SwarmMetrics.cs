@@ -23,6 +23,7 @@ public sealed class SwarmMetrics
     private readonly Counter<long> _downloadsCompleted;
     private readonly Counter<long> _downloadsFailed;
     private readonly Counter<long> _connectionsRefused;
+    private readonly Counter<long> _peersEvicted;
 
     public SwarmMetrics(IMeterFactory meterFactory)
     {
@@ -36,6 +37,7 @@ public sealed class SwarmMetrics
         _peersBlacklisted = meter.CreateCounter<long>("p2pregistry.swarm.peers_blacklisted", "{peer}", "Peers refused after sending a corrupt piece.");
         _downloadsCompleted = meter.CreateCounter<long>("p2pregistry.swarm.downloads_completed", "{blob}", "Blobs downloaded and verified against their digest.");
         _downloadsFailed = meter.CreateCounter<long>("p2pregistry.swarm.downloads_failed", "{blob}", "Blobs whose download failed (digest mismatch, disk error).");
+        _peersEvicted = meter.CreateCounter<long>("p2pregistry.swarm.peers_evicted", "{peer}", "Idle peers dropped to make room for a new one at a connection limit.");
         _connectionsRefused = meter.CreateCounter<long>(ConnectionsRefusedName, "{connection}", "Inbound peer connections closed over a connection limit or for a missing handshake (tag reason).");
     }
 
@@ -52,6 +54,8 @@ public sealed class SwarmMetrics
     internal void PeerDisconnected() => _peersConnected.Add(-1);
 
     internal void PeerBlacklisted() => _peersBlacklisted.Add(1);
+
+    internal void PeerEvicted() => _peersEvicted.Add(1);
 
     internal void DownloadCompleted() => _downloadsCompleted.Add(1);
 

@@ -82,6 +82,25 @@ internal sealed class ConnectionLimiter
     }
 
     /// <summary>
+    /// Counts a connection past the limits: one that replaces a peer just dropped to make room (its release, moments
+    /// later, brings the counts back within the limits).
+    /// </summary>
+    public void AcquireReplacing(InfoHash swarm, IPAddress? address)
+    {
+        var key = address is null ? null : Normalize(address);
+        lock (_lock)
+        {
+            _perSwarm[swarm] = _perSwarm.GetValueOrDefault(swarm) + 1;
+            if (key is not null)
+            {
+                _perAddress[key] = _perAddress.GetValueOrDefault(key) + 1;
+            }
+
+            Total++;
+        }
+    }
+
+    /// <summary>
     /// Whether one more connection to the swarm, with <paramref name="address"/> (null: not counted per address), fits;
     /// if so it is counted until <see cref="Release"/> with the same arguments. Otherwise <paramref name="refusal"/> says
     /// which limit it hit.
