@@ -75,7 +75,8 @@ kv() { { grep "^$2 " "$1" | tail -1 | grep -o "$3=[^ ]*" | head -1 | cut -d= -f2
 wait_line() { for _ in $(seq 1 $(($3 * 10))); do grep -q "^$2 " "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "no '$2' line in $1 after $3 s" >&2; return 1; }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src perf || echo "+changes")
+# The code under test: the last commit that changed src/ (perf/ changes do not change the figures).
+commit=$(git log -1 --format=%h -- src)$(git diff --quiet HEAD -- src || echo "+changes")
 for p in src/Origin/P2PRegistry.Origin.csproj src/Tracker/P2PRegistry.Tracker.csproj src/Agent/P2PRegistry.Agent.csproj perf/Attack/P2PRegistry.Attack.csproj; do
   waited timeout 600 dotnet build "$p" -c Release -v q -nologo >/dev/null
 done
@@ -139,7 +140,7 @@ for attempt in 1 2 3; do
   sleep 2
 done
 
-base_seconds=(); base_results=(); hostile_seconds=(); hostile_results=(); held=()
+base_seconds=(); base_results=(); hostile_seconds=(); hostile_results=(); held=(); hostile_failed=0
 for run in $(seq 1 "$runs"); do
   pull "${digests[a$run]}"
   base_results+=("$pull_result")
@@ -151,7 +152,8 @@ for run in $(seq 1 "$runs"); do
   wait_line "$f" ready 120
   pull "${digests[b$run]}"
   hostile_results+=("$pull_result")
-  if [ "$pull_ok" = yes ]; then hostile_seconds+=("$pull_seconds"); fi
+  hostile_seconds+=("$pull_seconds")
+  if [ "$pull_ok" != yes ]; then hostile_failed=$((hostile_failed + 1)); fi
   stop_pid "$attack_pid"
   held+=("$(kv "$f" ready open) of $sessions handshaken at the start, $(kv "$f" done open) open when the pull ended; origin closed $(kv "$f" done closed_by_origin), refused $(kv "$f" done refused) of $(kv "$f" done connects) dials")
 done
@@ -172,15 +174,17 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 m() { if [ $# -eq 0 ]; then echo ""; else printf '%s\n' "$@" | median; fi; }
 base=$(m "${base_seconds[@]}"); hostile=$(m "${hostile_seconds[@]}")
-if [ -n "$base" ] && [ -n "$hostile" ]; then
+# The time of a failed pull still counts (a 404 after 5 s is 5 s a client waited), flagged next to the ratio.
+if [ -n "$base" ]; then
   ratio=$(awk -v a="$hostile" -v b="$base" 'BEGIN{printf "%.2f×", a/b}')
 else
-  ratio="— (a pull failed)"
+  ratio="— (no undisturbed pull succeeded)"
 fi
+if [ "$hostile_failed" -gt 0 ]; then ratio+=", failed $hostile_failed of $runs"; fi
 joined() { local out="" x; for x in "$@"; do out+="${out:+; }$x"; done; echo "$out"; }
 growth() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%+d", a-b}'; }
 {
-  echo "Hostile peers (\`perf/hostile-peers.sh --size-mib $size_mib --sessions $sessions --flood-seconds $flood_seconds --runs $runs\`), commit $commit, $(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) cores, load $load_start → $load_end"
+  echo "Hostile peers (\`perf/hostile-peers.sh --size-mib $size_mib --sessions $sessions --flood-seconds $flood_seconds --runs $runs\`), src at commit $commit, $(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) cores, load $load_start → $load_end"
   echo
   echo "| ${size_mib} MiB blob, cold pull through the Agent | result | × undisturbed |"
   echo "|---|---|---|"
