@@ -51,9 +51,10 @@ public sealed class SwarmOptions
 
     /// <summary>
     /// When a new peer finds a connection limit full, the connected peer that neither gave nor took a block for
-    /// longest, at least this long, is dropped to make room.
+    /// longest, at least this long, is dropped to make room. Short, because a peer that is of use asks for or sends a
+    /// block within moments of connecting, and a node under a flood of idle sessions must not keep real peers waiting.
     /// </summary>
-    public TimeSpan IdlePeerEviction { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan IdlePeerEviction { get; set; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
