@@ -48,4 +48,10 @@ internal static partial class SwarmLog
 
     [LoggerMessage(21, LogLevel.Debug, "Announced {InfoHash} ({Event}): {PeerCount} peers, next in {Interval}")]
     public static partial void Announced(ILogger logger, InfoHash infoHash, string @event, int peerCount, TimeSpan interval);
+
+    [LoggerMessage(50, LogLevel.Error, "Seed {Digest} ({InfoHash}) is corrupt on disk: piece {Piece} of {Path} failed its SHA-1; stopped seeding it")]
+    public static partial void SeedQuarantined(ILogger logger, string digest, InfoHash infoHash, int piece, string path);
+
+    [LoggerMessage(51, LogLevel.Error, "A handler of SeedCorrupted failed for {Digest}")]
+    public static partial void SeedCorruptedHandlerFailed(ILogger logger, string digest, Exception exception);
 }

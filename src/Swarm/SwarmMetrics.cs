@@ -19,6 +19,7 @@ public sealed class SwarmMetrics
     private readonly Counter<long> _peersBlacklisted;
     private readonly Counter<long> _downloadsCompleted;
     private readonly Counter<long> _downloadsFailed;
+    private readonly Counter<long> _seedsQuarantined;
 
     public SwarmMetrics(IMeterFactory meterFactory)
     {
@@ -32,6 +33,7 @@ public sealed class SwarmMetrics
         _peersBlacklisted = meter.CreateCounter<long>("p2pregistry.swarm.peers_blacklisted", "{peer}", "Peers refused after sending a corrupt piece.");
         _downloadsCompleted = meter.CreateCounter<long>("p2pregistry.swarm.downloads_completed", "{blob}", "Blobs downloaded and verified against their digest.");
         _downloadsFailed = meter.CreateCounter<long>("p2pregistry.swarm.downloads_failed", "{blob}", "Blobs whose download failed (digest mismatch, disk error).");
+        _seedsQuarantined = meter.CreateCounter<long>("p2pregistry.swarm.seeds_quarantined", "{blob}", "Seeded blobs stopped because a piece read from the disk failed its SHA-1.");
     }
 
     internal void BytesDownloaded(long bytes, bool fromOrigin) => Interlocked.Add(ref fromOrigin ? ref _bytesFromOrigins : ref _bytesFromPeers, bytes);
@@ -51,6 +53,8 @@ public sealed class SwarmMetrics
     internal void DownloadCompleted() => _downloadsCompleted.Add(1);
 
     internal void DownloadFailed() => _downloadsFailed.Add(1);
+
+    internal void SeedQuarantined() => _seedsQuarantined.Add(1);
 
     private static Measurement<long>[] ByKind(ref long peers, ref long origins) =>
         [new(Interlocked.Read(ref peers), Kind(origin: false)), new(Interlocked.Read(ref origins), Kind(origin: true))];
