@@ -107,9 +107,16 @@ internal sealed class PieceStore : IDisposable
         var verified = new Bitfield(metaInfo.PieceCount);
         var resumePath = ResumeFile.PathFor(path);
 
-        // A data file of another length than the blob's was not left by this store (it preallocates): nothing in it is trusted.
-        var data = new FileInfo(path);
-        var resume = data.Exists && data.Length == metaInfo.Length ? ResumeFile.TryOpen(resumePath, metaInfo, verified) : null;
+        var resume = File.Exists(path) ? ResumeFile.TryOpen(resumePath, metaInfo, verified) : null;
+        if (resume is not null && new FileInfo(path).Length != metaInfo.Length)
+        {
+            // A data file of another length than the blob's was not left by this store (it preallocates): a piece the
+            // resume file names may lie past its end, and nothing in it is trusted.
+            resume.Dispose();
+            resume = null;
+            verified = new Bitfield(metaInfo.PieceCount);
+        }
+
         PieceFile? file = null;
         try
         {

@@ -55,55 +55,28 @@ internal sealed class ResumeFile : IDisposable
 
     /// <summary>
     /// Opens the resume file at <paramref name="path"/> and reads the pieces it names into <paramref name="verified"/>;
-    /// null (and <paramref name="verified"/> untouched) when there is none or it cannot be trusted: unreadable, not
+    /// null (and <paramref name="verified"/> empty) when there is none or it cannot be trusted: unreadable, not
     /// exactly the length <paramref name="metaInfo"/> needs (cut short by a crash, or longer), another blob's, another
     /// version, or with bits set past the last piece.
     /// </summary>
     public static ResumeFile? TryOpen(string path, MetaInfo metaInfo, Bitfield verified)
     {
-        SafeFileHandle? file = null;
         try
         {
-            file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-
-            // The length is checked before anything is read: a file of garbage is not buffered whatever its size.
-            var length = LengthFor(metaInfo);
-            if (RandomAccess.GetLength(file) != length)
+            // Read and checked through a read-only handle first: the file is opened for writing only once trusted.
+            if (TryRead(path, metaInfo, verified))
             {
-                file.Dispose();
-                return null;
+                return new ResumeFile(path, File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete));
             }
-
-            var content = new byte[length];
-            var total = 0;
-            while (total < content.Length)
-            {
-                var read = RandomAccess.Read(file, content.AsSpan(total), total);
-                if (read == 0)
-                {
-                    file.Dispose();
-                    return null;
-                }
-
-                total += read;
-            }
-
-            Span<byte> expected = stackalloc byte[HeaderLength];
-            WriteHeader(expected, metaInfo.InfoHash);
-            if (!content.AsSpan(0, HeaderLength).SequenceEqual(expected) || !verified.TryReadFrom(content.AsMemory(HeaderLength), out _))
-            {
-                file.Dispose();
-                return null;
-            }
-
-            return new ResumeFile(path, file);
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            // Missing or unreadable: nothing is trusted, the download starts afresh (and replaces the file).
-            file?.Dispose();
-            return null;
+            // Missing, unreadable, or not a file (a pipe: not seekable): nothing is trusted, the download starts
+            // afresh and replaces it.
         }
+
+        verified.ClearAll();
+        return null;
     }
 
     /// <summary>Records <paramref name="piece"/>: rewrites the byte holding its bit, as <paramref name="verified"/> has it now.</summary>
@@ -132,6 +105,32 @@ internal sealed class ResumeFile : IDisposable
     }
 
     public void Dispose() => _file.Dispose();
+
+    private static bool TryRead(string path, MetaInfo metaInfo, Bitfield verified)
+    {
+        // At most one byte more than a resume file of this blob holds is read: a file of garbage is never buffered
+        // whatever its size, and one of another length is refused.
+        var length = (int)LengthFor(metaInfo);
+        var content = new byte[length + 1];
+        var total = 0;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0))
+        {
+            int read;
+            while (total < content.Length && (read = stream.Read(content, total, content.Length - total)) > 0)
+            {
+                total += read;
+            }
+        }
+
+        if (total != length)
+        {
+            return false;
+        }
+
+        Span<byte> expected = stackalloc byte[HeaderLength];
+        WriteHeader(expected, metaInfo.InfoHash);
+        return content.AsSpan(0, HeaderLength).SequenceEqual(expected) && verified.TryReadFrom(content.AsMemory(HeaderLength, length - HeaderLength), out _);
+    }
 
     private static void WriteHeader(Span<byte> header, InfoHash infoHash)
     {
