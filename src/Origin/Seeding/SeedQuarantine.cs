@@ -69,8 +69,8 @@ internal sealed class SeedQuarantine : IHostedService
             Directory.CreateDirectory(_layout.Quarantine);
             var target = _layout.QuarantinedBlob(digest, _time.GetUtcNow());
             File.Move(data, target);
-            _metrics.BlobQuarantined();
             SeedingLog.BlobQuarantined(_logger, digest.Value, corruption.Piece, target);
+            _metrics.BlobQuarantined();
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {

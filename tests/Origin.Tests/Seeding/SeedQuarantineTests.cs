@@ -42,7 +42,7 @@ public sealed class SeedQuarantineTests
         var leechPath = Path.Combine(origin.StoragePath, "leech");
 
         var download = await leecher.Engine.StartDownloadAsync(metaInfo, leechPath);
-        await WaitUntilAsync(() => quarantined.Total > 0);
+        await WaitUntilAsync(() => quarantined.Total > 0 && logs.Entries.Any(IsQuarantineLine));
 
         // Never sent: the leecher failed no piece (it would have, and blacklisted the origin) and lacks that one.
         Assert.Equal(0, download.Statistics.PiecesFailed);
@@ -55,7 +55,7 @@ public sealed class SeedQuarantineTests
         var moved = Assert.Single(Directory.GetFiles(Path.Combine(origin.StoragePath, "quarantine")));
         Assert.StartsWith(digest.Hex + ".", Path.GetFileName(moved), StringComparison.Ordinal);
         Assert.Equal(corrupt, await File.ReadAllBytesAsync(moved));
-        var line = Assert.Single(logs.Entries, e => e.EventId == 62);
+        var line = Assert.Single(logs.Entries, IsQuarantineLine);
         Assert.Equal(LogLevel.Error, line.Level);
         Assert.Contains(digest.Value, line.Message, StringComparison.Ordinal);
         Assert.Equal(1, quarantined.Total);
@@ -96,6 +96,9 @@ public sealed class SeedQuarantineTests
         Assert.Equal(0, quarantined.Total);
         Assert.Equal(content, await origin.Client.GetByteArrayAsync($"/v2/seed/replaced/blobs/{digest.Value}"));
     }
+
+    private static bool IsQuarantineLine((string Category, EventId EventId, LogLevel Level, string Message) entry) =>
+        entry.Category == typeof(SeedQuarantine).FullName && entry.EventId.Id == 62;
 
     private static void FlipByte(string path, long offset)
     {
@@ -150,7 +153,7 @@ public sealed class SeedQuarantineTests
 
     private sealed class CapturingLoggerProvider : ILoggerProvider
     {
-        public ConcurrentQueue<(EventId EventId, LogLevel Level, string Message)> Entries { get; } = new();
+        public ConcurrentQueue<(string Category, EventId EventId, LogLevel Level, string Message)> Entries { get; } = new();
 
         public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -163,10 +166,10 @@ public sealed class SeedQuarantineTests
             public IDisposable? BeginScope<TState>(TState state)
                 where TState : notnull => null;
 
-            public bool IsEnabled(LogLevel logLevel) => category.StartsWith("P2PRegistry.Origin", StringComparison.Ordinal);
+            public bool IsEnabled(LogLevel logLevel) => true;
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                provider.Entries.Enqueue((eventId, logLevel, formatter(state, exception)));
+                provider.Entries.Enqueue((category, eventId, logLevel, formatter(state, exception)));
         }
     }
 }
