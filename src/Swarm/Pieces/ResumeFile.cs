@@ -71,8 +71,7 @@ internal sealed class ResumeFile : IDisposable
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            // Missing, unreadable, or not a file (a pipe: not seekable): nothing is trusted, the download starts
-            // afresh and replaces it.
+            // Missing, unreadable, or not a regular file: nothing is trusted, the download starts afresh and replaces it.
         }
 
         verified.ClearAll();
