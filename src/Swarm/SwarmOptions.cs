@@ -156,6 +156,13 @@ public sealed class SwarmOptions
     /// <summary>When super-seeding: how long a piece sent to a peer (from its last block) waits for another peer to announce it, at most.</summary>
     public TimeSpan SuperSeedForwardWait { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Complete blobs seeded from a file (<see cref="SwarmEngine.Seed"/>: an origin's stored blobs, an agent's cache)
+    /// check each piece against its SHA-1 the first time it is read after the file was opened. A piece that fails is
+    /// never sent: the engine stops seeding that blob and raises <see cref="SwarmEngine.SeedCorrupted"/>.
+    /// </summary>
+    public bool VerifySeedsOnFirstRead { get; set; } = true;
+
     /// <summary>One message per problem, naming the key and the value; empty when the options are usable.</summary>
     public IEnumerable<string> Validate()
     {
