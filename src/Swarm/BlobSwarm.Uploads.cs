@@ -156,27 +156,38 @@ internal sealed partial class BlobSwarm
     }
 
     /// <summary>
-    /// The connected peer that neither gave nor took a block for longest, at least <paramref name="idleFor"/> (and
-    /// connected at least as long), optionally only one from <paramref name="address"/>: the one to drop when a new
-    /// peer waits for a connection slot. Null when every peer is useful.
+    /// The connected peer to drop when a new peer waits for a connection slot (optionally only one from
+    /// <paramref name="address"/>): first a peer that never gave or took a block, the longest connected; else the peer
+    /// idle longest, if at least <paramref name="idleFor"/>. Null when every peer is of use. A new peer is of use within
+    /// moments (it asks for or sends a block), so it is last in line among those that never were.
     /// </summary>
-    public (PeerSession Session, long LastUsefulAt)? FindIdlePeer(TimeSpan idleFor, IPAddress? address)
+    public EvictionCandidate? FindEvictionCandidate(TimeSpan idleFor, IPAddress? address)
     {
         var now = Context.Time.GetTimestamp();
         lock (_sync)
         {
-            Peer? idlest = null;
+            EvictionCandidate? best = null;
             foreach (var peer in _peers.Values)
             {
-                if (peer.Session.CloseReason is null && Context.Time.GetElapsedTime(peer.LastUsefulAt, now) >= idleFor
-                    && (address is null || address.Equals(peer.Session.RemoteAddress))
-                    && (idlest is null || peer.LastUsefulAt < idlest.LastUsefulAt))
+                if (peer.Session.CloseReason is not null || (address is not null && !address.Equals(peer.Session.RemoteAddress)))
                 {
-                    idlest = peer;
+                    continue;
+                }
+
+                var neverUseful = peer.LastUsefulAt == peer.ConnectedAt;
+                if (!neverUseful && Context.Time.GetElapsedTime(peer.LastUsefulAt, now) < idleFor)
+                {
+                    continue;
+                }
+
+                var candidate = new EvictionCandidate(peer.Session, neverUseful, peer.LastUsefulAt);
+                if (best is null || candidate.IsBefore(best))
+                {
+                    best = candidate;
                 }
             }
 
-            return idlest is null ? null : (idlest.Session, idlest.LastUsefulAt);
+            return best;
         }
     }
 }

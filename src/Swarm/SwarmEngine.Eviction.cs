@@ -1,12 +1,12 @@
 using System.Net;
 using P2PRegistry.Swarm.Bandwidth;
-using P2PRegistry.Swarm.Sessions;
 
 namespace P2PRegistry.Swarm;
 
-// Connection slots go to peers that use them: a new peer that finds a limit full takes the slot of the connected
-// peer that neither gave nor took a block for longest (at least Swarm:IdlePeerEviction), so sessions that only send
-// keep-alives cannot hold every slot.
+// Connection slots go to peers that use them: a new peer that finds a limit full takes the slot of a connected peer
+// that never gave or took a block (the longest connected), or else of one idle for at least Swarm:IdlePeerEviction.
+// Sessions that only send keep-alives cannot hold every slot, however fast they reconnect: they only ever take each
+// other's slots, never the slot of a peer that is exchanging blocks.
 public sealed partial class SwarmEngine
 {
     private bool TryAcquireOrEvict(BlobSwarm swarm, IPAddress? address, out ConnectionRefusal refusal)
@@ -40,22 +40,22 @@ public sealed partial class SwarmEngine
             return false;
         }
 
-        (PeerSession Session, long LastUsefulAt)? idlest = null;
+        EvictionCandidate? victim = null;
         foreach (var candidate in refusal == ConnectionRefusal.PerSwarm ? [swarm] : _swarms.Values.Select(static e => e.Swarm))
         {
-            if (candidate.FindIdlePeer(_context.Options.IdlePeerEviction, from) is { } found
-                && (idlest is null || found.LastUsefulAt < idlest.Value.LastUsefulAt))
+            if (candidate.FindEvictionCandidate(_context.Options.IdlePeerEviction, from) is { } found && (victim is null || found.IsBefore(victim)))
             {
-                idlest = found;
+                victim = found;
             }
         }
 
-        if (idlest is not { Session: var session, LastUsefulAt: var lastUseful })
+        if (victim is not { Session: var session })
         {
             return false;
         }
 
-        SwarmLog.IdlePeerEvicted(_logger, session.RemotePeerId, session.RemoteEndPoint, _context.Time.GetElapsedTime(lastUseful), SwarmMetrics.ReasonTag(refusal));
+        SwarmLog.IdlePeerEvicted(_logger, session.RemotePeerId, session.RemoteEndPoint, victim.NeverUseful ? "never" : "not",
+            _context.Time.GetElapsedTime(victim.Since), SwarmMetrics.ReasonTag(refusal));
         _context.Metrics.PeerEvicted();
         session.Close("dropped: neither gave nor took while a new peer waited for a connection slot");
         return true;

@@ -50,11 +50,10 @@ public sealed class SwarmOptions
     public TimeSpan UploadSlotRotation { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// When a new peer finds a connection limit full, the connected peer that neither gave nor took a block for
-    /// longest, at least this long, is dropped to make room. Short, because a peer that is of use asks for or sends a
-    /// block within moments of connecting, and a node under a flood of idle sessions must not keep real peers waiting.
+    /// When a new peer finds a connection limit full, a connected peer that never gave or took a block makes room for
+    /// it (the longest connected first); failing that, one that gave or took none for at least this long.
     /// </summary>
-    public TimeSpan IdlePeerEviction { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan IdlePeerEviction { get; set; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

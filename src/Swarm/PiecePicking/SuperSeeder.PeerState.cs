@@ -18,6 +18,15 @@ internal sealed partial class SuperSeeder
         public ForwardWindow.Account Account { get; } = new();
 
         public SettleTimer Timer { get; } = timer;
+
+        /// <summary>A block went to it, or it announced a piece: it takes part in the swarm.</summary>
+        public bool Fetching { get; set; }
+
+        /// <summary>
+        /// Shown pieces and asked for none of them in time: its pending pieces were given back and it is shown no more
+        /// until it asks for one of the pieces it was shown.
+        /// </summary>
+        public bool Dormant { get; set; }
     }
 
     /// <summary>Bytes of a shown piece sent to the peer so far, and when it was shown.</summary>

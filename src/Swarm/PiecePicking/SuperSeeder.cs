@@ -32,6 +32,8 @@ internal sealed partial class SuperSeeder
     private readonly Dictionary<int, PeerState> _peers = [];
     private readonly List<int> _passedOnScratch = [];
     private readonly List<long> _settledScratch = [];
+    private int _fetching;
+    private int _dormant;
 
     /// <param name="settings">The blob's pieces and how many to show.</param>
     /// <param name="time">
@@ -50,7 +52,16 @@ internal sealed partial class SuperSeeder
         _time = time;
     }
 
+    /// <summary>
+    /// A peer shown pieces that asked for none of them for this long goes dormant (<see cref="PeerState.Dormant"/>): a
+    /// peer that fetches asks within a round trip of the reveal.
+    /// </summary>
+    public static readonly TimeSpan DormantAfter = TimeSpan.FromSeconds(1);
+
     public int PeerCount => _peers.Count;
+
+    /// <summary>Peers shown pieces that asked for none in time (see <see cref="DormantAfter"/>).</summary>
+    public int DormantCount => _dormant;
 
     /// <summary>Copies of the piece handed out: sent in full, or revealed and still pending.</summary>
     public int CopiesOf(int piece) => _order.CopiesOf(piece);
@@ -89,6 +100,8 @@ internal sealed partial class SuperSeeder
             return;
         }
 
+        _fetching -= state.Fetching ? 1 : 0;
+        _dormant -= state.Dormant ? 1 : 0;
         foreach (var piece in state.Pending.Keys)
         {
             _order.CopyReturned(piece);
@@ -111,6 +124,7 @@ internal sealed partial class SuperSeeder
         }
 
         _order.AddHolder(piece);
+        MarkFetching(state);
         if (_forward.IsAwaited(piece))
         {
             PassedOn(peer, piece, revealedToOthers);
@@ -122,7 +136,28 @@ internal sealed partial class SuperSeeder
     /// <summary>Time passed: pieces that waited the whole forward wait stop holding the peer back.</summary>
     public void OnTick(int peer, List<int> revealed)
     {
-        if (_forward.Enabled && _peers.TryGetValue(peer, out var state) && state.Account.Count > 0)
+        if (!_peers.TryGetValue(peer, out var state))
+        {
+            return;
+        }
+
+        if (!state.Fetching && !state.Dormant && state.Pending.Count > 0 && _time is not null
+            && _time.GetElapsedTime(OldestShown(state), _time.GetTimestamp()) >= DormantAfter)
+        {
+            // Shown pieces and fetched none: its pieces go to peers that fetch (they were the front of the blob, and
+            // every peer's in-order prefix waits for them), and it no longer takes a share of the budget.
+            foreach (var piece in state.Pending.Keys)
+            {
+                _order.CopyReturned(piece);
+            }
+
+            state.Pending.Clear();
+            state.Dormant = true;
+            _dormant++;
+            return;
+        }
+
+        if (_forward.Enabled && state.Account.Count > 0)
         {
             RevealMore(state, revealed);
         }
@@ -173,7 +208,13 @@ internal sealed partial class SuperSeeder
     /// </summary>
     public void OnBlockSent(int peer, int piece, int length, List<int> revealed)
     {
-        if (!_peers.TryGetValue(peer, out var state) || !state.Pending.TryGetValue(piece, out var pending))
+        if (!_peers.TryGetValue(peer, out var state))
+        {
+            return;
+        }
+
+        MarkFetching(state);
+        if (!state.Pending.TryGetValue(piece, out var pending))
         {
             return;
         }
@@ -188,7 +229,7 @@ internal sealed partial class SuperSeeder
         // The copy stays counted: it went over the seed's uplink. Others lack it: on the peer's account until one of
         // them announces it (with a forward window), else it settles now.
         state.Pending.Remove(piece);
-        if (!_forward.TryHold(state.Account, piece, pending.ShownAt, _order.AvailabilityOf(piece), _peers.Count))
+        if (!_forward.TryHold(state.Account, piece, pending.ShownAt, _order.AvailabilityOf(piece), _fetching))
         {
             state.Timer.Observe(pending.ShownAt);
         }
@@ -233,8 +274,39 @@ internal sealed partial class SuperSeeder
         RevealMore(state, revealed);
     }
 
+    private void MarkFetching(PeerState state)
+    {
+        if (state.Dormant)
+        {
+            state.Dormant = false;
+            _dormant--;
+        }
+
+        if (!state.Fetching)
+        {
+            state.Fetching = true;
+            _fetching++;
+        }
+    }
+
+    private static long OldestShown(PeerState state)
+    {
+        var oldest = long.MaxValue;
+        foreach (var pending in state.Pending.Values)
+        {
+            oldest = Math.Min(oldest, pending.ShownAt);
+        }
+
+        return oldest;
+    }
+
     private void RevealMore(PeerState state, List<int> revealed)
     {
+        if (state.Dormant)
+        {
+            return;
+        }
+
         var limit = LimitOf(state);
         _settledScratch.Clear();
         var heldBack = _forward.HoldsBack(state.Account, limit, _settledScratch);
@@ -265,7 +337,8 @@ internal sealed partial class SuperSeeder
         }
     }
 
-    private int LimitOf(PeerState state) => _limit.Of(state.Timer.Settled, _peers.Count);
+    /// <summary>The budget is shared among the peers that are not dormant.</summary>
+    private int LimitOf(PeerState state) => _limit.Of(state.Timer.Settled, _peers.Count - _dormant);
 
     private int PiecesBehind(PeerState state)
     {
