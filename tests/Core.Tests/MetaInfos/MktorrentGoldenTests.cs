@@ -4,11 +4,12 @@ using System.Security.Cryptography;
 using P2PRegistry.Core.Bencoding;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Testing;
 
 namespace P2PRegistry.Core.Tests.MetaInfos;
 
 /// <summary>Our metainfo against one written by a tool nobody here wrote: mktorrent (Debian package).</summary>
-[Trait("Category", "ExternalTool")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class MktorrentGoldenTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("p2pr-mktorrent-").FullName;

@@ -8,6 +8,7 @@ using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Pieces;
 using P2PRegistry.Core.Wire;
+using P2PRegistry.Testing;
 
 namespace P2PRegistry.Core.Tests.Wire;
 
@@ -15,7 +16,7 @@ namespace P2PRegistry.Core.Tests.Wire;
 /// The codec against a BitTorrent client nobody here wrote: aria2c seeds a blob from a .torrent built
 /// from our MetaInfo, and the test downloads every block through our handshake, reader and writers.
 /// </summary>
-[Trait("Category", "ExternalTool")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class Aria2cInteropTests : IDisposable
 {
     private const int BlockLength = 16 * 1024;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using P2PRegistry.Contracts.Tracker;
+using P2PRegistry.Testing;
 
 namespace P2PRegistry.Tracker.Tests.InProcess;
 
@@ -8,7 +9,7 @@ namespace P2PRegistry.Tracker.Tests.InProcess;
 public sealed class Aria2cAnnounceTests
 {
     [Fact]
-    [Trait("Category", "RealTool")]
+    [Trait("Category", TestCategories.Integration)]
     public async Task Aria2c_TorrentFromTracker_AnnouncesAndIsHandedToOtherPeers()
     {
         await using var origin = await FakeOrigin.StartAsync();

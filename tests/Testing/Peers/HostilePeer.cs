@@ -1,0 +1,299 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Core.Wire;
+
+namespace P2PRegistry.Testing.Peers;
+
+/// <summary>
+/// A scripted BitTorrent peer that dials: connects (from a chosen 127.0.0.x), handshakes with any info hash and any
+/// claimed peer id, sends any frame or raw bytes, and reads and counts what the other side answers. Attack tests
+/// drive it against our peer port; nothing it sends is checked, that is the point.
+/// </summary>
+public sealed class HostilePeer : IAsyncDisposable
+{
+    /// <summary>What the reader accepts from the other side; far above any frame our engine sends.</summary>
+    private const int MaxIncomingFrame = 4 * 1024 * 1024;
+
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly Dictionary<PeerMessageType, int> _received = [];
+    private byte[] _buffer = new byte[64 * 1024];
+    private int _start;
+    private int _end;
+    private bool _remoteClosed;
+
+    private HostilePeer(Socket socket)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+    }
+
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
+
+    /// <summary>The handshake the other side answered with, once <see cref="ReadHandshakeAsync"/> has read it.</summary>
+    public Handshake? TheirHandshake { get; private set; }
+
+    /// <summary>True once a read saw the other side close (or reset) the connection.</summary>
+    public bool RemoteClosed => _remoteClosed;
+
+    /// <summary>Bytes this peer has written so far.</summary>
+    public long BytesSent { get; private set; }
+
+    /// <summary>Dials <paramref name="remote"/> (127.0.0.x), from <paramref name="localAddress"/> (127.0.0.x) when given.</summary>
+    public static async Task<HostilePeer> ConnectAsync(IPEndPoint remote, IPAddress? localAddress = null, CancellationToken cancellationToken = default) =>
+        new(await Loopback.ConnectAsync(remote, localAddress, TimeSpan.FromSeconds(10), cancellationToken));
+
+    /// <summary>Wraps a connection a listener accepted.</summary>
+    internal static HostilePeer Accepted(Socket socket) => new(socket);
+
+    /// <summary>Dials, sends a handshake for <paramref name="infoHash"/> claiming <paramref name="peerId"/> (a fresh one if null) and reads the answer.</summary>
+    public static async Task<HostilePeer> ConnectAndHandshakeAsync(IPEndPoint remote, InfoHash infoHash, PeerId? peerId = null, IPAddress? localAddress = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var peer = await ConnectAsync(remote, localAddress, cancellationToken);
+        try
+        {
+            await peer.SendHandshakeAsync(infoHash, peerId ?? PeerId.CreateRandom(), cancellationToken: cancellationToken);
+            await peer.ReadHandshakeAsync(timeout ?? TimeSpan.FromSeconds(30), cancellationToken);
+            return peer;
+        }
+        catch
+        {
+            await peer.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>How many messages of <paramref name="type"/> were read so far.</summary>
+    public int Received(PeerMessageType type) => _received.GetValueOrDefault(type);
+
+    public Task SendHandshakeAsync(InfoHash infoHash, PeerId peerId, ulong reserved = Handshake.ExtensionProtocolBit, CancellationToken cancellationToken = default) =>
+        SendAsync(Frames.Handshake(infoHash, peerId, reserved), cancellationToken);
+
+    /// <summary>Sends any bytes as they are.</summary>
+    public async Task SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
+    {
+        await _stream.WriteAsync(bytes, cancellationToken);
+        BytesSent += bytes.Length;
+    }
+
+    /// <summary>Sends what <paramref name="write"/> puts in the buffer (e.g. a <see cref="PeerMessageWriter"/> call or several).</summary>
+    public Task SendAsync(Action<IBufferWriter<byte>> write, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var output = new ArrayBufferWriter<byte>();
+        write(output);
+        return SendAsync(output.WrittenMemory, cancellationToken);
+    }
+
+    public Task SendKeepAliveAsync(CancellationToken cancellationToken = default) => SendAsync(Frames.KeepAlive(), cancellationToken);
+
+    public Task SendInterestedAsync(CancellationToken cancellationToken = default) => SendAsync(Frames.Interested(), cancellationToken);
+
+    public Task SendRequestAsync(uint index, uint begin, uint length, CancellationToken cancellationToken = default) =>
+        SendAsync(Frames.Request(index, begin, length), cancellationToken);
+
+    public Task SendCancelAsync(uint index, uint begin, uint length, CancellationToken cancellationToken = default) =>
+        SendAsync(Frames.Cancel(index, begin, length), cancellationToken);
+
+    public Task SendHaveAsync(uint index, CancellationToken cancellationToken = default) => SendAsync(Frames.Have(index), cancellationToken);
+
+    /// <summary>A bitfield with any bytes: valid (see <see cref="Frames.FullBitfield"/>) or malformed (wrong length, spare bits set).</summary>
+    public Task SendBitfieldAsync(ReadOnlyMemory<byte> bits, CancellationToken cancellationToken = default) =>
+        SendAsync(Frames.Bitfield(bits.Span), cancellationToken);
+
+    /// <summary>A piece message with any block: the right bytes, junk, or the right bytes corrupted.</summary>
+    public Task SendPieceAsync(uint index, uint begin, ReadOnlyMemory<byte> block, CancellationToken cancellationToken = default) =>
+        SendAsync(Frames.Piece(index, begin, block.Span), cancellationToken);
+
+    /// <summary>BEP 10 extension handshake (ext id 0) with any payload, of any size.</summary>
+    public Task SendExtensionHandshakeAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
+        SendAsync(Frames.Extended(ExtensionHandshake.HandshakeExtensionId, payload.Span), cancellationToken);
+
+    /// <summary>
+    /// Sends up to <paramref name="count"/> cancels as fast as the socket takes them, for at most <paramref name="duration"/>,
+    /// in batches (one write carries many). Stops early, without throwing, when the other side closes. Returns how many went out.
+    /// </summary>
+    public async Task<int> SendCancelFloodAsync(int count, TimeSpan duration, uint index = 0, uint begin = 0, uint length = 16 * 1024, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        const int batch = 4096;
+        var one = Frames.Cancel(index, begin, length);
+        var buffer = new byte[one.Length * batch];
+        for (var i = 0; i < batch; i++)
+        {
+            one.CopyTo(buffer, i * one.Length);
+        }
+
+        var deadline = DateTime.UtcNow + duration;
+        var sent = 0;
+        try
+        {
+            while (sent < count && DateTime.UtcNow < deadline)
+            {
+                var n = Math.Min(batch, count - sent);
+                await SendAsync(buffer.AsMemory(0, n * one.Length), cancellationToken);
+                sent += n;
+            }
+        }
+        catch (Exception exception) when (exception is IOException or SocketException)
+        {
+            _remoteClosed = true;
+        }
+
+        return sent;
+    }
+
+    /// <summary>Reads the other side's 68-byte handshake.</summary>
+    /// <exception cref="TimeoutException">Nothing complete within <paramref name="timeout"/>.</exception>
+    /// <exception cref="EndOfStreamException">The other side closed first.</exception>
+    public async Task<Handshake> ReadHandshakeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var deadline = Deadline(timeout, cancellationToken);
+        while (true)
+        {
+            var buffer = Buffered;
+            if (buffer.Length > 0 && Handshake.TryRead(ref buffer, out var handshake) == OperationStatus.Done)
+            {
+                _start += Core.Wire.Handshake.Length;
+                TheirHandshake = handshake;
+                return handshake;
+            }
+
+            if (!await FillAsync(timeout, deadline.Token, cancellationToken))
+            {
+                throw new EndOfStreamException("The other side closed the connection before its handshake.");
+            }
+        }
+    }
+
+    /// <summary>The next message, or null when the other side closed the connection first.</summary>
+    /// <exception cref="TimeoutException">No complete message within <paramref name="timeout"/>.</exception>
+    public async Task<ReceivedMessage?> ReadMessageAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var deadline = Deadline(timeout, cancellationToken);
+        while (true)
+        {
+            var buffer = Buffered;
+            var before = buffer.Length;
+            if (PeerMessageReader.TryRead(ref buffer, MaxIncomingFrame, out var message) == OperationStatus.Done)
+            {
+                var received = ReceivedMessage.From(message);
+                _start += (int)(before - buffer.Length);
+                _received[received.Type] = _received.GetValueOrDefault(received.Type) + 1;
+                return received;
+            }
+
+            if (!await FillAsync(timeout, deadline.Token, cancellationToken))
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Reads (and counts) messages until one matches; null when the other side closed first.</summary>
+    /// <exception cref="TimeoutException">None matched within <paramref name="timeout"/>.</exception>
+    public async Task<ReceivedMessage?> WaitForAsync(Func<ReceivedMessage, bool> match, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"No matching message within {timeout}.");
+            }
+
+            var message = await ReadMessageAsync(left, cancellationToken);
+            if (message is null || match(message))
+            {
+                return message;
+            }
+        }
+    }
+
+    /// <summary>Reads and drops whatever comes until the other side closes: true if it did within <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForCloseAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var deadline = Deadline(timeout, cancellationToken);
+        try
+        {
+            while (true)
+            {
+                _start = _end;
+                if (!await FillAsync(timeout, deadline.Token, cancellationToken))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Closes the connection at once with a TCP reset (a peer that vanishes).</summary>
+    public void Abort()
+    {
+        _socket.LingerState = new LingerOption(true, 0);
+        _socket.Close();
+    }
+
+    public async ValueTask DisposeAsync() => await _stream.DisposeAsync();
+
+    private ReadOnlySequence<byte> Buffered => new(_buffer, _start, _end - _start);
+
+    private static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        return deadline;
+    }
+
+    /// <summary>Reads more bytes after what is buffered; false when the other side closed (or reset) the connection.</summary>
+    private async Task<bool> FillAsync(TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
+    {
+        if (_remoteClosed)
+        {
+            return false;
+        }
+
+        if (_start > 0)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+        }
+
+        if (_end == _buffer.Length)
+        {
+            // A frame longer than the buffer: grow up to the largest frame the reader accepts.
+            Array.Resize(ref _buffer, Math.Min(_buffer.Length * 2, MaxIncomingFrame + 4));
+        }
+
+        try
+        {
+            var read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, deadline);
+            if (read == 0)
+            {
+                _remoteClosed = true;
+                return false;
+            }
+
+            _end += read;
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Nothing more arrived within {timeout}.");
+        }
+        catch (SocketException)
+        {
+            _remoteClosed = true;
+            return false;
+        }
+    }
+}
