@@ -57,6 +57,7 @@ public sealed class PeerSessionFuzzTests(ITestOutputHelper output)
         var connections = 0;
         var closedByEngine = 0;
         var closedOnBenign = 0;
+        var blocksReceived = 0;
         var started = DateTime.UtcNow;
         while (sent < TargetFrames)
         {
@@ -79,8 +80,8 @@ public sealed class PeerSessionFuzzTests(ITestOutputHelper output)
 
             await using (peer)
             {
-                // Whatever the seed sends (unchoke, pieces for the valid requests) is read and dropped, so it never blocks on us.
-                var closed = peer.WaitForCloseAsync(Timeout.Multiply(10));
+                // Whatever the seed sends (unchoke, pieces for the valid requests) is read and counted, so it never blocks on us.
+                var closed = DrainAsync(peer);
                 var benignBatches = frames.Next(2, 12);
                 for (var batch = 0; batch <= benignBatches && !closed.IsCompleted; batch++)
                 {
@@ -103,17 +104,31 @@ public sealed class PeerSessionFuzzTests(ITestOutputHelper output)
                     }
                 }
 
-                if (closed.IsCompleted || await Task.WhenAny(closed, Task.Delay(20)) == closed)
+                // A half-close: the seed reads every frame sent before it sees the end, so none is lost to a reset.
+                if (!closed.IsCompleted)
+                {
+                    try
+                    {
+                        peer.ShutdownSend();
+                    }
+                    catch (SocketException)
+                    {
+                    }
+                }
+                else
                 {
                     closedByEngine++;
                 }
 
-                peer.Abort();
-                await closed;
+                Assert.True(await closed, $"seed {seed}: the seed kept connection {connections} open past the end of its frames");
+                blocksReceived += peer.Received(PeerMessageType.Piece);
             }
         }
 
-        output.WriteLine($"{sent} frames on {connections} connections in {DateTime.UtcNow - started:g}; the seed hung up {closedByEngine} times ({closedOnBenign} after benign frames only)");
+        output.WriteLine($"{sent} frames on {connections} connections in {DateTime.UtcNow - started:g}; the seed hung up before the end of the frames {closedByEngine} times ({closedOnBenign} after benign frames only), answered {blocksReceived} requests");
+
+        // The frames reached the sessions: the seed answered valid requests among them.
+        Assert.True(blocksReceived > 0, $"seed {seed}: not one request answered");
 
         // A well-behaved download from the same seed: every byte, hashed to the digest.
         await using var leecher = await TestNode.StartAsync(tracker);
@@ -123,15 +138,83 @@ public sealed class PeerSessionFuzzTests(ITestOutputHelper output)
         await leecher.DisposeAsync();
 
         var heapAfter = Heap();
-        output.WriteLine($"heap {heapBefore / 1024} KiB before, {heapAfter / 1024} KiB after");
+        output.WriteLine($"heap {heapBefore} bytes before, {heapAfter} bytes after");
         Assert.True(heapAfter - heapBefore < MaxHeapGrowth, $"seed {seed}: the heap grew from {heapBefore} to {heapAfter} bytes");
+    }
+
+    /// <summary>
+    /// What the fuzzer found: every cancel is remembered per session until a request for the same block comes, even
+    /// one for a block never requested, so a peer that sends distinct cancels grows the seed's heap for as long as
+    /// it stays connected (17 bytes on the wire, a set entry in the heap, no limit).
+    /// </summary>
+    [Fact]
+    public async Task CancelFlood_DistinctBlocksNeverRequested_HeapStaysFlat()
+    {
+        const int cancels = 2_000_000;
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(16 * PieceLength, PieceLength, seed: 12);
+        await using var node = await TestNode.StartAsync(new FakeTracker());
+        node.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
+        await using var peer = await HostilePeer.ConnectAndHandshakeAsync(new IPEndPoint(IPAddress.Loopback, node.Port), blob.MetaInfo.InfoHash, timeout: Timeout);
+        await peer.SendInterestedAsync();
+        Assert.NotNull(await peer.WaitForAsync(m => m.Type == PeerMessageType.Unchoke, Timeout));
+        var heapBefore = Heap();
+
+        // <cancel piece 0, begin b, 16 KiB> for b = 0, 1, 2, …: each names a block nobody asked for.
+        var batch = new MemoryStream();
+        var sent = 0;
+        try
+        {
+            while (sent < cancels)
+            {
+                batch.SetLength(0);
+                for (var i = 0; i < 10_000; i++, sent++)
+                {
+                    batch.Write(Frames.Cancel(0, (uint)sent, 16 * 1024));
+                }
+
+                await peer.SendAsync(batch.ToArray());
+            }
+
+            await peer.SendRequestAsync(1, 0, 1024);
+        }
+        catch (Exception exception) when (exception is IOException or SocketException)
+        {
+            // Hanging up on such a peer is a defence too; the heap is checked all the same.
+        }
+
+        // A request after them: answered if the seed kept the connection, so it has read every cancel by then.
+        var marker = await peer.WaitForAsync(m => m.Type == PeerMessageType.Piece && m.Index == 1, Timeout * 2);
+        Assert.True(marker is not null || peer.RemoteClosed, "the seed neither answered the request after the cancels nor hung up");
+        var heapAfter = Heap();
+        output.WriteLine($"heap {heapBefore} bytes before {sent} cancels, {heapAfter} bytes after; connection {(peer.RemoteClosed ? "closed by the seed" : "open")}");
+
+        Assert.True(heapAfter - heapBefore < MaxHeapGrowth / 2, $"{sent} cancels for blocks never requested grew the seed's heap from {heapBefore} to {heapAfter} bytes");
+    }
+
+    /// <summary>Reads (and counts) until the seed closes; false if it has not within a minute.</summary>
+    private static async Task<bool> DrainAsync(HostilePeer peer)
+    {
+        try
+        {
+            while (await peer.ReadMessageAsync(Timeout) is not null)
+            {
+            }
+
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     private static long Heap()
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
-        return GC.GetTotalMemory(forceFullCollection: true);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetGCMemoryInfo(GCKind.FullBlocking).HeapSizeBytes;
     }
 
     /// <summary>Frames, each batch written as one buffer. Benign ones a seed must take without hanging up; hostile ones anything.</summary>

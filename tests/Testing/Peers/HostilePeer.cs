@@ -235,6 +235,9 @@ public sealed class HostilePeer : IAsyncDisposable
         }
     }
 
+    /// <summary>Half-closes: the other side reads everything sent so far, then end of stream; this side can still read.</summary>
+    public void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
+
     /// <summary>Closes the connection at once with a TCP reset (a peer that vanishes).</summary>
     public void Abort()
     {
