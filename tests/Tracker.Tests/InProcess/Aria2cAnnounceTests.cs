@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using P2PRegistry.Contracts.Tracker;
+using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing;
 
 namespace P2PRegistry.Tracker.Tests.InProcess;
