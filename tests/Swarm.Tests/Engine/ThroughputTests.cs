@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using P2PRegistry.Testing;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
-using P2PRegistry.Testing;
 using Xunit.Abstractions;
 
 namespace P2PRegistry.Swarm.Tests.Engine;

@@ -3,9 +3,9 @@ using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm.Tests.Engine;
 using P2PRegistry.Swarm.Tracking;
+using P2PRegistry.Testing;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.FileSystem;
-using P2PRegistry.Testing;
 using Xunit.Abstractions;
 
 namespace P2PRegistry.Swarm.Tests.Interop;
