@@ -62,6 +62,17 @@ public sealed class PeerKitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendCancelFloodAsync_BoundedByCount_SendsExactlyThatMany()
+    {
+        await using var peer = await HostilePeer.ConnectAndHandshakeAsync(SeedEndPoint, _blob.MetaInfo.InfoHash);
+
+        var sent = await peer.SendCancelFloodAsync(10_000, Timeout);
+
+        Assert.Equal(10_000, sent);
+        Assert.Equal(Handshake.Length + (10_000 * 17), peer.BytesSent);
+    }
+
+    [Fact]
     public async Task Connect_FromAnotherLoopbackAddress_ConnectionComesFromIt()
     {
         var source = Loopback.Address(77);
@@ -86,6 +97,16 @@ public sealed class PeerKitTests : IAsyncLifetime
 
         Assert.True(await peer.WaitForCloseAsync(Timeout));
         Assert.True(peer.RemoteClosed);
+    }
+
+    [Fact]
+    public async Task Handshake_ClaimingTheSeedsOwnPeerId_SeedClosesTheConnection()
+    {
+        await using var peer = await HostilePeer.ConnectAsync(SeedEndPoint);
+        await peer.SendHandshakeAsync(_blob.MetaInfo.InfoHash, _seed.Engine.PeerId);
+
+        Assert.True(await peer.WaitForCloseAsync(Timeout));
+        Assert.Null(peer.TheirHandshake);
     }
 
     [Fact]
