@@ -100,6 +100,9 @@ public static class AgentApp
             var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             return new BlobCache(options.CachePath, options.CacheCapacityBytes, options.CacheHighWatermark, options.CacheLowWatermark, sp.GetRequiredService<TimeProvider>());
         });
+        services.AddSingleton<OriginBlobStreamer>();
+        services.AddSingleton<MetaInfoShelf>();
+        services.AddSingleton<PartialDownloads>();
         services.AddSingleton<BlobFetcher>();
         services.AddSingleton<MirrorHandler>();
         services.AddSingleton(registryListener);

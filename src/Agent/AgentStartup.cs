@@ -8,12 +8,15 @@ namespace P2PRegistry.Agent;
 
 /// <summary>
 /// Once the listeners are bound (the peer port's listener has told the engine its real port, which it
-/// announces): seeds the cached blobs again. At stop: the fetcher and the engine leave their swarms.
+/// announces): removes the partial downloads nobody will resume and seeds the cached blobs again. At stop: the
+/// fetcher and the engine leave their swarms.
 /// </summary>
 internal sealed class AgentStartup(
     IHostApplicationLifetime lifetime,
     SwarmEngine engine,
     BlobFetcher fetcher,
+    PartialDownloads partialDownloads,
+    MetaInfoShelf shelf,
     IOptions<AgentOptions> options,
     TimeProvider time,
     ILogger<AgentStartup> logger) : IHostedService
@@ -23,8 +26,8 @@ internal sealed class AgentStartup(
         var startedAt = time.GetUtcNow();
         lifetime.ApplicationStarted.Register(() =>
         {
-            fetcher.SweepDownloads(startedAt);
-            fetcher.SeedCachedBlobs();
+            partialDownloads.Sweep(startedAt);
+            shelf.SeedCachedBlobs();
             var settings = options.Value;
             AgentLog.Started(logger, settings.RegistryUrl, $"{settings.PeerAddress}:{engine.ListenPort}", settings.TrackerUrl, settings.OriginUrl, Path.GetFullPath(settings.DataPath));
         });
@@ -34,6 +37,7 @@ internal sealed class AgentStartup(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await fetcher.DisposeAsync().ConfigureAwait(false);
+        shelf.Dispose();
         await engine.DisposeAsync().ConfigureAwait(false);
     }
 }

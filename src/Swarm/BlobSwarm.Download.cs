@@ -9,28 +9,57 @@ namespace P2PRegistry.Swarm;
 internal sealed partial class BlobSwarm
 {
     /// <summary>
-    /// A block arrived: the picker decides whether it is wanted, its bytes are copied into the piece being
-    /// reassembled (a pooled buffer shared by every peer contributing to the piece), endgame duplicates
-    /// are cancelled, and a completed piece is verified. Returns the bytes accepted.
+    /// A peer that sends this many blocks in a row that nobody asked it for (or that were cancelled) is closed: after
+    /// our cancels a well-behaved peer sends at most what was already on its way (its pipeline, 512 blocks at most).
+    /// </summary>
+    internal const int MaxUnrequestedBlocks = 1024;
+
+    /// <summary>
+    /// A block arrived: only a block asked of this peer counts (as progress for its stall clock, and for the picker);
+    /// its bytes are copied into the piece being reassembled (a pooled buffer shared by every peer contributing to the
+    /// piece), endgame duplicates are cancelled, and a completed piece is verified. Returns the bytes accepted.
     /// </summary>
     public int OnBlock(PeerSession session, int piece, int begin, in ReadOnlySequence<byte> block)
     {
         var length = (int)block.Length;
         byte[]? completed = null;
-        lock (Sync)
+        lock (_sync)
         {
-            session.OnBlockArrivedLocked(piece, begin);
-            var receipt = Picker is null || _disposed
+            if (!_peers.TryGetValue(session.Id, out var peer))
+            {
+                return 0;
+            }
+
+            var requested = peer.Outstanding.Remove(new BlockRequest(piece, begin, length));
+            var receipt = !requested || Picker is null || _disposed
                 ? BlockReceipt.Unexpected
-                : Picker.OnBlockReceived(session.Key, piece, begin, length, _cancelScratch);
+                : Picker.OnBlockReceived(peer.Key, piece, begin, length, _cancelScratch);
+            if (requested)
+            {
+                var now = Context.Time.GetTimestamp();
+                peer.LastBlockAt = now;
+                peer.LastUsefulAt = now;
+                peer.UnrequestedBlocks = 0;
+                if (peer.SnubbedUntil != 0)
+                {
+                    peer.SnubbedUntil = 0;
+                    SyncServing(peer);
+                }
+            }
+            else if (++peer.UnrequestedBlocks > MaxUnrequestedBlocks)
+            {
+                throw new Core.Wire.PeerProtocolException($"More than {MaxUnrequestedBlocks} blocks in a row that were not asked for.");
+            }
+
             if (receipt == BlockReceipt.Unexpected)
             {
                 _cancelScratch.Clear();
                 Statistics.AddWasted(length);
-                session.FillRequestsLocked();
+                FillRequests(peer);
                 return 0;
             }
 
+            peer.BytesSinceTick += length;
             if (!_assembly.TryGetValue(piece, out var buffer))
             {
                 buffer = ArrayPool<byte>.Shared.Rent(MetaInfo.GetPieceSize(piece));
@@ -40,9 +69,9 @@ internal sealed partial class BlobSwarm
             block.CopyTo(buffer.AsSpan(begin, length));
             foreach (var key in _cancelScratch)
             {
-                if (_sessions.TryGetValue(key, out var other))
+                if (_peers.TryGetValue(key, out var other))
                 {
-                    other.CancelLocked(new BlockRequest(piece, begin, length));
+                    Cancel(other, new BlockRequest(piece, begin, length));
                 }
             }
 
@@ -53,7 +82,7 @@ internal sealed partial class BlobSwarm
                 completed = buffer;
             }
 
-            session.FillRequestsLocked();
+            FillRequests(peer);
         }
 
         Statistics.AddDownloaded(session.RemotePeerId, length, session.IsOrigin);
@@ -145,7 +174,7 @@ internal sealed partial class BlobSwarm
         }
 
         bool complete;
-        lock (Sync)
+        lock (_sync)
         {
             if (_disposed || Picker is null)
             {
@@ -180,10 +209,10 @@ internal sealed partial class BlobSwarm
     private void OnPieceFailed(int piece)
     {
         PeerSession? liar;
-        lock (Sync)
+        lock (_sync)
         {
             var culprit = Picker!.OnPieceFailed(piece);
-            liar = culprit >= 0 ? _sessions.GetValueOrDefault(culprit) : null;
+            liar = culprit >= 0 ? _peers.GetValueOrDefault(culprit)?.Session : null;
             FillAllLocked();
         }
 
@@ -195,8 +224,15 @@ internal sealed partial class BlobSwarm
             return;
         }
 
+        // Blamed by what this node observed (the address it reached, and the port it dialled or the peer advertised
+        // on that address), never by the id the peer claimed, and only in this swarm: an origin with one bad sector
+        // is still asked for every other blob.
         SwarmLog.PeerBlacklisted(Context.Logger, piece, InfoHash, liar.RemotePeerId, liar.RemoteEndPoint);
-        Context.Blacklist.Add(liar.RemotePeerId, liar.ListenEndPoint ?? liar.AdvertisedEndPoint);
+        if (liar.RemoteAddress is { } address)
+        {
+            _blacklist.Add(address, liar.PeerEndPoint?.Port ?? 0);
+        }
+
         Context.Metrics.PeerBlacklisted();
         liar.Close("sent a piece that failed its SHA-1");
     }
@@ -238,15 +274,15 @@ internal sealed partial class BlobSwarm
         Context.Metrics.DownloadCompleted();
         SwarmLog.DownloadCompleted(Context.Logger, MetaInfo.Digest.Value, MetaInfo.Length, Context.Time.GetElapsedTime(_startedAt));
         List<PeerSession> seeds = [];
-        lock (Sync)
+        lock (_sync)
         {
             _completion.TrySetResult();
-            foreach (var session in _sessions.Values)
+            foreach (var peer in _peers.Values)
             {
-                session.OnDownloadCompleteLocked();
-                if (session.PeerPieces.AllSet)
+                OnDownloadComplete(peer);
+                if (peer.Pieces.AllSet)
                 {
-                    seeds.Add(session);
+                    seeds.Add(peer.Session);
                 }
             }
 

@@ -23,8 +23,10 @@ internal sealed partial class BlobSwarm
         }
 
         var budget = Math.Max(2, context.Options.SuperSeedRevealBytes / Math.Max(1, metaInfo.PieceLength));
-        return new SuperSeeder(metaInfo.PieceCount, revealAtOnce: 2, metaInfo.GetPieceSize, budget, context.Time,
-            context.Options.SuperSeedForwardPieces, context.Options.SuperSeedForwardWait);
+        return new SuperSeeder(
+            new SuperSeederSettings(metaInfo.PieceCount, metaInfo.GetPieceSize, RevealAtOnce: 2, budget,
+                context.Options.SuperSeedForwardPieces, context.Options.SuperSeedForwardWait),
+            context.Time);
     }
 
     /// <summary>Our own peers (by their peer id's client prefix) are super-seeded; other clients see everything.</summary>
@@ -36,43 +38,42 @@ internal sealed partial class BlobSwarm
     }
 
     /// <summary>At registration: the bitfield a super-seeded peer is shown instead of the store's.</summary>
-    private bool TryStartSuperSeedingLocked(PeerSession session)
+    private bool TryStartSuperSeedingLocked(Peer peer)
     {
-        if (SuperSeeder is null || !IsOurClient(session.RemotePeerId))
+        if (SuperSeeder is null || !IsOurClient(peer.Session.RemotePeerId))
         {
             return false;
         }
 
         _revealScratch.Clear();
-        SuperSeeder.AddPeer(session.Key, session.PeerPieces, _revealScratch);
+        SuperSeeder.AddPeer(peer.Key, peer.Pieces, _revealScratch);
         _revealScratch.Clear();
-        session.SuperSeeded = true;
-        var revealed = SuperSeeder.RevealedTo(session.Key);
+        peer.SuperSeeded = true;
+        var revealed = SuperSeeder.RevealedTo(peer.Key);
         if (!revealed.NoneSet)
         {
-            // A snapshot: the send loop writes it outside the lock, and later reveals go as haves behind it.
-            session.RevealedBitfield = revealed.ToArray();
-            session.Enqueue(new Outbound(OutboundKind.Bitfield));
+            // A snapshot: later reveals go as haves behind it.
+            peer.Session.Send(new Outbound(OutboundKind.Bitfield, Payload: revealed.ToArray()));
         }
 
         return true;
     }
 
     /// <summary>The peer announced a piece: a super-seeded peer may be shown the next one.</summary>
-    public void OnPeerHaveLocked(PeerSession session, int piece)
+    private void OnPeerHaveLocked(Peer peer, int piece)
     {
-        if (SuperSeeder is null || !session.SuperSeeded)
+        if (SuperSeeder is null || !peer.SuperSeeded)
         {
             return;
         }
 
-        SuperSeeder.OnHave(session.Key, piece, _revealScratch, _revealToOthersScratch);
-        SendRevealsLocked(session);
-        foreach (var (peer, shown) in _revealToOthersScratch)
+        SuperSeeder.OnHave(peer.Key, piece, _revealScratch, _revealToOthersScratch);
+        SendRevealsLocked(peer);
+        foreach (var (key, shown) in _revealToOthersScratch)
         {
-            if (_sessions.TryGetValue(peer, out var other))
+            if (_peers.TryGetValue(key, out var other))
             {
-                other.EnqueueReveal(shown);
+                other.Session.SendRevealAhead(shown);
             }
         }
 
@@ -80,56 +81,53 @@ internal sealed partial class BlobSwarm
     }
 
     /// <summary>The session's timer: a super-seeded peer held back by pieces it has not passed on may be shown more.</summary>
-    public void OnSuperSeededTickLocked(PeerSession session)
+    private void OnSuperSeededTickLocked(Peer peer)
     {
-        if (SuperSeeder is null || !session.SuperSeeded || _disposed)
+        if (SuperSeeder is null || !peer.SuperSeeded || _disposed)
         {
             return;
         }
 
-        SuperSeeder.OnTick(session.Key, _revealScratch);
-        SendRevealsLocked(session);
+        SuperSeeder.OnTick(peer.Key, _revealScratch);
+        SendRevealsLocked(peer);
     }
 
-    public void BeforePeerBitfieldLocked(PeerSession session)
+    private void BeforePeerBitfieldLocked(Peer peer)
     {
-        if (session.SuperSeeded)
+        if (peer.SuperSeeded)
         {
-            SuperSeeder?.BeforeBitfield(session.Key);
+            SuperSeeder?.BeforeBitfield(peer.Key);
         }
     }
 
-    public void AfterPeerBitfieldLocked(PeerSession session)
+    private void AfterPeerBitfieldLocked(Peer peer)
     {
-        if (SuperSeeder is null || !session.SuperSeeded)
+        if (SuperSeeder is null || !peer.SuperSeeded)
         {
             return;
         }
 
-        SuperSeeder.AfterBitfield(session.Key, _revealScratch);
-        SendRevealsLocked(session);
+        SuperSeeder.AfterBitfield(peer.Key, _revealScratch);
+        SendRevealsLocked(peer);
     }
 
     /// <summary>A block went out to a super-seeded peer; a piece sent in full makes room for the next.</summary>
-    public void OnBlockSent(PeerSession session, int piece, int length)
+    private void OnSuperSeededBlockSentLocked(Peer peer, BlockRequest block)
     {
-        lock (Sync)
+        if (SuperSeeder is null || _disposed)
         {
-            if (SuperSeeder is null || _disposed || session.Key < 0)
-            {
-                return;
-            }
-
-            SuperSeeder.OnBlockSent(session.Key, piece, length, _revealScratch);
-            SendRevealsLocked(session);
+            return;
         }
+
+        SuperSeeder.OnBlockSent(peer.Key, block.Piece, block.Length, _revealScratch);
+        SendRevealsLocked(peer);
     }
 
-    private void SendRevealsLocked(PeerSession session)
+    private void SendRevealsLocked(Peer peer)
     {
         foreach (var piece in _revealScratch)
         {
-            session.EnqueueReveal(piece);
+            peer.Session.SendRevealAhead(piece);
         }
 
         _revealScratch.Clear();

@@ -1,7 +1,10 @@
 using System.Buffers;
+using System.Net;
 using System.Security.Cryptography;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Wire;
+using P2PRegistry.Swarm.Choking;
+using P2PRegistry.Swarm.Peers;
 using P2PRegistry.Swarm.PiecePicking;
 using P2PRegistry.Swarm.Pieces;
 using P2PRegistry.Swarm.Sessions;
@@ -9,22 +12,25 @@ using P2PRegistry.Swarm.Sessions;
 namespace P2PRegistry.Swarm;
 
 /// <summary>
-/// The peers exchanging one blob, as seen from this node: the store, the picker (while downloading), the
-/// sessions, and the pieces being reassembled. One lock (<see cref="Sync"/>) guards the picker and every
-/// session's request state; disk reads, hashing and disk writes happen outside it.
+/// The peers exchanging one blob, as seen from this node, and the one owner of everything known about them: the
+/// store, the picker (while downloading), the choke policy, each peer's state (<see cref="Peer"/>) and the pieces
+/// being reassembled. Sessions report to it through <see cref="IPeerSessionOwner"/>; its lock is its own. Disk reads,
+/// hashing and disk writes happen outside the lock.
 /// </summary>
-internal sealed partial class BlobSwarm : IDisposable
+internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
 {
     private const int MaxQueuedPieces = 64;
 
-    private readonly Dictionary<int, PeerSession> _sessions = [];
+    private readonly Lock _sync = new();
+    private readonly Dictionary<int, Peer> _peers = [];
     private readonly Dictionary<int, byte[]> _assembly = [];
     private readonly Dictionary<int, TaskCompletionSource> _pieceWaiters = [];
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<int> _cancelScratch = [];
+    private readonly List<ChokeChange> _chokeScratch = [];
+    private readonly ChokePolicy _choking;
+    private readonly PeerBlacklist _blacklist;
     private readonly long _startedAt;
-    private int _nextPeerKey;
-    private int _unchoked;
     private Exception? _failure;
     private int _queuedPieces;
     private bool _disposed;
@@ -35,6 +41,8 @@ internal sealed partial class BlobSwarm : IDisposable
         Store = store;
         MetaInfo = store.MetaInfo;
         _startedAt = context.Time.GetTimestamp();
+        _choking = new ChokePolicy(context.Options.UploadSlotsPerSwarm, context.Options.UploadSlotRotation, context.Time);
+        _blacklist = new PeerBlacklist(context.Time, context.Options.BlacklistDuration);
         SuperSeeder = CreateSuperSeeder(context, MetaInfo, download);
         if (download)
         {
@@ -63,9 +71,7 @@ internal sealed partial class BlobSwarm : IDisposable
     public PieceStore Store { get; }
 
     /// <summary>Null when this node seeds a complete blob.</summary>
-    public PiecePicker? Picker { get; }
-
-    public Lock Sync { get; } = new();
+    private PiecePicker? Picker { get; }
 
     public SwarmStatistics Statistics { get; } = new();
 
@@ -90,20 +96,29 @@ internal sealed partial class BlobSwarm : IDisposable
     {
         get
         {
-            lock (Sync)
+            lock (_sync)
             {
-                return _sessions.Count;
+                return _peers.Count;
             }
         }
     }
 
-    public bool IsConnectedTo(PeerId peerId)
+    /// <summary>Addresses refused in this swarm for sending pieces that failed their hash.</summary>
+    public int BlacklistedCount => _blacklist.Count;
+
+    /// <summary>
+    /// A connected peer already speaks for this tracker entry: connected to that listen address, or a session from
+    /// that host claims the entry's peer id (a claim from another host does not count: anyone can claim an id).
+    /// </summary>
+    public bool IsConnectedTo(IPEndPoint listenEndPoint, PeerId? peerId)
     {
-        lock (Sync)
+        lock (_sync)
         {
-            foreach (var session in _sessions.Values)
+            foreach (var peer in _peers.Values)
             {
-                if (session.RemotePeerId == peerId)
+                var session = peer.Session;
+                if (listenEndPoint.Equals(session.PeerEndPoint)
+                    || (peerId == session.RemotePeerId && listenEndPoint.Address.Equals(session.RemoteAddress)))
                 {
                     return true;
                 }
@@ -113,61 +128,66 @@ internal sealed partial class BlobSwarm : IDisposable
         }
     }
 
-    public bool IsConnectedTo(System.Net.IPEndPoint listenEndPoint)
-    {
-        lock (Sync)
-        {
-            foreach (var session in _sessions.Values)
-            {
-                if (listenEndPoint.Equals(session.ListenEndPoint) || listenEndPoint.Equals(session.AdvertisedEndPoint))
-                {
-                    return true;
-                }
-            }
+    /// <summary>Refused in this swarm (its address sent a piece that failed its hash).</summary>
+    public bool IsBlacklisted(IPEndPoint endPoint) => _blacklist.Contains(endPoint.Address, endPoint.Port);
 
+    /// <summary>Adds a session past its handshake; false when it is refused (one connection per peer, blacklisted, stopped).</summary>
+    public bool TryAttach(PeerSession session)
+    {
+        if (session.RemoteAddress is { } address && _blacklist.Contains(address, session.PeerEndPoint?.Port ?? 0))
+        {
+            session.Close("blacklisted in this swarm");
             return false;
         }
-    }
 
-    /// <summary>Adds a session past its handshake; false when the peer is already connected (one connection per pair).</summary>
-    public bool TryRegister(PeerSession session)
-    {
-        lock (Sync)
+        lock (_sync)
         {
             if (_disposed)
             {
                 return false;
             }
 
-            foreach (var other in _sessions.Values)
+            var now = Context.Time.GetTimestamp();
+            foreach (var other in _peers.Values)
             {
-                if (other.RemotePeerId == session.RemotePeerId)
+                if (other.Session.RemotePeerId != session.RemotePeerId)
                 {
-                    // Both peers dialled each other at once. Each side keeps the connection dialled by the
-                    // peer with the smaller id, so both keep the same one.
-                    if (!IsPreferred(session))
-                    {
-                        return false;
-                    }
-
-                    other.Close("replaced by a simultaneous connection");
-                    break;
+                    continue;
                 }
+
+                // Both peers dialled each other at once: each side keeps the connection dialled by the peer with the
+                // smaller id, so both keep the same one. Only then may a second session with the same id replace the
+                // first: same host, moments old, nothing exchanged yet. Anyone can claim an id; a claim never evicts
+                // an established session.
+                var simultaneous = Equals(other.Session.RemoteAddress, session.RemoteAddress)
+                    && other.LastUsefulAt == other.ConnectedAt
+                    && Context.Time.GetElapsedTime(other.ConnectedAt, now) < Context.Options.HandshakeTimeout;
+                if (!simultaneous || !IsPreferred(session))
+                {
+                    session.Close("already connected to a peer with this id");
+                    return false;
+                }
+
+                other.Session.Close("replaced by a simultaneous connection");
+                RemovePeerLocked(other);
+                break;
             }
 
-            session.Key = _nextPeerKey++;
-            _sessions.Add(session.Key, session);
+            var requestDepth = Math.Max(1, Context.Options.MinRequestQueueBytes / Context.Options.BlockSize);
+            var peer = new Peer(session, MetaInfo.PieceCount, requestDepth, now);
+            _peers.Add(peer.Key, peer);
+            _choking.Add(peer.Key);
 
-            // BEP 3: the bitfield is the first message after the handshake; queued under the lock so no
-            // have overtakes it.
-            if (TryStartSuperSeedingLocked(session))
+            // BEP 3: the bitfield is the first message after the handshake; queued under the lock so no have
+            // overtakes it.
+            if (TryStartSuperSeedingLocked(peer))
             {
                 return true;
             }
 
             if (Store.VerifiedCount > 0)
             {
-                session.Enqueue(new Outbound(OutboundKind.Bitfield));
+                session.Send(new Outbound(OutboundKind.Bitfield, Payload: Store.GetBitfield()));
             }
 
             return true;
@@ -181,35 +201,35 @@ internal sealed partial class BlobSwarm : IDisposable
         return string.CompareOrdinal(dialler.ToHex(), acceptor.ToHex()) < 0;
     }
 
-    public void Unregister(PeerSession session)
+    public void Detach(PeerSession session)
     {
-        lock (Sync)
+        lock (_sync)
         {
-            if (!_sessions.Remove(session.Key))
+            if (_peers.TryGetValue(session.Id, out var peer) && peer.Session == session)
             {
-                return;
+                RemovePeerLocked(peer);
+                FillAllLocked();
+                ReleaseHotPiecesIfIdleLocked();
             }
-
-            if (Picker is not null)
-            {
-                Picker.Release(session.Key);
-                Picker.RemoveAvailability(session.PeerPieces, session.IsUnserved);
-            }
-
-            if (session.SuperSeeded)
-            {
-                SuperSeeder?.RemovePeer(session.Key);
-            }
-
-            if (!session.AmChoking)
-            {
-                _unchoked--;
-                UnchokeWaitingPeer();
-            }
-
-            FillAllLocked();
-            ReleaseHotPiecesIfIdleLocked();
         }
+    }
+
+    private void RemovePeerLocked(Peer peer)
+    {
+        _peers.Remove(peer.Key);
+        if (Picker is not null)
+        {
+            Picker.Release(peer.Key);
+            Picker.RemoveAvailability(peer.Pieces, peer.IsUnserved);
+        }
+
+        if (peer.SuperSeeded)
+        {
+            SuperSeeder?.RemovePeer(peer.Key);
+        }
+
+        _choking.Remove(peer.Key, _chokeScratch);
+        ApplyChokeChangesLocked();
     }
 
     /// <summary>
@@ -223,9 +243,9 @@ internal sealed partial class BlobSwarm : IDisposable
             return;
         }
 
-        foreach (var session in _sessions.Values)
+        foreach (var peer in _peers.Values)
         {
-            if (session.PeerInterested)
+            if (_choking.IsInterested(peer.Key))
             {
                 return;
             }
@@ -234,129 +254,22 @@ internal sealed partial class BlobSwarm : IDisposable
         Store.ReleaseHotPieces();
     }
 
-    /// <summary>
-    /// The peer said interested: unchoke it if an upload slot is free, or held by a peer that is not interested
-    /// (cooperative, no tit-for-tat).
-    /// </summary>
-    public void OnInterested(PeerSession session)
-    {
-        lock (Sync)
-        {
-            session.PeerInterested = true;
-            if (session.AmChoking && (_unchoked < Context.Options.UploadSlotsPerSwarm || ChokeAnUninterestedPeerLocked()))
-            {
-                Unchoke(session);
-            }
-        }
-    }
-
-    /// <summary>
-    /// The peer is not interested: it keeps its slot until an interested peer needs one. Choking it at once raced with
-    /// its next requests: it asks again as soon as it is shown a new piece, our choke reaches it after those requests
-    /// left, it drops them (a choke discards pending requests) and asks again once unchoked, and we, having taken the
-    /// first requests after the choke, send the piece twice (seen as whole duplicate pieces from the origin, 4 % of
-    /// the blob with 12 Agents, once peers waited between reveals).
-    /// </summary>
-    public void OnNotInterested(PeerSession session)
-    {
-        lock (Sync)
-        {
-            session.PeerInterested = false;
-            if (!session.AmChoking && FindWaitingPeerLocked() is { } waiting)
-            {
-                Choke(session);
-                Unchoke(waiting);
-            }
-
-            ReleaseHotPiecesIfIdleLocked();
-        }
-    }
-
-    /// <summary>An interested peer we choke: it waits for a slot (there is none free, or it would have one).</summary>
-    private PeerSession? FindWaitingPeerLocked()
-    {
-        foreach (var session in _sessions.Values)
-        {
-            if (session.AmChoking && session.PeerInterested)
-            {
-                return session;
-            }
-        }
-
-        return null;
-    }
-
-    private bool ChokeAnUninterestedPeerLocked()
-    {
-        foreach (var session in _sessions.Values)
-        {
-            if (!session.AmChoking && !session.PeerInterested)
-            {
-                Choke(session);
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private void Choke(PeerSession session)
-    {
-        session.AmChoking = true;
-        _unchoked--;
-        session.Enqueue(new Outbound(OutboundKind.Choke));
-    }
-
     /// <summary>Sends <c>have</c> to every peer that lacks the piece.</summary>
     private void BroadcastHaveLocked(int piece)
     {
-        foreach (var session in _sessions.Values)
+        foreach (var peer in _peers.Values)
         {
-            if (!session.PeerPieces[piece])
+            if (!peer.Pieces[piece])
             {
-                session.Enqueue(new Outbound(OutboundKind.Have, piece));
+                peer.Session.Send(new Outbound(OutboundKind.Have, piece));
             }
-        }
-    }
-
-    private void Unchoke(PeerSession session)
-    {
-        session.AmChoking = false;
-        _unchoked++;
-        session.Enqueue(new Outbound(OutboundKind.Unchoke));
-    }
-
-    private void UnchokeWaitingPeer()
-    {
-        if (_unchoked < Context.Options.UploadSlotsPerSwarm && FindWaitingPeerLocked() is { } waiting)
-        {
-            Unchoke(waiting);
-        }
-    }
-
-    /// <summary>Asks every session to top up its request pipeline (blocks were released by another).</summary>
-    public void FillAll()
-    {
-        lock (Sync)
-        {
-            FillAllLocked();
-        }
-    }
-
-    internal void FillAllLockedInternal() => FillAllLocked();
-
-    private void FillAllLocked()
-    {
-        foreach (var session in _sessions.Values)
-        {
-            session.FillRequestsLocked();
         }
     }
 
     /// <summary>A streaming reader needs these pieces next.</summary>
     public void Prioritize(int firstPiece, int count)
     {
-        lock (Sync)
+        lock (_sync)
         {
             Picker?.Prioritize(firstPiece, count);
             FillAllLocked();
@@ -368,7 +281,7 @@ internal sealed partial class BlobSwarm : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(piece);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(piece, MetaInfo.PieceCount);
-        lock (Sync)
+        lock (_sync)
         {
             if (Store.HasPiece(piece))
             {
@@ -390,18 +303,38 @@ internal sealed partial class BlobSwarm : IDisposable
         }
     }
 
+    /// <summary>What this swarm holds about the peer of <paramref name="session"/> (null once it is gone): for tests and diagnostics.</summary>
+    public PeerView? Describe(PeerSession session)
+    {
+        lock (_sync)
+        {
+            return _peers.TryGetValue(session.Id, out var peer)
+                ? new PeerView(
+                    AmChoking: _choking.IsChoking(peer.Key),
+                    PeerInterested: _choking.IsInterested(peer.Key),
+                    AmInterested: peer.AmInterested,
+                    PeerChoking: peer.PeerChoking,
+                    PeerPieces: peer.Pieces.SetCount,
+                    Outstanding: peer.Outstanding.Count,
+                    QueuedUploads: peer.Uploads.Count,
+                    RequestDepth: peer.RequestDepth,
+                    SuperSeeded: peer.SuperSeeded)
+                : null;
+        }
+    }
+
     public IReadOnlyList<PeerSession> SnapshotSessions()
     {
-        lock (Sync)
+        lock (_sync)
         {
-            return [.. _sessions.Values];
+            return [.. _peers.Values.Select(static p => p.Session)];
         }
     }
 
     public void Dispose()
     {
         List<PeerSession> sessions;
-        lock (Sync)
+        lock (_sync)
         {
             if (_disposed)
             {
@@ -409,7 +342,7 @@ internal sealed partial class BlobSwarm : IDisposable
             }
 
             _disposed = true;
-            sessions = [.. _sessions.Values];
+            sessions = [.. _peers.Values.Select(static p => p.Session)];
             foreach (var buffer in _assembly.Values)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
@@ -433,7 +366,7 @@ internal sealed partial class BlobSwarm : IDisposable
 
     private void FailWaiters(Exception exception)
     {
-        lock (Sync)
+        lock (_sync)
         {
             foreach (var waiter in _pieceWaiters.Values)
             {

@@ -8,9 +8,6 @@ namespace P2PRegistry.Swarm;
 /// </summary>
 public sealed class DownloadHandle
 {
-    /// <summary>A download keeps its verified-piece bitfield beside its file under this suffix (removed once complete).</summary>
-    public const string BitfieldSuffix = Pieces.PieceStore.BitfieldSuffix;
-
     private readonly BlobSwarm _swarm;
 
     internal DownloadHandle(BlobSwarm swarm)

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm.Bandwidth;
-using P2PRegistry.Swarm.Peers;
 
 namespace P2PRegistry.Swarm;
 
@@ -17,8 +16,9 @@ internal sealed class SwarmContext
         Logger = logger;
         Ingress = new TokenBucket(options.IngressBytesPerSecond, Math.Max(options.IngressBytesPerSecond / 4, options.BlockSize * 4L), time);
         Egress = new TokenBucket(options.EgressBytesPerSecond, Math.Max(options.EgressBytesPerSecond / 4, options.BlockSize * 4L), time);
-        Blacklist = new PeerBlacklist(time, options.BlacklistDuration);
-        Connections = new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerSwarm);
+        Connections = new ConnectionLimiter(
+            options.MaxConnections, options.MaxConnectionsPerSwarm, options.MaxConnectionsPerAddress,
+            options.MaxPendingConnections, options.MaxPendingConnectionsPerAddress);
         SuperSeed = options.SuperSeed;
     }
 
@@ -35,8 +35,6 @@ internal sealed class SwarmContext
     public TokenBucket Ingress { get; }
 
     public TokenBucket Egress { get; }
-
-    public PeerBlacklist Blacklist { get; }
 
     public ConnectionLimiter Connections { get; }
 

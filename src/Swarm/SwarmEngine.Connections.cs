@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.AspNetCore.Connections;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Wire;
+using P2PRegistry.Swarm.Bandwidth;
 using P2PRegistry.Swarm.Sessions;
 using P2PRegistry.Swarm.Tracking;
 
@@ -12,14 +13,21 @@ public sealed partial class SwarmEngine
 {
     private readonly HashSet<(InfoHash, IPEndPoint)> _dialling = [];
 
-    /// <summary>Runs an inbound connection (from the peer port's listener) until it closes.</summary>
-    internal async Task AcceptAsync(IDuplexPipe transport, EndPoint? remoteEndPoint, CancellationToken connectionClosed)
+    /// <summary>
+    /// Runs an inbound connection (from the peer port's listener) until it closes. <paramref name="handshaken"/> is
+    /// called once the peer's handshake is taken and the connection counts as established (so the listener stops
+    /// counting it as pending).
+    /// </summary>
+    internal async Task AcceptAsync(IDuplexPipe transport, EndPoint? remoteEndPoint, Action? handshaken, CancellationToken connectionClosed)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(connectionClosed, _stopping.Token);
+        var address = (remoteEndPoint as IPEndPoint)?.Address;
         BlobSwarm? acquiredFor = null;
+        var refusal = ConnectionRefusal.None;
+        PeerSession? session = null;
         try
         {
-            var session = await PeerConnector.AcceptAsync(
+            session = await PeerConnector.AcceptAsync(
                 _context,
                 infoHash =>
                 {
@@ -29,9 +37,9 @@ public sealed partial class SwarmEngine
                         return null;
                     }
 
-                    if (!_context.Connections.TryAcquire(infoHash))
+                    if (!TryAcquireOrEvict(swarm, address, out refusal))
                     {
-                        throw new PeerProtocolException("Connection limit reached.");
+                        throw new PeerProtocolException($"Connection limit reached ({SwarmMetrics.ReasonTag(refusal)}).");
                     }
 
                     acquiredFor = swarm;
@@ -40,19 +48,33 @@ public sealed partial class SwarmEngine
                 transport,
                 remoteEndPoint,
                 linked.Token).ConfigureAwait(false);
+            handshaken?.Invoke();
             SwarmLog.PeerConnected(_logger, session.RemotePeerId, remoteEndPoint, acquiredFor!.InfoHash, "inbound");
             await session.RunAsync(linked.Token).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is PeerProtocolException or TimeoutException or IOException or OperationCanceledException
             or ConnectionResetException or ConnectionAbortedException)
         {
-            SwarmLog.InboundRefused(_logger, remoteEndPoint, exception.Message);
+            if (refusal != ConnectionRefusal.None)
+            {
+                _context.Metrics.ConnectionRefused(refusal);
+                SwarmLog.InboundOverLimit(_logger, remoteEndPoint, SwarmMetrics.ReasonTag(refusal));
+            }
+            else
+            {
+                if (session is null && exception is TimeoutException)
+                {
+                    _context.Metrics.ConnectionRefused(ConnectionRefusal.HandshakeTimeout);
+                }
+
+                SwarmLog.InboundRefused(_logger, remoteEndPoint, exception.Message);
+            }
         }
         finally
         {
             if (acquiredFor is not null)
             {
-                _context.Connections.Release(acquiredFor.InfoHash);
+                _context.Connections.Release(acquiredFor.InfoHash, address);
             }
         }
     }
@@ -62,8 +84,7 @@ public sealed partial class SwarmEngine
     {
         foreach (var peer in peers.Take(_context.Options.AnnouncePeerCount))
         {
-            if (IsSelf(peer.EndPoint) || (peer.PeerId is { } id && (id == _context.PeerId || _context.Blacklist.Contains(id) || swarm.IsConnectedTo(id)))
-                || _context.Blacklist.Contains(peer.EndPoint) || swarm.IsConnectedTo(peer.EndPoint))
+            if (IsSelf(peer.EndPoint) || peer.PeerId == _context.PeerId || swarm.IsBlacklisted(peer.EndPoint) || swarm.IsConnectedTo(peer.EndPoint, peer.PeerId))
             {
                 continue;
             }
@@ -76,11 +97,17 @@ public sealed partial class SwarmEngine
                 }
             }
 
-            if (!_context.Connections.TryAcquire(swarm.InfoHash))
+            if (!TryAcquireOrEvict(swarm, peer.EndPoint.Address, out var refusal))
             {
                 lock (_dialling)
                 {
                     _dialling.Remove((swarm.InfoHash, peer.EndPoint));
+                }
+
+                // Another address may still fit; no other peer does when the swarm or the node is full.
+                if (refusal == ConnectionRefusal.PerAddress)
+                {
+                    continue;
                 }
 
                 return;
@@ -121,7 +148,7 @@ public sealed partial class SwarmEngine
                 _dialling.Remove((swarm.InfoHash, peer.EndPoint));
             }
 
-            _context.Connections.Release(swarm.InfoHash);
+            _context.Connections.Release(swarm.InfoHash, peer.EndPoint.Address);
         }
     }
 }

@@ -64,8 +64,8 @@ public sealed partial class SwarmEngine : IAsyncDisposable
 
     internal SwarmContext Context => _context;
 
-    /// <summary>Peers currently refused for lying.</summary>
-    public int BlacklistedCount => _context.Blacklist.Count;
+    /// <summary>Peer addresses currently refused for lying, summed over the swarms (each refuses them in its own swarm only).</summary>
+    public int BlacklistedCount => _swarms.Values.Sum(static e => e.Swarm.BlacklistedCount);
 
     /// <summary>
     /// Downloads a blob into <paramref name="path"/> (resuming from its bitfield file if one is there), and

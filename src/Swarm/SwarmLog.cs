@@ -48,4 +48,10 @@ internal static partial class SwarmLog
 
     [LoggerMessage(21, LogLevel.Debug, "Announced {InfoHash} ({Event}): {PeerCount} peers, next in {Interval}")]
     public static partial void Announced(ILogger logger, InfoHash infoHash, string @event, int peerCount, TimeSpan interval);
+
+    [LoggerMessage(40, LogLevel.Debug, "Inbound connection from {EndPoint} refused at its handshake: connection limit {Limit} reached")]
+    public static partial void InboundOverLimit(ILogger logger, EndPoint? endPoint, string limit);
+
+    [LoggerMessage(30, LogLevel.Information, "Dropped peer {PeerId} at {EndPoint}: it neither gave nor took a block for {Idle} while a new peer waited for a connection slot ({Limit})")]
+    public static partial void IdlePeerEvicted(ILogger logger, PeerId peerId, EndPoint? endPoint, TimeSpan idle, string limit);
 }

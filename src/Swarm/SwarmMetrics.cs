@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using P2PRegistry.Swarm.Bandwidth;
 
 namespace P2PRegistry.Swarm;
 
@@ -7,6 +8,8 @@ namespace P2PRegistry.Swarm;
 public sealed class SwarmMetrics
 {
     public const string MeterName = "P2PRegistry.Swarm";
+
+    internal const string ConnectionsRefusedName = "p2pregistry.swarm.connections_refused";
 
     // Bytes are counted per block on the data path: plain sums, reported when a collector asks.
     private long _bytesFromPeers;
@@ -19,6 +22,8 @@ public sealed class SwarmMetrics
     private readonly Counter<long> _peersBlacklisted;
     private readonly Counter<long> _downloadsCompleted;
     private readonly Counter<long> _downloadsFailed;
+    private readonly Counter<long> _connectionsRefused;
+    private readonly Counter<long> _peersEvicted;
 
     public SwarmMetrics(IMeterFactory meterFactory)
     {
@@ -32,6 +37,8 @@ public sealed class SwarmMetrics
         _peersBlacklisted = meter.CreateCounter<long>("p2pregistry.swarm.peers_blacklisted", "{peer}", "Peers refused after sending a corrupt piece.");
         _downloadsCompleted = meter.CreateCounter<long>("p2pregistry.swarm.downloads_completed", "{blob}", "Blobs downloaded and verified against their digest.");
         _downloadsFailed = meter.CreateCounter<long>("p2pregistry.swarm.downloads_failed", "{blob}", "Blobs whose download failed (digest mismatch, disk error).");
+        _peersEvicted = meter.CreateCounter<long>("p2pregistry.swarm.peers_evicted", "{peer}", "Idle peers dropped to make room for a new one at a connection limit.");
+        _connectionsRefused = meter.CreateCounter<long>(ConnectionsRefusedName, "{connection}", "Inbound peer connections closed over a connection limit or for a missing handshake (tag reason).");
     }
 
     internal void BytesDownloaded(long bytes, bool fromOrigin) => Interlocked.Add(ref fromOrigin ? ref _bytesFromOrigins : ref _bytesFromPeers, bytes);
@@ -48,9 +55,24 @@ public sealed class SwarmMetrics
 
     internal void PeerBlacklisted() => _peersBlacklisted.Add(1);
 
+    internal void PeerEvicted() => _peersEvicted.Add(1);
+
     internal void DownloadCompleted() => _downloadsCompleted.Add(1);
 
     internal void DownloadFailed() => _downloadsFailed.Add(1);
+
+    internal void ConnectionRefused(ConnectionRefusal reason) => _connectionsRefused.Add(1, new KeyValuePair<string, object?>("reason", ReasonTag(reason)));
+
+    internal static string ReasonTag(ConnectionRefusal reason) => reason switch
+    {
+        ConnectionRefusal.PendingTotal => "pending_total",
+        ConnectionRefusal.PendingPerAddress => "pending_per_address",
+        ConnectionRefusal.Total => "total",
+        ConnectionRefusal.PerSwarm => "per_swarm",
+        ConnectionRefusal.PerAddress => "per_address",
+        ConnectionRefusal.HandshakeTimeout => "handshake_timeout",
+        _ => "none",
+    };
 
     private static Measurement<long>[] ByKind(ref long peers, ref long origins) =>
         [new(Interlocked.Read(ref peers), Kind(origin: false)), new(Interlocked.Read(ref origins), Kind(origin: true))];

@@ -15,14 +15,57 @@ public sealed class SwarmOptions
     public int MaxConnectionsPerSwarm { get; set; } = 50;
 
     /// <summary>
+    /// Connections with one IP address across all swarms, inbound and dialled, at most; an inbound one over it is
+    /// refused at its handshake. Keeps one address from taking <see cref="MaxConnections"/> from everyone else (200
+    /// keep-alive-only sessions from one host used to lock real peers out of an origin). A real peer holds one
+    /// connection per blob it pulls or seeds with us; raise it where many nodes reach this one through one NAT address.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; set; } = 64;
+
+    /// <summary>
+    /// Inbound connections still waiting for the peer's handshake, at most; more are closed as they are accepted.
+    /// Each costs a socket and a few small objects (no receive buffer until the peer sends something), for at most
+    /// <see cref="InboundHandshakeTimeout"/>.
+    /// </summary>
+    public int MaxPendingConnections { get; set; } = 64;
+
+    /// <summary>
+    /// Inbound connections from one IP address still waiting for the peer's handshake, at most; more are closed as
+    /// they are accepted. A real node has a few handshakes at once with us (one per blob it starts; containerd pulls
+    /// three layers at a time), a dozen nodes behind one address at most a dozen; one address holds at most a quarter
+    /// of <see cref="MaxPendingConnections"/>.
+    /// </summary>
+    public int MaxPendingConnectionsPerAddress { get; set; } = 16;
+
+    /// <summary>
     /// Peers unchoked at once per swarm (cooperative: no tit-for-tat, interested peers first come first served); a peer no
     /// longer interested keeps its slot until an interested one waits for it.
     /// </summary>
     public int UploadSlotsPerSwarm { get; set; } = 32;
 
+    /// <summary>
+    /// While an interested peer waits for an upload slot, this often the unchoked peer that took least since the last
+    /// rotation gives its slot to the one that waited longest (an optimistic unchoke: nobody holds a slot idle).
+    /// </summary>
+    public TimeSpan UploadSlotRotation { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// When a new peer finds a connection limit full, the connected peer that neither gave nor took a block for
+    /// longest, at least this long, is dropped to make room.
+    /// </summary>
+    public TimeSpan IdlePeerEviction { get; set; } = TimeSpan.FromSeconds(10);
+
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A dialled connection: how long the peer may take to answer our handshake.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// An inbound connection: how long the peer may take, from the accept, to send its handshake (the dialler speaks
+    /// first, right after its connect). Short, because until then the connection holds one of the
+    /// <see cref="MaxPendingConnections"/> and proves nothing.
+    /// </summary>
+    public TimeSpan InboundHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A connection on which nothing arrived for this long is closed (BEP 3 suggests two minutes).</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
@@ -130,6 +173,21 @@ public sealed class SwarmOptions
             yield return $"{SectionName}:MaxConnectionsPerSwarm must be 1…MaxConnections ({MaxConnections}), got {MaxConnectionsPerSwarm}.";
         }
 
+        if (MaxConnectionsPerAddress < 1)
+        {
+            yield return $"{SectionName}:MaxConnectionsPerAddress must be at least 1, got {MaxConnectionsPerAddress}.";
+        }
+
+        if (MaxPendingConnections < 1)
+        {
+            yield return $"{SectionName}:MaxPendingConnections must be at least 1, got {MaxPendingConnections}.";
+        }
+
+        if (MaxPendingConnectionsPerAddress < 1 || MaxPendingConnectionsPerAddress > MaxPendingConnections)
+        {
+            yield return $"{SectionName}:MaxPendingConnectionsPerAddress must be 1…MaxPendingConnections ({MaxPendingConnections}), got {MaxPendingConnectionsPerAddress}.";
+        }
+
         if (UploadSlotsPerSwarm < 1)
         {
             yield return $"{SectionName}:UploadSlotsPerSwarm must be at least 1, got {UploadSlotsPerSwarm}.";
@@ -138,8 +196,10 @@ public sealed class SwarmOptions
         foreach (var (name, value) in new[]
         {
             (nameof(ConnectTimeout), ConnectTimeout), (nameof(HandshakeTimeout), HandshakeTimeout),
+            (nameof(InboundHandshakeTimeout), InboundHandshakeTimeout),
             (nameof(IdleTimeout), IdleTimeout), (nameof(KeepAliveInterval), KeepAliveInterval),
             (nameof(StallTimeout), StallTimeout), (nameof(BlacklistDuration), BlacklistDuration),
+            (nameof(UploadSlotRotation), UploadSlotRotation), (nameof(IdlePeerEviction), IdlePeerEviction),
             (nameof(DownloadAnnounceInterval), DownloadAnnounceInterval), (nameof(SeedAnnounceInterval), SeedAnnounceInterval),
             (nameof(TrackerTimeout), TrackerTimeout), (nameof(SuperSeedForwardWait), SuperSeedForwardWait),
         })

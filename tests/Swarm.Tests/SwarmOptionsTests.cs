@@ -34,4 +34,21 @@ public sealed class SwarmOptionsTests
         Assert.Contains("Swarm:SuperSeedForwardWait", wait, StringComparison.Ordinal);
         Assert.Empty(new SwarmOptions { SuperSeedForwardPieces = 0 }.Validate()); // off
     }
+
+    [Fact]
+    public void Validate_PeerPortLimitsBelowOne_NameTheKey()
+    {
+        Assert.Contains("Swarm:MaxConnectionsPerAddress", Assert.Single(new SwarmOptions { MaxConnectionsPerAddress = 0 }.Validate()), StringComparison.Ordinal);
+        Assert.Contains("Swarm:MaxPendingConnectionsPerAddress", Assert.Single(new SwarmOptions { MaxPendingConnectionsPerAddress = 0 }.Validate()), StringComparison.Ordinal);
+        Assert.Contains("Swarm:InboundHandshakeTimeout", Assert.Single(new SwarmOptions { InboundHandshakeTimeout = TimeSpan.Zero }.Validate()), StringComparison.Ordinal);
+        Assert.Contains(new SwarmOptions { MaxPendingConnections = 0 }.Validate(), p => p.Contains("Swarm:MaxPendingConnections must", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_PendingPerAddressAboveTotal_NamesTheKey()
+    {
+        var problem = Assert.Single(new SwarmOptions { MaxPendingConnections = 8, MaxPendingConnectionsPerAddress = 9 }.Validate());
+        Assert.Contains("Swarm:MaxPendingConnectionsPerAddress", problem, StringComparison.Ordinal);
+        Assert.Empty(new SwarmOptions { MaxPendingConnections = 8, MaxPendingConnectionsPerAddress = 8 }.Validate());
+    }
 }

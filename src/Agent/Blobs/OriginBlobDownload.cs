@@ -10,6 +10,9 @@ namespace P2PRegistry.Agent.Blobs;
 /// </summary>
 internal sealed class OriginBlobDownload(long length, string path) : IBlobDownload
 {
+    /// <summary>Beside <c>download/&lt;hex&gt;</c> of a swarm download: a stream from the origin cannot resume, so a restart removes it.</summary>
+    public const string FileSuffix = ".origin";
+
     /// <summary>The writer's side: progress, then verification or failure.</summary>
     public GrowingBlob Blob { get; } = new(length);
 

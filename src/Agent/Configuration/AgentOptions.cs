@@ -64,6 +64,12 @@ public sealed class AgentOptions
     /// </summary>
     public int StreamPriorityPieces { get; set; } = 32;
 
+    /// <summary>
+    /// A client stream of a blob the agent is still fetching that writes no byte to the client for this long is cut
+    /// (the connection aborted), so containerd retries instead of waiting on a source that stopped sending.
+    /// </summary>
+    public TimeSpan StreamStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public string CachePath => Path.Combine(DataPath, "cache");
 
     public string DownloadPath => Path.Combine(DataPath, "download");
@@ -139,6 +145,11 @@ public sealed class AgentOptions
         if (OriginTimeout <= TimeSpan.Zero)
         {
             yield return $"{SectionName}:OriginTimeout must be positive, got {OriginTimeout}.";
+        }
+
+        if (StreamStallTimeout <= TimeSpan.Zero)
+        {
+            yield return $"{SectionName}:StreamStallTimeout must be positive, got {StreamStallTimeout}.";
         }
 
         if (StreamPriorityPieces < 1)

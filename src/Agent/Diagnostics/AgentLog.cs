@@ -42,4 +42,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(13, LogLevel.Warning, "Could not check or remove the partial download {File}: {Reason}")]
     public static partial void SweepFailed(ILogger logger, string file, string reason);
+
+    [LoggerMessage(14, LogLevel.Warning, "Cut a response for {Digest}: no byte sent for {Seconds} s ({Sent} of {Count} bytes sent), the client may retry")]
+    public static partial void StreamStalled(ILogger logger, string digest, double seconds, long sent, long count);
 }

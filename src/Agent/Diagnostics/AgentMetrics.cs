@@ -15,6 +15,7 @@ public sealed class AgentMetrics
     private readonly UpDownCounter<long> _activeDownloads;
     private readonly Counter<long> _fastMisses;
     private readonly Counter<long> _manifestsServed;
+    private readonly Counter<long> _streamsStalled;
 
     public AgentMetrics(IMeterFactory meterFactory)
     {
@@ -28,6 +29,7 @@ public sealed class AgentMetrics
         _activeDownloads = meter.CreateUpDownCounter<long>("p2pregistry.agent.active_downloads", "{blob}", "Blobs being downloaded from the swarm.");
         _fastMisses = meter.CreateCounter<long>("p2pregistry.agent.fast_misses", "{request}", "Requests answered 404/503 at once because the agent could not serve them.");
         _manifestsServed = meter.CreateCounter<long>("p2pregistry.agent.manifests_served", "{request}", "Manifest requests answered.");
+        _streamsStalled = meter.CreateCounter<long>("p2pregistry.agent.streams_stalled", "{request}", "Blob responses cut because no byte reached the client for Agent:StreamStallTimeout.");
     }
 
     public void BytesServed(long bytes) => _bytesServed.Add(bytes);
@@ -49,4 +51,6 @@ public sealed class AgentMetrics
     public void FastMiss(string kind) => _fastMisses.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void ManifestServed() => _manifestsServed.Add(1);
+
+    public void StreamStalled() => _streamsStalled.Add(1);
 }

@@ -184,7 +184,8 @@ internal sealed partial class MirrorHandler
     /// Sends [offset, offset+count) as the download makes it sendable, in order, reading from the download file by
     /// its own handle (it stays valid when the file moves into the cache). The blob's final bytes are held back until
     /// the whole blob's sha256 has matched: the client never gets all the bytes of a blob that does not hash to its
-    /// digest. A failure after the headers cuts the connection, so no client mistakes it for the end.
+    /// digest. A failure after the headers cuts the connection, so no client mistakes it for the end; so does a stall
+    /// (no byte sent for <c>Agent:StreamStallTimeout</c>), so the client retries rather than waits on a source that stopped.
     /// </summary>
     private async Task StreamAsync(HttpContext context, BlobFetch fetch, IBlobDownload download, long offset, long count)
     {
@@ -210,7 +211,9 @@ internal sealed partial class MirrorHandler
             }
         }
 
+        var start = offset;
         var buffer = ArrayPool<byte>.Shared.Rent(StreamChunk);
+        var stall = new StreamStallWatchdog(_options.StreamStallTimeout, _time, cancellationToken);
         try
         {
             using (file)
@@ -224,10 +227,10 @@ internal sealed partial class MirrorHandler
                         prioritizedUntil = download.Prioritize(offset);
                     }
 
-                    var readable = download.IsComplete ? download.Length : await download.WaitReadableAsync(offset, cancellationToken).ConfigureAwait(false);
+                    var readable = download.IsComplete ? download.Length : await download.WaitReadableAsync(offset, stall.Token).ConfigureAwait(false);
                     if (readable >= download.Length)
                     {
-                        await download.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        await download.Completion.WaitAsync(stall.Token).ConfigureAwait(false);
                     }
 
                     var length = (int)Math.Min(StreamChunk, Math.Min(end, readable) - offset);
@@ -237,7 +240,8 @@ internal sealed partial class MirrorHandler
                         throw new IOException($"{download.Path} ended at {offset}.");
                     }
 
-                    await body.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    await body.WriteAsync(buffer.AsMemory(0, read), stall.Token).ConfigureAwait(false);
+                    stall.Progress();
                     _metrics.BytesServed(read);
                     offset += read;
                 }
@@ -245,11 +249,21 @@ internal sealed partial class MirrorHandler
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            AgentLog.StreamAborted(_logger, fetch.Digest.Value, ex.Message);
+            if (stall.IsStalled)
+            {
+                _metrics.StreamStalled();
+                AgentLog.StreamStalled(_logger, fetch.Digest.Value, _options.StreamStallTimeout.TotalSeconds, offset - start, count);
+            }
+            else
+            {
+                AgentLog.StreamAborted(_logger, fetch.Digest.Value, ex.Message);
+            }
+
             context.Abort();
         }
         finally
         {
+            stall.Dispose();
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }

@@ -1,20 +1,22 @@
 using System.Net;
-using P2PRegistry.Core.Wire;
 
 namespace P2PRegistry.Swarm.Peers;
 
 /// <summary>
-/// Peers refused for a while because they sent a piece that failed its hash. Both the peer id and the
-/// listening address are kept: an inbound connection shows only an ephemeral port, and several peers may
-/// share an address (one host, many agents in tests or behind NAT).
+/// Addresses refused in one swarm for a while because a piece that only they sent failed its hash. Keyed by what
+/// this node observed, never by the peer id the remote claims (anyone can claim anyone's id): the address the
+/// socket reached, with the port the peer listens on when known (dialled, or advertised on that address) so several
+/// peers behind one address (one host, many agents) are told apart; port 0 refuses the whole address. Bounded: past
+/// <see cref="MaxEntries"/> the entry closest to expiry goes.
 /// </summary>
 internal sealed class PeerBlacklist
 {
+    public const int MaxEntries = 1024;
+
     private readonly TimeProvider _time;
     private readonly TimeSpan _duration;
     private readonly Lock _lock = new();
-    private readonly Dictionary<PeerId, DateTimeOffset> _ids = [];
-    private readonly Dictionary<IPEndPoint, DateTimeOffset> _endPoints = [];
+    private readonly Dictionary<(IPAddress Address, int Port), DateTimeOffset> _entries = [];
 
     public PeerBlacklist(TimeProvider time, TimeSpan duration)
     {
@@ -28,49 +30,71 @@ internal sealed class PeerBlacklist
         {
             lock (_lock)
             {
-                return _ids.Count + _endPoints.Count;
+                RemoveExpired(_time.GetUtcNow());
+                return _entries.Count;
             }
         }
     }
 
-    public void Add(PeerId? id, IPEndPoint? endPoint)
+    /// <summary>Refuses the peer listening on <paramref name="port"/> at <paramref name="address"/> (0: any port there).</summary>
+    public void Add(IPAddress address, int port)
     {
-        var until = _time.GetUtcNow() + _duration;
+        ArgumentNullException.ThrowIfNull(address);
+        var now = _time.GetUtcNow();
         lock (_lock)
         {
-            if (id is { } peerId)
+            if (_entries.Count >= MaxEntries && !_entries.ContainsKey((address, port)))
             {
-                _ids[peerId] = until;
+                RemoveExpired(now);
+                if (_entries.Count >= MaxEntries)
+                {
+                    _entries.Remove(_entries.MinBy(static e => e.Value).Key);
+                }
             }
 
-            if (endPoint is not null)
-            {
-                _endPoints[endPoint] = until;
-            }
+            _entries[(address, port)] = now + _duration;
         }
     }
 
-    public bool Contains(PeerId id) => Contains(_ids, id);
-
-    public bool Contains(IPEndPoint endPoint) => Contains(_endPoints, endPoint);
-
-    private bool Contains<TKey>(Dictionary<TKey, DateTimeOffset> entries, TKey key)
-        where TKey : notnull
+    /// <summary>True when the address is refused as a whole, or the peer listening on <paramref name="port"/> there.</summary>
+    public bool Contains(IPAddress address, int port)
     {
         lock (_lock)
         {
-            if (!entries.TryGetValue(key, out var until))
+            if (_entries.Count == 0)
             {
                 return false;
             }
 
-            if (until > _time.GetUtcNow())
-            {
-                return true;
-            }
+            var now = _time.GetUtcNow();
+            return IsActive((address, 0), now) || (port != 0 && IsActive((address, port), now));
+        }
+    }
 
-            entries.Remove(key);
+    private bool IsActive((IPAddress, int) key, DateTimeOffset now)
+    {
+        if (!_entries.TryGetValue(key, out var until))
+        {
             return false;
+        }
+
+        if (until > now)
+        {
+            return true;
+        }
+
+        _entries.Remove(key);
+        return false;
+    }
+
+    private void RemoveExpired(DateTimeOffset now)
+    {
+        foreach (var (key, until) in _entries)
+        {
+            if (until <= now)
+            {
+                _entries.Remove(key);
+            }
         }
     }
 }

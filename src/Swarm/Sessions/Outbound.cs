@@ -1,7 +1,8 @@
 namespace P2PRegistry.Swarm.Sessions;
 
 /// <summary>A message waiting for the session's send loop, the only writer of its pipe.</summary>
-internal readonly record struct Outbound(OutboundKind Kind, int Index = 0, int Begin = 0, int Length = 0);
+/// <param name="Payload">The bitfield's wire bytes (a snapshot taken when it was queued).</param>
+internal readonly record struct Outbound(OutboundKind Kind, int Index = 0, int Begin = 0, int Length = 0, byte[]? Payload = null);
 
 internal enum OutboundKind
 {
@@ -16,9 +17,6 @@ internal enum OutboundKind
     Request,
     Cancel,
 
-    /// <summary>A block the peer asked for: read from the store straight into the pipe when its turn comes.</summary>
-    Piece,
-
-    /// <summary>Writes nothing: wakes an idle send loop so it writes the pieces a super-seeding seed just revealed.</summary>
+    /// <summary>Writes nothing: wakes an idle send loop (a block or a revealed piece is waiting).</summary>
     Wake,
 }

@@ -8,7 +8,7 @@ using P2PRegistry.Swarm.Tracking;
 namespace P2PRegistry.Swarm.Sessions;
 
 /// <summary>
-/// The BEP 3 handshake on a fresh connection, inbound or dialled, bounded by the handshake timeout.
+/// The BEP 3 handshake on a fresh connection, inbound or dialled, bounded by a handshake timeout.
 /// The dialler speaks first; the acceptor reads the info hash to find the swarm, then answers.
 /// </summary>
 internal static class PeerConnector
@@ -30,7 +30,7 @@ internal static class PeerConnector
             }
 
             CheckPeer(context, theirs.PeerId);
-            return new PeerSession(swarm, transport, theirs.PeerId, remoteEndPoint, peer?.EndPoint, peer?.IsOrigin ?? false, theirs.SupportsExtensionProtocol);
+            return new PeerSession(swarm, context, swarm.MetaInfo, transport, theirs.PeerId, remoteEndPoint, peer?.EndPoint, peer?.IsOrigin ?? false, theirs.SupportsExtensionProtocol);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {
@@ -40,12 +40,14 @@ internal static class PeerConnector
 
     /// <summary>
     /// Handshakes on an inbound connection: reads the peer's handshake, finds the swarm of its info hash
-    /// (<paramref name="findSwarm"/>), and answers. Throws <see cref="PeerProtocolException"/> to refuse.
+    /// (<paramref name="findSwarm"/>), and answers. Throws <see cref="PeerProtocolException"/> to refuse, and
+    /// <see cref="TimeoutException"/> when the peer did not handshake within <see cref="SwarmOptions.InboundHandshakeTimeout"/>
+    /// (shorter than a dialled connection's <see cref="SwarmOptions.HandshakeTimeout"/>: the dialler speaks first, at once).
     /// </summary>
     public static async Task<PeerSession> AcceptAsync(SwarmContext context, Func<InfoHash, BlobSwarm?> findSwarm, IDuplexPipe transport, EndPoint? remoteEndPoint, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(context.Options.HandshakeTimeout);
+        timeout.CancelAfter(context.Options.InboundHandshakeTimeout);
         try
         {
             var theirs = await ReadHandshakeAsync(transport.Input, timeout.Token).ConfigureAwait(false);
@@ -53,11 +55,11 @@ internal static class PeerConnector
             CheckPeer(context, theirs.PeerId);
             new Handshake(swarm.InfoHash, context.PeerId).Write(transport.Output);
             await transport.Output.FlushAsync(timeout.Token).ConfigureAwait(false);
-            return new PeerSession(swarm, transport, theirs.PeerId, remoteEndPoint, listenEndPoint: null, isOrigin: false, theirs.SupportsExtensionProtocol);
+            return new PeerSession(swarm, context, swarm.MetaInfo, transport, theirs.PeerId, remoteEndPoint, listenEndPoint: null, isOrigin: false, theirs.SupportsExtensionProtocol);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {
-            throw new TimeoutException($"No handshake from {remoteEndPoint} within {context.Options.HandshakeTimeout}.");
+            throw new TimeoutException($"No handshake from {remoteEndPoint} within {context.Options.InboundHandshakeTimeout}.");
         }
     }
 
@@ -66,11 +68,6 @@ internal static class PeerConnector
         if (peerId == context.PeerId)
         {
             throw new PeerProtocolException("Connected to itself.");
-        }
-
-        if (context.Blacklist.Contains(peerId))
-        {
-            throw new PeerProtocolException($"Peer {peerId} is blacklisted.");
         }
     }
 

@@ -1,12 +1,24 @@
 using System.Buffers;
 using System.Net;
 using P2PRegistry.Core.Wire;
+using P2PRegistry.Swarm.PiecePicking;
 
 namespace P2PRegistry.Swarm.Sessions;
 
-// What the peer sends: parsed in place from the pipe's buffer by the Core codec, acted on, then consumed.
+// What the peer sends: parsed in place from the pipe's buffer by the Core codec, checked against the blob's
+// bounds, reported to the owner, then consumed.
 internal sealed partial class PeerSession
 {
+    /// <summary>
+    /// BEP 10 sends one extension handshake (updates are allowed, rare in practice): a peer that sends more is
+    /// closed, and a large one is refused before it is decoded (ours is under 100 bytes, aria2c's a few hundred).
+    /// </summary>
+    internal const int MaxExtensionHandshakes = 4;
+
+    internal const int MaxExtensionHandshakeLength = 16 * 1024;
+
+    private int _extensionHandshakes;
+
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
         var input = _transport.Input;
@@ -38,8 +50,6 @@ internal sealed partial class PeerSession
 
             if (accepted > 0)
             {
-                Interlocked.Add(ref _bytesSinceTick, accepted);
-
                 // Waiting here stops reading the socket, so TCP slows the sender: the ingress limit.
                 await _context.Ingress.TakeAsync((int)accepted, cancellationToken).ConfigureAwait(false);
             }
@@ -56,52 +66,41 @@ internal sealed partial class PeerSession
         switch (message.Type)
         {
             case PeerMessageType.Choke:
-                lock (_swarm.Sync)
-                {
-                    OnChokedLocked();
-                }
-
+                _owner.OnChoke(this);
                 break;
 
             case PeerMessageType.Unchoke:
-                lock (_swarm.Sync)
-                {
-                    OnUnchokedLocked();
-                }
-
+                _owner.OnUnchoke(this);
                 break;
 
             case PeerMessageType.Interested:
-                _swarm.OnInterested(this);
+                _owner.OnInterested(this);
                 break;
 
             case PeerMessageType.NotInterested:
-                _swarm.OnNotInterested(this);
+                _owner.OnNotInterested(this);
                 break;
 
             case PeerMessageType.Have:
-                OnHave(message.Index);
+                CheckPieceIndex(message.Index, message.Type);
+                _owner.OnHave(this, message.Index);
                 break;
 
             case PeerMessageType.Bitfield:
-                OnBitfield(message.Bits);
+                _owner.OnBitfield(this, message.Bits);
                 break;
 
             case PeerMessageType.Request:
-                OnRequest(message.Index, message.Begin, message.Length);
+                _owner.OnRequest(this, CheckBlock(message.Index, message.Begin, message.Length, message.Type));
                 break;
 
             case PeerMessageType.Cancel:
-                lock (_cancelledByPeer)
-                {
-                    _cancelledByPeer.Add((message.Index, message.Begin));
-                }
-
+                _owner.OnCancel(this, CheckBlock(message.Index, message.Begin, message.Length, message.Type));
                 break;
 
             case PeerMessageType.Piece:
-                CheckPieceIndex(message.Index, message.Type);
-                return _swarm.OnBlock(this, message.Index, message.Begin, message.Block);
+                CheckBlock(message.Index, message.Begin, (int)message.Block.Length, message.Type);
+                return _owner.OnBlock(this, message.Index, message.Begin, message.Block);
 
             case PeerMessageType.Extended when message.ExtensionId == ExtensionHandshake.HandshakeExtensionId:
                 OnExtensionHandshake(message.ExtendedPayload);
@@ -117,105 +116,44 @@ internal sealed partial class PeerSession
 
     private void OnExtensionHandshake(ReadOnlySequence<byte> payload)
     {
+        if (++_extensionHandshakes > MaxExtensionHandshakes)
+        {
+            throw new PeerProtocolException($"More than {MaxExtensionHandshakes} extension handshakes.");
+        }
+
+        if (payload.Length > MaxExtensionHandshakeLength)
+        {
+            throw new PeerProtocolException($"Extension handshake of {payload.Length} bytes; at most {MaxExtensionHandshakeLength}.");
+        }
+
         var handshake = ExtensionHandshake.Decode(payload);
-        if (handshake.Port is { } port && RemoteEndPoint is IPEndPoint remote)
+
+        // Only the port is taken from the peer; the address is the one the socket sees.
+        if (handshake.Port is { } port && RemoteEndPoint is IPEndPoint remote && AdvertisedEndPoint is null)
         {
             AdvertisedEndPoint = new IPEndPoint(remote.Address, port);
+            _owner.OnListenPortKnown(this);
         }
-    }
-
-    private void OnHave(int piece)
-    {
-        CheckPieceIndex(piece, PeerMessageType.Have);
-        lock (_swarm.Sync)
-        {
-            if (!PeerPieces.Set(piece))
-            {
-                return;
-            }
-
-            _swarm.Picker?.AddAvailability(piece, IsUnserved);
-            _swarm.OnPeerHaveLocked(this, piece);
-            if (_swarm.Picker is not { } picker || !_swarm.IsDownloading || picker.Has(piece))
-            {
-                // Nothing new to ask this peer for: every peer's have of every piece lands here.
-                return;
-            }
-
-            if (!AmInterested)
-            {
-                AmInterested = true;
-                Enqueue(new Outbound(OutboundKind.Interested));
-            }
-
-            FillRequestsLocked();
-        }
-    }
-
-    /// <remarks>
-    /// BEP 3 wants the bitfield as the first message, but aria2c sends its extension handshake and
-    /// <c>interested</c> first, and its bitfield only once it has a piece. A later bitfield therefore
-    /// replaces what the peer was known to have.
-    /// </remarks>
-    private void OnBitfield(ReadOnlySequence<byte> bits)
-    {
-        bool bothComplete;
-        lock (_swarm.Sync)
-        {
-            _swarm.Picker?.RemoveAvailability(PeerPieces, IsUnserved);
-            _swarm.BeforePeerBitfieldLocked(this);
-            if (!PeerPieces.TryReadFrom(bits, out var error))
-            {
-                throw PeerProtocolException.InvalidBitfield(error ?? "malformed");
-            }
-
-            _swarm.Picker?.AddAvailability(PeerPieces, IsUnserved);
-            _swarm.AfterPeerBitfieldLocked(this);
-            UpdateInterestLocked();
-            FillRequestsLocked();
-            bothComplete = _swarm.IsComplete && PeerPieces.AllSet;
-        }
-
-        if (bothComplete)
-        {
-            Close("both sides complete");
-        }
-    }
-
-    private void OnRequest(int piece, int begin, int length)
-    {
-        CheckPieceIndex(piece, PeerMessageType.Request);
-        var size = _swarm.MetaInfo.GetPieceSize(piece);
-        if (begin < 0 || (long)begin + length > size)
-        {
-            throw new PeerProtocolException($"Request {piece}/{begin}+{length} is outside the piece of {size} bytes.");
-        }
-
-        // BEP 3: requests from a choked peer are discarded; requests for pieces we lack are ignored.
-        if (AmChoking || !_swarm.Store.HasPiece(piece))
-        {
-            return;
-        }
-
-        if (Interlocked.Increment(ref _queuedPieces) > _context.Options.MaxQueuedRequestsPerPeer)
-        {
-            Interlocked.Decrement(ref _queuedPieces);
-            return;
-        }
-
-        lock (_cancelledByPeer)
-        {
-            _cancelledByPeer.Remove((piece, begin));
-        }
-
-        Enqueue(new Outbound(OutboundKind.Piece, piece, begin, length));
     }
 
     private void CheckPieceIndex(int piece, PeerMessageType type)
     {
-        if ((uint)piece >= (uint)_swarm.MetaInfo.PieceCount)
+        if ((uint)piece >= (uint)_pieceCount)
         {
-            throw new PeerProtocolException($"{type} for piece {piece}; the blob has {_swarm.MetaInfo.PieceCount}.");
+            throw new PeerProtocolException($"{type} for piece {piece}; the blob has {_pieceCount}.");
         }
+    }
+
+    /// <summary>A request, cancel or block must lie inside its piece, with a length the codec allows.</summary>
+    private BlockRequest CheckBlock(int piece, int begin, int length, PeerMessageType type)
+    {
+        CheckPieceIndex(piece, type);
+        var size = _pieceSize(piece);
+        if (begin < 0 || length <= 0 || length > PeerMessageReader.MaxBlockLength || (long)begin + length > size)
+        {
+            throw new PeerProtocolException($"{type} {piece}/{begin}+{length} is outside the piece of {size} bytes.");
+        }
+
+        return new BlockRequest(piece, begin, length);
     }
 }

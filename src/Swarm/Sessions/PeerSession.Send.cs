@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using P2PRegistry.Core.Wire;
+using P2PRegistry.Swarm.PiecePicking;
 
 namespace P2PRegistry.Swarm.Sessions;
 
-// The only writer of the pipe: drains the outbox, serves blocks straight from the store into the pipe.
+// The only writer of the pipe: writes what the owner queued, then serves the blocks the owner hands out, reading
+// each from the store straight into the pipe.
 internal sealed partial class PeerSession
 {
     private const int FlushThreshold = 256 * 1024;
@@ -13,12 +15,12 @@ internal sealed partial class PeerSession
     /// <summary>
     /// A super-seeding seed shows the peer one more piece: its <c>have</c> goes out ahead of the blocks already
     /// queued (once the first message, the bitfield, is out), so the peer can ask for it while those are still
-    /// on their way and the seed's pipeline to it never runs dry.
+    /// on their way and the seed's pipeline to it never runs dry. Bounded by the owner (a piece is revealed once).
     /// </summary>
-    public void EnqueueReveal(int piece)
+    public void SendRevealAhead(int piece)
     {
         _reveals.Enqueue(piece);
-        _outbox.Writer.TryWrite(new Outbound(OutboundKind.Wake));
+        WakeSender();
     }
 
     private void WriteReveals()
@@ -33,47 +35,55 @@ internal sealed partial class PeerSession
     {
         var output = _transport.Output;
         var reader = _outbox.Reader;
+        BlockRequest? sent = null;
         while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (reader.TryRead(out var message))
+            while (true)
             {
+                // Whatever is queued after this reset wakes the loop again (a Wake in the channel), so nothing waits
+                // unseen: everything queued before it is written by this pass.
+                Volatile.Write(ref _wakePending, 0);
+
+                // Messages first (a have, a choke, our requests), then one block, then look again.
+                while (reader.TryRead(out var message))
+                {
+                    WriteReveals();
+                    if (message.Kind != OutboundKind.Wake)
+                    {
+                        Write(message);
+                        _firstWritten = true;
+                    }
+                }
+
                 WriteReveals();
-                if (message.Kind == OutboundKind.Wake)
+                if (!_firstWritten || !_owner.TryTakeUpload(this, sent, out var block))
                 {
-                    continue;
+                    WriteReveals();
+                    sent = null;
+                    break;
                 }
 
-                if (message.Kind == OutboundKind.Piece)
+                sent = null;
+                await WriteBlockAsync(block, cancellationToken).ConfigureAwait(false);
+                sent = block;
+                if (output.CanGetUnflushedBytes && output.UnflushedBytes >= FlushThreshold && !await FlushAsync(output, cancellationToken).ConfigureAwait(false))
                 {
-                    if (!await WriteBlockAsync(message, cancellationToken).ConfigureAwait(false))
-                    {
-                        continue;
-                    }
-                }
-                else
-                {
-                    Write(message);
-                }
-
-                _firstWritten = true;
-                if (output.CanGetUnflushedBytes && output.UnflushedBytes >= FlushThreshold)
-                {
-                    var flushed = await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    if (flushed.IsCompleted || flushed.IsCanceled)
-                    {
-                        return;
-                    }
+                    return;
                 }
             }
 
-            WriteReveals();
-            var result = await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _lastSentAt, _context.Time.GetTimestamp());
-            if (result.IsCompleted || result.IsCanceled)
+            if (!await FlushAsync(output, cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
         }
+    }
+
+    private async ValueTask<bool> FlushAsync(System.IO.Pipelines.PipeWriter output, CancellationToken cancellationToken)
+    {
+        var result = await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _lastSentAt, _context.Time.GetTimestamp());
+        return !result.IsCompleted && !result.IsCanceled;
     }
 
     private void Write(Outbound message)
@@ -99,11 +109,8 @@ internal sealed partial class PeerSession
             case OutboundKind.Have:
                 PeerMessageWriter.WriteHave(output, message.Index);
                 break;
-            case OutboundKind.Bitfield when SuperSeeded:
-                PeerMessageWriter.WriteBitfield(output, RevealedBitfield);
-                break;
             case OutboundKind.Bitfield:
-                PeerMessageWriter.WriteBitfield(output, _swarm.Store.GetBitfield());
+                PeerMessageWriter.WriteBitfield(output, message.Payload);
                 break;
             case OutboundKind.ExtensionHandshake:
                 new ExtensionHandshake
@@ -126,39 +133,17 @@ internal sealed partial class PeerSession
     /// Writes the 13-byte piece header, then reads the block from the store directly into the pipe's
     /// memory: the bytes go disk (page cache) → pipe → socket with no copy of our own.
     /// </summary>
-    private async ValueTask<bool> WriteBlockAsync(Outbound message, CancellationToken cancellationToken)
+    private async ValueTask WriteBlockAsync(BlockRequest block, CancellationToken cancellationToken)
     {
-        Interlocked.Decrement(ref _queuedPieces);
-        lock (_cancelledByPeer)
-        {
-            if (_cancelledByPeer.Count > 0 && _cancelledByPeer.Remove((message.Index, message.Begin)))
-            {
-                return false;
-            }
-        }
-
-        if (AmChoking)
-        {
-            return false;
-        }
-
-        await _context.Egress.TakeAsync(message.Length, cancellationToken).ConfigureAwait(false);
+        await _context.Egress.TakeAsync(block.Length, cancellationToken).ConfigureAwait(false);
         var output = _transport.Output;
-        PeerMessageWriter.WritePieceHeader(output, message.Index, message.Begin, message.Length);
-        var span = output.GetSpan(message.Length)[..message.Length];
-        if (!_swarm.Store.ReadExactly(message.Index, message.Begin, span))
+        PeerMessageWriter.WritePieceHeader(output, block.Piece, block.Offset, block.Length);
+        var span = output.GetSpan(block.Length)[..block.Length];
+        if (!_owner.ReadBlock(block, span))
         {
-            throw new IOException($"Piece {message.Index} of {_swarm.MetaInfo.Digest} is shorter on disk than its metainfo says.");
+            throw new IOException($"Piece {block.Piece} is shorter on disk than its metainfo says.");
         }
 
-        output.Advance(message.Length);
-        _swarm.Statistics.AddUploaded(message.Length);
-        _context.Metrics.BytesUploaded(message.Length, IsOrigin);
-        if (SuperSeeded)
-        {
-            _swarm.OnBlockSent(this, message.Index, message.Length);
-        }
-
-        return true;
+        output.Advance(block.Length);
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Threading.Channels;
-using P2PRegistry.Core.Pieces;
 using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm.PiecePicking;
 
@@ -8,30 +7,31 @@ namespace P2PRegistry.Swarm.Sessions;
 
 /// <summary>
 /// One connection to a peer, past the handshake, over an <see cref="System.IO.Pipelines.IDuplexPipe"/>
-/// (a Kestrel connection or a dialled socket: the same code). Three loops: receive (parses with the
-/// Core codec and acts), send (the only writer of the pipe, fed by a queue), and a timer (keep-alive,
-/// idle and stall detection, pipeline sizing). Request state lives under the swarm's lock.
+/// (a Kestrel connection or a dialled socket: the same code). Three loops: receive (parses with the Core codec and
+/// reports each message to its <see cref="IPeerSessionOwner"/>), send (the only writer of the pipe: the messages the
+/// owner queued, then the blocks it hands out) and a timer (keep-alive, idle timeout, then the owner's tick). The
+/// session keeps only what the connection itself observes; what is known about the peer belongs to the owner.
 /// </summary>
 internal sealed partial class PeerSession
 {
-    private readonly BlobSwarm _swarm;
+    private static int s_nextId;
+
+    private readonly IPeerSessionOwner _owner;
     private readonly SwarmContext _context;
+    private readonly int _pieceCount;
+    private readonly Func<int, int> _pieceSize;
     private readonly System.IO.Pipelines.IDuplexPipe _transport;
     private readonly CancellationTokenSource _closed = new();
     private readonly Channel<Outbound> _outbox = Channel.CreateUnbounded<Outbound>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly List<BlockRequest> _outstanding = [];
-    private readonly HashSet<(int Piece, int Begin)> _cancelledByPeer = [];
     private string? _closeReason;
-    private int _queuedPieces;
-    private int _requestDepth;
-    private long _lastBlockAt;
     private long _lastReceivedAt;
     private long _lastSentAt;
-    private long _bytesSinceTick;
-    private long _snubbedUntil;
+    private int _wakePending;
 
     public PeerSession(
-        BlobSwarm swarm,
+        IPeerSessionOwner owner,
+        SwarmContext context,
+        Core.MetaInfos.MetaInfo metaInfo,
         System.IO.Pipelines.IDuplexPipe transport,
         PeerId remotePeerId,
         EndPoint? remoteEndPoint,
@@ -39,85 +39,69 @@ internal sealed partial class PeerSession
         bool isOrigin,
         bool supportsExtensions)
     {
-        _swarm = swarm;
-        _context = swarm.Context;
+        _owner = owner;
+        _context = context;
+        _pieceCount = metaInfo.PieceCount;
+        _pieceSize = metaInfo.GetPieceSize;
         _transport = transport;
+        Id = Interlocked.Increment(ref s_nextId);
         RemotePeerId = remotePeerId;
         RemoteEndPoint = remoteEndPoint;
         ListenEndPoint = listenEndPoint;
         IsOrigin = isOrigin;
         SupportsExtensions = supportsExtensions;
-        PeerPieces = new Bitfield(swarm.MetaInfo.PieceCount);
-        _requestDepth = Math.Max(1, _context.Options.MinRequestQueueBytes / _context.Options.BlockSize);
         var now = _context.Time.GetTimestamp();
-        _lastBlockAt = now;
         _lastReceivedAt = now;
         _lastSentAt = now;
     }
 
-    /// <summary>The swarm's small integer id for this peer (the picker's requester id).</summary>
-    public int Key { get; set; } = -1;
+    /// <summary>Unique in the process: the owner's key for this peer (the picker's requester id).</summary>
+    public int Id { get; }
 
+    /// <summary>The id the peer claimed in its handshake: a claim, never a key for blame.</summary>
     public PeerId RemotePeerId { get; }
 
+    /// <summary>Where the connection comes from, as the socket sees it.</summary>
     public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The address the socket sees (null over an in-memory pipe).</summary>
+    public IPAddress? RemoteAddress => (RemoteEndPoint as IPEndPoint)?.Address ?? ListenEndPoint?.Address;
 
     /// <summary>Where the peer listens, when known (we dialled it); used to blacklist and to avoid dialling twice.</summary>
     public IPEndPoint? ListenEndPoint { get; }
 
+    /// <summary>The tracker handed the peer out as an origin (this node dialled it as one).</summary>
     public bool IsOrigin { get; }
 
     /// <summary>
-    /// Where an inbound peer says it listens (BEP 10 extension handshake <c>p</c>), so the tracker's copy of
-    /// its address is recognised as already connected and not dialled again.
+    /// Where an inbound peer says it listens (BEP 10 extension handshake <c>p</c>, on the address the socket sees), so
+    /// the tracker's copy of its address is recognised as already connected and not dialled again.
     /// </summary>
     public IPEndPoint? AdvertisedEndPoint { get; private set; }
+
+    /// <summary>Where the peer listens: dialled, or advertised on its observed address; null when unknown.</summary>
+    public IPEndPoint? PeerEndPoint => ListenEndPoint ?? AdvertisedEndPoint;
 
     /// <summary>This node dialled the connection.</summary>
     public bool IsOutbound => ListenEndPoint is not null;
 
     public bool SupportsExtensions { get; }
 
-    /// <summary>The pieces the peer has (from its bitfield and haves). Guarded by the swarm lock.</summary>
-    public Bitfield PeerPieces { get; }
-
-    /// <summary>This complete seed shows the peer a few pieces at a time (<see cref="SwarmOptions.SuperSeed"/>). Set under the swarm lock at registration.</summary>
-    public bool SuperSeeded { get; set; }
-
-    /// <summary>The bitfield a super-seeded peer is sent instead of the store's (wire bytes, a snapshot).</summary>
-    public byte[]? RevealedBitfield { get; set; }
-
-    public bool AmChoking { get; set; } = true;
-
-    public bool AmInterested { get; private set; }
-
-    public bool PeerChoking { get; private set; } = true;
-
-    public bool PeerInterested { get; set; }
-
-    /// <summary>
-    /// The peer's pieces do not keep an origin from being asked for them: it is an origin itself (the last
-    /// resort), or it is choking us, or it stopped answering (snubbed). What the picker was told: it changes only
-    /// through <see cref="SyncServingLocked"/>, so availability is added and removed with the same flag.
-    /// </summary>
-    public bool IsUnserved { get; private set; } = true;
-
-    /// <summary>
-    /// Stopped answering requests: asked for nothing until it sends a block again, or for one stall timeout
-    /// (it may be the only peer with the pieces, and only slow for a while).
-    /// </summary>
-    public bool Snubbed => _snubbedUntil != 0 && _context.Time.GetTimestamp() < _snubbedUntil;
-
-    public int OutstandingCount => _outstanding.Count;
-
-    public int RequestDepth => _requestDepth;
-
     public string? CloseReason => _closeReason;
 
     /// <summary>Queues a message for the send loop; dropped once the session is closing.</summary>
-    public void Enqueue(Outbound message) => _outbox.Writer.TryWrite(message);
+    public void Send(Outbound message) => _outbox.Writer.TryWrite(message);
 
-    /// <summary>Ends the session (its loops stop, its blocks return to the picker).</summary>
+    /// <summary>The owner queued a block for this peer: wakes the send loop (once, however many are queued).</summary>
+    public void WakeSender()
+    {
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            _outbox.Writer.TryWrite(new Outbound(OutboundKind.Wake));
+        }
+    }
+
+    /// <summary>Ends the session (its loops stop, and the owner hears of it).</summary>
     public void Close(string reason)
     {
         Interlocked.CompareExchange(ref _closeReason, reason, null);
@@ -133,10 +117,10 @@ internal sealed partial class PeerSession
     /// <summary>Runs the session until either side closes it; returns why it ended.</summary>
     public async Task<string> RunAsync(CancellationToken cancellationToken)
     {
-        if (!_swarm.TryRegister(this))
+        if (!_owner.TryAttach(this))
         {
             await CompleteTransportAsync().ConfigureAwait(false);
-            return "already connected to this peer";
+            return _closeReason ?? "refused by the swarm";
         }
 
         _context.Metrics.PeerConnected();
@@ -144,7 +128,7 @@ internal sealed partial class PeerSession
         var token = _closed.Token;
         if (SupportsExtensions)
         {
-            Enqueue(new Outbound(OutboundKind.ExtensionHandshake));
+            Send(new Outbound(OutboundKind.ExtensionHandshake));
         }
 
         var send = SendLoopAsync(token);
@@ -174,7 +158,7 @@ internal sealed partial class PeerSession
         {
             Close("receive loop ended");
             _outbox.Writer.TryComplete();
-            _swarm.Unregister(this);
+            _owner.Detach(this);
             _context.Metrics.PeerDisconnected();
         }
 
@@ -225,20 +209,12 @@ internal sealed partial class PeerSession
             if (_context.Time.GetElapsedTime(Volatile.Read(ref _lastSentAt), now) >= options.KeepAliveInterval)
             {
                 Volatile.Write(ref _lastSentAt, now);
-                Enqueue(new Outbound(OutboundKind.KeepAlive));
+                Send(new Outbound(OutboundKind.KeepAlive));
             }
 
             var elapsed = _context.Time.GetElapsedTime(lastTick, now);
             lastTick = now;
-            lock (_swarm.Sync)
-            {
-                AdaptRequestDepthLocked(elapsed);
-                CheckStallLocked(now);
-                SyncServingLocked(); // a snub ends by time
-                _swarm.OnSuperSeededTickLocked(this);
-
-                FillRequestsLocked();
-            }
+            _owner.OnTick(this, elapsed);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -17,6 +18,9 @@ namespace P2PRegistry.Swarm.Transport;
 /// it. Here a receive takes whatever the socket holds, up to a 64 KiB segment, and the session's read loop runs
 /// on the thread that completed the receive (the input pipe's reader is scheduled inline); a flush of the
 /// session's writes sends on the flushing thread. At 12 peers on two cores that was the Agent's largest cost.
+/// A connection on which nothing is waiting holds no receive segment: the receive loop first waits for data with
+/// a zero-byte receive (as Kestrel does), so an idle socket (a pending handshake, a quiet session) costs a socket
+/// and a few small objects, not a pinned 64 KiB segment.
 /// </remarks>
 internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
 {
@@ -43,13 +47,20 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
     private int _disposed;
 
     public PeerSocketConnection(Socket socket)
+        : this(socket, pool: null)
+    {
+    }
+
+    /// <param name="socket">A connected socket; the connection owns it.</param>
+    /// <param name="pool">Where both pipes take their segments (tests count them); null: the shared pool.</param>
+    internal PeerSocketConnection(Socket socket, MemoryPool<byte>? pool)
     {
         ArgumentNullException.ThrowIfNull(socket);
         _socket = socket;
         socket.NoDelay = true;
         RemoteEndPoint = RemoteOf(socket);
-        _input = new Pipe(PipeOptionsPausingAt(InputPauseBytes));
-        _output = new Pipe(PipeOptionsPausingAt(OutputPauseBytes));
+        _input = new Pipe(PipeOptionsPausingAt(InputPauseBytes, pool));
+        _output = new Pipe(PipeOptionsPausingAt(OutputPauseBytes, pool));
     }
 
     public PipeReader Input => _input.Reader;
@@ -110,8 +121,17 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
         Exception? error = null;
         try
         {
+            var socketDrained = true;
             while (true)
             {
+                // Wait for data before taking a segment: the segment of a socket with nothing to read would stay
+                // pinned to the pending receive. Skipped after a receive that filled all it was offered, since more
+                // is most likely waiting (a bulk stream then costs no extra call per segment).
+                if (socketDrained)
+                {
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                }
+
                 var memory = writer.GetMemory(MinimumReceive);
                 var received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0)
@@ -119,6 +139,7 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
                     break;
                 }
 
+                socketDrained = received < memory.Length;
                 Receives++;
                 writer.Advance(received);
                 var flushed = await writer.FlushAsync().ConfigureAwait(false);
@@ -181,7 +202,7 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
         }
     }
 
-    private async ValueTask SendAsync(System.Buffers.ReadOnlySequence<byte> buffer)
+    private async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
     {
         if (buffer.IsSingleSegment)
         {
@@ -247,7 +268,8 @@ internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
 
     // Both readers run inline (the session's read loop on the receiving thread, the send loop on the flushing
     // thread); a paused writer resumes on the thread pool.
-    private static PipeOptions PipeOptionsPausingAt(long pauseBytes) => new(
+    private static PipeOptions PipeOptionsPausingAt(long pauseBytes, MemoryPool<byte>? pool) => new(
+        pool: pool,
         readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.ThreadPool,
         pauseWriterThreshold: pauseBytes,

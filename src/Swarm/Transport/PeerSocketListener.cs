@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using P2PRegistry.Swarm.Bandwidth;
 
 namespace P2PRegistry.Swarm.Transport;
 
@@ -8,6 +10,13 @@ namespace P2PRegistry.Swarm.Transport;
 /// The peer port: accepts TCP connections and runs each as an inbound peer session of the engine, over a
 /// <see cref="PeerSocketConnection"/>. Stopping closes the port and aborts every connection still open.
 /// </summary>
+/// <remarks>
+/// A connection is <em>pending</em> from its accept until the engine has taken the peer's handshake (which must
+/// come within <see cref="SwarmOptions.InboundHandshakeTimeout"/>). Pending connections are capped in total and per
+/// source address (<see cref="SwarmOptions.MaxPendingConnections"/>, <see cref="SwarmOptions.MaxPendingConnectionsPerAddress"/>);
+/// one over a cap is reset as it is accepted, before it costs more than the accept, so sockets that connect and send
+/// nothing cannot hold the peer port.
+/// </remarks>
 public sealed class PeerSocketListener : IAsyncDisposable
 {
     private const int Backlog = 512;
@@ -17,6 +26,7 @@ public sealed class PeerSocketListener : IAsyncDisposable
 
     private readonly SwarmEngine _engine;
     private readonly ILogger<PeerSocketListener> _logger;
+    private readonly MemoryPool<byte>? _pool;
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<PeerSocketConnection> _live = [];
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -25,11 +35,18 @@ public sealed class PeerSocketListener : IAsyncDisposable
     private bool _stopped;
 
     public PeerSocketListener(SwarmEngine engine, ILogger<PeerSocketListener> logger)
+        : this(engine, logger, pool: null)
+    {
+    }
+
+    /// <param name="pool">Where the connections' pipes take their segments (tests count them); null: the shared pool.</param>
+    internal PeerSocketListener(SwarmEngine engine, ILogger<PeerSocketListener> logger, MemoryPool<byte>? pool)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(logger);
         _engine = engine;
         _logger = logger;
+        _pool = pool;
     }
 
     /// <summary>The bound endpoint (the real port when asked for port 0); null before <see cref="Start"/>.</summary>
@@ -155,14 +172,29 @@ public sealed class PeerSocketListener : IAsyncDisposable
                 continue;
             }
 
+            if (RemoteAddressOf(accepted) is not { } remote)
+            {
+                // Reset by the peer before we got to it.
+                accepted.Dispose();
+                continue;
+            }
+
+            var limiter = _engine.Context.Connections;
+            if (!limiter.TryAcquirePending(remote.Address, out var refusal))
+            {
+                Refuse(accepted, remote, refusal);
+                continue;
+            }
+
             PeerSocketConnection connection;
             try
             {
-                connection = new PeerSocketConnection(accepted);
+                connection = new PeerSocketConnection(accepted, _pool);
             }
             catch (SocketException exception)
             {
                 // Reset by the peer before we got to it.
+                limiter.ReleasePending(remote.Address);
                 accepted.Dispose();
                 TransportLog.AcceptFailed(_logger, BoundEndPoint, exception.Message);
                 continue;
@@ -172,6 +204,7 @@ public sealed class PeerSocketListener : IAsyncDisposable
             {
                 if (_stopped)
                 {
+                    limiter.ReleasePending(remote.Address);
                     accepted.Dispose();
                     return;
                 }
@@ -179,18 +212,45 @@ public sealed class PeerSocketListener : IAsyncDisposable
                 _live.Add(connection);
             }
 
-            _ = RunAsync(connection);
+            _ = RunAsync(connection, remote.Address);
         }
     }
 
-    private async Task RunAsync(PeerSocketConnection connection)
+    /// <summary>Closes a connection over a pending cap with a reset: no FIN handshake, and no TIME_WAIT left on this side.</summary>
+    private void Refuse(Socket accepted, IPEndPoint remote, ConnectionRefusal refusal)
     {
+        _engine.Context.Metrics.ConnectionRefused(refusal);
+        TransportLog.PendingRefused(_logger, remote, SwarmMetrics.ReasonTag(refusal));
+        try
+        {
+            accepted.LingerState = new LingerOption(enable: true, seconds: 0);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the peer: closing is all there is to do.
+        }
+
+        accepted.Dispose();
+    }
+
+    private async Task RunAsync(PeerSocketConnection connection, IPAddress address)
+    {
+        var limiter = _engine.Context.Connections;
+        var pending = 1;
+        void Handshaken()
+        {
+            if (Interlocked.Exchange(ref pending, 0) == 1)
+            {
+                limiter.ReleasePending(address);
+            }
+        }
+
         // The handshake runs off the accept loop, so one slow peer does not hold up the next.
         await Task.Yield();
         try
         {
             connection.Start();
-            await _engine.AcceptAsync(connection, connection.RemoteEndPoint, connection.ConnectionClosed).ConfigureAwait(false);
+            await _engine.AcceptAsync(connection, connection.RemoteEndPoint, Handshaken, connection.ConnectionClosed).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -205,6 +265,8 @@ public sealed class PeerSocketListener : IAsyncDisposable
             }
             finally
             {
+                // A connection that never got past its handshake stays pending until its socket is closed.
+                Handshaken();
                 lock (_live)
                 {
                     _live.Remove(connection);
@@ -214,6 +276,18 @@ public sealed class PeerSocketListener : IAsyncDisposable
                     }
                 }
             }
+        }
+    }
+
+    private static IPEndPoint? RemoteAddressOf(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint as IPEndPoint;
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+            return null;
         }
     }
 }

@@ -13,4 +13,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(62, LogLevel.Error, "The connection from {EndPoint} failed")]
     public static partial void ConnectionFailed(ILogger logger, EndPoint? endPoint, Exception exception);
+
+    [LoggerMessage(63, LogLevel.Debug, "Connection from {EndPoint} closed at once: too many waiting for their handshake ({Limit})")]
+    public static partial void PendingRefused(ILogger logger, EndPoint? endPoint, string limit);
 }

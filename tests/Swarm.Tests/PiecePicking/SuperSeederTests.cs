@@ -8,7 +8,7 @@ public sealed class SuperSeederTests
 {
     private const int PieceSize = 64 * 1024;
 
-    private static SuperSeeder Create(int pieces, int atOnce) => new(pieces, atOnce, _ => PieceSize);
+    private static SuperSeeder Create(int pieces, int atOnce) => new(new SuperSeederSettings(pieces, _ => PieceSize, atOnce));
 
     private static List<int> AddPeer(SuperSeeder seeder, int peer, Bitfield pieces)
     {
@@ -31,7 +31,7 @@ public sealed class SuperSeederTests
     [Fact]
     public void RevealBudget_PeerRampsUpToItsShare_OnePieceSettledAtATime_ManyShareIt()
     {
-        var seeder = new SuperSeeder(64, revealAtOnce: 2, _ => PieceSize, revealBudget: 8);
+        var seeder = new SuperSeeder(new SuperSeederSettings(64, _ => PieceSize, RevealAtOnce: 2, RevealBudget: 8));
         Assert.Equal([0, 1], AddPeer(seeder, 1, new Bitfield(64)));
 
         // Each piece sent in full raises the peer's limit by one (two new pieces shown) until it holds its share:
@@ -117,7 +117,7 @@ public sealed class SuperSeederTests
     private static List<(int Tick, int Peer, int Piece, int Front)> SimulateOneSlowPeer(int pieces, int ticks)
     {
         var time = new FakeTimeProvider();
-        var seeder = new SuperSeeder(pieces, revealAtOnce: 2, _ => PieceSize, revealBudget: 0, time);
+        var seeder = new SuperSeeder(new SuperSeederSettings(pieces, _ => PieceSize, RevealAtOnce: 2), time);
         var log = new List<(int Tick, int Peer, int Piece, int Front)>();
         for (var peer = 1; peer <= 4; peer++)
         {
@@ -304,7 +304,7 @@ public sealed class SuperSeederTests
 
     // Forward window: two pieces at once, at most two sent and not yet announced by another peer, 2 s wait.
     private static SuperSeeder CreateForwarding(int pieces, FakeTimeProvider time) =>
-        new(pieces, revealAtOnce: 2, _ => PieceSize, revealBudget: 0, time, forwardWindow: 2, forwardWait: TimeSpan.FromSeconds(2));
+        new(new SuperSeederSettings(pieces, _ => PieceSize, RevealAtOnce: 2, ForwardWindow: 2, ForwardWait: TimeSpan.FromSeconds(2)), time);
 
     // The peer receives the piece and announces it, as a session reports: bitfield first, then the seeder.
     private static List<int> Announce(SuperSeeder seeder, int peer, Bitfield pieces, int piece, List<(int Peer, int Piece)>? toOthers = null)

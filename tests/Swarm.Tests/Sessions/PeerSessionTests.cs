@@ -222,16 +222,16 @@ public sealed class PeerSessionTests
             var (first, firstSession, firstRun) = await InterestedRawPeerAsync(seed, blob);
             PeerMessageWriter.WriteNotInterested(first.Output);
             await first.Output.FlushAsync();
-            await WaitUntilAsync(() => !firstSession.PeerInterested);
+            await WaitUntilAsync(() => seed.Describe(firstSession)?.PeerInterested == false);
 
-            Assert.False(firstSession.PeerInterested);
-            Assert.False(firstSession.AmChoking); // keeps the slot while nobody else wants it
+            Assert.False(seed.Describe(firstSession)!.PeerInterested);
+            Assert.False(seed.Describe(firstSession)!.AmChoking); // keeps the slot while nobody else wants it
 
             // The one slot is held by a peer that wants nothing: the next interested peer gets it.
             var (_, secondSession, secondRun) = await InterestedRawPeerAsync(seed, blob);
             await ReadUntilAsync(first.Input, [], PeerMessageType.Choke, readHandshake: false);
-            Assert.True(firstSession.AmChoking);
-            Assert.False(secondSession.AmChoking);
+            Assert.True(seed.Describe(firstSession)!.AmChoking);
+            Assert.False(seed.Describe(secondSession)!.AmChoking);
 
             firstSession.Close("test over");
             secondSession.Close("test over");
@@ -282,7 +282,8 @@ public sealed class PeerSessionTests
         {
             var (left, right) = SwarmTestContext.PipePair();
             var liarId = PeerId.CreateRandom();
-            var accept = PeerConnector.AcceptAsync(leech.Context, _ => leech, right, null, CancellationToken.None);
+            var liarAddress = new System.Net.IPEndPoint(System.Net.IPAddress.Parse("127.0.0.9"), 50999);
+            var accept = PeerConnector.AcceptAsync(leech.Context, _ => leech, right, liarAddress, CancellationToken.None);
             new Handshake(blob.MetaInfo.InfoHash, liarId).Write(left.Output);
             var all = new Bitfield(blob.MetaInfo.PieceCount);
             all.SetAll();
@@ -296,7 +297,10 @@ public sealed class PeerSessionTests
             var answered = AnswerRequestsAsync(left, _ => new byte[16384]);
             var reason = await run.WaitAsync(Timeout);
             Assert.Contains("SHA-1", reason);
-            Assert.True(leech.Context.Blacklist.Contains(liarId));
+            // Blamed by the address it came from (no listen port known: the whole address), in this swarm.
+            Assert.True(leech.IsBlacklisted(new System.Net.IPEndPoint(liarAddress.Address, 6881)));
+            Assert.False(leech.IsBlacklisted(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 6881)));
+            Assert.Equal(1, leech.BlacklistedCount);
             Assert.True(leech.Statistics.PiecesFailed >= 1);
             Assert.Equal(0, leech.Statistics.PiecesVerified);
             await left.Output.CompleteAsync();
@@ -362,13 +366,13 @@ public sealed class PeerSessionTests
             var run = session.RunAsync(CancellationToken.None);
 
             var advertised = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 7777);
-            for (var i = 0; i < 200 && !seed.IsConnectedTo(advertised); i++)
+            for (var i = 0; i < 200 && !seed.IsConnectedTo(advertised, null); i++)
             {
                 await Task.Delay(10);
             }
 
-            Assert.True(seed.IsConnectedTo(advertised));
-            Assert.False(seed.IsConnectedTo(remote));
+            Assert.True(seed.IsConnectedTo(advertised, null));
+            Assert.False(seed.IsConnectedTo(remote, null));
             session.Close("test over");
             await run.WaitAsync(Timeout);
         }

@@ -117,6 +117,45 @@ public sealed class PeerSocketTransportTests
     }
 
     [Fact]
+    public async Task Connection_NothingToRead_HoldsNoReceiveSegmentUntilDataArrives()
+    {
+        using var listen = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listen.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listen.Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var accepting = listen.AcceptAsync();
+        await client.ConnectAsync((IPEndPoint)listen.LocalEndPoint!).WaitAsync(Bound);
+        var pool = new CountingMemoryPool();
+        await using var connection = new PeerSocketConnection(await accepting.WaitAsync(Bound), pool);
+
+        // Start runs the receive loop up to its first wait: with nothing to read it has taken no segment.
+        connection.Start();
+        Assert.Equal(0, pool.Rented);
+
+        await client.SendAsync(RandomBytes(100, seed: 5));
+        var result = await connection.Input.ReadAsync().AsTask().WaitAsync(Bound);
+        while (result.Buffer.Length < 100)
+        {
+            connection.Input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            result = await connection.Input.ReadAsync().AsTask().WaitAsync(Bound);
+        }
+
+        // The data not yet consumed holds the one segment it came in.
+        Assert.Equal(1, pool.Outstanding);
+
+        // All of it read: the segment goes back, and the loop waits for more without one.
+        connection.Input.AdvanceTo(result.Buffer.End);
+        var deadline = DateTime.UtcNow + Bound;
+        while (pool.Outstanding != 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(0, pool.Outstanding);
+        Assert.Equal(1, pool.Rented);
+    }
+
+    [Fact]
     public async Task Listener_PortAlreadyInUse_FailsNamingTheAddress()
     {
         using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -136,7 +175,7 @@ public sealed class PeerSocketTransportTests
     public async Task Listener_Stopped_ClosesThePortAndTheConnectionsStillOpen()
     {
         // A peer that connects and never sends its handshake: the engine would wait a minute for it.
-        await using var engine = CreateEngine(o => o.HandshakeTimeout = TimeSpan.FromMinutes(1));
+        await using var engine = CreateEngine(o => o.InboundHandshakeTimeout = TimeSpan.FromMinutes(1));
         var listener = new PeerSocketListener(engine, NullLogger<PeerSocketListener>.Instance);
         var bound = listener.Start(new IPEndPoint(IPAddress.Loopback, 0));
         Assert.NotEqual(0, bound.Port);

@@ -1,0 +1,94 @@
+namespace P2PRegistry.Agent.Registry;
+
+/// <summary>
+/// Watches one client stream for progress (bytes written to the client): once none came for the timeout,
+/// <see cref="Token"/> is cancelled and <see cref="IsStalled"/> is set, so the stream is cut instead of hanging on a
+/// source that stopped sending (containerd retries a cut stream; it waits forever on an open one). The timer fires
+/// once per timeout at most and is re-armed from the last progress, so a progressing stream costs a timestamp per write.
+/// </summary>
+internal sealed class StreamStallWatchdog : IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _timeout;
+    private readonly CancellationTokenSource _cancel;
+    private readonly ITimer _timer;
+    private readonly Lock _lock = new();
+    private long _lastProgress;
+    private bool _stalled;
+    private bool _disposed;
+
+    /// <param name="aborted">The request's own cancellation (the client went away): <see cref="Token"/> follows it.</param>
+    public StreamStallWatchdog(TimeSpan timeout, TimeProvider time, CancellationToken aborted)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        _time = time;
+        _timeout = timeout;
+        _cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        _lastProgress = time.GetTimestamp();
+        _timer = time.CreateTimer(static state => ((StreamStallWatchdog)state!).Check(), this, timeout, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Cancelled when the stream stalled or the request was aborted.</summary>
+    public CancellationToken Token => _cancel.Token;
+
+    /// <summary>True once the stream made no progress for the timeout.</summary>
+    public bool IsStalled
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _stalled;
+            }
+        }
+    }
+
+    /// <summary>Bytes reached the client.</summary>
+    public void Progress() => Volatile.Write(ref _lastProgress, _time.GetTimestamp());
+
+    private void Check()
+    {
+        lock (_lock)
+        {
+            if (_disposed || _stalled)
+            {
+                return;
+            }
+
+            var idle = _time.GetElapsedTime(Volatile.Read(ref _lastProgress));
+            if (idle < _timeout)
+            {
+                _timer.Change(_timeout - idle, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            _stalled = true;
+        }
+
+        // Outside the lock: cancellation runs the stream's continuations.
+        try
+        {
+            _cancel.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile: the stream is over anyway.
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        _timer.Dispose();
+        _cancel.Dispose();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Buffers;
+using P2PRegistry.Core.Pieces;
+using P2PRegistry.Core.Wire;
+using P2PRegistry.Swarm.Sessions;
+
+namespace P2PRegistry.Swarm;
+
+// What the peer tells this node about itself: its pieces, whether it chokes us, whether it wants ours.
+internal sealed partial class BlobSwarm
+{
+    /// <summary>
+    /// A bitfield may replace the last (aria2c sends its own only once it has a piece, after its interested), but a
+    /// peer that keeps sending them only costs us a scan each time.
+    /// </summary>
+    internal const int MaxBitfieldsPerPeer = 8;
+
+    public void OnChoke(PeerSession session)
+    {
+        lock (_sync)
+        {
+            if (!_peers.TryGetValue(session.Id, out var peer))
+            {
+                return;
+            }
+
+            // BEP 3: a choke discards every pending request; the blocks go back to the picker.
+            peer.PeerChoking = true;
+            SyncServing(peer);
+            if (peer.Outstanding.Count > 0)
+            {
+                Picker?.Release(peer.Key);
+                peer.Outstanding.Clear();
+                FillAllLocked();
+            }
+        }
+    }
+
+    public void OnUnchoke(PeerSession session)
+    {
+        lock (_sync)
+        {
+            if (_peers.TryGetValue(session.Id, out var peer))
+            {
+                peer.PeerChoking = false;
+                SyncServing(peer);
+                FillRequests(peer);
+            }
+        }
+    }
+
+    public void OnHave(PeerSession session, int piece)
+    {
+        lock (_sync)
+        {
+            if (!_peers.TryGetValue(session.Id, out var peer) || !peer.Pieces.Set(piece))
+            {
+                return;
+            }
+
+            Picker?.AddAvailability(piece, peer.IsUnserved);
+            OnPeerHaveLocked(peer, piece);
+            if (Picker is not { } picker || !IsDownloading || picker.Has(piece))
+            {
+                // Nothing new to ask this peer for: every peer's have of every piece lands here.
+                return;
+            }
+
+            if (!peer.AmInterested)
+            {
+                peer.AmInterested = true;
+                session.Send(new Outbound(OutboundKind.Interested));
+            }
+
+            FillRequests(peer);
+        }
+    }
+
+    /// <remarks>
+    /// BEP 3 wants the bitfield as the first message, but aria2c sends its extension handshake and <c>interested</c>
+    /// first, and its bitfield only once it has a piece. A later bitfield therefore replaces what the peer was known to
+    /// have. A malformed one closes the session before anything changes (its availability is removed once, when it
+    /// leaves).
+    /// </remarks>
+    public void OnBitfield(PeerSession session, in ReadOnlySequence<byte> bits)
+    {
+        // Checked before anything changes (the peer's availability must be removed exactly once).
+        if (!new Bitfield(MetaInfo.PieceCount).TryReadFrom(bits, out var error))
+        {
+            throw PeerProtocolException.InvalidBitfield(error ?? "malformed");
+        }
+
+        bool bothComplete;
+        lock (_sync)
+        {
+            if (!_peers.TryGetValue(session.Id, out var peer))
+            {
+                return;
+            }
+
+            if (++peer.Bitfields > MaxBitfieldsPerPeer)
+            {
+                throw new PeerProtocolException($"More than {MaxBitfieldsPerPeer} bitfields.");
+            }
+
+            Picker?.RemoveAvailability(peer.Pieces, peer.IsUnserved);
+            BeforePeerBitfieldLocked(peer);
+            peer.Pieces.TryReadFrom(bits, out _);
+            Picker?.AddAvailability(peer.Pieces, peer.IsUnserved);
+            AfterPeerBitfieldLocked(peer);
+            UpdateInterest(peer);
+            FillRequests(peer);
+            bothComplete = IsComplete && peer.Pieces.AllSet;
+        }
+
+        if (bothComplete)
+        {
+            session.Close("both sides complete");
+        }
+    }
+
+    public void OnListenPortKnown(PeerSession session)
+    {
+        if (session.PeerEndPoint is { } endPoint && _blacklist.Contains(endPoint.Address, endPoint.Port))
+        {
+            session.Close("blacklisted in this swarm");
+        }
+    }
+
+    /// <summary>The session's timer: pipeline size, stalls, the end of a snub, reveals held back, slot rotation.</summary>
+    public void OnTick(PeerSession session, TimeSpan elapsed)
+    {
+        lock (_sync)
+        {
+            if (!_peers.TryGetValue(session.Id, out var peer))
+            {
+                return;
+            }
+
+            var now = Context.Time.GetTimestamp();
+            AdaptRequestDepth(peer, elapsed);
+            CheckStall(peer, now);
+            SyncServing(peer); // a snub ends by time
+            OnSuperSeededTickLocked(peer);
+            FillRequests(peer);
+            _choking.OnTick(_chokeScratch);
+            ApplyChokeChangesLocked();
+        }
+    }
+}

@@ -1,0 +1,182 @@
+using System.Net;
+using P2PRegistry.Swarm.PiecePicking;
+using P2PRegistry.Swarm.Sessions;
+
+namespace P2PRegistry.Swarm;
+
+// What each peer asks of this node: choking (the ChokePolicy decides), its queued requests, the blocks sent.
+internal sealed partial class BlobSwarm
+{
+    public void OnInterested(PeerSession session)
+    {
+        lock (_sync)
+        {
+            if (_peers.ContainsKey(session.Id))
+            {
+                _choking.OnInterested(session.Id, _chokeScratch);
+                ApplyChokeChangesLocked();
+            }
+        }
+    }
+
+    public void OnNotInterested(PeerSession session)
+    {
+        lock (_sync)
+        {
+            if (_peers.ContainsKey(session.Id))
+            {
+                _choking.OnNotInterested(session.Id, _chokeScratch);
+                ApplyChokeChangesLocked();
+                ReleaseHotPiecesIfIdleLocked();
+            }
+        }
+    }
+
+    /// <summary>
+    /// BEP 3: requests from a choked peer are discarded, requests for pieces this node lacks ignored; at most
+    /// <see cref="SwarmOptions.MaxQueuedRequestsPerPeer"/> wait per peer (cancelled ones included until the send loop
+    /// reaches them), more are dropped.
+    /// </summary>
+    public void OnRequest(PeerSession session, BlockRequest request)
+    {
+        lock (_sync)
+        {
+            if (!_peers.TryGetValue(session.Id, out var peer) || _choking.IsChoking(peer.Key) || !Store.HasPiece(request.Piece)
+                || peer.Uploads.Count >= Context.Options.MaxQueuedRequestsPerPeer)
+            {
+                return;
+            }
+
+            peer.Uploads.Enqueue(request);
+            peer.LiveUploads[request] = peer.LiveUploads.GetValueOrDefault(request) + 1;
+        }
+
+        session.WakeSender();
+    }
+
+    /// <summary>A cancel counts only when it matches a queued request; anything else costs one lookup.</summary>
+    public void OnCancel(PeerSession session, BlockRequest request)
+    {
+        lock (_sync)
+        {
+            if (_peers.TryGetValue(session.Id, out var peer) && peer.LiveUploads.TryGetValue(request, out var count))
+            {
+                if (count == 1)
+                {
+                    peer.LiveUploads.Remove(request);
+                }
+                else
+                {
+                    peer.LiveUploads[request] = count - 1;
+                }
+            }
+        }
+    }
+
+    public bool TryTakeUpload(PeerSession session, BlockRequest? sent, out BlockRequest next)
+    {
+        next = default;
+        lock (_sync)
+        {
+            if (!_peers.TryGetValue(session.Id, out var peer))
+            {
+                return false;
+            }
+
+            if (sent is { } block)
+            {
+                OnBlockSentLocked(peer, block);
+            }
+
+            if (_choking.IsChoking(peer.Key))
+            {
+                ClearUploads(peer);
+                return false;
+            }
+
+            while (peer.Uploads.TryDequeue(out var request))
+            {
+                if (peer.LiveUploads.TryGetValue(request, out var count))
+                {
+                    if (count == 1)
+                    {
+                        peer.LiveUploads.Remove(request);
+                    }
+                    else
+                    {
+                        peer.LiveUploads[request] = count - 1;
+                    }
+
+                    next = request;
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    private void OnBlockSentLocked(Peer peer, BlockRequest block)
+    {
+        peer.LastUsefulAt = Context.Time.GetTimestamp();
+        _choking.OnUploaded(peer.Key, block.Length);
+        Statistics.AddUploaded(block.Length);
+        Context.Metrics.BytesUploaded(block.Length, peer.Session.IsOrigin);
+        if (peer.SuperSeeded)
+        {
+            OnSuperSeededBlockSentLocked(peer, block);
+        }
+    }
+
+    public bool ReadBlock(BlockRequest block, Span<byte> destination) => Store.ReadExactly(block.Piece, block.Offset, destination);
+
+    private static void ClearUploads(Peer peer)
+    {
+        peer.Uploads.Clear();
+        peer.LiveUploads.Clear();
+    }
+
+    private void ApplyChokeChangesLocked()
+    {
+        foreach (var (key, choke) in _chokeScratch)
+        {
+            if (_peers.TryGetValue(key, out var peer))
+            {
+                if (choke)
+                {
+                    // BEP 3: a choked peer's pending requests are discarded.
+                    ClearUploads(peer);
+                }
+
+                peer.Session.Send(new Outbound(choke ? Sessions.OutboundKind.Choke : Sessions.OutboundKind.Unchoke));
+            }
+        }
+
+        _chokeScratch.Clear();
+    }
+
+    /// <summary>
+    /// The connected peer that neither gave nor took a block for longest, at least <paramref name="idleFor"/> (and
+    /// connected at least as long), optionally only one from <paramref name="address"/>: the one to drop when a new
+    /// peer waits for a connection slot. Null when every peer is useful.
+    /// </summary>
+    public (PeerSession Session, long LastUsefulAt)? FindIdlePeer(TimeSpan idleFor, IPAddress? address)
+    {
+        var now = Context.Time.GetTimestamp();
+        lock (_sync)
+        {
+            Peer? idlest = null;
+            foreach (var peer in _peers.Values)
+            {
+                if (peer.Session.CloseReason is null && Context.Time.GetElapsedTime(peer.LastUsefulAt, now) >= idleFor
+                    && (address is null || address.Equals(peer.Session.RemoteAddress))
+                    && (idlest is null || peer.LastUsefulAt < idlest.LastUsefulAt))
+                {
+                    idlest = peer;
+                }
+            }
+
+            return idlest is null ? null : (idlest.Session, idlest.LastUsefulAt);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using P2PRegistry.Swarm.Pieces;
+
+namespace P2PRegistry.Swarm;
+
+/// <summary>
+/// The files a download leaves on disk, for a caller that cleans up after downloads it will not resume: the data file
+/// at the path the download was started with, and beside it the record of its verified pieces that lets
+/// <see cref="SwarmEngine.StartDownloadAsync"/> resume it. Only this library knows how that record is named and kept.
+/// </summary>
+public static class PartialDownloadFiles
+{
+    /// <summary>
+    /// The downloads in <paramref name="folder"/>, each once, by the path of its data file (which may be gone, leaving
+    /// only its record of verified pieces). Any other file in the folder is listed as a data file without a record.
+    /// </summary>
+    public static IEnumerable<string> EnumerateDataFiles(string folder)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(folder))
+        {
+            var data = file.EndsWith(PieceStore.BitfieldSuffix, StringComparison.Ordinal) ? file[..^PieceStore.BitfieldSuffix.Length] : file;
+            if (seen.Add(data))
+            {
+                yield return data;
+            }
+        }
+    }
+
+    /// <summary>
+    /// When the download at <paramref name="path"/> was last written: its data file's time, or its record's when the
+    /// data file is gone; null when neither is there.
+    /// </summary>
+    public static DateTime? LastWriteTimeUtc(string path)
+    {
+        if (File.Exists(path))
+        {
+            return File.GetLastWriteTimeUtc(path);
+        }
+
+        var record = path + PieceStore.BitfieldSuffix;
+        return File.Exists(record) ? File.GetLastWriteTimeUtc(record) : null;
+    }
+
+    /// <summary>
+    /// Deletes the download at <paramref name="path"/>: its data file and its record of verified pieces. Returns the
+    /// files deleted. Never call it for a download that is running.
+    /// </summary>
+    public static int Delete(string path)
+    {
+        var deleted = 0;
+        foreach (var file in new[] { path, path + PieceStore.BitfieldSuffix })
+        {
+            if (File.Exists(file))
+            {
+                File.Delete(file);
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Time.Testing;
+using P2PRegistry.Agent.Registry;
+
+namespace P2PRegistry.Agent.Tests.Registry;
+
+public sealed class StreamStallWatchdogTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public void NoProgress_ForTheTimeout_CancelsAsStalled()
+    {
+        var time = new FakeTimeProvider();
+        using var watchdog = new StreamStallWatchdog(Timeout, time, CancellationToken.None);
+
+        time.Advance(Timeout - TimeSpan.FromMilliseconds(1));
+        Assert.False(watchdog.Token.IsCancellationRequested);
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(watchdog.Token.IsCancellationRequested);
+        Assert.True(watchdog.IsStalled);
+    }
+
+    [Fact]
+    public void Progress_PushesTheDeadlineBack_ThenAStallStillCuts()
+    {
+        var time = new FakeTimeProvider();
+        using var watchdog = new StreamStallWatchdog(Timeout, time, CancellationToken.None);
+
+        // Progress just before each deadline: far longer than the timeout in all, never stalled.
+        for (var i = 0; i < 5; i++)
+        {
+            time.Advance(Timeout - TimeSpan.FromSeconds(1));
+            watchdog.Progress();
+        }
+
+        Assert.False(watchdog.Token.IsCancellationRequested);
+
+        time.Advance(Timeout - TimeSpan.FromMilliseconds(1));
+        Assert.False(watchdog.Token.IsCancellationRequested);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(watchdog.IsStalled);
+        Assert.True(watchdog.Token.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void RequestAborted_CancelsTheToken_NotAStall()
+    {
+        var time = new FakeTimeProvider();
+        using var aborted = new CancellationTokenSource();
+        using var watchdog = new StreamStallWatchdog(Timeout, time, aborted.Token);
+
+        aborted.Cancel();
+
+        Assert.True(watchdog.Token.IsCancellationRequested);
+        Assert.False(watchdog.IsStalled);
+    }
+
+    [Fact]
+    public void Disposed_TimerNoLongerFires()
+    {
+        var time = new FakeTimeProvider();
+        var watchdog = new StreamStallWatchdog(Timeout, time, CancellationToken.None);
+
+        watchdog.Dispose();
+        time.Advance(Timeout * 2);
+
+        Assert.False(watchdog.IsStalled);
+    }
+}
