@@ -62,6 +62,15 @@ public sealed class PeerKitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DownloadAsync_FromSeed_ReturnsTheBlob()
+    {
+        await using var peer = await HostilePeer.ConnectAsync(SeedEndPoint, Loopback.Address(9));
+        Assert.NotNull(await peer.HandshakeAsync(_blob.MetaInfo.InfoHash));
+
+        Assert.Equal(_blob.Content, await peer.DownloadAsync(_blob.MetaInfo).WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task SendCancelFloodAsync_BoundedByCount_SendsExactlyThatMany()
     {
         await using var peer = await HostilePeer.ConnectAndHandshakeAsync(SeedEndPoint, _blob.MetaInfo.InfoHash);

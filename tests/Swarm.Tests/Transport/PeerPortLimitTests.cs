@@ -12,6 +12,7 @@ using P2PRegistry.Swarm.Transport;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Peers;
 
 namespace P2PRegistry.Swarm.Tests.Transport;
 
@@ -61,7 +62,7 @@ public sealed class PeerPortLimitTests
             Assert.Equal(0, seed.Pool.Outstanding);
 
             // Another address still gets in, and gets the blob.
-            await using var peer = await RawPeer.ConnectAsync(Other, seed.EndPoint, CancellationToken.None);
+            await using var peer = await HostilePeer.ConnectAsync(seed.EndPoint, Other, CancellationToken.None);
             using var cts = new CancellationTokenSource(Bound);
             Assert.NotNull(await peer.HandshakeAsync(blob.MetaInfo.InfoHash, cts.Token));
             Assert.Equal(blob.Content, await peer.DownloadAsync(blob.MetaInfo, cts.Token));
@@ -144,13 +145,13 @@ public sealed class PeerPortLimitTests
         using var cts = new CancellationTokenSource(Bound);
 
         // Five handshaken sessions from one address that then only hold their connection.
-        var held = new List<RawPeer>();
+        var held = new List<HostilePeer>();
         try
         {
             var answered = 0;
             for (var i = 0; i < 5; i++)
             {
-                var peer = await RawPeer.ConnectAsync(Flooder, seed.EndPoint, cts.Token);
+                var peer = await HostilePeer.ConnectAsync(seed.EndPoint, Flooder, cts.Token);
                 held.Add(peer);
                 answered += await peer.HandshakeAsync(blob.MetaInfo.InfoHash, cts.Token) is null ? 0 : 1;
             }
@@ -159,7 +160,7 @@ public sealed class PeerPortLimitTests
             Assert.Equal(3, seed.Limiter.Count(Flooder));
             Assert.Equal(2, seed.Refusals.Of("per_address"));
 
-            await using var other = await RawPeer.ConnectAsync(Other, seed.EndPoint, cts.Token);
+            await using var other = await HostilePeer.ConnectAsync(seed.EndPoint, Other, cts.Token);
             Assert.NotNull(await other.HandshakeAsync(blob.MetaInfo.InfoHash, cts.Token));
             Assert.Equal(blob.Content, await other.DownloadAsync(blob.MetaInfo, cts.Token));
         }

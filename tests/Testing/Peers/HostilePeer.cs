@@ -65,6 +65,97 @@ public sealed class HostilePeer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends a handshake for <paramref name="infoHash"/> (a fresh peer id, no extension bit) and reads the answer;
+    /// null when the other side closed (or reset) the connection instead, as a server refusing a peer does.
+    /// </summary>
+    public async Task<Handshake?> HandshakeAsync(InfoHash infoHash, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await SendHandshakeAsync(infoHash, PeerId.CreateRandom(), reserved: 0, cancellationToken);
+            return await ReadHandshakeAsync(System.Threading.Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+        catch (Exception exception) when (exception is EndOfStreamException or IOException or SocketException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A well-behaved download after the handshake: says interested and, while unchoked, keeps 32 requests of 16 KiB
+    /// blocks in flight until it has every block; returns the blob. Throws <see cref="EndOfStreamException"/> when
+    /// the other side hangs up first.
+    /// </summary>
+    public async Task<byte[]> DownloadAsync(MetaInfo metaInfo, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metaInfo);
+        const int blockLength = 16 * 1024;
+        const int pipeline = 32;
+        var content = new byte[metaInfo.Length];
+        var blocks = new List<(int Index, int Begin, int Length)>();
+        for (var piece = 0; piece < metaInfo.PieceCount; piece++)
+        {
+            var size = metaInfo.GetPieceSize(piece);
+            for (var begin = 0; begin < size; begin += blockLength)
+            {
+                blocks.Add((piece, begin, Math.Min(blockLength, size - begin)));
+            }
+        }
+
+        var missing = new HashSet<(int, int)>(blocks.Select(b => (b.Index, b.Begin)));
+        var outstanding = new HashSet<(int, int)>();
+        var choked = true;
+        var requests = new ArrayBufferWriter<byte>();
+        await SendInterestedAsync(cancellationToken);
+        while (missing.Count > 0)
+        {
+            var message = await ReadMessageAsync(System.Threading.Timeout.InfiniteTimeSpan, cancellationToken)
+                ?? throw new EndOfStreamException($"The peer closed the connection with {missing.Count} blocks missing.");
+            switch (message.Type)
+            {
+                case PeerMessageType.Unchoke:
+                    choked = false;
+                    break;
+                case PeerMessageType.Choke:
+                    // BEP 3: a choke drops every request still queued with the peer.
+                    choked = true;
+                    outstanding.Clear();
+                    break;
+                case PeerMessageType.Piece when missing.Remove((message.Index, message.Begin)):
+                    outstanding.Remove((message.Index, message.Begin));
+                    message.Payload.CopyTo(content.AsSpan((int)metaInfo.GetPieceOffset(message.Index) + message.Begin));
+                    break;
+            }
+
+            if (choked)
+            {
+                continue;
+            }
+
+            requests.ResetWrittenCount();
+            foreach (var block in blocks)
+            {
+                if (outstanding.Count >= pipeline)
+                {
+                    break;
+                }
+
+                if (missing.Contains((block.Index, block.Begin)) && outstanding.Add((block.Index, block.Begin)))
+                {
+                    PeerMessageWriter.WriteRequest(requests, block.Index, block.Begin, block.Length);
+                }
+            }
+
+            if (requests.WrittenCount > 0)
+            {
+                await SendAsync(requests.WrittenMemory, cancellationToken);
+            }
+        }
+
+        return content;
+    }
+
     /// <summary>How many messages of <paramref name="type"/> were read so far.</summary>
     public int Received(PeerMessageType type) => _received.GetValueOrDefault(type);
 
