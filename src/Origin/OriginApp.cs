@@ -70,6 +70,9 @@ public static class OriginApp
         services.AddSingleton<PeerListener>();
         services.AddSingleton<IdleSeedReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<IdleSeedReaper>());
+        // Before the peer port opens: a stored blob found corrupt while seeding leaves the store (Seeding/SeedQuarantine).
+        services.AddSingleton<SeedQuarantine>();
+        services.AddHostedService(sp => sp.GetRequiredService<SeedQuarantine>());
         services.AddHostedService(sp => sp.GetRequiredService<PeerListener>());
         services.AddOperationalEndpoints(OriginMetrics.MeterName, SwarmMetrics.MeterName)
             .AddCheck<StorageHealthCheck>("storage", tags: [OperationalEndpoints.ReadyTag]);

@@ -103,6 +103,15 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
         }
     }
 
+    /// <summary>Connected peers known to hold the piece, as the picker counts them (0 when seeding): for tests.</summary>
+    public int AvailabilityOf(int piece)
+    {
+        lock (_sync)
+        {
+            return Picker?.GetAvailability(piece) ?? 0;
+        }
+    }
+
     /// <summary>Addresses refused in this swarm for sending pieces that failed their hash.</summary>
     public int BlacklistedCount => _blacklist.Count;
 

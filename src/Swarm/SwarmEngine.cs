@@ -104,7 +104,7 @@ public sealed partial class SwarmEngine : IAsyncDisposable
                 return existing.Handle;
             }
 
-            var swarm = new BlobSwarm(_context, PieceStore.OpenComplete(metaInfo, path), download: false);
+            var swarm = OpenSeed(metaInfo, path);
             SwarmLog.SeedStarted(_logger, metaInfo.Digest.Value, metaInfo.InfoHash, path);
             return Add(swarm).Handle;
         }

@@ -54,4 +54,10 @@ internal static partial class SwarmLog
 
     [LoggerMessage(30, LogLevel.Information, "Dropped peer {PeerId} at {EndPoint}: it neither gave nor took a block for {Idle} while a new peer waited for a connection slot ({Limit})")]
     public static partial void IdlePeerEvicted(ILogger logger, PeerId peerId, EndPoint? endPoint, TimeSpan idle, string limit);
+
+    [LoggerMessage(50, LogLevel.Error, "Seed {Digest} ({InfoHash}) is corrupt on disk: piece {Piece} of {Path} failed its SHA-1; stopped seeding it")]
+    public static partial void SeedQuarantined(ILogger logger, string digest, InfoHash infoHash, int piece, string path);
+
+    [LoggerMessage(51, LogLevel.Error, "A handler of SeedCorrupted failed for {Digest}")]
+    public static partial void SeedCorruptedHandlerFailed(ILogger logger, string digest, Exception exception);
 }

@@ -24,6 +24,7 @@ public sealed class SwarmMetrics
     private readonly Counter<long> _downloadsFailed;
     private readonly Counter<long> _connectionsRefused;
     private readonly Counter<long> _peersEvicted;
+    private readonly Counter<long> _seedsQuarantined;
 
     public SwarmMetrics(IMeterFactory meterFactory)
     {
@@ -39,6 +40,8 @@ public sealed class SwarmMetrics
         _downloadsFailed = meter.CreateCounter<long>("p2pregistry.swarm.downloads_failed", "{blob}", "Blobs whose download failed (digest mismatch, disk error).");
         _peersEvicted = meter.CreateCounter<long>("p2pregistry.swarm.peers_evicted", "{peer}", "Idle peers dropped to make room for a new one at a connection limit.");
         _connectionsRefused = meter.CreateCounter<long>(ConnectionsRefusedName, "{connection}", "Inbound peer connections closed over a connection limit or for a missing handshake (tag reason).");
+
+        _seedsQuarantined = meter.CreateCounter<long>("p2pregistry.swarm.seeds_quarantined", "{blob}", "Seeded blobs stopped because a piece read from the disk failed its SHA-1.");
     }
 
     internal void BytesDownloaded(long bytes, bool fromOrigin) => Interlocked.Add(ref fromOrigin ? ref _bytesFromOrigins : ref _bytesFromPeers, bytes);
@@ -73,6 +76,8 @@ public sealed class SwarmMetrics
         ConnectionRefusal.HandshakeTimeout => "handshake_timeout",
         _ => "none",
     };
+
+    internal void SeedQuarantined() => _seedsQuarantined.Add(1);
 
     private static Measurement<long>[] ByKind(ref long peers, ref long origins) =>
         [new(Interlocked.Read(ref peers), Kind(origin: false)), new(Interlocked.Read(ref origins), Kind(origin: true))];

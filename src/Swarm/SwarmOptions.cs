@@ -51,9 +51,10 @@ public sealed class SwarmOptions
 
     /// <summary>
     /// When a new peer finds a connection limit full, the connected peer that neither gave nor took a block for
-    /// longest, at least this long, is dropped to make room.
+    /// longest, at least this long, is dropped to make room. Short, because a peer that is of use asks for or sends a
+    /// block within moments of connecting, and a node under a flood of idle sessions must not keep real peers waiting.
     /// </summary>
-    public TimeSpan IdlePeerEviction { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan IdlePeerEviction { get; set; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -154,6 +155,13 @@ public sealed class SwarmOptions
 
     /// <summary>When super-seeding: how long a piece sent to a peer (from its last block) waits for another peer to announce it, at most.</summary>
     public TimeSpan SuperSeedForwardWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Complete blobs seeded from a file (<see cref="SwarmEngine.Seed"/>: an origin's stored blobs, an agent's cache)
+    /// check each piece against its SHA-1 the first time it is read after the file was opened. A piece that fails is
+    /// never sent: the engine stops seeding that blob and raises <see cref="SwarmEngine.SeedCorrupted"/>.
+    /// </summary>
+    public bool VerifySeedsOnFirstRead { get; set; } = true;
 
     /// <summary>One message per problem, naming the key and the value; empty when the options are usable.</summary>
     public IEnumerable<string> Validate()

@@ -66,6 +66,19 @@ public static class PeerMessageWriter
     /// Writes the 13 bytes that precede a block, so the session can put the block itself straight from
     /// the file (or its page cache) into the output.
     /// </summary>
+    /// <summary>Writes the 13-byte piece header into <paramref name="destination"/> (the block follows it there).</summary>
+    public static void WritePieceHeader(Span<byte> destination, int index, int begin, int blockLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, PieceHeaderLength);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfNegative(begin);
+        ArgumentOutOfRangeException.ThrowIfNegative(blockLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(blockLength, int.MaxValue - 9);
+        WriteHeader(destination, PeerMessageType.Piece, 8 + blockLength);
+        BinaryPrimitives.WriteInt32BigEndian(destination[5..], index);
+        BinaryPrimitives.WriteInt32BigEndian(destination[9..], begin);
+    }
+
     public static void WritePieceHeader(IBufferWriter<byte> output, int index, int begin, int blockLength)
     {
         ArgumentNullException.ThrowIfNull(output);

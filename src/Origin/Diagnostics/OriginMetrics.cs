@@ -19,6 +19,7 @@ internal sealed class OriginMetrics
     private readonly Counter<long> _fillsCompleted;
     private readonly Counter<long> _fillsFailed;
     private readonly Counter<long> _upstreamDigestMismatches;
+    private readonly Counter<long> _blobsQuarantined;
 
     public OriginMetrics(IMeterFactory meterFactory)
     {
@@ -35,6 +36,7 @@ internal sealed class OriginMetrics
         _fillsCompleted = meter.CreateCounter<long>("p2pregistry.origin.upstream.fills.completed", "{fill}", "Blob fills verified and stored.");
         _fillsFailed = meter.CreateCounter<long>("p2pregistry.origin.upstream.fills.failed", "{fill}", "Blob fills that stored nothing (upstream error, timeout, digest mismatch).");
         _upstreamDigestMismatches = meter.CreateCounter<long>("p2pregistry.origin.upstream.digest_mismatches", "{object}", "Blobs or manifests from an upstream that did not hash to their digest.");
+        _blobsQuarantined = meter.CreateCounter<long>("p2pregistry.origin.blobs.quarantined", "{blob}", "Stored blobs found corrupt while seeding and moved out of the store.");
     }
 
     public void BytesSent(long count) => _bytesSent.Add(count);
@@ -61,4 +63,6 @@ internal sealed class OriginMetrics
     public void FillFailed() => _fillsFailed.Add(1);
 
     public void UpstreamDigestMismatch() => _upstreamDigestMismatches.Add(1);
+
+    public void BlobQuarantined() => _blobsQuarantined.Add(1);
 }

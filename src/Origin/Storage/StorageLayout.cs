@@ -11,6 +11,7 @@ namespace P2PRegistry.Origin.Storage;
 /// repositories/&lt;name&gt;/_manifests/revisions/sha256/&lt;hex&gt;/link     manifest digest + media type
 /// repositories/&lt;name&gt;/_manifests/tags/&lt;tag&gt;/current/link         tag → manifest digest
 /// uploads/&lt;id&gt;/data                  an upload in progress (wiped at start)
+/// quarantine/&lt;hex&gt;.&lt;utc time&gt;       a blob's data found corrupt while seeding, moved out of blobs/ (kept for inspection)
 /// </code>
 /// Everything is on one filesystem, so the final renames are atomic.
 /// </summary>
@@ -22,6 +23,7 @@ internal sealed class StorageLayout
         Blobs = Path.Combine(Root, "blobs", Digest.Sha256Algorithm);
         Repositories = Path.Combine(Root, "repositories");
         Uploads = Path.Combine(Root, "uploads");
+        Quarantine = Path.Combine(Root, "quarantine");
     }
 
     public string Root { get; }
@@ -31,6 +33,8 @@ internal sealed class StorageLayout
     public string Repositories { get; }
 
     public string Uploads { get; }
+
+    public string Quarantine { get; }
 
     public string BlobDirectory(Digest digest) => Path.Combine(Blobs, digest.Hex[..2], digest.Hex);
 
@@ -52,4 +56,8 @@ internal sealed class StorageLayout
     public string TagLink(string name, string tag) => Path.Combine(TagsDirectory(name), tag, "current", "link");
 
     public string UploadDirectory(string id) => Path.Combine(Uploads, id);
+
+    /// <summary>Where a corrupt blob's data goes, stamped with the time it was found (the same blob may rot again).</summary>
+    public string QuarantinedBlob(Digest digest, DateTimeOffset at) =>
+        Path.Combine(Quarantine, $"{digest.Hex}.{at.UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}");
 }

@@ -1,71 +1,70 @@
 using System.Buffers;
-using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Pieces;
 
 namespace P2PRegistry.Swarm.Pieces;
 
 /// <summary>
-/// The bytes of one blob on disk: one file, preallocated to the blob's length, pieces written at their
-/// offsets once verified, read at offsets to seed. A download keeps a small bitfield file beside the data
-/// (<c>&lt;path&gt;.pieces</c>) naming the verified pieces, so a restarted agent resumes where it stopped.
-/// Reads and writes are positional (pread/pwrite) and safe from many sessions at once.
+/// The bytes of one blob on disk, as its swarm sees them: which pieces are verified, and the reads and writes of
+/// pieces. It owns the parts that do the work: the data file (<see cref="PieceFile"/>: preallocated, positional
+/// reads and writes safe from many sessions at once, direct I/O where allowed), a download's resume file
+/// (<see cref="ResumeFile"/>, <c>&lt;path&gt;.pieces</c>, so a restarted agent resumes where it stopped), the pieces
+/// kept in memory (<see cref="HotPieces"/>) and, for a complete blob opened to seed, the check of each piece on its
+/// first read (<see cref="FirstReadVerifier"/>).
 /// </summary>
 /// <remarks>
-/// Where the file system allows, a download's whole pieces are written and read with direct I/O
-/// (<see cref="DirectIo"/>), and the pieces stored or read last stay in memory (<see cref="HotPieces"/>) for the
-/// peers and the streaming reader that want them next. While a download writes directly, nothing may read its file
-/// through the page cache (a cached read of a range being written directly can keep stale bytes): every read goes
-/// through this store. Once the download is complete the file is an ordinary file again.
+/// While a download writes directly, nothing may read its file through the page cache (a cached read of a range
+/// being written directly can keep stale bytes): every read goes through this store. Once the download is complete
+/// the file is an ordinary file again.
 /// </remarks>
 internal sealed class PieceStore : IDisposable
 {
-    public const string BitfieldSuffix = ".pieces";
+    public const string BitfieldSuffix = ResumeFile.Suffix;
 
-    // <magic "P2PB"><version u8><info hash: 20 bytes><bitfield: ceil(n/8) bytes>
-    private const int HeaderLength = 4 + 1 + InfoHash.Length;
-    private const byte Version = 1;
-    private static ReadOnlySpan<byte> Magic => "P2PB"u8;
-
-    // Aligned buffers kept for direct transfers; more are made when more transfers run at once, and freed on return.
-    private const int MaxIdleAlignedBuffers = 4;
-
-    private readonly SafeFileHandle _data;
+    private readonly PieceFile _file;
     private readonly Bitfield _verified;
     private readonly Lock _lock = new();
-    private readonly SafeFileHandle? _directFile;
     private readonly HotPieces? _hot;
-    private readonly Stack<AlignedBuffer> _alignedBuffers = new();
-    private SafeFileHandle? _bitfieldFile;
-    private SafeFileHandle? _direct;
+    private readonly FirstReadVerifier? _firstRead;
+    private ResumeFile? _resume;
     private bool _disposed;
 
-    private PieceStore(MetaInfo metaInfo, string path, SafeFileHandle data, Bitfield verified, SafeFileHandle? bitfieldFile, SafeFileHandle? direct = null, int hotPieces = 0)
+    private PieceStore(MetaInfo metaInfo, PieceFile file, Bitfield verified, ResumeFile? resume, int hotPieces, FirstReadVerifier? firstRead)
     {
         MetaInfo = metaInfo;
-        Path = path;
-        _data = data;
+        _file = file;
         _verified = verified;
-        _bitfieldFile = bitfieldFile;
-        _directFile = direct;
-        _direct = direct;
-        _hot = direct is not null && hotPieces > 0 ? new HotPieces(hotPieces) : null;
+        _resume = resume;
+        _hot = file.UsesDirectIo && hotPieces > 0 ? new HotPieces(hotPieces) : null;
+        _firstRead = firstRead;
     }
+
+    /// <summary>
+    /// Raised once, on the reading thread, when a piece of a store opened with <c>verifyOnFirstRead</c> fails its
+    /// SHA-1 (the read that found it then throws <see cref="CorruptPieceException"/>, as every later read does).
+    /// </summary>
+    public event Action<int>? Corrupted;
 
     public MetaInfo MetaInfo { get; }
 
-    public string Path { get; }
+    public string Path => _file.Path;
 
-    public string BitfieldPath => Path + BitfieldSuffix;
+    public string BitfieldPath => ResumeFile.PathFor(Path);
 
-    /// <summary>True when the store serves a complete file read-only (no bitfield file).</summary>
-    public bool IsReadOnly => _bitfieldFile is null;
+    /// <summary>True when the store serves a complete file read-only (no resume file).</summary>
+    public bool IsReadOnly => Volatile.Read(ref _resume) is null;
 
     /// <summary>True while whole pieces are written and read with direct I/O.</summary>
-    public bool UsesDirectIo => Volatile.Read(ref _direct) is not null;
+    public bool UsesDirectIo => _file.UsesDirectIo;
 
     /// <summary>Pieces held in memory now (0 without direct I/O).</summary>
     public int HotPieceCount => _hot?.Count ?? 0;
+
+    /// <summary>True when each piece is checked against its SHA-1 on its first read (a complete blob opened to seed).</summary>
+    public bool VerifiesOnFirstRead => _firstRead is not null;
+
+    /// <summary>True once a piece failed its first-read check: every read throws <see cref="CorruptPieceException"/>.</summary>
+    public bool IsCorrupt => _firstRead?.IsCorrupt == true;
 
     public int VerifiedCount
     {
@@ -89,9 +88,15 @@ internal sealed class PieceStore : IDisposable
         }
     }
 
+    /// <summary>Bytes read from the disk so far (for tests: what a read cost).</summary>
+    internal long BytesReadFromDisk => _file.BytesRead;
+
+    /// <summary>Pieces checked on their first read and found intact (for tests).</summary>
+    internal int FirstReadVerifiedCount => _firstRead?.VerifiedCount ?? 0;
+
     /// <summary>
-    /// Opens (or creates) a partial blob for download. An existing bitfield file for the same info hash is
-    /// trusted for the pieces it names; without one, the data file is started afresh. With
+    /// Opens (or creates) a partial blob for download. A resume file for the same info hash, beside a data file of the
+    /// blob's length, is trusted for the pieces it names; otherwise the data file is started afresh. With
     /// <paramref name="directIo"/> whole pieces bypass the page cache where the file system allows it, and the last
     /// <paramref name="hotPieceBytes"/> bytes of pieces stored or read stay in memory (at least four pieces; 0: none).
     /// </summary>
@@ -100,64 +105,53 @@ internal sealed class PieceStore : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(hotPieceBytes);
         ArgumentNullException.ThrowIfNull(metaInfo);
         var verified = new Bitfield(metaInfo.PieceCount);
-        var bitfieldPath = path + BitfieldSuffix;
-        var resumed = File.Exists(path) && TryReadBitfield(bitfieldPath, metaInfo, verified);
-        if (!resumed)
+        var resumePath = ResumeFile.PathFor(path);
+
+        var resume = File.Exists(path) ? ResumeFile.TryOpen(resumePath, metaInfo, verified) : null;
+        if (resume is not null && new FileInfo(path).Length != metaInfo.Length)
         {
+            // A data file of another length than the blob's was not left by this store (it preallocates): a piece the
+            // resume file names may lie past its end, and nothing in it is trusted.
+            resume.Dispose();
+            resume = null;
             verified = new Bitfield(metaInfo.PieceCount);
         }
 
-        SafeFileHandle? data = null;
-        SafeFileHandle? bitfieldFile = null;
+        PieceFile? file = null;
         try
         {
-            data = File.OpenHandle(
-                path,
-                resumed ? FileMode.Open : FileMode.Create,
-                FileAccess.ReadWrite,
-                FileShare.Read | FileShare.Delete,
-                FileOptions.None,
-                preallocationSize: resumed ? 0 : metaInfo.Length);
-            if (RandomAccess.GetLength(data) != metaInfo.Length)
-            {
-                RandomAccess.SetLength(data, metaInfo.Length);
-            }
-
-            bitfieldFile = File.OpenHandle(bitfieldPath, resumed ? FileMode.Open : FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-            if (!resumed)
-            {
-                var header = new byte[HeaderLength + Bitfield.WireLengthFor(metaInfo.PieceCount)];
-                WriteHeader(header, metaInfo.InfoHash);
-                RandomAccess.Write(bitfieldFile, header, 0);
-            }
-
-            var direct = directIo ? DirectIo.TryOpen(path) : null;
+            file = PieceFile.OpenWritable(path, metaInfo.Length, create: resume is null, directIo, metaInfo.PieceLength);
+            resume ??= ResumeFile.Create(resumePath, metaInfo);
             var hotPieces = hotPieceBytes == 0 ? 0 : (int)Math.Clamp(hotPieceBytes / metaInfo.PieceLength, 4, int.MaxValue);
-            return new PieceStore(metaInfo, path, data, verified, bitfieldFile, direct, hotPieces);
+            return new PieceStore(metaInfo, file, verified, resume, hotPieces, firstRead: null);
         }
         catch
         {
-            data?.Dispose();
-            bitfieldFile?.Dispose();
+            file?.Dispose();
+            resume?.Dispose();
             throw;
         }
     }
 
-    /// <summary>Opens a complete, already verified blob read-only, to seed it (origin storage, agent cache).</summary>
-    public static PieceStore OpenComplete(MetaInfo metaInfo, string path)
+    /// <summary>
+    /// Opens a complete blob read-only, to seed it (origin storage, agent cache). With
+    /// <paramref name="verifyOnFirstRead"/> the first read of each piece reads the whole piece and checks its SHA-1: a
+    /// piece that fails makes this read and every later one throw <see cref="CorruptPieceException"/> and raises
+    /// <see cref="Corrupted"/>. Without it the file is trusted to be what its digest says.
+    /// </summary>
+    public static PieceStore OpenComplete(MetaInfo metaInfo, string path, bool verifyOnFirstRead = false)
     {
         ArgumentNullException.ThrowIfNull(metaInfo);
-        var data = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
-        var length = RandomAccess.GetLength(data);
-        if (length != metaInfo.Length)
+        var file = PieceFile.OpenReadOnly(path);
+        if (file.Length != metaInfo.Length)
         {
-            data.Dispose();
-            throw new InvalidDataException($"{path} holds {length} bytes; the metainfo of {metaInfo.Digest} says {metaInfo.Length}.");
+            file.Dispose();
+            throw new InvalidDataException($"{path} holds {file.Length} bytes; the metainfo of {metaInfo.Digest} says {metaInfo.Length}.");
         }
 
         var verified = new Bitfield(metaInfo.PieceCount);
         verified.SetAll();
-        return new PieceStore(metaInfo, path, data, verified, bitfieldFile: null);
+        return new PieceStore(metaInfo, file, verified, resume: null, hotPieces: 0, verifyOnFirstRead ? new FirstReadVerifier(metaInfo, path) : null);
     }
 
     public bool HasPiece(int index)
@@ -195,11 +189,9 @@ internal sealed class PieceStore : IDisposable
             throw new InvalidOperationException("A complete blob is read-only.");
         }
 
-        var offset = MetaInfo.GetPieceOffset(piece) + offsetInPiece;
-        if (offsetInPiece != 0 || data.Length != MetaInfo.GetPieceSize(piece) || !TryWriteDirect(offset, data))
-        {
-            RandomAccess.Write(_data, data, offset);
-        }
+        // Only whole pieces go past the page cache: a download writes a piece once verified, in one transfer.
+        var wholePiece = offsetInPiece == 0 && data.Length == MetaInfo.GetPieceSize(piece);
+        _file.Write(MetaInfo.GetPieceOffset(piece) + offsetInPiece, data, direct: wholePiece);
     }
 
     /// <summary>
@@ -221,8 +213,7 @@ internal sealed class PieceStore : IDisposable
     public void ReleaseHotPieces() => _hot?.Clear();
 
     /// <summary>
-    /// Records a piece as verified, in memory and in the bitfield file (one byte rewritten in place).
-    /// Returns false when it already was.
+    /// Records a piece as verified, in memory and in the resume file. Returns false when it already was.
     /// </summary>
     public bool MarkVerified(int piece)
     {
@@ -234,81 +225,80 @@ internal sealed class PieceStore : IDisposable
                 return false;
             }
 
-            if (_bitfieldFile is not null)
-            {
-                // Only the byte holding this piece's bit is rewritten: a one-byte pwrite cannot tear.
-                var byteIndex = piece >> 3;
-                Span<byte> one = [BitfieldByte(byteIndex)];
-                RandomAccess.Write(_bitfieldFile, one, HeaderLength + byteIndex);
-            }
-
+            _resume?.Save(piece, _verified);
             return true;
         }
     }
 
-    /// <summary>Reads bytes of a verified piece (to seed a block, or to stream to a client).</summary>
-    public int Read(int piece, int offsetInPiece, Span<byte> destination)
-    {
-        CheckRange(piece, offsetInPiece, destination.Length);
-        return TryReadPastPageCache(piece, offsetInPiece, destination, keep: true) is { } read
-            ? (read ? destination.Length : 0)
-            : ReadAt(MetaInfo.GetPieceOffset(piece) + offsetInPiece, destination);
-    }
+    /// <summary>Reads bytes of a verified piece (to seed a block, or to stream to a client): all of them, or 0 on a short read.</summary>
+    /// <exception cref="CorruptPieceException">The store verifies on first read and the blob is corrupt.</exception>
+    public int Read(int piece, int offsetInPiece, Span<byte> destination) =>
+        ReadExactly(piece, offsetInPiece, destination) ? destination.Length : 0;
 
     /// <summary>
-    /// Reads the whole range; returns false on a short read (a truncated file). A piece read from the disk is kept
-    /// hot unless <paramref name="keep"/> is false (a reader that will not come back to it, like the digest).
+    /// Reads the whole range; returns false on a short read (a truncated file). A range that is not hot is read from
+    /// the disk alone (with direct I/O: the aligned blocks holding it); a whole piece read so is kept hot unless
+    /// <paramref name="keep"/> is false (a reader that will not come back to it, like the digest).
     /// </summary>
+    /// <exception cref="CorruptPieceException">The store verifies on first read and the blob is corrupt.</exception>
     public bool ReadExactly(int piece, int offsetInPiece, Span<byte> destination, bool keep = true)
     {
         CheckRange(piece, offsetInPiece, destination.Length);
-        if (TryReadPastPageCache(piece, offsetInPiece, destination, keep) is { } fast)
+        if (_firstRead is { } firstRead)
         {
-            return fast;
+            firstRead.ThrowIfCorrupt();
+            if (!firstRead.IsVerified(piece))
+            {
+                return ReadVerifying(firstRead, piece, offsetInPiece, destination);
+            }
         }
 
-        var offset = MetaInfo.GetPieceOffset(piece) + offsetInPiece;
-        while (!destination.IsEmpty)
+        if (_hot?.TryCopy(piece, offsetInPiece, destination) == true)
         {
-            var read = ReadAt(offset, destination);
-            if (read == 0)
-            {
-                return false;
-            }
+            return true;
+        }
 
-            offset += read;
-            destination = destination[read..];
+        if (!_file.ReadExactly(MetaInfo.GetPieceOffset(piece) + offsetInPiece, destination))
+        {
+            return false;
+        }
+
+        // Only a whole piece is kept: a block request must not hold a piece in memory, nor cost one from the disk.
+        var size = MetaInfo.GetPieceSize(piece);
+        if (keep && _hot is not null && offsetInPiece == 0 && destination.Length == size && _file.UsesDirectIo)
+        {
+            var copy = ArrayPool<byte>.Shared.Rent(size);
+            destination.CopyTo(copy);
+            _hot.Keep(piece, copy);
         }
 
         return true;
     }
 
     /// <summary>
-    /// Called once the whole blob is verified against its digest: the bitfield file goes, the data file
+    /// Called once the whole blob is verified against its digest: the resume file goes, the data file
     /// is from now on a complete blob.
     /// </summary>
     public void MarkComplete()
     {
         lock (_lock)
         {
-            if (_bitfieldFile is null)
+            if (_resume is null)
             {
                 return;
             }
 
-            _bitfieldFile.Dispose();
-            _bitfieldFile = null;
-            File.Delete(BitfieldPath);
+            _resume.Delete();
+            Volatile.Write(ref _resume, null);
 
             // Nothing is written any more: reads go through the page cache (coherent with what was written directly),
             // and the aligned buffers go back to the system. A finished download seeds on for as long as its blob is
             // cached; the pieces kept in memory are freed by the swarm once no peer wants them.
-            StopDirectIo();
-            DisposeIdleAlignedBuffersLocked();
+            _file.StopDirectIo();
         }
     }
 
-    /// <summary>Discards a failed download: the data file and its bitfield file.</summary>
+    /// <summary>Discards a failed download: the data file and its resume file.</summary>
     public void Delete()
     {
         Dispose();
@@ -326,140 +316,45 @@ internal sealed class PieceStore : IDisposable
             }
 
             _disposed = true;
-            _bitfieldFile?.Dispose();
-            _data.Dispose();
-            _directFile?.Dispose();
+            _resume?.Dispose();
+            _file.Dispose();
             _hot?.Dispose();
-            DisposeIdleAlignedBuffersLocked();
-        }
-    }
-
-    private void DisposeIdleAlignedBuffersLocked()
-    {
-        while (_alignedBuffers.TryPop(out var buffer))
-        {
-            buffer.Dispose();
-        }
-    }
-
-    private int ReadAt(long offset, Span<byte> destination) => RandomAccess.Read(_data, destination, offset);
-
-    private bool TryWriteDirect(long offset, ReadOnlySpan<byte> data)
-    {
-        var direct = Volatile.Read(ref _direct);
-        if (direct is null || !DirectIo.IsAligned(offset, data.Length))
-        {
-            return false;
-        }
-
-        var buffer = RentAligned();
-        try
-        {
-            var aligned = buffer.Span[..data.Length];
-            data.CopyTo(aligned);
-            RandomAccess.Write(direct, aligned, offset);
-            return true;
-        }
-        catch (IOException)
-        {
-            // The file system took the O_DIRECT open but refuses this transfer (a block size above 4 KiB): the piece
-            // and all after it go through the page cache, which stays coherent with what was written directly.
-            StopDirectIo();
-            return false;
-        }
-        finally
-        {
-            ReturnAligned(buffer);
         }
     }
 
     /// <summary>
-    /// A hot piece's bytes, or the whole piece read directly (kept hot if <paramref name="keep"/>) and the range
-    /// asked for copied: true when read, false on a short read, null when this store does not use direct I/O (or
-    /// stopped because the file system refused) and the page cache is the way.
+    /// The first read of a piece of a blob being verified: the whole piece is read and checked, then the range asked
+    /// for is copied from it (the later reads of the piece are plain reads).
     /// </summary>
-    private bool? TryReadPastPageCache(int piece, int offsetInPiece, Span<byte> destination, bool keep)
+    private bool ReadVerifying(FirstReadVerifier firstRead, int piece, int offsetInPiece, Span<byte> destination)
     {
-        if (_hot?.TryCopy(piece, offsetInPiece, destination) == true)
-        {
-            return true;
-        }
-
-        var direct = Volatile.Read(ref _direct);
-        if (direct is null)
-        {
-            return null;
-        }
-
         var size = MetaInfo.GetPieceSize(piece);
-        var offset = MetaInfo.GetPieceOffset(piece);
-        var buffer = RentAligned();
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
-            // A short last piece is read rounded up: the read stops at the end of the file.
-            var span = buffer.Span[..DirectIo.RoundUp(size)];
-            var total = 0;
-            while (total < size)
+            var bytes = buffer.AsSpan(0, size);
+            if (!_file.ReadExactly(MetaInfo.GetPieceOffset(piece), bytes))
             {
-                var read = RandomAccess.Read(direct, span[total..], offset + total);
-                if (read == 0)
+                return false;
+            }
+
+            if (!firstRead.Verify(piece, bytes, out var first))
+            {
+                if (first)
                 {
-                    return false;
+                    Corrupted?.Invoke(piece);
                 }
 
-                total += read;
+                throw new CorruptPieceException(MetaInfo.Digest, piece, Path);
             }
 
-            span.Slice(offsetInPiece, destination.Length).CopyTo(destination);
-            if (_hot is not null && keep)
-            {
-                var copy = ArrayPool<byte>.Shared.Rent(size);
-                span[..size].CopyTo(copy);
-                _hot.Keep(piece, copy);
-            }
-
+            bytes.Slice(offsetInPiece, destination.Length).CopyTo(destination);
             return true;
-        }
-        catch (IOException)
-        {
-            StopDirectIo();
-            return null;
         }
         finally
         {
-            ReturnAligned(buffer);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    // The direct handle stays open until Dispose: a transfer in flight on another thread finishes normally.
-    private void StopDirectIo() => Volatile.Write(ref _direct, null);
-
-    private AlignedBuffer RentAligned()
-    {
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_alignedBuffers.TryPop(out var buffer))
-            {
-                return buffer;
-            }
-        }
-
-        return new AlignedBuffer(MetaInfo.PieceLength);
-    }
-
-    private void ReturnAligned(AlignedBuffer buffer)
-    {
-        lock (_lock)
-        {
-            if (!_disposed && Volatile.Read(ref _direct) is not null && _alignedBuffers.Count < MaxIdleAlignedBuffers)
-            {
-                _alignedBuffers.Push(buffer);
-                return;
-            }
-        }
-
-        buffer.Dispose();
     }
 
     private void CheckRange(int piece, int offsetInPiece, int length)
@@ -469,45 +364,5 @@ internal sealed class PieceStore : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(offsetInPiece), $"Bytes {offsetInPiece}+{length} are outside piece {piece} of {size} bytes.");
         }
-    }
-
-    private byte BitfieldByte(int byteIndex)
-    {
-        var value = 0;
-        var first = byteIndex * 8;
-        for (var bit = 0; bit < 8 && first + bit < _verified.PieceCount; bit++)
-        {
-            if (_verified[first + bit])
-            {
-                value |= 0x80 >> bit;
-            }
-        }
-
-        return (byte)value;
-    }
-
-    private static void WriteHeader(Span<byte> header, InfoHash infoHash)
-    {
-        Magic.CopyTo(header);
-        header[4] = Version;
-        infoHash.CopyTo(header.Slice(5, InfoHash.Length));
-    }
-
-    private static bool TryReadBitfield(string path, MetaInfo metaInfo, Bitfield verified)
-    {
-        if (!File.Exists(path))
-        {
-            return false;
-        }
-
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length != HeaderLength + Bitfield.WireLengthFor(metaInfo.PieceCount))
-        {
-            return false;
-        }
-
-        Span<byte> expected = stackalloc byte[HeaderLength];
-        WriteHeader(expected, metaInfo.InfoHash);
-        return bytes.AsSpan(0, HeaderLength).SequenceEqual(expected) && verified.TryReadFrom(bytes.AsMemory(HeaderLength), out _);
     }
 }

@@ -130,20 +130,22 @@ internal sealed partial class PeerSession
     }
 
     /// <summary>
-    /// Writes the 13-byte piece header, then reads the block from the store directly into the pipe's
-    /// memory: the bytes go disk (page cache) → pipe → socket with no copy of our own.
+    /// Reads the block from the store straight into the pipe's memory behind room for its 13-byte header, then writes
+    /// the header: the bytes go disk (page cache) → pipe → socket with no copy of our own, and a read that fails
+    /// (a short file, a piece that fails its first-read check) leaves nothing half-written in the pipe.
     /// </summary>
     private async ValueTask WriteBlockAsync(BlockRequest block, CancellationToken cancellationToken)
     {
         await _context.Egress.TakeAsync(block.Length, cancellationToken).ConfigureAwait(false);
         var output = _transport.Output;
-        PeerMessageWriter.WritePieceHeader(output, block.Piece, block.Offset, block.Length);
-        var span = output.GetSpan(block.Length)[..block.Length];
-        if (!_owner.ReadBlock(block, span))
+        var header = PeerMessageWriter.PieceHeaderLength;
+        var span = output.GetSpan(header + block.Length)[..(header + block.Length)];
+        if (!_owner.ReadBlock(block, span[header..]))
         {
             throw new IOException($"Piece {block.Piece} is shorter on disk than its metainfo says.");
         }
 
-        output.Advance(block.Length);
+        PeerMessageWriter.WritePieceHeader(span, block.Piece, block.Offset, block.Length);
+        output.Advance(header + block.Length);
     }
 }

@@ -131,7 +131,7 @@ internal sealed partial class PeerSession
             Send(new Outbound(OutboundKind.ExtensionHandshake));
         }
 
-        var send = SendLoopAsync(token);
+        var send = SendUntilFailureAsync(token);
         var timer = TimerLoopAsync(token);
         string reason;
         try
@@ -169,6 +169,20 @@ internal sealed partial class PeerSession
         SwarmLog.PeerDisconnected(_context.Logger, RemotePeerId, RemoteEndPoint, reason);
         _closed.Dispose();
         return reason;
+    }
+
+    /// <summary>The send loop; a failure to send (a block that cannot be read, a broken pipe) ends the whole session.</summary>
+    private async Task SendUntilFailureAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendLoopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is IOException or InvalidOperationException or System.Net.Sockets.SocketException
+            or Microsoft.AspNetCore.Connections.ConnectionResetException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+        {
+            Close($"send failed: {exception.Message}");
+        }
     }
 
     private async Task CompleteTransportAsync()

@@ -64,6 +64,13 @@ public class PeerMessageCodecTests
             PeerMessageWriter.WritePieceHeader(o, 2, 0x8000, 3);
             o.Write("abc"u8);
         }, m => Assert.Equal("abc"u8.ToArray(), m.Block.ToArray())),
+        ["block behind a header written in place"] = new(Hex("0000000C 07 00000002 00008000 616263"), o =>
+        {
+            var span = o.GetSpan(16);
+            "abc"u8.CopyTo(span[PeerMessageWriter.PieceHeaderLength..]);
+            PeerMessageWriter.WritePieceHeader(span, 2, 0x8000, 3);
+            o.Advance(16);
+        }, m => Assert.Equal("abc"u8.ToArray(), m.Block.ToArray())),
         ["piece empty block"] = new(Hex("00000009 07 00000000 00000000"), o => PeerMessageWriter.WritePiece(o, 0, 0, default), m =>
         {
             Assert.Equal(PeerMessageType.Piece, m.Type);
