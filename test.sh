@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh clone: installs the third-party programs the tests drive,
-# restores, checks formatting, builds and tests. Usage: ./test.sh [extra dotnet test args]
+# restores, checks formatting, builds and tests. Usage: ./test.sh [--fast] [extra dotnet test args]
+#   (no args)  the full run, as CI does it.
+#   --fast     the unit tests alone: no test of category Integration or Slow (tests/Testing/README.md), only the
+#              tools unit tests use, no format check.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-tools=(skopeo containerd umoci pigz busybox-static docker-registry aria2 mktorrent opentracker redis-server iproute2 curl util-linux-extra)
+fast=0
+if [ "${1:-}" = "--fast" ]; then
+  fast=1
+  shift
+fi
+
+# util-linux-extra (fincore) is the one tool a unit test uses (DirectIoStoreTests reads the page cache with it).
+tools=(util-linux-extra)
+if ((!fast)); then
+  tools+=(skopeo containerd umoci pigz busybox-static docker-registry aria2 mktorrent opentracker redis-server iproute2 curl)
+fi
 missing=()
 for pkg in "${tools[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -22,15 +35,19 @@ export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS
 
 echo "==> restore"
 dotnet restore P2PRegistry.sln
-echo "==> format check"
-dotnet format P2PRegistry.sln --verify-no-changes --no-restore
+if ((!fast)); then
+  echo "==> format check"
+  dotnet format P2PRegistry.sln --verify-no-changes --no-restore
+fi
 echo "==> build"
 dotnet build P2PRegistry.sln --no-restore -c Release
 echo "==> test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+filter=()
+((fast)) && filter=(--filter "Category!=Integration&Category!=Slow")
 set +e
-dotnet test P2PRegistry.sln --no-build -c Release "$@" 2>&1 | tee "$log"
+dotnet test P2PRegistry.sln --no-build -c Release "${filter[@]}" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line over every test assembly, from dotnet test's per-assembly summaries.

@@ -1,5 +1,6 @@
 using P2PRegistry.Harness.Cli;
 using P2PRegistry.Harness.Lab;
+using P2PRegistry.Testing;
 using Xunit.Abstractions;
 
 namespace P2PRegistry.Harness.Tests;
@@ -8,7 +9,7 @@ namespace P2PRegistry.Harness.Tests;
 /// The harness for real, small: 3 client namespaces, a 4 MiB blob, 100 Mbit links, docker-registry + curl and an
 /// aria2c swarm. Needs root (namespaces) and the LAB.md tools, as CI has; it fails, never skips, without them.
 /// </summary>
-[Trait("Category", "Slow")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class HarnessSmokeTests(ITestOutputHelper output)
 {
     private static readonly string[] s_ourPrograms = ["curl", "aria2c", "docker-registry", "opentracker", "busybox", "sh", "bash", "ip", "cat", "read"];

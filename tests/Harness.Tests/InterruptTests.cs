@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using P2PRegistry.Harness.Lab;
+using P2PRegistry.Testing;
 using Xunit.Abstractions;
 
 namespace P2PRegistry.Harness.Tests;
@@ -9,7 +10,7 @@ namespace P2PRegistry.Harness.Tests;
 /// The harness as a real process, interrupted mid-fetch: Ctrl-C (SIGINT) and SIGTERM must both leave no namespace,
 /// no process and no work folder behind.
 /// </summary>
-[Trait("Category", "Slow")]
+[Trait("Category", TestCategories.Integration)]
 public sealed partial class InterruptTests(ITestOutputHelper output)
 {
     [Theory]

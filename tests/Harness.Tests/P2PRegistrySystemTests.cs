@@ -2,12 +2,13 @@ using P2PRegistry.Core.Bencoding;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Harness.Lab;
 using P2PRegistry.Harness.Systems;
+using P2PRegistry.Testing;
 using Xunit.Abstractions;
 
 namespace P2PRegistry.Harness.Tests;
 
 /// <summary>The p2pregistry system: its seed side alone, then a whole small run with an Agent per client.</summary>
-[Trait("Category", "Slow")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class P2PRegistrySystemTests(ITestOutputHelper output)
 {
     [Fact]

@@ -1,4 +1,5 @@
 using P2PRegistry.Agent.Tests.Support;
+using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Agent.Tests.Blobs;

@@ -2,6 +2,8 @@ using System.Net;
 using P2PRegistry.Agent.Tests.Support;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Agent.Tests.Blobs;

@@ -5,6 +5,8 @@ using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm.Tracking;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Agent.Tests.Blobs;

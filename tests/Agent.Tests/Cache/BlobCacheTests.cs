@@ -1,23 +1,24 @@
 using Microsoft.Extensions.Time.Testing;
 using P2PRegistry.Agent.Cache;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Agent.Tests.Cache;
 
 public sealed class BlobCacheTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("p2preg-cache-").FullName;
+    private readonly TempDirectory _dir = new("p2preg-cache");
     private readonly FakeTimeProvider _time = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private BlobCache NewCache(long capacity = 1000, double high = 0.9, double low = 0.5) =>
-        new(Path.Combine(_dir, "cache"), capacity, high, low, _time);
+        new(_dir.Combine("cache"), capacity, high, low, _time);
 
     private (Digest Digest, string Path) Staged(int size, byte fill)
     {
         var bytes = Enumerable.Repeat(fill, size).ToArray();
-        var path = Path.Combine(_dir, $"staged-{Guid.NewGuid():N}");
+        var path = _dir.Combine($"staged-{Guid.NewGuid():N}");
         File.WriteAllBytes(path, bytes);
         return (Digest.Compute(bytes), path);
     }
@@ -87,14 +88,14 @@ public sealed class BlobCacheTests : IDisposable
         var first = NewCache();
         var (digest, path) = Staged(123, 7);
         first.Admit(digest, path);
-        File.WriteAllText(Path.Combine(_dir, "cache", "sha256", "not-a-digest.tmp"), "x");
+        File.WriteAllText(_dir.Combine("cache", "sha256", "not-a-digest.tmp"), "x");
 
         var reopened = NewCache();
 
         Assert.True(reopened.Contains(digest));
         Assert.Equal(123, reopened.TotalBytes);
         Assert.Equal(1, reopened.Count);
-        Assert.False(File.Exists(Path.Combine(_dir, "cache", "sha256", "not-a-digest.tmp")));
+        Assert.False(File.Exists(_dir.Combine("cache", "sha256", "not-a-digest.tmp")));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using P2PRegistry.Agent.Tests.Support;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Agent.Tests.Registry;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using P2PRegistry.Agent.Tests.Support;
+using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Agent.Tests.Registry;

@@ -4,16 +4,18 @@ using System.Security.Cryptography;
 using P2PRegistry.Core.Bencoding;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Testing;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Core.Tests.MetaInfos;
 
 /// <summary>Our metainfo against one written by a tool nobody here wrote: mktorrent (Debian package).</summary>
-[Trait("Category", "ExternalTool")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class MktorrentGoldenTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("p2pr-mktorrent-").FullName;
+    private readonly TempDirectory _dir = new("p2pr-mktorrent");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Theory]
     [InlineData(3 * 1024 * 1024 + 12_345, 18)] // the default rule's 256 KiB pieces, short last piece
@@ -24,9 +26,9 @@ public sealed class MktorrentGoldenTests : IDisposable
         var content = new byte[length];
         new Random(length).NextBytes(content);
         var digest = Digest.Compute(content);
-        var path = Path.Combine(_dir, digest.Value); // the file is named exactly sha256:<hex>
+        var path = _dir.Combine(digest.Value); // the file is named exactly sha256:<hex>
         await File.WriteAllBytesAsync(path, content);
-        var torrent = Path.Combine(_dir, "f.torrent");
+        var torrent = _dir.Combine("f.torrent");
 
         RunMktorrent("-l", log2PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture), "-a", "http://127.0.0.1:1/announce", "-o", torrent, path);
 
@@ -57,9 +59,9 @@ public sealed class MktorrentGoldenTests : IDisposable
         var content = new byte[length];
         new Random(3).NextBytes(content);
         var digest = Digest.Compute(content);
-        var path = Path.Combine(_dir, digest.Value);
+        var path = _dir.Combine(digest.Value);
         await File.WriteAllBytesAsync(path, content);
-        var torrent = Path.Combine(_dir, "d.torrent");
+        var torrent = _dir.Combine("d.torrent");
         var log2 = BitOperations.Log2((uint)PieceLength.For(length));
         RunMktorrent("-l", log2.ToString(System.Globalization.CultureInfo.InvariantCulture), "-a", "http://127.0.0.1:1/announce", "-o", torrent, path);
 

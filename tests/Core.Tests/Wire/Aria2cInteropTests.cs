@@ -8,6 +8,8 @@ using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Pieces;
 using P2PRegistry.Core.Wire;
+using P2PRegistry.Testing;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Core.Tests.Wire;
 
@@ -15,13 +17,13 @@ namespace P2PRegistry.Core.Tests.Wire;
 /// The codec against a BitTorrent client nobody here wrote: aria2c seeds a blob from a .torrent built
 /// from our MetaInfo, and the test downloads every block through our handshake, reader and writers.
 /// </summary>
-[Trait("Category", "ExternalTool")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class Aria2cInteropTests : IDisposable
 {
     private const int BlockLength = 16 * 1024;
-    private readonly string _dir = Directory.CreateTempSubdirectory("p2pr-aria2c-").FullName;
+    private readonly TempDirectory _dir = new("p2pr-aria2c");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task DownloadEveryBlock_FromAria2cSeeder_ThroughOurCodec()
@@ -34,8 +36,8 @@ public sealed class Aria2cInteropTests : IDisposable
         new Random(17).NextBytes(content);
         var digest = Digest.Compute(content);
         var meta = await MetaInfo.ComputeAsync(digest, new MemoryStream(content), content.Length, 256 * 1024, ct);
-        await File.WriteAllBytesAsync(Path.Combine(_dir, digest.Value), content, ct);
-        var torrent = Path.Combine(_dir, "blob.torrent");
+        await File.WriteAllBytesAsync(_dir.Combine(digest.Value), content, ct);
+        var torrent = _dir.Combine("blob.torrent");
         await File.WriteAllBytesAsync(torrent, TorrentFile(meta), ct);
 
         var port = FreePort();
@@ -44,10 +46,10 @@ public sealed class Aria2cInteropTests : IDisposable
         {
             await RunAsync(meta, content, digest, port, aria2c, ct);
         }
-        catch (Exception ex) when (File.Exists(Path.Combine(_dir, "aria2c.log")))
+        catch (Exception ex) when (File.Exists(_dir.Combine("aria2c.log")))
         {
             // aria2c's own account of the connection is the fastest way to see what it disliked.
-            var log = await File.ReadAllLinesAsync(Path.Combine(_dir, "aria2c.log"), CancellationToken.None);
+            var log = await File.ReadAllLinesAsync(_dir.Combine("aria2c.log"), CancellationToken.None);
             throw new Xunit.Sdk.XunitException($"{ex.Message}\naria2c log (last 40 lines):\n{string.Join('\n', log.TakeLast(40))}\n{ex}");
         }
         finally
@@ -185,7 +187,7 @@ public sealed class Aria2cInteropTests : IDisposable
             "--disable-ipv6=true", "--bt-tracker-connect-timeout=5", "--bt-tracker-timeout=5", "--file-allocation=none",
             "--seed-ratio=0.0", "--bt-max-peers=0", "--bt-request-peer-speed-limit=0", "--check-integrity=true",
             "--interface=127.0.0.1", $"--listen-port={port}", "--console-log-level=warn", "--summary-interval=0",
-            "--log", Path.Combine(_dir, "aria2c.log"), "--log-level=info", "-d", _dir, torrent,
+            "--log", _dir.Combine("aria2c.log"), "--log-level=info", "-d", _dir.Path, torrent,
         })
         {
             start.ArgumentList.Add(arg);

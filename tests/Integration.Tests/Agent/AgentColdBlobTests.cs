@@ -52,7 +52,7 @@ public sealed class ColdBlobFixture : IAsyncLifetime
 /// running, a Range on a cold blob is a correct 206, and an agent SIGKILLed mid-download resumes from its verified
 /// pieces after a restart.
 /// </summary>
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDisposable
 {
     private const string ServingMissTimeout = "--Agent:MissTimeout=00:00:10";

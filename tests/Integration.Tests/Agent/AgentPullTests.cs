@@ -9,7 +9,7 @@ namespace P2PRegistry.Integration.Tests.Agent;
 /// The whole system as processes: origin, tracker, agents A and B; containerd pulls through the agents with a
 /// hosts.toml whose <c>server</c> does not resolve, so every byte containerd gets came through an agent.
 /// </summary>
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class AgentPullTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string ServingMissTimeout = "--Agent:MissTimeout=00:00:10";
@@ -141,7 +141,7 @@ public sealed class AgentPullTests(ITestOutputHelper output) : IAsyncLifetime
 /// Tracker and origin stopped: the agent answers 404 at once for what it lacks, and containerd completes the
 /// pull from the real registry (a docker-registry holding the same image) named as <c>server</c>.
 /// </summary>
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class AgentFallbackTests(ITestOutputHelper output)
 {
     [Fact]

@@ -9,7 +9,7 @@ namespace P2PRegistry.Integration.Tests.Agent;
 /// Pull-through end to end: containerd → agent (hosts.toml, <c>ns</c> = the image's registry) → origin → upstream
 /// (a docker-registry with token auth, like Docker Hub). Everything as real processes.
 /// </summary>
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class AgentPullThroughTests : IClassFixture<UpstreamFixture>, IDisposable
 {
     private const string ServingMissTimeout = "--Agent:MissTimeout=00:00:10";

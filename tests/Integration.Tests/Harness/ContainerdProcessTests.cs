@@ -1,6 +1,6 @@
 namespace P2PRegistry.Integration.Tests.Harness;
 
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class ContainerdProcessTests(ITestOutputHelper output)
 {
     [Fact]

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 
 namespace P2PRegistry.Integration.Tests.Harness;
 
+/// <summary>Drives busybox (sh, httpd): a third-party program, so Integration.</summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class ManagedProcessTests
 {
     [Fact]

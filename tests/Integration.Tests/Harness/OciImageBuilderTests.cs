@@ -4,7 +4,7 @@ using P2PRegistry.Integration.Tests.Origin;
 
 namespace P2PRegistry.Integration.Tests.Harness;
 
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class OciImageBuilderTests
 {
     [Fact]

@@ -1,5 +1,7 @@
 namespace P2PRegistry.Integration.Tests.Harness;
 
+/// <summary>Drives busybox (sh, httpd): a third-party program, so Integration.</summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class TcpProxyTests
 {
     [Fact]

@@ -226,12 +226,12 @@ public abstract class ContainerdPullTests<TFixture> : IClassFixture<TFixture>, I
     }
 }
 
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 [Trait("Registry", "origin")]
 public sealed class OriginContainerdPullTests(OriginFixture fixture, ITestOutputHelper output)
     : ContainerdPullTests<OriginFixture>(fixture, output);
 
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 [Trait("Registry", "docker-registry")]
 public sealed class DockerRegistryContainerdPullTests(DockerRegistryFixture fixture, ITestOutputHelper output)
     : ContainerdPullTests<DockerRegistryFixture>(fixture, output);

@@ -8,7 +8,7 @@ namespace P2PRegistry.Integration.Tests.Origin;
 /// visible or left in <c>blobs/</c>, <c>uploads/</c> is cleaned, what was pushed before is intact, and the same
 /// image pushes and pulls back intact.
 /// </summary>
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 [Trait("Registry", "origin")]
 public sealed class OriginCrashRecoveryTests(ITestOutputHelper output) : IDisposable
 {

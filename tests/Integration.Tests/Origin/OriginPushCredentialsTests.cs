@@ -3,7 +3,7 @@ using System.Net;
 namespace P2PRegistry.Integration.Tests.Origin;
 
 /// <summary>With push credentials configured, pushes need them and pulls stay anonymous.</summary>
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 [Trait("Registry", "origin")]
 public sealed class OriginPushCredentialsTests : IClassFixture<CredentialedOriginFixture>, IDisposable
 {

@@ -178,12 +178,12 @@ public abstract class SkopeoRoundTripTests<TFixture> : IClassFixture<TFixture>, 
     }
 }
 
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 [Trait("Registry", "origin")]
 public sealed class OriginSkopeoRoundTripTests(OriginFixture fixture, ITestOutputHelper output)
     : SkopeoRoundTripTests<OriginFixture>(fixture, output);
 
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 [Trait("Registry", "docker-registry")]
 public sealed class DockerRegistrySkopeoRoundTripTests(DockerRegistryFixture fixture, ITestOutputHelper output)
     : SkopeoRoundTripTests<DockerRegistryFixture>(fixture, output);

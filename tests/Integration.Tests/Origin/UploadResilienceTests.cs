@@ -75,12 +75,12 @@ public abstract class UploadResilienceTests<TFixture> : IClassFixture<TFixture>,
     public void Dispose() => _fixture.Output.Attach(null);
 }
 
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 [Trait("Registry", "origin")]
 public sealed class OriginUploadResilienceTests(OriginFixture fixture, ITestOutputHelper output)
     : UploadResilienceTests<OriginFixture>(fixture, output);
 
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 [Trait("Registry", "docker-registry")]
 public sealed class DockerRegistryUploadResilienceTests(DockerRegistryFixture fixture, ITestOutputHelper output)
     : UploadResilienceTests<DockerRegistryFixture>(fixture, output);

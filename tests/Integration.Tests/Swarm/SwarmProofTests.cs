@@ -7,7 +7,7 @@ namespace P2PRegistry.Integration.Tests.Swarm;
 /// The end-to-end proofs of the swarm: real Origin and Tracker processes, aria2c (a client nobody here wrote), and
 /// engines in the test process announcing over gRPC — all on 127.0.0.1.
 /// </summary>
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class SwarmProofTests : IClassFixture<SwarmFixture>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -3,7 +3,7 @@ using P2PRegistry.Swarm;
 namespace P2PRegistry.Integration.Tests.Swarm;
 
 /// <summary>A tracker that dies mid-swarm: peers keep the connections they have and finish the download.</summary>
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class TrackerLossTests : IClassFixture<SwarmFixture>
 {
     private readonly SwarmFixture _fixture;

@@ -11,7 +11,7 @@ namespace P2PRegistry.Integration.Tests.Upstream;
 /// by HTTP with <c>?ns=</c>, by skopeo through the default upstream, one upstream GET per blob under concurrency,
 /// fills that outlive their requester, a stopped upstream, wrong credentials and an upstream path that corrupts bytes.
 /// </summary>
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class PullThroughTests : IClassFixture<UpstreamFixture>, IDisposable
 {
     private const string Ns = "?ns=registry.example.com%3A5000";

@@ -7,7 +7,7 @@ using P2PRegistry.Testing.Registries;
 namespace P2PRegistry.Integration.Tests.Upstream;
 
 /// <summary>Our test token service is accepted by a real docker-registry running <c>auth: token</c>.</summary>
-[Trait("Category", "Integration")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class TokenIssuerTests
 {
     [Fact]

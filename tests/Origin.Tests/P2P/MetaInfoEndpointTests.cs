@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Testing;
 
 namespace P2PRegistry.Origin.Tests.P2P;
 
@@ -74,7 +75,7 @@ public sealed class MetaInfoEndpointTests
     }
 
     [Fact]
-    [Trait("Category", "Slow")]
+    [Trait("Category", TestCategories.Slow)]
     public async Task PieceLengthChangesAfterFirstChunk_ReReadsOnce_MetaInfoMatches()
     {
         // Past 256 MiB the piece length grows, so an upload that began with a small chunk must be re-read.

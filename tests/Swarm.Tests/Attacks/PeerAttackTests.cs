@@ -73,10 +73,10 @@ public sealed class PeerAttackTests
         Assert.Equal(4, flood.Connected);
 
         await using var leecher = await TestNode.StartAsync(tracker);
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
 
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         Assert.True(flood.ClosedByServer >= 1, "no keep-alive-only session was dropped to make room");
     }
 
@@ -96,10 +96,10 @@ public sealed class PeerAttackTests
         await using var second = await UnchokedAsync(seed, blob);
 
         await using var leecher = await TestNode.StartAsync(tracker);
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
 
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         Assert.True(first.Received(PeerMessageType.Choke) + second.Received(PeerMessageType.Choke) >= 1);
     }
 
@@ -112,7 +112,7 @@ public sealed class PeerAttackTests
         await using var seed = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 2 * 1024 * 1024);
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
         await using var leecher = await TestNode.StartAsync(tracker);
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         var swarm = leecher.Engine.FindSwarm(blob.MetaInfo.InfoHash)!;
         await PollAsync(() => swarm.SessionCount == 1 && download.VerifiedPieces > 0);
 
@@ -121,7 +121,7 @@ public sealed class PeerAttackTests
         Assert.True(await impostor.WaitForCloseAsync(Timeout));
         Assert.Equal(1, swarm.SessionCount);
         await download.Completion.WaitAsync(Timeout);
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         Assert.Equal(0, download.Statistics.PiecesFailed);
     }
 
@@ -133,7 +133,7 @@ public sealed class PeerAttackTests
         var tracker = new FakeTracker();
         await using var origin = await TestNode.StartAsync(tracker);
         await using var leecher = await TestNode.StartAsync(tracker);
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
 
         // Before the origin is known, a liar connects claiming its id, shows every piece and answers with junk.
         await using (var liar = await HostilePeer.ConnectAndHandshakeAsync(EndPointOf(leecher), blob.MetaInfo.InfoHash, origin.Engine.PeerId, AttackerAddress, Timeout))
@@ -150,7 +150,7 @@ public sealed class PeerAttackTests
         origin.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "origin"));
         tracker.MarkOrigin(origin.Engine.PeerId);
         await download.Completion.WaitAsync(Timeout);
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
     }
 
     [Fact]
@@ -163,7 +163,7 @@ public sealed class PeerAttackTests
         origin.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "origin"));
         tracker.MarkOrigin(origin.Engine.PeerId);
         await using var leecher = await TestNode.StartAsync(tracker, o => o.StallTimeout = TimeSpan.FromSeconds(1));
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
 
         // A peer holding every piece takes the requests (the origin is asked only for what no peer holds) and
         // answers each with a block of another piece, forever.
@@ -185,7 +185,7 @@ public sealed class PeerAttackTests
 
         await download.Completion.WaitAsync(Timeout);
         await stop.CancelAsync();
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         Assert.True(download.Statistics.BytesFromOrigins > 0);
         Assert.True(download.Statistics.BytesWasted > 0, "the hostage taker's blocks were never sent");
         await Task.WhenAny(answering, Task.Delay(Timeout));
@@ -198,7 +198,7 @@ public sealed class PeerAttackTests
         var blob = TestBlob.Create(4 * 256 * 1024, 256 * 1024);
         var tracker = new FakeTracker();
         await using var leecher = await TestNode.StartAsync(tracker);
-        await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         var swarm = leecher.Engine.FindSwarm(blob.MetaInfo.InfoHash)!;
 
         await using var peer = await HostilePeer.ConnectAndHandshakeAsync(EndPointOf(leecher), blob.MetaInfo.InfoHash, localAddress: AttackerAddress, timeout: Timeout);
@@ -216,7 +216,7 @@ public sealed class PeerAttackTests
 
     [Theory]
     [InlineData(1, 20_000)]
-    [InlineData(Sessions.PeerSession.MaxExtensionHandshakes + 1, 40)]
+    [InlineData(P2PRegistry.Swarm.Sessions.PeerSession.MaxExtensionHandshakes + 1, 40)]
     public async Task ExtensionHandshakes_TooLargeOrTooMany_SessionClosed(int count, int size)
     {
         using var dir = new TempDirectory();
@@ -256,13 +256,13 @@ public sealed class PeerAttackTests
         tracker.MarkOrigin(origin.Engine.PeerId);
         await using var leecher = await TestNode.StartAsync(tracker);
 
-        var badDownload = await leecher.Engine.StartDownloadAsync(bad.MetaInfo, dir.File("bad-leech"));
+        var badDownload = await leecher.Engine.StartDownloadAsync(bad.MetaInfo, dir.Combine("bad-leech"));
         await PollAsync(() => badDownload.Statistics.PiecesFailed >= 1);
         Assert.Equal(1, leecher.Engine.BlacklistedCount);
 
-        var goodDownload = await leecher.Engine.StartDownloadAsync(good.MetaInfo, dir.File("good-leech"));
+        var goodDownload = await leecher.Engine.StartDownloadAsync(good.MetaInfo, dir.Combine("good-leech"));
         await goodDownload.Completion.WaitAsync(Timeout);
-        Assert.Equal(good.Content, File.ReadAllBytes(dir.File("good-leech")));
+        Assert.Equal(good.Content, File.ReadAllBytes(dir.Combine("good-leech")));
     }
 
     private static async Task AnswerWithJunkUntilClosedAsync(HostilePeer liar, TestBlob blob)

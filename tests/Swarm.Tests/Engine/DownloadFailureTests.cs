@@ -3,6 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Swarm.Pieces;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
 
@@ -18,15 +21,15 @@ public sealed class DownloadFailureTests
 
         // Piece hashes of the real bytes, but a digest they do not hash to.
         var lying = MetaInfo.Create(Digest.Compute("something else"u8), blob.MetaInfo.Length, blob.MetaInfo.PieceLength, blob.MetaInfo.PieceHashes);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker);
         await using var leecher = await TestNode.StartAsync(tracker);
         seed.Engine.Seed(lying, blob.WriteTo(dir.Path, "seed"));
 
-        var download = await leecher.Engine.StartDownloadAsync(lying, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(lying, dir.Combine("leech"));
         await Assert.ThrowsAsync<InvalidDataException>(() => download.Completion.WaitAsync(Timeout));
-        Assert.False(File.Exists(dir.File("leech")));
-        Assert.False(File.Exists(dir.File("leech") + PieceStore.BitfieldSuffix));
+        Assert.False(File.Exists(dir.Combine("leech")));
+        Assert.False(File.Exists(dir.Combine("leech") + PieceStore.BitfieldSuffix));
         Assert.Null(leecher.Engine.GetStatistics(lying.InfoHash));
     }
 
@@ -35,7 +38,7 @@ public sealed class DownloadFailureTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(8 * 256 * 1024, 256 * 1024);
-        var path = dir.File("leech");
+        var path = dir.Combine("leech");
         using (var partial = PieceStore.OpenForDownload(blob.MetaInfo, path))
         {
             for (var piece = 0; piece < 5; piece++)
@@ -45,7 +48,7 @@ public sealed class DownloadFailureTests
             }
         }
 
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker);
         await using var leecher = await TestNode.StartAsync(tracker);
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
@@ -62,7 +65,7 @@ public sealed class DownloadFailureTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(1_000_000, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker);
         tracker.MarkOrigin(seed.Engine.PeerId);
         await using var leecher = await TestNode.StartAsync(tracker);
@@ -93,7 +96,7 @@ public sealed class DownloadFailureTests
         listener.Start();
 
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
         listener.RecordObservableInstruments();
 
@@ -114,7 +117,7 @@ public sealed class DownloadFailureTests
         var options = Microsoft.Extensions.Options.Options.Create(new SwarmOptions { MaxConnections = 0, StallTimeout = TimeSpan.Zero });
         var metrics = new SwarmMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
         var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
-            () => new SwarmEngine(options, new InMemoryTracker(), metrics, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+            () => new SwarmEngine(options, new FakeTracker(), metrics, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         Assert.Contains(error.Failures, f => f.Contains("Swarm:MaxConnections", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains("StallTimeout", StringComparison.Ordinal));
         await Task.CompletedTask;

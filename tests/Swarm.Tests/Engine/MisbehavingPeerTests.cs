@@ -1,3 +1,8 @@
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
+using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Peers;
+
 namespace P2PRegistry.Swarm.Tests.Engine;
 
 /// <summary>Liars, stallers and quitters among the peers: the download still completes, correctly.</summary>
@@ -16,9 +21,9 @@ public sealed class MisbehavingPeerTests
             corrupt[(piece * 256 * 1024) + 1000] ^= 0xFF;
         }
 
-        var corruptPath = dir.File("corrupt");
+        var corruptPath = dir.Combine("corrupt");
         File.WriteAllBytes(corruptPath, corrupt);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
 
         // The honest seed is slow, the liar fast: the leecher certainly asks the liar for pieces.
         await using var honest = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 2 * 1024 * 1024);
@@ -28,10 +33,10 @@ public sealed class MisbehavingPeerTests
         honest.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
         liar.Engine.Seed(blob.MetaInfo, corruptPath);
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
 
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         Assert.True(download.Statistics.PiecesFailed >= 1, "the liar was never asked for a piece");
         Assert.True(leecher.Engine.BlacklistedCount >= 1);
         Assert.True(liar.Engine.GetStatistics(blob.MetaInfo.InfoHash)!.BytesUploaded > 0);
@@ -45,12 +50,12 @@ public sealed class MisbehavingPeerTests
         // once after its last block.
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(256 * 1024, 256 * 1024);
-        var tracker = new InMemoryTracker();
-        await using var liar = new FakePeer(blob, answerBlocks: 16, corrupt: true);
+        var tracker = new FakeTracker();
+        await using var liar = new ScriptedPeerListener(blob, PieceAnswer.Corrupt, answerBlocks: 16);
         tracker.AddPeer(blob.MetaInfo.InfoHash, liar.EndPoint);
         await using var leecher = await TestNode.StartAsync(tracker);
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         var deadline = DateTime.UtcNow + Timeout;
         while (download.Statistics.PiecesFailed == 0 && DateTime.UtcNow < deadline)
         {
@@ -67,7 +72,7 @@ public sealed class MisbehavingPeerTests
         await using var seed = await TestNode.StartAsync(tracker);
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
         await download.Completion.WaitAsync(Timeout);
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
     }
 
     [Fact]
@@ -75,17 +80,17 @@ public sealed class MisbehavingPeerTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(2 * 1024 * 1024, 256 * 1024);
-        var tracker = new InMemoryTracker();
-        await using var staller = new FakePeer(blob, answerBlocks: 0);
+        var tracker = new FakeTracker();
+        await using var staller = new ScriptedPeerListener(blob, PieceAnswer.Hold);
         tracker.AddPeer(blob.MetaInfo.InfoHash, staller.EndPoint);
         await using var seed = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 4 * 1024 * 1024);
         await using var leecher = await TestNode.StartAsync(tracker, o => o.StallTimeout = TimeSpan.FromSeconds(1));
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
 
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         Assert.True(staller.Requests > 0, "the staller was never asked for anything");
         Assert.Equal(blob.MetaInfo.Length, download.Statistics.DownloadedByPeer[seed.Engine.PeerId]);
     }
@@ -95,17 +100,17 @@ public sealed class MisbehavingPeerTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(2 * 1024 * 1024, 256 * 1024);
-        var tracker = new InMemoryTracker();
-        await using var quitter = new FakePeer(blob, answerBlocks: 3);
+        var tracker = new FakeTracker();
+        await using var quitter = new ScriptedPeerListener(blob, PieceAnswer.Correct, answerBlocks: 3);
         tracker.AddPeer(blob.MetaInfo.InfoHash, quitter.EndPoint);
         await using var seed = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 4 * 1024 * 1024);
         await using var leecher = await TestNode.StartAsync(tracker);
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
 
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         Assert.Equal(3, quitter.BlocksSent);
 
         // Its blocks count unless an endgame duplicate from the seed beat them (timing); never more.
@@ -118,15 +123,15 @@ public sealed class MisbehavingPeerTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(1024 * 1024, 256 * 1024);
-        var tracker = new InMemoryTracker();
-        await using var slow = new FakePeer(blob, answerBlocks: int.MaxValue, ignoreRequestsFor: TimeSpan.FromSeconds(1.5));
+        var tracker = new FakeTracker();
+        await using var slow = new ScriptedPeerListener(blob, PieceAnswer.Correct, ignoreRequestsFor: TimeSpan.FromSeconds(1.5));
         tracker.AddPeer(blob.MetaInfo.InfoHash, slow.EndPoint);
         await using var leecher = await TestNode.StartAsync(tracker, o => o.StallTimeout = TimeSpan.FromSeconds(1));
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
 
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         Assert.True(slow.Requests > blob.MetaInfo.Length / 16384, "the stalled requests were never asked again");
     }
 }

@@ -1,5 +1,8 @@
 using System.Net;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
 
@@ -14,7 +17,7 @@ public sealed class SeedOnDemandTests
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(2_000_000, 256 * 1024);
         var path = blob.WriteTo(dir.Path, "stored");
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var origin = await TestNode.StartAsync(tracker);
         var asked = new List<InfoHash>();
         origin.Engine.SeedResolver = infoHash =>
@@ -30,10 +33,10 @@ public sealed class SeedOnDemandTests
         tracker.AddPeer(blob.MetaInfo.InfoHash, new IPEndPoint(IPAddress.Loopback, origin.Port));
         await using var leecher = await TestNode.StartAsync(tracker);
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
 
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         Assert.Equal(blob.MetaInfo.Length, origin.Engine.GetStatistics(blob.MetaInfo.InfoHash)!.BytesUploaded);
         Assert.Contains(blob.MetaInfo.InfoHash, asked);
     }
@@ -43,13 +46,13 @@ public sealed class SeedOnDemandTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(600_000, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var origin = await TestNode.StartAsync(tracker);
         origin.Engine.SeedResolver = _ => null;
         tracker.AddPeer(blob.MetaInfo.InfoHash, new IPEndPoint(IPAddress.Loopback, origin.Port));
         await using var leecher = await TestNode.StartAsync(tracker);
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await Task.Delay(1500);
 
         Assert.False(download.Completion.IsCompleted);
@@ -62,19 +65,19 @@ public sealed class SeedOnDemandTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(600_000, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var origin = await TestNode.StartAsync(tracker);
-        var path = dir.File("not-yet");
+        var path = dir.Combine("not-yet");
         origin.Engine.SeedResolver = infoHash => infoHash == blob.MetaInfo.InfoHash ? new SeedSource(blob.MetaInfo, path) : null;
         tracker.AddPeer(blob.MetaInfo.InfoHash, new IPEndPoint(IPAddress.Loopback, origin.Port));
         await using var leecher = await TestNode.StartAsync(tracker);
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await Task.Delay(1000);
         Assert.Null(origin.Engine.GetStatistics(blob.MetaInfo.InfoHash));
 
         blob.WriteTo(dir.Path, "not-yet"); // the file appears: the next handshake (after a re-announce) is served
         await download.Completion.WaitAsync(Timeout);
 
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
     }
 }

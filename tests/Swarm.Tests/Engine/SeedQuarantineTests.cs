@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using P2PRegistry.Swarm.Tests.Pieces;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
 
@@ -19,7 +22,7 @@ public sealed class SeedQuarantineTests
         var blob = TestBlob.Create(1_500_000, 256 * 1024);
         var path = blob.WriteTo(dir.Path, "stored");
         VerifyOnFirstReadTests.FlipByte(path, (3 * 256 * 1024) + 77);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker);
         var raised = new List<SeedCorruption>();
         var first = new TaskCompletionSource<SeedCorruption>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -35,7 +38,7 @@ public sealed class SeedQuarantineTests
         seed.Engine.Seed(blob.MetaInfo, path);
         await using var leecher = await TestNode.StartAsync(tracker);
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         var corruption = await first.Task.WaitAsync(Timeout);
 
         Assert.Equal(new SeedCorruption(blob.MetaInfo.InfoHash, blob.MetaInfo.Digest, 3, path), corruption);
@@ -56,14 +59,14 @@ public sealed class SeedQuarantineTests
         var blob = TestBlob.Create(1_500_000, 256 * 1024);
         var path = blob.WriteTo(dir.Path, "stored");
         VerifyOnFirstReadTests.FlipByte(path, (3 * 256 * 1024) + 77);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker, o => o.VerifySeedsOnFirstRead = false);
         var raised = 0;
         seed.Engine.SeedCorrupted += _ => Interlocked.Increment(ref raised);
         seed.Engine.Seed(blob.MetaInfo, path);
         await using var leecher = await TestNode.StartAsync(tracker);
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await WaitUntilAsync(() => leecher.Engine.BlacklistedCount > 0);
 
         Assert.False(download.IsComplete);

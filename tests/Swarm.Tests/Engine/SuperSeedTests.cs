@@ -5,6 +5,9 @@ using System.Net.Sockets;
 using System.Text;
 using P2PRegistry.Core.Pieces;
 using P2PRegistry.Core.Wire;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
+using P2PRegistry.Testing.FileSystem;
 using Xunit.Abstractions;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
@@ -19,7 +22,7 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(4 * 1024 * 1024, 256 * 1024); // 16 pieces
-        await using var seed = await TestNode.StartAsync(new InMemoryTracker(), o =>
+        await using var seed = await TestNode.StartAsync(new FakeTracker(), o =>
         {
             o.SuperSeed = true;
             o.SuperSeedRevealBytes = 512 * 1024; // two pieces
@@ -44,7 +47,7 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(4 * 1024 * 1024, 256 * 1024);
-        await using var seed = await TestNode.StartAsync(new InMemoryTracker(), o => o.SuperSeed = true);
+        await using var seed = await TestNode.StartAsync(new FakeTracker(), o => o.SuperSeed = true);
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
         var aria2 = new PeerId(Encoding.ASCII.GetBytes("A2-1-37-0-abcdefghij"));
 
@@ -59,7 +62,7 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(4 * 1024 * 1024, 256 * 1024);
-        await using var seed = await TestNode.StartAsync(new InMemoryTracker());
+        await using var seed = await TestNode.StartAsync(new FakeTracker());
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
 
         using var client = new TcpClient();
@@ -73,7 +76,7 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(6 * 1024 * 1024, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker, o =>
         {
             o.SuperSeed = true;
@@ -83,10 +86,10 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
         tracker.MarkOrigin(seed.Engine.PeerId);
         await using var leecher = await TestNode.StartAsync(tracker);
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
 
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         Assert.Equal(blob.MetaInfo.Length, seed.Engine.GetStatistics(blob.MetaInfo.InfoHash)!.BytesUploaded);
     }
 
@@ -95,7 +98,7 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(8 * 1024 * 1024, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
 
         // The origin's uplink is the scarce one, as in a rollout: 8 MiB/s for 4 × 8 MiB wanted.
         await using var seed = await TestNode.StartAsync(tracker, o =>
@@ -114,12 +117,12 @@ public sealed class SuperSeedTests(ITestOutputHelper output)
                 leechers.Add(await TestNode.StartAsync(tracker));
             }
 
-            var downloads = await Task.WhenAll(leechers.Select((l, i) => l.Engine.StartDownloadAsync(blob.MetaInfo, dir.File($"leech{i}"))));
+            var downloads = await Task.WhenAll(leechers.Select((l, i) => l.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine($"leech{i}"))));
             await Task.WhenAll(downloads.Select(d => d.Completion)).WaitAsync(Timeout);
 
             for (var i = 0; i < 4; i++)
             {
-                Assert.Equal(blob.Content, File.ReadAllBytes(dir.File($"leech{i}")));
+                Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine($"leech{i}")));
             }
 
             var uploaded = seed.Engine.GetStatistics(blob.MetaInfo.InfoHash)!.BytesUploaded;

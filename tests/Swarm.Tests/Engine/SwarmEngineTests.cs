@@ -1,4 +1,7 @@
 using P2PRegistry.Swarm.Pieces;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
+using P2PRegistry.Testing.FileSystem;
 using Xunit.Abstractions;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
@@ -13,18 +16,18 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(3_000_000, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker);
         await using var leecher = await TestNode.StartAsync(tracker);
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
 
         Assert.True(download.IsComplete);
         Assert.Equal(blob.MetaInfo.PieceCount, download.VerifiedPieces);
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
-        Assert.False(File.Exists(dir.File("leech") + PieceStore.BitfieldSuffix));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
+        Assert.False(File.Exists(dir.Combine("leech") + PieceStore.BitfieldSuffix));
         Assert.Equal(blob.MetaInfo.Length, download.Statistics.DownloadedByPeer[seed.Engine.PeerId]);
     }
 
@@ -33,7 +36,7 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(8 * 64 * 1024 - 1000, 64 * 1024); // 8 pieces, the last one short
-        var path = dir.File("leech");
+        var path = dir.Combine("leech");
 
         // A download stopped with pieces 0, 1, 2 and 5 verified; the restarted engine resumes it (no peers).
         using (var partial = PieceStore.OpenForDownload(blob.MetaInfo, path))
@@ -45,7 +48,7 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
             }
         }
 
-        await using var leecher = await TestNode.StartAsync(new InMemoryTracker());
+        await using var leecher = await TestNode.StartAsync(new FakeTracker());
         var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, path);
         var pieceLength = blob.MetaInfo.PieceLength;
 
@@ -62,11 +65,11 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(2_500_000, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 4 * 1024 * 1024);
         await using var leecher = await TestNode.StartAsync(tracker);
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
 
         // What the agent does for containerd: stream the blob in order while it downloads.
         using var streamed = new MemoryStream();
@@ -94,7 +97,7 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(8 * 1024 * 1024, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
 
         // The seed's uplink is the scarce resource (as an origin's is): 8 MiB/s for 4 × 8 MiB wanted.
         await using var seed = await TestNode.StartAsync(tracker, o => o.EgressBytesPerSecond = 8 * 1024 * 1024);
@@ -108,12 +111,12 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
                 leechers.Add(await TestNode.StartAsync(tracker));
             }
 
-            var downloads = await Task.WhenAll(leechers.Select((l, i) => l.Engine.StartDownloadAsync(blob.MetaInfo, dir.File($"leech{i}"))));
+            var downloads = await Task.WhenAll(leechers.Select((l, i) => l.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine($"leech{i}"))));
             await Task.WhenAll(downloads.Select(d => d.Completion)).WaitAsync(Timeout);
 
             for (var i = 0; i < 4; i++)
             {
-                Assert.Equal(blob.Content, File.ReadAllBytes(dir.File($"leech{i}")));
+                Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine($"leech{i}")));
             }
 
             var seedUploaded = seed.Engine.GetStatistics(blob.MetaInfo.InfoHash)!.BytesUploaded;
@@ -138,7 +141,7 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(2 * 1024 * 1024, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         var seeds = new List<TestNode>();
         try
         {
@@ -150,7 +153,7 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
             }
 
             await using var leecher = await TestNode.StartAsync(tracker, o => o.MaxConnectionsPerSwarm = 1);
-            var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+            var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
             var most = 0;
             for (var i = 0; i < 3000 && !download.Completion.IsCompleted; i++)
             {
@@ -161,7 +164,7 @@ public sealed class SwarmEngineTests(ITestOutputHelper output)
             Assert.True(most <= 1, $"{most} sessions with a limit of 1");
 
             await download.Completion.WaitAsync(Timeout);
-            Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+            Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
             Assert.Single(download.Statistics.DownloadedByPeer);
         }
         finally

@@ -1,4 +1,8 @@
 using System.Diagnostics;
+using P2PRegistry.Testing;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
+using P2PRegistry.Testing.FileSystem;
 using Xunit.Abstractions;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
@@ -10,21 +14,21 @@ namespace P2PRegistry.Swarm.Tests.Engine;
 public sealed class ThroughputTests(ITestOutputHelper output)
 {
     [Fact]
-    [Trait("Category", "Throughput")]
+    [Trait("Category", TestCategories.Slow)]
     public async Task Download_OneSeedOneLeecherLoopback_ReportsRate()
     {
         var mib = int.TryParse(Environment.GetEnvironmentVariable("P2P_SWARM_THROUGHPUT_MIB"), out var m) && m > 0 ? m : 64;
         using var dir = new TempDirectory();
         var pieceLength = P2PRegistry.Core.MetaInfos.PieceLength.For((long)mib * 1024 * 1024);
         var blob = TestBlob.Create(mib * 1024 * 1024, pieceLength);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker);
         await using var leecher = await TestNode.StartAsync(tracker);
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
 
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         var pieces = Enumerable.Range(0, blob.MetaInfo.PieceCount).Select(i => download.WaitForPieceAsync(i, CancellationToken.None)).ToArray();
         await Task.WhenAny(pieces);
         var firstPiece = clock.Elapsed;

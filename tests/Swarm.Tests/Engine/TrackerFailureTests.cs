@@ -1,4 +1,7 @@
 using P2PRegistry.Swarm.Tracking;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
 
@@ -11,18 +14,18 @@ public sealed class TrackerFailureTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(1_000_000, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         var failures = 0;
         tracker.Fault = _ => Interlocked.Increment(ref failures) <= 4 ? throw new InvalidOperationException("tracker down") : Task.CompletedTask;
         await using var seed = await TestNode.StartAsync(tracker);
         await using var leecher = await TestNode.StartAsync(tracker);
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
 
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
 
         Assert.True(failures > 4);
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
     }
 
     [Fact]
@@ -30,7 +33,7 @@ public sealed class TrackerFailureTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(1_000_000, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         var hanging = 1;
         tracker.Fault = async ct =>
         {
@@ -42,7 +45,7 @@ public sealed class TrackerFailureTests
         await using var seed = await TestNode.StartAsync(tracker, o => o.TrackerTimeout = TimeSpan.FromMilliseconds(300));
         await using var leecher = await TestNode.StartAsync(tracker, o => o.TrackerTimeout = TimeSpan.FromMilliseconds(300));
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
 
         // Several announces time out (the loop keeps going) before the tracker comes back.
         for (var i = 0; i < 200 && tracker.AnnounceCount < 6; i++)
@@ -54,7 +57,7 @@ public sealed class TrackerFailureTests
         Assert.False(download.IsComplete);
         Volatile.Write(ref hanging, 0);
         await download.Completion.WaitAsync(Timeout);
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
     }
 
     [Fact]
@@ -62,12 +65,12 @@ public sealed class TrackerFailureTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(600_000, 256 * 1024);
-        var tracker = new InMemoryTracker();
+        var tracker = new FakeTracker();
         var leecherTracker = new RecordingTracker(tracker);
         await using var seed = await TestNode.StartAsync(tracker);
         var leecher = await TestNode.StartAsync(leecherTracker);
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         await download.Completion.WaitAsync(Timeout);
         for (var i = 0; i < 200 && !leecherTracker.Events.Contains(AnnounceEvent.Completed); i++)
         {

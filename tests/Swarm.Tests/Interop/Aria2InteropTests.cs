@@ -3,6 +3,9 @@ using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm.Tests.Engine;
 using P2PRegistry.Swarm.Tracking;
+using P2PRegistry.Testing;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.FileSystem;
 using Xunit.Abstractions;
 
 namespace P2PRegistry.Swarm.Tests.Interop;
@@ -11,7 +14,7 @@ namespace P2PRegistry.Swarm.Tests.Interop;
 /// Our engine and aria2c — a BitTorrent client nobody here wrote — in one swarm, found through a real
 /// opentracker, all on 127.0.0.1. Proves the wire protocol against an independent implementation.
 /// </summary>
-[Trait("Category", "ExternalTool")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class Aria2InteropTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
@@ -29,7 +32,7 @@ public sealed class Aria2InteropTests(ITestOutputHelper output)
         await announces.WaitForSuccessAsync(Timeout);
 
         var torrent = WriteTorrent(dir, blob.MetaInfo, tracker.Announce);
-        var outDir = Directory.CreateDirectory(dir.File("aria2-out")).FullName;
+        var outDir = Directory.CreateDirectory(dir.Combine("aria2-out")).FullName;
         await using var aria2 = ExternalProcess.Start("aria2c", [.. Aria2Flags(), "--seed-time=0", $"--dir={outDir}", torrent], dir.Path);
         try
         {
@@ -52,14 +55,14 @@ public sealed class Aria2InteropTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(3 * 1024 * 1024 + 777, 256 * 1024);
         await using var tracker = await OpenTracker.StartAsync(dir, blob.MetaInfo.InfoHash);
-        var seedDir = Directory.CreateDirectory(dir.File("aria2-seed")).FullName;
+        var seedDir = Directory.CreateDirectory(dir.Combine("aria2-seed")).FullName;
         File.WriteAllBytes(Path.Combine(seedDir, blob.MetaInfo.Digest.Value), blob.Content);
         var torrent = WriteTorrent(dir, blob.MetaInfo, tracker.Announce);
         await using var aria2 = ExternalProcess.Start("aria2c", [.. Aria2Flags(), "--check-integrity=true", "--seed-ratio=0.0", $"--dir={seedDir}", torrent], dir.Path);
 
         using var http = new HttpClient();
         await using var leecher = await TestNode.StartAsync(new HttpTrackerClient(http, tracker.Announce), o => o.DownloadAnnounceInterval = TimeSpan.FromSeconds(1));
-        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.File("leech"));
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         try
         {
             await download.Completion.WaitAsync(Timeout);
@@ -69,7 +72,7 @@ public sealed class Aria2InteropTests(ITestOutputHelper output)
             output.WriteLine(aria2.Output);
         }
 
-        Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+        Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         var (aria2Peer, bytes) = Assert.Single(download.Statistics.DownloadedByPeer);
         Assert.StartsWith("A2-", aria2Peer.ToString(), StringComparison.Ordinal); // aria2c's peer id prefix
         Assert.Equal(blob.MetaInfo.Length, bytes);
@@ -94,7 +97,7 @@ public sealed class Aria2InteropTests(ITestOutputHelper output)
         torrent.Write("4:info"u8);
         torrent.Write(metaInfo.Encoded.Span);
         torrent.Write("e"u8);
-        var path = dir.File("blob.torrent");
+        var path = dir.Combine("blob.torrent");
         File.WriteAllBytes(path, torrent.ToArray());
         return path;
     }

@@ -1,4 +1,5 @@
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Swarm.Tests.Interop;
 
@@ -20,7 +21,7 @@ internal sealed class OpenTracker : IAsyncDisposable
 
     public static async Task<OpenTracker> StartAsync(TempDirectory dir, InfoHash infoHash)
     {
-        var root = Directory.CreateDirectory(dir.File("opentracker")).FullName;
+        var root = Directory.CreateDirectory(dir.Combine("opentracker")).FullName;
         File.WriteAllText(Path.Combine(root, "whitelist.txt"), infoHash.ToHex() + "\n");
         var port = ExternalProcess.FreePort();
         var process = ExternalProcess.Start("opentracker", ["-i", "127.0.0.1", "-p", port.ToString(), "-P", port.ToString(), "-d", root, "-w", "whitelist.txt"], root);

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using P2PRegistry.Swarm.Pieces;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Swarm.Tests.Pieces;
 
@@ -20,7 +22,7 @@ public sealed class DirectIoStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(Length, PieceLength);
-        var path = dir.File("blob");
+        var path = dir.Combine("blob");
         using (var store = PieceStore.OpenForDownload(blob.MetaInfo, path, directIo: true, hotPieceBytes: 0))
         {
             Assert.True(store.UsesDirectIo, "a file in the temp folder (ext4 here) takes O_DIRECT");
@@ -53,7 +55,7 @@ public sealed class DirectIoStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(Length, PieceLength);
-        var path = dir.File("blob");
+        var path = dir.Combine("blob");
         using var store = PieceStore.OpenForDownload(blob.MetaInfo, path, directIo: true, hotPieceBytes: 4 * PieceLength);
         for (var piece = 0; piece < 8; piece++)
         {
@@ -83,7 +85,7 @@ public sealed class DirectIoStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(Length, PieceLength);
-        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.File("blob"), directIo: true, hotPieceBytes: 4 * PieceLength);
+        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.Combine("blob"), directIo: true, hotPieceBytes: 4 * PieceLength);
         store.Write(0, 0, blob.Piece(0));
         store.Write(1, 0, blob.Piece(1));
         var bytes = new byte[PieceLength];
@@ -101,7 +103,7 @@ public sealed class DirectIoStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(Length, PieceLength);
-        var path = dir.File("blob");
+        var path = dir.Combine("blob");
         using var store = PieceStore.OpenForDownload(blob.MetaInfo, path, directIo: false);
 
         Assert.False(store.UsesDirectIo);

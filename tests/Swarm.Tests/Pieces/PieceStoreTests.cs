@@ -1,4 +1,6 @@
 using P2PRegistry.Swarm.Pieces;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Swarm.Tests.Pieces;
 
@@ -9,7 +11,7 @@ public sealed class PieceStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(1_000_000, 256 * 1024);
-        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.File("blob"));
+        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.Combine("blob"));
 
         Assert.Equal(blob.MetaInfo.Length, new FileInfo(store.Path).Length);
         Assert.Equal(0, store.VerifiedCount);
@@ -22,7 +24,7 @@ public sealed class PieceStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(1_000_000, 256 * 1024);
-        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.File("blob"));
+        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.Combine("blob"));
 
         for (var piece = blob.MetaInfo.PieceCount - 1; piece >= 0; piece--)
         {
@@ -46,7 +48,7 @@ public sealed class PieceStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(300_000, 256 * 1024);
-        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.File("blob"));
+        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.Combine("blob"));
 
         // The last piece is 300000 - 262144 = 37856 bytes.
         Assert.Throws<ArgumentOutOfRangeException>(() => store.Write(1, 30_000, new byte[16384]));
@@ -58,7 +60,7 @@ public sealed class PieceStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(2_000_000, 256 * 1024);
-        var path = dir.File("blob");
+        var path = dir.Combine("blob");
         using (var store = PieceStore.OpenForDownload(blob.MetaInfo, path))
         {
             foreach (var piece in new[] { 0, 3, 7 })
@@ -88,7 +90,7 @@ public sealed class PieceStoreTests
         using var dir = new TempDirectory();
         var first = TestBlob.Create(600_000, 256 * 1024, seed: 1);
         var second = TestBlob.Create(600_000, 256 * 1024, seed: 2);
-        var path = dir.File("blob");
+        var path = dir.Combine("blob");
         using (var store = PieceStore.OpenForDownload(first.MetaInfo, path))
         {
             store.Write(0, 0, first.Piece(0));
@@ -104,7 +106,7 @@ public sealed class PieceStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(600_000, 256 * 1024);
-        var path = dir.File("blob");
+        var path = dir.Combine("blob");
         using (var store = PieceStore.OpenForDownload(blob.MetaInfo, path))
         {
             store.Write(0, 0, blob.Piece(0));
@@ -121,7 +123,7 @@ public sealed class PieceStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(300_000, 256 * 1024);
-        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.File("blob"));
+        using var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.Combine("blob"));
         for (var i = 0; i < blob.MetaInfo.PieceCount; i++)
         {
             store.Write(i, 0, blob.Piece(i));
@@ -156,7 +158,7 @@ public sealed class PieceStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(700_000, 256 * 1024);
-        var path = dir.File("short");
+        var path = dir.Combine("short");
         File.WriteAllBytes(path, blob.Content.AsSpan(0, 1000).ToArray());
         Assert.Throws<InvalidDataException>(() => PieceStore.OpenComplete(blob.MetaInfo, path));
     }
@@ -166,9 +168,9 @@ public sealed class PieceStoreTests
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(300_000, 256 * 1024);
-        var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.File("blob"));
+        var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.Combine("blob"));
         store.Delete();
-        Assert.False(File.Exists(dir.File("blob")));
-        Assert.False(File.Exists(dir.File("blob") + PieceStore.BitfieldSuffix));
+        Assert.False(File.Exists(dir.Combine("blob")));
+        Assert.False(File.Exists(dir.Combine("blob") + PieceStore.BitfieldSuffix));
     }
 }

@@ -1,4 +1,6 @@
 using P2PRegistry.Swarm.Pieces;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Swarm.Tests.Pieces;
 
@@ -126,7 +128,7 @@ public sealed class RangeReadTests
 
     private static PieceStore WrittenStore(TempDirectory dir, TestBlob blob, bool directIo)
     {
-        var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.File("blob"), directIo, hotPieceBytes: 4L * PieceLength);
+        var store = PieceStore.OpenForDownload(blob.MetaInfo, dir.Combine("blob"), directIo, hotPieceBytes: 4L * PieceLength);
         for (var piece = 0; piece < blob.MetaInfo.PieceCount; piece++)
         {
             store.Write(piece, 0, blob.Piece(piece));

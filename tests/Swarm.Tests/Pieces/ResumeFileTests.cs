@@ -1,4 +1,6 @@
 using P2PRegistry.Swarm.Pieces;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Swarm.Tests.Pieces;
 
@@ -119,13 +121,13 @@ public sealed class ResumeFileTests
         var blob = TestBlob.Create(Length, PieceLength);
         var verified = new Core.Pieces.Bitfield(blob.MetaInfo.PieceCount);
 
-        Assert.Null(ResumeFile.TryOpen(dir.File("none.pieces"), blob.MetaInfo, verified));
+        Assert.Null(ResumeFile.TryOpen(dir.Combine("none.pieces"), blob.MetaInfo, verified));
         Assert.Equal(0, verified.SetCount);
     }
 
     private static string VerifiedSome(TempDirectory dir, TestBlob blob, int[] pieces)
     {
-        var path = dir.File("blob");
+        var path = dir.Combine("blob");
         using var store = PieceStore.OpenForDownload(blob.MetaInfo, path, directIo: false);
         foreach (var piece in pieces)
         {

@@ -4,6 +4,8 @@ using P2PRegistry.Core.Pieces;
 using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm.Pieces;
 using P2PRegistry.Swarm.Sessions;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Swarm.Tests.Sessions;
 
@@ -15,7 +17,7 @@ public sealed class PeerSessionTests
     {
         var seedPath = blob.WriteTo(dir.Path, "seed");
         var seed = new BlobSwarm(SwarmTestContext.Create(options), PieceStore.OpenComplete(blob.MetaInfo, seedPath), download: false);
-        var leech = new BlobSwarm(SwarmTestContext.Create(options), PieceStore.OpenForDownload(blob.MetaInfo, dir.File("leech")), download: true);
+        var leech = new BlobSwarm(SwarmTestContext.Create(options), PieceStore.OpenForDownload(blob.MetaInfo, dir.Combine("leech")), download: true);
         return (seed, leech);
     }
 
@@ -41,11 +43,11 @@ public sealed class PeerSessionTests
             var (dialled, accepted) = await ConnectAsync(leech, seed, cts.Token);
             await leech.Completion.WaitAsync(Timeout);
 
-            Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+            Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
             Assert.Equal(blob.MetaInfo.Length, leech.Statistics.BytesDownloaded);
             Assert.Equal(blob.MetaInfo.Length, seed.Statistics.BytesUploaded);
             Assert.Equal(blob.MetaInfo.PieceCount, leech.Statistics.PiecesVerified);
-            Assert.False(File.Exists(dir.File("leech") + PieceStore.BitfieldSuffix));
+            Assert.False(File.Exists(dir.Combine("leech") + PieceStore.BitfieldSuffix));
 
             // Both complete: the leecher (now a seed) hangs up on the seed.
             await Task.WhenAll(dialled, accepted).WaitAsync(Timeout);
@@ -64,7 +66,7 @@ public sealed class PeerSessionTests
         {
             await ConnectAsync(seed, leech, cts.Token);
             await leech.Completion.WaitAsync(Timeout);
-            Assert.Equal(blob.Content, File.ReadAllBytes(dir.File("leech")));
+            Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
         }
     }
 

@@ -9,6 +9,10 @@ using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm.Bandwidth;
 using P2PRegistry.Swarm.Tests.Engine;
 using P2PRegistry.Swarm.Transport;
+using P2PRegistry.Testing.Blobs;
+using P2PRegistry.Testing.Fakes;
+using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Peers;
 
 namespace P2PRegistry.Swarm.Tests.Transport;
 
@@ -58,7 +62,7 @@ public sealed class PeerPortLimitTests
             Assert.Equal(0, seed.Pool.Outstanding);
 
             // Another address still gets in, and gets the blob.
-            await using var peer = await RawPeer.ConnectAsync(Other, seed.EndPoint, CancellationToken.None);
+            await using var peer = await HostilePeer.ConnectAsync(seed.EndPoint, Other, CancellationToken.None);
             using var cts = new CancellationTokenSource(Bound);
             Assert.NotNull(await peer.HandshakeAsync(blob.MetaInfo.InfoHash, cts.Token));
             Assert.Equal(blob.Content, await peer.DownloadAsync(blob.MetaInfo, cts.Token));
@@ -141,13 +145,13 @@ public sealed class PeerPortLimitTests
         using var cts = new CancellationTokenSource(Bound);
 
         // Five handshaken sessions from one address that then only hold their connection.
-        var held = new List<RawPeer>();
+        var held = new List<HostilePeer>();
         try
         {
             var answered = 0;
             for (var i = 0; i < 5; i++)
             {
-                var peer = await RawPeer.ConnectAsync(Flooder, seed.EndPoint, cts.Token);
+                var peer = await HostilePeer.ConnectAsync(seed.EndPoint, Flooder, cts.Token);
                 held.Add(peer);
                 answered += await peer.HandshakeAsync(blob.MetaInfo.InfoHash, cts.Token) is null ? 0 : 1;
             }
@@ -156,7 +160,7 @@ public sealed class PeerPortLimitTests
             Assert.Equal(3, seed.Limiter.Count(Flooder));
             Assert.Equal(2, seed.Refusals.Of("per_address"));
 
-            await using var other = await RawPeer.ConnectAsync(Other, seed.EndPoint, cts.Token);
+            await using var other = await HostilePeer.ConnectAsync(seed.EndPoint, Other, cts.Token);
             Assert.NotNull(await other.HandshakeAsync(blob.MetaInfo.InfoHash, cts.Token));
             Assert.Equal(blob.Content, await other.DownloadAsync(blob.MetaInfo, cts.Token));
         }
@@ -271,7 +275,7 @@ public sealed class PeerPortLimitTests
             var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
             var meters = services.GetRequiredService<IMeterFactory>();
             var refusals = new RefusalCounter(meters);
-            var engine = new SwarmEngine(Options.Create(SwarmTestContext.FastOptions(configure)), new InMemoryTracker(), new SwarmMetrics(meters), NullLoggerFactory.Instance);
+            var engine = new SwarmEngine(Options.Create(SwarmTestContext.FastOptions(configure)), new FakeTracker(), new SwarmMetrics(meters), NullLoggerFactory.Instance);
             var pool = new CountingMemoryPool();
             var listener = new PeerSocketListener(engine, NullLogger<PeerSocketListener>.Instance, pool);
             var bound = listener.Start(new IPEndPoint(IPAddress.Loopback, 0));

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Swarm.Tests.Engine;
 using P2PRegistry.Swarm.Transport;
+using P2PRegistry.Testing.Fakes;
 
 namespace P2PRegistry.Swarm.Tests.Transport;
 
@@ -197,7 +198,7 @@ public sealed class PeerSocketTransportTests
     private static SwarmEngine CreateEngine(Action<SwarmOptions>? configure = null)
     {
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        return new SwarmEngine(Options.Create(SwarmTestContext.FastOptions(configure)), new InMemoryTracker(), new SwarmMetrics(meters), NullLoggerFactory.Instance);
+        return new SwarmEngine(Options.Create(SwarmTestContext.FastOptions(configure)), new FakeTracker(), new SwarmMetrics(meters), NullLoggerFactory.Instance);
     }
 
     private static async Task<(PeerSocketConnection Left, PeerSocketConnection Right)> ConnectedPairAsync()

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using P2PRegistry.Contracts.Tracker;
+using P2PRegistry.Testing;
+using P2PRegistry.Testing.Fakes;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Tracker.Tests.InProcess;
 
@@ -8,19 +11,19 @@ namespace P2PRegistry.Tracker.Tests.InProcess;
 public sealed class Aria2cAnnounceTests
 {
     [Fact]
-    [Trait("Category", "RealTool")]
+    [Trait("Category", TestCategories.Integration)]
     public async Task Aria2c_TorrentFromTracker_AnnouncesAndIsHandedToOtherPeers()
     {
         await using var origin = await FakeOrigin.StartAsync();
         await using var tracker = await TrackerHost.StartAsync(origin.Url);
         var metaInfo = TestMetaInfos.Create();
         origin.Serve(metaInfo);
-        var directory = Directory.CreateTempSubdirectory("tracker-aria2c-");
+        using var directory = new TempDirectory("tracker-aria2c");
         Process? aria2c = null;
         var output = new ConcurrentQueue<string>();
         try
         {
-            var torrentPath = Path.Combine(directory.FullName, "blob.torrent");
+            var torrentPath = directory.Combine("blob.torrent");
             await File.WriteAllBytesAsync(torrentPath, await tracker.Http.GetByteArrayAsync($"p2p/v1/torrent/{metaInfo.Digest}"));
             var listenPort = TrackerHost.UnusedPort();
 
@@ -32,7 +35,7 @@ public sealed class Aria2cAnnounceTests
             };
             foreach (var arg in new[]
             {
-                $"--dir={directory.FullName}", "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
+                $"--dir={directory.Path}", "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
                 "--enable-peer-exchange=false", "--disable-ipv6=true", "--bt-tracker-interval=2",
                 "--bt-tracker-connect-timeout=5", "--bt-tracker-timeout=5", "--file-allocation=none", "--seed-ratio=0.0",
                 "--bt-max-peers=0", "--bt-request-peer-speed-limit=0", $"--listen-port={listenPort}",
@@ -78,8 +81,6 @@ public sealed class Aria2cAnnounceTests
 
                 aria2c.Dispose();
             }
-
-            directory.Delete(recursive: true);
         }
     }
 }

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using P2PRegistry.Contracts.Tracker;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Testing.Fakes;
 
 namespace P2PRegistry.Tracker.Tests.InProcess;
 

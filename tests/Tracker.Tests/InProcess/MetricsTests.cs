@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using P2PRegistry.Contracts.Tracker;
+using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Tracker.Diagnostics;
 
 namespace P2PRegistry.Tracker.Tests.InProcess;

@@ -4,23 +4,41 @@ using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm.Tracking;
 
-namespace P2PRegistry.Swarm.Tests.Engine;
+namespace P2PRegistry.Testing.Fakes;
 
-/// <summary>A tracker in the test process: every announcer on 127.0.0.1 at its announced port.</summary>
-internal sealed class InMemoryTracker : ITrackerClient
+/// <summary>
+/// A tracker in the test process, shared by the engines or agents of one test: every announcer is a peer on
+/// 127.0.0.1 at its announced port, seeds first. It can also hand out peers that never announced (a scripted
+/// peer run by the test) and fail or hang like a broken tracker.
+/// </summary>
+public sealed class FakeTracker : ITrackerClient
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<InfoHash, Dictionary<PeerId, (int Port, bool Complete)>> _swarms = [];
+    private readonly Dictionary<InfoHash, int> _stopped = [];
     private readonly HashSet<PeerId> _origins = [];
     private readonly List<(InfoHash InfoHash, IPEndPoint EndPoint)> _extraPeers = [];
+    private readonly List<AnnounceEvent> _events = [];
+    private int _announceCount;
 
     /// <summary>Called before each announce: throw or hang to simulate a broken tracker.</summary>
     public Func<CancellationToken, Task>? Fault { get; set; }
 
-    public int AnnounceCount { get; private set; }
+    public int AnnounceCount => Volatile.Read(ref _announceCount);
 
-    public List<AnnounceEvent> Events { get; } = [];
+    /// <summary>The event of every announce so far, in order.</summary>
+    public IReadOnlyList<AnnounceEvent> Events
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _events];
+            }
+        }
+    }
 
+    /// <summary>Hands out <paramref name="peerId"/> flagged as an origin.</summary>
     public void MarkOrigin(PeerId peerId)
     {
         lock (_lock)
@@ -29,7 +47,7 @@ internal sealed class InMemoryTracker : ITrackerClient
         }
     }
 
-    /// <summary>A peer the tracker hands out that never announced (a fake peer run by a test).</summary>
+    /// <summary>A peer the tracker hands out that never announced (a scripted peer run by a test).</summary>
     public void AddPeer(InfoHash infoHash, IPEndPoint endPoint)
     {
         lock (_lock)
@@ -38,12 +56,30 @@ internal sealed class InMemoryTracker : ITrackerClient
         }
     }
 
-    public async Task<AnnounceResult> AnnounceAsync(InfoHash infoHash, Digest digest, PeerId peerId, int port, bool complete, long bytesLeft, AnnounceEvent announceEvent, CancellationToken cancellationToken)
+    /// <summary>"stopped" announces for <paramref name="infoHash"/> (a node leaving the swarm).</summary>
+    public int Stopped(InfoHash infoHash)
     {
         lock (_lock)
         {
-            AnnounceCount++;
-            Events.Add(announceEvent);
+            return _stopped.GetValueOrDefault(infoHash);
+        }
+    }
+
+    /// <summary>Peers that announced <paramref name="infoHash"/> as complete.</summary>
+    public int Seeds(InfoHash infoHash)
+    {
+        lock (_lock)
+        {
+            return _swarms.TryGetValue(infoHash, out var peers) ? peers.Count(p => p.Value.Complete) : 0;
+        }
+    }
+
+    public async Task<AnnounceResult> AnnounceAsync(InfoHash infoHash, Digest digest, PeerId peerId, int port, bool complete, long bytesLeft, AnnounceEvent announceEvent, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _announceCount);
+        lock (_lock)
+        {
+            _events.Add(announceEvent);
         }
 
         if (Fault is { } fault)
@@ -61,6 +97,7 @@ internal sealed class InMemoryTracker : ITrackerClient
 
             if (announceEvent == AnnounceEvent.Stopped)
             {
+                _stopped[infoHash] = _stopped.GetValueOrDefault(infoHash) + 1;
                 peers.Remove(peerId);
                 return new AnnounceResult([], TimeSpan.FromSeconds(1));
             }
