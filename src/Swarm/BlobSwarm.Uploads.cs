@@ -11,8 +11,13 @@ internal sealed partial class BlobSwarm
     {
         lock (_sync)
         {
-            if (_peers.ContainsKey(session.Id))
+            if (_peers.TryGetValue(session.Id, out var peer))
             {
+                if (peer.SuperSeeded)
+                {
+                    SuperSeeder?.OnInterested(peer.Key);
+                }
+
                 _choking.OnInterested(session.Id, _chokeScratch);
                 ApplyChokeChangesLocked();
             }
@@ -159,9 +164,10 @@ internal sealed partial class BlobSwarm
     /// The connected peer to drop when a new peer waits for a connection slot (optionally only one from
     /// <paramref name="address"/>): first a peer that never gave or took a block, the longest connected; else the peer
     /// idle longest, if at least <paramref name="idleFor"/>. Null when every peer is of use. A new peer is of use within
-    /// moments (it asks for or sends a block), so it is last in line among those that never were.
+    /// moments (it asks for or sends a block), so it is last in line among those that never were; with
+    /// <paramref name="onlyIdle"/> a peer that never was must also have been connected <paramref name="idleFor"/>.
     /// </summary>
-    public EvictionCandidate? FindEvictionCandidate(TimeSpan idleFor, IPAddress? address)
+    public EvictionCandidate? FindEvictionCandidate(TimeSpan idleFor, IPAddress? address, bool onlyIdle)
     {
         var now = Context.Time.GetTimestamp();
         lock (_sync)
@@ -175,7 +181,7 @@ internal sealed partial class BlobSwarm
                 }
 
                 var neverUseful = peer.LastUsefulAt == peer.ConnectedAt;
-                if (!neverUseful && Context.Time.GetElapsedTime(peer.LastUsefulAt, now) < idleFor)
+                if ((onlyIdle || !neverUseful) && Context.Time.GetElapsedTime(peer.LastUsefulAt, now) < idleFor)
                 {
                     continue;
                 }

@@ -37,7 +37,7 @@ public sealed partial class SwarmEngine
                         return null;
                     }
 
-                    if (!TryAcquireOrEvict(swarm, address, out refusal))
+                    if (!TryAcquireOrEvict(swarm, address, dialling: false, out refusal))
                     {
                         throw new PeerProtocolException($"Connection limit reached ({SwarmMetrics.ReasonTag(refusal)}).");
                     }
@@ -97,7 +97,7 @@ public sealed partial class SwarmEngine
                 }
             }
 
-            if (!TryAcquireOrEvict(swarm, peer.EndPoint.Address, out var refusal))
+            if (!TryAcquireOrEvict(swarm, peer.EndPoint.Address, dialling: true, out var refusal))
             {
                 lock (_dialling)
                 {

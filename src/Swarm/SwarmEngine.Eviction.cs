@@ -6,17 +6,18 @@ namespace P2PRegistry.Swarm;
 // Connection slots go to peers that use them: a new peer that finds a limit full takes the slot of a connected peer
 // that never gave or took a block (the longest connected), or else of one idle for at least Swarm:IdlePeerEviction.
 // Sessions that only send keep-alives cannot hold every slot, however fast they reconnect: they only ever take each
-// other's slots, never the slot of a peer that is exchanging blocks.
+// other's slots, never the slot of a peer that is exchanging blocks. A dial of ours (we chose that peer) only takes the
+// slot of a peer idle that long: it must not drop the peer it dialled a moment ago.
 public sealed partial class SwarmEngine
 {
-    private bool TryAcquireOrEvict(BlobSwarm swarm, IPAddress? address, out ConnectionRefusal refusal)
+    private bool TryAcquireOrEvict(BlobSwarm swarm, IPAddress? address, bool dialling, out ConnectionRefusal refusal)
     {
         if (_context.Connections.TryAcquire(swarm.InfoHash, address, out refusal))
         {
             return true;
         }
 
-        if (!TryEvictIdlePeer(swarm, address, refusal))
+        if (!TryEvictIdlePeer(swarm, address, refusal, onlyIdle: dialling))
         {
             return false;
         }
@@ -27,7 +28,7 @@ public sealed partial class SwarmEngine
     }
 
     /// <summary>Closes the idlest peer whose slot the refused connection needs: in its swarm, from its address, or any.</summary>
-    private bool TryEvictIdlePeer(BlobSwarm swarm, IPAddress? address, ConnectionRefusal refusal)
+    private bool TryEvictIdlePeer(BlobSwarm swarm, IPAddress? address, ConnectionRefusal refusal, bool onlyIdle)
     {
         if (refusal is not (ConnectionRefusal.Total or ConnectionRefusal.PerSwarm or ConnectionRefusal.PerAddress))
         {
@@ -43,7 +44,7 @@ public sealed partial class SwarmEngine
         EvictionCandidate? victim = null;
         foreach (var candidate in refusal == ConnectionRefusal.PerSwarm ? [swarm] : _swarms.Values.Select(static e => e.Swarm))
         {
-            if (candidate.FindEvictionCandidate(_context.Options.IdlePeerEviction, from) is { } found && (victim is null || found.IsBefore(victim)))
+            if (candidate.FindEvictionCandidate(_context.Options.IdlePeerEviction, from, onlyIdle) is { } found && (victim is null || found.IsBefore(victim)))
             {
                 victim = found;
             }

@@ -19,7 +19,7 @@ internal sealed partial class SuperSeeder
 
         public SettleTimer Timer { get; } = timer;
 
-        /// <summary>A block went to it, or it announced a piece: it takes part in the swarm.</summary>
+        /// <summary>It said interested, a block went to it, or it announced a piece: it takes part in the swarm.</summary>
         public bool Fetching { get; set; }
 
         /// <summary>

@@ -134,6 +134,15 @@ internal sealed partial class SuperSeeder
     }
 
     /// <summary>Time passed: pieces that waited the whole forward wait stop holding the peer back.</summary>
+    /// <summary>The peer said interested: it takes part (it counts among the peers a forward window waits for).</summary>
+    public void OnInterested(int peer)
+    {
+        if (_peers.TryGetValue(peer, out var state))
+        {
+            MarkFetching(state);
+        }
+    }
+
     public void OnTick(int peer, List<int> revealed)
     {
         if (!_peers.TryGetValue(peer, out var state))
