@@ -346,8 +346,8 @@ internal sealed partial class SuperSeeder
         }
     }
 
-    /// <summary>The budget is shared among the peers that are not dormant.</summary>
-    private int LimitOf(PeerState state) => _limit.Of(state.Timer.Settled, _peers.Count - _dormant);
+    /// <summary>The budget is shared among the peers that take part (said interested, fetched or announced a piece).</summary>
+    private int LimitOf(PeerState state) => _limit.Of(state.Timer.Settled, _fetching);
 
     private int PiecesBehind(PeerState state)
     {

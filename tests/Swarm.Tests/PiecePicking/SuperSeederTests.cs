@@ -12,8 +12,10 @@ public sealed class SuperSeederTests
 
     private static List<int> AddPeer(SuperSeeder seeder, int peer, Bitfield pieces)
     {
+        // A peer shown its first pieces says interested (as every downloader does): it takes part.
         var revealed = new List<int>();
         seeder.AddPeer(peer, pieces, revealed);
+        seeder.OnInterested(peer);
         return revealed;
     }
 
@@ -324,7 +326,6 @@ public sealed class SuperSeederTests
         var otherPieces = new Bitfield(64);
         var first = AddPeer(seeder, 1, fastPieces);
         AddPeer(seeder, 2, otherPieces);
-        seeder.OnInterested(2); // a peer the window waits for takes part
 
         // Peer 1 fetches what it is shown at once: after the first piece one more is shown, after the second none
         // (two pieces only it holds), however fast it fetches.
@@ -358,7 +359,6 @@ public sealed class SuperSeederTests
         var seeder = CreateForwarding(64, time);
         var first = AddPeer(seeder, 1, new Bitfield(64));
         AddPeer(seeder, 2, new Bitfield(64));
-        seeder.OnInterested(2); // a peer the window waits for takes part
         time.Advance(TimeSpan.FromSeconds(1.5)); // the wait counts from the piece's last block, not from its reveal
         Assert.Single(SendWhole(seeder, 1, first[0]));
         Assert.Empty(SendWhole(seeder, 1, first[1]));
