@@ -13,9 +13,10 @@ internal sealed partial class BlobSwarm
         {
             if (_peers.TryGetValue(session.Id, out var peer))
             {
-                if (peer.SuperSeeded)
+                if (peer.SuperSeeded && SuperSeeder is not null)
                 {
-                    SuperSeeder?.OnInterested(peer.Key);
+                    SuperSeeder.OnInterested(peer.Key, _revealScratch);
+                    SendRevealsLocked(peer);
                 }
 
                 _choking.OnInterested(session.Id, _chokeScratch);

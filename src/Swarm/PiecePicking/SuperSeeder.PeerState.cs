@@ -23,8 +23,8 @@ internal sealed partial class SuperSeeder
         public bool Fetching { get; set; }
 
         /// <summary>
-        /// Shown pieces and asked for none of them in time: its pending pieces were given back and it is shown no more
-        /// until it asks for one of the pieces it was shown.
+        /// Fetching, yet asked for none of the pieces it was shown in time: they were given back and it is shown no more
+        /// until a block goes to it or it announces a piece.
         /// </summary>
         public bool Dormant { get; set; }
     }

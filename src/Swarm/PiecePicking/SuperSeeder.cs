@@ -53,14 +53,21 @@ internal sealed partial class SuperSeeder
     }
 
     /// <summary>
-    /// A peer shown pieces that asked for none of them for this long goes dormant (<see cref="PeerState.Dormant"/>): a
-    /// peer that fetches asks within a round trip of the reveal.
+    /// An interested peer that asked for none of the pieces it was shown for this long goes dormant
+    /// (<see cref="PeerState.Dormant"/>): a peer that fetches asks within a round trip of the reveal. Longer than the
+    /// forward wait, so a peer held back by the forward window is never taken for one that hoards.
     /// </summary>
-    public static readonly TimeSpan DormantAfter = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DormantAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A peer shown pieces that has not said interested this long goes dormant: a downloader says interested within a
+    /// round trip of seeing pieces it lacks, a session that only holds the connection never does.
+    /// </summary>
+    public static readonly TimeSpan NotInterestedDormantAfter = TimeSpan.FromMilliseconds(250);
 
     public int PeerCount => _peers.Count;
 
-    /// <summary>Peers shown pieces that asked for none in time (see <see cref="DormantAfter"/>).</summary>
+    /// <summary>Interested peers that asked for none of the pieces they were shown in time (see <see cref="DormantAfter"/>).</summary>
     public int DormantCount => _dormant;
 
     /// <summary>Copies of the piece handed out: sent in full, or revealed and still pending.</summary>
@@ -134,12 +141,15 @@ internal sealed partial class SuperSeeder
     }
 
     /// <summary>Time passed: pieces that waited the whole forward wait stop holding the peer back.</summary>
-    /// <summary>The peer said interested: it takes part (it counts among the peers a forward window waits for).</summary>
-    public void OnInterested(int peer)
+    /// <summary>
+    /// The peer said interested: it takes part, and wakes if it went dormant before saying so. Saying it again does not
+    /// wake a peer that went dormant after: only fetching does.
+    /// </summary>
+    public void OnInterested(int peer, List<int> revealed)
     {
-        if (_peers.TryGetValue(peer, out var state))
+        if (_peers.TryGetValue(peer, out var state) && !state.Fetching && MarkFetching(state))
         {
-            MarkFetching(state);
+            RevealMore(state, revealed);
         }
     }
 
@@ -150,11 +160,11 @@ internal sealed partial class SuperSeeder
             return;
         }
 
-        if (!state.Fetching && !state.Dormant && state.Pending.Count > 0 && _time is not null
-            && _time.GetElapsedTime(OldestShown(state), _time.GetTimestamp()) >= DormantAfter)
+        if (!state.Dormant && IsIdle(state))
         {
-            // Shown pieces and fetched none: its pieces go to peers that fetch (they were the front of the blob, and
-            // every peer's in-order prefix waits for them), and it no longer takes a share of the budget.
+            // It asked for none of the pieces it was shown (or never even said interested): they go to peers that fetch
+            // (they were the front of the blob, and every peer's in-order prefix waits for them), and it takes no share
+            // of the budget.
             foreach (var piece in state.Pending.Keys)
             {
                 _order.CopyReturned(piece);
@@ -222,7 +232,11 @@ internal sealed partial class SuperSeeder
             return;
         }
 
-        MarkFetching(state);
+        if (MarkFetching(state))
+        {
+            RevealMore(state, revealed);
+        }
+
         if (!state.Pending.TryGetValue(piece, out var pending))
         {
             return;
@@ -238,7 +252,7 @@ internal sealed partial class SuperSeeder
         // The copy stays counted: it went over the seed's uplink. Others lack it: on the peer's account until one of
         // them announces it (with a forward window), else it settles now.
         state.Pending.Remove(piece);
-        if (!_forward.TryHold(state.Account, piece, pending.ShownAt, _order.AvailabilityOf(piece), _fetching))
+        if (!_forward.TryHold(state.Account, piece, pending.ShownAt, _order.AvailabilityOf(piece), _peers.Count - _dormant))
         {
             state.Timer.Observe(pending.ShownAt);
         }
@@ -277,36 +291,54 @@ internal sealed partial class SuperSeeder
         {
             // The peer got it elsewhere before asking us for all of it: no copy of ours was spent.
             _order.CopyReturned(piece);
+
             state.Timer.Observe(pending.ShownAt);
         }
 
         RevealMore(state, revealed);
     }
 
-    private void MarkFetching(PeerState state)
+    /// <summary>The peer takes part (said interested, fetched or announced a piece). True when it was dormant and wakes.</summary>
+    private bool MarkFetching(PeerState state)
     {
-        if (state.Dormant)
-        {
-            state.Dormant = false;
-            _dormant--;
-        }
-
         if (!state.Fetching)
         {
             state.Fetching = true;
             _fetching++;
         }
-    }
 
-    private static long OldestShown(PeerState state)
-    {
-        var oldest = long.MaxValue;
-        foreach (var pending in state.Pending.Values)
+        if (!state.Dormant)
         {
-            oldest = Math.Min(oldest, pending.ShownAt);
+            return false;
         }
 
-        return oldest;
+        state.Dormant = false;
+        _dormant--;
+        return true;
+    }
+
+    /// <summary>
+    /// Every piece it was shown waits, untouched, for <see cref="DormantAfter"/> or longer; for a peer that never said
+    /// interested, <see cref="NotInterestedDormantAfter"/>.
+    /// </summary>
+    private bool IsIdle(PeerState state)
+    {
+        if (state.Pending.Count == 0 || _time is null)
+        {
+            return false;
+        }
+
+        var now = _time.GetTimestamp();
+        var after = state.Fetching ? DormantAfter : NotInterestedDormantAfter;
+        foreach (var pending in state.Pending.Values)
+        {
+            if (pending.Sent > 0 || _time.GetElapsedTime(pending.ShownAt, now) < after)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void RevealMore(PeerState state, List<int> revealed)
@@ -346,8 +378,8 @@ internal sealed partial class SuperSeeder
         }
     }
 
-    /// <summary>The budget is shared among the peers that take part (said interested, fetched or announced a piece).</summary>
-    private int LimitOf(PeerState state) => _limit.Of(state.Timer.Settled, _fetching);
+    /// <summary>The budget is shared among the peers that are not dormant.</summary>
+    private int LimitOf(PeerState state) => _limit.Of(state.Timer.Settled, _peers.Count - _dormant);
 
     private int PiecesBehind(PeerState state)
     {

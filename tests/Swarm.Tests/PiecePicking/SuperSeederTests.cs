@@ -15,7 +15,7 @@ public sealed class SuperSeederTests
         // A peer shown its first pieces says interested (as every downloader does): it takes part.
         var revealed = new List<int>();
         seeder.AddPeer(peer, pieces, revealed);
-        seeder.OnInterested(peer);
+        seeder.OnInterested(peer, revealed);
         return revealed;
     }
 
@@ -415,5 +415,61 @@ public sealed class SuperSeederTests
         Announce(seeder, 2, otherPieces, shown[0], toOthers);
         Assert.Empty(toOthers);
         Assert.Equal(1, seeder.CopiesOf(shown[0])); // the copy went out before the peer left
+    }
+
+    [Fact]
+    public void PeerThatNeverSaysInterested_GoesDormantQuickly_ItsPiecesGoToTheNextPeer()
+    {
+        var time = new FakeTimeProvider();
+        var seeder = new SuperSeeder(new SuperSeederSettings(64, _ => PieceSize, RevealAtOnce: 2), time);
+        var idle = new List<int>();
+        seeder.AddPeer(1, new Bitfield(64), idle); // a session that only sends keep-alives
+        Assert.Equal([0, 1], idle);
+        Assert.Equal([2, 3], AddPeer(seeder, 2, new Bitfield(64)));
+
+        time.Advance(SuperSeeder.NotInterestedDormantAfter);
+        seeder.OnTick(1, idle);
+        Assert.Equal(1, seeder.DormantCount);
+        Assert.Equal(0, seeder.CopiesOf(0));
+        Assert.Equal([0, 1], AddPeer(seeder, 3, new Bitfield(64)));
+
+        // Saying interested after all wakes it.
+        var woken = new List<int>();
+        seeder.OnInterested(1, woken);
+        Assert.Equal(0, seeder.DormantCount);
+        Assert.Equal(2, woken.Count);
+    }
+
+    [Fact]
+    public void InterestedPeerThatAsksForNothing_GoesDormant_ItsPiecesGoBackAndItTakesNoShare()
+    {
+        var time = new FakeTimeProvider();
+        var seeder = new SuperSeeder(new SuperSeederSettings(64, _ => PieceSize, RevealAtOnce: 2, RevealBudget: 8), time);
+        var hoarder = AddPeer(seeder, 1, new Bitfield(64));
+        Assert.Equal([0, 1], hoarder);
+        var fetcher = AddPeer(seeder, 2, new Bitfield(64));
+        Assert.Equal([2, 3], fetcher);
+
+        var revealed = new List<int>();
+        time.Advance(SuperSeeder.DormantAfter - TimeSpan.FromMilliseconds(1));
+        seeder.OnBlockSent(2, 2, 512, []); // the fetcher asks within the second; the hoarder does not
+        seeder.OnTick(1, revealed);
+        Assert.Equal(0, seeder.DormantCount);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        seeder.OnTick(1, revealed);
+        seeder.OnTick(2, revealed);
+        Assert.Empty(revealed);
+        Assert.Equal(1, seeder.DormantCount);
+        Assert.Empty(seeder.PendingFor(1));
+        Assert.Equal(0, seeder.CopiesOf(0));
+
+        // Its pieces are the front again: the fetcher is shown them next, and alone takes the whole budget.
+        var next = SendWhole(seeder, 2, 3);
+        Assert.Contains(0, next);
+
+        // A block sent to the dormant peer wakes it.
+        seeder.OnBlockSent(1, 0, 512, revealed);
+        Assert.Equal(0, seeder.DormantCount);
+        Assert.NotEmpty(revealed);
     }
 }
