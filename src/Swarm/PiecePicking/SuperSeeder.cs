@@ -34,6 +34,7 @@ internal sealed partial class SuperSeeder
     private readonly List<long> _settledScratch = [];
     private int _fetching;
     private int _dormant;
+    private int _dormantFetching;
 
     /// <param name="settings">The blob's pieces and how many to show.</param>
     /// <param name="time">
@@ -109,6 +110,7 @@ internal sealed partial class SuperSeeder
 
         _fetching -= state.Fetching ? 1 : 0;
         _dormant -= state.Dormant ? 1 : 0;
+        _dormantFetching -= state.Dormant && state.Fetching ? 1 : 0;
         foreach (var piece in state.Pending.Keys)
         {
             _order.CopyReturned(piece);
@@ -173,6 +175,7 @@ internal sealed partial class SuperSeeder
             state.Pending.Clear();
             state.Dormant = true;
             _dormant++;
+            _dormantFetching += state.Fetching ? 1 : 0;
             return;
         }
 
@@ -252,7 +255,7 @@ internal sealed partial class SuperSeeder
         // The copy stays counted: it went over the seed's uplink. Others lack it: on the peer's account until one of
         // them announces it (with a forward window), else it settles now.
         state.Pending.Remove(piece);
-        if (!_forward.TryHold(state.Account, piece, pending.ShownAt, _order.AvailabilityOf(piece), _peers.Count - _dormant))
+        if (!_forward.TryHold(state.Account, piece, pending.ShownAt, _order.AvailabilityOf(piece), TakingPart))
         {
             state.Timer.Observe(pending.ShownAt);
         }
@@ -301,7 +304,8 @@ internal sealed partial class SuperSeeder
     /// <summary>The peer takes part (said interested, fetched or announced a piece). True when it was dormant and wakes.</summary>
     private bool MarkFetching(PeerState state)
     {
-        if (!state.Fetching)
+        var wasFetching = state.Fetching;
+        if (!wasFetching)
         {
             state.Fetching = true;
             _fetching++;
@@ -314,6 +318,7 @@ internal sealed partial class SuperSeeder
 
         state.Dormant = false;
         _dormant--;
+        _dormantFetching -= wasFetching ? 1 : 0;
         return true;
     }
 
@@ -378,8 +383,14 @@ internal sealed partial class SuperSeeder
         }
     }
 
-    /// <summary>The budget is shared among the peers that are not dormant.</summary>
-    private int LimitOf(PeerState state) => _limit.Of(state.Timer.Settled, _peers.Count - _dormant);
+    /// <summary>
+    /// Peers that take part (said interested, fetched or announced a piece) and are not dormant: they share the budget,
+    /// and a forward window waits only for them (a session that only holds its connection never passes anything on,
+    /// and would hold every peer back by the whole forward wait).
+    /// </summary>
+    private int TakingPart => _fetching - _dormantFetching;
+
+    private int LimitOf(PeerState state) => _limit.Of(state.Timer.Settled, TakingPart);
 
     private int PiecesBehind(PeerState state)
     {
