@@ -52,7 +52,7 @@ internal static partial class SwarmLog
     [LoggerMessage(40, LogLevel.Debug, "Inbound connection from {EndPoint} refused at its handshake: connection limit {Limit} reached")]
     public static partial void InboundOverLimit(ILogger logger, EndPoint? endPoint, string limit);
 
-    [LoggerMessage(30, LogLevel.Information, "Dropped peer {PeerId} at {EndPoint} to make room for a new one ({Limit} full): it has {Ever} given or taken a block ({Idle})")]
+    [LoggerMessage(30, LogLevel.Debug, "Dropped peer {PeerId} at {EndPoint} to make room for a new one ({Limit} full): it has {Ever} given or taken a block ({Idle})")]
     public static partial void IdlePeerEvicted(ILogger logger, PeerId peerId, EndPoint? endPoint, string ever, TimeSpan idle, string limit);
 
     [LoggerMessage(50, LogLevel.Error, "Seed {Digest} ({InfoHash}) is corrupt on disk: piece {Piece} of {Path} failed its SHA-1; stopped seeding it")]
