@@ -24,6 +24,7 @@ internal sealed class RevealOrder
     private readonly int[] _copies;
     private readonly int[] _availability;
     private readonly long[] _shownAt;
+    private readonly int[] _tentative;
 
     public RevealOrder(int pieceCount)
     {
@@ -32,6 +33,7 @@ internal sealed class RevealOrder
         _copies = new int[pieceCount];
         _availability = new int[pieceCount];
         _shownAt = new long[pieceCount];
+        _tentative = new int[pieceCount];
     }
 
     public int PieceCount => _pieceCount;
@@ -50,6 +52,22 @@ internal sealed class RevealOrder
     }
 
     /// <summary>A copy handed out was not spent after all (the peer got the piece elsewhere, or left).</summary>
+    /// <summary>
+    /// Shown to a peer that has not said interested yet: not a copy handed out (a session that only holds its
+    /// connection takes no piece from anyone), but other such peers are shown other pieces (peers that connect
+    /// together still start on distinct pieces).
+    /// </summary>
+    public void ShownTentatively(int piece) => _tentative[piece]++;
+
+    public void TentativeReturned(int piece) => _tentative[piece]--;
+
+    /// <summary>The peer the piece was shown to tentatively said interested: it is a copy handed out from now on.</summary>
+    public void Confirm(int piece, long shownAt)
+    {
+        _tentative[piece]--;
+        Shown(piece, shownAt);
+    }
+
     public void CopyReturned(int piece) => _copies[piece]--;
 
     /// <summary>A peer announced the piece.</summary>
@@ -88,7 +106,7 @@ internal sealed class RevealOrder
     /// goes first: a piece still held by nobody long after it was shown is stuck with a slow peer, and the front may
     /// have passed it (slow peers are shown pieces ahead of it). -1: none to show now.
     /// </summary>
-    public int Pick(Bitfield revealed, Bitfield pieces, int skip, bool hasPending)
+    public int Pick(Bitfield revealed, Bitfield pieces, int skip, bool hasPending, bool countTentative = false)
     {
         var bestCopies = int.MaxValue;
         var bestAvailability = int.MaxValue;
@@ -99,7 +117,7 @@ internal sealed class RevealOrder
                 continue;
             }
 
-            var copies = _copies[i];
+            var copies = CopiesFor(i, countTentative);
             var availability = _availability[i];
             if (copies < bestCopies || (copies == bestCopies && availability < bestAvailability))
             {
@@ -126,7 +144,7 @@ internal sealed class RevealOrder
         var fallback = -1;
         for (var i = 0; i < _pieceCount; i++)
         {
-            if (revealed[i] || pieces[i] || _copies[i] != bestCopies || _availability[i] != bestAvailability)
+            if (revealed[i] || pieces[i] || CopiesFor(i, countTentative) != bestCopies || _availability[i] != bestAvailability)
             {
                 continue;
             }
@@ -147,4 +165,6 @@ internal sealed class RevealOrder
 
         return bestCopies > 0 || !hasPending ? fallback : -1;
     }
+
+    private int CopiesFor(int piece, bool countTentative) => countTentative ? _copies[piece] + _tentative[piece] : _copies[piece];
 }

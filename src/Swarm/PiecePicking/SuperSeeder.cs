@@ -113,7 +113,7 @@ internal sealed partial class SuperSeeder
         _dormantFetching -= state.Dormant && state.Fetching ? 1 : 0;
         foreach (var piece in state.Pending.Keys)
         {
-            _order.CopyReturned(piece);
+            Return(state, piece);
         }
 
         _forward.Close(state.Account);
@@ -169,7 +169,7 @@ internal sealed partial class SuperSeeder
             // of the budget.
             foreach (var piece in state.Pending.Keys)
             {
-                _order.CopyReturned(piece);
+                Return(state, piece);
             }
 
             state.Pending.Clear();
@@ -293,7 +293,7 @@ internal sealed partial class SuperSeeder
         if (state.Pending.Remove(piece, out var pending))
         {
             // The peer got it elsewhere before asking us for all of it: no copy of ours was spent.
-            _order.CopyReturned(piece);
+            Return(state, piece);
 
             state.Timer.Observe(pending.ShownAt);
         }
@@ -309,6 +309,10 @@ internal sealed partial class SuperSeeder
         {
             state.Fetching = true;
             _fetching++;
+            foreach (var (piece, pending) in state.Pending)
+            {
+                _order.Confirm(piece, pending.ShownAt);
+            }
         }
 
         if (!state.Dormant)
@@ -320,6 +324,19 @@ internal sealed partial class SuperSeeder
         _dormant--;
         _dormantFetching -= wasFetching ? 1 : 0;
         return true;
+    }
+
+    /// <summary>A piece shown to the peer no longer waits for it: the copy (or the tentative reveal) goes back.</summary>
+    private void Return(PeerState state, int piece)
+    {
+        if (state.Fetching)
+        {
+            _order.CopyReturned(piece);
+        }
+        else
+        {
+            _order.TentativeReturned(piece);
+        }
     }
 
     /// <summary>
@@ -370,7 +387,7 @@ internal sealed partial class SuperSeeder
         var now = _time?.GetTimestamp() ?? 0;
         while (state.Pending.Count < limit)
         {
-            var piece = _order.Pick(state.Revealed, state.Pieces, skip, hasPending: state.Pending.Count > 0);
+            var piece = _order.Pick(state.Revealed, state.Pieces, skip, hasPending: state.Pending.Count > 0, countTentative: !state.Fetching);
             if (piece < 0)
             {
                 return;
@@ -378,7 +395,15 @@ internal sealed partial class SuperSeeder
 
             state.Revealed.Set(piece);
             state.Pending.Add(piece, new Pending(0, now));
-            _order.Shown(piece, now);
+            if (state.Fetching)
+            {
+                _order.Shown(piece, now);
+            }
+            else
+            {
+                _order.ShownTentatively(piece);
+            }
+
             revealed.Add(piece);
         }
     }

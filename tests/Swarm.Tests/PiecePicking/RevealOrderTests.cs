@@ -109,4 +109,24 @@ public sealed class RevealOrderTests
     [Fact]
     public void Constructor_NegativePieceCount_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new RevealOrder(-1));
+
+    [Fact]
+    public void Pick_TentativeReveals_SpreadPeersNotYetInterestedButDoNotKeepTheFrontFromAPeerThatIs()
+    {
+        var order = new RevealOrder(8);
+        var none = new Bitfield(8);
+        order.ShownTentatively(0);
+        order.ShownTentatively(1);
+
+        // Another peer that has not said interested is shown other pieces; one that has is shown the front.
+        Assert.Equal(2, order.Pick(none, none, skip: 0, hasPending: false, countTentative: true));
+        Assert.Equal(0, order.Pick(none, none, skip: 0, hasPending: false));
+
+        // Once its peer says interested, a tentative reveal is a copy like any other.
+        order.Confirm(0, shownAt: 5);
+        Assert.Equal(1, order.CopiesOf(0));
+        Assert.Equal(1, order.Pick(none, none, skip: 0, hasPending: false));
+        order.TentativeReturned(1);
+        Assert.Equal(1, order.Pick(none, none, skip: 0, hasPending: false, countTentative: true));
+    }
 }
