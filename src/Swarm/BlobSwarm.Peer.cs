@@ -67,7 +67,7 @@ internal sealed partial class BlobSwarm
         public Queue<BlockRequest> Uploads { get; } = new();
 
         /// <summary>The requests in <see cref="Uploads"/> still wanted (a cancel counts only if it matches one).</summary>
-        public Dictionary<BlockRequest, int> LiveUploads { get; } = [];
+        public HashSet<BlockRequest> LiveUploads { get; } = [];
 
         /// <summary>The last time a block went either way (the peer gave or took something).</summary>
         public long LastUsefulAt { get; set; }

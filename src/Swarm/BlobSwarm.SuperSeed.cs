@@ -88,7 +88,7 @@ internal sealed partial class BlobSwarm
             return;
         }
 
-        SuperSeeder.OnTick(peer.Key, _revealScratch);
+        SuperSeeder.OnTick(peer.Key, _revealScratch, choked: _choking.IsChoking(peer.Key) && _choking.IsInterested(peer.Key));
         SendRevealsLocked(peer);
     }
 

@@ -47,14 +47,15 @@ internal sealed partial class BlobSwarm
     {
         lock (_sync)
         {
+            // A request already queued is not queued twice (a peer that asks again after a choke and unchoke race
+            // would be sent the block twice).
             if (!_peers.TryGetValue(session.Id, out var peer) || _choking.IsChoking(peer.Key) || !Store.HasPiece(request.Piece)
-                || peer.Uploads.Count >= Context.Options.MaxQueuedRequestsPerPeer)
+                || peer.Uploads.Count >= Context.Options.MaxQueuedRequestsPerPeer || !peer.LiveUploads.Add(request))
             {
                 return;
             }
 
             peer.Uploads.Enqueue(request);
-            peer.LiveUploads[request] = peer.LiveUploads.GetValueOrDefault(request) + 1;
         }
 
         session.WakeSender();
@@ -65,16 +66,9 @@ internal sealed partial class BlobSwarm
     {
         lock (_sync)
         {
-            if (_peers.TryGetValue(session.Id, out var peer) && peer.LiveUploads.TryGetValue(request, out var count))
+            if (_peers.TryGetValue(session.Id, out var peer))
             {
-                if (count == 1)
-                {
-                    peer.LiveUploads.Remove(request);
-                }
-                else
-                {
-                    peer.LiveUploads[request] = count - 1;
-                }
+                peer.LiveUploads.Remove(request);
             }
         }
     }
@@ -102,17 +96,8 @@ internal sealed partial class BlobSwarm
 
             while (peer.Uploads.TryDequeue(out var request))
             {
-                if (peer.LiveUploads.TryGetValue(request, out var count))
+                if (peer.LiveUploads.Remove(request))
                 {
-                    if (count == 1)
-                    {
-                        peer.LiveUploads.Remove(request);
-                    }
-                    else
-                    {
-                        peer.LiveUploads[request] = count - 1;
-                    }
-
                     next = request;
                     return true;
                 }
@@ -163,8 +148,8 @@ internal sealed partial class BlobSwarm
 
     /// <summary>
     /// The connected peer to drop when a new peer waits for a connection slot (optionally only one from
-    /// <paramref name="address"/>): first a peer that never gave or took a block, the longest connected; else the peer
-    /// idle longest, if at least <paramref name="idleFor"/>. Null when every peer is of use. A new peer is of use within
+    /// <paramref name="address"/>): first a peer that never gave or took a block and wants nothing either way, the
+    /// longest connected; else the peer idle longest, if at least <paramref name="idleFor"/>. Null when every peer is of use. A new peer is of use within
     /// moments (it asks for or sends a block), so it is last in line among those that never were; with
     /// <paramref name="onlyIdle"/> a peer that never was must also have been connected <paramref name="idleFor"/>.
     /// </summary>
@@ -181,7 +166,8 @@ internal sealed partial class BlobSwarm
                     continue;
                 }
 
-                var neverUseful = peer.LastUsefulAt == peer.ConnectedAt;
+                // A peer that wants something of us, or has something we want, is not useless yet: it waits for a slot.
+                var neverUseful = peer.LastUsefulAt == peer.ConnectedAt && !peer.AmInterested && !_choking.IsInterested(peer.Key);
                 if ((onlyIdle || !neverUseful) && Context.Time.GetElapsedTime(peer.LastUsefulAt, now) < idleFor)
                 {
                     continue;

@@ -126,8 +126,10 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
             foreach (var peer in _peers.Values)
             {
                 var session = peer.Session;
-                if (listenEndPoint.Equals(session.PeerEndPoint)
-                    || (peerId == session.RemotePeerId && listenEndPoint.Address.Equals(session.RemoteAddress)))
+                var address = Bandwidth.ConnectionLimiter.Normalize(listenEndPoint.Address);
+                var sessionAddress = session.RemoteAddress is { } remote ? Bandwidth.ConnectionLimiter.Normalize(remote) : null;
+                if ((address.Equals(sessionAddress) && listenEndPoint.Port == session.PeerEndPoint?.Port)
+                    || (peerId == session.RemotePeerId && address.Equals(sessionAddress)))
                 {
                     return true;
                 }
@@ -149,58 +151,77 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
             return false;
         }
 
-        lock (_sync)
+        PeerSession? replaced = null;
+        try
         {
-            if (_disposed)
+            lock (_sync)
             {
+                return TryAttachLocked(session, out replaced);
+            }
+        }
+        finally
+        {
+            // Outside the lock: closing a session may run its loops' ends (and so Detach) on this thread.
+            replaced?.Close("replaced by a simultaneous connection");
+        }
+    }
+
+    private bool TryAttachLocked(PeerSession session, out PeerSession? replaced)
+    {
+        replaced = null;
+        if (_disposed)
+        {
+            return false;
+        }
+
+        var now = Context.Time.GetTimestamp();
+        foreach (var other in _peers.Values)
+        {
+            if (other.Session.RemotePeerId != session.RemotePeerId)
+            {
+                continue;
+            }
+
+            // Both peers dialled each other at once: each side keeps the connection dialled by the peer with the
+            // smaller id, so both keep the same one. Only then may a second session with the same id replace the
+            // first: same host, moments old, nothing exchanged yet. Anyone can claim an id; a claim never evicts
+            // an established session.
+            var simultaneous = Equals(other.Session.RemoteAddress, session.RemoteAddress)
+                && other.LastUsefulAt == other.ConnectedAt
+                && Context.Time.GetElapsedTime(other.ConnectedAt, now) < Context.Options.HandshakeTimeout;
+            if (!simultaneous || !IsPreferred(session))
+            {
+                session.Close("already connected to a peer with this id");
                 return false;
             }
 
-            var now = Context.Time.GetTimestamp();
-            foreach (var other in _peers.Values)
-            {
-                if (other.Session.RemotePeerId != session.RemotePeerId)
-                {
-                    continue;
-                }
+            replaced = other.Session;
+            break;
+        }
 
-                // Both peers dialled each other at once: each side keeps the connection dialled by the peer with the
-                // smaller id, so both keep the same one. Only then may a second session with the same id replace the
-                // first: same host, moments old, nothing exchanged yet. Anyone can claim an id; a claim never evicts
-                // an established session.
-                var simultaneous = Equals(other.Session.RemoteAddress, session.RemoteAddress)
-                    && other.LastUsefulAt == other.ConnectedAt
-                    && Context.Time.GetElapsedTime(other.ConnectedAt, now) < Context.Options.HandshakeTimeout;
-                if (!simultaneous || !IsPreferred(session))
-                {
-                    session.Close("already connected to a peer with this id");
-                    return false;
-                }
+        if (replaced is not null && _peers.GetValueOrDefault(replaced.Id) is { } gone)
+        {
+            RemovePeerLocked(gone);
+        }
 
-                other.Session.Close("replaced by a simultaneous connection");
-                RemovePeerLocked(other);
-                break;
-            }
+        var requestDepth = Math.Max(1, Context.Options.MinRequestQueueBytes / Context.Options.BlockSize);
+        var peer = new Peer(session, MetaInfo.PieceCount, requestDepth, now);
+        _peers.Add(peer.Key, peer);
+        _choking.Add(peer.Key);
 
-            var requestDepth = Math.Max(1, Context.Options.MinRequestQueueBytes / Context.Options.BlockSize);
-            var peer = new Peer(session, MetaInfo.PieceCount, requestDepth, now);
-            _peers.Add(peer.Key, peer);
-            _choking.Add(peer.Key);
-
-            // BEP 3: the bitfield is the first message after the handshake; queued under the lock so no have
-            // overtakes it.
-            if (TryStartSuperSeedingLocked(peer))
-            {
-                return true;
-            }
-
-            if (Store.VerifiedCount > 0)
-            {
-                session.Send(new Outbound(OutboundKind.Bitfield, Payload: Store.GetBitfield()));
-            }
-
+        // BEP 3: the bitfield is the first message after the handshake; queued under the lock so no have
+        // overtakes it.
+        if (TryStartSuperSeedingLocked(peer))
+        {
             return true;
         }
+
+        if (Store.VerifiedCount > 0)
+        {
+            session.Send(new Outbound(OutboundKind.Bitfield, Payload: Store.GetBitfield()));
+        }
+
+        return true;
     }
 
     private bool IsPreferred(PeerSession session)
@@ -225,7 +246,11 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
 
     private void RemovePeerLocked(Peer peer)
     {
-        _peers.Remove(peer.Key);
+        if (!_peers.Remove(peer.Key))
+        {
+            return;
+        }
+
         if (Picker is not null)
         {
             Picker.Release(peer.Key);

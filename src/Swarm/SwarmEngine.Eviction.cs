@@ -27,7 +27,11 @@ public sealed partial class SwarmEngine
         return true;
     }
 
-    /// <summary>Closes the idlest peer whose slot the refused connection needs: in its swarm, from its address, or any.</summary>
+    /// <summary>
+    /// Closes a peer whose slot the refused connection can take: one that frees every limit it would pass (in its swarm
+    /// when the swarm is full, from its address when the address is full). Claimed by closing it, so two connections
+    /// never take the same slot; bounded retries when another took the chosen one first.
+    /// </summary>
     private bool TryEvictIdlePeer(BlobSwarm swarm, IPAddress? address, ConnectionRefusal refusal, bool onlyIdle)
     {
         if (refusal is not (ConnectionRefusal.Total or ConnectionRefusal.PerSwarm or ConnectionRefusal.PerAddress))
@@ -35,30 +39,38 @@ public sealed partial class SwarmEngine
             return false;
         }
 
-        var from = refusal == ConnectionRefusal.PerAddress ? address : null;
-        if (refusal == ConnectionRefusal.PerAddress && from is null)
+        var (_, swarmFull, addressFull) = _context.Connections.Exceeded(swarm.InfoHash, address);
+        if (addressFull && address is null)
         {
             return false;
         }
 
-        EvictionCandidate? victim = null;
-        foreach (var candidate in refusal == ConnectionRefusal.PerSwarm ? [swarm] : _swarms.Values.Select(static e => e.Swarm))
+        var from = addressFull ? address : null;
+        for (var attempt = 0; attempt < 4; attempt++)
         {
-            if (candidate.FindEvictionCandidate(_context.Options.IdlePeerEviction, from, onlyIdle) is { } found && (victim is null || found.IsBefore(victim)))
+            EvictionCandidate? victim = null;
+            foreach (var candidate in swarmFull ? [swarm] : _swarms.Values.Select(static e => e.Swarm))
             {
-                victim = found;
+                if (candidate.FindEvictionCandidate(_context.Options.IdlePeerEviction, from, onlyIdle) is { } found && (victim is null || found.IsBefore(victim)))
+                {
+                    victim = found;
+                }
+            }
+
+            if (victim is not { Session: var session })
+            {
+                return false;
+            }
+
+            if (session.TryClose("dropped to make room for a new peer: it gave and took nothing"))
+            {
+                SwarmLog.IdlePeerEvicted(_logger, session.RemotePeerId, session.RemoteEndPoint, victim.NeverUseful ? "never" : "not",
+                    _context.Time.GetElapsedTime(victim.Since), SwarmMetrics.ReasonTag(refusal));
+                _context.Metrics.PeerEvicted();
+                return true;
             }
         }
 
-        if (victim is not { Session: var session })
-        {
-            return false;
-        }
-
-        SwarmLog.IdlePeerEvicted(_logger, session.RemotePeerId, session.RemoteEndPoint, victim.NeverUseful ? "never" : "not",
-            _context.Time.GetElapsedTime(victim.Since), SwarmMetrics.ReasonTag(refusal));
-        _context.Metrics.PeerEvicted();
-        session.Close("dropped: neither gave nor took while a new peer waited for a connection slot");
-        return true;
+        return false;
     }
 }

@@ -81,6 +81,17 @@ internal sealed class ConnectionLimiter
         }
     }
 
+    /// <summary>Which established-connection limits one more connection for <paramref name="swarm"/> from <paramref name="address"/> would pass.</summary>
+    public (bool Total, bool PerSwarm, bool PerAddress) Exceeded(InfoHash swarm, IPAddress? address)
+    {
+        var key = address is null ? null : Normalize(address);
+        lock (_lock)
+        {
+            return (Total >= MaxTotal, _perSwarm.GetValueOrDefault(swarm) >= MaxPerSwarm,
+                key is not null && _perAddress.GetValueOrDefault(key) >= MaxPerAddress);
+        }
+    }
+
     /// <summary>
     /// Counts a connection past the limits: one that replaces a peer just dropped to make room (its release, moments
     /// later, brings the counts back within the limits).

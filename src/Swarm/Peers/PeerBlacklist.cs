@@ -4,7 +4,7 @@ namespace P2PRegistry.Swarm.Peers;
 
 /// <summary>
 /// Addresses refused in one swarm for a while because a piece that only they sent failed its hash. Keyed by what
-/// this node observed, never by the peer id the remote claims (anyone can claim anyone's id): the address the
+/// this node observed (an IPv4-mapped IPv6 address as its IPv4 address), never by the peer id the remote claims (anyone can claim anyone's id): the address the
 /// socket reached, with the port the peer listens on when known (dialled, or advertised on that address) so several
 /// peers behind one address (one host, many agents) are told apart; port 0 refuses the whole address. Bounded: past
 /// <see cref="MaxEntries"/> the entry closest to expiry goes.
@@ -40,6 +40,7 @@ internal sealed class PeerBlacklist
     public void Add(IPAddress address, int port)
     {
         ArgumentNullException.ThrowIfNull(address);
+        address = Bandwidth.ConnectionLimiter.Normalize(address);
         var now = _time.GetUtcNow();
         lock (_lock)
         {
@@ -59,6 +60,7 @@ internal sealed class PeerBlacklist
     /// <summary>True when the address is refused as a whole, or the peer listening on <paramref name="port"/> there.</summary>
     public bool Contains(IPAddress address, int port)
     {
+        address = Bandwidth.ConnectionLimiter.Normalize(address);
         lock (_lock)
         {
             if (_entries.Count == 0)

@@ -64,7 +64,7 @@ internal sealed partial class SuperSeeder
     /// A peer shown pieces that has not said interested this long goes dormant: a downloader says interested within a
     /// round trip of seeing pieces it lacks, a session that only holds the connection never does.
     /// </summary>
-    public static readonly TimeSpan NotInterestedDormantAfter = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan NotInterestedDormantAfter = TimeSpan.FromSeconds(1);
 
     public int PeerCount => _peers.Count;
 
@@ -155,14 +155,18 @@ internal sealed partial class SuperSeeder
         }
     }
 
-    public void OnTick(int peer, List<int> revealed)
+    /// <summary>
+    /// The peer's timer: a peer held back by pieces it has not passed on may be shown more, and one that fetches none of
+    /// what it is shown goes dormant (never while <paramref name="choked"/>: a peer we choke cannot ask).
+    /// </summary>
+    public void OnTick(int peer, List<int> revealed, bool choked = false)
     {
         if (!_peers.TryGetValue(peer, out var state))
         {
             return;
         }
 
-        if (!state.Dormant && IsIdle(state))
+        if (!choked && !state.Dormant && IsIdle(state))
         {
             // It asked for none of the pieces it was shown (or never even said interested): they go to peers that fetch
             // (they were the front of the blob, and every peer's in-order prefix waits for them), and it takes no share

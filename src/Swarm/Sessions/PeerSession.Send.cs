@@ -40,15 +40,17 @@ internal sealed partial class PeerSession
         {
             while (true)
             {
-                // Whatever is queued after this reset wakes the loop again (a Wake in the channel), so nothing waits
-                // unseen: everything queued before it is written by this pass.
-                Volatile.Write(ref _wakePending, 0);
-
-                // Messages first (a have, a choke, our requests), then one block, then look again.
+                // Messages first (a have, a choke, our requests), then one block, then look again. The wake flag is
+                // cleared only as its Wake is read: a wake after that writes a new Wake, so nothing queued waits unseen.
                 while (reader.TryRead(out var message))
                 {
+                    Interlocked.Decrement(ref _queued);
                     WriteReveals();
-                    if (message.Kind != OutboundKind.Wake)
+                    if (message.Kind == OutboundKind.Wake)
+                    {
+                        Volatile.Write(ref _wakePending, 0);
+                    }
+                    else
                     {
                         Write(message);
                         _firstWritten = true;

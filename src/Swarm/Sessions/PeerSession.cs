@@ -27,6 +27,7 @@ internal sealed partial class PeerSession
     private long _lastReceivedAt;
     private long _lastSentAt;
     private int _wakePending;
+    private int _queued;
 
     public PeerSession(
         IPeerSessionOwner owner,
@@ -89,22 +90,46 @@ internal sealed partial class PeerSession
 
     public string? CloseReason => _closeReason;
 
+    /// <summary>
+    /// Messages queued and not yet written, at most: our requests (a pipeline, 512 at most), a <c>have</c> per piece, a
+    /// few others. A peer that keeps sending but stops reading its socket (it chokes and unchokes us, and each unchoke
+    /// queues a pipeline of requests) is closed past it instead of growing the queue.
+    /// </summary>
+    internal int MaxQueuedMessages => _pieceCount + 4096;
+
     /// <summary>Queues a message for the send loop; dropped once the session is closing.</summary>
-    public void Send(Outbound message) => _outbox.Writer.TryWrite(message);
+    public void Send(Outbound message)
+    {
+        if (Interlocked.Increment(ref _queued) > MaxQueuedMessages)
+        {
+            // Not inline: the owner queues under its lock, and closing may run this session's loops' ends here.
+            Interlocked.Decrement(ref _queued);
+            ThreadPool.UnsafeQueueUserWorkItem(static session => session.Close("does not read what is sent to it"), this, preferLocal: false);
+            return;
+        }
+
+        if (!_outbox.Writer.TryWrite(message))
+        {
+            Interlocked.Decrement(ref _queued);
+        }
+    }
 
     /// <summary>The owner queued a block for this peer: wakes the send loop (once, however many are queued).</summary>
     public void WakeSender()
     {
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
-            _outbox.Writer.TryWrite(new Outbound(OutboundKind.Wake));
+            Send(new Outbound(OutboundKind.Wake));
         }
     }
 
     /// <summary>Ends the session (its loops stop, and the owner hears of it).</summary>
-    public void Close(string reason)
+    public void Close(string reason) => TryClose(reason);
+
+    /// <summary>Ends the session; true when this call ended it (false: it was already closing).</summary>
+    public bool TryClose(string reason)
     {
-        Interlocked.CompareExchange(ref _closeReason, reason, null);
+        var first = Interlocked.CompareExchange(ref _closeReason, reason, null) is null;
         try
         {
             _closed.Cancel();
@@ -112,6 +137,8 @@ internal sealed partial class PeerSession
         catch (ObjectDisposedException)
         {
         }
+
+        return first;
     }
 
     /// <summary>Runs the session until either side closes it; returns why it ended.</summary>

@@ -15,50 +15,17 @@ namespace P2PRegistry.Swarm.Tests.Attacks;
 /// </summary>
 public sealed class PeerAttackTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private static readonly IPAddress AttackerAddress = Loopback.Address(66);
 
-    private static IPEndPoint EndPointOf(TestNode node) => new(IPAddress.Loopback, node.Port);
+    internal static IPEndPoint EndPointOf(TestNode node) => new(IPAddress.Loopback, node.Port);
 
-    private static async Task<HostilePeer> UnchokedAsync(TestNode seed, TestBlob blob, PeerId? claim = null)
+    internal static async Task<HostilePeer> UnchokedAsync(TestNode seed, TestBlob blob, PeerId? claim = null)
     {
         var peer = await HostilePeer.ConnectAndHandshakeAsync(EndPointOf(seed), blob.MetaInfo.InfoHash, claim, AttackerAddress, Timeout);
         await peer.SendInterestedAsync();
         Assert.NotNull(await peer.WaitForAsync(m => m.Type == PeerMessageType.Unchoke, Timeout));
         return peer;
-    }
-
-    private static long Heap()
-    {
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        return GC.GetGCMemoryInfo(GCKind.FullBlocking).HeapSizeBytes;
-    }
-
-    [Fact]
-    public async Task CancelFlood_MillionCancelsThatMatchNothing_HeapFlatAndRequestsStillServed()
-    {
-        using var dir = new TempDirectory();
-        var blob = TestBlob.Create(4 * 256 * 1024, 256 * 1024);
-        await using var seed = await TestNode.StartAsync(new FakeTracker());
-        seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
-        await using var attacker = await UnchokedAsync(seed, blob);
-        var before = Heap();
-
-        // Every (piece, begin) differs: a set of cancelled blocks would hold them all.
-        var sent = 0;
-        for (uint begin = 0; sent < 1_000_000; begin += 16)
-        {
-            sent += await attacker.SendCancelFloodAsync(10_000, Timeout, index: (uint)(sent % 4), begin: begin % (256 * 1024), length: 16);
-        }
-
-        await attacker.SendRequestAsync(1, 16384, 16384);
-        var piece = await attacker.WaitForAsync(m => m.Type == PeerMessageType.Piece, Timeout);
-        Assert.NotNull(piece);
-        Assert.False(attacker.RemoteClosed);
-        var growth = Heap() - before;
-        Assert.True(growth < 16 * 1024 * 1024, $"the seed's heap grew by {growth:N0} bytes over {sent:N0} cancels");
     }
 
     [Fact]
@@ -160,34 +127,36 @@ public sealed class PeerAttackTests
         var blob = TestBlob.Create(4 * 256 * 1024, 256 * 1024);
         var tracker = new FakeTracker();
         await using var origin = await TestNode.StartAsync(tracker);
-        origin.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "origin"));
-        tracker.MarkOrigin(origin.Engine.PeerId);
         await using var leecher = await TestNode.StartAsync(tracker, o => o.StallTimeout = TimeSpan.FromSeconds(1));
         var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
 
-        // A peer holding every piece takes the requests (the origin is asked only for what no peer holds) and
-        // answers each with a block of another piece, forever.
+        // A peer holding every piece takes the requests and answers each with a block of another piece, forever.
         await using var hostage = await HostilePeer.ConnectAndHandshakeAsync(EndPointOf(leecher), blob.MetaInfo.InfoHash, localAddress: AttackerAddress, timeout: Timeout);
         await hostage.SendAsync(Frames.FullBitfield(blob.MetaInfo.PieceCount));
         await hostage.SendAsync(Frames.Unchoke());
         using var stop = new CancellationTokenSource();
+        var requests = 0;
         var answering = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested && await hostage.ReadMessageAsync(Timeout, stop.Token) is { } message)
             {
                 if (message.Type == PeerMessageType.Request)
                 {
+                    Interlocked.Increment(ref requests);
                     var other = (uint)((message.Index + 1) % blob.MetaInfo.PieceCount);
                     await hostage.SendPieceAsync(other, (uint)message.Begin, new byte[message.Length], stop.Token);
                 }
             }
         });
+        await PollAsync(() => Volatile.Read(ref requests) > 0 && download.Statistics.BytesWasted > 0);
 
+        // Then the origin appears (asked only for what no serving peer holds): the taker's requests go to it once it is snubbed.
+        origin.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "origin"));
+        tracker.MarkOrigin(origin.Engine.PeerId);
         await download.Completion.WaitAsync(Timeout);
         await stop.CancelAsync();
         Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
-        Assert.True(download.Statistics.BytesFromOrigins > 0);
-        Assert.True(download.Statistics.BytesWasted > 0, "the hostage taker's blocks were never sent");
+        Assert.Equal(blob.MetaInfo.Length, download.Statistics.BytesFromOrigins);
         await Task.WhenAny(answering, Task.Delay(Timeout));
     }
 
@@ -201,21 +170,24 @@ public sealed class PeerAttackTests
         await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
         var swarm = leecher.Engine.FindSwarm(blob.MetaInfo.InfoHash)!;
 
+        // An honest peer holds every piece too (it says nothing more), so a second removal would show.
+        await using var honest = await HostilePeer.ConnectAndHandshakeAsync(EndPointOf(leecher), blob.MetaInfo.InfoHash, localAddress: Loopback.Address(67), timeout: Timeout);
+        await honest.SendAsync(Frames.FullBitfield(blob.MetaInfo.PieceCount));
         await using var peer = await HostilePeer.ConnectAndHandshakeAsync(EndPointOf(leecher), blob.MetaInfo.InfoHash, localAddress: AttackerAddress, timeout: Timeout);
         await peer.SendAsync(Frames.FullBitfield(blob.MetaInfo.PieceCount));
-        await PollAsync(() => swarm.AvailabilityOf(0) == 1);
+        await PollAsync(() => swarm.AvailabilityOf(0) == 2);
         await peer.SendAsync(Frames.Bitfield(new byte[7])); // 4 pieces take 1 byte
         Assert.True(await peer.WaitForCloseAsync(Timeout));
-        await PollAsync(() => swarm.SessionCount == 0);
+        await PollAsync(() => swarm.SessionCount == 1);
 
         for (var piece = 0; piece < blob.MetaInfo.PieceCount; piece++)
         {
-            Assert.Equal(0, swarm.AvailabilityOf(piece));
+            Assert.Equal(1, swarm.AvailabilityOf(piece));
         }
     }
 
     [Theory]
-    [InlineData(1, 20_000)]
+    [InlineData(1, P2PRegistry.Swarm.Sessions.PeerSession.MaxExtensionHandshakeLength + 500)] // under the frame limit, over ours
     [InlineData(P2PRegistry.Swarm.Sessions.PeerSession.MaxExtensionHandshakes + 1, 40)]
     public async Task ExtensionHandshakes_TooLargeOrTooMany_SessionClosed(int count, int size)
     {
