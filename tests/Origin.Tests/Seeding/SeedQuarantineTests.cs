@@ -12,6 +12,7 @@ using P2PRegistry.Core.Wire;
 using P2PRegistry.Origin.Seeding;
 using P2PRegistry.Swarm;
 using P2PRegistry.Swarm.Tracking;
+using P2PRegistry.Testing.FileSystem;
 
 namespace P2PRegistry.Origin.Tests.Seeding;
 
@@ -34,7 +35,7 @@ public sealed class SeedQuarantineTests
         var metaInfo = MetaInfo.Decode(await origin.Client.GetByteArrayAsync($"/p2p/v1/metainfo/{digest.Value}"));
         const int corruptPiece = 2;
         var stored = origin.BlobDataPath(digest);
-        FlipByte(stored, (corruptPiece * metaInfo.PieceLength) + 1234);
+        FileDamage.FlipByte(stored, (corruptPiece * metaInfo.PieceLength) + 1234);
         var corrupt = await File.ReadAllBytesAsync(stored);
         using var quarantined = new CounterProbe(origin, "p2pregistry.origin.blobs.quarantined");
         var peerPort = origin.Services.GetRequiredService<PeerListener>().BoundEndPoint!;
@@ -99,15 +100,6 @@ public sealed class SeedQuarantineTests
 
     private static bool IsQuarantineLine((string Category, EventId EventId, LogLevel Level, string Message) entry) =>
         entry.Category == typeof(SeedQuarantine).FullName && entry.EventId.Id == 62;
-
-    private static void FlipByte(string path, long offset)
-    {
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-        var one = new byte[1];
-        RandomAccess.Read(file, one, offset);
-        one[0] ^= 0x5A;
-        RandomAccess.Write(file, one, offset);
-    }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

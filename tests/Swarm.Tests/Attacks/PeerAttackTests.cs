@@ -217,11 +217,7 @@ public sealed class PeerAttackTests
         var tracker = new FakeTracker();
         await using var origin = await TestNode.StartAsync(tracker, o => o.VerifySeedsOnFirstRead = false);
         var badPath = bad.WriteTo(dir.Path, "bad");
-        using (var file = File.OpenWrite(badPath))
-        {
-            file.Position = 100;
-            file.WriteByte((byte)(bad.Content[100] ^ 0xFF)); // one bad sector
-        }
+        FileDamage.FlipByte(badPath, 100); // one bad sector
 
         origin.Engine.Seed(bad.MetaInfo, badPath);
         origin.Engine.Seed(good.MetaInfo, good.WriteTo(dir.Path, "good"));

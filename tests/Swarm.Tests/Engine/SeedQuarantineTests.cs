@@ -21,7 +21,7 @@ public sealed class SeedQuarantineTests
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(1_500_000, 256 * 1024);
         var path = blob.WriteTo(dir.Path, "stored");
-        VerifyOnFirstReadTests.FlipByte(path, (3 * 256 * 1024) + 77);
+        FileDamage.FlipByte(path, (3 * 256 * 1024) + 77);
         var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker);
         var raised = new List<SeedCorruption>();
@@ -58,7 +58,7 @@ public sealed class SeedQuarantineTests
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(1_500_000, 256 * 1024);
         var path = blob.WriteTo(dir.Path, "stored");
-        VerifyOnFirstReadTests.FlipByte(path, (3 * 256 * 1024) + 77);
+        FileDamage.FlipByte(path, (3 * 256 * 1024) + 77);
         var tracker = new FakeTracker();
         await using var seed = await TestNode.StartAsync(tracker, o => o.VerifySeedsOnFirstRead = false);
         var raised = 0;

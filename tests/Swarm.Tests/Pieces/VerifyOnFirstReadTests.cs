@@ -21,7 +21,7 @@ public sealed class VerifyOnFirstReadTests
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(Length, PieceLength);
         var path = blob.WriteTo(dir.Path);
-        FlipByte(path, (2 * PieceLength) + 200_000);
+        FileDamage.FlipByte(path, (2 * PieceLength) + 200_000);
         using var store = PieceStore.OpenComplete(blob.MetaInfo, path, verifyOnFirstRead: true);
         var corrupted = new List<int>();
         store.Corrupted += corrupted.Add;
@@ -93,7 +93,7 @@ public sealed class VerifyOnFirstReadTests
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(Length, PieceLength);
         var path = blob.WriteTo(dir.Path);
-        FlipByte(path, 2 * PieceLength);
+        FileDamage.FlipByte(path, 2 * PieceLength);
         using var store = PieceStore.OpenComplete(blob.MetaInfo, path);
 
         var block = new byte[Block];
@@ -102,14 +102,5 @@ public sealed class VerifyOnFirstReadTests
         Assert.False(store.VerifiesOnFirstRead);
         Assert.NotEqual(blob.Piece(2)[..Block].ToArray(), block);
         Assert.Equal(Block, store.BytesReadFromDisk);
-    }
-
-    internal static void FlipByte(string path, long offset)
-    {
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-        var one = new byte[1];
-        RandomAccess.Read(file, one, offset);
-        one[0] ^= 0x5A;
-        RandomAccess.Write(file, one, offset);
     }
 }
