@@ -240,8 +240,9 @@ internal sealed partial class MirrorHandler
                         throw new IOException($"{download.Path} ended at {offset}.");
                     }
 
+                    stall.WriteStarted();
                     await body.WriteAsync(buffer.AsMemory(0, read), stall.Token).ConfigureAwait(false);
-                    stall.Progress();
+                    stall.WriteFinished();
                     _metrics.BytesServed(read);
                     offset += read;
                 }

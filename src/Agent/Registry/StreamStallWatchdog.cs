@@ -15,6 +15,7 @@ internal sealed class StreamStallWatchdog : IDisposable
     private readonly Lock _lock = new();
     private long _lastProgress;
     private bool _stalled;
+    private bool _writing;
     private bool _disposed;
 
     /// <param name="aborted">The request's own cancellation (the client went away): <see cref="Token"/> follows it.</param>
@@ -46,6 +47,19 @@ internal sealed class StreamStallWatchdog : IDisposable
     /// <summary>Bytes reached the client.</summary>
     public void Progress() => Volatile.Write(ref _lastProgress, _time.GetTimestamp());
 
+    /// <summary>
+    /// A write to the client begins: until it ends nothing is a stall of the source (how fast the client reads is
+    /// Kestrel's <c>MinResponseDataRate</c> to judge; a client slower than a chunk per timeout is not cut here).
+    /// </summary>
+    public void WriteStarted() => Volatile.Write(ref _writing, true);
+
+    /// <summary>The write to the client ended: that was progress, and the source's clock runs again.</summary>
+    public void WriteFinished()
+    {
+        Progress();
+        Volatile.Write(ref _writing, false);
+    }
+
     private void Check()
     {
         lock (_lock)
@@ -55,7 +69,7 @@ internal sealed class StreamStallWatchdog : IDisposable
                 return;
             }
 
-            var idle = _time.GetElapsedTime(Volatile.Read(ref _lastProgress));
+            var idle = Volatile.Read(ref _writing) ? TimeSpan.Zero : _time.GetElapsedTime(Volatile.Read(ref _lastProgress));
             if (idle < _timeout)
             {
                 _timer.Change(_timeout - idle, Timeout.InfiniteTimeSpan);

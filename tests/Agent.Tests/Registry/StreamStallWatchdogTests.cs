@@ -44,6 +44,29 @@ public sealed class StreamStallWatchdogTests
     }
 
     [Fact]
+    public void SlowClientWrite_LongerThanTheTimeout_NotAStall_TheSourceClockRunsAfterIt()
+    {
+        var time = new FakeTimeProvider();
+        using var watchdog = new StreamStallWatchdog(Timeout, time, CancellationToken.None);
+
+        // A client that takes three timeouts to read one chunk: its pace is not the source's stall.
+        watchdog.WriteStarted();
+        for (var i = 0; i < 3; i++)
+        {
+            time.Advance(Timeout);
+        }
+
+        Assert.False(watchdog.Token.IsCancellationRequested);
+        watchdog.WriteFinished();
+
+        // Then the source gives nothing for the timeout: cut.
+        time.Advance(Timeout - TimeSpan.FromMilliseconds(1));
+        Assert.False(watchdog.Token.IsCancellationRequested);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(watchdog.IsStalled);
+    }
+
+    [Fact]
     public void RequestAborted_CancelsTheToken_NotAStall()
     {
         var time = new FakeTimeProvider();
