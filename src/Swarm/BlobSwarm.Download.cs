@@ -104,7 +104,7 @@ internal sealed partial class BlobSwarm
     /// </summary>
     private void CompletePiece(int piece, byte[] buffer)
     {
-        if (!HashMatches(buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)), MetaInfo.GetPieceHash(piece)))
+        if (!MetaInfo.PieceHashMatches(piece, buffer.AsSpan(0, MetaInfo.GetPieceSize(piece))))
         {
             ArrayPool<byte>.Shared.Return(buffer);
             OnPieceFailed(piece);

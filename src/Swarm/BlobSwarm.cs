@@ -410,11 +410,4 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
             _pieceWaiters.Clear();
         }
     }
-
-    private static bool HashMatches(ReadOnlySpan<byte> piece, ReadOnlySpan<byte> expected)
-    {
-        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        SHA1.HashData(piece, hash);
-        return hash.SequenceEqual(expected);
-    }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Security.Cryptography;
 using P2PRegistry.Core.Bencoding;
 using P2PRegistry.Core.Content;
 
@@ -47,6 +48,14 @@ public sealed class MetaInfo
     public ReadOnlySpan<byte> PieceHashes => _pieceHashes.Span;
 
     public ReadOnlySpan<byte> GetPieceHash(int index) => _pieceHashes.Span.Slice(index * InfoHash.Length, InfoHash.Length);
+
+    /// <summary>True when <paramref name="bytes"/> (the whole piece) hash to piece <paramref name="index"/>'s SHA-1.</summary>
+    public bool PieceHashMatches(int index, ReadOnlySpan<byte> bytes)
+    {
+        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
+        SHA1.HashData(bytes, hash);
+        return hash.SequenceEqual(GetPieceHash(index));
+    }
 
     public long GetPieceOffset(int index) => (long)index * PieceLength;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Hosting;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Origin.Diagnostics;
@@ -119,9 +118,7 @@ internal sealed class SeedQuarantine : IHostedService
                 total += read;
             }
 
-            Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-            SHA1.HashData(buffer.AsSpan(0, size), hash);
-            return hash.SequenceEqual(metaInfo.GetPieceHash(corruption.Piece));
+            return metaInfo.PieceHashMatches(corruption.Piece, buffer.AsSpan(0, size));
         }
         finally
         {

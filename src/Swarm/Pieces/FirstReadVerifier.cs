@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Security.Cryptography;
 using P2PRegistry.Core.MetaInfos;
 
 namespace P2PRegistry.Swarm.Pieces;
@@ -65,9 +64,7 @@ internal sealed class FirstReadVerifier
     /// </summary>
     public bool Verify(int piece, ReadOnlySpan<byte> bytes, out bool first)
     {
-        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        SHA1.HashData(bytes, hash);
-        if (hash.SequenceEqual(_metaInfo.GetPieceHash(piece)))
+        if (_metaInfo.PieceHashMatches(piece, bytes))
         {
             Interlocked.Or(ref _verified[piece >> 6], 1L << (piece & 63));
             first = false;
