@@ -16,7 +16,7 @@ public sealed class HttpAnnounceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _origin = await FakeOrigin.StartAsync();
-        _tracker = await TrackerHost.StartAsync(_origin.Url);
+        _tracker = await TrackerHost.StartAsync(_origin.Url, TrackerHost.LoopbackTrusted);
     }
 
     public async Task DisposeAsync()
@@ -93,6 +93,7 @@ public sealed class HttpAnnounceTests : IAsyncLifetime
     public async Task Announce_SwarmKnownFromGrpcAnnounce_CompactZeroGivesDictionaries()
     {
         var infoHash = InfoHash.Compute("grpc only"u8);
+        _tracker.Know(infoHash);
         await _tracker.Client.AnnounceAsync(Announces.Request(infoHash, 7, complete: true, ip: "10.1.2.3"), Deadline);
 
         var dictionary = await GetAnnounceAsync(infoHash, "&port=51413&left=0&compact=0");
@@ -110,6 +111,7 @@ public sealed class HttpAnnounceTests : IAsyncLifetime
     public async Task Announce_Stopped_RemovesHttpPeer()
     {
         var infoHash = InfoHash.Compute("stop"u8);
+        _tracker.Know(infoHash);
         await _tracker.Client.AnnounceAsync(Announces.Request(infoHash, 7), Deadline);
         await GetAnnounceAsync(infoHash, "&port=51413&left=5&event=started");
 
