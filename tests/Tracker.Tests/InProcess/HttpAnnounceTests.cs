@@ -27,17 +27,7 @@ public sealed class HttpAnnounceTests : IAsyncLifetime
 
     private static CallOptions Deadline => new(deadline: DateTime.UtcNow.AddSeconds(30));
 
-    private static string Escape(ReadOnlySpan<byte> bytes)
-    {
-        // As BitTorrent clients do: unreserved bytes literal, everything else %XX.
-        var text = new System.Text.StringBuilder();
-        foreach (var b in bytes)
-        {
-            text.Append(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'_' or (byte)'.' or (byte)'~' ? ((char)b).ToString() : $"%{b:X2}");
-        }
-
-        return text.ToString();
-    }
+    private static string Escape(ReadOnlySpan<byte> bytes) => Bep3Announces.Escape(bytes);
 
     private async Task<BencodeDictionary> GetAnnounceAsync(InfoHash infoHash, string rest)
     {
