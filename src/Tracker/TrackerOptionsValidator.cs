@@ -104,7 +104,7 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
         var parsed = new List<IPNetwork>();
         foreach (var text in networks ?? [])
         {
-            if (IPNetwork.TryParse(text, out var network))
+            if (TryParseNetwork(text, out var network))
             {
                 parsed.Add(network);
             }
@@ -113,12 +113,23 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
         return parsed;
     }
 
+    // Strict: 10.0.0.1/8 is refused rather than read as 10.0.0.0/8, since whoever wrote it may have meant one host.
+    private static bool TryParseNetwork(string? text, out IPNetwork network)
+    {
+        network = default;
+        var slash = text?.IndexOf('/') ?? -1;
+        return slash > 0
+            && IPAddress.TryParse(text.AsSpan(0, slash), out var address)
+            && IPNetwork.TryParse(text, out network)
+            && network.BaseAddress.Equals(address);
+    }
+
     private static void CheckNetworks(List<string> errors, string key, IEnumerable<string>? networks)
     {
         var i = 0;
         foreach (var text in networks ?? [])
         {
-            if (!IPNetwork.TryParse(text, out _))
+            if (!TryParseNetwork(text, out _))
             {
                 errors.Add($"Tracker:{key}:{i} '{text}' must be a network in CIDR form with no host bits set, e.g. 10.0.0.0/8 or 192.0.2.7/32.");
             }

@@ -113,7 +113,11 @@ internal sealed class AnnounceService(
     private AnnounceDecision Refuse(AnnounceRefusal refusal, string reason, AnnouncerIdentity identity, string transport)
     {
         metrics.AnnounceRefused(refusal, transport);
-        logger.AnnounceRefused(transport, identity.Source.ToString(), refusal, reason);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            logger.AnnounceRefused(transport, identity.Source.ToString(), refusal, reason);
+        }
+
         return AnnounceDecision.Refuse(refusal, reason);
     }
 
