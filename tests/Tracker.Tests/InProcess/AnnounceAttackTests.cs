@@ -239,6 +239,28 @@ public sealed class AnnounceAttackTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task HttpAnnounce_OneAddressAcrossSwarms_CappedByItsQuota()
+    {
+        await using var tracker = await StartTrackerAsync("--Tracker:LoopbackQuotaExempt=false", "--Tracker:MaxPeersPerAddress=3");
+        var swarms = Enumerable.Range(0, 5).Select(i => InfoHash.Compute(BitConverter.GetBytes(i))).ToList();
+        swarms.ForEach(tracker.Know);
+        var attacker = From(tracker, s_attacker);
+
+        var failures = new List<string?>();
+        foreach (var swarm in swarms)
+        {
+            failures.Add(Bep3Announces.Failure(await Bep3Announces.GetAsync(attacker, swarm, PeerId("-XX0001-", 1), "&port=6881&left=0")));
+        }
+
+        var real = await Bep3Announces.GetAsync(From(tracker, s_agent), swarms[4], PeerId("-AG0001-", 1), "&port=6881&left=100");
+
+        Assert.Equal(3, failures.Count(f => f is null));
+        Assert.All(failures.Skip(3), f => Assert.Contains("maximum of 3 peers", f));
+        Assert.Null(Bep3Announces.Failure(real));
+        Assert.Equal(new PeerStoreStatistics(4, 4), Statistics(tracker)); // no swarm left behind by a refusal
+    }
+
+    [Fact]
     public async Task HttpAnnounce_FloodOf2000Spoofed_AllRefusedOrCappedAndARealAgentGetsOnlyRealPeers()
     {
         await using var tracker = await StartTrackerAsync("--Tracker:LoopbackQuotaExempt=false");
