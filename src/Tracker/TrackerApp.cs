@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Hosting;
+using P2PRegistry.Tracker.Admission;
 using P2PRegistry.Tracker.Announcing;
 using P2PRegistry.Tracker.Bep3;
 using P2PRegistry.Tracker.Diagnostics;
@@ -44,15 +46,22 @@ public static class TrackerApp
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TrackerOptions>>().Value;
-            return new PeerStoreOptions(options.EffectivePeerTtl, options.MaxSwarms, options.MaxPeersPerSwarm);
+            return new PeerStoreOptions(
+                options.EffectivePeerTtl, options.MaxSwarms, options.MaxPeersPerSwarm, options.MaxPeers, options.MaxPeersPerAddress, options.MaxPeersPerAddressPerSwarm);
         });
+        services.AddSingleton(sp => new AnnounceValidator(
+            TrackerOptionsValidator.ParseNetworks(sp.GetRequiredService<IOptions<TrackerOptions>>().Value.TrustedProxyNetworks)));
+        services.TryAddSingleton<IAnnouncerAuthority>(sp => new AnnouncerAuthority(
+            TrackerOptionsValidator.ParseNetworks(sp.GetRequiredService<IOptions<TrackerOptions>>().Value.OriginNetworks)));
+        services.AddSingleton(sp => new KnownInfoHashes(sp.GetRequiredService<IOptions<TrackerOptions>>().Value.MaxKnownInfoHashes));
         services.AddSingleton<IPeerStore, InMemoryPeerStore>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TrackerOptions>>().Value;
             return new PeerHandoutPolicy(new HandoutSettings(options.MaxPeersHandedOut, options.DownloadingInterval, options.SeedingInterval, options.MinInterval));
         });
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AnnounceService>(sp, Random.Shared));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AnnounceService>(
+            sp, Random.Shared, sp.GetRequiredService<IOptions<TrackerOptions>>().Value.LoopbackQuotaExempt));
         services.AddHostedService(sp => ActivatorUtilities.CreateInstance<PeerSweeper>(
             sp, sp.GetRequiredService<IOptions<TrackerOptions>>().Value.SweepInterval));
         services.AddSingleton<TrackerMetrics>();

@@ -45,5 +45,33 @@ internal sealed class TrackerOptions
     /// <summary>Total encoded size of the cached metainfo (about 20 bytes a piece).</summary>
     public long MetaInfoCacheBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Peers across all swarms; an announce that would add one more is refused.</summary>
+    public int MaxPeers { get; set; } = 1_000_000;
+
+    /// <summary>Peers one address may hold across all swarms (every swarm an address keeps alive holds one of them).</summary>
+    public int MaxPeersPerAddress { get; set; } = 10_000;
+
+    /// <summary>Peers one address may hold in one swarm, so a single host cannot fill a swarm with made-up peer ids.</summary>
+    public int MaxPeersPerAddressPerSwarm { get; set; } = 4;
+
+    /// <summary>Whether loopback sources (processes on the tracker's own host) are exempt from the per-address quotas.</summary>
+    public bool LoopbackQuotaExempt { get; set; } = true;
+
+    /// <summary>
+    /// Networks (CIDR, e.g. <c>10.0.0.0/8</c>) whose announces may name another address in <c>ip</c> (BEP 3) or the
+    /// gRPC <c>ip</c> field: proxies and NAT gateways the operator runs. From anywhere else an <c>ip</c> that differs
+    /// from the connection's source address is refused.
+    /// </summary>
+    public List<string> TrustedProxyNetworks { get; set; } = [];
+
+    /// <summary>
+    /// Networks (CIDR) whose announces may claim the origin role without a client certificate. With mutual TLS an
+    /// origin is known by its certificate (URI SAN <c>urn:p2pregistry:role:origin</c>) instead.
+    /// </summary>
+    public List<string> OriginNetworks { get; set; } = [];
+
+    /// <summary>Info hashes remembered as belonging to a blob the origin holds (about 100 bytes each), least recently used forgotten first.</summary>
+    public int MaxKnownInfoHashes { get; set; } = 200_000;
+
     public TimeSpan EffectivePeerTtl => PeerTtl ?? (3 * SeedingInterval);
 }

@@ -56,6 +56,13 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
             errors.Add($"Tracker:MaxPeersPerSwarm must be at least 1, got {options.MaxPeersPerSwarm}.");
         }
 
+        AtLeastOne(errors, nameof(TrackerOptions.MaxPeers), options.MaxPeers);
+        AtLeastOne(errors, nameof(TrackerOptions.MaxPeersPerAddress), options.MaxPeersPerAddress);
+        AtLeastOne(errors, nameof(TrackerOptions.MaxPeersPerAddressPerSwarm), options.MaxPeersPerAddressPerSwarm);
+        AtLeastOne(errors, nameof(TrackerOptions.MaxKnownInfoHashes), options.MaxKnownInfoHashes);
+        CheckNetworks(errors, nameof(TrackerOptions.TrustedProxyNetworks), options.TrustedProxyNetworks);
+        CheckNetworks(errors, nameof(TrackerOptions.OriginNetworks), options.OriginNetworks);
+
         if (options.MetaInfoCacheBytes < 1024 * 1024)
         {
             errors.Add($"Tracker:MetaInfoCacheBytes must be at least 1 MiB, got {options.MetaInfoCacheBytes}.");
@@ -89,6 +96,54 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
         }
 
         return endPoint;
+    }
+
+    /// <summary>CIDR networks such as <c>10.0.0.0/8</c> or <c>fd00::/8</c>; a single address is <c>/32</c> or <c>/128</c>.</summary>
+    internal static IReadOnlyList<IPNetwork> ParseNetworks(IEnumerable<string>? networks)
+    {
+        var parsed = new List<IPNetwork>();
+        foreach (var text in networks ?? [])
+        {
+            if (TryParseNetwork(text, out var network))
+            {
+                parsed.Add(network);
+            }
+        }
+
+        return parsed;
+    }
+
+    // Strict: 10.0.0.1/8 is refused rather than read as 10.0.0.0/8, since whoever wrote it may have meant one host.
+    private static bool TryParseNetwork(string? text, out IPNetwork network)
+    {
+        network = default;
+        var slash = text?.IndexOf('/') ?? -1;
+        return slash > 0
+            && IPAddress.TryParse(text.AsSpan(0, slash), out var address)
+            && IPNetwork.TryParse(text, out network)
+            && network.BaseAddress.Equals(address);
+    }
+
+    private static void CheckNetworks(List<string> errors, string key, IEnumerable<string>? networks)
+    {
+        var i = 0;
+        foreach (var text in networks ?? [])
+        {
+            if (!TryParseNetwork(text, out _))
+            {
+                errors.Add($"Tracker:{key}:{i} '{text}' must be a network in CIDR form with no host bits set, e.g. 10.0.0.0/8 or 192.0.2.7/32.");
+            }
+
+            i++;
+        }
+    }
+
+    private static void AtLeastOne(List<string> errors, string key, int value)
+    {
+        if (value < 1)
+        {
+            errors.Add($"Tracker:{key} must be at least 1, got {value}.");
+        }
     }
 
     private static void Positive(List<string> errors, string key, TimeSpan value)

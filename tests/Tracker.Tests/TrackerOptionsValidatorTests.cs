@@ -23,6 +23,43 @@ public sealed class TrackerOptionsValidatorTests
         Assert.Contains(Errors(new TrackerOptions { HttpUrl = url }), e => e.Contains("Tracker:HttpUrl"));
     }
 
+    [Theory]
+    [InlineData("10.0.0.1/8")] // host bits set
+    [InlineData("10.0.0.0")]
+    [InlineData("10.0.0.0/33")]
+    [InlineData("proxy.example/32")]
+    public void Validate_BadNetwork_NamesTheKeyAndIndex(string network)
+    {
+        var options = new TrackerOptions { TrustedProxyNetworks = ["192.0.2.0/24", network], OriginNetworks = [network] };
+
+        var errors = Errors(options).ToList();
+
+        Assert.Contains(errors, e => e.Contains("Tracker:TrustedProxyNetworks:1"));
+        Assert.Contains(errors, e => e.Contains("Tracker:OriginNetworks:0"));
+    }
+
+    [Fact]
+    public void Validate_NetworksAndQuotas_AcceptedWhenSane()
+    {
+        var options = new TrackerOptions { TrustedProxyNetworks = ["10.8.0.0/16", "fd00::/8"], OriginNetworks = ["192.0.2.7/32"], MaxPeersPerAddressPerSwarm = 1 };
+
+        Assert.True(new TrackerOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal(2, TrackerOptionsValidator.ParseNetworks(options.TrustedProxyNetworks).Count);
+    }
+
+    [Theory]
+    [InlineData(nameof(TrackerOptions.MaxPeers))]
+    [InlineData(nameof(TrackerOptions.MaxPeersPerAddress))]
+    [InlineData(nameof(TrackerOptions.MaxPeersPerAddressPerSwarm))]
+    [InlineData(nameof(TrackerOptions.MaxKnownInfoHashes))]
+    public void Validate_ZeroQuota_NamesTheKey(string key)
+    {
+        var options = new TrackerOptions();
+        typeof(TrackerOptions).GetProperty(key)!.SetValue(options, 0);
+
+        Assert.Contains(Errors(options), e => e.Contains("Tracker:" + key));
+    }
+
     [Fact]
     public void Validate_SameGrpcAndHttpPort_ExplainsWhy()
     {

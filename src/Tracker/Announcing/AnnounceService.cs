@@ -1,3 +1,5 @@
+using System.Net;
+using P2PRegistry.Tracker.Admission;
 using P2PRegistry.Tracker.Diagnostics;
 using P2PRegistry.Tracker.Handout;
 using P2PRegistry.Tracker.MetaInfos;
@@ -5,23 +7,50 @@ using P2PRegistry.Tracker.Peers;
 
 namespace P2PRegistry.Tracker.Announcing;
 
-/// <summary>Records an announce in the peer store and chooses the peers handed back; shared by both transports.</summary>
+/// <summary>
+/// Checks an announce, records it in the peer store and chooses the peers handed back; shared by both transports,
+/// so a check made here holds for BEP 3 clients and our own agents alike.
+/// </summary>
 internal sealed class AnnounceService(
     IPeerStore peerStore,
     PeerHandoutPolicy policy,
     PeerStoreOptions storeOptions,
+    AnnounceValidator validator,
+    MetaInfoService metaInfoService,
     MetaInfoCache metaInfos,
+    bool loopbackQuotaExempt,
     Random random,
     TrackerMetrics metrics,
     ILogger<AnnounceService> logger)
 {
-    public async ValueTask<AnnounceResult> AnnounceAsync(AnnounceCommand command, string transport, CancellationToken cancellationToken)
+    public async ValueTask<AnnounceDecision> AnnounceAsync(AnnounceClaim claim, AnnouncerIdentity identity, string transport, CancellationToken cancellationToken)
     {
+        if (!validator.TryValidate(claim, identity, out var command, out var refusal, out var reason))
+        {
+            return Refuse(refusal, reason, identity, transport);
+        }
+
+        // Swarms only for blobs the origin holds: otherwise anyone could run arbitrary swarms through this tracker and
+        // fill it with them. A STOPPED needs no check: it never creates a swarm.
+        if (command.Event != AnnounceEvent.Stopped && !await IsKnownAsync(claim, command, identity, cancellationToken).ConfigureAwait(false))
+        {
+            return Refuse(AnnounceRefusal.UnknownInfoHash, "unknown info_hash " + claim.InfoHash.ToHex(), identity, transport);
+        }
+
+        // An origin seeds every blob, and processes on this host are the operator's: neither is held to per-address quotas.
+        var quotaExempt = command.Role == PeerRole.Origin || (loopbackQuotaExempt && IPAddress.IsLoopback(command.Address));
         var record = new PeerRecord(command.PeerId, command.Address, command.Port, command.Role, command.Complete, command.BytesLeft, default);
-        var stored = await peerStore.AnnounceAsync(command.InfoHash, record, command.Event, cancellationToken).ConfigureAwait(false);
-        metrics.Announce(command.Role, command.Event, transport, stored.Outcome);
+        var stored = await peerStore.AnnounceAsync(command.InfoHash, record, command.Event, cancellationToken, quotaExempt).ConfigureAwait(false);
         switch (stored.Outcome)
         {
+            case PeerStoreOutcome.PeerIdOwnedElsewhere:
+                return Refuse(AnnounceRefusal.PeerIdOwnedElsewhere, "peer_id is registered from another address", identity, transport);
+            case PeerStoreOutcome.AddressQuota:
+                return Refuse(AnnounceRefusal.AddressQuota, $"address {command.Address} holds its maximum of {storeOptions.MaxPeersPerAddress} peers", identity, transport);
+            case PeerStoreOutcome.SwarmAddressQuota:
+                return Refuse(AnnounceRefusal.SwarmAddressQuota, $"address {command.Address} holds its maximum of {storeOptions.MaxPeersPerAddressPerSwarm} peers in this swarm", identity, transport);
+            case PeerStoreOutcome.TooManyPeers:
+                return Refuse(AnnounceRefusal.TooManyPeers, "the tracker holds its maximum of peers", identity, transport);
             case PeerStoreOutcome.SwarmFull:
                 logger.SwarmFull(command.InfoHash, storeOptions.MaxPeersPerSwarm, command.PeerId);
                 break;
@@ -30,6 +59,7 @@ internal sealed class AnnounceService(
                 break;
         }
 
+        metrics.Announce(command.Role, command.Event, transport, stored.Outcome);
         var peers = stored.Peers.Count == 0
             ? stored.Peers
             : policy.Select(stored.Peers, command.PeerId, command.Address, command.Port, command.NumWant, random);
@@ -42,14 +72,60 @@ internal sealed class AnnounceService(
             logger.Announced(command.Event, command.Role, command.PeerId, command.Address.ToString(), command.Port, command.InfoHash, stored.Outcome, peers.Count);
         }
 
-        return new AnnounceResult(peers, policy.IntervalFor(command.Complete), policy.MinInterval);
+        return AnnounceDecision.Accepted(new AnnounceResult(peers, policy.IntervalFor(command.Complete), policy.MinInterval));
+    }
+
+    /// <summary>
+    /// Known: its metainfo was fetched from the origin (remembered beyond the metainfo cache), it has a live swarm
+    /// (which only a known info hash could have started), an authenticated origin announces it, or the announce names
+    /// the blob's digest and the origin's metainfo for it has this info hash (our agents send the digest).
+    /// </summary>
+    private async ValueTask<bool> IsKnownAsync(AnnounceClaim claim, AnnounceCommand command, AnnouncerIdentity identity, CancellationToken cancellationToken)
+    {
+        if (metaInfoService.IsKnown(command.InfoHash) || await peerStore.HasSwarmAsync(command.InfoHash, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        if (command.Role == PeerRole.Origin && identity.IsOrigin)
+        {
+            metaInfoService.AddKnown(command.InfoHash);
+            return true;
+        }
+
+        if (claim.Digest is { } digest)
+        {
+            try
+            {
+                var metaInfo = await metaInfoService.GetAsync(digest, null, cancellationToken).ConfigureAwait(false);
+                return metaInfo.InfoHash == command.InfoHash;
+            }
+            catch (MetaInfoException)
+            {
+                // Not found, or the origin unreachable: either way nothing vouches for this info hash now.
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private AnnounceDecision Refuse(AnnounceRefusal refusal, string reason, AnnouncerIdentity identity, string transport)
+    {
+        metrics.AnnounceRefused(refusal, transport);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            logger.AnnounceRefused(transport, identity.Source.ToString(), refusal, reason);
+        }
+
+        return AnnounceDecision.Refuse(refusal, reason);
     }
 
     /// <summary>
     /// Every handout of a swarm the origin seeds ends with the origin (origins last: the existing policy), unless
     /// the asker is that origin or it is already in the list; in a full list it takes the last place.
     /// </summary>
-    private IReadOnlyList<PeerRecord> WithOriginLast(IReadOnlyList<PeerRecord> peers, System.Net.IPEndPoint origin, AnnounceCommand command)
+    private IReadOnlyList<PeerRecord> WithOriginLast(IReadOnlyList<PeerRecord> peers, IPEndPoint origin, AnnounceCommand command)
     {
         if ((command.Port == origin.Port && command.Address.Equals(origin.Address)) || peers.Any(p => p.IsAt(origin.Address, origin.Port)))
         {
@@ -68,7 +144,7 @@ internal sealed class AnnounceService(
     /// a stable placeholder: <c>-P2PORG-</c> and 12 bytes of the endpoint's SHA-1. Peers do not check it (BEP 3 lets
     /// a peer's id differ from the tracker's), and compact answers (BEP 23) carry none.
     /// </summary>
-    internal static PeerId OriginPeerId(System.Net.IPEndPoint origin)
+    internal static PeerId OriginPeerId(IPEndPoint origin)
     {
         Span<byte> bytes = stackalloc byte[PeerId.Length];
         "-P2PORG-"u8.CopyTo(bytes);

@@ -4,6 +4,7 @@ using Grpc.Core;
 using P2PRegistry.Contracts.Tracker;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Tracker.Admission;
 using P2PRegistry.Tracker.MetaInfos;
 using P2PRegistry.Tracker.Peers;
 using AnnounceEventDto = P2PRegistry.Contracts.Tracker.AnnounceEvent;
@@ -12,27 +13,26 @@ using PeerRoleDto = P2PRegistry.Contracts.Tracker.PeerRole;
 namespace P2PRegistry.Tracker.Announcing;
 
 /// <summary>The gRPC face of the tracker (proto/tracker.proto) for our own agents and origins.</summary>
-internal sealed class TrackerGrpcService(AnnounceService announcer, MetaInfoService metaInfos) : Contracts.Tracker.Tracker.TrackerBase
+internal sealed class TrackerGrpcService(AnnounceService announcer, IAnnouncerAuthority authority, MetaInfoService metaInfos) : Contracts.Tracker.Tracker.TrackerBase
 {
     public override async Task<AnnounceResponse> Announce(AnnounceRequest request, ServerCallContext context)
     {
-        var command = ToCommand(request, context);
+        var claim = ToClaim(request);
 
         // The digest is optional, but when given and its metainfo is known, the two must name the same swarm:
         // a peer announcing a blob under another blob's info hash would be handed to the wrong downloaders.
-        if (request.Digest.Length != 0)
+        if (claim.Digest is { } digest && metaInfos.TryGetCached(digest, out var metaInfo) && metaInfo.InfoHash != claim.InfoHash)
         {
-            if (!Digest.TryParse(request.Digest, out var digest))
-            {
-                throw Invalid($"digest '{Truncate(request.Digest)}' is malformed; expected sha256:<64 lowercase hex>.");
-            }
-
-            if (metaInfos.TryGetCached(digest, out var metaInfo) && metaInfo.InfoHash != command.InfoHash)
-            {
-                throw Invalid($"info_hash {command.InfoHash} is not the info hash {metaInfo.InfoHash} of {digest}.");
-            }
+            throw Invalid($"info_hash {claim.InfoHash} is not the info hash {metaInfo.InfoHash} of {digest}.");
         }
-        var result = await announcer.AnnounceAsync(command, "grpc", context.CancellationToken).ConfigureAwait(false);
+
+        var decision = await announcer.AnnounceAsync(claim, authority.Identify(context.GetHttpContext()), "grpc", context.CancellationToken).ConfigureAwait(false);
+        if (decision.Refused)
+        {
+            throw new RpcException(new Status(StatusCodeOf(decision.Refusal), decision.Reason));
+        }
+
+        var result = decision.Result;
 
         var response = new AnnounceResponse
         {
@@ -82,7 +82,7 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, MetaInfoServ
         }
     }
 
-    private static AnnounceCommand ToCommand(AnnounceRequest request, ServerCallContext context)
+    private static AnnounceClaim ToClaim(AnnounceRequest request)
     {
         if (request.InfoHash.Length != InfoHash.Length)
         {
@@ -104,20 +104,21 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, MetaInfoServ
             throw Invalid("bytes_left and num_want must not be negative.");
         }
 
-        IPAddress? address;
-        if (string.IsNullOrEmpty(request.Ip))
-        {
-            address = context.GetHttpContext().Connection.RemoteIpAddress
-                ?? throw Invalid("ip is empty and the caller's address is unknown.");
-        }
-        else if (!IPAddress.TryParse(request.Ip, out address))
+        IPAddress? claimed = null;
+        if (!string.IsNullOrEmpty(request.Ip) && !IPAddress.TryParse(request.Ip, out claimed))
         {
             throw Invalid($"ip '{Truncate(request.Ip)}' is not a literal IP address.");
         }
 
-        if (address.IsIPv4MappedToIPv6)
+        Digest? digest = null;
+        if (request.Digest.Length != 0)
         {
-            address = address.MapToIPv4();
+            if (!Digest.TryParse(request.Digest, out var parsed))
+            {
+                throw Invalid($"digest '{Truncate(request.Digest)}' is malformed; expected sha256:<64 lowercase hex>.");
+            }
+
+            digest = parsed;
         }
 
         var role = request.Role == PeerRoleDto.Origin ? Peers.PeerRole.Origin : Peers.PeerRole.Agent;
@@ -129,18 +130,27 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, MetaInfoServ
             _ => Peers.AnnounceEvent.None,
         };
 
-        return new AnnounceCommand(
+        return new AnnounceClaim(
             new InfoHash(request.InfoHash.Span),
             new PeerId(request.PeerId.Span),
-            address,
+            claimed,
             request.Port,
             role,
-            // An origin holds every blob it announces.
-            request.Complete || role == Peers.PeerRole.Origin,
+            request.Complete,
             request.BytesLeft,
             announceEvent,
-            request.NumWant);
+            request.NumWant,
+            digest);
     }
+
+    /// <summary>Refusals as gRPC status codes (proto/tracker.proto lists them).</summary>
+    internal static StatusCode StatusCodeOf(AnnounceRefusal refusal) => refusal switch
+    {
+        AnnounceRefusal.UnknownInfoHash => StatusCode.NotFound,
+        AnnounceRefusal.UnroutableAddress => StatusCode.InvalidArgument,
+        AnnounceRefusal.AddressQuota or AnnounceRefusal.SwarmAddressQuota or AnnounceRefusal.TooManyPeers => StatusCode.ResourceExhausted,
+        _ => StatusCode.PermissionDenied,
+    };
 
     private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 

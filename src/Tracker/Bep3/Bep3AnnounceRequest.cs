@@ -14,7 +14,7 @@ namespace P2PRegistry.Tracker.Bep3;
 internal sealed record Bep3AnnounceRequest(
     InfoHash InfoHash,
     PeerId PeerId,
-    IPAddress Address,
+    IPAddress? ClaimedAddress,
     int Port,
     long Uploaded,
     long Downloaded,
@@ -23,8 +23,8 @@ internal sealed record Bep3AnnounceRequest(
     bool Compact,
     int NumWant)
 {
-    /// <summary>Reads an announce from a decoded query; <paramref name="remoteAddress"/> is used when there is no <c>ip</c>.</summary>
-    public static bool TryParse(RawQuery query, IPAddress? remoteAddress, [NotNullWhen(true)] out Bep3AnnounceRequest? request, [NotNullWhen(false)] out string? failure)
+    /// <summary>Reads an announce from a decoded query; <c>ip</c>, if any, is a claim the announce checks judge.</summary>
+    public static bool TryParse(RawQuery query, [NotNullWhen(true)] out Bep3AnnounceRequest? request, [NotNullWhen(false)] out string? failure)
     {
         request = null;
         if (!query.TryGetBytes("info_hash", out var infoHashBytes) || infoHashBytes.Length != InfoHash.Length)
@@ -88,7 +88,7 @@ internal sealed record Bep3AnnounceRequest(
         // Some clients send numwant=-1 for "the tracker's default".
         numWant = Math.Max(0, numWant);
 
-        IPAddress? address = remoteAddress;
+        IPAddress? address = null;
         var ip = query.GetAscii("ip");
         if (!string.IsNullOrEmpty(ip))
         {
@@ -98,17 +98,6 @@ internal sealed record Bep3AnnounceRequest(
                 failure = "ip must be a literal IPv4 or IPv6 address";
                 return false;
             }
-        }
-
-        if (address is null)
-        {
-            failure = "the caller's address is unknown";
-            return false;
-        }
-
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
         }
 
         request = new Bep3AnnounceRequest(

@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Core.Bencoding;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Tracker.Admission;
 using P2PRegistry.Tracker.Announcing;
 using P2PRegistry.Tracker.Diagnostics;
 using P2PRegistry.Tracker.MetaInfos;
@@ -25,40 +26,39 @@ internal static class Bep3Endpoints
     private static async Task AnnounceAsync(
         HttpContext context,
         AnnounceService announcer,
-        MetaInfoService metaInfos,
-        IPeerStore peerStore,
+        IAnnouncerAuthority authority,
         ILogger<AnnounceService> logger)
     {
         var cancellationToken = context.RequestAborted;
 
         // The raw (still percent-encoded) query: info_hash and peer_id are bytes, not text.
         if (!RawQuery.TryParse(context.Request.QueryString.Value, out var query, out var failure) ||
-            !Bep3AnnounceRequest.TryParse(query, context.Connection.RemoteIpAddress, out var request, out failure))
+            !Bep3AnnounceRequest.TryParse(query, out var request, out failure))
         {
-            await FailAsync(context, logger, failure).ConfigureAwait(false);
+            logger.HttpAnnounceRefused(context.Connection.RemoteIpAddress?.ToString() ?? "?", failure);
+            await FailAsync(context, failure).ConfigureAwait(false);
             return;
         }
 
-        // Only swarms of blobs this tracker knows: otherwise anyone could run arbitrary swarms through it.
-        if (!metaInfos.TryGetByInfoHash(request.InfoHash, out _) &&
-            !await peerStore.HasSwarmAsync(request.InfoHash, cancellationToken).ConfigureAwait(false))
-        {
-            await FailAsync(context, logger, "unknown info_hash " + request.InfoHash.ToHex()).ConfigureAwait(false);
-            return;
-        }
-
-        var command = new AnnounceCommand(
+        // A BEP 3 client is always an agent: the origin role exists only on the gRPC face.
+        var claim = new AnnounceClaim(
             request.InfoHash,
             request.PeerId,
-            request.Address,
+            request.ClaimedAddress,
             request.Port,
             PeerRole.Agent,
             Complete: request.Left == 0,
             request.Left,
             request.Event,
             request.NumWant);
-        var result = await announcer.AnnounceAsync(command, "http", cancellationToken).ConfigureAwait(false);
+        var decision = await announcer.AnnounceAsync(claim, authority.Identify(context), "http", cancellationToken).ConfigureAwait(false);
+        if (decision.Refused)
+        {
+            await FailAsync(context, decision.Reason).ConfigureAwait(false);
+            return;
+        }
 
+        var result = decision.Result;
         var body = new ArrayBufferWriter<byte>(256);
         Bep3Response.WriteAnnounce(body, result.Interval, result.MinInterval, result.Peers, request.Compact);
         await WriteAsync(context, "text/plain", body, cancellationToken).ConfigureAwait(false);
@@ -110,9 +110,8 @@ internal static class Bep3Endpoints
         writer.WriteEnd();
     }
 
-    private static Task FailAsync(HttpContext context, ILogger logger, string reason)
+    private static Task FailAsync(HttpContext context, string reason)
     {
-        logger.HttpAnnounceRefused(context.Connection.RemoteIpAddress?.ToString() ?? "?", reason);
         var body = new ArrayBufferWriter<byte>(64 + reason.Length);
         Bep3Response.WriteFailure(body, reason);
         return WriteAsync(context, "text/plain", body, context.RequestAborted);

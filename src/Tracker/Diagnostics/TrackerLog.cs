@@ -1,5 +1,6 @@
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Tracker.Admission;
 using P2PRegistry.Tracker.Peers;
 
 namespace P2PRegistry.Tracker.Diagnostics;
@@ -36,6 +37,9 @@ internal static partial class TrackerLog
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "HTTP announce from {Address} refused: {Reason}")]
     public static partial void HttpAnnounceRefused(this ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Debug, Message = "Announce ({Transport}) from {Source} refused, {Refusal}: {Reason}")]
+    public static partial void AnnounceRefused(this ILogger logger, string transport, string source, AnnounceRefusal refusal, string reason);
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Tracker listening: gRPC on {GrpcEndPoint}, HTTP on {HttpEndPoint}, origin {OriginUrl}")]
     public static partial void Listening(this ILogger logger, string grpcEndPoint, string httpEndPoint, string originUrl);

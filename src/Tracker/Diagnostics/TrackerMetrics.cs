@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using P2PRegistry.Tracker.Admission;
 using P2PRegistry.Tracker.Peers;
 
 namespace P2PRegistry.Tracker.Diagnostics;
@@ -9,6 +10,7 @@ internal sealed class TrackerMetrics
     public const string MeterName = "P2PRegistry.Tracker";
 
     private readonly Counter<long> _announces;
+    private readonly Counter<long> _refused;
     private readonly Counter<long> _peersExpired;
     private readonly Counter<long> _originFetches;
     private readonly Counter<long> _cacheHits;
@@ -17,6 +19,7 @@ internal sealed class TrackerMetrics
     {
         var meter = meterFactory.Create(MeterName);
         _announces = meter.CreateCounter<long>("p2pregistry.tracker.announces", "{announce}", "Announces received, by role, event, transport and outcome.");
+        _refused = meter.CreateCounter<long>("p2pregistry.tracker.announces.refused", "{announce}", "Announces refused before or by the peer store, by reason and transport.");
         _peersExpired = meter.CreateCounter<long>("p2pregistry.tracker.peers.expired", "{peer}", "Peers dropped because they stopped announcing.");
         _originFetches = meter.CreateCounter<long>("p2pregistry.tracker.metainfo.origin_fetches", "{request}", "Metainfo requests sent to the origin, by result.");
         _cacheHits = meter.CreateCounter<long>("p2pregistry.tracker.metainfo.cache_hits", "{request}", "Metainfo requests answered from the cache.");
@@ -32,6 +35,12 @@ internal sealed class TrackerMetrics
             new KeyValuePair<string, object?>("transport", transport),
             new KeyValuePair<string, object?>("outcome", OutcomeTag(outcome)));
 
+    public void AnnounceRefused(AnnounceRefusal refusal, string transport) =>
+        _refused.Add(
+            1,
+            new KeyValuePair<string, object?>("reason", RefusalTag(refusal)),
+            new KeyValuePair<string, object?>("transport", transport));
+
     public void PeersExpired(int count) => _peersExpired.Add(count);
 
     /// <summary>One request to the origin; <paramref name="result"/> is ok, not_found, unavailable or invalid.</summary>
@@ -45,6 +54,20 @@ internal sealed class TrackerMetrics
         AnnounceEvent.Completed => "completed",
         AnnounceEvent.Stopped => "stopped",
         _ => "none",
+    };
+
+    /// <summary>The <c>reason</c> label: one fixed word per <see cref="AnnounceRefusal"/>, so the label set stays bounded.</summary>
+    internal static string RefusalTag(AnnounceRefusal refusal) => refusal switch
+    {
+        AnnounceRefusal.UntrustedIp => "untrusted_ip",
+        AnnounceRefusal.UnroutableAddress => "unroutable_address",
+        AnnounceRefusal.OriginNotAuthenticated => "origin_not_authenticated",
+        AnnounceRefusal.UnknownInfoHash => "unknown_info_hash",
+        AnnounceRefusal.PeerIdOwnedElsewhere => "peer_id_owned_elsewhere",
+        AnnounceRefusal.AddressQuota => "address_quota",
+        AnnounceRefusal.SwarmAddressQuota => "swarm_address_quota",
+        AnnounceRefusal.TooManyPeers => "too_many_peers",
+        _ => "other",
     };
 
     private static string OutcomeTag(PeerStoreOutcome outcome) => outcome switch

@@ -13,6 +13,7 @@ namespace P2PRegistry.Tracker.MetaInfos;
 internal sealed class MetaInfoService(
     OriginMetaInfoClient origin,
     MetaInfoCache cache,
+    KnownInfoHashes known,
     TrackerMetrics metrics,
     ILogger<MetaInfoService> logger)
 {
@@ -38,6 +39,12 @@ internal sealed class MetaInfoService(
     /// <summary>A metainfo already fetched, without asking the origin.</summary>
     public bool TryGetCached(Digest digest, [NotNullWhen(true)] out MetaInfo? metaInfo) => cache.TryGet(digest, out metaInfo);
 
+    /// <summary>Whether the info hash is of a blob the origin holds, as far as the tracker has learnt.</summary>
+    public bool IsKnown(InfoHash infoHash) => known.Contains(infoHash) || cache.TryGet(infoHash, out _);
+
+    /// <summary>Remembers an info hash an authenticated origin announced.</summary>
+    public void AddKnown(InfoHash infoHash) => known.Add(infoHash);
+
     public bool TryGetByInfoHash(InfoHash infoHash, [NotNullWhen(true)] out MetaInfo? metaInfo) => cache.TryGet(infoHash, out metaInfo);
 
     private async Task<MetaInfo> FetchAsync((Digest Digest, string Ns) key)
@@ -55,6 +62,7 @@ internal sealed class MetaInfoService(
 
             var (metaInfo, originPeer) = await origin.FetchAsync(key.Digest, key.Ns.Length == 0 ? null : key.Ns, CancellationToken.None).ConfigureAwait(false);
             cache.Add(metaInfo, originPeer);
+            known.Add(metaInfo.InfoHash);
             metrics.OriginFetch("ok");
             logger.MetaInfoFetched(key.Digest, metaInfo.InfoHash, metaInfo.PieceCount);
             return metaInfo;

@@ -8,8 +8,12 @@ namespace P2PRegistry.Tracker.Peers;
 /// </summary>
 internal interface IPeerStore
 {
-    /// <summary>Adds, refreshes or (on <see cref="AnnounceEvent.Stopped"/>) removes a peer, and returns the swarm's live peers.</summary>
-    ValueTask<PeerStoreAnnounceResult> AnnounceAsync(InfoHash infoHash, PeerRecord peer, AnnounceEvent announceEvent, CancellationToken cancellationToken);
+    /// <summary>
+    /// Adds, refreshes or (on <see cref="AnnounceEvent.Stopped"/>) removes a peer, and returns the swarm's live peers.
+    /// A peer id is updated or removed only by an announce from the address that registered it, until it expires.
+    /// <paramref name="quotaExempt"/> lifts the per-address quotas (an origin seeds every blob).
+    /// </summary>
+    ValueTask<PeerStoreAnnounceResult> AnnounceAsync(InfoHash infoHash, PeerRecord peer, AnnounceEvent announceEvent, CancellationToken cancellationToken, bool quotaExempt = false);
 
     /// <summary>Whether any live peer is in the swarm.</summary>
     ValueTask<bool> HasSwarmAsync(InfoHash infoHash, CancellationToken cancellationToken);

@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
+using System.Net;
 using P2PRegistry.Core.MetaInfos;
 
 namespace P2PRegistry.Tracker.Peers;
 
 /// <summary>
 /// Peers of every swarm in this process. One lock per swarm, so announces to different blobs never contend.
-/// Expired peers are dropped lazily on each announce to their swarm and by <see cref="SweepAsync"/> for
-/// swarms nobody announces to any more.
+/// Expired peers are dropped by <see cref="SweepAsync"/> (the background <see cref="PeerSweeper"/>); an announce
+/// never sweeps the store, it only skips expired peers in its handout and, when its swarm is full, drops that
+/// swarm's expired peers before deciding there is no room.
 /// </summary>
 internal sealed class InMemoryPeerStore : IPeerStore
 {
@@ -15,6 +17,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
     private readonly ConcurrentDictionary<InfoHash, Swarm> _swarms = new();
     private readonly PeerStoreOptions _options;
     private readonly TimeProvider _time;
+    private readonly AddressQuota _addresses;
     private int _swarmCount;
     private long _peerCount;
 
@@ -23,11 +26,15 @@ internal sealed class InMemoryPeerStore : IPeerStore
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.PeerTtl, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSwarms, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeersPerSwarm, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeersPerAddress, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeersPerAddressPerSwarm, 1);
         _options = options;
         _time = time;
+        _addresses = new AddressQuota(options.MaxPeersPerAddress);
     }
 
-    public ValueTask<PeerStoreAnnounceResult> AnnounceAsync(InfoHash infoHash, PeerRecord peer, AnnounceEvent announceEvent, CancellationToken cancellationToken)
+    public ValueTask<PeerStoreAnnounceResult> AnnounceAsync(InfoHash infoHash, PeerRecord peer, AnnounceEvent announceEvent, CancellationToken cancellationToken, bool quotaExempt = false)
     {
         var now = _time.GetUtcNow();
         var cutoff = now - _options.PeerTtl;
@@ -35,20 +42,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
 
         if (announceEvent == AnnounceEvent.Stopped)
         {
-            if (_swarms.TryGetValue(infoHash, out var existing))
-            {
-                lock (existing)
-                {
-                    if (existing.Peers.Remove(peer.Id))
-                    {
-                        Interlocked.Decrement(ref _peerCount);
-                    }
-
-                    RemoveIfEmpty(infoHash, existing);
-                }
-            }
-
-            return new(new PeerStoreAnnounceResult(PeerStoreOutcome.Removed, s_noPeers));
+            return new(Stop(infoHash, peer, cutoff));
         }
 
         // A swarm found empty and removed by another thread is marked dead; look it up again.
@@ -76,28 +70,111 @@ internal sealed class InMemoryPeerStore : IPeerStore
                     continue;
                 }
 
-                Prune(swarm, cutoff);
-                var outcome = PeerStoreOutcome.Stored;
-                if (swarm.Peers.ContainsKey(peer.Id))
-                {
-                    swarm.Peers[peer.Id] = peer;
-                }
-                else if (swarm.Peers.Count < _options.MaxPeersPerSwarm)
-                {
-                    swarm.Peers.Add(peer.Id, peer);
-                    Interlocked.Increment(ref _peerCount);
-                }
-                else
-                {
-                    outcome = PeerStoreOutcome.SwarmFull;
-                }
+                var outcome = Store(swarm, peer, cutoff, quotaExempt);
 
-                // The snapshot is copied under the lock so the handout policy can run outside it.
-                PeerRecord[] peers = swarm.Peers.Count == 0 ? s_noPeers : [.. swarm.Peers.Values];
+                // The snapshot is copied under the lock so the handout policy can run outside it. A refused
+                // announce gets no peers; a swarm created for it and left empty goes again at once.
+                var peers = outcome is PeerStoreOutcome.Stored or PeerStoreOutcome.SwarmFull ? LivePeers(swarm, cutoff) : s_noPeers;
                 RemoveIfEmpty(infoHash, swarm);
                 return new(new PeerStoreAnnounceResult(outcome, peers));
             }
         }
+    }
+
+    private PeerStoreAnnounceResult Stop(InfoHash infoHash, PeerRecord peer, DateTimeOffset cutoff)
+    {
+        if (_swarms.TryGetValue(infoHash, out var swarm))
+        {
+            lock (swarm)
+            {
+                if (swarm.Peers.TryGetValue(peer.Id, out var existing))
+                {
+                    if (existing.LastSeen >= cutoff && !existing.Address.Equals(peer.Address))
+                    {
+                        return new PeerStoreAnnounceResult(PeerStoreOutcome.PeerIdOwnedElsewhere, s_noPeers);
+                    }
+
+                    Remove(swarm, existing);
+                }
+
+                RemoveIfEmpty(infoHash, swarm);
+            }
+        }
+
+        return new PeerStoreAnnounceResult(PeerStoreOutcome.Removed, s_noPeers);
+    }
+
+    // Called with the swarm's lock held.
+    private PeerStoreOutcome Store(Swarm swarm, PeerRecord peer, DateTimeOffset cutoff, bool quotaExempt)
+    {
+        if (swarm.Peers.TryGetValue(peer.Id, out var existing))
+        {
+            if (existing.LastSeen >= cutoff)
+            {
+                // The id belongs to the address that registered it: anyone else repeating it could move the peer to
+                // their own endpoint or (with STOPPED) remove it.
+                if (!existing.Address.Equals(peer.Address))
+                {
+                    return PeerStoreOutcome.PeerIdOwnedElsewhere;
+                }
+
+                swarm.Peers[peer.Id] = peer;
+                return PeerStoreOutcome.Stored;
+            }
+
+            // Expired: the id is free again, and whoever announces it now joins as a new peer.
+            Remove(swarm, existing);
+        }
+
+        // Full of peers that stopped announcing? Drop those of this swarm first, so stale entries never lock out live ones.
+        if (swarm.Peers.Count >= _options.MaxPeersPerSwarm || (!quotaExempt && swarm.CountOf(peer.Address) >= _options.MaxPeersPerAddressPerSwarm))
+        {
+            Prune(swarm, cutoff);
+        }
+
+        if (swarm.Peers.Count >= _options.MaxPeersPerSwarm)
+        {
+            return PeerStoreOutcome.SwarmFull;
+        }
+
+        if (!quotaExempt && swarm.CountOf(peer.Address) >= _options.MaxPeersPerAddressPerSwarm)
+        {
+            return PeerStoreOutcome.SwarmAddressQuota;
+        }
+
+        if (!_addresses.TryTake(peer.Address, quotaExempt))
+        {
+            return PeerStoreOutcome.AddressQuota;
+        }
+
+        if (Interlocked.Increment(ref _peerCount) > _options.MaxPeers)
+        {
+            Interlocked.Decrement(ref _peerCount);
+            _addresses.Release(peer.Address);
+            return PeerStoreOutcome.TooManyPeers;
+        }
+
+        swarm.Add(peer);
+        return PeerStoreOutcome.Stored;
+    }
+
+    private static PeerRecord[] LivePeers(Swarm swarm, DateTimeOffset cutoff)
+    {
+        if (swarm.Peers.Count == 0)
+        {
+            return s_noPeers;
+        }
+
+        var live = new List<PeerRecord>(swarm.Peers.Count);
+        foreach (var peer in swarm.Peers.Values)
+        {
+            if (peer.LastSeen >= cutoff)
+            {
+                live.Add(peer);
+            }
+        }
+
+        return [.. live];
     }
 
     public ValueTask<bool> HasSwarmAsync(InfoHash infoHash, CancellationToken cancellationToken)
@@ -122,14 +199,13 @@ internal sealed class InMemoryPeerStore : IPeerStore
         return new(false);
     }
 
-    public ValueTask<int> SweepAsync(CancellationToken cancellationToken) => new(Sweep());
-
-    private int Sweep()
+    public ValueTask<int> SweepAsync(CancellationToken cancellationToken)
     {
         var cutoff = _time.GetUtcNow() - _options.PeerTtl;
         var dropped = 0;
         foreach (var (infoHash, swarm) in _swarms)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             lock (swarm)
             {
                 if (swarm.Removed)
@@ -142,22 +218,17 @@ internal sealed class InMemoryPeerStore : IPeerStore
             }
         }
 
-        return dropped;
+        return new(dropped);
     }
 
     public PeerStoreStatistics GetStatistics() => new(Volatile.Read(ref _swarmCount), Interlocked.Read(ref _peerCount));
 
+    /// <summary>Peers <paramref name="address"/> holds across swarms (expired ones until they are swept).</summary>
+    internal int PeersOf(IPAddress address) => _addresses.CountOf(address);
+
+    // Full means full: the background sweep frees the places of swarms whose peers all expired.
     private bool TryReserveSwarm()
     {
-        if (Interlocked.Increment(ref _swarmCount) <= _options.MaxSwarms)
-        {
-            return true;
-        }
-
-        Interlocked.Decrement(ref _swarmCount);
-
-        // Full: perhaps only of dead swarms. One synchronous sweep, then one more try.
-        Sweep();
         if (Interlocked.Increment(ref _swarmCount) <= _options.MaxSwarms)
         {
             return true;
@@ -170,12 +241,12 @@ internal sealed class InMemoryPeerStore : IPeerStore
     // Called with the swarm's lock held.
     private int Prune(Swarm swarm, DateTimeOffset cutoff)
     {
-        List<PeerId>? expired = null;
-        foreach (var (id, peer) in swarm.Peers)
+        List<PeerRecord>? expired = null;
+        foreach (var peer in swarm.Peers.Values)
         {
             if (peer.LastSeen < cutoff)
             {
-                (expired ??= []).Add(id);
+                (expired ??= []).Add(peer);
             }
         }
 
@@ -184,13 +255,22 @@ internal sealed class InMemoryPeerStore : IPeerStore
             return 0;
         }
 
-        foreach (var id in expired)
+        foreach (var peer in expired)
         {
-            swarm.Peers.Remove(id);
+            Remove(swarm, peer);
         }
 
-        Interlocked.Add(ref _peerCount, -expired.Count);
         return expired.Count;
+    }
+
+    // Called with the swarm's lock held.
+    private void Remove(Swarm swarm, PeerRecord peer)
+    {
+        if (swarm.Remove(peer))
+        {
+            Interlocked.Decrement(ref _peerCount);
+            _addresses.Release(peer.Address);
+        }
     }
 
     // Called with the swarm's lock held: once marked removed, no announce adds to this instance again.
@@ -210,8 +290,38 @@ internal sealed class InMemoryPeerStore : IPeerStore
 
     private sealed class Swarm
     {
+        private readonly Dictionary<IPAddress, int> _byAddress = [];
+
         public Dictionary<PeerId, PeerRecord> Peers { get; } = [];
 
         public bool Removed { get; set; }
+
+        public int CountOf(IPAddress address) => _byAddress.GetValueOrDefault(address);
+
+        public void Add(PeerRecord peer)
+        {
+            Peers.Add(peer.Id, peer);
+            _byAddress[peer.Address] = _byAddress.GetValueOrDefault(peer.Address) + 1;
+        }
+
+        public bool Remove(PeerRecord peer)
+        {
+            if (!Peers.Remove(peer.Id))
+            {
+                return false;
+            }
+
+            var left = _byAddress[peer.Address] - 1;
+            if (left == 0)
+            {
+                _byAddress.Remove(peer.Address);
+            }
+            else
+            {
+                _byAddress[peer.Address] = left;
+            }
+
+            return true;
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Testing.Peers;
 
 namespace P2PRegistry.Integration.Tests.Swarm;
 
@@ -20,6 +21,12 @@ public sealed class SwarmFixture : IAsyncLifetime
 
     internal TestOutputSink Output => _sink;
 
+    /// <summary>
+    /// An address the tracker takes for an origin (<c>Tracker:OriginNetworks</c>): a test that needs a swarm for a blob
+    /// the origin process does not hold vouches for its info hash from here, as another origin of the cluster would.
+    /// </summary>
+    internal static IPAddress VouchingOrigin { get; } = Loopback.Address(9);
+
     public async Task InitializeAsync()
     {
         Origin = await OriginProcess.StartAsync(new P2PRegistry.Testing.Registries.OriginOptions
@@ -31,7 +38,7 @@ public sealed class SwarmFixture : IAsyncLifetime
         });
         try
         {
-            Tracker = await TrackerProcess.StartAsync(Origin.BaseAddress, _sink.WriteLine);
+            Tracker = await TrackerProcess.StartAsync(Origin.BaseAddress, _sink.WriteLine, $"--Tracker:OriginNetworks:0={VouchingOrigin}/32");
         }
         catch
         {

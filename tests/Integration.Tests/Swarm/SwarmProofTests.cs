@@ -1,5 +1,9 @@
+using Grpc.Net.Client;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm;
+using P2PRegistry.Swarm.Tracking;
+using P2PRegistry.Testing.Http;
 
 namespace P2PRegistry.Integration.Tests.Swarm;
 
@@ -59,6 +63,9 @@ public sealed class SwarmProofTests : IClassFixture<SwarmFixture>
         var torrent = Path.Combine(dir, "blob.torrent");
         WriteTorrent(torrent, metaInfo, new Uri(_fixture.Tracker.HttpUrl, "/announce"));
 
+        // The tracker opens swarms only for blobs an origin holds: an origin of the cluster (not the origin process,
+        // which would then be a source) vouches for this one by announcing it, and leaves the swarm at once.
+        await VouchAsOriginAsync(metaInfo);
         await using var peer = await SwarmPeer.StartAsync(_fixture.Tracker.GrpcUrl);
         var download = await peer.DownloadAsync(metaInfo, Path.Combine(dir, "leech"));
         // The engine's gRPC announce opens the swarm on the tracker, which then accepts aria2c's HTTP announce.
@@ -73,6 +80,16 @@ public sealed class SwarmProofTests : IClassFixture<SwarmFixture>
         var (aria2Peer, bytes) = Assert.Single(statistics.DownloadedByPeer);
         Assert.StartsWith("A2-", aria2Peer.ToString(), StringComparison.Ordinal); // aria2c's peer id prefix
         Assert.Equal(metaInfo.Length, bytes);
+    }
+
+    private async Task VouchAsOriginAsync(MetaInfo metaInfo)
+    {
+        using var channel = GrpcChannel.ForAddress(_fixture.Tracker.GrpcUrl, new GrpcChannelOptions { HttpHandler = SourceAddressHandler.Create(SwarmFixture.VouchingOrigin) });
+        var origin = new GrpcTrackerClient(new Contracts.Tracker.Tracker.TrackerClient(channel), TrackerRole.Origin, TimeSpan.FromSeconds(30));
+        var peerId = PeerId.CreateRandom();
+        var port = FreePort.Next();
+        await origin.AnnounceAsync(metaInfo.InfoHash, metaInfo.Digest, peerId, port, complete: true, bytesLeft: 0, AnnounceEvent.Started, default);
+        await origin.AnnounceAsync(metaInfo.InfoHash, metaInfo.Digest, peerId, port, complete: true, bytesLeft: 0, AnnounceEvent.Stopped, default);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ internal sealed class TrackerProcess : IAsyncDisposable
 
     public Uri TorrentUrl(string digest) => new(HttpUrl, "/p2p/v1/torrent/" + digest);
 
-    public static async Task<TrackerProcess> StartAsync(Uri originUrl, Action<string>? onOutputLine = null)
+    public static async Task<TrackerProcess> StartAsync(Uri originUrl, Action<string>? onOutputLine = null, params string[] extraArgs)
     {
         var grpcPort = FreePort.Next();
         var httpPort = FreePort.Next();
@@ -36,6 +36,7 @@ internal sealed class TrackerProcess : IAsyncDisposable
             $"--Tracker:OriginUrl={originUrl.GetLeftPart(UriPartial.Authority)}",
             // Downloading peers re-announce every second, so a new peer is found quickly.
             "--Tracker:DownloadingInterval=00:00:01",
+            .. extraArgs,
         ])
         {
             Name = "tracker",

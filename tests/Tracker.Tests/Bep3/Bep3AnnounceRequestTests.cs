@@ -17,7 +17,7 @@ public sealed class Bep3AnnounceRequestTests
     private static bool Parse(string query, out Bep3AnnounceRequest? request, out string? failure)
     {
         Assert.True(RawQuery.TryParse(query, out var raw, out _));
-        return Bep3AnnounceRequest.TryParse(raw, IPAddress.Parse("127.0.0.5"), out request, out failure);
+        return Bep3AnnounceRequest.TryParse(raw, out request, out failure);
     }
 
     [Fact]
@@ -34,27 +34,27 @@ public sealed class Bep3AnnounceRequestTests
         Assert.Equal(AnnounceEvent.Started, request.Event);
         Assert.True(request.Compact);
         Assert.Equal(20, request.NumWant);
-        Assert.Equal(IPAddress.Parse("127.0.0.5"), request.Address);
+        Assert.Null(request.ClaimedAddress);
     }
 
     [Fact]
-    public void TryParse_NoCompactNoEventNoIp_DefaultsToCompactRegularAnnounceFromCaller()
+    public void TryParse_NoCompactNoEventNoIp_DefaultsToCompactRegularAnnounceClaimingNoAddress()
     {
         Assert.True(Parse(Query("&port=1&left=0"), out var request, out _));
 
         Assert.True(request!.Compact);
         Assert.Equal(AnnounceEvent.None, request.Event);
         Assert.Equal(0, request.NumWant);
-        Assert.Equal(IPAddress.Parse("127.0.0.5"), request.Address);
+        Assert.Null(request.ClaimedAddress);
     }
 
     [Fact]
-    public void TryParse_IpAndCompact0_UsesGivenAddressAndListForm()
+    public void TryParse_IpAndCompact0_ClaimsGivenAddressAndListForm()
     {
         Assert.True(Parse(Query("&port=1&left=0&compact=0&ip=10.9.8.7&event=stopped"), out var request, out _));
 
         Assert.False(request!.Compact);
-        Assert.Equal(IPAddress.Parse("10.9.8.7"), request.Address);
+        Assert.Equal(IPAddress.Parse("10.9.8.7"), request.ClaimedAddress);
         Assert.Equal(AnnounceEvent.Stopped, request.Event);
     }
 

@@ -15,7 +15,7 @@ public sealed class Aria2cAnnounceTests
     public async Task Aria2c_TorrentFromTracker_AnnouncesAndIsHandedToOtherPeers()
     {
         await using var origin = await FakeOrigin.StartAsync();
-        await using var tracker = await TrackerHost.StartAsync(origin.Url);
+        await using var tracker = await TrackerHost.StartAsync(origin.Url, TrackerHost.LoopbackTrusted);
         var metaInfo = TestMetaInfos.Create();
         origin.Serve(metaInfo);
         using var directory = new TempDirectory("tracker-aria2c");

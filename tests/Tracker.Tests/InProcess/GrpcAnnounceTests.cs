@@ -9,7 +9,11 @@ public sealed class GrpcAnnounceTests : IAsyncLifetime
     private static readonly InfoHash s_swarm = InfoHash.Compute("grpc-swarm"u8);
     private TrackerHost _tracker = null!;
 
-    public async Task InitializeAsync() => _tracker = await TrackerHost.StartAsync($"http://127.0.0.1:{TrackerHost.UnusedPort()}");
+    public async Task InitializeAsync()
+    {
+        _tracker = await TrackerHost.StartAsync($"http://127.0.0.1:{TrackerHost.UnusedPort()}", TrackerHost.LoopbackTrusted);
+        _tracker.Know(s_swarm);
+    }
 
     public async Task DisposeAsync() => await _tracker.DisposeAsync();
 

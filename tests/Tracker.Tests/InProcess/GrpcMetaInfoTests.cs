@@ -69,9 +69,9 @@ public sealed class GrpcMetaInfoTests : IAsyncLifetime
         var other = TestMetaInfos.Create();
         _origin.Serve(metaInfo);
         await _tracker.Client.GetMetaInfoAsync(new GetMetaInfoRequest { Digest = metaInfo.Digest.Value }, Deadline);
-        var matching = Announces.Request(metaInfo.InfoHash, 1);
+        var matching = Announces.Request(metaInfo.InfoHash, 1, ip: "");
         matching.Digest = metaInfo.Digest.Value;
-        var mismatched = Announces.Request(other.InfoHash, 2);
+        var mismatched = Announces.Request(other.InfoHash, 2, ip: "");
         mismatched.Digest = metaInfo.Digest.Value;
 
         await _tracker.Client.AnnounceAsync(matching, Deadline);

@@ -16,7 +16,7 @@ public sealed class HttpAnnounceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _origin = await FakeOrigin.StartAsync();
-        _tracker = await TrackerHost.StartAsync(_origin.Url);
+        _tracker = await TrackerHost.StartAsync(_origin.Url, TrackerHost.LoopbackTrusted);
     }
 
     public async Task DisposeAsync()
@@ -27,17 +27,7 @@ public sealed class HttpAnnounceTests : IAsyncLifetime
 
     private static CallOptions Deadline => new(deadline: DateTime.UtcNow.AddSeconds(30));
 
-    private static string Escape(ReadOnlySpan<byte> bytes)
-    {
-        // As BitTorrent clients do: unreserved bytes literal, everything else %XX.
-        var text = new System.Text.StringBuilder();
-        foreach (var b in bytes)
-        {
-            text.Append(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'_' or (byte)'.' or (byte)'~' ? ((char)b).ToString() : $"%{b:X2}");
-        }
-
-        return text.ToString();
-    }
+    private static string Escape(ReadOnlySpan<byte> bytes) => Bep3Announces.Escape(bytes);
 
     private async Task<BencodeDictionary> GetAnnounceAsync(InfoHash infoHash, string rest)
     {
@@ -93,6 +83,7 @@ public sealed class HttpAnnounceTests : IAsyncLifetime
     public async Task Announce_SwarmKnownFromGrpcAnnounce_CompactZeroGivesDictionaries()
     {
         var infoHash = InfoHash.Compute("grpc only"u8);
+        _tracker.Know(infoHash);
         await _tracker.Client.AnnounceAsync(Announces.Request(infoHash, 7, complete: true, ip: "10.1.2.3"), Deadline);
 
         var dictionary = await GetAnnounceAsync(infoHash, "&port=51413&left=0&compact=0");
@@ -110,6 +101,7 @@ public sealed class HttpAnnounceTests : IAsyncLifetime
     public async Task Announce_Stopped_RemovesHttpPeer()
     {
         var infoHash = InfoHash.Compute("stop"u8);
+        _tracker.Know(infoHash);
         await _tracker.Client.AnnounceAsync(Announces.Request(infoHash, 7), Deadline);
         await GetAnnounceAsync(infoHash, "&port=51413&left=5&event=started");
 

@@ -14,7 +14,7 @@ public sealed class MetricsTests
     public async Task Instruments_AfterAnnouncesAndMetaInfo_CountThem()
     {
         await using var origin = await FakeOrigin.StartAsync();
-        await using var tracker = await TrackerHost.StartAsync(origin.Url);
+        await using var tracker = await TrackerHost.StartAsync(origin.Url, TrackerHost.LoopbackTrusted);
         var metaInfo = TestMetaInfos.Create();
         origin.Serve(metaInfo);
         var scope = tracker.Services.GetRequiredService<IMeterFactory>();

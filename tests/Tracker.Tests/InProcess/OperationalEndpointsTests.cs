@@ -9,7 +9,9 @@ public sealed class OperationalEndpointsTests
     public async Task HealthReadyAndMetrics_OnTheHttpPort_Answer()
     {
         await using var tracker = await TrackerHost.StartAsync($"http://127.0.0.1:{TrackerHost.UnusedPort()}");
-        await tracker.Client.AnnounceAsync(Announces.Request(Core.MetaInfos.InfoHash.Compute("metrics"u8), 1), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)));
+        var infoHash = Core.MetaInfos.InfoHash.Compute("metrics"u8);
+        tracker.Know(infoHash);
+        await tracker.Client.AnnounceAsync(Announces.Request(infoHash, 1, ip: ""), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)));
 
         using var health = await tracker.Http.GetAsync("healthz");
         using var ready = await tracker.Http.GetAsync("readyz");

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using P2PRegistry.Contracts.Tracker;
+using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Tracker.MetaInfos;
 
 namespace P2PRegistry.Tracker.Tests.InProcess;
 
@@ -34,6 +36,19 @@ internal sealed class TrackerHost : IAsyncDisposable
     public HttpClient Http { get; }
 
     public IServiceProvider Services => _app.Services;
+
+    /// <summary>
+    /// Settings for tests that script many peers from this one host: 127.0.0.0/8 is a trusted proxy (announces name
+    /// their peers' addresses with <c>ip</c>) and an origin network (they may claim the origin role).
+    /// </summary>
+    public static readonly string[] LoopbackTrusted =
+    [
+        "--Tracker:TrustedProxyNetworks:0=127.0.0.0/8",
+        "--Tracker:OriginNetworks:0=127.0.0.0/8",
+    ];
+
+    /// <summary>Makes the tracker treat an info hash as one of a blob the origin holds, as a metainfo fetch would.</summary>
+    public void Know(InfoHash infoHash) => _app.Services.GetRequiredService<KnownInfoHashes>().Add(infoHash);
 
     public static async Task<TrackerHost> StartAsync(string originUrl, params string[] extraArgs)
     {

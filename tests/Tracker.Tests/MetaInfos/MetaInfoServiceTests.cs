@@ -18,7 +18,7 @@ public sealed class MetaInfoServiceTests : IDisposable
     {
         var store = new InMemoryPeerStore(new PeerStoreOptions(TimeSpan.FromMinutes(1), 10, 10), new FakeTimeProvider());
         var client = new OriginMetaInfoClient(new HttpClient(handler) { BaseAddress = new Uri("http://origin.test/") });
-        return new MetaInfoService(client, new MetaInfoCache(cacheBytes), new TrackerMetrics(_meters, store), NullLogger<MetaInfoService>.Instance);
+        return new MetaInfoService(client, new MetaInfoCache(cacheBytes), new KnownInfoHashes(1000), new TrackerMetrics(_meters, store), NullLogger<MetaInfoService>.Instance);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Tracker.Admission;
 using P2PRegistry.Tracker.Announcing;
 using P2PRegistry.Tracker.Diagnostics;
 using P2PRegistry.Tracker.Handout;
@@ -21,6 +22,7 @@ public sealed class OriginSeedHandoutTests : IDisposable
     private readonly InMemoryPeerStore _store;
     private readonly AnnounceService _announcer;
     private readonly MetaInfoService _metaInfos;
+    private readonly KnownInfoHashes _known = new(100);
 
     public OriginSeedHandoutTests()
     {
@@ -28,9 +30,10 @@ public sealed class OriginSeedHandoutTests : IDisposable
         _store = new InMemoryPeerStore(storeOptions, _time);
         var metrics = new TrackerMetrics(_meters, _store);
         var policy = new PeerHandoutPolicy(new HandoutSettings(3, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)));
-        _announcer = new AnnounceService(_store, policy, storeOptions, _cache, new Random(7), metrics, NullLogger<AnnounceService>.Instance);
         var client = new OriginMetaInfoClient(new HttpClient(new OriginHandler(_metaInfo, s_origin.ToString())) { BaseAddress = new Uri("http://origin.test/") });
-        _metaInfos = new MetaInfoService(client, _cache, metrics, NullLogger<MetaInfoService>.Instance);
+        _metaInfos = new MetaInfoService(client, _cache, _known, metrics, NullLogger<MetaInfoService>.Instance);
+        _announcer = new AnnounceService(
+            _store, policy, storeOptions, new AnnounceValidator([]), _metaInfos, _cache, loopbackQuotaExempt: true, new Random(7), metrics, NullLogger<AnnounceService>.Instance);
     }
 
     public void Dispose() => _meters.Dispose();
@@ -90,6 +93,7 @@ public sealed class OriginSeedHandoutTests : IDisposable
     [Fact]
     public async Task Announce_WithoutMetaInfoFetch_NoOrigin()
     {
+        _known.Add(_metaInfo.InfoHash); // known (say, from an origin's announce) but its metainfo never fetched
         await Announce(1);
 
         Assert.Empty(await Announce(2).ContinueWith(t => t.Result.Where(p => p.Role == PeerRole.Origin).ToList()));
@@ -122,8 +126,10 @@ public sealed class OriginSeedHandoutTests : IDisposable
     {
         var id = new byte[20];
         id[0] = (byte)n;
-        var command = new AnnounceCommand(_metaInfo.InfoHash, new PeerId(id), IPAddress.Parse($"10.0.0.{n}"), 6000 + n, PeerRole.Agent, false, 100, P2PRegistry.Tracker.Peers.AnnounceEvent.None, 0);
-        return (await _announcer.AnnounceAsync(command, "grpc", default)).Peers;
+        var claim = new AnnounceClaim(_metaInfo.InfoHash, new PeerId(id), null, 6000 + n, PeerRole.Agent, false, 100, P2PRegistry.Tracker.Peers.AnnounceEvent.None, 0);
+        var decision = await _announcer.AnnounceAsync(claim, new AnnouncerIdentity(IPAddress.Parse($"10.0.0.{n}"), IsOrigin: false), "grpc", default);
+        Assert.False(decision.Refused, decision.Reason);
+        return decision.Result.Peers;
     }
 
     private sealed class OriginHandler(MetaInfo metaInfo, string originPeer) : HttpMessageHandler

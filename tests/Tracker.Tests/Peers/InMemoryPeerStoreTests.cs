@@ -68,6 +68,8 @@ public sealed class InMemoryPeerStoreTests
         var result = await store.AnnounceAsync(s_swarm, TestPeers.Agent(3, false), AnnounceEvent.Started, default);
 
         Assert.Equal(new HashSet<PeerId> { TestPeers.Id(2), TestPeers.Id(3) }, result.Peers.Select(p => p.Id).ToHashSet());
+        Assert.Equal(3, store.GetStatistics().Peers); // the expired one is counted until the background sweep
+        Assert.Equal(1, await store.SweepAsync(default));
         Assert.Equal(2, store.GetStatistics().Peers);
     }
 
@@ -127,7 +129,7 @@ public sealed class InMemoryPeerStoreTests
     }
 
     [Fact]
-    public async Task AnnounceAsync_TooManySwarms_RefusesNewSwarmUntilOneExpires()
+    public async Task AnnounceAsync_TooManySwarms_RefusesNewSwarmUntilTheSweepDropsAnExpiredOne()
     {
         var store = CreateStore(maxSwarms: 1);
         await store.AnnounceAsync(s_swarm, TestPeers.Agent(1, true), AnnounceEvent.Started, default);
@@ -137,6 +139,10 @@ public sealed class InMemoryPeerStoreTests
         Assert.Empty(refused.Peers);
 
         _time.Advance(TimeSpan.FromSeconds(91));
+        var beforeSweep = await store.AnnounceAsync(s_other, TestPeers.Agent(2, true), AnnounceEvent.Started, default);
+        Assert.Equal(PeerStoreOutcome.TooManySwarms, beforeSweep.Outcome); // an announce never sweeps the store
+
+        Assert.Equal(1, await store.SweepAsync(default));
         var accepted = await store.AnnounceAsync(s_other, TestPeers.Agent(2, true), AnnounceEvent.Started, default);
         Assert.Equal(PeerStoreOutcome.Stored, accepted.Outcome);
         Assert.Equal(new PeerStoreStatistics(1, 1), store.GetStatistics());
