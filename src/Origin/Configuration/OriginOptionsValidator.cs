@@ -42,7 +42,7 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
             failures.Add($"{S}:MaxUploadSessions must be between 1 and 1000000; got '{options.MaxUploadSessions}'.");
         }
 
-        if (options.MaxUploadSessionsPerClient < 1 || options.MaxUploadSessionsPerClient > options.MaxUploadSessions)
+        if (options.MaxUploadSessionsPerClient < 1 || (options.MaxUploadSessions >= 1 && options.MaxUploadSessionsPerClient > options.MaxUploadSessions))
         {
             failures.Add($"{S}:MaxUploadSessionsPerClient must be between 1 and {S}:MaxUploadSessions ({options.MaxUploadSessions}); got '{options.MaxUploadSessionsPerClient}'.");
         }
