@@ -106,7 +106,7 @@ internal sealed partial class RegistryHandler
             OriginLog.BadRequest(_logger, request.Method, request.Path.Value ?? "", ex.Message);
             await RegistryErrors.WriteAsync(context, TooManyRequests, ex.Message, null, [new("Retry-After", "10")]).ConfigureAwait(false);
         }
-        catch (IOException ex) when (DiskFull.Is(ex) && !context.Response.HasStarted)
+        catch (IOException ex) when (!context.Response.HasStarted && DiskFull.Is(ex, _options.StoragePath))
         {
             // Whoever wrote cleaned up after itself (upload session, manifest temp file, fill temp file); reads go on.
             OriginLog.StorageFull(_logger, request.Method, request.Path.Value ?? "", ex.Message);

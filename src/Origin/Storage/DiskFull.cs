@@ -10,16 +10,39 @@ internal static class DiskFull
     private const int ErrorHandleDiskFull = unchecked((int)0x80070027);
     private const int ErrorDiskFull = unchecked((int)0x80070070);
 
-    public static bool Is(Exception? exception)
+    /// <summary>Below this much free space an I/O error while writing the store counts as a full disk.</summary>
+    private const long NearlyFull = 1024 * 1024;
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> (or an inner one) is a full disk. A failed preallocation
+    /// (<c>File.OpenHandle(…, preallocationSize)</c>) throws a plain IOException without the errno, so an I/O error
+    /// also counts when the file system of <paramref name="storagePath"/> has (nearly) no space left.
+    /// </summary>
+    public static bool Is(Exception? exception, string? storagePath = null)
     {
+        var io = false;
         for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
             if (ex is IOException { HResult: Enospc or Edquot or ErrorHandleDiskFull or ErrorDiskFull })
             {
                 return true;
             }
+
+            io |= ex is IOException;
         }
 
-        return false;
+        return io && storagePath is not null && FreeBytes(storagePath) < NearlyFull;
+    }
+
+    private static long FreeBytes(string path)
+    {
+        try
+        {
+            return new DriveInfo(Path.GetFullPath(path)).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return long.MaxValue;
+        }
     }
 }

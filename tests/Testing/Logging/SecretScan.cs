@@ -19,12 +19,33 @@ public sealed class SecretScan
     /// <summary>What was collected, in order, with its source.</summary>
     public IEnumerable<(string Source, string Line)> Lines => _lines;
 
-    /// <summary>An <c>OnOutputLine</c> callback that records the line under <paramref name="source"/> and passes it on.</summary>
+    /// <summary>
+    /// An <c>OnOutputLine</c> callback that records the line under <paramref name="source"/> and passes it on. The kit's
+    /// own <c>[harness]</c> lines are not the process's output (one repeats the command line, secrets and all) and are
+    /// passed on unrecorded.
+    /// </summary>
     public Action<string> Collect(string source, Action<string>? next = null) => line =>
     {
-        Add(source, line);
+        if (!IsHarnessLine(line))
+        {
+            Add(source, line);
+        }
+
         next?.Invoke(line);
     };
+
+    // "[harness] …", or "[origin] [harness] …" when the process's name prefixes its lines.
+    private static bool IsHarnessLine(string line)
+    {
+        var rest = line.AsSpan();
+        if (rest.StartsWith("[") && !rest.StartsWith("[harness]"))
+        {
+            var close = rest.IndexOf("] ");
+            rest = close < 0 ? rest : rest[(close + 2)..];
+        }
+
+        return rest.StartsWith("[harness]");
+    }
 
     public void Add(string source, string text)
     {
