@@ -41,7 +41,7 @@ internal sealed class OriginMetrics
         _upstreamDigestMismatches = meter.CreateCounter<long>("p2pregistry.origin.upstream.digest_mismatches", "{object}", "Blobs or manifests from an upstream that did not hash to their digest.");
         _fillsRefused = meter.CreateCounter<long>("p2pregistry.origin.upstream.fills.refused", "{request}", "Requests answered 503 because every fill slot (Origin:MaxConcurrentFills) stayed busy.");
         _notFoundCacheHits = meter.CreateCounter<long>("p2pregistry.origin.upstream.not_found_cache_hits", "{request}", "Requests answered 404 from the negative cache instead of asking the upstream.");
-        _uploadsRefused = meter.CreateCounter<long>("p2pregistry.origin.uploads.refused", "{request}", "Upload requests refused by a limit, by reason (sessions, client_sessions, bytes_in_flight, disk_full).");
+        _uploadsRefused = meter.CreateCounter<long>("p2pregistry.origin.uploads.refused", "{request}", "Upload and manifest writes refused by a limit, by reason (sessions, client_sessions, bytes_in_flight, disk_full).");
         _blobsQuarantined = meter.CreateCounter<long>("p2pregistry.origin.blobs.quarantined", "{blob}", "Stored blobs found corrupt while seeding and moved out of the store.");
     }
 

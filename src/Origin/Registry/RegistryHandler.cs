@@ -110,6 +110,7 @@ internal sealed partial class RegistryHandler
         {
             // Whoever wrote cleaned up after itself (upload session, manifest temp file, fill temp file); reads go on.
             OriginLog.StorageFull(_logger, request.Method, request.Path.Value ?? "", ex.Message);
+            _metrics.UploadRefused("disk_full");
             await RegistryErrors.WriteAsync(context, InsufficientStorage, "insufficient storage: the registry's disk is full", null, [new("Retry-After", "60")]).ConfigureAwait(false);
         }
         catch (BadHttpRequestException ex)
