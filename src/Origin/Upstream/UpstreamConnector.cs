@@ -22,15 +22,20 @@ internal static class UpstreamConnector
         UseCookies = false,
         ConnectTimeout = connectTimeout,
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        ConnectCallback = (context, cancellationToken) => ConnectAsync(upstream, context.DnsEndPoint, cancellationToken),
+        ConnectCallback = (context, cancellationToken) => ConnectAsync(upstream, context, cancellationToken),
     };
 
-    private static async ValueTask<Stream> ConnectAsync(UpstreamRegistry upstream, DnsEndPoint endPoint, CancellationToken cancellationToken)
+    private static async ValueTask<Stream> ConnectAsync(UpstreamRegistry upstream, SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
+        var endPoint = context.DnsEndPoint;
         var addresses = IPAddress.TryParse(endPoint.Host, out var literal)
             ? [literal]
             : await Dns.GetHostAddressesAsync(endPoint.Host, cancellationToken).ConfigureAwait(false);
-        var mayBeInternal = upstream.AllowPrivateRedirects || upstream.IsTrustedHost(endPoint.Host, endPoint.Port);
+        // A connection to another host than the request names is one to the HTTP proxy the environment configures
+        // (HTTPS_PROXY …): the operator chose it, and it — not this check — decides where the request goes from there.
+        var viaProxy = context.InitialRequestMessage.RequestUri is { } requested
+            && !string.Equals(requested.IdnHost.Trim('[', ']'), endPoint.Host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase);
+        var mayBeInternal = viaProxy || upstream.AllowPrivateRedirects || upstream.IsTrustedHost(endPoint.Host, endPoint.Port);
         var allowed = mayBeInternal ? addresses : Array.FindAll(addresses, a => !IsInternal(a));
         if (allowed.Length == 0)
         {
