@@ -74,6 +74,24 @@ public sealed class PullThroughLimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BlobRedirectToAnInternalAddress_Answers503_AndTheTargetIsNeverDialled()
+    {
+        // The target listens on 127.0.0.2 and counts connections: none may arrive.
+        using var target = new System.Net.Sockets.TcpListener(new IPAddress([127, 0, 0, 2]), 0);
+        target.Start();
+        var port = ((IPEndPoint)target.LocalEndpoint).Port;
+        _upstream.RedirectBlobsTo = new Uri($"http://127.0.0.2:{port}/cdn/blob");
+        // Plain http is allowed here so that only the address rule is tested.
+        await using var origin = await OriginServer.StartAsync(_upstream.OriginArguments("--Origin:Upstreams:0:AllowInsecureRedirects=true"));
+
+        using var response = await origin.Client.GetAsync($"/v2/team/app/blobs/{Digest.Compute(_layer).Value}{Ns}");
+
+        await OriginServer.AssertErrorAsync(response, HttpStatusCode.ServiceUnavailable, "UNAVAILABLE");
+        Assert.Contains("127.0.0.2", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(target.Pending());
+    }
+
+    [Fact]
     public async Task MissingManifestAndBlob_RequestedTwentyTimes_AskTheUpstreamOnce()
     {
         await using var origin = await OriginServer.StartAsync(_upstream.OriginArguments());
