@@ -60,6 +60,7 @@ public static class OriginApp
         services.AddSingleton<UpstreamCatalog>();
         services.AddSingleton<BlobFills>();
         services.AddSingleton<UpstreamManifests>();
+        services.AddSingleton<NotFoundCache>();
         services.AddSingleton<RegistryHandler>();
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<UploadExpiryService>();

@@ -8,6 +8,6 @@ try
 catch (InvalidOperationException ex) when (ex.Message.Contains("configuration value", StringComparison.Ordinal))
 {
     // A value the binder cannot convert (e.g. --Origin:MaxUploadBytes=lots): its message names the key.
-    await Console.Error.WriteLineAsync($"P2PRegistry.Origin: invalid configuration: {ex.Message}");
+    await Console.Error.WriteLineAsync($"P2PRegistry.Origin: invalid configuration: {P2PRegistry.Origin.Diagnostics.Redact.UserInfo(ex.Message)}");
     return ComponentHost.ExitConfigurationError;
 }

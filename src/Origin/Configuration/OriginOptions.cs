@@ -28,6 +28,39 @@ public sealed class OriginOptions
     /// </summary>
     public List<UpstreamOptions> Upstreams { get; set; } = [];
 
+    /// <summary>The built-in <c>docker.io</c> upstream: <c>Origin:DockerHub:Enabled=false</c> removes it (unless listed in Upstreams).</summary>
+    public DockerHubOptions DockerHub { get; set; } = new();
+
+    /// <summary>Blob fills from upstreams running at once; a request that would start one more waits <see cref="FillQueueTimeout"/>, then gets 503.</summary>
+    public int MaxConcurrentFills { get; set; } = 32;
+
+    /// <summary>How long a request waits for a free fill slot before it is answered 503 with <c>Retry-After</c>.</summary>
+    public TimeSpan FillQueueTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>An upstream's 404 for a manifest or blob is answered from memory this long (0 = off).</summary>
+    public TimeSpan UpstreamNotFoundCacheTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Entries of that negative cache; the oldest are dropped beyond it.</summary>
+    public int UpstreamNotFoundCacheEntries { get; set; } = 10_000;
+
+    /// <summary>Upstream bearer tokens kept for reuse; beyond it the one expiring soonest is dropped.</summary>
+    public int TokenCacheEntries { get; set; } = 1_000;
+
+    /// <summary>A token is reused at most this long, whatever <c>expires_in</c> its issuer claims.</summary>
+    public TimeSpan TokenCacheMaxLifetime { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Upload sessions open at once (single-request uploads included); more are answered 429.</summary>
+    public int MaxUploadSessions { get; set; } = 1_000;
+
+    /// <summary>Upload sessions open at once from one client address; more are answered 429.</summary>
+    public int MaxUploadSessionsPerClient { get; set; } = 100;
+
+    /// <summary>
+    /// Bytes of unfinished uploads on disk, all sessions together. A body that would go past it is refused
+    /// (429) before its bytes are written; the bytes are released when the upload completes, is cancelled or expires.
+    /// </summary>
+    public long MaxUploadBytesInFlight { get; set; } = 64L * 1024 * 1024 * 1024;
+
     /// <summary>The upstream (a registry name) of requests without <c>ns</c>; empty = such requests are served from local content only.</summary>
     public string? DefaultUpstream { get; set; }
 
@@ -49,6 +82,13 @@ public sealed class OriginOptions
 
     /// <summary>Limit on one blob fill from an upstream, start to verified; it runs on whether or not its requesters stay.</summary>
     public TimeSpan UpstreamFillTimeout { get; set; } = TimeSpan.FromMinutes(30);
+}
+
+/// <summary>The built-in <c>docker.io</c> upstream.</summary>
+public sealed class DockerHubOptions
+{
+    /// <summary>False removes the built-in <c>docker.io</c> → <c>https://registry-1.docker.io</c> upstream.</summary>
+    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>Credentials that guard every writing request (POST/PATCH/PUT/DELETE); pulls stay anonymous.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using P2PRegistry.Origin.Diagnostics;
 
 namespace P2PRegistry.Origin.Configuration;
 
@@ -34,6 +35,21 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
         if (options.MaxUploadBytes < 1)
         {
             failures.Add($"{S}:MaxUploadBytes must be positive; got '{options.MaxUploadBytes}'.");
+        }
+
+        if (options.MaxUploadSessions is < 1 or > 1_000_000)
+        {
+            failures.Add($"{S}:MaxUploadSessions must be between 1 and 1000000; got '{options.MaxUploadSessions}'.");
+        }
+
+        if (options.MaxUploadSessionsPerClient < 1 || (options.MaxUploadSessions >= 1 && options.MaxUploadSessionsPerClient > options.MaxUploadSessions))
+        {
+            failures.Add($"{S}:MaxUploadSessionsPerClient must be between 1 and {S}:MaxUploadSessions ({options.MaxUploadSessions}); got '{options.MaxUploadSessionsPerClient}'.");
+        }
+
+        if (options.MaxUploadBytesInFlight < 1)
+        {
+            failures.Add($"{S}:MaxUploadBytesInFlight must be positive; got '{options.MaxUploadBytesInFlight}'.");
         }
 
         if (options.UploadExpiry <= TimeSpan.Zero || options.UploadExpiry > TimeSpan.FromDays(30))
@@ -99,13 +115,20 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
 
     private static void ValidateUpstreams(OriginOptions options, List<string> failures)
     {
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { Upstream.UpstreamCatalog.DockerHubName };
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (options.DockerHub.Enabled)
+        {
+            names.Add(Upstream.UpstreamCatalog.DockerHubName);
+        }
+
         var listed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         // Pulled-through content lives under the upstream's local prefix: two names with one prefix would share repositories.
-        var prefixes = new Dictionary<string, (string Name, string Key)>(StringComparer.Ordinal)
+        var prefixes = new Dictionary<string, (string Name, string Key)>(StringComparer.Ordinal);
+        if (options.DockerHub.Enabled)
         {
-            [Upstream.UpstreamCatalog.LocalPrefix(Upstream.UpstreamCatalog.DockerHubName)] = (Upstream.UpstreamCatalog.DockerHubName, "the built-in docker.io"),
-        };
+            prefixes[Upstream.UpstreamCatalog.LocalPrefix(Upstream.UpstreamCatalog.DockerHubName)] = (Upstream.UpstreamCatalog.DockerHubName, "the built-in docker.io");
+        }
+
         for (var i = 0; i < options.Upstreams.Count; i++)
         {
             var item = options.Upstreams[i];
@@ -134,16 +157,24 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
 
             if (!Uri.TryCreate(item.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.UserInfo))
             {
-                failures.Add($"{key}:Url must be an absolute http(s) URL without query or user info; got '{item.Url}'.");
+                failures.Add($"{key}:Url must be an absolute http(s) URL without query or user info; got '{Redact.UserInfo(item.Url)}'.");
             }
             else if (url.AbsolutePath != "/")
             {
                 // The registry API is at /v2/ from the host root (the distribution spec); a path would be ignored.
-                failures.Add($"{key}:Url must have no path (the registry API is at /v2/ on its host); got '{item.Url}'.");
+                failures.Add($"{key}:Url must have no path (the registry API is at /v2/ on its host); got '{Redact.UserInfo(item.Url)}'.");
             }
             else if (url.Scheme == "http" && !item.AllowHttp)
             {
-                failures.Add($"{key}:Url '{item.Url}' is plain http: set {key}:AllowHttp=true to allow it.");
+                failures.Add($"{key}:Url '{Redact.UserInfo(item.Url)}' is plain http: set {key}:AllowHttp=true to allow it.");
+            }
+
+            for (var r = 0; r < item.TokenRealms.Count; r++)
+            {
+                if (!IsHostAndPort(item.TokenRealms[r]))
+                {
+                    failures.Add($"{key}:TokenRealms:{r} must be a host or host:port such as 'auth.docker.io'; got '{Redact.UserInfo(item.TokenRealms[r])}'.");
+                }
             }
 
             var hasPassword = !string.IsNullOrEmpty(item.Password);
@@ -172,7 +203,7 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
 
         if (!string.IsNullOrEmpty(options.DefaultUpstream) && !names.Contains(options.DefaultUpstream))
         {
-            failures.Add($"{S}:DefaultUpstream must name a configured upstream ({string.Join(", ", names.Order(StringComparer.Ordinal))}); got '{options.DefaultUpstream}'.");
+            failures.Add($"{S}:DefaultUpstream must name a configured upstream ({string.Join(", ", names.Order(StringComparer.Ordinal))}); got '{Redact.UserInfo(options.DefaultUpstream)}'.");
         }
 
         var upstreamTimeoutValid = options.UpstreamTimeout >= TimeSpan.FromSeconds(1) && options.UpstreamTimeout <= TimeSpan.FromMinutes(10);
@@ -197,7 +228,42 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
         {
             failures.Add($"{S}:UpstreamFillTimeout must be between 00:00:01 and 1.00:00:00; got '{options.UpstreamFillTimeout}'.");
         }
+
+        if (options.MaxConcurrentFills is < 1 or > 10_000)
+        {
+            failures.Add($"{S}:MaxConcurrentFills must be between 1 and 10000; got '{options.MaxConcurrentFills}'.");
+        }
+
+        if (options.FillQueueTimeout < TimeSpan.Zero || options.FillQueueTimeout > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"{S}:FillQueueTimeout must be between 00:00:00 and 00:01:00; got '{options.FillQueueTimeout}'.");
+        }
+
+        if (options.UpstreamNotFoundCacheTime < TimeSpan.Zero || options.UpstreamNotFoundCacheTime > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{S}:UpstreamNotFoundCacheTime must be between 00:00:00 (off) and 01:00:00; got '{options.UpstreamNotFoundCacheTime}'.");
+        }
+
+        if (options.UpstreamNotFoundCacheEntries is < 1 or > 10_000_000)
+        {
+            failures.Add($"{S}:UpstreamNotFoundCacheEntries must be between 1 and 10000000; got '{options.UpstreamNotFoundCacheEntries}'.");
+        }
+
+        if (options.TokenCacheEntries is < 1 or > 1_000_000)
+        {
+            failures.Add($"{S}:TokenCacheEntries must be between 1 and 1000000; got '{options.TokenCacheEntries}'.");
+        }
+
+        if (options.TokenCacheMaxLifetime < TimeSpan.Zero || options.TokenCacheMaxLifetime > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{S}:TokenCacheMaxLifetime must be between 00:00:00 (no reuse) and 1.00:00:00; got '{options.TokenCacheMaxLifetime}'.");
+        }
     }
+
+    private static bool IsHostAndPort(string? value) =>
+        !string.IsNullOrWhiteSpace(value) && Uri.CheckHostName(value.Split(':')[0]) != UriHostNameType.Unknown
+        && Uri.TryCreate($"https://{value}/", UriKind.Absolute, out var uri) && uri.Authority.Length > 0
+        && string.IsNullOrEmpty(uri.UserInfo) && uri.AbsolutePath == "/";
 
     private static string? CheckWritable(string path)
     {

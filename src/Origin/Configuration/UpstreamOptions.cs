@@ -23,4 +23,19 @@ public sealed class UpstreamOptions
 
     /// <summary>Plain <c>http://</c> URLs are refused at start unless this is set (credentials and tokens would travel in clear).</summary>
     public bool AllowHttp { get; set; }
+
+    /// <summary>
+    /// Hosts (or <c>host:port</c>) besides the upstream's own host that may receive its credentials when a challenge
+    /// names them as the token realm, e.g. <c>auth.docker.io</c>. A realm elsewhere gets an anonymous token request.
+    /// </summary>
+    public List<string> TokenRealms { get; set; } = [];
+
+    /// <summary>Follow a redirect (e.g. a blob GET sent to a CDN) to a plain <c>http://</c> URL on another host.</summary>
+    public bool AllowInsecureRedirects { get; set; }
+
+    /// <summary>
+    /// Connect to loopback, link-local, private (RFC 1918, ULA), CGNAT, unspecified or multicast addresses when a
+    /// redirect or an untrusted token realm leads there; judged on the resolved address at connect time.
+    /// </summary>
+    public bool AllowPrivateRedirects { get; set; }
 }

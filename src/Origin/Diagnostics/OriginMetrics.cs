@@ -20,6 +20,9 @@ internal sealed class OriginMetrics
     private readonly Counter<long> _fillsFailed;
     private readonly Counter<long> _upstreamDigestMismatches;
     private readonly Counter<long> _blobsQuarantined;
+    private readonly Counter<long> _fillsRefused;
+    private readonly Counter<long> _notFoundCacheHits;
+    private readonly Counter<long> _uploadsRefused;
 
     public OriginMetrics(IMeterFactory meterFactory)
     {
@@ -36,6 +39,9 @@ internal sealed class OriginMetrics
         _fillsCompleted = meter.CreateCounter<long>("p2pregistry.origin.upstream.fills.completed", "{fill}", "Blob fills verified and stored.");
         _fillsFailed = meter.CreateCounter<long>("p2pregistry.origin.upstream.fills.failed", "{fill}", "Blob fills that stored nothing (upstream error, timeout, digest mismatch).");
         _upstreamDigestMismatches = meter.CreateCounter<long>("p2pregistry.origin.upstream.digest_mismatches", "{object}", "Blobs or manifests from an upstream that did not hash to their digest.");
+        _fillsRefused = meter.CreateCounter<long>("p2pregistry.origin.upstream.fills.refused", "{request}", "Requests answered 503 because every fill slot (Origin:MaxConcurrentFills) stayed busy.");
+        _notFoundCacheHits = meter.CreateCounter<long>("p2pregistry.origin.upstream.not_found_cache_hits", "{request}", "Requests answered 404 from the negative cache instead of asking the upstream.");
+        _uploadsRefused = meter.CreateCounter<long>("p2pregistry.origin.uploads.refused", "{request}", "Upload and manifest writes refused by a limit, by reason (sessions, client_sessions, bytes_in_flight, disk_full).");
         _blobsQuarantined = meter.CreateCounter<long>("p2pregistry.origin.blobs.quarantined", "{blob}", "Stored blobs found corrupt while seeding and moved out of the store.");
     }
 
@@ -65,4 +71,10 @@ internal sealed class OriginMetrics
     public void UpstreamDigestMismatch() => _upstreamDigestMismatches.Add(1);
 
     public void BlobQuarantined() => _blobsQuarantined.Add(1);
+
+    public void FillRefused() => _fillsRefused.Add(1);
+
+    public void NotFoundCacheHit() => _notFoundCacheHits.Add(1);
+
+    public void UploadRefused(string reason) => _uploadsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

@@ -37,12 +37,14 @@ internal sealed partial class RegistryHandler
             repository = local;
             if (!(requested is { } d && _repositories.TryGetManifest(local, d, out _) && _blobs.TryGetLength(d, out _)))
             {
+                ThrowIfKnownMissing(client, path.Name, path.Reference, RegistryError.ManifestUnknown, "manifest unknown");
                 try
                 {
                     digest = await _upstreamManifests.ResolveAsync(client, path.Name, local, path.Reference, context.RequestAborted).ConfigureAwait(false);
                 }
                 catch (UpstreamException ex)
                 {
+                    RememberIfMissing(ex, client, path.Name, path.Reference);
                     throw UpstreamError(ex, RegistryError.ManifestUnknown, "manifest unknown", path.Reference);
                 }
             }
@@ -189,6 +191,8 @@ internal sealed partial class RegistryHandler
     // A tag cannot hold ':'; a digest always does.
     private static bool IsDigestReference(string reference) => reference.Contains(':', StringComparison.Ordinal);
 
+    private const int InitialManifestBuffer = 16 * 1024;
+
     /// <summary>Reads the body under the manifest limit: the declared length first, then counting as it arrives.</summary>
     private async Task<ReadOnlyMemory<byte>> ReadManifestBodyAsync(HttpContext context)
     {
@@ -205,7 +209,9 @@ internal sealed partial class RegistryHandler
             sizeFeature.MaxRequestBodySize = null;
         }
 
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(declared ?? 16 * 1024, max) + 1);
+        // Sized by what arrives, never by what the header claims: a Content-Length of 60 MB followed by 10 bytes
+        // costs one small buffer. ArrayBufferWriter doubles as it fills, so memory stays within twice the bytes read.
+        var buffer = new ArrayBufferWriter<byte>(InitialManifestBuffer);
         var body = context.Request.Body;
         while (true)
         {

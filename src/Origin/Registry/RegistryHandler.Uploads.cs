@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Origin.Diagnostics;
+using P2PRegistry.Origin.Storage;
 using P2PRegistry.Origin.Uploads;
 using static P2PRegistry.Distribution.RegistryRequest;
 
@@ -34,7 +35,7 @@ internal sealed partial class RegistryHandler
         else if (query.TryGetValue("digest", out var digestValue))
         {
             var digest = ParseDigest(digestValue.ToString());
-            var single = _uploads.Create(path.Name);
+            var single = _uploads.Create(path.Name, ClientOf(context));
             single.TryEnter();
             try
             {
@@ -51,7 +52,7 @@ internal sealed partial class RegistryHandler
             return;
         }
 
-        var session = _uploads.Create(path.Name);
+        var session = _uploads.Create(path.Name, ClientOf(context));
         SetUploadHeaders(response, path.Name, session);
         response.StatusCode = StatusCodes.Status202Accepted;
     }
@@ -176,12 +177,25 @@ internal sealed partial class RegistryHandler
             throw new UploadTooLargeException(max);
         }
 
+        // Checked before a byte is read: a body that cannot fit the in-flight budget is refused whole.
+        if (declared is { } d && d > session.Reserved - session.Length + _uploads.BytesAvailable)
+        {
+            _metrics.UploadRefused("bytes_in_flight");
+            throw new UploadLimitException($"unfinished uploads hold as many bytes as allowed (Origin:MaxUploadBytesInFlight): {d} more do not fit now");
+        }
+
         try
         {
-            await session.AppendAsync(context.Request.Body, declared, max, _metrics.BytesReceived, context.RequestAborted).ConfigureAwait(false);
+            await session.AppendAsync(context.Request.Body, declared, max, count => _uploads.TryReserve(session, count), _metrics.BytesReceived, context.RequestAborted).ConfigureAwait(false);
         }
         catch (UploadTooLargeException)
         {
+            _uploads.Remove(session);
+            throw;
+        }
+        catch (IOException ex) when (DiskFull.Is(ex, _options.StoragePath))
+        {
+            // Nothing half-written stays on a full disk: the session ends and its file goes.
             _uploads.Remove(session);
             throw;
         }
@@ -192,6 +206,11 @@ internal sealed partial class RegistryHandler
             throw;
         }
     }
+
+    /// <summary>The client's address, as the per-client upload limit counts it (an IPv4-mapped address as IPv4).</summary>
+    private static string ClientOf(HttpContext context) => context.Connection.RemoteIpAddress is { } address
+        ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
+        : "unknown";
 
     private static void SetBlobCreated(HttpResponse response, string name, Digest digest)
     {

@@ -32,6 +32,29 @@ internal sealed partial class RegistryHandler
             ? new RegistryException(notFound, notFoundMessage, Truncate(detail))
             : new RegistryException(Unavailable, $"upstream {ex.Upstream} unavailable", ex.Message);
 
+    /// <summary>The upstream said 404 for this recently: answer it again without asking (see <see cref="NotFoundCache"/>).</summary>
+    private void ThrowIfKnownMissing(UpstreamClient client, string name, string reference, RegistryError notFound, string message)
+    {
+        if (_notFound.Contains(client.Upstream.Name, name, reference))
+        {
+            _metrics.NotFoundCacheHit();
+            throw new RegistryException(notFound, message, Truncate(reference));
+        }
+    }
+
+    /// <summary>Remembers an upstream 404 (and rethrows nothing: the caller answers it).</summary>
+    private void RememberIfMissing(UpstreamException ex, UpstreamClient client, string name, string reference)
+    {
+        if (ex.Failure == UpstreamFailure.NotFound)
+        {
+            _notFound.Add(client.Upstream.Name, name, reference);
+        }
+    }
+
+    /// <summary>Every fill slot is busy: 503 with Retry-After, which clients retry.</summary>
+    private static RegistryException FillsBusy(FillSlotsBusyException ex) =>
+        new(Unavailable, ex.Message) { Headers = [new("Retry-After", "5")] };
+
     /// <summary>
     /// A blob the store does not have. HEAD: the length from a fill in progress, else from a HEAD upstream (no
     /// fill). GET: join or start the one fill of this digest and stream from its temp file as it grows; the final
@@ -40,6 +63,11 @@ internal sealed partial class RegistryHandler
     private async Task GetUpstreamBlobAsync(HttpContext context, UpstreamClient client, string name, string localRepository, Digest digest, bool head)
     {
         var aborted = context.RequestAborted;
+        if (!_fills.TryGet(digest, out _))
+        {
+            ThrowIfKnownMissing(client, name, digest.Value, RegistryError.BlobUnknown, "blob unknown to registry");
+        }
+
         if (head && !_fills.TryGet(digest, out _))
         {
             var length = await HeadUpstreamBlobAsync(client, name, digest, aborted).ConfigureAwait(false);
@@ -47,7 +75,16 @@ internal sealed partial class RegistryHandler
             return;
         }
 
-        var fill = _fills.GetOrStart(client, name, localRepository, digest);
+        BlobFill fill;
+        try
+        {
+            fill = await _fills.GetOrStartAsync(client, name, localRepository, digest, aborted).ConfigureAwait(false);
+        }
+        catch (FillSlotsBusyException ex)
+        {
+            throw FillsBusy(ex);
+        }
+
         long total;
         try
         {
@@ -55,6 +92,7 @@ internal sealed partial class RegistryHandler
         }
         catch (UpstreamException ex)
         {
+            RememberIfMissing(ex, client, name, digest.Value);
             throw UpstreamError(ex, RegistryError.BlobUnknown, "blob unknown to registry", digest.Value);
         }
 
@@ -139,6 +177,7 @@ internal sealed partial class RegistryHandler
             using var response = await UpstreamExchange.SendAsync(client, _metrics, UpstreamExchange.BlobHead, HttpMethod.Head, name, $"blobs/{digest.Value}", [], timeout.Token).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
+                _notFound.Add(client.Upstream.Name, name, digest.Value);
                 throw new RegistryException(RegistryError.BlobUnknown, "blob unknown to registry", digest.Value);
             }
 
@@ -151,6 +190,7 @@ internal sealed partial class RegistryHandler
         }
         catch (UpstreamException ex)
         {
+            RememberIfMissing(ex, client, name, digest.Value);
             throw UpstreamError(ex, RegistryError.BlobUnknown, "blob unknown to registry", digest.Value);
         }
         catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -159,7 +199,7 @@ internal sealed partial class RegistryHandler
         }
         catch (HttpRequestException ex)
         {
-            throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
+            throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", Diagnostics.Redact.UserInfo(ex.Message));
         }
     }
 }

@@ -9,10 +9,21 @@ using P2PRegistry.Origin.Storage;
 
 namespace P2PRegistry.Origin.Uploads;
 
-/// <summary>The live upload sessions, and the one place a finished upload becomes a blob.</summary>
+/// <summary>
+/// The live upload sessions, and the one place a finished upload becomes a blob. Bounded: at most
+/// <c>Origin:MaxUploadSessions</c> sessions, <c>Origin:MaxUploadSessionsPerClient</c> per client address, and
+/// <c>Origin:MaxUploadBytesInFlight</c> bytes of unfinished uploads on disk (reserved before each write, released
+/// when a session ends). Memory per request is one pooled buffer, so the disk is what these caps protect.
+/// </summary>
 internal sealed class UploadManager : IDisposable
 {
     private readonly ConcurrentDictionary<string, UploadSession> _sessions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _perClient = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly int _maxSessions;
+    private readonly int _maxPerClient;
+    private readonly long _maxBytesInFlight;
+    private long _bytesInFlight;
     private readonly StorageLayout _layout;
     private readonly BlobStore _blobs;
     private readonly RepositoryStore _repositories;
@@ -30,10 +41,19 @@ internal sealed class UploadManager : IDisposable
         _metrics = metrics;
         _time = time;
         _expiry = options.Value.UploadExpiry;
+        _maxSessions = options.Value.MaxUploadSessions;
+        _maxPerClient = options.Value.MaxUploadSessionsPerClient;
+        _maxBytesInFlight = options.Value.MaxUploadBytesInFlight;
         _logger = logger;
     }
 
     public int Count => _sessions.Count;
+
+    /// <summary>Bytes reserved by unfinished uploads (written, or about to be).</summary>
+    public long BytesInFlight => Interlocked.Read(ref _bytesInFlight);
+
+    /// <summary>Bytes a session may still reserve under <c>Origin:MaxUploadBytesInFlight</c>.</summary>
+    public long BytesAvailable => _maxBytesInFlight - BytesInFlight;
 
     /// <summary>
     /// Wipes <c>uploads/</c>: sessions live in memory, so whatever a previous process left there can never
@@ -60,27 +80,105 @@ internal sealed class UploadManager : IDisposable
         return removed;
     }
 
-    public UploadSession Create(string repository)
+    /// <summary>
+    /// A new session for <paramref name="client"/> (its address), or <see cref="UploadLimitException"/> when the
+    /// origin or that client has as many open as allowed.
+    /// </summary>
+    public UploadSession Create(string repository, string client)
     {
-        var id = Guid.NewGuid().ToString("D");
-        var directory = _layout.UploadDirectory(id);
-        Directory.CreateDirectory(directory);
-        var session = new UploadSession(id, repository, directory, _time.GetTimestamp());
-        _sessions[id] = session;
-        return session;
+        lock (_gate)
+        {
+            if (_sessions.Count >= _maxSessions)
+            {
+                _metrics.UploadRefused("sessions");
+                throw new UploadLimitException($"the origin has {_maxSessions} uploads open, its limit (Origin:MaxUploadSessions); finish or cancel one, or try again later");
+            }
+
+            var open = _perClient.GetValueOrDefault(client);
+            if (open >= _maxPerClient)
+            {
+                _metrics.UploadRefused("client_sessions");
+                OriginLog.UploadSessionsPerClientReached(_logger, client, _maxPerClient);
+                throw new UploadLimitException($"this client has {_maxPerClient} uploads open, its limit (Origin:MaxUploadSessionsPerClient); finish or cancel one, or try again later");
+            }
+
+            var id = Guid.NewGuid().ToString("D");
+            var directory = _layout.UploadDirectory(id);
+            Directory.CreateDirectory(directory);
+            UploadSession session;
+            try
+            {
+                session = new UploadSession(id, repository, client, directory, _time.GetTimestamp());
+            }
+            catch
+            {
+                TryDeleteDirectory(directory);
+                throw;
+            }
+
+            _perClient[client] = open + 1;
+            _sessions[id] = session;
+            return session;
+        }
+    }
+
+    /// <summary>Reserves <paramref name="count"/> more bytes for <paramref name="session"/>; false when that would pass the in-flight limit.</summary>
+    public bool TryReserve(UploadSession session, long count)
+    {
+        while (true)
+        {
+            var current = Interlocked.Read(ref _bytesInFlight);
+            if (current + count > _maxBytesInFlight)
+            {
+                _metrics.UploadRefused("bytes_in_flight");
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _bytesInFlight, current + count, current) == current)
+            {
+                session.Reserved += count;
+                return true;
+            }
+        }
     }
 
     /// <summary>The session, if it exists and belongs to <paramref name="repository"/>.</summary>
     public UploadSession? Find(string id, string repository) =>
         _sessions.TryGetValue(id, out var session) && session.Repository == repository ? session : null;
 
+    /// <summary>Ends the session: its partial data is deleted and its count and bytes released (once, however often called).</summary>
     public void Remove(UploadSession session)
     {
-        _sessions.TryRemove(new KeyValuePair<string, UploadSession>(session.Id, session));
+        if (_sessions.TryRemove(new KeyValuePair<string, UploadSession>(session.Id, session)))
+        {
+            lock (_gate)
+            {
+                var open = _perClient.GetValueOrDefault(session.Client) - 1;
+                if (open <= 0)
+                {
+                    _perClient.Remove(session.Client);
+                }
+                else
+                {
+                    _perClient[session.Client] = open;
+                }
+            }
+        }
+
         session.Dispose();
+        TryDeleteDirectory(session.Directory);
+        var reserved = Interlocked.Exchange(ref session.ReservedField, 0);
+        if (reserved != 0)
+        {
+            Interlocked.Add(ref _bytesInFlight, -reserved);
+        }
+    }
+
+    private static void TryDeleteDirectory(string directory)
+    {
         try
         {
-            Directory.Delete(session.Directory, recursive: true);
+            Directory.Delete(directory, recursive: true);
         }
         catch (DirectoryNotFoundException)
         {
@@ -149,4 +247,9 @@ internal sealed class UploadManager : IDisposable
 
         _sessions.Clear();
     }
+}
+
+/// <summary>An upload refused by a session or byte limit: 429, which clients retry after <c>Retry-After</c>.</summary>
+internal sealed class UploadLimitException(string message) : Exception(message)
+{
 }

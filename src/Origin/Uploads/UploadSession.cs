@@ -20,10 +20,14 @@ internal sealed class UploadSession : IDisposable
     private int _busy;
     private bool _disposed;
 
-    public UploadSession(string id, string repository, string directory, long lastActivity)
+    /// <summary>Bytes reserved under the in-flight limit (see <see cref="UploadManager.TryReserve"/>); a field for Interlocked.</summary>
+    internal long ReservedField;
+
+    public UploadSession(string id, string repository, string client, string directory, long lastActivity)
     {
         Id = id;
         Repository = repository;
+        Client = client;
         Directory = directory;
         DataPath = Path.Combine(directory, "data");
         LastActivity = lastActivity;
@@ -35,6 +39,15 @@ internal sealed class UploadSession : IDisposable
     public string Id { get; }
 
     public string Repository { get; }
+
+    /// <summary>The client address that opened the session (its per-client limit counts it).</summary>
+    public string Client { get; }
+
+    public long Reserved
+    {
+        get => Interlocked.Read(ref ReservedField);
+        set => Interlocked.Exchange(ref ReservedField, value);
+    }
 
     public string Directory { get; }
 
@@ -58,7 +71,7 @@ internal sealed class UploadSession : IDisposable
     /// the piece length when the upload starts with it, so that a whole-blob PATCH or a monolithic PUT gets
     /// its metainfo without re-reading the file.
     /// </summary>
-    public async Task<long> AppendAsync(Stream body, long? expectedLength, long maxLength, Action<long> received, CancellationToken cancellationToken)
+    public async Task<long> AppendAsync(Stream body, long? expectedLength, long maxLength, Func<int, bool> tryReserve, Action<long> received, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var handle = File.OpenHandle(DataPath, FileMode.Open, FileAccess.Write, FileShare.Read);
@@ -77,6 +90,12 @@ internal sealed class UploadSession : IDisposable
                 if (Length + read > maxLength)
                 {
                     throw new UploadTooLargeException(maxLength);
+                }
+
+                // Reserved before the write: the disk never holds more unfinished upload bytes than the limit.
+                if (Length + read > Reserved && !tryReserve((int)(Length + read - Reserved)))
+                {
+                    throw new UploadLimitException($"unfinished uploads hold as many bytes as allowed (Origin:MaxUploadBytesInFlight); {Length} bytes of this one are kept, resume later");
                 }
 
                 if (_pieces is null && Length == 0)

@@ -32,9 +32,15 @@ internal sealed class BlobFills : IDisposable
     private readonly TimeSpan _idleTimeout;
     private readonly long _maxBytes;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _slots;
+    private readonly int _maxFills;
+    private readonly TimeSpan _queueTimeout;
 
     public BlobFills(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<BlobFills> logger)
     {
+        _maxFills = options.Value.MaxConcurrentFills;
+        _queueTimeout = options.Value.FillQueueTimeout;
+        _slots = new SemaphoreSlim(_maxFills, _maxFills);
         _blobs = blobs;
         _repositories = repositories;
         _metrics = metrics;
@@ -54,22 +60,65 @@ internal sealed class BlobFills : IDisposable
     /// <summary>
     /// Joins the fill of <paramref name="digest"/> or starts one from <paramref name="client"/> (repository
     /// <paramref name="upstreamRepository"/> there); the stored blob is linked into <paramref name="localRepository"/>.
+    /// A new fill needs one of <c>Origin:MaxConcurrentFills</c> slots: joining one in progress never waits, starting
+    /// one waits at most <c>Origin:FillQueueTimeout</c> and then throws <see cref="FillSlotsBusyException"/>.
     /// </summary>
-    public BlobFill GetOrStart(UpstreamClient client, string upstreamRepository, string localRepository, Digest digest)
+    public async Task<BlobFill> GetOrStartAsync(UpstreamClient client, string upstreamRepository, string localRepository, Digest digest, CancellationToken cancellationToken)
     {
-        while (true)
+        if (_fills.TryGetValue(digest, out var running))
         {
-            if (_fills.TryGetValue(digest, out var existing))
+            return running;
+        }
+
+        var waited = Stopwatch.GetTimestamp();
+        if (!await _slots.WaitAsync(_queueTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            // Someone may have started this very digest while we waited: join it.
+            if (_fills.TryGetValue(digest, out running))
             {
-                return existing;
+                return running;
             }
 
-            var temp = Path.Combine(_blobs.Layout.Uploads, $"fill-{digest.Hex[..16]}-{Guid.NewGuid():N}.tmp");
-            var fill = new BlobFill(digest, client.Upstream.Name, temp);
-            if (_fills.TryAdd(digest, fill))
+            UpstreamLog.FillSlotsBusy(_logger, client.Upstream.Name, digest.Value, Stopwatch.GetElapsedTime(waited).TotalSeconds, _maxFills);
+            _metrics.FillRefused();
+            throw new FillSlotsBusyException(_maxFills);
+        }
+
+        var slotHandedOver = false;
+        try
+        {
+            while (true)
             {
-                _ = Task.Run(() => RunAsync(fill, client, upstreamRepository, localRepository));
-                return fill;
+                if (_fills.TryGetValue(digest, out var existing))
+                {
+                    return existing;
+                }
+
+                var temp = Path.Combine(_blobs.Layout.Uploads, $"fill-{digest.Hex[..16]}-{Guid.NewGuid():N}.tmp");
+                var fill = new BlobFill(digest, client.Upstream.Name, temp);
+                if (_fills.TryAdd(digest, fill))
+                {
+                    slotHandedOver = true;
+                    _ = Task.Run(async () =>
+                    {
+                        try
+                        {
+                            await RunAsync(fill, client, upstreamRepository, localRepository).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            _slots.Release();
+                        }
+                    }, CancellationToken.None);
+                    return fill;
+                }
+            }
+        }
+        finally
+        {
+            if (!slotHandedOver)
+            {
+                _slots.Release();
             }
         }
     }
@@ -253,6 +302,12 @@ internal sealed class BlobFills : IDisposable
         return total;
     }
 
-    /// <summary>Cancels the fills in progress (the origin is stopping). The source is left undisposed: a fill may still link to it.</summary>
+    /// <summary>Cancels the fills in progress (the origin is stopping). The sources are left undisposed: a fill may still use them.</summary>
     public void Dispose() => _stopping.Cancel();
+}
+
+/// <summary>Every fill slot stayed taken for the whole queue timeout.</summary>
+internal sealed class FillSlotsBusyException(int maxFills)
+    : Exception($"all {maxFills} blob fills from upstreams are busy; try again shortly")
+{
 }

@@ -12,33 +12,28 @@ internal sealed partial class UpstreamCatalog : IDisposable
 {
     public const string DockerHubName = "docker.io";
     public static readonly Uri DockerHubUrl = new("https://registry-1.docker.io");
+    public const string DockerHubTokenRealm = "auth.docker.io";
 
     private readonly Dictionary<string, UpstreamClient> _clients = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _prefixes = new(StringComparer.Ordinal);
-    private readonly HttpClient _http;
+    private readonly List<HttpClient> _http = [];
 
     public UpstreamCatalog(IOptions<OriginOptions> options, TimeProvider time, ILogger<UpstreamClient> logger)
     {
         var value = options.Value;
         DefaultUpstream = string.IsNullOrEmpty(value.DefaultUpstream) ? null : value.DefaultUpstream.ToLowerInvariant();
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            // UpstreamClient follows redirects itself, so that a CDN never sees the registry token.
-            AllowAutoRedirect = false,
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        })
-        {
-            // Blob bodies stream for as long as the fill timeout allows; callers bound every exchange themselves.
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("P2PRegistry-Origin/1.0");
-        var tokens = new TokenCache(time);
+        var tokens = new TokenCache(time, value.TokenCacheEntries, value.TokenCacheMaxLifetime);
         foreach (var registry in Resolve(value))
         {
-            _clients[registry.Name] = new UpstreamClient(_http, registry, tokens, time, logger);
+            // One connection pool per upstream: its redirect and address rules decide every connection in it.
+            var http = new HttpClient(UpstreamConnector.CreateHandler(registry, TimeSpan.FromSeconds(10)))
+            {
+                // Blob bodies stream for as long as the fill timeout allows; callers bound every exchange themselves.
+                Timeout = Timeout.InfiniteTimeSpan,
+            };
+            http.DefaultRequestHeaders.UserAgent.ParseAdd("P2PRegistry-Origin/1.0");
+            _http.Add(http);
+            _clients[registry.Name] = new UpstreamClient(http, registry, tokens, time, logger);
             _prefixes[LocalPrefix(registry.Name)] = registry.Name;
         }
     }
@@ -56,7 +51,7 @@ internal sealed partial class UpstreamCatalog : IDisposable
     }
 
     /// <summary>
-    /// The configured upstreams with <c>docker.io</c> added unless configured, and passwords read from their
+    /// The configured upstreams with <c>docker.io</c> added unless configured or switched off (<c>Origin:DockerHub:Enabled</c>), and passwords read from their
     /// files (trailing newlines trimmed, as secrets mounted from Kubernetes end with one). Options are validated first.
     /// </summary>
     public static IReadOnlyList<UpstreamRegistry> Resolve(OriginOptions options)
@@ -77,12 +72,16 @@ internal sealed partial class UpstreamCatalog : IDisposable
                 Username = string.IsNullOrEmpty(item.Username) ? null : item.Username,
                 Password = string.IsNullOrEmpty(item.Username) ? null : password,
                 AllowHttp = item.AllowHttp,
+                TokenRealms = [.. item.TokenRealms],
+                AllowInsecureRedirects = item.AllowInsecureRedirects,
+                AllowPrivateRedirects = item.AllowPrivateRedirects,
             });
         }
 
-        if (!registries.Any(r => r.Name == DockerHubName))
+        if (options.DockerHub.Enabled && !registries.Any(r => r.Name == DockerHubName))
         {
-            registries.Add(new UpstreamRegistry { Name = DockerHubName, Url = DockerHubUrl });
+            // Docker Hub's challenges name auth.docker.io as the realm.
+            registries.Add(new UpstreamRegistry { Name = DockerHubName, Url = DockerHubUrl, TokenRealms = [DockerHubTokenRealm] });
         }
 
         return registries;
@@ -117,7 +116,13 @@ internal sealed partial class UpstreamCatalog : IDisposable
         return RepositoryName.IsValid(local) ? local : null;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        foreach (var http in _http)
+        {
+            http.Dispose();
+        }
+    }
 
     [GeneratedRegex(@"^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]{1,5})?$", RegexOptions.CultureInvariant)]
     private static partial Regex RegistryNamePattern();

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using P2PRegistry.Origin.Diagnostics;
 
 namespace P2PRegistry.Origin.Upstream;
 
@@ -12,6 +13,11 @@ namespace P2PRegistry.Origin.Upstream;
 /// credentials) or use Basic directly, retry; on a second 401 fetch once more, then give up. Redirects
 /// (Docker Hub sends blob GETs to a CDN) are followed without the token. 429 waits for <c>Retry-After</c>
 /// within a bound.
+/// Credentials go only to a token realm on a trusted host (<see cref="UpstreamRegistry.IsTrustedHost(Uri)"/>);
+/// any other realm is asked for an anonymous token. A redirect to plain http on another host is refused unless
+/// <c>AllowInsecureRedirects</c>; one to an internal address is refused at connect time by
+/// <see cref="UpstreamConnector"/> unless <c>AllowPrivateRedirects</c>. URLs reach logs and errors only through
+/// <see cref="Redact.Url"/>.
 /// </summary>
 public sealed class UpstreamClient
 {
@@ -139,14 +145,14 @@ public sealed class UpstreamClient
     {
         if (!Uri.TryCreate(realm, UriKind.Absolute, out var realmUri) || realmUri.Scheme is not ("http" or "https"))
         {
-            throw new UpstreamException(UpstreamFailure.Protocol, _upstream.Name, $"token realm '{realm}' is not an http(s) URL");
+            throw new UpstreamException(UpstreamFailure.Protocol, _upstream.Name, $"token realm '{Redact.UserInfo(realm.Split('?', 2)[0])}' is not an http(s) URL");
         }
 
         // The challenge names the realm, not our configuration: a plain-http one would carry our credentials (and the
         // token) in clear, whatever scheme the upstream's own Url has. Only an upstream allowed http may use one.
         if (realmUri.Scheme == Uri.UriSchemeHttp && !_upstream.AllowHttp)
         {
-            var where = realmUri.GetLeftPart(UriPartial.Path);
+            var where = Redact.Url(realmUri);
             UpstreamLog.InsecureRealmRefused(_logger, _upstream.Name, where);
             throw new UpstreamException(UpstreamFailure.Unauthorized, _upstream.Name, $"token realm {where} is plain http and AllowHttp is not set for this upstream; nothing was sent to it");
         }
@@ -160,9 +166,16 @@ public sealed class UpstreamClient
         query.Append("scope=").Append(Uri.EscapeDataString(scope));
         var tokenUri = new UriBuilder(realmUri) { Query = query.ToString() }.Uri;
         using var request = new HttpRequestMessage(HttpMethod.Get, tokenUri);
-        if (_upstream.HasCredentials)
+        // A challenge may name any realm: our credentials go only to the upstream's own host or a configured
+        // TokenRealms host. Elsewhere the token is asked for anonymously (a public image still pulls).
+        var withCredentials = _upstream.HasCredentials && _upstream.IsTrustedHost(realmUri);
+        if (withCredentials)
         {
             request.Headers.Authorization = BasicHeader();
+        }
+        else if (_upstream.HasCredentials)
+        {
+            UpstreamLog.UntrustedRealm(_logger, _upstream.Name, Redact.Url(realmUri));
         }
 
         HttpResponseMessage response;
@@ -170,17 +183,24 @@ public sealed class UpstreamClient
         {
             response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
+        catch (HttpRequestException ex) when (ex.InnerException is InternalAddressRefusedException refused)
+        {
+            UpstreamLog.ConnectRefused(_logger, _upstream.Name, refused.Message);
+            throw new UpstreamException(UpstreamFailure.Refused, _upstream.Name, $"token service {Redact.Url(realmUri)}: {refused.Message}", ex);
+        }
         catch (HttpRequestException ex)
         {
-            UpstreamLog.Unreachable(_logger, _upstream.Name, $"token service {realmUri.Host}: {ex.Message}");
-            throw new UpstreamException(UpstreamFailure.Unreachable, _upstream.Name, $"token service {realmUri.GetLeftPart(UriPartial.Path)} unreachable", ex);
+            UpstreamLog.Unreachable(_logger, _upstream.Name, $"token service {realmUri.Authority}: {Redact.UserInfo(ex.Message)}");
+            throw new UpstreamException(UpstreamFailure.Unreachable, _upstream.Name, $"token service {Redact.Url(realmUri)} unreachable", ex);
         }
 
         using (response)
         {
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
-                var reason = _upstream.HasCredentials ? "the configured credentials were rejected by the token service" : "the token service refused anonymous access";
+                var reason = withCredentials ? "the configured credentials were rejected by the token service"
+                    : _upstream.HasCredentials ? $"the token service {Redact.Url(realmUri)} refused anonymous access (credentials are sent only to the upstream's host or its TokenRealms)"
+                    : "the token service refused anonymous access";
                 UpstreamLog.CredentialsRejected(_logger, _upstream.Name, $"{reason} ({(int)response.StatusCode})");
                 throw new UpstreamException(UpstreamFailure.Unauthorized, _upstream.Name, $"{reason} ({(int)response.StatusCode})");
             }
@@ -271,10 +291,16 @@ public sealed class UpstreamClient
             {
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             }
+            catch (HttpRequestException ex) when (ex.InnerException is InternalAddressRefusedException refused)
+            {
+                UpstreamLog.ConnectRefused(_logger, _upstream.Name, refused.Message);
+                throw new UpstreamException(UpstreamFailure.Refused, _upstream.Name, refused.Message, ex);
+            }
             catch (HttpRequestException ex)
             {
-                UpstreamLog.Unreachable(_logger, _upstream.Name, ex.Message);
-                throw new UpstreamException(UpstreamFailure.Unreachable, _upstream.Name, $"unreachable ({ex.Message})", ex);
+                var reason = Redact.UserInfo(ex.Message);
+                UpstreamLog.Unreachable(_logger, _upstream.Name, reason);
+                throw new UpstreamException(UpstreamFailure.Unreachable, _upstream.Name, $"unreachable ({reason})", ex);
             }
             catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -284,13 +310,15 @@ public sealed class UpstreamClient
 
             if ((int)response.StatusCode is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
             {
-                uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                var target = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                response.Dispose();
+                CheckRedirect(uri, target);
+                uri = target;
                 if (response.StatusCode == HttpStatusCode.SeeOther)
                 {
                     method = HttpMethod.Get;
                 }
 
-                response.Dispose();
                 continue;
             }
 
@@ -298,6 +326,35 @@ public sealed class UpstreamClient
         }
 
         throw new UpstreamException(UpstreamFailure.Protocol, _upstream.Name, $"more than {MaxRedirects} redirects");
+    }
+
+    /// <summary>
+    /// Plain http only on the upstream's own host when it is allowed http, or with <c>AllowInsecureRedirects</c>;
+    /// never a scheme other than http(s). Internal addresses are judged at connect time (<see cref="UpstreamConnector"/>).
+    /// </summary>
+    private void CheckRedirect(Uri from, Uri target)
+    {
+        string? problem = null;
+        if (target.Scheme is not ("http" or "https"))
+        {
+            problem = $"a redirect to the scheme '{target.Scheme}'";
+        }
+        else if (target.Scheme == Uri.UriSchemeHttp && !_upstream.AllowInsecureRedirects
+            && !(_upstream.AllowHttp && string.Equals(target.IdnHost, _upstream.Url.IdnHost, StringComparison.OrdinalIgnoreCase)))
+        {
+            problem = $"a redirect to plain http ({Redact.Url(target)}) and AllowInsecureRedirects is not set for this upstream";
+        }
+        else if (!string.IsNullOrEmpty(target.UserInfo))
+        {
+            // Credentials in a URL would be sent as Basic authentication to wherever it points.
+            problem = $"a redirect to a URL with user info ({Redact.Url(target)})";
+        }
+
+        if (problem is not null)
+        {
+            UpstreamLog.RedirectRefused(_logger, _upstream.Name, Redact.Url(from), problem);
+            throw new UpstreamException(UpstreamFailure.Refused, _upstream.Name, $"refused {problem}; nothing was sent to it");
+        }
     }
 
     private TimeSpan? RetryAfter(HttpResponseMessage response)

@@ -19,6 +19,8 @@ public enum UpstreamFailure
     DigestMismatch,
     /// <summary>The fill or exchange ran out of time.</summary>
     TimedOut,
+    /// <summary>The upstream led somewhere its rules forbid (a redirect to plain http or to an internal address).</summary>
+    Refused,
 }
 
 public sealed class UpstreamException : Exception

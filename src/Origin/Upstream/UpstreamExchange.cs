@@ -36,6 +36,7 @@ internal static class UpstreamExchange
                 UpstreamFailure.Unauthorized => "unauthorized",
                 UpstreamFailure.RateLimited => "rate_limited",
                 UpstreamFailure.Unreachable => "unreachable",
+                UpstreamFailure.Refused => "refused",
                 _ => "error",
             });
             throw;

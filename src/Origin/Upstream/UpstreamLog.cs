@@ -19,6 +19,18 @@ internal static partial class UpstreamLog
     [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Upstream {Upstream}: refusing the plain-http token realm {Realm} (AllowHttp is not set); no credentials sent")]
     public static partial void InsecureRealmRefused(ILogger logger, string upstream, string realm);
 
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Upstream {Upstream}: token realm {Realm} is neither the upstream's host nor one of its TokenRealms: asking it for an anonymous token, credentials withheld")]
+    public static partial void UntrustedRealm(ILogger logger, string upstream, string realm);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Upstream {Upstream}: redirect from {From} refused: {Reason}")]
+    public static partial void RedirectRefused(ILogger logger, string upstream, string from, string reason);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Upstream {Upstream}: {Reason}")]
+    public static partial void ConnectRefused(ILogger logger, string upstream, string reason);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "Upstream {Upstream}: no fill slot free within {Seconds:F1} s ({Max} fills running); blob {Digest} answered 503")]
+    public static partial void FillSlotsBusy(ILogger logger, string upstream, string digest, double seconds, int max);
+
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Upstream {Upstream}: pulled manifest {Digest} ({MediaType}, {Length} bytes) for {Repository}:{Reference}")]
     public static partial void ManifestPulled(ILogger logger, string upstream, string digest, string mediaType, int length, string repository, string reference);
 

@@ -215,7 +215,8 @@ internal sealed class UpstreamManifests
             throw new UpstreamException(UpstreamFailure.Protocol, upstream, $"manifest exceeds the {_maxBytes}-byte limit");
         }
 
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(response.Content.Headers.ContentLength ?? 16 * 1024, _maxBytes) + 1);
+        // Grown as bytes arrive, not sized by the header's claim.
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {

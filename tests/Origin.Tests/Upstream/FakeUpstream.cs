@@ -44,6 +44,9 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>Send a wrong Docker-Content-Digest with manifest bodies (HEAD stays truthful).</summary>
     public bool LieAboutManifestDigest { get; set; }
 
+    /// <summary>When set, blob GETs are answered <c>307</c> to this URL (a CDN, or an attacker's target).</summary>
+    public Uri? RedirectBlobsTo { get; set; }
+
     /// <summary>Answer every request with 500.</summary>
     public bool Broken { get; set; }
 
@@ -120,6 +123,13 @@ public sealed class FakeUpstream : IAsyncDisposable
             if (!Blobs.TryGetValue(rest[(blobs + "/blobs/".Length)..], out var blob))
             {
                 context.Response.StatusCode = 404;
+                return;
+            }
+
+            if (RedirectBlobsTo is { } target && !head)
+            {
+                context.Response.StatusCode = 307;
+                context.Response.Headers.Location = target.ToString();
                 return;
             }
 

@@ -70,6 +70,17 @@ public sealed class UpstreamConfigurationTests
     [InlineData("Origin:UpstreamIdleTimeout", "00:00:00", "--Origin:UpstreamIdleTimeout=00:00:00")]
     [InlineData("Origin:Upstreams:0:Url", "https://x.io/mirror", "--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=https://x.io/mirror")]
     [InlineData("Origin:Upstreams:0:Url", "https://x.io/v2/", "--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=https://x.io/v2/")]
+    [InlineData("Origin:DefaultUpstream", "docker.io", "--Origin:DockerHub:Enabled=false", "--Origin:DefaultUpstream=docker.io")]
+    [InlineData("Origin:MaxConcurrentFills", "0", "--Origin:MaxConcurrentFills=0")]
+    [InlineData("Origin:FillQueueTimeout", "00:05:00", "--Origin:FillQueueTimeout=00:05:00")]
+    [InlineData("Origin:UpstreamNotFoundCacheTime", "02:00:00", "--Origin:UpstreamNotFoundCacheTime=02:00:00")]
+    [InlineData("Origin:UpstreamNotFoundCacheEntries", "0", "--Origin:UpstreamNotFoundCacheEntries=0")]
+    [InlineData("Origin:TokenCacheEntries", "0", "--Origin:TokenCacheEntries=0")]
+    [InlineData("Origin:TokenCacheMaxLifetime", "2.00:00:00", "--Origin:TokenCacheMaxLifetime=2.00:00:00")]
+    [InlineData("Origin:Upstreams:0:TokenRealms:0", "https://auth.x.io/token", "--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=https://x.io", "--Origin:Upstreams:0:TokenRealms:0=https://auth.x.io/token")]
+    [InlineData("Origin:MaxUploadSessions", "0", "--Origin:MaxUploadSessions=0")]
+    [InlineData("Origin:MaxUploadSessionsPerClient", "2000", "--Origin:MaxUploadSessionsPerClient=2000")]
+    [InlineData("Origin:MaxUploadBytesInFlight", "0", "--Origin:MaxUploadBytesInFlight=0")]
     [InlineData("Origin:Upstreams:1:Name", "reg-5000", "--Origin:Upstreams:0:Name=reg:5000", "--Origin:Upstreams:0:Url=https://a.io", "--Origin:Upstreams:1:Name=reg-5000", "--Origin:Upstreams:1:Url=https://b.io")]
     public async Task BadUpstreamSetting_FailsStart_NamingKeyAndValue(string key, string value, params string[] settings)
     {
@@ -84,6 +95,39 @@ public sealed class UpstreamConfigurationTests
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync(
             ["--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=http://x.io", "--Origin:Upstreams:0:Username=bot", "--Origin:Upstreams:0:Password=hunter2"]));
         Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UrlWithUserInfo_FailsStart_WithoutEchoingTheUserInfo()
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync(
+            ["--Origin:Upstreams:0:Name=x.io", "--Origin:Upstreams:0:Url=https://bot:hunter2@x.io", "--Origin:DefaultUpstream=https://bot:hunter3@x.io"]));
+        Assert.Contains(ex.Failures, f => f.Contains("Origin:Upstreams:0:Url", StringComparison.Ordinal) && f.Contains("https://***@x.io", StringComparison.Ordinal));
+        Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter3", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("bot:", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DockerHub_SwitchedOff_IsNoUpstream_AndItsNsIsAnsweredLocally()
+    {
+        await using var origin = await OriginServer.StartAsync(["--Origin:DockerHub:Enabled=false"]);
+        var catalog = origin.Services.GetRequiredService<UpstreamCatalog>();
+        Assert.Empty(catalog.Registries);
+        Assert.Null(catalog.Find("docker.io"));
+
+        using var response = await origin.Client.GetAsync("/v2/library/alpine/manifests/latest?ns=docker.io");
+        await OriginServer.AssertErrorAsync(response, System.Net.HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+    }
+
+    [Fact]
+    public async Task DockerHub_ByDefault_IsAnUpstreamWhoseTokenRealmIsTrusted()
+    {
+        await using var origin = await OriginServer.StartAsync();
+        var dockerHub = Assert.Single(origin.Services.GetRequiredService<UpstreamCatalog>().Registries);
+        Assert.Equal("docker.io", dockerHub.Name);
+        Assert.True(dockerHub.IsTrustedHost(new Uri("https://auth.docker.io/token")));
+        Assert.False(dockerHub.IsTrustedHost(new Uri("https://auth.example.com/token")));
     }
 
     [Fact]

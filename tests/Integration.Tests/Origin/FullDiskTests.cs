@@ -1,0 +1,165 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace P2PRegistry.Integration.Tests.Origin;
+
+/// <summary>
+/// The origin (a real process) on a 32 MiB tmpfs that the test fills: an upload bigger than the space, and a manifest
+/// PUT on a full disk, get a registry error body (507), leave no partial file, pulls of stored blobs keep working,
+/// and once space is free the same upload succeeds. The mount is made and unmounted by the test (needs root).
+/// </summary>
+[Trait("Category", TestCategories.Integration)]
+public sealed class FullDiskTests(ITestOutputHelper output)
+{
+    private const string Repository = "disk/full";
+
+    [Fact]
+    public async Task UploadsBeyondTheFreeSpace_Get507_LeaveNoPartialFile_PullsKeepWorking_AndSucceedOnceSpaceIsFree()
+    {
+        await using var disk = await TmpfsMount.CreateAsync(32, "origin-disk");
+        var storage = disk.Combine("origin");
+        await using var origin = await OriginProcess.StartAsync(new OriginOptions
+        {
+            StoragePath = storage,
+            ExtraArguments = ["--Origin:Push:AllowAnonymous=true"],
+            OnOutputLine = Log,
+        });
+        using var client = new RegistryClient(origin.BaseAddress);
+
+        var small = RandomBytes(64 * 1024, 1);
+        Assert.Equal(HttpStatusCode.Created, await UploadAsync(client, small));
+
+        // Bigger than the whole file system.
+        var huge = RandomBytes(40 * 1024 * 1024, 2);
+        using (var refused = await UploadResponseAsync(client, huge))
+        {
+            await AssertInsufficientStorageAsync(refused);
+        }
+
+        AssertNoPartialFiles(storage);
+        await AssertPullsAsync(client, small);
+
+        // The partial upload's space came back: a blob that fits is stored.
+        var fits = RandomBytes(8 * 1024 * 1024, 3);
+        Assert.Equal(HttpStatusCode.Created, await UploadAsync(client, fits));
+        await AssertPullsAsync(client, fits);
+
+        // Fill what is left, then try a blob and a manifest.
+        var filled = disk.Fill("filler");
+        output.WriteLine($"filler: {filled} bytes, {disk.FreeBytes} bytes free");
+        var later = RandomBytes(4 * 1024 * 1024, 4);
+        using (var refused = await UploadResponseAsync(client, later))
+        {
+            await AssertInsufficientStorageAsync(refused);
+        }
+
+        using (var manifest = await PutManifestAsync(client, small))
+        {
+            await AssertInsufficientStorageAsync(manifest);
+        }
+
+        AssertNoPartialFiles(storage);
+        await AssertPullsAsync(client, small);
+        await AssertPullsAsync(client, fits);
+
+        File.Delete(disk.Combine("filler"));
+        Assert.Equal(HttpStatusCode.Created, await UploadAsync(client, later));
+        await AssertPullsAsync(client, later);
+        using (var manifest = await PutManifestAsync(client, small))
+        {
+            Assert.Equal(HttpStatusCode.Created, manifest.StatusCode);
+        }
+
+        AssertNoPartialFiles(storage);
+    }
+
+    private static async Task AssertInsufficientStorageAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.InsufficientStorage, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var json = JsonDocument.Parse(body);
+        Assert.Equal("UNAVAILABLE", json.RootElement.GetProperty("errors")[0].GetProperty("code").GetString());
+        Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
+    }
+
+    /// <summary>Upload sessions and temp files: none may remain after a refused write.</summary>
+    private void AssertNoPartialFiles(string storage)
+    {
+        var uploads = Path.Combine(storage, "uploads");
+        var leftovers = Directory.Exists(uploads) ? Directory.GetFileSystemEntries(uploads, "*", SearchOption.AllDirectories) : [];
+        var temps = Directory.GetFiles(storage, "*.tmp", SearchOption.AllDirectories);
+        foreach (var entry in Directory.GetFileSystemEntries(storage, "*", SearchOption.AllDirectories))
+        {
+            output.WriteLine($"  {Path.GetRelativePath(storage, entry)}");
+        }
+
+        Assert.Empty(leftovers);
+        Assert.Empty(temps);
+    }
+
+    private static async Task AssertPullsAsync(RegistryClient client, byte[] content)
+    {
+        using var get = await client.Http.GetAsync($"/v2/{Repository}/blobs/{Digest(content)}");
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(Digest(content), Digest(await get.Content.ReadAsByteArrayAsync()));
+    }
+
+    private static async Task<HttpStatusCode> UploadAsync(RegistryClient client, byte[] content)
+    {
+        using var response = await UploadResponseAsync(client, content);
+        return response.StatusCode;
+    }
+
+    private static async Task<HttpResponseMessage> UploadResponseAsync(RegistryClient client, byte[] content)
+    {
+        var start = await client.StartUploadAsync(Repository);
+        if (start.StatusCode != HttpStatusCode.Accepted)
+        {
+            return start;
+        }
+
+        var location = client.Resolve(start.Headers.Location!);
+        start.Dispose();
+        var body = new ByteArrayContent(content);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return await client.PutDigestAsync(location, Digest(content), body);
+    }
+
+    private static Task<HttpResponseMessage> PutManifestAsync(RegistryClient client, byte[] blob)
+    {
+        var descriptor = new Dictionary<string, object> { ["mediaType"] = "application/vnd.oci.image.layer.v1.tar", ["digest"] = Digest(blob), ["size"] = blob.Length };
+        var manifest = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = "application/vnd.oci.image.manifest.v1+json",
+            ["config"] = new Dictionary<string, object> { ["mediaType"] = "application/vnd.oci.image.config.v1+json", ["digest"] = Digest(blob), ["size"] = blob.Length },
+            ["layers"] = new[] { descriptor },
+        });
+        var content = new ByteArrayContent(manifest);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
+        return client.Http.PutAsync($"/v2/{Repository}/manifests/v1", content);
+    }
+
+    private static string Digest(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+
+    private static byte[] RandomBytes(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private void Log(string line)
+    {
+        try
+        {
+            output.WriteLine(line);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+}
