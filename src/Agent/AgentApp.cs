@@ -90,6 +90,7 @@ public static class AgentApp
             sp.GetRequiredService<IOptions<SwarmOptions>>().Value.TrackerTimeout,
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new OriginManifestClient(OriginHttpClient(sp, sp.GetRequiredService<IOptions<AgentOptions>>().Value.OriginTimeout)));
+        services.AddSingleton(sp => new OriginListingClient(OriginHttpClient(sp, sp.GetRequiredService<IOptions<AgentOptions>>().Value.OriginTimeout)));
 
         // Blobs pulled through by the origin stream for as long as they take: no overall timeout here, the
         // fetcher bounds the wait for headers and for each read by OriginTimeout.
