@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using P2PRegistry.Core.Content;
 
@@ -11,6 +12,9 @@ namespace P2PRegistry.Origin.Manifests;
 internal sealed record Referrer(Digest Digest, string MediaType, long Size, string? ArtifactType, string? AnnotationsJson)
 {
     private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 16 };
+
+    /// <summary>Media types keep their <c>+</c> (the default encoder writes <c>\u002B</c>); the body is JSON, never HTML.</summary>
+    internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The referrer descriptor of a pushed manifest, or null when it has no subject.</summary>
     public static Referrer? From(ManifestReferences references, Digest digest, long size, string mediaType)
@@ -50,7 +54,7 @@ internal sealed record Referrer(Digest Digest, string MediaType, long Size, stri
     public byte[] ToJson()
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
+        using (var writer = new Utf8JsonWriter(stream, WriterOptions))
         {
             WriteTo(writer);
         }

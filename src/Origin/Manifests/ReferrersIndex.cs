@@ -23,7 +23,7 @@ internal static class ReferrersIndex
         long bytes = 0;
         Digest? last = null;
         var more = false;
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, Referrer.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteNumber("schemaVersion", 2);
