@@ -25,7 +25,8 @@ public sealed class AgentListingFixture : IAsyncLifetime
             ExtraArguments = ["--Origin:Push:AllowAnonymous=true"],
         });
         Tracker = await TrackerProcess.StartAsync(Origin.BaseAddress, line => Output.WriteLine("[tracker] " + line));
-        Agent = await AgentProcess.StartAsync("agent-listing", Tracker.GrpcUrl, Origin.BaseAddress, line => Output.WriteLine("[agent] " + line));
+        // Requests without ns (skopeo's) name the origin itself, as containerd's ns would for an image pushed to it.
+        Agent = await AgentProcess.StartAsync("agent-listing", Tracker.GrpcUrl, Origin.BaseAddress, line => Output.WriteLine("[agent] " + line), $"--Agent:DefaultRegistry={Origin.Host}");
     }
 
     public async Task DisposeAsync()
@@ -200,6 +201,10 @@ public sealed class AgentReferrersTests : IClassFixture<AgentListingFixture>, ID
 
         Assert.Equal(2, pages);
         Assert.Equal(["a", "b", "c"], seen);
+
+        // A real client through the agent: skopeo list-tags (no ns: the agent's default names the origin).
+        var listed = await Skopeo.ListTagsAsync($"docker://{_fixture.Agent.BaseAddress.Authority}/ref/tags");
+        Assert.Equal(["a", "b", "c"], listed.Order(StringComparer.Ordinal));
 
         using var unknown = await agent.Http.GetAsync($"/v2/ref/never-pushed/tags/list?ns={Ns}");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
