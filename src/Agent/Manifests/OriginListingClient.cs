@@ -8,9 +8,10 @@ internal sealed record OriginListing(HttpStatusCode Status, string? ContentType,
 
 /// <summary>
 /// Fetches the origin's listings — <c>tags/list</c> and <c>referrers/&lt;digest&gt;</c> — for the mirror to pass on:
-/// bounded in size (the same limit as a manifest) and in time (the client's OriginTimeout).
+/// bounded in size (the same limit as a manifest) and in time: <paramref name="timeout"/> (OriginTimeout) covers the
+/// whole exchange, body included (<see cref="HttpClient.Timeout"/> ends with the headers when reading them first).
 /// </summary>
-internal sealed class OriginListingClient(HttpClient http)
+internal sealed class OriginListingClient(HttpClient http, TimeSpan timeout)
 {
     public const int MaxBodyBytes = OriginManifestClient.MaxManifestBytes;
 
@@ -20,15 +21,17 @@ internal sealed class OriginListingClient(HttpClient http)
     public async Task<(OriginListing? Listing, string Reason)> GetAsync(string relativeUri, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, relativeUri);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
             if (response.Content.Headers.ContentLength > MaxBodyBytes)
             {
                 return (null, $"the origin's answer exceeds {MaxBodyBytes} bytes");
             }
 
-            var body = await ReadLimitedAsync(response.Content, cancellationToken).ConfigureAwait(false);
+            var body = await ReadLimitedAsync(response.Content, deadline.Token).ConfigureAwait(false);
             if (body is null)
             {
                 return (null, $"the origin's answer exceeds {MaxBodyBytes} bytes");
