@@ -230,6 +230,40 @@ public sealed class ReferrersApiTests(OriginFixture fixture) : IClassFixture<Ori
         }
     }
 
+    [Fact]
+    public async Task ReferrersWithBigAnnotations_EachPageStaysUnderTheManifestLimit_AllStillListed()
+    {
+        const int limit = 2048;
+        await using var origin = await OriginServer.StartAsync([$"--Origin:MaxManifestBytes={limit}"]);
+        var subject = Digest.Compute("big annotations"u8);
+        var config = await origin.PushBlobAsync("ref/big", "{}"u8.ToArray());
+        var pushed = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var body = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"{{{OciManifest}}}","config":{"mediaType":"{{{EmptyConfig}}}","digest":"{{{config.Value}}}","size":2},"layers":[],"subject":{"mediaType":"{{{OciManifest}}}","digest":"{{{subject.Value}}}","size":1},"annotations":{"i":"{{{i}}}","pad":"{{{new string('p', 700)}}}"}}""");
+            var (digest, _) = await origin.PushManifestAsync("ref/big", Digest.Compute(body).Value, body);
+            pushed.Add(digest.Value);
+        }
+
+        var seen = new List<string>();
+        string? next = $"/v2/ref/big/referrers/{subject.Value}";
+        var pages = 0;
+        while (next is not null)
+        {
+            Assert.True(++pages <= 10, "the referrers never ended");
+            using var response = await origin.Client.GetAsync(next);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            Assert.True(body.Length <= limit + 100, $"a page of {body.Length} bytes (limit {limit} plus the envelope)");
+            using var json = JsonDocument.Parse(body);
+            seen.AddRange(json.RootElement.GetProperty("manifests").EnumerateArray().Select(e => e.GetProperty("digest").GetString()!));
+            next = response.Headers.TryGetValues("Link", out var links) ? ParseNext(links.Single()) : null;
+        }
+
+        Assert.True(pages >= 3, $"5 descriptors of ~800 bytes under {limit} took {pages} pages");
+        Assert.Equal(pushed.Order(StringComparer.Ordinal), seen);
+    }
+
     /// <summary>The target of <c>Link: &lt;target&gt;; rel="next"</c>.</summary>
     internal static string ParseNext(string link)
     {
