@@ -89,7 +89,16 @@ public static class AgentApp
             TrackerRole.Agent,
             sp.GetRequiredService<IOptions<SwarmOptions>>().Value.TrackerTimeout,
             sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new OriginManifestClient(OriginHttpClient(sp, sp.GetRequiredService<IOptions<AgentOptions>>().Value.OriginTimeout)));
+        services.AddSingleton(sp =>
+        {
+            var timeout = sp.GetRequiredService<IOptions<AgentOptions>>().Value.OriginTimeout;
+            return new OriginManifestClient(OriginHttpClient(sp, timeout), timeout);
+        });
+        services.AddSingleton(sp =>
+        {
+            var timeout = sp.GetRequiredService<IOptions<AgentOptions>>().Value.OriginTimeout;
+            return new OriginListingClient(OriginHttpClient(sp, timeout), timeout);
+        });
 
         // Blobs pulled through by the origin stream for as long as they take: no overall timeout here, the
         // fetcher bounds the wait for headers and for each read by OriginTimeout.

@@ -11,6 +11,10 @@ public enum RegistryRoute
     UploadStart,
     /// <summary><c>/v2/&lt;name&gt;/blobs/uploads/&lt;id&gt;</c>: an upload session.</summary>
     Upload,
+    /// <summary><c>/v2/&lt;name&gt;/referrers/&lt;digest&gt;</c>: manifests whose <c>subject</c> is that digest (OCI distribution 1.1).</summary>
+    Referrers,
+    /// <summary><c>/v2/_catalog</c>: the repositories (its own route: <c>_catalog</c> is no valid repository name).</summary>
+    Catalog,
 }
 
 public enum RegistryPathStatus
@@ -24,8 +28,8 @@ public enum RegistryPathStatus
 
 /// <summary>
 /// A parsed registry URL path. Repository names contain <c>/</c>, so the path is parsed from the right:
-/// <c>/v2/&lt;name&gt;/(manifests|blobs)/&lt;ref&gt;</c>, <c>/v2/&lt;name&gt;/tags/list</c>,
-/// <c>/v2/&lt;name&gt;/blobs/uploads/[&lt;id&gt;]</c>.
+/// <c>/v2/&lt;name&gt;/(manifests|blobs|referrers)/&lt;ref&gt;</c>, <c>/v2/&lt;name&gt;/tags/list</c>,
+/// <c>/v2/&lt;name&gt;/blobs/uploads/[&lt;id&gt;]</c>, and <c>/v2/_catalog</c>.
 /// </summary>
 /// <remarks>
 /// Parse the raw request target (before the server resolves dot segments or decodes escapes), so that
@@ -46,6 +50,12 @@ public readonly record struct RegistryPath(RegistryRoute Route, string Name, str
         if (text is Prefix or Prefix + "/")
         {
             path = new RegistryPath(RegistryRoute.Base, "", "");
+            return RegistryPathStatus.Ok;
+        }
+
+        if (text == Prefix + "/_catalog")
+        {
+            path = new RegistryPath(RegistryRoute.Catalog, "", "");
             return RegistryPathStatus.Ok;
         }
 
@@ -76,11 +86,16 @@ public readonly record struct RegistryPath(RegistryRoute Route, string Name, str
             nameSegments = n - 2;
             route = RegistryRoute.TagsList;
         }
-        else if (n >= 3 && segments[n - 2] is "manifests" or "blobs" && segments[n - 1].Length > 0)
+        else if (n >= 3 && segments[n - 2] is "manifests" or "blobs" or "referrers" && segments[n - 1].Length > 0)
         {
             nameSegments = n - 2;
             reference = segments[n - 1];
-            route = segments[n - 2] == "manifests" ? RegistryRoute.Manifest : RegistryRoute.Blob;
+            route = segments[n - 2] switch
+            {
+                "manifests" => RegistryRoute.Manifest,
+                "blobs" => RegistryRoute.Blob,
+                _ => RegistryRoute.Referrers,
+            };
         }
         else
         {

@@ -28,6 +28,11 @@ public sealed class RegistryPathTests
     // Parsed from the right: route words inside a name are just name components.
     [InlineData("/v2/manifests/blobs/tags/manifests/v1", "Manifest", "manifests/blobs/tags", "v1")]
     [InlineData("/v2/blobs/uploads/blobs/sha256:abc", "Blob", "blobs/uploads", "sha256:abc")]
+    [InlineData("/v2/a/b/referrers/sha256:abc?artifactType=x%2Fy", "Referrers", "a/b", "sha256:abc")]
+    [InlineData("/v2/referrers/referrers/sha256%3Aabc", "Referrers", "referrers", "sha256:abc")]
+    [InlineData("/v2/a/referrers/manifests/v1", "Manifest", "a/referrers", "v1")]
+    [InlineData("/v2/_catalog", "Catalog", "", "")]
+    [InlineData("/v2/_catalog?n=2&last=a%2Fb", "Catalog", "", "")]
     public void TryParse_Routes_ParsesNameAndReferenceFromTheRight(string raw, string route, string name, string reference)
     {
         Assert.Equal(RegistryPathStatus.Ok, RegistryPath.TryParse(raw, out var path));
@@ -47,6 +52,7 @@ public sealed class RegistryPathTests
     [InlineData("/v2/a/./b/blobs/uploads/")]
     [InlineData("/v2/-a/tags/list")]
     [InlineData("/v2/a-/tags/list")]
+    [InlineData("/v2/_catalog/referrers/sha256:abc")]
     public void TryParse_BadName_IsNameInvalid(string raw)
     {
         Assert.Equal(RegistryPathStatus.NameInvalid, RegistryPath.TryParse(raw, out _));
@@ -70,7 +76,9 @@ public sealed class RegistryPathTests
     [InlineData("/v2/a/blobs/")]
     [InlineData("/v2/manifests/v1")]
     [InlineData("/v2/a/tags/other")]
-    [InlineData("/v2/_catalog")]
+    [InlineData("/v2/_catalog/")]
+    [InlineData("/v2/a/referrers/")]
+    [InlineData("/v2/referrers/sha256:abc")]
     public void TryParse_NotARoute_IsNotFound(string raw)
     {
         Assert.Equal(RegistryPathStatus.NotFound, RegistryPath.TryParse(raw, out _));

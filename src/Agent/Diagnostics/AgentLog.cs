@@ -13,6 +13,9 @@ internal static partial class AgentLog
     [LoggerMessage(3, LogLevel.Warning, "Fast miss for {Kind} {Reference} (ns {Namespace}): {Reason}")]
     public static partial void FastMiss(ILogger logger, string kind, string reference, string @namespace, string reason);
 
+    [LoggerMessage(30, LogLevel.Warning, "Listing {Target} (ns {Namespace}) unavailable from the origin: {Reason}")]
+    public static partial void ListingUnavailable(ILogger logger, string target, string @namespace, string reason);
+
     [LoggerMessage(4, LogLevel.Information, "Fetching {Digest} ({Length} bytes, {Pieces} pieces) through the swarm")]
     public static partial void FetchStarted(ILogger logger, string digest, long length, int pieces);
 

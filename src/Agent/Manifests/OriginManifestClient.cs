@@ -10,7 +10,11 @@ namespace P2PRegistry.Agent.Manifests;
 /// manifest media types accepted. The bytes are checked against the digest they are asked by (or, for a tag,
 /// hashed to name them), so nothing unverified is cached or served by digest.
 /// </summary>
-internal sealed class OriginManifestClient(HttpClient http)
+/// <remarks>
+/// <paramref name="timeout"/> (OriginTimeout) bounds the whole exchange, body included: <see cref="HttpClient.Timeout"/>
+/// ends once the headers are read, which would leave an origin that trickles the body unbounded.
+/// </remarks>
+internal sealed class OriginManifestClient(HttpClient http, TimeSpan timeout)
 {
     /// <summary>Manifests larger than this are refused (the origin accepts 4 MB).</summary>
     public const int MaxManifestBytes = 4 * 1024 * 1024;
@@ -33,9 +37,11 @@ internal sealed class OriginManifestClient(HttpClient http)
         }
 
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("*/*", 0.5));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 return new ManifestLookup(ManifestLookupStatus.NotFound, null, "the origin has no such manifest");
@@ -52,7 +58,7 @@ internal sealed class OriginManifestClient(HttpClient http)
                 return new ManifestLookup(ManifestLookupStatus.Unavailable, null, "the origin sent no media type or an oversized manifest");
             }
 
-            var content = await ReadLimitedAsync(response.Content, cancellationToken).ConfigureAwait(false);
+            var content = await ReadLimitedAsync(response.Content, deadline.Token).ConfigureAwait(false);
             if (content is null)
             {
                 return new ManifestLookup(ManifestLookupStatus.Unavailable, null, $"the manifest exceeds {MaxManifestBytes} bytes");

@@ -16,13 +16,17 @@ internal sealed partial class MirrorHandler
     {
         var reference = path.Reference;
         Digest? digest = null;
+        // A reference no manifest can have (a tag outside the grammar, a digest that is not one) is a manifest that
+        // does not exist: 404 MANIFEST_UNKNOWN, as the origin answers, without asking it.
         if (reference.Contains(':', StringComparison.Ordinal))
         {
-            digest = ParseDigest(reference);
+            digest = Digest.TryParse(reference, out var parsed)
+                ? parsed
+                : throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", Truncate(reference));
         }
         else if (!RepositoryName.IsValidTag(reference))
         {
-            throw new RegistryException(RegistryError.TagInvalid, "invalid tag", Truncate(reference));
+            throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", Truncate(reference));
         }
 
         var ns = Namespace(context);

@@ -20,6 +20,7 @@ namespace P2PRegistry.Agent.Registry;
 internal sealed partial class MirrorHandler
 {
     private readonly OriginManifestClient _origin;
+    private readonly OriginListingClient _listings;
     private readonly ManifestCache _manifests;
     private readonly BlobCache _cache;
     private readonly BlobFetcher _fetcher;
@@ -31,10 +32,11 @@ internal sealed partial class MirrorHandler
     private readonly TimeProvider _time;
     private readonly ILogger<MirrorHandler> _logger;
 
-    public MirrorHandler(OriginManifestClient origin, ManifestCache manifests, BlobCache cache, BlobFetcher fetcher, IMetaInfoSource metaInfos, AnnounceWatch announces, OriginBlobClient originBlobs,
+    public MirrorHandler(OriginManifestClient origin, OriginListingClient listings, ManifestCache manifests, BlobCache cache, BlobFetcher fetcher, IMetaInfoSource metaInfos, AnnounceWatch announces, OriginBlobClient originBlobs,
         AgentMetrics metrics, IOptions<AgentOptions> options, TimeProvider time, ILogger<MirrorHandler> logger)
     {
         _origin = origin;
+        _listings = listings;
         _manifests = manifests;
         _cache = cache;
         _fetcher = fetcher;
@@ -75,6 +77,7 @@ internal sealed partial class MirrorHandler
                 RegistryRoute.Base when get || head => RegistryResponses.WriteJsonAsync(context, 200, "{}"u8.ToArray(), head),
                 RegistryRoute.Manifest when get || head => GetManifestAsync(context, path, head),
                 RegistryRoute.Blob when get || head => GetBlobAsync(context, path, head),
+                RegistryRoute.TagsList or RegistryRoute.Referrers when get || head => PassListingAsync(context, path, head),
                 _ => throw new RegistryException(RegistryError.Unsupported, $"{method} is not supported: this mirror is read-only"),
             }).ConfigureAwait(false);
         }

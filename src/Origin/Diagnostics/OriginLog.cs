@@ -29,6 +29,9 @@ internal static partial class OriginLog
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Stored manifest {Digest} ({MediaType}, {Length} bytes) in {Repository} as {Reference}")]
     public static partial void ManifestStored(ILogger logger, string digest, string mediaType, int length, string repository, string reference);
 
+    [LoggerMessage(EventId = 22, Level = LogLevel.Debug, Message = "Referrers of {Subject} in {Repository} passed through from upstream {Upstream} ({Length} bytes)")]
+    public static partial void ReferrersPassedThrough(ILogger logger, string upstream, string repository, string subject, int length);
+
     [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Metainfo of {Digest} computed by re-reading the blob ({Reason})")]
     public static partial void MetaInfoRehashed(ILogger logger, string digest, string reason);
 

@@ -22,6 +22,18 @@ internal sealed class ManifestReferences
     /// <summary>The manifest's own <c>mediaType</c> field, if it has one.</summary>
     public string? MediaType { get; private set; }
 
+    /// <summary>The manifest's <c>subject</c> descriptor's digest (OCI 1.1): the manifest it refers to, which need not exist.</summary>
+    public Digest? Subject { get; private set; }
+
+    /// <summary>The manifest's own <c>artifactType</c>, if it has a non-empty one.</summary>
+    public string? ArtifactType { get; private set; }
+
+    /// <summary>The <c>config</c> descriptor's <c>mediaType</c>, if there is one.</summary>
+    public string? ConfigMediaType { get; private set; }
+
+    /// <summary>The manifest's <c>annotations</c> object as raw JSON, if it has one.</summary>
+    public string? AnnotationsJson { get; private set; }
+
     /// <summary>The media type to serve when neither the request nor the JSON names one.</summary>
     public string DefaultMediaType => Manifests.Count > 0 ? OciIndex : OciManifest;
 
@@ -47,12 +59,38 @@ internal sealed class ManifestReferences
         if (root.TryGetProperty("config", out var config))
         {
             references.Blobs.Add(ReadDescriptorDigest(config, "config"));
+            references.ConfigMediaType = OptionalString(config, "mediaType");
+        }
+
+        if (root.TryGetProperty("subject", out var subject))
+        {
+            references.Subject = ReadDescriptorDigest(subject, "subject");
+        }
+
+        references.ArtifactType = OptionalString(root, "artifactType");
+        if (root.TryGetProperty("annotations", out var annotations))
+        {
+            references.AnnotationsJson = annotations.ValueKind == JsonValueKind.Object
+                ? annotations.GetRawText()
+                : throw new FormatException("annotations must be an object");
         }
 
         ReadDescriptors(root, "layers", references.Blobs);
         ReadDescriptors(root, "blobs", references.Blobs);
         ReadDescriptors(root, "manifests", references.Manifests);
         return references;
+    }
+
+    private static string? OptionalString(JsonElement element, string property)
+    {
+        if (!element.TryGetProperty(property, out var value))
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString() is { Length: > 0 } text ? text : null
+            : throw new FormatException($"{property} must be a string");
     }
 
     private static void ReadDescriptors(JsonElement root, string property, List<Digest> into)

@@ -18,12 +18,7 @@ internal sealed partial class RegistryHandler
     /// </summary>
     private async Task GetManifestAsync(HttpContext context, RegistryPath path, bool head)
     {
-        var byDigest = IsDigestReference(path.Reference);
-        Digest? requested = byDigest ? ParseDigest(path.Reference) : null;
-        if (!byDigest && !RepositoryName.IsValidTag(path.Reference))
-        {
-            throw new RegistryException(RegistryError.TagInvalid, "invalid tag", Truncate(path.Reference));
-        }
+        var requested = ExistingManifestReference(path.Reference);
 
         var repository = path.Name;
         if (!TryFindManifest(repository, path.Reference, requested, out var digest))
@@ -145,6 +140,7 @@ internal sealed partial class RegistryHandler
 
         await _blobs.StoreAsync(body, CancellationToken.None).ConfigureAwait(false);
         await _repositories.LinkManifestAsync(path.Name, digest, mediaType, CancellationToken.None).ConfigureAwait(false);
+        var subject = await LinkReferrerAsync(path.Name, digest, body.Length, mediaType, references).ConfigureAwait(false);
         if (!byDigest)
         {
             await _repositories.SetTagAsync(path.Name, path.Reference, digest, CancellationToken.None).ConfigureAwait(false);
@@ -157,6 +153,11 @@ internal sealed partial class RegistryHandler
         response.StatusCode = StatusCodes.Status201Created;
         response.Headers.Location = $"/v2/{path.Name}/manifests/{digest.Value}";
         response.Headers[ContentDigestHeader] = digest.Value;
+        if (subject is { } recorded)
+        {
+            response.Headers[SubjectHeader] = recorded.Value;
+        }
+
         response.ContentLength = 0;
     }
 
@@ -164,17 +165,17 @@ internal sealed partial class RegistryHandler
     private Task DeleteManifest(HttpContext context, RegistryPath path)
     {
         bool deleted;
-        if (IsDigestReference(path.Reference))
+        if (ExistingManifestReference(path.Reference) is { } digest)
         {
-            deleted = _repositories.DeleteManifest(path.Name, ParseDigest(path.Reference));
+            deleted = _repositories.TryGetManifest(path.Name, digest, out _);
+            if (deleted)
+            {
+                UnlinkReferrer(path.Name, digest);
+                deleted = _repositories.DeleteManifest(path.Name, digest);
+            }
         }
         else
         {
-            if (!RepositoryName.IsValidTag(path.Reference))
-            {
-                throw new RegistryException(RegistryError.TagInvalid, "invalid tag", Truncate(path.Reference));
-            }
-
             deleted = _repositories.DeleteTag(path.Name, path.Reference);
         }
 
@@ -192,6 +193,25 @@ internal sealed partial class RegistryHandler
     private static bool IsDigestReference(string reference) => reference.Contains(':', StringComparison.Ordinal);
 
     private const int InitialManifestBuffer = 16 * 1024;
+
+    /// <summary>
+    /// The digest of a reference to a manifest that may exist (null for a tag). A reference no manifest can have — a
+    /// tag outside the grammar (<c>.x</c>, 200 characters, <c>a!b</c>) or a digest that is not one — is 404
+    /// MANIFEST_UNKNOWN, like any other manifest that does not exist (OCI 1.1); only a PUT refuses it as invalid.
+    /// </summary>
+    private static Digest? ExistingManifestReference(string reference)
+    {
+        if (IsDigestReference(reference))
+        {
+            return Digest.TryParse(reference, out var digest)
+                ? digest
+                : throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", Truncate(reference));
+        }
+
+        return RepositoryName.IsValidTag(reference)
+            ? null
+            : throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", Truncate(reference));
+    }
 
     /// <summary>Reads the body under the manifest limit: the declared length first, then counting as it arrives.</summary>
     private async Task<ReadOnlyMemory<byte>> ReadManifestBodyAsync(HttpContext context)

@@ -139,6 +139,8 @@ internal sealed partial class RegistryHandler
             RegistryRoute.Blob when get || head => GetBlobAsync(context, path, head),
             RegistryRoute.Blob when HttpMethods.IsDelete(method) => DeleteBlob(context, path),
             RegistryRoute.TagsList when get || head => ListTagsAsync(context, path, head),
+            RegistryRoute.Referrers when get || head => ListReferrersAsync(context, path, head),
+            RegistryRoute.Catalog when get || head => ListCatalogAsync(context, head),
             RegistryRoute.UploadStart when HttpMethods.IsPost(method) => StartUploadAsync(context, path),
             RegistryRoute.Upload when get || head => GetUploadStatus(context, path),
             RegistryRoute.Upload when HttpMethods.IsPatch(method) => PatchUploadAsync(context, path),

@@ -1,5 +1,6 @@
 using System.Text;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Origin.Manifests;
 
 namespace P2PRegistry.Origin.Storage;
 
@@ -120,6 +121,112 @@ internal sealed class RepositoryStore
 
         tags.Sort(StringComparer.Ordinal);
         return tags;
+    }
+
+    /// <summary>Records <paramref name="referrer"/> as referring to <paramref name="subject"/> (which need not exist).</summary>
+    public Task LinkReferrerAsync(string name, Digest subject, Referrer referrer, CancellationToken cancellationToken) =>
+        AtomicFile.WriteAsync(_layout.ReferrerLink(name, subject, referrer.Digest), referrer.ToJson(), cancellationToken);
+
+    public bool UnlinkReferrer(string name, Digest subject, Digest referrer) => DeleteLinkDirectory(_layout.ReferrerLink(name, subject, referrer));
+
+    /// <summary>
+    /// The referrers of <paramref name="subject"/> in digest order, those after <paramref name="after"/> only, read as
+    /// the caller enumerates (a page reads only what it lists). A damaged descriptor file is skipped.
+    /// </summary>
+    public IEnumerable<Referrer> ReadReferrers(string name, Digest subject, Digest? after)
+    {
+        var directory = new DirectoryInfo(_layout.ReferrersDirectory(name, subject));
+        if (!directory.Exists)
+        {
+            yield break;
+        }
+
+        var hexes = new List<string>();
+        foreach (var entry in directory.EnumerateDirectories())
+        {
+            if (Digest.TryParse($"{Digest.Sha256Algorithm}:{entry.Name}", out var digest)
+                && (after is not { } start || string.CompareOrdinal(digest.Hex, start.Hex) > 0))
+            {
+                hexes.Add(digest.Hex);
+            }
+        }
+
+        hexes.Sort(StringComparer.Ordinal);
+        foreach (var hex in hexes)
+        {
+            var digest = Digest.Parse($"{Digest.Sha256Algorithm}:{hex}");
+            byte[] json;
+            try
+            {
+                json = File.ReadAllBytes(_layout.ReferrerLink(name, subject, digest));
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                continue;
+            }
+
+            if (Referrer.Parse(json) is { } referrer && referrer.Digest == digest)
+            {
+                yield return referrer;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Repository names (folders holding <c>_layers</c> or <c>_manifests</c>) in ordinal order, after
+    /// <paramref name="after"/>, that <paramref name="include"/> accepts; at most <paramref name="max"/>.
+    /// Walks the whole tree: cost grows with the number of repositories, not with the page.
+    /// </summary>
+    public List<string> ListRepositories(string? after, int max, Func<string, bool> include)
+    {
+        var names = new List<string>();
+        var root = new DirectoryInfo(_layout.Repositories);
+        if (root.Exists)
+        {
+            Walk(root, "", names);
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        var page = new List<string>(Math.Min(max, names.Count));
+        foreach (var name in names)
+        {
+            if (page.Count == max)
+            {
+                break;
+            }
+
+            if ((after is null || string.CompareOrdinal(name, after) > 0) && include(name))
+            {
+                page.Add(name);
+            }
+        }
+
+        return page;
+    }
+
+    private static void Walk(DirectoryInfo directory, string prefix, List<string> names)
+    {
+        foreach (var child in directory.EnumerateDirectories())
+        {
+            // Store folders start with '_'; a valid name component never does, so they are never repositories.
+            if (child.Name.StartsWith('_') || (child.Attributes & FileAttributes.ReparsePoint) != 0)
+            {
+                continue;
+            }
+
+            var name = prefix.Length == 0 ? child.Name : $"{prefix}/{child.Name}";
+            if (!RepositoryName.IsValid(name))
+            {
+                continue;
+            }
+
+            if (Directory.Exists(Path.Combine(child.FullName, "_layers")) || Directory.Exists(Path.Combine(child.FullName, "_manifests")))
+            {
+                names.Add(name);
+            }
+
+            Walk(child, name, names);
+        }
     }
 
     private static bool DeleteLinkDirectory(string linkPath)

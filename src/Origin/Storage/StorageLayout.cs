@@ -10,6 +10,7 @@ namespace P2PRegistry.Origin.Storage;
 /// repositories/&lt;name&gt;/_layers/sha256/&lt;hex&gt;/link                 blob is part of the repository
 /// repositories/&lt;name&gt;/_manifests/revisions/sha256/&lt;hex&gt;/link     manifest digest + media type
 /// repositories/&lt;name&gt;/_manifests/tags/&lt;tag&gt;/current/link         tag → manifest digest
+/// repositories/&lt;name&gt;/_manifests/referrers/sha256/&lt;subject hex&gt;/sha256/&lt;hex&gt;/link   referrer descriptor (JSON)
 /// uploads/&lt;id&gt;/data                  an upload in progress (wiped at start)
 /// quarantine/&lt;hex&gt;.&lt;utc time&gt;       a blob's data found corrupt while seeding, moved out of blobs/ (kept for inspection)
 /// </code>
@@ -54,6 +55,13 @@ internal sealed class StorageLayout
     public string TagsDirectory(string name) => Path.Combine(Repository(name), "_manifests", "tags");
 
     public string TagLink(string name, string tag) => Path.Combine(TagsDirectory(name), tag, "current", "link");
+
+    /// <summary>The referrers of one subject: a folder per referrer digest (hex), each with its descriptor in <c>link</c>.</summary>
+    public string ReferrersDirectory(string name, Digest subject) =>
+        Path.Combine(Repository(name), "_manifests", "referrers", Digest.Sha256Algorithm, subject.Hex, Digest.Sha256Algorithm);
+
+    public string ReferrerLink(string name, Digest subject, Digest referrer) =>
+        Path.Combine(ReferrersDirectory(name, subject), referrer.Hex, "link");
 
     public string UploadDirectory(string id) => Path.Combine(Uploads, id);
 

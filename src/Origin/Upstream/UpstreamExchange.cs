@@ -10,6 +10,7 @@ internal static class UpstreamExchange
     public const string ManifestGet = "manifest_get";
     public const string BlobHead = "blob_head";
     public const string BlobGet = "blob_get";
+    public const string ReferrersGet = "referrers_get";
 
     /// <summary>The four manifest types, as REGISTRY.md asks: an upstream answers with what we list, or a schema 1 fallback.</summary>
     public static readonly IReadOnlyList<string> ManifestAccept =

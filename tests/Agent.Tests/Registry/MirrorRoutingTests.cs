@@ -53,12 +53,36 @@ public sealed class MirrorRoutingTests : IAsyncLifetime
     [InlineData("/v2/test/img/blobs/sha256:abc")]
     [InlineData("/v2/test/img/blobs/sha256:ZZZZ000000000000000000000000000000000000000000000000000000000000")]
     [InlineData("/v2/test/img/blobs/md5:d41d8cd98f00b204e9800998ecf8427e")]
-    [InlineData("/v2/test/img/manifests/sha256:short")]
+    [InlineData("/v2/test/img/referrers/sha256:short")]
     public async Task MalformedDigest_IsDigestInvalid(string path)
     {
         using var response = await _agent.Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("DIGEST_INVALID", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/v2/test/img/manifests/sha256:short")]
+    [InlineData("/v2/test/img/manifests/md5:d41d8cd98f00b204e9800998ecf8427e")]
+    [InlineData("/v2/test/img/manifests/.x")]
+    [InlineData("/v2/test/img/manifests/-x")]
+    [InlineData("/v2/test/img/manifests/a%21b")]
+    public async Task ManifestReferenceNoManifestCanHave_Is404ManifestUnknown(string path)
+    {
+        using var response = await _agent.Client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("MANIFEST_UNKNOWN", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("</v2/a/tags/list?n=2&last=b>; rel=\"next\"", "docker.io", "</v2/a/tags/list?n=2&last=b&ns=docker.io>; rel=\"next\"")]
+    [InlineData("</v2/a/referrers/sha256:ab>; rel=\"next\"", "r.example:5000", "</v2/a/referrers/sha256:ab?ns=r.example%3A5000>; rel=\"next\"")]
+    [InlineData("</v2/a/tags/list?ns=x&last=b>; rel=\"next\"", "docker.io", "</v2/a/tags/list?ns=x&last=b>; rel=\"next\"")]
+    [InlineData("</v2/a/tags/list?n=2&last=b>; rel=\"next\"", null, "</v2/a/tags/list?n=2&last=b>; rel=\"next\"")]
+    [InlineData("garbage", "docker.io", "garbage")]
+    public void WithNamespace_AddsNsToTheNextLinkOnce(string link, string? ns, string expected)
+    {
+        Assert.Equal(expected, P2PRegistry.Agent.Registry.MirrorHandler.WithNamespace(link, ns));
     }
 
     [Fact]

@@ -180,16 +180,44 @@ public sealed class ManifestApiTests(OriginFixture fixture) : IClassFixture<Orig
     }
 
     [Fact]
-    public async Task Get_Unknown_404ManifestUnknown_BadReference400()
+    public async Task Get_Unknown_404ManifestUnknown()
     {
         using var tag = await Client.GetAsync("/v2/mf/none/manifests/v1");
         await OriginServer.AssertErrorAsync(tag, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
         using var digest = await Client.GetAsync($"/v2/mf/none/manifests/{Digest.Compute([1]).Value}");
         await OriginServer.AssertErrorAsync(digest, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
-        using var badDigest = await Client.GetAsync("/v2/mf/none/manifests/sha256:zz");
-        await OriginServer.AssertErrorAsync(badDigest, HttpStatusCode.BadRequest, "DIGEST_INVALID");
-        using var badTag = await Client.GetAsync("/v2/mf/none/manifests/-tag");
-        await OriginServer.AssertErrorAsync(badTag, HttpStatusCode.BadRequest, "TAG_INVALID");
+    }
+
+    [Theory]
+    [InlineData("-tag")]
+    [InlineData(".x")]
+    [InlineData("a%21b")]
+    [InlineData("sha256:zz")]
+    [InlineData("md5:d41d8cd98f00b204e9800998ecf8427e")]
+    public async Task GetHeadDelete_ReferenceNoManifestCanHave_404ManifestUnknown_PutIs400(string reference)
+    {
+        var config = await _origin.PushBlobAsync("mf/odd", [9]);
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Delete })
+        {
+            using var response = await Client.SendAsync(new HttpRequestMessage(method, $"/v2/mf/odd/manifests/{reference}"));
+            await OriginServer.AssertErrorAsync(response, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        }
+
+        using (var head = await Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/mf/odd/manifests/{reference}")))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+        }
+
+        using var put = await Client.PutAsync($"/v2/mf/odd/manifests/{reference}", Json(OriginServer.ImageManifest(config, 1, config, 1), OciManifest));
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Contains(await OriginServer.ErrorCodesAsync(put), code => code is "TAG_INVALID" or "DIGEST_INVALID");
+    }
+
+    [Fact]
+    public async Task Get_TagLongerThan128_404ManifestUnknown()
+    {
+        using var response = await Client.GetAsync($"/v2/mf/none/manifests/{new string('a', 200)}");
+        await OriginServer.AssertErrorAsync(response, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
     }
 
     [Fact]

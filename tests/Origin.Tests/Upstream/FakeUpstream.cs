@@ -36,6 +36,12 @@ public sealed class FakeUpstream : IAsyncDisposable
     public ConcurrentDictionary<string, (byte[] Body, string MediaType)> Manifests { get; } = new(StringComparer.Ordinal);
 
     /// <summary>When set, blob bodies stop after their first half until it completes.</summary>
+    /// <summary>Referrers responses by <c>repository@subject digest</c> (body as sent, with an optional OCI-Filters-Applied); others are 404.</summary>
+    public ConcurrentDictionary<string, (byte[] Body, string? FiltersApplied)> Referrers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The query strings referrers requests arrived with.</summary>
+    public ConcurrentQueue<string> ReferrersQueries { get; } = new();
+
     public TaskCompletionSource? Gate { get; set; }
 
     /// <summary>Flip one byte in the second half of every blob body.</summary>
@@ -162,6 +168,31 @@ public sealed class FakeUpstream : IAsyncDisposable
             }
 
             await context.Response.Body.WriteAsync(second);
+            return;
+        }
+
+        var referrers = rest.LastIndexOf("/referrers/", StringComparison.Ordinal);
+        if (referrers >= 0 && blobs < 0 && manifests < 0)
+        {
+            ReferrersQueries.Enqueue(context.Request.QueryString.Value ?? "");
+            if (!Referrers.TryGetValue($"{rest[..referrers]}@{rest[(referrers + "/referrers/".Length)..]}", out var index))
+            {
+                context.Response.StatusCode = 404;
+                return;
+            }
+
+            context.Response.ContentType = "application/vnd.oci.image.index.v1+json";
+            context.Response.ContentLength = index.Body.Length;
+            if (index.FiltersApplied is { } filters)
+            {
+                context.Response.Headers["OCI-Filters-Applied"] = filters;
+            }
+
+            if (!head)
+            {
+                await context.Response.Body.WriteAsync(index.Body);
+            }
+
             return;
         }
 

@@ -78,6 +78,30 @@ public sealed class RegistryClient : IDisposable
         return put.StatusCode;
     }
 
+    /// <summary>A small blob in one request (<c>POST</c>, then <c>PUT ?digest=</c> with the bytes); returns its digest, throws unless 201.</summary>
+    public async Task<string> UploadBytesAsync(string repository, byte[] content, CancellationToken cancellationToken = default)
+    {
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+        var location = await StartUploadOrThrowAsync(repository, cancellationToken).ConfigureAwait(false);
+        using var body = new ByteArrayContent(content);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var put = await PutDigestAsync(location, digest, body, cancellationToken).ConfigureAwait(false);
+        if (put.StatusCode != HttpStatusCode.Created)
+        {
+            throw new HttpRequestException($"PUT of blob {digest} to {repository} answered {(int)put.StatusCode} {await put.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+        }
+
+        return digest;
+    }
+
+    /// <summary><c>PUT /v2/&lt;name&gt;/manifests/&lt;reference&gt;</c> with exactly these bytes and Content-Type; returns the response.</summary>
+    public Task<HttpResponseMessage> PutManifestAsync(string repository, string reference, byte[] body, string mediaType, CancellationToken cancellationToken = default)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        return _http.SendAsync(new HttpRequestMessage(HttpMethod.Put, $"/v2/{repository}/manifests/{reference}") { Content = content }, cancellationToken);
+    }
+
     public Task<HttpResponseMessage> HeadBlobAsync(string repository, string digest, CancellationToken cancellationToken = default) =>
         _http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/{repository}/blobs/{digest}"), cancellationToken);
 
