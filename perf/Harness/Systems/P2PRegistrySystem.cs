@@ -204,8 +204,9 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
 
         OriginUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, OriginPort)}";
         // The Origin's BitTorrent seeder binds and advertises the seed host's address: agents in other namespaces dial it.
+        // The testbed's network is the harness's own, so the blob is pushed anonymously (Origin:Push:AllowAnonymous).
         _origin = context.Processes.Start("origin", seed,
-            ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"),
+            ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"), "--Origin:Push:AllowAnonymous=true",
                 "--Origin:Peer:Address=" + seed.Address,
                 "--Origin:Peer:Port=" + context.Testbed.Port(seed, OriginPeerPort).ToString(CultureInfo.InvariantCulture),
                 "--Logging:LogLevel:Default=" + LogLevel],

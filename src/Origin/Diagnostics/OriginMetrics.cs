@@ -20,6 +20,7 @@ internal sealed class OriginMetrics
     private readonly Counter<long> _fillsFailed;
     private readonly Counter<long> _upstreamDigestMismatches;
     private readonly Counter<long> _blobsQuarantined;
+    private readonly Counter<long> _pushRefusals;
 
     public OriginMetrics(IMeterFactory meterFactory)
     {
@@ -37,6 +38,7 @@ internal sealed class OriginMetrics
         _fillsFailed = meter.CreateCounter<long>("p2pregistry.origin.upstream.fills.failed", "{fill}", "Blob fills that stored nothing (upstream error, timeout, digest mismatch).");
         _upstreamDigestMismatches = meter.CreateCounter<long>("p2pregistry.origin.upstream.digest_mismatches", "{object}", "Blobs or manifests from an upstream that did not hash to their digest.");
         _blobsQuarantined = meter.CreateCounter<long>("p2pregistry.origin.blobs.quarantined", "{blob}", "Stored blobs found corrupt while seeding and moved out of the store.");
+        _pushRefusals = meter.CreateCounter<long>("p2pregistry.origin.push.refusals", "{request}", "Writing requests refused by push authentication, by reason (credentials, throttled, prefix).");
     }
 
     public void BytesSent(long count) => _bytesSent.Add(count);
@@ -65,4 +67,6 @@ internal sealed class OriginMetrics
     public void UpstreamDigestMismatch() => _upstreamDigestMismatches.Add(1);
 
     public void BlobQuarantined() => _blobsQuarantined.Add(1);
+
+    public void PushRefused(string reason) => _pushRefusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }
