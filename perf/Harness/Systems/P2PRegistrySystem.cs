@@ -115,6 +115,8 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         var storage = Directory.CreateTempSubdirectory("p2ph-probe-");
         psi.Environment["Origin__StoragePath"] = Path.Combine(storage.FullName, "origin");
         psi.Environment["Origin__Peer__Port"] = "0";
+        // As the run's Origin: the probe's upload is anonymous.
+        psi.Environment["Origin__Push__AllowAnonymous"] = "true";
         psi.Environment["Agent__DataPath"] = Path.Combine(storage.FullName, "agent");
         psi.Environment["Agent__PeerPort"] = "0";
         // The Agent binds its mirror from Agent:RegistryUrl, not --urls.

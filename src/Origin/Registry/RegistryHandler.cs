@@ -150,7 +150,8 @@ internal sealed partial class RegistryHandler
             case PushIdentityKind.Throttled:
                 throw PushAuthenticator.Throttled(identity.RetryAfter);
             case PushIdentityKind.Missing or PushIdentityKind.Invalid:
-                OriginLog.PushUnauthorized(_logger, context.Request.Path.Value ?? "", identity.Kind == PushIdentityKind.Missing ? "no credentials" : "wrong credentials");
+                // Not logged when missing: the challenge is how every Docker-style client learns to send credentials.
+                // Refused credentials were logged (user and client, never the password) by the authenticator.
                 throw PushAuthenticator.Unauthorized("authentication required to push");
             default:
                 return identity;
