@@ -4,6 +4,10 @@
 # everything this script started (by PID).
 #
 # Ports can be moved with environment variables, e.g. ORIGIN_PORT=5100 ./run.sh
+#
+# This is a local demo: the origin allows ANONYMOUS PUSH (--Origin:Push:AllowAnonymous=true) so the skopeo
+# command below works without credentials. A real deployment leaves that off and configures push users
+# (Origin:Push:HtpasswdFile + Origin:Push:Users, see docs/operations.md#security).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -60,7 +64,7 @@ wait_ready() { # name, url
 }
 
 start origin "$(dll Origin)" --urls "http://127.0.0.1:$ORIGIN_PORT" \
-    --Origin:StoragePath="$DATA/origin" --Origin:Peer:Port="$ORIGIN_PEER_PORT"
+    --Origin:StoragePath="$DATA/origin" --Origin:Peer:Port="$ORIGIN_PEER_PORT" --Origin:Push:AllowAnonymous=true
 start tracker "$(dll Tracker)" --Tracker:HttpUrl="http://127.0.0.1:$TRACKER_HTTP_PORT" \
     --Tracker:GrpcUrl="http://127.0.0.1:$TRACKER_GRPC_PORT" --Tracker:OriginUrl="http://127.0.0.1:$ORIGIN_PORT"
 start agent-a "$(dll Agent)" --Agent:RegistryUrl="http://127.0.0.1:$AGENT_A_PORT" --Agent:PeerPort="$AGENT_A_PEER_PORT" \
@@ -76,7 +80,7 @@ wait_ready agent-b "http://127.0.0.1:$AGENT_B_PORT/readyz"
 cat <<INFO
 
 P2PRegistry is running.
-  origin (push here):  http://127.0.0.1:$ORIGIN_PORT
+  origin (push here):  http://127.0.0.1:$ORIGIN_PORT   (demo: anonymous push allowed, Origin:Push:AllowAnonymous=true)
       skopeo copy --dest-tls-verify=false oci:./image:latest docker://127.0.0.1:$ORIGIN_PORT/test/img:v1
   tracker:             gRPC http://127.0.0.1:$TRACKER_GRPC_PORT, BEP 3 http://127.0.0.1:$TRACKER_HTTP_PORT/announce
   agent A mirror:      http://127.0.0.1:$AGENT_A_PORT   (metrics http://127.0.0.1:$AGENT_A_PORT/metrics)

@@ -22,7 +22,7 @@ digest="sha256:$(sha256sum "$blob" | cut -d' ' -f1)"
 
 origin_port=$(free_port)
 dotnet src/Origin/bin/Release/net10.0/P2PRegistry.Origin.dll --urls "http://127.0.0.1:$origin_port" \
-  --Origin:StoragePath="$work/origin" --Origin:Peer:Port=0 --Logging:LogLevel:Default=Warning > "$work/origin.log" 2>&1 &
+  --Origin:StoragePath="$work/origin" --Origin:Push:AllowAnonymous=true --Origin:Peer:Port=0 --Logging:LogLevel:Default=Warning > "$work/origin.log" 2>&1 &
 pids+=("$!")
 tracker_http=$(free_port); tracker_grpc=$(free_port)
 dotnet src/Tracker/bin/Release/net10.0/P2PRegistry.Tracker.dll --Tracker:HttpUrl="http://127.0.0.1:$tracker_http" \

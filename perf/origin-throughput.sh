@@ -17,7 +17,7 @@ digest="sha256:$(sha256sum "$blob" | cut -d' ' -f1)"
 
 origin_port=$(free_port)
 dotnet src/Origin/bin/Release/net10.0/P2PRegistry.Origin.dll --urls "http://127.0.0.1:$origin_port" \
-  --Origin:StoragePath="$work/origin" --Origin:Peer:Port=0 --Logging:LogLevel:Default=Warning > "$work/origin.log" 2>&1 &
+  --Origin:StoragePath="$work/origin" --Origin:Push:AllowAnonymous=true --Origin:Peer:Port=0 --Logging:LogLevel:Default=Warning > "$work/origin.log" 2>&1 &
 origin_pid=$!; pids+=("$origin_pid")
 
 start_registry

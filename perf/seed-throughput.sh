@@ -21,7 +21,7 @@ digest="sha256:$(sha256sum "$blob" | cut -d' ' -f1)"
 
 origin_port=$(free_port); peer_port=$(free_port)
 dotnet src/Origin/bin/Release/net10.0/P2PRegistry.Origin.dll --urls "http://127.0.0.1:$origin_port" \
-  --Origin:StoragePath="$work/origin" --Origin:Peer:Port="$peer_port" --Logging:LogLevel:Default=Warning > "$work/origin.log" 2>&1 &
+  --Origin:StoragePath="$work/origin" --Origin:Push:AllowAnonymous=true --Origin:Peer:Port="$peer_port" --Logging:LogLevel:Default=Warning > "$work/origin.log" 2>&1 &
 pids+=("$!")
 grpc_port=$(free_port); http_port=$(free_port)
 dotnet src/Tracker/bin/Release/net10.0/P2PRegistry.Tracker.dll --Tracker:GrpcUrl="http://127.0.0.1:$grpc_port" \

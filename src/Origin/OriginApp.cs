@@ -57,6 +57,7 @@ public static class OriginApp
         services.AddSingleton<RepositoryStore>();
         services.AddSingleton<UploadManager>();
         services.AddSingleton<PushAuthenticator>();
+        services.AddHostedService<Authorization.PushAuthenticationStartup>();
         services.AddSingleton<UpstreamCatalog>();
         services.AddSingleton<BlobFills>();
         services.AddSingleton<UpstreamManifests>();

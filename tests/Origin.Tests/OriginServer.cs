@@ -39,12 +39,18 @@ public sealed class OriginServer : IAsyncDisposable
 
     public static string NewStoragePath() => Path.Combine(Path.GetTempPath(), "p2preg-origin-tests", Guid.NewGuid().ToString("N"));
 
-    /// <summary>Starts an origin; <paramref name="storagePath"/> reuses a store (restart tests) and is then not deleted.</summary>
+    /// <summary>
+    /// Starts an origin; <paramref name="storagePath"/> reuses a store (restart tests) and is then not deleted.
+    /// Anonymous push is on unless <paramref name="extraArgs"/> configure push authentication (any <c>--Origin:Push:</c>
+    /// argument): a test about authentication meets the production default.
+    /// </summary>
     public static async Task<OriginServer> StartAsync(string[]? extraArgs = null, string? storagePath = null, Action<IServiceCollection>? configureServices = null)
     {
         var owns = storagePath is null;
         storagePath ??= NewStoragePath();
-        string[] args = ["--urls", "http://127.0.0.1:0", $"--Origin:StoragePath={storagePath}", "--Logging:LogLevel:Default=Warning", "--Origin:Peer:Port=0", .. extraArgs ?? []];
+        extraArgs ??= [];
+        string[] anonymous = extraArgs.Any(a => a.StartsWith("--Origin:Push:", StringComparison.Ordinal)) ? [] : ["--Origin:Push:AllowAnonymous=true"];
+        string[] args = ["--urls", "http://127.0.0.1:0", $"--Origin:StoragePath={storagePath}", "--Logging:LogLevel:Default=Warning", "--Origin:Peer:Port=0", .. anonymous, .. extraArgs];
         var app = OriginApp.Build(args, configureServices);
         try
         {

@@ -115,6 +115,8 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         var storage = Directory.CreateTempSubdirectory("p2ph-probe-");
         psi.Environment["Origin__StoragePath"] = Path.Combine(storage.FullName, "origin");
         psi.Environment["Origin__Peer__Port"] = "0";
+        // As the run's Origin: the probe's upload is anonymous.
+        psi.Environment["Origin__Push__AllowAnonymous"] = "true";
         psi.Environment["Agent__DataPath"] = Path.Combine(storage.FullName, "agent");
         psi.Environment["Agent__PeerPort"] = "0";
         // The Agent binds its mirror from Agent:RegistryUrl, not --urls.
@@ -204,8 +206,9 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
 
         OriginUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, OriginPort)}";
         // The Origin's BitTorrent seeder binds and advertises the seed host's address: agents in other namespaces dial it.
+        // The testbed's network is the harness's own, so the blob is pushed anonymously (Origin:Push:AllowAnonymous).
         _origin = context.Processes.Start("origin", seed,
-            ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"),
+            ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"), "--Origin:Push:AllowAnonymous=true",
                 "--Origin:Peer:Address=" + seed.Address,
                 "--Origin:Peer:Port=" + context.Testbed.Port(seed, OriginPeerPort).ToString(CultureInfo.InvariantCulture),
                 "--Logging:LogLevel:Default=" + LogLevel],

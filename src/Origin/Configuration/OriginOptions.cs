@@ -19,6 +19,14 @@ public sealed class OriginOptions
 
     public PushOptions Push { get; set; } = new();
 
+    /// <summary>
+    /// The names (host[:port]) clients use for this origin, compared with a request's <c>ns</c>: only a request
+    /// without <c>ns</c> or with one of these is answered from pushed repositories. Empty = the request's own
+    /// <c>Host</c> header (the host:port the client dialled), which is what an agent sends next to the <c>ns</c>
+    /// containerd gave it when both name the origin the same way.
+    /// </summary>
+    public List<string> RegistryNames { get; set; } = [];
+
     /// <summary>The BitTorrent peer port from which the origin seeds every blob it holds.</summary>
     public Seeding.PeerOptions Peer { get; set; } = new();
 
@@ -91,9 +99,31 @@ public sealed class DockerHubOptions
     public bool Enabled { get; set; } = true;
 }
 
-/// <summary>Credentials that guard every writing request (POST/PATCH/PUT/DELETE); pulls stay anonymous.</summary>
+/// <summary>
+/// Who may write (POST/PATCH/PUT/DELETE). Pushes need credentials unless <see cref="AllowAnonymous"/>; pulls stay
+/// anonymous. Credential sources: the single <see cref="Username"/> (allowed everywhere) and the users of
+/// <see cref="HtpasswdFile"/>, each allowed under the prefixes listed in <see cref="Users"/>.
+/// </summary>
 public sealed class PushOptions
 {
+    /// <summary>Anyone who reaches the origin may push anywhere (credentials are not asked for). For local demos.</summary>
+    public bool AllowAnonymous { get; set; }
+
+    /// <summary>An htpasswd file of bcrypt entries (<c>htpasswd -B</c>, as docker-registry reads); read at start.</summary>
+    public string? HtpasswdFile { get; set; }
+
+    /// <summary>Per htpasswd user: the repository prefixes it may push to. A user without an entry may push nowhere.</summary>
+    public Dictionary<string, PushUserOptions> Users { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Failed credential checks one client address may make per <see cref="FailureWindow"/> before it gets 429.</summary>
+    public int MaxFailedAttempts { get; set; } = 10;
+
+    public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Client addresses (IPv6 by /64) whose failures are tracked at once; the oldest window is dropped past it.</summary>
+    public int MaxTrackedClients { get; set; } = 10_000;
+
+    /// <summary>The single push user of older configurations: allowed to push to every repository.</summary>
     public string? Username { get; set; }
 
     public string? Password { get; set; }
@@ -102,4 +132,17 @@ public sealed class PushOptions
     public string? PasswordFile { get; set; }
 
     public bool Enabled => !string.IsNullOrEmpty(Username);
+
+    /// <summary>Some credential can be checked: the single user or an htpasswd file.</summary>
+    public bool HasCredentialSource => Enabled || !string.IsNullOrEmpty(HtpasswdFile);
+}
+
+/// <summary>One htpasswd user's push rights.</summary>
+public sealed class PushUserOptions
+{
+    /// <summary>
+    /// Repository prefixes, matched at path-component boundaries (<c>team/</c> covers <c>team/app</c>, never
+    /// <c>teamster/app</c>); <c>*</c> covers every repository.
+    /// </summary>
+    public List<string> Prefixes { get; set; } = [];
 }

@@ -109,8 +109,88 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
             failures.Add($"{S}:Push:Password or {S}:Push:PasswordFile is set but {S}:Push:Username is empty.");
         }
 
+        ValidatePushUsers(push, failures);
+        ValidateRegistryNames(options, failures);
         ValidateUpstreams(options, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidatePushUsers(PushOptions push, List<string> failures)
+    {
+        IReadOnlyDictionary<string, string>? htpasswd = null;
+        if (!string.IsNullOrEmpty(push.HtpasswdFile))
+        {
+            try
+            {
+                htpasswd = Authorization.Htpasswd.Parse(File.ReadAllText(push.HtpasswdFile), push.HtpasswdFile);
+            }
+            catch (FormatException ex)
+            {
+                failures.Add($"{S}:Push:HtpasswdFile: {ex.Message}");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                failures.Add($"{S}:Push:HtpasswdFile '{push.HtpasswdFile}' cannot be read: {ex.Message}");
+            }
+
+            if (htpasswd is not null && push.Enabled && htpasswd.ContainsKey(push.Username!))
+            {
+                failures.Add($"{S}:Push:Username '{push.Username}' is also a user of {S}:Push:HtpasswdFile: keep one of them.");
+            }
+        }
+        else if (push.Users.Count > 0)
+        {
+            failures.Add($"{S}:Push:Users is set but {S}:Push:HtpasswdFile is empty: the users' passwords come from that file.");
+        }
+
+        foreach (var (user, rights) in push.Users)
+        {
+            if (htpasswd is not null && !htpasswd.ContainsKey(user))
+            {
+                failures.Add($"{S}:Push:Users:{user} is not a user of the htpasswd file '{push.HtpasswdFile}'.");
+            }
+
+            for (var i = 0; i < rights.Prefixes.Count; i++)
+            {
+                if (Authorization.RepositoryPrefix.TryParse(rights.Prefixes[i]) is null)
+                {
+                    failures.Add($"{S}:Push:Users:{user}:Prefixes:{i} must be '*' or a repository name such as 'team/'; got '{rights.Prefixes[i]}'.");
+                }
+            }
+        }
+
+        if (push.MaxFailedAttempts is < 1 or > 1000)
+        {
+            failures.Add($"{S}:Push:MaxFailedAttempts must be between 1 and 1000; got '{push.MaxFailedAttempts}'.");
+        }
+
+        if (push.FailureWindow < TimeSpan.FromSeconds(1) || push.FailureWindow > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{S}:Push:FailureWindow must be between 00:00:01 and 1.00:00:00; got '{push.FailureWindow}'.");
+        }
+
+        if (push.MaxTrackedClients is < 1 or > 1_000_000)
+        {
+            failures.Add($"{S}:Push:MaxTrackedClients must be between 1 and 1000000; got '{push.MaxTrackedClients}'.");
+        }
+    }
+
+    private static void ValidateRegistryNames(OriginOptions options, List<string> failures)
+    {
+        var upstreams = new HashSet<string>(options.Upstreams.Select(u => u.Name ?? ""), StringComparer.OrdinalIgnoreCase) { Upstream.UpstreamCatalog.DockerHubName };
+        for (var i = 0; i < options.RegistryNames.Count; i++)
+        {
+            var name = options.RegistryNames[i];
+            if (!Upstream.UpstreamCatalog.IsValidRegistryName(name))
+            {
+                failures.Add($"{S}:RegistryNames:{i} must be a host[:port] clients use for this origin, such as 'registry.example.com:5000'; got '{name}'.");
+            }
+            else if (upstreams.Contains(name))
+            {
+                // An ns must name one source: an upstream's images, or what was pushed here.
+                failures.Add($"{S}:RegistryNames:{i} '{name}' is also an upstream's name: pushed content would shadow that upstream.");
+            }
+        }
     }
 
     private static void ValidateUpstreams(OriginOptions options, List<string> failures)

@@ -38,9 +38,6 @@ internal static partial class OriginLog
     [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "Metainfo file of {Digest} is unreadable; recomputing")]
     public static partial void MetaInfoCorrupt(ILogger logger, string digest, Exception exception);
 
-    [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "Push to {Path} refused: {Reason}")]
-    public static partial void PushUnauthorized(ILogger logger, string path, string reason);
-
     [LoggerMessage(EventId = 41, Level = LogLevel.Debug, Message = "Bad request {Method} {Path}: {Reason}")]
     public static partial void BadRequest(ILogger logger, string method, string path, string reason);
 

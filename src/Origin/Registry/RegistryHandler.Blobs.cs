@@ -8,17 +8,19 @@ internal sealed partial class RegistryHandler
 {
     /// <summary>
     /// HEAD/GET a blob, honouring one byte range (see <see cref="ByteRange"/>). The body goes from the file
-    /// to the socket without buffering the blob. A blob the repository does not hold is, when <c>ns</c> (or
-    /// the default upstream) names an upstream, served from the store if any repository brought it in, else
-    /// filled from the upstream and streamed while it arrives.
+    /// to the socket without buffering the blob. A pushed repository's blobs answer only when <c>ns</c> is absent
+    /// or names this origin (<see cref="NamespaceRule"/>). A blob the repository does not hold is, when <c>ns</c> (or
+    /// the default upstream) names an upstream, served from the store if any repository brought it in (its digest is
+    /// its identity, whoever brought it), else filled from the upstream and streamed while it arrives.
     /// </summary>
     private async Task GetBlobAsync(HttpContext context, RegistryPath path, bool head)
     {
         var digest = ParseDigest(path.Reference);
-        long length;
-        if (!_repositories.HasBlob(path.Name, digest) || !_blobs.TryGetLength(digest, out length))
+        var target = TargetOf(context, path.Name);
+        long length = 0;
+        if (!(target.Local && _repositories.HasBlob(path.Name, digest) && _blobs.TryGetLength(digest, out length)))
         {
-            var (client, local) = UpstreamFor(context, path.Name);
+            var (client, local) = UpstreamOf(target, path.Name);
             if (client is null || local is null)
             {
                 throw new RegistryException(RegistryError.BlobUnknown, "blob unknown to registry", digest.Value);

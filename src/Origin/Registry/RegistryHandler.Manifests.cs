@@ -12,18 +12,21 @@ namespace P2PRegistry.Origin.Registry;
 internal sealed partial class RegistryHandler
 {
     /// <summary>
-    /// HEAD/GET a manifest by tag or digest: the stored bytes, with exactly the stored media type. Local content
-    /// first (a pushed repository answers whatever <c>ns</c> says); otherwise pulled through from the upstream
-    /// that <c>ns</c> (or the default upstream) names, into a repository of its own.
+    /// HEAD/GET a manifest by tag or digest: the stored bytes, with exactly the stored media type. Pushed content
+    /// only when <c>ns</c> is absent or names this origin; otherwise (or on a miss without <c>ns</c>) pulled
+    /// through from the upstream that <c>ns</c> (or the default upstream) names, into a repository of its own
+    /// (<see cref="NamespaceRule"/>).
     /// </summary>
     private async Task GetManifestAsync(HttpContext context, RegistryPath path, bool head)
     {
         var requested = ExistingManifestReference(path.Reference);
 
         var repository = path.Name;
-        if (!TryFindManifest(repository, path.Reference, requested, out var digest))
+        var target = TargetOf(context, path.Name);
+        var digest = default(Digest);
+        if (!(target.Local && TryFindManifest(repository, path.Reference, requested, out digest)))
         {
-            var (client, local) = UpstreamFor(context, path.Name);
+            var (client, local) = UpstreamOf(target, path.Name);
             if (client is null || local is null)
             {
                 throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", path.Reference);

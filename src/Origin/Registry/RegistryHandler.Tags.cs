@@ -12,7 +12,8 @@ internal sealed partial class RegistryHandler
     /// </summary>
     private async Task ListTagsAsync(HttpContext context, RegistryPath path, bool head)
     {
-        var tags = _repositories.ListTags(path.Name)
+        // Tags are not pulled through: an upstream's tags are not this origin's to list.
+        var tags = (TargetOf(context, path.Name).Local ? _repositories.ListTags(path.Name) : null)
             ?? throw new RegistryException(RegistryError.NameUnknown, "repository name not known to registry", path.Name);
 
         var query = context.Request.Query;

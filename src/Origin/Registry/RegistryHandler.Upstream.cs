@@ -16,17 +16,6 @@ internal sealed partial class RegistryHandler
 
     private const int StreamChunkSize = 1024 * 1024;
 
-    /// <summary>
-    /// The upstream that <c>?ns=</c> names (or the default upstream when absent), and the local repository its
-    /// content of <paramref name="name"/> is kept in; (null, null) when there is none.
-    /// </summary>
-    private (UpstreamClient? Client, string? LocalRepository) UpstreamFor(HttpContext context, string name)
-    {
-        var ns = context.Request.Query["ns"].ToString();
-        var client = _upstreams.Find(ns);
-        return client is null ? (null, null) : (client, UpstreamCatalog.LocalRepository(client.Upstream.Name, name));
-    }
-
     private static RegistryException UpstreamError(UpstreamException ex, RegistryError notFound, string notFoundMessage, string detail) =>
         ex.Failure == UpstreamFailure.NotFound
             ? new RegistryException(notFound, notFoundMessage, Truncate(detail))

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Origin.Authorization;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Storage;
@@ -44,6 +45,7 @@ internal sealed partial class RegistryHandler
     private readonly BlobFills _fills;
     private readonly UpstreamManifests _upstreamManifests;
     private readonly NotFoundCache _notFound;
+    private readonly NamespaceRule _names;
 
     public RegistryHandler(BlobStore blobs, RepositoryStore repositories, UploadManager uploads, PushAuthenticator auth,
         OriginMetrics metrics, IOptions<OriginOptions> options, TimeProvider time, ILogger<RegistryHandler> logger,
@@ -61,6 +63,7 @@ internal sealed partial class RegistryHandler
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _names = new NamespaceRule(_options.RegistryNames, upstreams.Registries.Select(r => r.Name), upstreams.DefaultUpstream);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -71,18 +74,18 @@ internal sealed partial class RegistryHandler
         {
             var method = request.Method;
             var isWrite = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
-            if (isWrite && !_auth.IsAuthorized(request.Headers.Authorization.ToString()))
-            {
-                OriginLog.PushUnauthorized(_logger, request.Path.Value ?? "", "missing or wrong credentials");
-                throw PushAuthenticator.Unauthorized("authentication required to push");
-            }
-
+            var identity = isWrite ? Authenticate(context) : PushIdentity.Anonymous;
             switch (RegistryPath.TryParse(RawPath(context), out var path))
             {
                 case RegistryPathStatus.NotFound:
                     throw new RegistryException(RegistryError.NameUnknown, "no such registry route", request.Path.Value);
                 case RegistryPathStatus.NameInvalid:
                     throw new RegistryException(RegistryError.NameInvalid, "invalid repository name");
+            }
+
+            if (isWrite && !string.IsNullOrEmpty(path.Name) && !_auth.MayWrite(identity, path.Name))
+            {
+                throw new RegistryException(RegistryError.Denied, $"user {identity.Name} may not push to {path.Name}", path.Name);
             }
 
             if (isWrite && !string.IsNullOrEmpty(path.Name) && _upstreams.PulledThroughOwner(path.Name) is { } owner)
@@ -155,12 +158,29 @@ internal sealed partial class RegistryHandler
         // Push credentials make the version check answer 401 to a request without them: Docker-style
         // clients (containers/image, docker) only send credentials after they saw a challenge here.
         // Pulls of manifests, blobs and tags stay anonymous.
-        if (_auth.Enabled && !_auth.IsAuthorized(context.Request.Headers.Authorization.ToString()))
+        if (_auth.ChallengesAnonymous)
         {
-            throw PushAuthenticator.Unauthorized("authentication required");
+            Authenticate(context);
         }
 
         return RegistryResponses.WriteJsonAsync(context, 200, "{}"u8.ToArray(), HttpMethods.IsHead(context.Request.Method));
+    }
+
+    /// <summary>The request's push identity; refuses (401, or 429 for a throttled client) unless it is anonymous-allowed or a verified user.</summary>
+    private PushIdentity Authenticate(HttpContext context)
+    {
+        var identity = _auth.Authenticate(context.Request.Headers.Authorization.ToString(), context.Connection.RemoteIpAddress);
+        switch (identity.Kind)
+        {
+            case PushIdentityKind.Throttled:
+                throw PushAuthenticator.Throttled(identity.RetryAfter);
+            case PushIdentityKind.Missing or PushIdentityKind.Invalid:
+                // Not logged when missing: the challenge is how every Docker-style client learns to send credentials.
+                // Refused credentials were logged (user and client, never the password) by the authenticator.
+                throw PushAuthenticator.Unauthorized("authentication required to push");
+            default:
+                return identity;
+        }
     }
 
     public static bool IsRegistryRequest(HttpContext context)

@@ -22,7 +22,13 @@ public sealed class AgentPullTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _origin = await OriginProcess.StartAsync(new OriginOptions { OnOutputLine = Log("origin") });
+        // containerd pulls origin.invalid:5000/…: that is the name clients use for this origin (Origin:RegistryNames),
+        // so the agent's ns for it reaches pushed content.
+        _origin = await OriginProcess.StartAsync(new OriginOptions
+        {
+            ExtraArguments = [$"--Origin:RegistryNames:0={UnresolvableRegistry}"],
+            OnOutputLine = Log("origin"),
+        });
         _tracker = await TrackerProcess.StartAsync(_origin.BaseAddress, Log("tracker"));
         // These agents must serve (not fall back): on a CI machine running every test assembly at once, the
         // default 1 s miss budget (metainfo + a first connected source) can run out before a source connects.

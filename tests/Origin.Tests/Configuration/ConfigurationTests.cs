@@ -15,6 +15,13 @@ public sealed class ConfigurationTests
     [InlineData("--Origin:Push:Username=someone", "Origin:Push:Password", "someone")]
     [InlineData("--Origin:Push:Password=orphan", "Origin:Push:Username", "")]
     [InlineData("--Origin:Push:PasswordFile=/nonexistent/secret", "Origin:Push:Username", "")]
+    [InlineData("--Origin:Push:HtpasswdFile=/nonexistent/users.htpasswd", "Origin:Push:HtpasswdFile", "/nonexistent/users.htpasswd")]
+    [InlineData("--Origin:Push:Users:bob:Prefixes:0=team/", "Origin:Push:HtpasswdFile", "Origin:Push:Users")]
+    [InlineData("--Origin:Push:MaxFailedAttempts=0", "Origin:Push:MaxFailedAttempts", "0")]
+    [InlineData("--Origin:Push:FailureWindow=00:00:00", "Origin:Push:FailureWindow", "00:00:00")]
+    [InlineData("--Origin:Push:MaxTrackedClients=0", "Origin:Push:MaxTrackedClients", "0")]
+    [InlineData("--Origin:RegistryNames:0=not a name", "Origin:RegistryNames:0", "not a name")]
+    [InlineData("--Origin:RegistryNames:0=docker.io", "Origin:RegistryNames:0", "docker.io")]
     public async Task BadSetting_FailsStart_NamingKeyAndValue(string setting, string key, string value)
     {
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync([setting]));
@@ -165,5 +172,34 @@ public sealed class ConfigurationTests
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Theory]
+    [InlineData("carol:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n", "line 2", "carol")]
+    [InlineData("", "Origin:Push:Users:nobody", "not a user")]
+    public async Task BadHtpasswdSetup_FailsStart_NamingTheProblem(string secondLine, string expected, string alsoExpected)
+    {
+        using var directory = new P2PRegistry.Testing.FileSystem.TempDirectory("htpasswd");
+        var file = directory.Combine("users.htpasswd");
+        var hash = BCrypt.Net.BCrypt.HashPassword("pw", BCrypt.Net.BCrypt.GenerateSalt(4, 'y'));
+        await File.WriteAllTextAsync(file, $"alice:{hash}\n{secondLine}");
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync(
+            [$"--Origin:Push:HtpasswdFile={file}", "--Origin:Push:Users:alice:Prefixes:0=team/", "--Origin:Push:Users:nobody:Prefixes:0=x/"]));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(alsoExpected, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(hash, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("W6ph5Mm5", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BadPrefix_FailsStart_NamingKeyAndValue()
+    {
+        using var directory = new P2PRegistry.Testing.FileSystem.TempDirectory("htpasswd");
+        var file = directory.Combine("users.htpasswd");
+        await File.WriteAllTextAsync(file, $"alice:{BCrypt.Net.BCrypt.HashPassword("pw", BCrypt.Net.BCrypt.GenerateSalt(4, 'y'))}\n");
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync(
+            [$"--Origin:Push:HtpasswdFile={file}", "--Origin:Push:Users:alice:Prefixes:0=Team*"]));
+        Assert.Contains("Origin:Push:Users:alice:Prefixes:0", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Team*", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -95,17 +95,52 @@ public sealed class PullThroughTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Routing_PushedRepositoryWins_AndNoNsWithoutDefaultIsLocalOnly()
+    public async Task Routing_PushedRepository_NeverAnswersForTheUpstream_OnlyForNoNsOrTheOriginsOwnName()
     {
+        // The hijack: an image pushed under the name the upstream's image has.
         var (pushed, body) = await _origin.PushImageAsync("team/app", "v1");
-        using var local = await _origin.Client.GetAsync($"/v2/team/app/manifests/v1{Ns}");
-        Assert.Equal(HttpStatusCode.OK, local.StatusCode);
-        Assert.Equal(body, await local.Content.ReadAsByteArrayAsync());
-        Assert.Equal(pushed.Value, local.Headers.GetValues("Docker-Content-Digest").Single());
+        Assert.NotEqual(_manifestDigest, pushed);
 
-        using var noNs = await _origin.Client.GetAsync($"/v2/team/app/blobs/{_layerDigest.Value}");
+        using (var upstream = await _origin.Client.GetAsync($"/v2/team/app/manifests/v1{Ns}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, upstream.StatusCode);
+            Assert.Equal(_manifest, await upstream.Content.ReadAsByteArrayAsync());
+            Assert.Equal(_manifestDigest.Value, upstream.Headers.GetValues("Docker-Content-Digest").Single());
+        }
+
+        // By digest as well: the pushed manifest is not the upstream's, whatever its digest.
+        using (var byDigest = await _origin.Client.GetAsync($"/v2/team/app/manifests/{pushed.Value}{Ns}"))
+        {
+            await OriginServer.AssertErrorAsync(byDigest, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        }
+
+        // Without ns, and with the name the client dialled (the Host header), the pushed image answers.
+        foreach (var query in new[] { "", $"?ns={Uri.EscapeDataString(_origin.BaseAddress.Authority)}" })
+        {
+            using var local = await _origin.Client.GetAsync($"/v2/team/app/manifests/v1{query}");
+            Assert.Equal(HttpStatusCode.OK, local.StatusCode);
+            Assert.Equal(body, await local.Content.ReadAsByteArrayAsync());
+            Assert.Equal(pushed.Value, local.Headers.GetValues("Docker-Content-Digest").Single());
+        }
+
+        // An ns that is neither: unknown name, for manifests, blobs and tags alike.
+        foreach (var path in new[] { "manifests/v1", $"blobs/{_layerDigest.Value}", "tags/list" })
+        {
+            using var stranger = await _origin.Client.GetAsync($"/v2/team/app/{path}?ns=elsewhere.example");
+            await OriginServer.AssertErrorAsync(stranger, HttpStatusCode.NotFound, "NAME_UNKNOWN");
+        }
+
+        // Tags are not listed for an upstream's ns.
+        using (var tags = await _origin.Client.GetAsync($"/v2/team/app/tags/list{Ns}"))
+        {
+            await OriginServer.AssertErrorAsync(tags, HttpStatusCode.NotFound, "NAME_UNKNOWN");
+        }
+
+        // No ns and no default upstream: local content only, the upstream is not asked for what is not here.
+        var before = _upstream.Total;
+        using var noNs = await _origin.Client.GetAsync($"/v2/team/other/blobs/{_layerDigest.Value}");
         Assert.Equal(HttpStatusCode.NotFound, noNs.StatusCode);
-        Assert.Equal(0, _upstream.Total);
+        Assert.Equal(before, _upstream.Total);
     }
 
     [Theory]

@@ -9,9 +9,25 @@ public sealed class OriginOptions
     /// <summary>0 = a free port.</summary>
     public int Port { get; init; }
 
+    /// <summary>The single push user (<c>Origin:Push:Username</c>), allowed to push to every repository.</summary>
     public string? PushUsername { get; init; }
 
     public string? PushPassword { get; init; }
+
+    /// <summary>An htpasswd file of push users (<c>Origin:Push:HtpasswdFile</c>, e.g. from <see cref="Htpasswd"/>).</summary>
+    public string? HtpasswdFile { get; init; }
+
+    /// <summary>Per htpasswd user, the repository prefixes it may push to (<c>Origin:Push:Users:&lt;user&gt;:Prefixes</c>).</summary>
+    public IReadOnlyDictionary<string, string[]> PushUsers { get; init; } = new Dictionary<string, string[]>();
+
+    /// <summary>
+    /// <c>Origin:Push:AllowAnonymous</c>. Null (the default) = on when no credentials are configured here, so a test
+    /// that is not about authentication pushes as before, and off as soon as it configures a push user.
+    /// </summary>
+    public bool? AllowAnonymousPush { get; init; }
+
+    /// <summary>Some push credential is configured.</summary>
+    public bool HasPushCredentials => PushUsername is not null || HtpasswdFile is not null;
 
     /// <summary>More <c>--Key=Value</c> configuration arguments.</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
@@ -20,6 +36,6 @@ public sealed class OriginOptions
 
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The path polled until it answers 200 (<c>/readyz</c>: storage writable); with push credentials a 401 also counts, for a <c>/v2/</c> probe.</summary>
+    /// <summary>The path polled until it answers 200 (<c>/readyz</c>: storage writable); with push credentials (and anonymous push off) a 401 also counts, for a <c>/v2/</c> probe.</summary>
     public string ReadinessPath { get; init; } = "/readyz";
 }

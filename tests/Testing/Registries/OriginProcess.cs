@@ -109,6 +109,22 @@ public sealed class OriginProcess : IRegistryProcess
             arguments.Add($"--Origin:Push:Password={options.PushPassword}");
         }
 
+        if (options.HtpasswdFile is not null)
+        {
+            arguments.Add($"--Origin:Push:HtpasswdFile={options.HtpasswdFile}");
+        }
+
+        foreach (var (user, prefixes) in options.PushUsers)
+        {
+            for (var i = 0; i < prefixes.Length; i++)
+            {
+                arguments.Add($"--Origin:Push:Users:{user}:Prefixes:{i}={prefixes[i]}");
+            }
+        }
+
+        var allowAnonymous = options.AllowAnonymousPush ?? !options.HasPushCredentials;
+        arguments.Add($"--Origin:Push:AllowAnonymous={(allowAnonymous ? "true" : "false")}");
+
         arguments.AddRange(options.ExtraArguments);
         var probe = new Uri($"http://127.0.0.1:{port}{options.ReadinessPath}");
         var managed = new ManagedProcessOptions("dotnet", arguments)
@@ -118,7 +134,7 @@ public sealed class OriginProcess : IRegistryProcess
             ReadyTimeout = options.ReadyTimeout,
             // With push credentials the origin may challenge every client on /v2/ (skopeo only sends
             // credentials after a challenge there), so 401 also means "up".
-            Readiness = options.PushUsername is null
+            Readiness = allowAnonymous || !options.HasPushCredentials
                 ? Readiness.HttpOk(probe)
                 : Readiness.HttpStatus(probe, HttpStatusCode.OK, HttpStatusCode.Unauthorized),
         };
