@@ -23,8 +23,8 @@ internal sealed partial class RegistryHandler
     /// <summary>
     /// GET <c>/v2/&lt;name&gt;/referrers/&lt;digest&gt;[?artifactType=&amp;n=&amp;last=]</c>: the image index of the
     /// manifests whose <c>subject</c> is that digest — never a 404 (spec: an empty index when there are none), 400 for a
-    /// digest that is not one. A pushed repository answers from its own referrers; any other name whose <c>ns</c>
-    /// (or the default upstream) names an upstream is passed through to that upstream's referrers API.
+    /// digest that is not one. A pushed repository answers from its own referrers when <c>ns</c> lets pushed content answer
+    /// (<see cref="NamespaceRule"/>); otherwise the upstream <c>ns</c> (or the default upstream) names is asked.
     /// </summary>
     private async Task ListReferrersAsync(HttpContext context, RegistryPath path, bool head)
     {
@@ -33,7 +33,8 @@ internal sealed partial class RegistryHandler
         var artifactType = query["artifactType"].ToString();
         var filter = artifactType.Length > 0 ? artifactType : null;
 
-        if (!_repositories.Exists(path.Name) && UpstreamFor(context, path.Name) is ({ } client, not null))
+        var target = TargetOf(context, path.Name);
+        if (!(target.Local && _repositories.Exists(path.Name)) && UpstreamOf(target, path.Name) is ({ } client, not null))
         {
             await PassUpstreamReferrersAsync(context, client, path.Name, subject, filter, head).ConfigureAwait(false);
             return;
