@@ -19,8 +19,10 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
 
     public static TheoryData<string> Kustomizations => new() { "base", "overlays/example" };
 
+    public static TheoryData<string> AllKustomizations => new() { "base", "overlays/example", "uninstall" };
+
     [Theory]
-    [MemberData(nameof(Kustomizations))]
+    [MemberData(nameof(AllKustomizations))]
     public async Task Render_EveryObjectIsValidAgainstTheApiSchema(string kustomization)
     {
         using var temp = new TempDirectory("k8s");
@@ -32,7 +34,7 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
         output.WriteLine(result.StandardOutput);
         Assert.True(result.Succeeded, result.Describe());
         var kinds = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[1].Split('/')[0]).ToHashSet();
-        Assert.Superset(new HashSet<string> { "DaemonSet", "StatefulSet", "Deployment", "Service", "ServiceAccount", "NetworkPolicy" }, kinds);
+        Assert.Superset(kustomization == "uninstall" ? ["DaemonSet"] : new HashSet<string> { "DaemonSet", "StatefulSet", "Deployment", "Service", "ServiceAccount", "NetworkPolicy" }, kinds);
     }
 
     [Fact]
@@ -177,6 +179,25 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
         {
             Assert.Contains("[host.\"http://127.0.0.1:5050\"]", await File.ReadAllTextAsync(Path.Combine(hosts, registry, "hosts.toml")), StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task UninstallArgs_RunTheRealRestore()
+    {
+        var pod = At(Single(Parse(await RenderAsync("uninstall")), "DaemonSet"), "spec", "template", "spec");
+        using var temp = new TempDirectory("k8s-restore");
+        var hosts = temp.Combine("certs.d");
+        var dll = RepositoryPaths.ProjectDll("Agent", "P2PRegistry.Agent");
+        Directory.CreateDirectory(hosts);
+        var setup = await ProcessRunner.RunAsync("dotnet", [dll, "node-setup", $"--hosts-dir={hosts}", $"--containerd-config={temp.Combine("config.toml")}"], TimeSpan.FromMinutes(1));
+        Assert.True(setup.Succeeded, setup.Describe());
+        var args = List(At(pod, "initContainers", "0"), "args").Cast<string>()
+            .Select(a => a.StartsWith("--hosts-dir=", StringComparison.Ordinal) ? $"--hosts-dir={hosts}" : a).ToList();
+
+        var restore = await ProcessRunner.RunAsync("dotnet", [dll, .. args], TimeSpan.FromMinutes(1));
+
+        Assert.True(restore.Succeeded, restore.Describe());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(hosts));
     }
 
     /// <summary>Environment names of the form Section__Key__… that name no property of the section's options class.</summary>
