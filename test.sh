@@ -16,7 +16,7 @@ fi
 # util-linux-extra (fincore) is the one tool a unit test uses (DirectIoStoreTests reads the page cache with it).
 tools=(util-linux-extra)
 if ((!fast)); then
-  tools+=(skopeo containerd umoci pigz busybox-static docker-registry aria2 mktorrent opentracker redis-server iproute2 curl apache2-utils)
+  tools+=(skopeo containerd umoci pigz busybox-static docker-registry aria2 mktorrent opentracker redis-server iproute2 curl apache2-utils nodejs)
 fi
 missing=()
 for pkg in "${tools[@]}"; do
@@ -27,6 +27,25 @@ if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ((!fast)); then
+  # The Kubernetes manifest tests render deploy/kubernetes with kubectl kustomize (Debian 12's kubernetes-client is
+  # 1.20, whose kustomize cannot render it) and validate the objects with the pinned npm packages of
+  # deploy/kubernetes/validate.
+  if ! command -v kubectl >/dev/null; then
+    echo "test.sh: kubectl (1.27 or newer, for 'kubectl kustomize') is not installed; install it and run again." >&2
+    exit 1
+  fi
+  # Debian's nodejs comes without npm (a separate package); other builds of nodejs bring their own.
+  if ! command -v npm >/dev/null; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends npm
+  fi
+  if [ ! -d deploy/kubernetes/validate/node_modules/kubernetes-models ]; then
+    echo "==> npm ci (deploy/kubernetes/validate)"
+    npm ci --prefix deploy/kubernetes/validate --no-audit --no-fund
+  fi
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

@@ -1,5 +1,13 @@
 using P2PRegistry.Agent;
+using P2PRegistry.Agent.NodeSetup;
 using P2PRegistry.Hosting;
+
+// "node-setup …" configures the node's containerd (the DaemonSet's init container) and exits; anything else starts
+// the agent exactly as before.
+if (NodeSetupCommand.Matches(args))
+{
+    return NodeSetupCommand.Run(args, Console.Out, Console.Error);
+}
 
 try
 {

@@ -41,13 +41,13 @@ internal sealed partial class MirrorHandler
 
         if (head)
         {
-            await HeadMissAsync(context, digest, ns, path.Name).ConfigureAwait(false);
+            await HeadMissAsync(context, digest, ns, UpstreamRepository(path.Name, ns)).ConfigureAwait(false);
             return;
         }
 
         _metrics.CacheMiss();
         var requestedAt = _time.GetTimestamp();
-        var fetch = _fetcher.GetOrStart(digest, ns, path.Name);
+        var fetch = _fetcher.GetOrStart(digest, ns, UpstreamRepository(path.Name, ns));
         fetch.AddReader();
         try
         {

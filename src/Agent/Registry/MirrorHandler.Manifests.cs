@@ -33,7 +33,7 @@ internal sealed partial class MirrorHandler
         var manifest = digest is { } d ? _manifests.TryGet(d) : null;
         if (manifest is null)
         {
-            var lookup = await _origin.GetAsync(path.Name, reference, digest, ns, context.RequestAborted).ConfigureAwait(false);
+            var lookup = await _origin.GetAsync(UpstreamRepository(path.Name, ns), reference, digest, ns, context.RequestAborted).ConfigureAwait(false);
             if (lookup.Status != ManifestLookupStatus.Found)
             {
                 // Unknown or unreachable alike: 404 at once, so containerd asks its next host.

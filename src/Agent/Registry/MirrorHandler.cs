@@ -112,4 +112,12 @@ internal sealed partial class MirrorHandler
 
         return value;
     }
+
+    /// <summary>
+    /// The repository as the upstream knows it. Docker Hub keeps its official images under <c>library/</c>: docker
+    /// and containerd add it before asking a mirror, but a client that sends a one-part name (<c>busybox</c>) would
+    /// otherwise find nothing upstream.
+    /// </summary>
+    internal static string UpstreamRepository(string name, string ns) =>
+        !name.Contains('/', StringComparison.Ordinal) && ns is "docker.io" or "index.docker.io" or "registry-1.docker.io" ? "library/" + name : name;
 }

@@ -31,9 +31,12 @@ internal sealed class AgentProcess : IAsyncDisposable
         StartAsync(name, trackerGrpc, origin, dataPath: null, onOutputLine, extra);
 
     /// <summary>Starts an agent on a data folder the caller owns (kept when the agent stops: a restart finds it again).</summary>
-    public static async Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, string? dataPath, Action<string>? onOutputLine = null, params string[] extra)
+    public static Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, string? dataPath, Action<string>? onOutputLine = null, params string[] extra) =>
+        StartAsync(name, trackerGrpc, origin, dataPath, FreePort.Next(), onOutputLine, extra);
+
+    /// <summary>Starts an agent on a given registry port (a restarted agent takes its predecessor's port, as on a node).</summary>
+    public static async Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, string? dataPath, int port, Action<string>? onOutputLine = null, params string[] extra)
     {
-        var port = FreePort.Next();
         var owned = dataPath is null ? new TempDirectory("agent-" + name) : null;
         var data = dataPath ?? owned!.Path;
         var options = new ManagedProcessOptions("dotnet",

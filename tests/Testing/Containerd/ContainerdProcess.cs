@@ -6,8 +6,8 @@ using P2PRegistry.Testing.Processes;
 namespace P2PRegistry.Testing.Containerd;
 
 /// <summary>
-/// A private containerd daemon: its own root, state, socket and config under a temp directory (no CRI), driven
-/// with <c>ctr -a &lt;socket&gt;</c>. Dispose stops it, kills any shim it left, unmounts whatever is still mounted
+/// A private containerd daemon: its own root, state, socket and config under a temp directory, driven with
+/// <c>ctr -a &lt;socket&gt;</c>; without CRI, or with it (<see cref="StartWithCriAsync"/>) for kubelet's pulls. Dispose stops it, kills any shim it left, unmounts whatever is still mounted
 /// under its directory, and deletes the directory.
 /// </summary>
 public sealed class ContainerdProcess : IAsyncDisposable
@@ -34,13 +34,29 @@ public sealed class ContainerdProcess : IAsyncDisposable
 
     public ManagedProcess Process => _process;
 
-    public static async Task<ContainerdProcess> StartAsync(Action<string>? onOutputLine = null, CancellationToken cancellationToken = default)
+    /// <summary>The daemon's <c>config.toml</c> (version 2).</summary>
+    public string ConfigFile => _directory.Combine("config.toml");
+
+    /// <summary>The containerd namespace the CRI plugin keeps kubelet's images in (<c>ctr -n k8s.io images ls</c>).</summary>
+    public const string CriNamespace = "k8s.io";
+
+    public static Task<ContainerdProcess> StartAsync(Action<string>? onOutputLine = null, CancellationToken cancellationToken = default) =>
+        StartAsync(cri: false, onOutputLine, cancellationToken);
+
+    /// <summary>
+    /// With the CRI plugin loaded (pull with <see cref="CriImageClient"/>): its <c>registry.config_path</c> is
+    /// <see cref="HostsDirectory"/>, CNI points at empty folders (no pod networking: image pulls only).
+    /// </summary>
+    public static Task<ContainerdProcess> StartWithCriAsync(Action<string>? onOutputLine = null, CancellationToken cancellationToken = default) =>
+        StartAsync(cri: true, onOutputLine, cancellationToken);
+
+    private static async Task<ContainerdProcess> StartAsync(bool cri, Action<string>? onOutputLine, CancellationToken cancellationToken)
     {
         var directory = new TempDirectory("ctd");
         try
         {
             var config = directory.Combine("config.toml");
-            await File.WriteAllTextAsync(config, ConfigToml(directory), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(config, cri ? CriConfigToml(directory) : ConfigToml(directory), cancellationToken).ConfigureAwait(false);
             System.IO.Directory.CreateDirectory(directory.Combine("hosts"));
             var socket = directory.Combine("containerd.sock");
             var options = new ManagedProcessOptions("containerd", ["--config", config])
@@ -232,5 +248,30 @@ public sealed class ContainerdProcess : IAsyncDisposable
 
         [plugins."io.containerd.internal.v1.opt"]
           path = "{directory.Combine("opt")}"
+        """;
+
+    private static string CriConfigToml(TempDirectory directory) =>
+        $"""
+        version = 2
+        root = "{directory.Combine("root")}"
+        state = "{directory.Combine("state")}"
+
+        [grpc]
+          address = "{directory.Combine("containerd.sock")}"
+
+        [plugins."io.containerd.internal.v1.opt"]
+          path = "{directory.Combine("opt")}"
+
+        [plugins."io.containerd.grpc.v1.cri"]
+          disable_tcp_service = true
+          stream_server_address = "127.0.0.1"
+          stream_server_port = "0"
+
+          [plugins."io.containerd.grpc.v1.cri".cni]
+            bin_dir = "{directory.Combine("cni", "bin")}"
+            conf_dir = "{directory.Combine("cni", "conf")}"
+
+          [plugins."io.containerd.grpc.v1.cri".registry]
+            config_path = "{directory.Combine("hosts")}"
         """;
 }
