@@ -1,9 +1,11 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Grpc.Core;
 using P2PRegistry.Contracts.Tracker;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Hosting.Security;
 using P2PRegistry.Tracker.MetaInfos;
 using P2PRegistry.Tracker.Peers;
 using AnnounceEventDto = P2PRegistry.Contracts.Tracker.AnnounceEvent;
@@ -12,11 +14,11 @@ using PeerRoleDto = P2PRegistry.Contracts.Tracker.PeerRole;
 namespace P2PRegistry.Tracker.Announcing;
 
 /// <summary>The gRPC face of the tracker (proto/tracker.proto) for our own agents and origins.</summary>
-internal sealed class TrackerGrpcService(AnnounceService announcer, MetaInfoService metaInfos) : Contracts.Tracker.Tracker.TrackerBase
+internal sealed class TrackerGrpcService(AnnounceService announcer, MetaInfoService metaInfos, ComponentTls tls) : Contracts.Tracker.Tracker.TrackerBase
 {
     public override async Task<AnnounceResponse> Announce(AnnounceRequest request, ServerCallContext context)
     {
-        var command = ToCommand(request, context);
+        var command = ToCommand(request, context, tls.RequireClientCertificate);
 
         // The digest is optional, but when given and its metainfo is known, the two must name the same swarm:
         // a peer announcing a blob under another blob's info hash would be handed to the wrong downloaders.
@@ -82,7 +84,7 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, MetaInfoServ
         }
     }
 
-    private static AnnounceCommand ToCommand(AnnounceRequest request, ServerCallContext context)
+    private static AnnounceCommand ToCommand(AnnounceRequest request, ServerCallContext context, bool mutualTls)
     {
         if (request.InfoHash.Length != InfoHash.Length)
         {
@@ -120,7 +122,10 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, MetaInfoServ
             address = address.MapToIPv4();
         }
 
-        var role = request.Role == PeerRoleDto.Origin ? Peers.PeerRole.Origin : Peers.PeerRole.Agent;
+        var role = EffectiveRole(
+            request.Role == PeerRoleDto.Origin ? Peers.PeerRole.Origin : Peers.PeerRole.Agent,
+            context.GetHttpContext().Connection.ClientCertificate,
+            mutualTls);
         var announceEvent = request.Event switch
         {
             AnnounceEventDto.Started => Peers.AnnounceEvent.Started,
@@ -141,6 +146,16 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, MetaInfoServ
             announceEvent,
             request.NumWant);
     }
+
+    /// <summary>
+    /// Under mutual TLS the origin role is the certificate's to give (a URI SAN <c>urn:p2pregistry:role:origin</c>, see
+    /// <see cref="ClusterRoles"/>): an announce that claims it from any other certificate counts as an agent's. Without
+    /// mutual TLS the announced role stands.
+    /// </summary>
+    internal static Peers.PeerRole EffectiveRole(Peers.PeerRole announced, X509Certificate2? clientCertificate, bool mutualTls) =>
+        announced == Peers.PeerRole.Origin && mutualTls && ClusterRoles.Of(clientCertificate) != ClusterRole.Origin
+            ? Peers.PeerRole.Agent
+            : announced;
 
     private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace P2PRegistry.Hosting.Security;
+
+internal static partial class TlsLog
+{
+    [LoggerMessage(EventId = 9100, Level = LogLevel.Information, Message = "TLS {Name}: serving certificate {Subject} serial {Serial}, valid until {NotAfter:u}.")]
+    public static partial void CertificateLoaded(ILogger logger, string name, string subject, string serial, DateTime notAfter);
+
+    [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "TLS {Name}: certificate reloaded, serial {Previous} -> {Serial}, valid until {NotAfter:u}.")]
+    public static partial void CertificateReloaded(ILogger logger, string name, string previous, string serial, DateTime notAfter);
+
+    [LoggerMessage(EventId = 9102, Level = LogLevel.Warning, Message = "TLS {Name}: the changed certificate files do not load ({Error}); still serving serial {Serial}.")]
+    public static partial void ReloadFailed(ILogger logger, string name, string error, string serial);
+
+    [LoggerMessage(EventId = 9103, Level = LogLevel.Warning, Message = "TLS {Name}: handshake with {Remote} failed: {Error}")]
+    public static partial void HandshakeFailed(ILogger logger, string name, string? remote, string error);
+}
