@@ -61,7 +61,7 @@ public static class ClusterRoles
         return role;
     }
 
-    /// <summary>The role a URI names (exact, case-insensitive per RFC 8141 for the <c>urn:</c> prefix only: we compare all of it case-insensitively).</summary>
+    /// <summary>The role a URI names: the whole URI, compared ignoring case.</summary>
     public static ClusterRole Parse(string uri) =>
         string.Equals(uri, OriginUri, StringComparison.OrdinalIgnoreCase) ? ClusterRole.Origin
         : string.Equals(uri, AgentUri, StringComparison.OrdinalIgnoreCase) ? ClusterRole.Agent

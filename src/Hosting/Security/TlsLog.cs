@@ -4,7 +4,7 @@ namespace P2PRegistry.Hosting.Security;
 
 internal static partial class TlsLog
 {
-    [LoggerMessage(EventId = 9100, Level = LogLevel.Information, Message = "TLS {Name}: serving certificate {Subject} serial {Serial}, valid until {NotAfter:u}.")]
+    [LoggerMessage(EventId = 9100, Level = LogLevel.Information, Message = "TLS {Name}: certificate {Subject} serial {Serial} loaded, valid until {NotAfter:u}.")]
     public static partial void CertificateLoaded(ILogger logger, string name, string subject, string serial, DateTime notAfter);
 
     [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "TLS {Name}: certificate reloaded, serial {Previous} -> {Serial}, valid until {NotAfter:u}.")]
