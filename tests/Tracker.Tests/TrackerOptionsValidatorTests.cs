@@ -14,13 +14,33 @@ public sealed class TrackerOptionsValidatorTests
     }
 
     [Theory]
-    [InlineData("https://127.0.0.1:7000")]
+    [InlineData("ftp://127.0.0.1:7000")]
     [InlineData("http://tracker.example:7000")]
     [InlineData("http://127.0.0.1:7000/path")]
     [InlineData("nonsense")]
     public void Validate_BadHttpUrl_NamesTheKey(string url)
     {
         Assert.Contains(Errors(new TrackerOptions { HttpUrl = url }), e => e.Contains("Tracker:HttpUrl"));
+    }
+
+    [Fact]
+    public void Validate_HttpsListenerWithoutCertificate_NamesTheTlsKeys()
+    {
+        Assert.Contains(Errors(new TrackerOptions { GrpcUrl = "https://127.0.0.1:7001" }), e => e.Contains("Tracker:GrpcUrl") && e.Contains("Tracker:Tls:CertificatePath"));
+    }
+
+    [Fact]
+    public void Validate_HttpsListenersWithCertificate_Succeed()
+    {
+        using var authority = new P2PRegistry.Testing.Security.TestCertificateAuthority();
+        var leaf = authority.Issue("tracker");
+        var options = new TrackerOptions
+        {
+            GrpcUrl = "https://127.0.0.1:7001",
+            HttpUrl = "https://127.0.0.1:7000",
+            Tls = new() { CertificatePath = leaf.CertificatePath, KeyPath = leaf.KeyPath },
+        };
+        Assert.Empty(Errors(options));
     }
 
     [Fact]
