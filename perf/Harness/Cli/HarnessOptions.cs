@@ -30,6 +30,18 @@ internal sealed record HarnessOptions
 
     public bool Help { get; init; }
 
+    public static readonly IReadOnlyList<string> TlsModes = ["off", "control", "peer", "all"];
+
+    /// <summary>
+    /// p2pregistry only: <c>control</c> = TLS on the origin, tracker and agent APIs and their clients; <c>peer</c> = TLS on
+    /// the peer ports (<c>Swarm:Tls</c>); <c>all</c> = both.
+    /// </summary>
+    public string Tls { get; init; } = "off";
+
+    public bool ControlTls => Tls is "control" or "all";
+
+    public bool PeerTls => Tls is "peer" or "all";
+
     public IReadOnlyList<int> ClientCounts => Scale.Count > 0 ? Scale : [Agents];
 
     public long BlobBytes => SizeMib * 1024L * 1024L;

@@ -13,7 +13,9 @@ namespace P2PRegistry.Harness.Systems;
 /// accepts a blob upload, the Agent serves the distribution API); otherwise it reports "not available" with the
 /// probe's answer and never substitutes numbers.
 /// </summary>
-internal sealed class P2PRegistrySystem : ISystemUnderTest
+/// <param name="controlTls">TLS on the origin, tracker and agent APIs, every client verifying against the run's CA.</param>
+/// <param name="peerTls">TLS on the peer ports of the origin and the agents (<c>Swarm:Tls</c>).</param>
+internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = false) : ISystemUnderTest
 {
     public const string Repository = "harness/blob";
     private const int OriginPort = 5000;
@@ -27,6 +29,9 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
     private ProcessGroup.Tracked? _origin;
     private ProcessGroup.Tracked? _tracker;
     private string _trackerGrpcUrl = "";
+    private HarnessCertificates? _certificates;
+
+    private string Scheme => controlTls ? "https" : "http";
 
     public string Name => "p2pregistry";
 
@@ -36,7 +41,8 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
     /// <summary>The Tracker's HTTP base URL on the seed host, once <see cref="StartSeedSideAsync"/> ran.</summary>
     public string TrackerUrl { get; private set; } = "";
 
-    public string Description => "Origin + Tracker on the seed host; an Agent per client (warmed by one small pull, as a running DaemonSet agent is); each client pulls through its Agent's /v2/ API";
+    public string Description => "Origin + Tracker on the seed host; an Agent per client (warmed by one small pull, as a running DaemonSet agent is); each client pulls through its Agent's /v2/ API"
+        + (controlTls ? "; TLS on the origin, tracker and agent APIs" : "") + (peerTls ? "; TLS on the peer ports" : "");
 
     /// <summary>Size of the warm-up blob every Agent pulls before the barrier.</summary>
     public const int WarmUpBytes = 4 * 1024 * 1024;
@@ -201,22 +207,29 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         var origin = FindComponent("Origin", "P2PRegistry.Origin") ?? throw new InvalidOperationException("src/Origin is not built.");
         var tracker = FindComponent("Tracker", "P2PRegistry.Tracker") ?? throw new InvalidOperationException("src/Tracker is not built.");
         var work = context.WorkDirectory;
+        if (controlTls || peerTls)
+        {
+            _certificates = HarnessCertificates.Write(Path.Combine(work, "tls"), context.Clients.Select(c => c.Address).Append(seed.Address));
+            // Every curl the harness runs (pushes, probes, the clients' pulls) verifies against the run's CA; curl reads
+            // CURL_CA_BUNDLE from its environment, which the processes started in the namespaces inherit.
+            Environment.SetEnvironmentVariable("CURL_CA_BUNDLE", _certificates.CaPath);
+        }
 
-        OriginUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, OriginPort)}";
+        OriginUrl = $"{Scheme}://{seed.Address}:{context.Testbed.Port(seed, OriginPort)}";
         // The Origin's BitTorrent seeder binds and advertises the seed host's address: agents in other namespaces dial it.
         _origin = context.Processes.Start("origin", seed,
             ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"),
                 "--Origin:Peer:Address=" + seed.Address,
                 "--Origin:Peer:Port=" + context.Testbed.Port(seed, OriginPeerPort).ToString(CultureInfo.InvariantCulture),
-                "--Logging:LogLevel:Default=" + LogLevel],
+                "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Origin")],
             Path.Combine(work, "origin.log"));
         await ServerProbe.WaitForHttpAsync(seed, OriginUrl + "/v2/", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         await BlobPush.PushAsync(seed, OriginUrl, Repository, context.Blob, cancellationToken).ConfigureAwait(false);
 
-        TrackerUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerHttpPort)}";
-        _trackerGrpcUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerGrpcPort)}";
+        TrackerUrl = $"{Scheme}://{seed.Address}:{context.Testbed.Port(seed, TrackerHttpPort)}";
+        _trackerGrpcUrl = $"{Scheme}://{seed.Address}:{context.Testbed.Port(seed, TrackerGrpcPort)}";
         _tracker = context.Processes.Start("tracker", seed,
-            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=" + LogLevel],
+            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Tracker")],
             Path.Combine(work, "tracker.log"));
         await ServerProbe.WaitForHttpAsync(seed, TrackerUrl + "/healthz", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
 
@@ -244,7 +257,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         _agents.Clear();
         foreach (var host in context.Clients)
         {
-            var url = $"http://127.0.0.1:{context.Testbed.Port(host, AgentPort)}";
+            var url = $"{Scheme}://127.0.0.1:{context.Testbed.Port(host, AgentPort)}";
             List<string> command = ["dotnet", agent,
                 "--Agent:RegistryUrl=" + url,
                 "--Agent:PeerAddress=" + host.Address,
@@ -252,7 +265,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
                 "--Agent:TrackerUrl=" + _trackerGrpcUrl,
                 "--Agent:OriginUrl=" + OriginUrl,
                 "--Agent:DataPath=" + Path.Combine(context.WorkDirectory, "agent-" + host.Name),
-                "--Logging:LogLevel:Default=" + LogLevel];
+                "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Agent")];
             if (context.Testbed.ProgramRateLimit is { } limit)
             {
                 var text = limit.ToString(CultureInfo.InvariantCulture);
@@ -389,6 +402,28 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         }
 
         return new ServerFigures(cpu, fromOrigins);
+    }
+
+    /// <summary>The component's TLS settings (<c>control</c>), and the peer port's (<c>peer</c>; the tracker has none).</summary>
+    private List<string> TlsArguments(string component)
+    {
+        List<string> arguments = [];
+        if (_certificates is null)
+        {
+            return arguments;
+        }
+
+        if (controlTls)
+        {
+            arguments.AddRange(_certificates.Arguments(component));
+        }
+
+        if (peerTls && component != "Tracker")
+        {
+            arguments.AddRange(_certificates.Arguments("Swarm"));
+        }
+
+        return arguments;
     }
 
     private static string Mib(long? bytes) => bytes is { } b ? $"{b / 1048576.0:0.0} MiB" : "n/a";
