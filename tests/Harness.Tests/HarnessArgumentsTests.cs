@@ -18,11 +18,11 @@ public sealed class HarnessArgumentsTests
     }
 
     [Theory]
-    [InlineData("off", false, false)]
-    [InlineData("control", true, false)]
-    [InlineData("peer", false, true)]
-    [InlineData("all", true, true)]
-    public void Parse_Tls_BothSpellings(string mode, bool control, bool peer)
+    [InlineData("off", false, false, false)]
+    [InlineData("control", true, false, false)]
+    [InlineData("peer", false, true, false)]
+    [InlineData("all", true, true, true)]
+    public void Parse_Tls_BothSpellings(string mode, bool control, bool peer, bool agentApi)
     {
         foreach (var args in new[] { new[] { "--tls", mode }, [$"--tls={mode}"] })
         {
@@ -30,6 +30,7 @@ public sealed class HarnessArgumentsTests
             Assert.Equal(mode, o.Tls);
             Assert.Equal(control, o.ControlTls);
             Assert.Equal(peer, o.PeerTls);
+            Assert.Equal(agentApi, o.AgentApiTls);
         }
 
         Assert.Equal("off", HarnessArguments.Parse([]).Tls);

@@ -21,8 +21,8 @@ internal static class HarnessArguments
           --loopback           no namespaces: everything on 127.0.0.1, rates from the programs' own limits
           --scale 2,4,8        repeat for each client count and report how time grows with N
           --timeout-seconds S  per system and client count (default 600)
-          --tls MODE           p2pregistry over TLS: off (default), control (origin, tracker and agent APIs),
-                               peer (the peer ports), all
+          --tls MODE           p2pregistry over TLS: off (default), control (agents to origin and tracker),
+                               peer (the peer ports), all (both, and the agents' registry APIs)
           --cleanup            delete leftover namespaces and processes of earlier harness runs, then exit
           --help
         """;

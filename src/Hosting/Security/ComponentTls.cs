@@ -52,7 +52,6 @@ public sealed class ComponentTls : IDisposable
             _clientTrust = CertificateTrust.Load(clientCa);
         }
 
-        Logger = logger;
     }
 
     public string Section { get; }
@@ -66,8 +65,6 @@ public sealed class ComponentTls : IDisposable
     public ReloadingCertificate? ServerCertificate => _server;
 
     public ReloadingCertificate? ClientCertificate => _client;
-
-    internal ILogger Logger { get; }
 
     /// <summary>Kestrel's https settings for a listener: the current certificate at each handshake, and client certificates per the options.</summary>
     public void ConfigureServer(HttpsConnectionAdapterOptions https)

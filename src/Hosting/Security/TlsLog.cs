@@ -12,7 +12,4 @@ internal static partial class TlsLog
 
     [LoggerMessage(EventId = 9102, Level = LogLevel.Warning, Message = "TLS {Name}: the changed certificate files do not load ({Error}); still serving serial {Serial}.")]
     public static partial void ReloadFailed(ILogger logger, string name, string error, string serial);
-
-    [LoggerMessage(EventId = 9103, Level = LogLevel.Warning, Message = "TLS {Name}: handshake with {Remote} failed: {Error}")]
-    public static partial void HandshakeFailed(ILogger logger, string name, string? remote, string error);
 }
