@@ -5,9 +5,9 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using P2PRegistry.Contracts.Tracker;
+using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Integration.Tests.Agent;
 using P2PRegistry.Integration.Tests.Origin;
-using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Testing.Peers;
 using P2PRegistry.Testing.Security;
 
