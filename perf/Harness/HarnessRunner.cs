@@ -54,7 +54,7 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
                 var systems = new List<SystemReport>();
                 foreach (var name in options.Systems)
                 {
-                    systems.Add(await RunSystemAsync(Create(name), n, blob, pieceLength, bound, cancellationToken).ConfigureAwait(false));
+                    systems.Add(await RunSystemAsync(Create(name, options), n, blob, pieceLength, bound, cancellationToken).ConfigureAwait(false));
                 }
 
                 runs.Add(new RunReport(n, bound, systems));
@@ -79,11 +79,11 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
         }
     }
 
-    public static ISystemUnderTest Create(string name) => name switch
+    public static ISystemUnderTest Create(string name, HarnessOptions? options = null) => name switch
     {
         "registry" => new RegistrySystem(),
         "aria2c" => new Aria2cSystem(),
-        "p2pregistry" => new P2PRegistrySystem(),
+        "p2pregistry" => new P2PRegistrySystem(options?.ControlTls ?? false, options?.PeerTls ?? false, options?.AgentApiTls ?? false),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown system."),
     };
 

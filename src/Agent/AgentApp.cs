@@ -12,6 +12,7 @@ using P2PRegistry.Agent.Registry;
 using P2PRegistry.Agent.Tracking;
 using P2PRegistry.Hosting;
 using P2PRegistry.Hosting.Configuration;
+using P2PRegistry.Hosting.Security;
 using P2PRegistry.Swarm;
 using P2PRegistry.Swarm.Tracking;
 using P2PRegistry.Swarm.Transport;
@@ -46,7 +47,15 @@ public static class AgentApp
         {
             if (Uri.TryCreate(settings.RegistryUrl, UriKind.Absolute, out var registry) && IPAddress.TryParse(registry.Host.Trim('[', ']'), out var registryAddress))
             {
-                kestrel.Listen(registryAddress, registry.Port, listen => registryListener.Listen = listen);
+                kestrel.Listen(registryAddress, registry.Port, listen =>
+                {
+                    if (registry.Scheme == Uri.UriSchemeHttps)
+                    {
+                        listen.UseComponentTls();
+                    }
+
+                    registryListener.Listen = listen;
+                });
             }
             else
             {
@@ -56,6 +65,7 @@ public static class AgentApp
 
         var services = builder.Services;
         services.AddValidatedOptions<AgentOptions>(section, o => o.Validate());
+        services.AddComponentTls("Agent:Tls", sp => sp.GetRequiredService<IOptions<AgentOptions>>().Value.Tls);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<AgentMetrics>();
@@ -76,9 +86,11 @@ public static class AgentApp
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            var handler = new SocketsHttpHandler { ConnectTimeout = options.MissTimeout, EnableMultipleHttp2Connections = true };
+            sp.GetRequiredService<ComponentTls>().ConfigureClient(handler);
             return GrpcChannel.ForAddress(options.TrackerUrl, new GrpcChannelOptions
             {
-                HttpHandler = new SocketsHttpHandler { ConnectTimeout = options.MissTimeout, EnableMultipleHttp2Connections = true },
+                HttpHandler = handler,
                 LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
             });
         });
@@ -145,12 +157,14 @@ public static class AgentApp
     private static HttpClient OriginHttpClient(IServiceProvider services, TimeSpan timeout)
     {
         var options = services.GetRequiredService<IOptions<AgentOptions>>().Value;
-        return new HttpClient(new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             ConnectTimeout = options.MissTimeout,
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
-        })
+        };
+        services.GetRequiredService<ComponentTls>().ConfigureClient(handler);
+        return new HttpClient(handler)
         {
             BaseAddress = new Uri(options.OriginUrl.TrimEnd('/') + "/"),
             Timeout = timeout,

@@ -24,6 +24,8 @@ public static class ComponentHost
             options.UseUtcTimestamp = true;
         });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        // https listen URLs (--urls https://…); the slim builder leaves them out. Certificates: Security/ComponentTls.
+        builder.WebHost.UseKestrelHttpsConfiguration();
         return builder;
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Hosting;
+using P2PRegistry.Hosting.Security;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.P2P;
@@ -49,6 +50,8 @@ public static class OriginApp
             .Bind(builder.Configuration.GetSection(OriginOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<OriginOptions>, OriginOptionsValidator>();
+        // https for every https URL in --urls: the registry API and the metainfo endpoint share the listener.
+        services.AddComponentTls("Origin:Tls", sp => sp.GetRequiredService<IOptions<OriginOptions>>().Value.Tls);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<OriginMetrics>();

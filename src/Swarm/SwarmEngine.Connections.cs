@@ -123,7 +123,7 @@ public sealed partial class SwarmEngine
         try
         {
             await Task.Yield();
-            var connection = await Transport.PeerDialer.ConnectAsync(peer.EndPoint, _context.Options.ConnectTimeout, token).ConfigureAwait(false);
+            var connection = await Transport.PeerDialer.ConnectAsync(peer.EndPoint, _context.Options.ConnectTimeout, PeerTls, token).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
                 var session = await PeerConnector.ConnectAsync(swarm, connection, peer.EndPoint, peer, token).ConfigureAwait(false);

@@ -24,7 +24,8 @@ public sealed partial class SwarmEngine : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
     private readonly Lock _startLock = new();
 
-    public SwarmEngine(IOptions<SwarmOptions> options, ITrackerClient tracker, SwarmMetrics metrics, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    /// <param name="tls">TLS on the peer port (<c>Swarm:Tls</c>), both accepted and dialled connections; null: plain BitTorrent.</param>
+    public SwarmEngine(IOptions<SwarmOptions> options, ITrackerClient tracker, SwarmMetrics metrics, ILoggerFactory loggerFactory, TimeProvider? time = null, Transport.PeerTls? tls = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -36,6 +37,7 @@ public sealed partial class SwarmEngine : IAsyncDisposable
         }
 
         _tracker = tracker ?? throw new ArgumentNullException(nameof(tracker));
+        PeerTls = tls;
         _logger = loggerFactory.CreateLogger<SwarmEngine>();
         _context = new SwarmContext(settings, PeerId.CreateRandom(), time ?? TimeProvider.System, metrics, _logger)
         {
@@ -44,6 +46,9 @@ public sealed partial class SwarmEngine : IAsyncDisposable
     }
 
     public PeerId PeerId => _context.PeerId;
+
+    /// <summary>TLS on the peer port, or null.</summary>
+    public Transport.PeerTls? PeerTls { get; }
 
     /// <summary>The port announced to trackers: <see cref="SwarmOptions.PeerPort"/>, or the bound one when that was 0.</summary>
     public int ListenPort

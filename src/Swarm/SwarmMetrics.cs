@@ -74,6 +74,7 @@ public sealed class SwarmMetrics
         ConnectionRefusal.PerSwarm => "per_swarm",
         ConnectionRefusal.PerAddress => "per_address",
         ConnectionRefusal.HandshakeTimeout => "handshake_timeout",
+        ConnectionRefusal.Tls => "tls",
         _ => "none",
     };
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Hosting;
 using P2PRegistry.Tracker.Admission;
+using P2PRegistry.Hosting.Security;
 using P2PRegistry.Tracker.Announcing;
 using P2PRegistry.Tracker.Bep3;
 using P2PRegistry.Tracker.Diagnostics;
@@ -26,18 +27,30 @@ public static class TrackerApp
         // Two endpoints: h2c for gRPC and HTTP/1.1 for BEP 3 clients. Reading the options here validates them,
         // so a bad setting stops the start with the validator's message.
         services.AddSingleton<TrackerListeners>();
+        services.AddComponentTls("Tracker:Tls", sp => sp.GetRequiredService<IOptions<TrackerOptions>>().Value.Tls);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<TrackerOptions>, TrackerListeners>((kestrel, options, listeners) =>
         {
             var grpc = TrackerOptionsValidator.ParseListenUrl(options.Value.GrpcUrl)!;
             var http = TrackerOptionsValidator.ParseListenUrl(options.Value.HttpUrl)!;
+            // With TLS, ALPN could let both share a port; they stay two listeners so the settings mean the same either way.
             kestrel.Listen(grpc, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                if (TrackerOptionsValidator.IsHttps(options.Value.GrpcUrl))
+                {
+                    listen.UseComponentTls();
+                }
+
                 listeners.Grpc = listen;
             });
             kestrel.Listen(http, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
+                if (TrackerOptionsValidator.IsHttps(options.Value.HttpUrl))
+                {
+                    listen.UseComponentTls();
+                }
+
                 listeners.Http = listen;
             });
         });
@@ -67,7 +80,7 @@ public static class TrackerApp
         services.AddSingleton<TrackerMetrics>();
 
         services.AddSingleton(sp => new MetaInfoCache(sp.GetRequiredService<IOptions<TrackerOptions>>().Value.MetaInfoCacheBytes));
-        services.AddSingleton(sp => new OriginMetaInfoClient(CreateOriginHttpClient(sp.GetRequiredService<IOptions<TrackerOptions>>().Value)));
+        services.AddSingleton(sp => new OriginMetaInfoClient(CreateOriginHttpClient(sp.GetRequiredService<IOptions<TrackerOptions>>().Value, sp.GetRequiredService<ComponentTls>())));
         services.AddSingleton<MetaInfoService>();
 
         // Requests are a few hundred bytes; refuse anything larger than a generous bound before buffering it.
@@ -94,7 +107,7 @@ public static class TrackerApp
     }
 
     // One long-lived client: pooled connections, recycled so a moved origin (DNS) is picked up.
-    private static HttpClient CreateOriginHttpClient(TrackerOptions options)
+    private static HttpClient CreateOriginHttpClient(TrackerOptions options, ComponentTls tls)
     {
         var handler = new SocketsHttpHandler
         {
@@ -102,6 +115,8 @@ public static class TrackerApp
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             AllowAutoRedirect = false,
         };
+        // An https origin is verified against Tracker:Tls:CaPath; the tracker's client certificate goes with it.
+        tls.ConfigureClient(handler);
         var baseUrl = options.OriginUrl.EndsWith('/') ? options.OriginUrl : options.OriginUrl + "/";
         return new HttpClient(handler) { BaseAddress = new Uri(baseUrl), Timeout = options.OriginTimeout };
     }

@@ -14,6 +14,9 @@ internal sealed class TrackerOptions
     /// <summary>Where blobs' metainfo comes from: <c>GET &lt;OriginUrl&gt;/p2p/v1/metainfo/&lt;digest&gt;</c>.</summary>
     public string OriginUrl { get; set; } = "http://127.0.0.1:5000";
 
+    /// <summary>TLS of both listeners (https URLs), mutual TLS, and the CA bundle the origin's certificate is verified against.</summary>
+    public P2PRegistry.Hosting.Security.TlsOptions Tls { get; set; } = new();
+
     /// <summary>How long one metainfo request to the origin may take (connecting included).</summary>
     public TimeSpan OriginTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

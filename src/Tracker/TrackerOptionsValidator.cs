@@ -9,11 +9,20 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
     public ValidateOptionsResult Validate(string? name, TrackerOptions options)
     {
         var errors = new List<string>();
+        errors.AddRange(options.Tls.Validate("Tracker:Tls"));
         var grpc = CheckListenUrl(errors, nameof(TrackerOptions.GrpcUrl), options.GrpcUrl);
         var http = CheckListenUrl(errors, nameof(TrackerOptions.HttpUrl), options.HttpUrl);
         if (grpc is not null && http is not null && grpc.Port != 0 && grpc.Equals(http))
         {
             errors.Add($"Tracker:GrpcUrl and Tracker:HttpUrl are both {grpc}: gRPC needs HTTP/2 without TLS, which cannot share a cleartext port with HTTP/1.1.");
+        }
+
+        foreach (var (key, url) in new[] { (nameof(TrackerOptions.GrpcUrl), options.GrpcUrl), (nameof(TrackerOptions.HttpUrl), options.HttpUrl) })
+        {
+            if (IsHttps(url) && !options.Tls.HasServerCertificate)
+            {
+                errors.Add($"Tracker:{key} '{url}' is https: set Tracker:Tls:CertificatePath and Tracker:Tls:KeyPath.");
+            }
         }
 
         if (!Uri.TryCreate(options.OriginUrl, UriKind.Absolute, out var origin) || (origin.Scheme != Uri.UriSchemeHttp && origin.Scheme != Uri.UriSchemeHttps))
@@ -74,7 +83,7 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
     /// <summary>A listen URL is <c>http://&lt;IP literal or localhost&gt;:&lt;port&gt;</c>; port 0 picks a free port, no port means 80.</summary>
     internal static IPEndPoint? ParseListenUrl(string? url)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/" || uri.Query.Length != 0)
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.AbsolutePath != "/" || uri.Query.Length != 0)
         {
             return null;
         }
@@ -92,7 +101,7 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
         var endPoint = ParseListenUrl(url);
         if (endPoint is null)
         {
-            errors.Add($"Tracker:{key} '{url}' must be http://<IP address>:<port>, e.g. http://127.0.0.1:7000 (port 0 picks a free port).");
+            errors.Add($"Tracker:{key} '{url}' must be http(s)://<IP address>:<port>, e.g. http://127.0.0.1:7000 (port 0 picks a free port).");
         }
 
         return endPoint;
@@ -145,6 +154,7 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
             errors.Add($"Tracker:{key} must be at least 1, got {value}.");
         }
     }
+    internal static bool IsHttps(string? url) => url is not null && url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     private static void Positive(List<string> errors, string key, TimeSpan value)
     {

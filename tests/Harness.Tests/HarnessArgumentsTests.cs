@@ -17,6 +17,26 @@ public sealed class HarnessArgumentsTests
         Assert.Equal(256L << 20, o.BlobBytes);
     }
 
+    [Theory]
+    [InlineData("off", false, false, false)]
+    [InlineData("control", true, false, false)]
+    [InlineData("peer", false, true, false)]
+    [InlineData("all", true, true, true)]
+    public void Parse_Tls_BothSpellings(string mode, bool control, bool peer, bool agentApi)
+    {
+        foreach (var args in new[] { new[] { "--tls", mode }, [$"--tls={mode}"] })
+        {
+            var o = HarnessArguments.Parse(args);
+            Assert.Equal(mode, o.Tls);
+            Assert.Equal(control, o.ControlTls);
+            Assert.Equal(peer, o.PeerTls);
+            Assert.Equal(agentApi, o.AgentApiTls);
+        }
+
+        Assert.Equal("off", HarnessArguments.Parse([]).Tls);
+        Assert.Contains("--tls must be one of", Assert.Throws<HarnessArgumentException>(() => HarnessArguments.Parse(["--tls", "yes"])).Message);
+    }
+
     [Fact]
     public void Parse_AllOptions_BothSpellings()
     {

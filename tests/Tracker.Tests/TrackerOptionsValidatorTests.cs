@@ -14,7 +14,7 @@ public sealed class TrackerOptionsValidatorTests
     }
 
     [Theory]
-    [InlineData("https://127.0.0.1:7000")]
+    [InlineData("ftp://127.0.0.1:7000")]
     [InlineData("http://tracker.example:7000")]
     [InlineData("http://127.0.0.1:7000/path")]
     [InlineData("nonsense")]
@@ -58,6 +58,26 @@ public sealed class TrackerOptionsValidatorTests
         typeof(TrackerOptions).GetProperty(key)!.SetValue(options, 0);
 
         Assert.Contains(Errors(options), e => e.Contains("Tracker:" + key));
+    }
+
+    [Fact]
+    public void Validate_HttpsListenerWithoutCertificate_NamesTheTlsKeys()
+    {
+        Assert.Contains(Errors(new TrackerOptions { GrpcUrl = "https://127.0.0.1:7001" }), e => e.Contains("Tracker:GrpcUrl") && e.Contains("Tracker:Tls:CertificatePath"));
+    }
+
+    [Fact]
+    public void Validate_HttpsListenersWithCertificate_Succeed()
+    {
+        using var authority = new P2PRegistry.Testing.Security.TestCertificateAuthority();
+        var leaf = authority.Issue("tracker");
+        var options = new TrackerOptions
+        {
+            GrpcUrl = "https://127.0.0.1:7001",
+            HttpUrl = "https://127.0.0.1:7000",
+            Tls = new() { CertificatePath = leaf.CertificatePath, KeyPath = leaf.KeyPath },
+        };
+        Assert.Empty(Errors(options));
     }
 
     [Fact]

@@ -21,6 +21,8 @@ internal static class HarnessArguments
           --loopback           no namespaces: everything on 127.0.0.1, rates from the programs' own limits
           --scale 2,4,8        repeat for each client count and report how time grows with N
           --timeout-seconds S  per system and client count (default 600)
+          --tls MODE           p2pregistry over TLS: off (default), control (agents to origin and tracker),
+                               peer (the peer ports), all (both, and the agents' registry APIs)
           --cleanup            delete leftover namespaces and processes of earlier harness runs, then exit
           --help
         """;
@@ -80,6 +82,7 @@ internal static class HarnessArguments
                 "systems" => options with { Systems = SystemList(Value()) },
                 "out" => options with { Output = NonEmpty(name, Value()) },
                 "scale" => options with { Scale = ScaleList(Value()) },
+                "tls" => options with { Tls = TlsMode(Value()) },
                 "timeout-seconds" => options with { TimeoutSeconds = Int(name, Value(), 5, 24 * 3600) },
                 "loopback" => Flag(options with { Loopback = true }, NoValue),
                 "cleanup" => Flag(options with { Cleanup = true }, NoValue),
@@ -90,6 +93,9 @@ internal static class HarnessArguments
 
         return options;
     }
+
+    private static string TlsMode(string value) =>
+        HarnessOptions.TlsModes.Contains(value) ? value : throw new HarnessArgumentException($"--tls must be one of {string.Join(", ", HarnessOptions.TlsModes)}, got '{value}'.");
 
     private static HarnessOptions Flag(HarnessOptions options, Action check)
     {

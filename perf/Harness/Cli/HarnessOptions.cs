@@ -30,6 +30,21 @@ internal sealed record HarnessOptions
 
     public bool Help { get; init; }
 
+    public static readonly IReadOnlyList<string> TlsModes = ["off", "control", "peer", "all"];
+
+    /// <summary>
+    /// p2pregistry only: <c>control</c> = TLS between the agents and the origin and tracker (their listeners, the agents'
+    /// clients verifying); <c>peer</c> = TLS on the peer ports (<c>Swarm:Tls</c>); <c>all</c> = both, and the agents'
+    /// node-local registry APIs (what the clients pull from) on TLS too.
+    /// </summary>
+    public string Tls { get; init; } = "off";
+
+    public bool ControlTls => Tls is "control" or "all";
+
+    public bool PeerTls => Tls is "peer" or "all";
+
+    public bool AgentApiTls => Tls is "all";
+
     public IReadOnlyList<int> ClientCounts => Scale.Count > 0 ? Scale : [Agents];
 
     public long BlobBytes => SizeMib * 1024L * 1024L;

@@ -13,7 +13,10 @@ namespace P2PRegistry.Harness.Systems;
 /// accepts a blob upload, the Agent serves the distribution API); otherwise it reports "not available" with the
 /// probe's answer and never substitutes numbers.
 /// </summary>
-internal sealed class P2PRegistrySystem : ISystemUnderTest
+/// <param name="controlTls">TLS on the origin's and the tracker's listeners, the agents verifying them against the run's CA.</param>
+/// <param name="peerTls">TLS on the peer ports of the origin and the agents (<c>Swarm:Tls</c>).</param>
+/// <param name="agentApiTls">TLS on the agents' registry APIs too (node-local: what containerd, here curl, pulls from).</param>
+internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = false, bool agentApiTls = false) : ISystemUnderTest
 {
     public const string Repository = "harness/blob";
     private const int OriginPort = 5000;
@@ -27,6 +30,9 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
     private ProcessGroup.Tracked? _origin;
     private ProcessGroup.Tracked? _tracker;
     private string _trackerGrpcUrl = "";
+    private HarnessCertificates? _certificates;
+
+    private string Scheme => controlTls ? "https" : "http";
 
     public string Name => "p2pregistry";
 
@@ -36,10 +42,15 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
     /// <summary>The Tracker's HTTP base URL on the seed host, once <see cref="StartSeedSideAsync"/> ran.</summary>
     public string TrackerUrl { get; private set; } = "";
 
-    public string Description => "Origin + Tracker on the seed host; an Agent per client (warmed by one small pull, as a running DaemonSet agent is); each client pulls through its Agent's /v2/ API";
+    public string Description => "Origin + Tracker on the seed host; an Agent per client (warmed by one small pull, as a running DaemonSet agent is); each client pulls through its Agent's /v2/ API"
+        + (controlTls ? "; TLS between agents and origin/tracker" : "") + (peerTls ? "; TLS on the peer ports" : "")
+        + (agentApiTls ? "; TLS on the agents' registry APIs" : "");
 
     /// <summary>Size of the warm-up blob every Agent pulls before the barrier.</summary>
     public const int WarmUpBytes = 4 * 1024 * 1024;
+
+    /// <summary>On a machine shared with other work (load far above the core count) a cold Agent's miss budget runs out more than five times in a row.</summary>
+    private const int WarmUpAttempts = 20;
 
     public async Task<Availability> CheckAvailableAsync(CancellationToken cancellationToken)
     {
@@ -136,8 +147,9 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
                     using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
                     return response.StatusCode;
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
                 {
+                    // Not up yet, or (on a loaded machine) slower than the client's 2 s timeout: ask again until the deadline.
                     await Task.Delay(200, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -203,23 +215,30 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         var origin = FindComponent("Origin", "P2PRegistry.Origin") ?? throw new InvalidOperationException("src/Origin is not built.");
         var tracker = FindComponent("Tracker", "P2PRegistry.Tracker") ?? throw new InvalidOperationException("src/Tracker is not built.");
         var work = context.WorkDirectory;
+        if (controlTls || peerTls || agentApiTls)
+        {
+            _certificates = HarnessCertificates.Write(Path.Combine(work, "tls"), context.Clients.Select(c => c.Address).Append(seed.Address));
+            // Every curl the harness runs (pushes, probes, the clients' pulls) verifies against the run's CA; curl reads
+            // CURL_CA_BUNDLE from its environment, which the processes started in the namespaces inherit.
+            Environment.SetEnvironmentVariable("CURL_CA_BUNDLE", _certificates.CaPath);
+        }
 
-        OriginUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, OriginPort)}";
+        OriginUrl = $"{Scheme}://{seed.Address}:{context.Testbed.Port(seed, OriginPort)}";
         // The Origin's BitTorrent seeder binds and advertises the seed host's address: agents in other namespaces dial it.
         // The testbed's network is the harness's own, so the blob is pushed anonymously (Origin:Push:AllowAnonymous).
         _origin = context.Processes.Start("origin", seed,
             ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"), "--Origin:Push:AllowAnonymous=true",
                 "--Origin:Peer:Address=" + seed.Address,
                 "--Origin:Peer:Port=" + context.Testbed.Port(seed, OriginPeerPort).ToString(CultureInfo.InvariantCulture),
-                "--Logging:LogLevel:Default=" + LogLevel],
+                "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Origin")],
             Path.Combine(work, "origin.log"));
         await ServerProbe.WaitForHttpAsync(seed, OriginUrl + "/v2/", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         await BlobPush.PushAsync(seed, OriginUrl, Repository, context.Blob, cancellationToken).ConfigureAwait(false);
 
-        TrackerUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerHttpPort)}";
-        _trackerGrpcUrl = $"http://{seed.Address}:{context.Testbed.Port(seed, TrackerGrpcPort)}";
+        TrackerUrl = $"{Scheme}://{seed.Address}:{context.Testbed.Port(seed, TrackerHttpPort)}";
+        _trackerGrpcUrl = $"{Scheme}://{seed.Address}:{context.Testbed.Port(seed, TrackerGrpcPort)}";
         _tracker = context.Processes.Start("tracker", seed,
-            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=" + LogLevel],
+            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Tracker")],
             Path.Combine(work, "tracker.log"));
         await ServerProbe.WaitForHttpAsync(seed, TrackerUrl + "/healthz", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
 
@@ -247,7 +266,7 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         _agents.Clear();
         foreach (var host in context.Clients)
         {
-            var url = $"http://127.0.0.1:{context.Testbed.Port(host, AgentPort)}";
+            var url = $"{(agentApiTls ? "https" : "http")}://127.0.0.1:{context.Testbed.Port(host, AgentPort)}";
             List<string> command = ["dotnet", agent,
                 "--Agent:RegistryUrl=" + url,
                 "--Agent:PeerAddress=" + host.Address,
@@ -255,7 +274,10 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
                 "--Agent:TrackerUrl=" + _trackerGrpcUrl,
                 "--Agent:OriginUrl=" + OriginUrl,
                 "--Agent:DataPath=" + Path.Combine(context.WorkDirectory, "agent-" + host.Name),
-                "--Logging:LogLevel:Default=" + LogLevel];
+                // A miss answers 404 after MissTimeout (1 s by default) without metainfo and a first source: on a loaded
+                // machine that cut measured pulls short. A pull that finds its source in time is not slowed by a longer budget.
+                "--Agent:MissTimeout=00:00:05",
+                "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Agent")];
             if (context.Testbed.ProgramRateLimit is { } limit)
             {
                 var text = limit.ToString(CultureInfo.InvariantCulture);
@@ -301,9 +323,9 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
                     return attempt;
                 }
 
-                if (attempt == 5)
+                if (attempt == WarmUpAttempts)
                 {
-                    throw new InvalidOperationException($"Agent {a.Host.Name} failed the warm-up pull 5 times: {got.StandardError.Trim()}");
+                    throw new InvalidOperationException($"Agent {a.Host.Name} failed the warm-up pull {WarmUpAttempts} times: {got.StandardError.Trim()}");
                 }
 
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
@@ -392,6 +414,28 @@ internal sealed class P2PRegistrySystem : ISystemUnderTest
         }
 
         return new ServerFigures(cpu, fromOrigins);
+    }
+
+    /// <summary>The component's TLS settings (<c>control</c>), and the peer port's (<c>peer</c>; the tracker has none).</summary>
+    private List<string> TlsArguments(string component)
+    {
+        List<string> arguments = [];
+        if (_certificates is null)
+        {
+            return arguments;
+        }
+
+        if (controlTls || (agentApiTls && component == "Agent"))
+        {
+            arguments.AddRange(_certificates.Arguments(component));
+        }
+
+        if (peerTls && component != "Tracker")
+        {
+            arguments.AddRange(_certificates.Arguments("Swarm"));
+        }
+
+        return arguments;
     }
 
     private static string Mib(long? bytes) => bytes is { } b ? $"{b / 1048576.0:0.0} MiB" : "n/a";

@@ -21,6 +21,12 @@ public sealed class AgentOptions
     /// <summary>The origin registry: manifests are resolved there.</summary>
     public string OriginUrl { get; set; } = "http://127.0.0.1:5000";
 
+    /// <summary>
+    /// TLS of the registry API (an https <see cref="RegistryUrl"/>), and of the agent's clients: the origin's and the
+    /// tracker's certificates are verified against <c>Agent:Tls:CaPath</c>; <c>ClientCertificatePath</c> is presented to them.
+    /// </summary>
+    public P2PRegistry.Hosting.Security.TlsOptions Tls { get; set; } = new();
+
     /// <summary>Holds <c>cache/</c> (complete, verified blobs), <c>download/</c> (partial blobs) and <c>manifests/</c>.</summary>
     public string DataPath { get; set; } = "data";
 
@@ -90,6 +96,16 @@ public sealed class AgentOptions
         if (Uri.TryCreate(RegistryUrl, UriKind.Absolute, out var registry) && !System.Net.IPAddress.TryParse(registry.Host.Trim('[', ']'), out _))
         {
             yield return $"{SectionName}:RegistryUrl must name an IP address to listen on (e.g. http://127.0.0.1:5050), got '{RegistryUrl}'.";
+        }
+
+        foreach (var error in Tls.Validate($"{SectionName}:Tls"))
+        {
+            yield return error;
+        }
+
+        if (RegistryUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase) && !Tls.HasServerCertificate)
+        {
+            yield return $"{SectionName}:RegistryUrl '{RegistryUrl}' is https: set {SectionName}:Tls:CertificatePath and {SectionName}:Tls:KeyPath.";
         }
 
         if (!System.Net.IPAddress.TryParse(PeerAddress, out _))

@@ -26,6 +26,8 @@ public sealed class OriginOptions
     /// containerd gave it when both name the origin the same way.
     /// </summary>
     public List<string> RegistryNames { get; set; } = [];
+    /// <summary>TLS of the registry API and the metainfo endpoint (https in <c>--urls</c>), and mutual TLS.</summary>
+    public P2PRegistry.Hosting.Security.TlsOptions Tls { get; set; } = new();
 
     /// <summary>The BitTorrent peer port from which the origin seeds every blob it holds.</summary>
     public Seeding.PeerOptions Peer { get; set; } = new();

@@ -17,6 +17,7 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
     public ValidateOptionsResult Validate(string? name, OriginOptions options)
     {
         var failures = new List<string>();
+        failures.AddRange(options.Tls.Validate($"{S}:Tls"));
 
         if (string.IsNullOrWhiteSpace(options.StoragePath))
         {

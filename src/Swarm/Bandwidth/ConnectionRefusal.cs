@@ -23,4 +23,7 @@ internal enum ConnectionRefusal
 
     /// <summary>An inbound peer that sent no handshake within <see cref="SwarmOptions.InboundHandshakeTimeout"/> (not a limit of <see cref="ConnectionLimiter"/>).</summary>
     HandshakeTimeout,
+
+    /// <summary>The peer port speaks TLS (<c>Swarm:Tls</c>) and the connection's TLS handshake failed.</summary>
+    Tls,
 }

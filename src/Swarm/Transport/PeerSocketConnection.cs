@@ -22,7 +22,7 @@ namespace P2PRegistry.Swarm.Transport;
 /// a zero-byte receive (as Kestrel does), so an idle socket (a pending handshake, a quiet session) costs a socket
 /// and a few small objects, not a pinned 64 KiB segment.
 /// </remarks>
-internal sealed class PeerSocketConnection : IDuplexPipe, IAsyncDisposable
+internal sealed class PeerSocketConnection : IPeerConnection
 {
     /// <summary>A receive is offered at least this much of a segment; a new segment is taken below it.</summary>
     internal const int MinimumReceive = 16 * 1024;

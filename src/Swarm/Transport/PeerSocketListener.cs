@@ -28,7 +28,7 @@ public sealed class PeerSocketListener : IAsyncDisposable
     private readonly ILogger<PeerSocketListener> _logger;
     private readonly MemoryPool<byte>? _pool;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly HashSet<PeerSocketConnection> _live = [];
+    private readonly HashSet<IPeerConnection> _live = [];
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _socket;
     private Task _accepting = Task.CompletedTask;
@@ -87,7 +87,7 @@ public sealed class PeerSocketListener : IAsyncDisposable
     /// <summary>Stops accepting, aborts the open connections and waits (as long as the token allows) for their sessions to end.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        PeerSocketConnection[] live;
+        IPeerConnection[] live;
         lock (_live)
         {
             if (_stopped)
@@ -186,10 +186,10 @@ public sealed class PeerSocketListener : IAsyncDisposable
                 continue;
             }
 
-            PeerSocketConnection connection;
+            IPeerConnection connection;
             try
             {
-                connection = new PeerSocketConnection(accepted, _pool);
+                connection = _engine.PeerTls is null ? new PeerSocketConnection(accepted, _pool) : new PeerTlsConnection(accepted);
             }
             catch (SocketException exception)
             {
@@ -233,7 +233,7 @@ public sealed class PeerSocketListener : IAsyncDisposable
         accepted.Dispose();
     }
 
-    private async Task RunAsync(PeerSocketConnection connection, IPAddress address)
+    private async Task RunAsync(IPeerConnection connection, IPAddress address)
     {
         var limiter = _engine.Context.Connections;
         var pending = 1;
@@ -249,6 +249,22 @@ public sealed class PeerSocketListener : IAsyncDisposable
         await Task.Yield();
         try
         {
+            if (connection is PeerTlsConnection tls)
+            {
+                // Within the handshake timeout, as a plain peer's BitTorrent handshake is: a client that speaks plain
+                // BitTorrent (or nothing) here fails it and is closed, counted as pending until then.
+                try
+                {
+                    await tls.AuthenticateAsServerAsync(_engine.PeerTls!.ServerOptions(), _engine.Context.Options.InboundHandshakeTimeout, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (PeerTlsException exception)
+                {
+                    _engine.Context.Metrics.ConnectionRefused(ConnectionRefusal.Tls);
+                    TransportLog.TlsRefused(_logger, connection.RemoteEndPoint, exception.Message);
+                    return;
+                }
+            }
+
             connection.Start();
             await _engine.AcceptAsync(connection, connection.RemoteEndPoint, Handshaken, connection.ConnectionClosed).ConfigureAwait(false);
         }

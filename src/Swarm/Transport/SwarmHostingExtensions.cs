@@ -3,6 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using P2PRegistry.Hosting.Security;
 
 namespace P2PRegistry.Swarm.Transport;
 
@@ -27,11 +29,41 @@ public static class SwarmHostingExtensions
         }
 
         options.Validate(o => !o.Validate().Any(), "Swarm options are invalid; see SwarmOptions.Validate.").ValidateOnStart();
+        AddPeerTls(services, section?.GetSection(TlsSection));
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SwarmMetrics>();
         services.TryAddSingleton<SwarmEngine>();
         return services;
+    }
+
+    /// <summary>The peer port's TLS settings, under the swarm's section: <c>Swarm:Tls</c>.</summary>
+    public const string TlsSection = "Tls";
+
+    /// <summary>
+    /// <c>Swarm:Tls</c> with a certificate turns TLS on for every peer connection, accepted and dialled: this engine's
+    /// certificate (<c>CertificatePath</c>/<c>KeyPath</c>, reloaded) is presented both ways, and the other side's must chain
+    /// to <c>CaPath</c>. Off without a certificate: standard BitTorrent clients cannot speak TLS.
+    /// </summary>
+    private static void AddPeerTls(IServiceCollection services, IConfiguration? section)
+    {
+        var settings = section?.Get<TlsOptions>();
+        if (settings is null || !settings.HasServerCertificate)
+        {
+            return;
+        }
+
+        services.TryAddSingleton(sp =>
+        {
+            const string Name = SwarmOptions.SectionName + ":" + TlsSection;
+            if (string.IsNullOrEmpty(settings.CaPath) && string.IsNullOrEmpty(settings.ClientCaPath))
+            {
+                throw new OptionsValidationException(Name, typeof(TlsOptions), [$"{Name}:CaPath must name the CA bundle peers' certificates chain to."]);
+            }
+
+            var tls = new ComponentTls(settings, Name, sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger(TlsHosting.LoggerCategory));
+            return new PeerTls(tls.PeerServerOptions, peer => tls.PeerClientOptions(peer.Address.ToString()));
+        });
     }
 
     /// <summary>

@@ -16,4 +16,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(63, LogLevel.Debug, "Connection from {EndPoint} closed at once: too many waiting for their handshake ({Limit})")]
     public static partial void PendingRefused(ILogger logger, EndPoint? endPoint, string limit);
+
+    [LoggerMessage(64, LogLevel.Information, "Connection from {EndPoint} closed: {Reason}")]
+    public static partial void TlsRefused(ILogger logger, EndPoint? endPoint, string reason);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,8 @@ internal sealed class TestNode : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestNode> StartAsync(ITrackerClient tracker, Action<SwarmOptions>? configure = null)
+    /// <param name="settings">Configuration under <c>Swarm:</c> that options cannot carry (e.g. <c>Swarm:Tls:CertificatePath</c>).</param>
+    public static async Task<TestNode> StartAsync(ITrackerClient tracker, Action<SwarmOptions>? configure = null, IDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -36,7 +38,8 @@ internal sealed class TestNode : IAsyncDisposable
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         }
         builder.Services.AddSingleton(tracker);
-        builder.Services.AddSwarm(configure: o =>
+        var section = settings is null ? null : new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(SwarmOptions.SectionName);
+        builder.Services.AddSwarm(section, configure: o =>
         {
             var fast = SwarmTestContext.FastOptions(configure);
             foreach (var property in typeof(SwarmOptions).GetProperties().Where(p => p.CanWrite))

@@ -15,6 +15,9 @@ public abstract class Readiness
     /// <summary>Ready when a GET of <paramref name="url"/> answers any of <paramref name="statusCodes"/> (e.g. 200 or 401 behind auth).</summary>
     public static Readiness HttpStatus(Uri url, params HttpStatusCode[] statusCodes) => new HttpReadiness(url, statusCodes);
 
+    /// <summary>Ready when a GET of <paramref name="url"/> through <paramref name="client"/> answers 200 (https with a test CA: <c>TestCertificateAuthority.CreateHttpClient</c>).</summary>
+    public static Readiness HttpOk(Uri url, HttpClient client) => new HttpReadiness(url, [HttpStatusCode.OK], client);
+
     /// <summary>Ready when 127.0.0.1:<paramref name="port"/> accepts a TCP connection.</summary>
     public static Readiness TcpPort(int port) => new TcpReadiness(port);
 
@@ -33,7 +36,7 @@ public abstract class Readiness
         public override string ToString() => "started";
     }
 
-    private sealed class HttpReadiness(Uri url, HttpStatusCode[] statusCodes) : Readiness
+    private sealed class HttpReadiness(Uri url, HttpStatusCode[] statusCodes, HttpClient? client = null) : Readiness
     {
         private static readonly HttpClient s_client = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero })
         {
@@ -44,7 +47,7 @@ public abstract class Readiness
         {
             try
             {
-                using var response = await s_client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                using var response = await (client ?? s_client).GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
                 return statusCodes.Contains(response.StatusCode);
             }
             catch (HttpRequestException)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using P2PRegistry.Hosting.Security;
 using P2PRegistry.Tracker.Admission;
 
 namespace P2PRegistry.Tracker.Tests.Admission;
@@ -31,7 +32,7 @@ public sealed class AnnouncerAuthorityTests
     [Fact]
     public void Identify_CertificateWithOriginRoleUri_IsOrigin()
     {
-        using var certificate = Certificate("spiffe://cluster/ns/p2p", OriginCertificate.OriginRoleUri);
+        using var certificate = Certificate("spiffe://cluster/ns/p2p", ClusterRoles.OriginUri);
 
         var identity = new AnnouncerAuthority([]).Identify(s_source, certificate);
 
@@ -42,7 +43,6 @@ public sealed class AnnouncerAuthorityTests
     [Theory]
     [InlineData("urn:p2pregistry:role:agent")]
     [InlineData("urn:p2pregistry:role:origin:x")]
-    [InlineData("urn:p2pregistry:role:ORIGIN")]
     public void Identify_CertificateWithOtherRole_IsNotOrigin(string uri)
     {
         using var certificate = Certificate(uri);
@@ -66,13 +66,5 @@ public sealed class AnnouncerAuthorityTests
         Assert.True(authority.Identify(s_source, null).IsOrigin);
         Assert.True(authority.Identify(IPAddress.Parse("::ffff:10.4.0.9"), null).IsOrigin); // a dual-stack socket's view
         Assert.False(authority.Identify(IPAddress.Parse("10.4.1.9"), null).IsOrigin);
-    }
-
-    [Fact]
-    public void UriNames_ReadsEveryUriOfTheExtension()
-    {
-        using var certificate = Certificate("urn:a", "urn:b");
-
-        Assert.Equal(["urn:a", "urn:b"], OriginCertificate.UriNames(certificate));
     }
 }

@@ -1,0 +1,225 @@
+using P2PRegistry.Testing.Security;
+
+namespace P2PRegistry.Integration.Tests.Security;
+
+/// <summary>How a <see cref="TlsCluster"/> is set up.</summary>
+internal sealed record TlsClusterOptions
+{
+    /// <summary>Origin and tracker (and the agents' registry APIs) refuse clients without a certificate from the test CA.</summary>
+    public bool MutualTls { get; init; }
+
+    /// <summary>TLS on the peer ports (<c>Swarm:Tls</c>) of the origin and the agents.</summary>
+    public bool PeerTls { get; init; }
+
+    public int Agents { get; init; } = 1;
+}
+
+/// <summary>
+/// Origin, tracker and agents as processes, every listener https with certificates from one <see cref="TestCertificateAuthority"/>
+/// and every client verifying against its <c>ca.crt</c>: origin (role origin), tracker (no role), agents (role agent).
+/// Certificates are checked for a change every second.
+/// </summary>
+internal sealed class TlsCluster : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private TlsCluster(TestCertificateAuthority authority, TlsClusterOptions options)
+    {
+        Authority = authority;
+        Options = options;
+        OriginCertificate = authority.Issue("origin", TestCertificateAuthority.OriginRole);
+        TrackerCertificate = authority.Issue("tracker");
+        AgentCertificate = authority.Issue("agent", TestCertificateAuthority.AgentRole);
+    }
+
+    public TestCertificateAuthority Authority { get; }
+
+    public TlsClusterOptions Options { get; }
+
+    public TestCertificate OriginCertificate { get; }
+
+    public TestCertificate TrackerCertificate { get; }
+
+    public TestCertificate AgentCertificate { get; }
+
+    public ManagedProcess Origin { get; private set; } = null!;
+
+    public int OriginPort { get; private set; }
+
+    public string OriginHost => $"127.0.0.1:{OriginPort}";
+
+    public Uri OriginUrl => new($"https://127.0.0.1:{OriginPort}");
+
+    public ManagedProcess Tracker { get; private set; } = null!;
+
+    public Uri TrackerGrpcUrl { get; private set; } = null!;
+
+    public List<(ManagedProcess Process, int Port, Uri Url, int PeerPort)> AgentProcesses { get; } = [];
+
+    public static async Task<TlsCluster> StartAsync(TestCertificateAuthority authority, TlsClusterOptions options, Func<string, Action<string>> log)
+    {
+        var cluster = new TlsCluster(authority, options);
+        try
+        {
+            await cluster.StartOriginAsync(log("origin"));
+            await cluster.StartTrackerAsync(log("tracker"));
+            for (var i = 0; i < options.Agents; i++)
+            {
+                await cluster.StartAgentAsync($"agent-{i}", log($"agent-{i}"));
+            }
+
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>An HttpClient trusting the test CA, with the agent's certificate as client certificate under mutual TLS.</summary>
+    public HttpClient Client(TestCertificate? clientCertificate = null) =>
+        Authority.CreateHttpClient(clientCertificate ?? (Options.MutualTls ? AgentCertificate : null));
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync();
+        }
+    }
+
+    private async Task StartOriginAsync(Action<string> log)
+    {
+        var storage = new TempDirectory("origin-tls");
+        _owned.Add(new DisposableDirectory(storage));
+        OriginPort = FreePort.Next();
+        List<string> arguments =
+        [
+            RepositoryPaths.ProjectDll("Origin", "P2PRegistry.Origin"),
+            "--urls", $"https://127.0.0.1:{OriginPort}",
+            $"--Origin:StoragePath={storage.Path}",
+            "--Origin:Peer:Port=0",
+            // Anonymous push may be turned off by default: these tests are about the transport, not about who may push.
+            "--Origin:Push:AllowAnonymous=true",
+            .. Tls("Origin", OriginCertificate, server: true),
+        ];
+        if (Options.PeerTls)
+        {
+            arguments.AddRange(PeerTls(OriginCertificate));
+        }
+
+        Origin = await StartAsync("origin", arguments, new Uri(OriginUrl, "/healthz"), log);
+    }
+
+    private async Task StartTrackerAsync(Action<string> log)
+    {
+        var grpcPort = FreePort.Next();
+        var httpPort = FreePort.Next();
+        TrackerGrpcUrl = new Uri($"https://127.0.0.1:{grpcPort}");
+        List<string> arguments =
+        [
+            RepositoryPaths.ProjectDll("Tracker", "P2PRegistry.Tracker"),
+            $"--Tracker:GrpcUrl=https://127.0.0.1:{grpcPort}",
+            $"--Tracker:HttpUrl=https://127.0.0.1:{httpPort}",
+            $"--Tracker:OriginUrl={OriginUrl.GetLeftPart(UriPartial.Authority)}",
+            "--Tracker:DownloadingInterval=00:00:01",
+            .. Tls("Tracker", TrackerCertificate, server: true),
+        ];
+        Tracker = await StartAsync("tracker", arguments, new Uri($"https://127.0.0.1:{httpPort}/healthz"), log);
+    }
+
+    private async Task StartAgentAsync(string name, Action<string> log)
+    {
+        var data = new TempDirectory(name);
+        _owned.Add(new DisposableDirectory(data));
+        var port = FreePort.Next();
+        var peerPort = FreePort.Next();
+        var url = new Uri($"https://127.0.0.1:{port}");
+        List<string> arguments =
+        [
+            RepositoryPaths.ProjectDll("Agent", "P2PRegistry.Agent"),
+            $"--Agent:RegistryUrl=https://127.0.0.1:{port}",
+            $"--Agent:PeerPort={peerPort}",
+            $"--Agent:TrackerUrl={TrackerGrpcUrl.GetLeftPart(UriPartial.Authority)}",
+            $"--Agent:OriginUrl={OriginUrl.GetLeftPart(UriPartial.Authority)}",
+            $"--Agent:DataPath={data.Path}",
+            "--Agent:MissTimeout=00:00:10",
+            "--Swarm:DownloadAnnounceInterval=00:00:01",
+            .. Tls("Agent", AgentCertificate, server: true),
+        ];
+        if (Options.PeerTls)
+        {
+            arguments.AddRange(PeerTls(AgentCertificate));
+        }
+
+        AgentProcesses.Add((await StartAsync(name, arguments, new Uri(url, "/readyz"), log), port, url, peerPort));
+    }
+
+    /// <summary>The component's certificate serves its listeners and, under mutual TLS, is its client certificate too.</summary>
+    private List<string> Tls(string component, TestCertificate certificate, bool server)
+    {
+        var prefix = $"--{component}:Tls:";
+        List<string> arguments =
+        [
+            $"{prefix}CaPath={Authority.CaPath}",
+            $"{prefix}ClientCertificatePath={certificate.CertificatePath}",
+            $"{prefix}ClientKeyPath={certificate.KeyPath}",
+            $"{prefix}ReloadInterval=00:00:01",
+        ];
+        if (server)
+        {
+            arguments.Add($"{prefix}CertificatePath={certificate.CertificatePath}");
+            arguments.Add($"{prefix}KeyPath={certificate.KeyPath}");
+        }
+
+        if (Options.MutualTls)
+        {
+            arguments.Add($"{prefix}RequireClientCertificate=true");
+        }
+
+        return arguments;
+    }
+
+    private List<string> PeerTls(TestCertificate certificate) =>
+    [
+        $"--Swarm:Tls:CertificatePath={certificate.CertificatePath}",
+        $"--Swarm:Tls:KeyPath={certificate.KeyPath}",
+        $"--Swarm:Tls:CaPath={Authority.CaPath}",
+    ];
+
+    private async Task<ManagedProcess> StartAsync(string name, List<string> arguments, Uri readiness, Action<string> log)
+    {
+        // The probe presents a certificate under mutual TLS (the agent's: any from the CA will do).
+        var probe = Client();
+        _owned.Add(new DisposableClient(probe));
+        var options = new ManagedProcessOptions("dotnet", arguments)
+        {
+            Name = name,
+            OnOutputLine = log,
+            Readiness = Readiness.HttpOk(readiness, probe),
+        };
+        options.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var process = await ManagedProcess.StartAsync(options);
+        _owned.Add(process);
+        return process;
+    }
+
+    private sealed class DisposableDirectory(TempDirectory directory) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            directory.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class DisposableClient(HttpClient client) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            client.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
