@@ -1,6 +1,11 @@
 using P2PRegistry.Agent;
 using P2PRegistry.Hosting;
 
+if (HealthProbe.IsRequested(args))
+{
+    return await HealthProbe.RunAsync(args, AgentApp.ListenUrl, Console.Out);
+}
+
 try
 {
     return await ComponentHost.RunAsync("P2PRegistry.Agent", () => AgentApp.Build(args));
