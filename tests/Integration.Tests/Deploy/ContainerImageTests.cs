@@ -87,6 +87,8 @@ public sealed class ContainerImageTests
                 ["Agent__PeerPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
                 ["Agent__TrackerUrl"] = $"http://127.0.0.1:{tracker.GrpcPort}",
                 ["Agent__OriginUrl"] = origin.Url.ToString().TrimEnd('/'),
+                // Generous on a loaded machine: past it the agent answers 404 and containerd would try the unresolvable server.
+                ["Agent__MissTimeout"] = "00:00:20",
             },
             Readiness.HttpOk(new Uri(agentUrl, "/readyz")));
         _output.WriteLine($"agent image: ctr run to /readyz in {agent.StartedToReady.TotalMilliseconds:F0} ms");

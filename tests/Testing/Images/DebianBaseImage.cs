@@ -1,3 +1,4 @@
+using P2PRegistry.Testing.Containerd;
 using P2PRegistry.Testing.Processes;
 
 namespace P2PRegistry.Testing.Images;
@@ -41,6 +42,7 @@ public static class DebianBaseImage
         {
             if (Directory.Exists(rootfs))
             {
+                await ContainerdProcess.UnmountUnderAsync(rootfs).ConfigureAwait(false);
                 Directory.Delete(rootfs, recursive: true);
             }
 
@@ -58,6 +60,8 @@ public static class DebianBaseImage
         {
             if (Directory.Exists(staging))
             {
+                // A debootstrap that failed half-way can leave /proc or /sys mounted in the tree: never delete through them.
+                await ContainerdProcess.UnmountUnderAsync(staging).ConfigureAwait(false);
                 Directory.Delete(staging, recursive: true);
             }
         }
