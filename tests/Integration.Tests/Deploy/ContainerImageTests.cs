@@ -43,6 +43,42 @@ public sealed class ContainerImageTests
         Assert.Equal(hasVolume, config["Volumes"]?.AsObject().ContainsKey("/var/lib/p2pregistry") ?? false);
     }
 
+    /// <summary>
+    /// With the image's own listeners (0.0.0.0 and the default ports) in a network namespace of its own, which nothing
+    /// outside can reach: the image's HEALTHCHECK, run inside it until it passes, finds the server from the same defaults.
+    /// </summary>
+    [Theory]
+    [InlineData("origin")]
+    [InlineData("tracker")]
+    [InlineData("agent")]
+    public async Task Image_DefaultSettings_OwnNetworkNamespace_HealthcheckPasses(string component)
+    {
+        // The one setting the origin cannot default (its peer address as others dial it).
+        var environment = component == "origin"
+            ? new Dictionary<string, string> { ["Origin__Peer__AdvertiseAddress"] = "127.0.0.1" }
+            : [];
+        await using var container = await _fixture.RunAsync(component, environment, Readiness.None, hostNetwork: false);
+
+        var test = Strings(_fixture[component].Config["Healthcheck"]!["Test"]).Skip(1).ToList();
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        ProcessResult result;
+        do
+        {
+            Assert.False(container.Process.HasExited, container.Process.Describe());
+            result = await container.ExecAsync(test);
+            if (!result.Succeeded)
+            {
+                // The server is still starting (or the task is not running yet): ask again shortly.
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
+        }
+        while (!result.Succeeded && DateTime.UtcNow < deadline);
+
+        Assert.True(result.Succeeded, $"{component} never became healthy with the image's defaults: {result.Describe()}{Environment.NewLine}{container.Process.Describe()}");
+        var expectedPort = component switch { "origin" => 5000, "tracker" => 7000, _ => 5050 };
+        Assert.Contains($"healthy: http://127.0.0.1:{expectedPort}/readyz answered 200", result.StandardOutput, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task OriginAndTrackerImages_UnderContainerd_ServePushPullAndMetaInfoAsTheAppUser()
     {

@@ -77,9 +77,9 @@ public sealed class ContainerImagesFixture : IAsyncLifetime
         BuildLog.Add($"total {total.Elapsed.TotalSeconds:F1} s");
     }
 
-    /// <summary>Runs the component's image under containerd on the host network with <paramref name="environment"/>.</summary>
-    public Task<CtrContainer> RunAsync(string component, IReadOnlyDictionary<string, string> environment, Readiness readiness) =>
-        CtrContainer.RunAsync(Containerd, this[component].Reference, environment, readiness, TimeSpan.FromMinutes(2), Output.WriteLine);
+    /// <summary>Runs the component's image under containerd with <paramref name="environment"/>, on the host network or in a network namespace of its own.</summary>
+    public Task<CtrContainer> RunAsync(string component, IReadOnlyDictionary<string, string> environment, Readiness readiness, bool hostNetwork = true) =>
+        CtrContainer.RunAsync(Containerd, this[component].Reference, environment, readiness, TimeSpan.FromMinutes(2), Output.WriteLine, hostNetwork);
 
     public async Task DisposeAsync()
     {

@@ -4,7 +4,7 @@ using P2PRegistry.Testing.Processes;
 namespace P2PRegistry.Testing.Containerd;
 
 /// <summary>
-/// A long-running container of an image pulled into a <see cref="ContainerdProcess"/>: <c>ctr run --rm --net-host
+/// A long-running container of an image pulled into a <see cref="ContainerdProcess"/>: <c>ctr run --rm [--net-host]
 /// --env K=V … image id</c> in the foreground (ctr forwards signals to the task and copies its output, which the
 /// failure messages show), started like any daemon of the kit and ready when its <see cref="Readiness"/> passes.
 /// Dispose stops the task with SIGTERM (SIGKILL after the grace period) and removes the container.
@@ -36,12 +36,19 @@ public sealed class CtrContainer : IAsyncDisposable
         Readiness readiness,
         TimeSpan readyTimeout,
         Action<string>? onOutputLine = null,
+        bool hostNetwork = true,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(containerd);
         ArgumentNullException.ThrowIfNull(environment);
         var id = $"c-{Guid.NewGuid().ToString("N")[..10]}";
-        List<string> arguments = ["-a", containerd.Socket, "run", "--rm", "--net-host"];
+        // Without --net-host runc gives the container a network namespace of its own with only lo (up): whatever it
+        // binds, 0.0.0.0 included, is reachable from inside it alone (ExecAsync), never from the host.
+        List<string> arguments = ["-a", containerd.Socket, "run", "--rm"];
+        if (hostNetwork)
+        {
+            arguments.Add("--net-host");
+        }
         foreach (var (key, value) in environment)
         {
             arguments.AddRange(["--env", $"{key}={value}"]);
