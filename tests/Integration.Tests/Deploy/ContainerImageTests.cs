@@ -143,6 +143,12 @@ public sealed class ContainerImageTests
         Assert.True(served >= image.Layers.Sum(l => l.Size), $"the agent served {served} bytes; the image's layers are {image.Layers.Sum(l => l.Size)}");
         await AssertHealthcheckPassesAsync("agent", agent);
         Assert.Equal(AppUid, await ProcessUidAsync(agent));
+
+        // The app user writes its data folder and cannot change the program.
+        var data = await agent.ExecAsync(["/bin/sh", "-c", "touch /var/lib/p2pregistry/written-by-app"]);
+        Assert.True(data.Succeeded, data.Describe());
+        var program = await agent.ExecAsync(["/bin/sh", "-c", "touch /app/P2PRegistry.Agent"]);
+        Assert.False(program.Succeeded, "the app user could write /app/P2PRegistry.Agent");
         await containerd.CtrAsync(["images", "rm", $"{registry}/deploy/agent:v1"]);
     }
 
