@@ -16,7 +16,8 @@ fi
 # util-linux-extra (fincore) is the one tool a unit test uses (DirectIoStoreTests reads the page cache with it).
 tools=(util-linux-extra)
 if ((!fast)); then
-  tools+=(skopeo containerd umoci pigz busybox-static docker-registry aria2 mktorrent opentracker redis-server iproute2 curl apache2-utils nodejs)
+  tools+=(skopeo containerd umoci pigz busybox-static docker-registry aria2 mktorrent opentracker redis-server iproute2 curl
+    apache2-utils nodejs buildah debootstrap docker-compose)
 fi
 missing=()
 for pkg in "${tools[@]}"; do

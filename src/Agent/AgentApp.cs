@@ -25,6 +25,10 @@ namespace P2PRegistry.Agent;
 /// </summary>
 public static class AgentApp
 {
+    /// <summary>The mirror's listener as configured (<c>Agent:RegistryUrl</c>), for <see cref="HealthProbe"/>.</summary>
+    public static string ListenUrl(IConfiguration configuration) =>
+        configuration[$"{AgentOptions.SectionName}:{nameof(AgentOptions.RegistryUrl)}"] is { Length: > 0 } url ? url : AgentOptions.DefaultRegistryUrl;
+
     /// <param name="args">Command line, e.g. <c>--Agent:RegistryUrl=http://127.0.0.1:0 --Agent:DataPath=/tmp/x</c>.</param>
     /// <param name="configureServices">Lets tests replace services (the MetaInfo source, the tracker client).</param>
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)

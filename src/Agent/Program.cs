@@ -9,6 +9,11 @@ if (NodeSetupCommand.Matches(args))
     return NodeSetupCommand.Run(args, Console.Out, Console.Error);
 }
 
+if (HealthProbe.IsRequested(args))
+{
+    return await HealthProbe.RunAsync(args, AgentApp.ListenUrl, Console.Out);
+}
+
 try
 {
     return await ComponentHost.RunAsync("P2PRegistry.Agent", () => AgentApp.Build(args));

@@ -21,6 +21,10 @@ public static class OriginApp
 {
     public const string DefaultUrl = "http://127.0.0.1:5000";
 
+    /// <summary>The registry's listener as configured (<c>--urls</c>, <c>ASPNETCORE_URLS</c>), for <see cref="HealthProbe"/>.</summary>
+    public static string ListenUrl(IConfiguration configuration) =>
+        configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls : DefaultUrl;
+
     /// <param name="args">Command line, e.g. <c>--urls http://127.0.0.1:0 --Origin:StoragePath=/tmp/x</c>.</param>
     /// <param name="configureServices">Lets tests replace services (e.g. a fake <see cref="TimeProvider"/>).</param>
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)

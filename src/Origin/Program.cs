@@ -1,6 +1,11 @@
 using P2PRegistry.Hosting;
 using P2PRegistry.Origin;
 
+if (HealthProbe.IsRequested(args))
+{
+    return await HealthProbe.RunAsync(args, OriginApp.ListenUrl, Console.Out);
+}
+
 try
 {
     return await ComponentHost.RunAsync("P2PRegistry.Origin", () => OriginApp.Build(args));

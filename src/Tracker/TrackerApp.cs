@@ -16,6 +16,10 @@ namespace P2PRegistry.Tracker;
 /// <summary>Builds the tracker application; <c>Program</c> runs it and tests start it in-process on real Kestrel.</summary>
 public static class TrackerApp
 {
+    /// <summary>The HTTP listener (health, metrics) as configured (<c>Tracker:HttpUrl</c>), for <see cref="HealthProbe"/>.</summary>
+    public static string ListenUrl(IConfiguration configuration) =>
+        configuration[$"{TrackerOptions.SectionName}:{nameof(TrackerOptions.HttpUrl)}"] is { Length: > 0 } url ? url : new TrackerOptions().HttpUrl;
+
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args).ApplyComponentDefaults();

@@ -68,10 +68,13 @@ internal sealed class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>The value of a counter on <c>/metrics</c> (0 when it has not been reported yet).</summary>
-    public async Task<long> MetricAsync(string name)
+    public Task<long> MetricAsync(string name) => MetricAsync(BaseAddress, name);
+
+    /// <summary>The value of a counter on <c>/metrics</c> of any agent at <paramref name="baseAddress"/> (one in a container too).</summary>
+    public static async Task<long> MetricAsync(Uri baseAddress, string name)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var text = await http.GetStringAsync(new Uri(BaseAddress, "/metrics")).ConfigureAwait(false);
+        var text = await http.GetStringAsync(new Uri(baseAddress, "/metrics")).ConfigureAwait(false);
         var total = 0L;
         foreach (var line in text.Split('\n'))
         {
