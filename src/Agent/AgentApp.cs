@@ -102,6 +102,7 @@ public static class AgentApp
         });
         services.AddSingleton<OriginBlobStreamer>();
         services.AddSingleton<MetaInfoShelf>();
+        services.AddSingleton<CacheVerifier>();
         services.AddSingleton<PartialDownloads>();
         services.AddSingleton<BlobFetcher>();
         services.AddSingleton<MirrorHandler>();
