@@ -33,7 +33,7 @@ public static class PartialDownloadFiles
 
     /// <summary>
     /// When the download at <paramref name="path"/> was last written: its data file's time, or its record's when the
-    /// data file is gone; null when neither is there (a temp file of its record alone counts as gone).
+    /// data file is gone, or the temp file of its record a crash left when that is all there is; null when none is there.
     /// </summary>
     public static DateTime? LastWriteTimeUtc(string path)
     {
@@ -43,7 +43,12 @@ public static class PartialDownloadFiles
         }
 
         var record = path + PieceStore.BitfieldSuffix;
-        return File.Exists(record) ? File.GetLastWriteTimeUtc(record) : null;
+        if (File.Exists(record))
+        {
+            return File.GetLastWriteTimeUtc(record);
+        }
+
+        return File.Exists(path + RecordTempSuffix) ? File.GetLastWriteTimeUtc(path + RecordTempSuffix) : null;
     }
 
     /// <summary>
