@@ -18,8 +18,7 @@ namespace P2PRegistry.Swarm.Pieces;
 /// them, and one when the store closes — so a crash loses at most a batch of pieces (fetched again), never records a
 /// piece that is not on the disk. A resumed download checks every piece its record names against its SHA-1 before
 /// trusting it (a byte that rotted on disk, or a disk that lost what it had acknowledged).
-/// </remarks>
-/// <remarks>
+///
 /// While a download writes directly, nothing may read its file through the page cache (a cached read of a range
 /// being written directly can keep stale bytes): every read goes through this store. Once the download is complete
 /// the file is an ordinary file again.
@@ -46,6 +45,7 @@ internal sealed class PieceStore : IDisposable
     // Under _lock: bytes of pieces verified since the last flush, and when the first of them was.
     private long _unflushedBytes;
     private long _unflushedSince;
+    private int _flushCount;
 
     private PieceStore(MetaInfo metaInfo, PieceFile file, Bitfield verified, ResumeFile? resume, int hotPieces, FirstReadVerifier? firstRead, long flushBytes = 0, TimeSpan flushInterval = default, TimeProvider? time = null)
     {
@@ -129,8 +129,6 @@ internal sealed class PieceStore : IDisposable
 
     /// <summary>Flushes done (data file fsynced, then the record replaced): for tests and benchmarks.</summary>
     internal int FlushCount => Volatile.Read(ref _flushCount);
-
-    private int _flushCount;
 
     /// <summary>True when verified pieces wait for a flush long enough, or in number enough, for <see cref="Flush"/> to run.</summary>
     public bool FlushDue
