@@ -7,9 +7,9 @@ namespace P2PRegistry.Benchmarks;
 
 /// <summary>
 /// Piece-store throughput on the download path: a 64 MiB blob written as a peer receives it (16 KiB blocks
-/// at their offsets in a preallocated file, each piece then marked verified in the persisted bitfield), and
-/// the seeding path (16 KiB block reads). Divide 64 MiB by the mean time for MB/s. Measures the page cache
-/// path, as a download does: nothing is fsynced.
+/// at their offsets in a preallocated file, each piece then marked verified), and the seeding path (16 KiB block
+/// reads). Divide 64 MiB by the mean time for MB/s. Measures the page cache path with no flush: what the flushes
+/// before the resume file records pieces cost is <see cref="PieceFlushBenchmarks"/>.
 /// </summary>
 [MemoryDiagnoser]
 public class PieceStoreBenchmarks

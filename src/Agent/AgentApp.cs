@@ -127,6 +127,7 @@ public static class AgentApp
         });
         services.AddSingleton<OriginBlobStreamer>();
         services.AddSingleton<MetaInfoShelf>();
+        services.AddSingleton<CacheVerifier>();
         services.AddSingleton<PartialDownloads>();
         services.AddSingleton<BlobFetcher>();
         services.AddSingleton<MirrorHandler>();

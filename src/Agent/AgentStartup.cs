@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using P2PRegistry.Agent.Blobs;
+using P2PRegistry.Agent.Cache;
 using P2PRegistry.Agent.Configuration;
 using P2PRegistry.Agent.Diagnostics;
 using P2PRegistry.Swarm;
@@ -8,8 +9,9 @@ namespace P2PRegistry.Agent;
 
 /// <summary>
 /// Once the listeners are bound (the peer port's listener has told the engine its real port, which it
-/// announces): removes the partial downloads nobody will resume and seeds the cached blobs again. At stop: the
-/// fetcher and the engine leave their swarms.
+/// announces): removes the partial downloads nobody will resume, seeds the cached blobs again, and checks them in the
+/// background (<see cref="CacheVerifier"/>; reads and the seeds check them piece by piece meanwhile). At stop: the
+/// check ends, the fetcher and the engine leave their swarms.
 /// </summary>
 internal sealed class AgentStartup(
     IHostApplicationLifetime lifetime,
@@ -17,10 +19,14 @@ internal sealed class AgentStartup(
     BlobFetcher fetcher,
     PartialDownloads partialDownloads,
     MetaInfoShelf shelf,
+    CacheVerifier verifier,
     IOptions<AgentOptions> options,
     TimeProvider time,
     ILogger<AgentStartup> logger) : IHostedService
 {
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _verification = Task.CompletedTask;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
@@ -28,6 +34,11 @@ internal sealed class AgentStartup(
         {
             partialDownloads.Sweep(startedAt);
             shelf.SeedCachedBlobs();
+            if (options.Value.VerifyCacheInBackground)
+            {
+                _verification = Task.Run(() => verifier.RunAsync(_stopping.Token));
+            }
+
             var settings = options.Value;
             AgentLog.Started(logger, settings.RegistryUrl, $"{settings.PeerAddress}:{engine.ListenPort}", settings.TrackerUrl, settings.OriginUrl, Path.GetFullPath(settings.DataPath));
         });
@@ -36,6 +47,17 @@ internal sealed class AgentStartup(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _verification.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped halfway: the next start checks again anyway.
+        }
+
+        verifier.Dispose();
         await fetcher.DisposeAsync().ConfigureAwait(false);
         shelf.Dispose();
         await engine.DisposeAsync().ConfigureAwait(false);

@@ -195,6 +195,7 @@ internal sealed partial class BlobSwarm
         Statistics.PieceVerified();
         Context.Metrics.PieceVerified();
         AdvanceDigest(piece, buffer);
+        FlushIfDue();
 
         // Hashed: from here the buffer may be evicted and reused at any moment.
         Store.Keep(piece, buffer);
@@ -204,6 +205,32 @@ internal sealed partial class BlobSwarm
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// A batch of verified pieces is made durable (fsync, then the resume file) on the thread that stored the last of
+    /// them, outside the swarm's lock; another thread's flush running already covers it.
+    /// </summary>
+    private void FlushIfDue()
+    {
+        if (!Store.FlushDue)
+        {
+            return;
+        }
+
+        try
+        {
+            Store.Flush();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped meanwhile: closing flushed.
+        }
+        catch (IOException exception)
+        {
+            // The record keeps its earlier pieces; the next flush (or the close) tries again.
+            SwarmLog.FlushFailed(Context.Logger, MetaInfo.Digest.Value, exception.Message);
+        }
     }
 
     private void OnPieceFailed(int piece)

@@ -9,6 +9,9 @@ namespace P2PRegistry.Swarm;
 /// </summary>
 public static class PartialDownloadFiles
 {
+    // The record is replaced through a temp file beside it; a crash can leave that behind.
+    private const string RecordTempSuffix = PieceStore.BitfieldSuffix + DurableFiles.TempSuffix;
+
     /// <summary>
     /// The downloads in <paramref name="folder"/>, each once, by the path of its data file (which may be gone, leaving
     /// only its record of verified pieces). Any other file in the folder is listed as a data file without a record.
@@ -18,7 +21,9 @@ public static class PartialDownloadFiles
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(folder))
         {
-            var data = file.EndsWith(PieceStore.BitfieldSuffix, StringComparison.Ordinal) ? file[..^PieceStore.BitfieldSuffix.Length] : file;
+            var data = file.EndsWith(RecordTempSuffix, StringComparison.Ordinal) ? file[..^RecordTempSuffix.Length]
+                : file.EndsWith(PieceStore.BitfieldSuffix, StringComparison.Ordinal) ? file[..^PieceStore.BitfieldSuffix.Length]
+                : file;
             if (seen.Add(data))
             {
                 yield return data;
@@ -28,7 +33,7 @@ public static class PartialDownloadFiles
 
     /// <summary>
     /// When the download at <paramref name="path"/> was last written: its data file's time, or its record's when the
-    /// data file is gone; null when neither is there.
+    /// data file is gone, or the temp file of its record a crash left when that is all there is; null when none is there.
     /// </summary>
     public static DateTime? LastWriteTimeUtc(string path)
     {
@@ -38,17 +43,23 @@ public static class PartialDownloadFiles
         }
 
         var record = path + PieceStore.BitfieldSuffix;
-        return File.Exists(record) ? File.GetLastWriteTimeUtc(record) : null;
+        if (File.Exists(record))
+        {
+            return File.GetLastWriteTimeUtc(record);
+        }
+
+        return File.Exists(path + RecordTempSuffix) ? File.GetLastWriteTimeUtc(path + RecordTempSuffix) : null;
     }
 
     /// <summary>
-    /// Deletes the download at <paramref name="path"/>: its data file and its record of verified pieces. Returns the
+    /// Deletes the download at <paramref name="path"/>: its data file, its record of verified pieces and a temp file of
+    /// that record a crash left. Returns the
     /// files deleted. Never call it for a download that is running.
     /// </summary>
     public static int Delete(string path)
     {
         var deleted = 0;
-        foreach (var file in new[] { path, path + PieceStore.BitfieldSuffix })
+        foreach (var file in new[] { path, path + PieceStore.BitfieldSuffix, path + RecordTempSuffix })
         {
             if (File.Exists(file))
             {

@@ -87,7 +87,14 @@ public sealed partial class SwarmEngine : IAsyncDisposable
                 return Task.FromResult(existing.Handle);
             }
 
-            var store = PieceStore.OpenForDownload(metaInfo, path, _context.Options.DirectIo, _context.Options.HotPieceBytes);
+            var options = _context.Options;
+            var store = PieceStore.OpenForDownload(metaInfo, path, options.DirectIo, options.HotPieceBytes, options.ResumeFlushBytes, options.ResumeFlushInterval, _context.Time);
+            if (store.ResumedPiecesDiscarded > 0)
+            {
+                SwarmLog.ResumedPiecesDiscarded(_logger, metaInfo.Digest.Value, store.ResumedPiecesDiscarded, store.ResumedPieces);
+                _context.Metrics.ResumedPiecesDiscarded(store.ResumedPiecesDiscarded);
+            }
+
             var swarm = new BlobSwarm(_context, store, download: true);
             SwarmLog.DownloadStarted(_logger, metaInfo.Digest.Value, metaInfo.InfoHash, metaInfo.Length, metaInfo.PieceCount, store.VerifiedCount,
                 store.UsesDirectIo ? "direct I/O" : _context.Options.DirectIo ? "page cache (the file system refused O_DIRECT)" : "page cache (Swarm:DirectIo off)");

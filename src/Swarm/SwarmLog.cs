@@ -60,4 +60,10 @@ internal static partial class SwarmLog
 
     [LoggerMessage(51, LogLevel.Error, "A handler of SeedCorrupted failed for {Digest}")]
     public static partial void SeedCorruptedHandlerFailed(ILogger logger, string digest, Exception exception);
+
+    [LoggerMessage(52, LogLevel.Error, "Resumed download {Digest}: {Discarded} of the {Resumed} pieces its resume file marks verified failed their SHA-1 on disk; fetching them again")]
+    public static partial void ResumedPiecesDiscarded(ILogger logger, string digest, int discarded, int resumed);
+
+    [LoggerMessage(53, LogLevel.Warning, "Could not flush the verified pieces of {Digest} to disk: {Reason}; their record waits for the next flush")]
+    public static partial void FlushFailed(ILogger logger, string digest, string reason);
 }

@@ -25,6 +25,7 @@ public sealed class SwarmMetrics
     private readonly Counter<long> _connectionsRefused;
     private readonly Counter<long> _peersEvicted;
     private readonly Counter<long> _seedsQuarantined;
+    private readonly Counter<long> _resumedPiecesDiscarded;
 
     public SwarmMetrics(IMeterFactory meterFactory)
     {
@@ -42,6 +43,7 @@ public sealed class SwarmMetrics
         _connectionsRefused = meter.CreateCounter<long>(ConnectionsRefusedName, "{connection}", "Inbound peer connections closed over a connection limit or for a missing handshake (tag reason).");
 
         _seedsQuarantined = meter.CreateCounter<long>("p2pregistry.swarm.seeds_quarantined", "{blob}", "Seeded blobs stopped because a piece read from the disk failed its SHA-1.");
+        _resumedPiecesDiscarded = meter.CreateCounter<long>("p2pregistry.swarm.resumed_pieces_discarded", "{piece}", "Pieces a resume file marked verified that failed their SHA-1 when the download resumed (fetched again).");
     }
 
     internal void BytesDownloaded(long bytes, bool fromOrigin) => Interlocked.Add(ref fromOrigin ? ref _bytesFromOrigins : ref _bytesFromPeers, bytes);
@@ -79,6 +81,8 @@ public sealed class SwarmMetrics
     };
 
     internal void SeedQuarantined() => _seedsQuarantined.Add(1);
+
+    internal void ResumedPiecesDiscarded(int pieces) => _resumedPiecesDiscarded.Add(pieces);
 
     private static Measurement<long>[] ByKind(ref long peers, ref long origins) =>
         [new(Interlocked.Read(ref peers), Kind(origin: false)), new(Interlocked.Read(ref origins), Kind(origin: true))];

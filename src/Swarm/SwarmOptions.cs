@@ -156,6 +156,16 @@ public sealed class SwarmOptions
     public TimeSpan SuperSeedForwardWait { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// A download's verified pieces are made durable in batches: the data file is flushed (fsync) and then the resume
+    /// file records them, once this many bytes of pieces wait (or <see cref="ResumeFlushInterval"/> passed). A crash
+    /// loses at most a batch (fetched again); the resume file never names a piece that is not on the disk.
+    /// </summary>
+    public long ResumeFlushBytes { get; set; } = Pieces.PieceStore.DefaultFlushBytes;
+
+    /// <summary>How long a verified piece waits for its flush at most, while pieces keep arriving (see <see cref="ResumeFlushBytes"/>).</summary>
+    public TimeSpan ResumeFlushInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Complete blobs seeded from a file (<see cref="SwarmEngine.Seed"/>: an origin's stored blobs, an agent's cache)
     /// check each piece against its SHA-1 the first time it is read after the file was opened. A piece that fails is
     /// never sent: the engine stops seeding that blob and raises <see cref="SwarmEngine.SeedCorrupted"/>.
@@ -209,6 +219,7 @@ public sealed class SwarmOptions
             (nameof(UploadSlotRotation), UploadSlotRotation), (nameof(IdlePeerEviction), IdlePeerEviction),
             (nameof(DownloadAnnounceInterval), DownloadAnnounceInterval), (nameof(SeedAnnounceInterval), SeedAnnounceInterval),
             (nameof(TrackerTimeout), TrackerTimeout), (nameof(SuperSeedForwardWait), SuperSeedForwardWait),
+            (nameof(ResumeFlushInterval), ResumeFlushInterval),
         })
         {
             if (value <= TimeSpan.Zero)
@@ -260,6 +271,11 @@ public sealed class SwarmOptions
         if (HotPieceBytes < 0)
         {
             yield return $"{SectionName}:HotPieceBytes must be 0 (none) or positive, got {HotPieceBytes}.";
+        }
+
+        if (ResumeFlushBytes < 1)
+        {
+            yield return $"{SectionName}:ResumeFlushBytes must be positive, got {ResumeFlushBytes}.";
         }
 
         if (AnnouncePeerCount < 1)

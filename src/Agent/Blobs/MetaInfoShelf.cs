@@ -6,12 +6,15 @@ using P2PRegistry.Agent.Diagnostics;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Swarm;
+using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Agent.Blobs;
 
 /// <summary>
 /// The MetaInfo of every cached blob, kept beside the cache (<c>metainfo/&lt;hex&gt;</c>): a restarted agent seeds
-/// its cached blobs again from them, and a blob the cache evicts stops being seeded and loses its MetaInfo.
+/// its cached blobs again from them (and checks them against them: <see cref="CacheVerifier"/>), and a blob the cache
+/// evicts stops being seeded and loses its MetaInfo. A MetaInfo is written atomically and durably before its blob
+/// enters the cache, so every cached blob has one after a crash.
 /// </summary>
 internal sealed class MetaInfoShelf : IDisposable
 {
@@ -31,12 +34,16 @@ internal sealed class MetaInfoShelf : IDisposable
         _cache.Evicted += OnEvicted;
     }
 
-    /// <summary>Keeps the MetaInfo of a blob about to enter the cache.</summary>
-    public Task KeepAsync(MetaInfo metaInfo) => File.WriteAllBytesAsync(PathOf(metaInfo.Digest), metaInfo.Encoded.ToArray());
+    /// <summary>Keeps the MetaInfo of a blob about to enter the cache (on the disk when this returns).</summary>
+    public Task KeepAsync(MetaInfo metaInfo) => Task.Run(() => DurableFiles.WriteAtomically(PathOf(metaInfo.Digest), metaInfo.Encoded.Span));
 
-    /// <summary>Seeds every cached blob whose MetaInfo was kept (after a restart); a MetaInfo without its blob, or damaged, goes.</summary>
+    /// <summary>
+    /// Seeds every cached blob whose MetaInfo was kept (after a restart); a MetaInfo without its blob, or damaged, goes,
+    /// and so does a cached blob without a usable MetaInfo (it could be neither checked piece by piece nor seeded).
+    /// </summary>
     public void SeedCachedBlobs()
     {
+        var seeded = new HashSet<Digest>();
         foreach (var file in Directory.EnumerateFiles(_root))
         {
             if (!Digest.TryParse(Digest.Sha256Algorithm + ":" + Path.GetFileName(file), out var digest) || !_cache.Contains(digest))
@@ -45,18 +52,54 @@ internal sealed class MetaInfoShelf : IDisposable
                 continue;
             }
 
-            try
+            if (TryLoad(digest) is { } metaInfo)
             {
-                var metaInfo = MetaInfo.Decode(File.ReadAllBytes(file));
-                if (metaInfo.Digest == digest)
-                {
-                    _engine.Seed(metaInfo, _cache.PathOf(digest));
-                }
+                _engine.Seed(metaInfo, _cache.PathOf(digest));
+                seeded.Add(digest);
             }
-            catch (Exception ex) when (ex is FormatException or IOException)
+            else
             {
                 File.Delete(file);
             }
+        }
+
+        foreach (var digest in _cache.Unverified())
+        {
+            if (!seeded.Contains(digest) && _cache.Remove(digest))
+            {
+                AgentLog.CachedBlobWithoutMetaInfo(_logger, digest.Value);
+            }
+        }
+    }
+
+    /// <summary>The kept MetaInfo of <paramref name="digest"/>; null when there is none, or it is damaged or another blob's.</summary>
+    public MetaInfo? TryLoad(Digest digest)
+    {
+        try
+        {
+            var metaInfo = MetaInfo.Decode(File.ReadAllBytes(PathOf(digest)));
+            return metaInfo.Digest == digest ? metaInfo : null;
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Stops seeding <paramref name="infoHash"/> (the engine forgets the swarm before this returns, so a new download
+    /// of the blob starts afresh) and drops the MetaInfo of <paramref name="digest"/>: its blob is leaving the cache.
+    /// </summary>
+    public void Forget(Digest digest, InfoHash infoHash)
+    {
+        _ = _engine.StopAsync(infoHash);
+        try
+        {
+            File.Delete(PathOf(digest));
+        }
+        catch (IOException)
+        {
+            // Removed at the next start, with no blob beside it.
         }
     }
 

@@ -1,4 +1,5 @@
 using P2PRegistry.Core.Content;
+using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Agent.Cache;
 
@@ -8,6 +9,12 @@ namespace P2PRegistry.Agent.Cache;
 /// mark, least recently used blobs are evicted until it is below the low mark. A blob that is being read
 /// (a lease is open) is never evicted; nor is the blob just admitted.
 /// </summary>
+/// <remarks>
+/// Durability and trust: a blob is flushed to the disk before its rename into the cache, and the rename is flushed
+/// too. Whether a blob was verified is known only in memory and only since this start: a blob admitted now was (its
+/// pieces and its sha256 were checked as it downloaded), a blob found on disk at start is not until
+/// <see cref="CacheVerifier"/> has checked it (piece by piece as it is read, its sha256 in the background).
+/// </remarks>
 public sealed class BlobCache
 {
     private readonly string _root;
@@ -84,18 +91,69 @@ public sealed class BlobCache
 
             entry.Readers++;
             entry.LastUsed = _time.GetUtcNow();
-            return new Lease(this, digest, PathOf(digest), entry.Length);
+            return new Lease(this, digest, PathOf(digest), entry);
+        }
+    }
+
+    /// <summary>The cached blobs not verified since this start (found on disk at start and not checked yet).</summary>
+    public List<Digest> Unverified()
+    {
+        lock (_lock)
+        {
+            return [.. _entries.Where(e => !e.Value.Verified).Select(e => e.Key)];
+        }
+    }
+
+    /// <summary>The leased blob checked out whole since this start: from now on it is served with no check.</summary>
+    public void MarkVerified(Lease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        lease.Entry.Verified = true;
+        lease.Entry.ClearChecks();
+    }
+
+    /// <summary>True while the leased blob is still the cached one (not removed, nor replaced by a new copy).</summary>
+    public bool IsCurrent(Lease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        lock (_lock)
+        {
+            return _entries.TryGetValue(lease.Digest, out var entry) && entry == lease.Entry;
+        }
+    }
+
+    /// <summary>
+    /// Removes the leased blob (found corrupt), unless it was replaced meanwhile: a good copy admitted since stays.
+    /// Open leases keep their handles. Returns true when removed.
+    /// </summary>
+    public bool Remove(Lease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(lease.Digest, out var entry) || entry != lease.Entry)
+            {
+                return false;
+            }
+
+            _entries.Remove(lease.Digest);
+            _totalBytes -= entry.Length;
+            File.Delete(PathOf(lease.Digest));
+            return true;
         }
     }
 
     /// <summary>
     /// Moves a complete, already verified file into the cache (a rename on the same file system), then evicts
-    /// down to the low watermark if the high one is passed. An existing copy wins and the source is deleted.
+    /// down to the low watermark if the high one is passed. An existing copy wins and the source is deleted. The file
+    /// is flushed to the disk before the rename and the cache's folder after it: a crash never leaves a cached name
+    /// over bytes that were not on the disk.
     /// </summary>
     public void Admit(Digest digest, string verifiedFile)
     {
         var length = new FileInfo(verifiedFile).Length;
         var target = PathOf(digest);
+        DurableFiles.Flush(verifiedFile);
         List<Digest> evicted;
         lock (_lock)
         {
@@ -107,11 +165,12 @@ public sealed class BlobCache
             }
 
             File.Move(verifiedFile, target, overwrite: true);
-            _entries[digest] = new Entry(length, _time.GetUtcNow());
+            _entries[digest] = new Entry(length, _time.GetUtcNow()) { Verified = true };
             _totalBytes += length;
             evicted = EvictIfNeeded(keep: digest);
         }
 
+        DurableFiles.FlushDirectory(Path.GetDirectoryName(target)!);
         RaiseEvicted(evicted);
     }
 
@@ -160,14 +219,12 @@ public sealed class BlobCache
         return evicted;
     }
 
-    private void Release(Digest digest)
+    private void Release(Entry entry)
     {
         lock (_lock)
         {
-            if (_entries.TryGetValue(digest, out var entry))
-            {
-                entry.Readers--;
-            }
+            // The entry the lease pinned, even if it was removed and the blob admitted again meanwhile.
+            entry.Readers--;
         }
     }
 
@@ -197,13 +254,32 @@ public sealed class BlobCache
         }
     }
 
-    private sealed class Entry(long length, DateTimeOffset lastUsed)
+    internal sealed class Entry(long length, DateTimeOffset lastUsed)
     {
+        private volatile bool _verified;
+
         public long Length { get; } = length;
 
         public DateTimeOffset LastUsed { get; set; } = lastUsed;
 
         public int Readers { get; set; }
+
+        /// <summary>Checked whole since this start (admitted now, or re-verified): served with no check.</summary>
+        public bool Verified
+        {
+            get => _verified;
+            set => _verified = value;
+        }
+
+        private PieceChecks? _checks;
+
+        /// <summary>The pieces checked since this start, while not <see cref="Verified"/> (kept by <see cref="CacheVerifier"/>).</summary>
+        public PieceChecks? Checks => Volatile.Read(ref _checks);
+
+        /// <summary>Sets <see cref="Checks"/> unless another reader did first; returns the one kept.</summary>
+        public PieceChecks SetChecks(PieceChecks checks) => Interlocked.CompareExchange(ref _checks, checks, null) ?? checks;
+
+        public void ClearChecks() => Volatile.Write(ref _checks, null);
     }
 
     /// <summary>A pin on a cached blob; dispose when done reading.</summary>
@@ -212,25 +288,30 @@ public sealed class BlobCache
         private readonly BlobCache _cache;
         private int _disposed;
 
-        internal Lease(BlobCache cache, Digest digest, string path, long length)
+        internal Lease(BlobCache cache, Digest digest, string path, Entry entry)
         {
             _cache = cache;
             Digest = digest;
             Path = path;
-            Length = length;
+            Entry = entry;
         }
 
         public Digest Digest { get; }
 
         public string Path { get; }
 
-        public long Length { get; }
+        public long Length => Entry.Length;
+
+        /// <summary>Checked whole since this start: served with no check (the fast path).</summary>
+        public bool IsVerified => Entry.Verified;
+
+        internal Entry Entry { get; }
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                _cache.Release(Digest);
+                _cache.Release(Entry);
             }
         }
     }

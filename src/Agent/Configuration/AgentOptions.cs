@@ -60,6 +60,13 @@ public sealed class AgentOptions
     /// <summary>A partial download untouched this long is removed at start (a recent one is resumed when its blob is asked for again).</summary>
     public TimeSpan PartialDownloadRetention { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// After a start, hash every cached blob (sha256) in the background, one after another, so each is served with no
+    /// check once it matched and a corrupt one is removed before anyone asks for it. Off: each piece is still checked on
+    /// its first read (over HTTP and by the seed) before it is sent.
+    /// </summary>
+    public bool VerifyCacheInBackground { get; set; } = true;
+
     /// <summary>A manifest request to the origin that connected but does not finish in this time fails.</summary>
     public TimeSpan OriginTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

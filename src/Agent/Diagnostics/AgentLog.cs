@@ -48,4 +48,13 @@ internal static partial class AgentLog
 
     [LoggerMessage(14, LogLevel.Warning, "Cut a response for {Digest}: no byte sent for {Seconds} s ({Sent} of {Count} bytes sent), the client may retry")]
     public static partial void StreamStalled(ILogger logger, string digest, double seconds, long sent, long count);
+
+    [LoggerMessage(15, LogLevel.Error, "Cached blob {Digest} is corrupt on disk: {Reason} (found by {FoundBy}); removed from the cache and no longer seeded, the next request fetches it again")]
+    public static partial void CachedBlobCorrupt(ILogger logger, string digest, string reason, string foundBy);
+
+    [LoggerMessage(16, LogLevel.Information, "Background check of the cache after the start: {Checked} blobs hashed, {Removed} corrupt ones removed")]
+    public static partial void CacheReverified(ILogger logger, int @checked, int removed);
+
+    [LoggerMessage(17, LogLevel.Warning, "Cached blob {Digest} has no usable MetaInfo to check it against: removed from the cache, the next request fetches it again")]
+    public static partial void CachedBlobWithoutMetaInfo(ILogger logger, string digest);
 }

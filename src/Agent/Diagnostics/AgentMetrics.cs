@@ -16,6 +16,7 @@ public sealed class AgentMetrics
     private readonly Counter<long> _fastMisses;
     private readonly Counter<long> _manifestsServed;
     private readonly Counter<long> _streamsStalled;
+    private readonly Counter<long> _cacheCorrupt;
 
     public AgentMetrics(IMeterFactory meterFactory)
     {
@@ -30,6 +31,7 @@ public sealed class AgentMetrics
         _fastMisses = meter.CreateCounter<long>("p2pregistry.agent.fast_misses", "{request}", "Requests answered 404/503 at once because the agent could not serve them.");
         _manifestsServed = meter.CreateCounter<long>("p2pregistry.agent.manifests_served", "{request}", "Manifest requests answered.");
         _streamsStalled = meter.CreateCounter<long>("p2pregistry.agent.streams_stalled", "{request}", "Blob responses cut because no byte reached the client for Agent:StreamStallTimeout.");
+        _cacheCorrupt = meter.CreateCounter<long>("p2pregistry.agent.cache_corrupt", "{blob}", "Cached blobs found corrupt on disk after a restart (a piece's SHA-1 or the blob's sha256 did not match): removed and fetched again.");
     }
 
     public void BytesServed(long bytes) => _bytesServed.Add(bytes);
@@ -53,4 +55,6 @@ public sealed class AgentMetrics
     public void ManifestServed() => _manifestsServed.Add(1);
 
     public void StreamStalled() => _streamsStalled.Add(1);
+
+    public void CacheCorrupt() => _cacheCorrupt.Add(1);
 }

@@ -16,9 +16,10 @@ internal sealed partial class MirrorHandler
     private static readonly Digest EmptyDigest = Digest.Compute([]);
 
     /// <summary>
-    /// HEAD/GET a blob with one byte range: from the cache when it is there, else streamed from the swarm
-    /// download as its pieces verify. A miss the agent cannot serve soon is a 404 within
-    /// <c>Agent:MissTimeout</c>, so containerd moves to its next host.
+    /// HEAD/GET a blob with one byte range: from the cache when it is there (checked piece by piece first when it was
+    /// not verified since this start, and fetched again when it is corrupt), else streamed from the swarm download as
+    /// its pieces verify. A miss the agent cannot serve soon is a 404 within <c>Agent:MissTimeout</c>, so containerd
+    /// moves to its next host.
     /// </summary>
     private async Task GetBlobAsync(HttpContext context, RegistryPath path, bool head)
     {
@@ -26,7 +27,17 @@ internal sealed partial class MirrorHandler
         var ns = Namespace(context);
         using (var lease = _cache.TryAcquire(digest))
         {
-            if (lease is not null)
+            if (lease is not null && !lease.IsVerified)
+            {
+                if (await SendUnverifiedAsync(context, lease, head).ConfigureAwait(false))
+                {
+                    _metrics.CacheHit();
+                    return;
+                }
+
+                // Corrupt, found before any byte was sent: it left the cache; fetched again below like any miss.
+            }
+            else if (lease is not null)
             {
                 _metrics.CacheHit();
                 var (offset, count) = RegistryResponses.WriteBlobHeaders(context, digest, lease.Length);

@@ -23,6 +23,7 @@ internal sealed partial class MirrorHandler
     private readonly OriginListingClient _listings;
     private readonly ManifestCache _manifests;
     private readonly BlobCache _cache;
+    private readonly CacheVerifier _verifier;
     private readonly BlobFetcher _fetcher;
     private readonly IMetaInfoSource _metaInfos;
     private readonly AnnounceWatch _announces;
@@ -32,13 +33,14 @@ internal sealed partial class MirrorHandler
     private readonly TimeProvider _time;
     private readonly ILogger<MirrorHandler> _logger;
 
-    public MirrorHandler(OriginManifestClient origin, OriginListingClient listings, ManifestCache manifests, BlobCache cache, BlobFetcher fetcher, IMetaInfoSource metaInfos, AnnounceWatch announces, OriginBlobClient originBlobs,
+    public MirrorHandler(OriginManifestClient origin, OriginListingClient listings, ManifestCache manifests, BlobCache cache, CacheVerifier verifier, BlobFetcher fetcher, IMetaInfoSource metaInfos, AnnounceWatch announces, OriginBlobClient originBlobs,
         AgentMetrics metrics, IOptions<AgentOptions> options, TimeProvider time, ILogger<MirrorHandler> logger)
     {
         _origin = origin;
         _listings = listings;
         _manifests = manifests;
         _cache = cache;
+        _verifier = verifier;
         _fetcher = fetcher;
         _metaInfos = metaInfos;
         _announces = announces;

@@ -119,6 +119,12 @@ internal sealed class PieceFile : IDisposable
     }
 
     /// <summary>
+    /// Flushes what was written to the disk (fsync of the file: the pages written through the page cache and the
+    /// disk's write cache, which holds what direct writes handed it too).
+    /// </summary>
+    public void Flush() => RandomAccess.FlushToDisk(_data);
+
+    /// <summary>
     /// From now on every transfer goes through the page cache (coherent with what was written directly), and the
     /// idle aligned buffers go back to the system.
     /// </summary>

@@ -13,6 +13,12 @@ namespace P2PRegistry.Swarm.Pieces;
 /// first read (<see cref="FirstReadVerifier"/>).
 /// </summary>
 /// <remarks>
+/// Durability: a piece is recorded in the resume file only after the data file was flushed (fsync) behind it. The
+/// flushes are batched — one when <c>flushBytes</c> of verified pieces wait, or <c>flushInterval</c> after the first of
+/// them, and one when the store closes — so a crash loses at most a batch of pieces (fetched again), never records a
+/// piece that is not on the disk. A resumed download checks every piece its record names against its SHA-1 before
+/// trusting it (a byte that rotted on disk, or a disk that lost what it had acknowledged).
+///
 /// While a download writes directly, nothing may read its file through the page cache (a cached read of a range
 /// being written directly can keep stale bytes): every read goes through this store. Once the download is complete
 /// the file is an ordinary file again.
@@ -26,10 +32,22 @@ internal sealed class PieceStore : IDisposable
     private readonly Lock _lock = new();
     private readonly HotPieces? _hot;
     private readonly FirstReadVerifier? _firstRead;
+
+    // Held by a flush (fsync, then the record) and by whatever ends the record (complete, delete, close), so a record
+    // is never written after the download was completed or discarded. Taken before _lock, never inside it.
+    private readonly Lock _flushLock = new();
+    private readonly long _flushBytes;
+    private readonly TimeSpan _flushInterval;
+    private readonly TimeProvider _time;
     private ResumeFile? _resume;
     private bool _disposed;
 
-    private PieceStore(MetaInfo metaInfo, PieceFile file, Bitfield verified, ResumeFile? resume, int hotPieces, FirstReadVerifier? firstRead)
+    // Under _lock: bytes of pieces verified since the last flush, and when the first of them was.
+    private long _unflushedBytes;
+    private long _unflushedSince;
+    private int _flushCount;
+
+    private PieceStore(MetaInfo metaInfo, PieceFile file, Bitfield verified, ResumeFile? resume, int hotPieces, FirstReadVerifier? firstRead, long flushBytes = 0, TimeSpan flushInterval = default, TimeProvider? time = null)
     {
         MetaInfo = metaInfo;
         _file = file;
@@ -37,7 +55,16 @@ internal sealed class PieceStore : IDisposable
         _resume = resume;
         _hot = file.UsesDirectIo && hotPieces > 0 ? new HotPieces(hotPieces) : null;
         _firstRead = firstRead;
+        _flushBytes = flushBytes;
+        _flushInterval = flushInterval;
+        _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>Default of <c>flushBytes</c>: verified bytes that wait for one flush at most.</summary>
+    public const long DefaultFlushBytes = 64L * 1024 * 1024;
+
+    /// <summary>Default of <c>flushInterval</c>: how long a verified piece waits for its flush at most (while pieces arrive).</summary>
+    public static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Raised once, on the reading thread, when a piece of a store opened with <c>verifyOnFirstRead</c> fails its
@@ -94,15 +121,37 @@ internal sealed class PieceStore : IDisposable
     /// <summary>Pieces checked on their first read and found intact (for tests).</summary>
     internal int FirstReadVerifiedCount => _firstRead?.VerifiedCount ?? 0;
 
+    /// <summary>Pieces the resume file named when the download was opened (before they were checked).</summary>
+    public int ResumedPieces { get; private init; }
+
+    /// <summary>Pieces the resume file named that failed their SHA-1 when the download was opened: fetched again.</summary>
+    public int ResumedPiecesDiscarded { get; private init; }
+
+    /// <summary>Flushes done (data file fsynced, then the record replaced): for tests and benchmarks.</summary>
+    internal int FlushCount => Volatile.Read(ref _flushCount);
+
+    /// <summary>True when verified pieces wait for a flush long enough, or in number enough, for <see cref="Flush"/> to run.</summary>
+    public bool FlushDue
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _unflushedBytes > 0 && (_unflushedBytes >= _flushBytes || _time.GetElapsedTime(_unflushedSince) >= _flushInterval);
+            }
+        }
+    }
+
     /// <summary>
     /// Opens (or creates) a partial blob for download. A resume file for the same info hash, beside a data file of the
     /// blob's length, is trusted for the pieces it names; otherwise the data file is started afresh. With
     /// <paramref name="directIo"/> whole pieces bypass the page cache where the file system allows it, and the last
     /// <paramref name="hotPieceBytes"/> bytes of pieces stored or read stay in memory (at least four pieces; 0: none).
     /// </summary>
-    public static PieceStore OpenForDownload(MetaInfo metaInfo, string path, bool directIo = true, long hotPieceBytes = 32 * 1024 * 1024)
+    public static PieceStore OpenForDownload(MetaInfo metaInfo, string path, bool directIo = true, long hotPieceBytes = 32 * 1024 * 1024, long flushBytes = DefaultFlushBytes, TimeSpan? flushInterval = null, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(hotPieceBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(flushBytes);
         ArgumentNullException.ThrowIfNull(metaInfo);
         var verified = new Bitfield(metaInfo.PieceCount);
         var resumePath = ResumeFile.PathFor(path);
@@ -112,7 +161,6 @@ internal sealed class PieceStore : IDisposable
         {
             // A data file of another length than the blob's was not left by this store (it preallocates): a piece the
             // resume file names may lie past its end, and nothing in it is trusted.
-            resume.Dispose();
             resume = null;
             verified = new Bitfield(metaInfo.PieceCount);
         }
@@ -120,17 +168,63 @@ internal sealed class PieceStore : IDisposable
         PieceFile? file = null;
         try
         {
-            file = PieceFile.OpenWritable(path, metaInfo.Length, create: resume is null, directIo, metaInfo.PieceLength);
+            // A fresh start replaces the record before the data file is cut: a crash in between never leaves an old
+            // record beside a new data file.
+            var fresh = resume is null;
             resume ??= ResumeFile.Create(resumePath, metaInfo);
+            file = PieceFile.OpenWritable(path, metaInfo.Length, create: fresh, directIo, metaInfo.PieceLength);
+            var resumed = verified.SetCount;
+            var discarded = resumed > 0 ? RecheckResumed(metaInfo, file, verified) : 0;
+            if (discarded > 0)
+            {
+                resume.Save(verified.ToArray());
+            }
+
             var hotPieces = hotPieceBytes == 0 ? 0 : (int)Math.Clamp(hotPieceBytes / metaInfo.PieceLength, 4, int.MaxValue);
-            return new PieceStore(metaInfo, file, verified, resume, hotPieces, firstRead: null);
+            return new PieceStore(metaInfo, file, verified, resume, hotPieces, firstRead: null, flushBytes, flushInterval ?? DefaultFlushInterval, time)
+            {
+                ResumedPieces = resumed,
+                ResumedPiecesDiscarded = discarded,
+            };
         }
         catch
         {
             file?.Dispose();
-            resume?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Reads back every piece the record named and checks its SHA-1; a piece that fails is no longer verified (it is
+    /// fetched again). Returns how many failed.
+    /// </summary>
+    private static int RecheckResumed(MetaInfo metaInfo, PieceFile file, Bitfield verified)
+    {
+        var discarded = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent(metaInfo.PieceLength);
+        try
+        {
+            for (var piece = 0; piece < metaInfo.PieceCount; piece++)
+            {
+                if (!verified[piece])
+                {
+                    continue;
+                }
+
+                var bytes = buffer.AsSpan(0, metaInfo.GetPieceSize(piece));
+                if (!file.ReadExactly(metaInfo.GetPieceOffset(piece), bytes) || !metaInfo.PieceHashMatches(piece, bytes))
+                {
+                    verified.Clear(piece);
+                    discarded++;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return discarded;
     }
 
     /// <summary>
@@ -213,7 +307,8 @@ internal sealed class PieceStore : IDisposable
     public void ReleaseHotPieces() => _hot?.Clear();
 
     /// <summary>
-    /// Records a piece as verified, in memory and in the resume file. Returns false when it already was.
+    /// Records a piece (written already) as verified: in memory at once, in the resume file with the next flush
+    /// (<see cref="FlushDue"/>, <see cref="Flush"/>; at the latest when the store closes). Returns false when it already was.
     /// </summary>
     public bool MarkVerified(int piece)
     {
@@ -225,9 +320,63 @@ internal sealed class PieceStore : IDisposable
                 return false;
             }
 
-            _resume?.Save(piece, _verified);
+            if (_resume is not null)
+            {
+                if (_unflushedBytes == 0)
+                {
+                    _unflushedSince = _time.GetTimestamp();
+                }
+
+                _unflushedBytes += MetaInfo.GetPieceSize(piece);
+            }
+
             return true;
         }
+    }
+
+    /// <summary>
+    /// Makes the verified pieces durable: the data file is flushed (fsync), then the resume file is replaced with the
+    /// pieces verified before the flush began. Returns at once (false) when another flush is running; a no-op once the
+    /// download is complete or closed.
+    /// </summary>
+    public bool Flush()
+    {
+        if (!_flushLock.TryEnter())
+        {
+            return false;
+        }
+
+        try
+        {
+            return FlushLocked();
+        }
+        finally
+        {
+            _flushLock.Exit();
+        }
+    }
+
+    private bool FlushLocked()
+    {
+        byte[] snapshot;
+        ResumeFile resume;
+        lock (_lock)
+        {
+            if (_disposed || _resume is null || _unflushedBytes == 0)
+            {
+                return false;
+            }
+
+            // Every piece in the snapshot was written before it was marked: the fsync below covers it.
+            snapshot = _verified.ToArray();
+            resume = _resume;
+            _unflushedBytes = 0;
+        }
+
+        _file.Flush();
+        resume.Save(snapshot);
+        Interlocked.Increment(ref _flushCount);
+        return true;
     }
 
     /// <summary>Reads bytes of a verified piece (to seed a block, or to stream to a client): all of them, or 0 on a short read.</summary>
@@ -281,6 +430,14 @@ internal sealed class PieceStore : IDisposable
     /// </summary>
     public void MarkComplete()
     {
+        lock (_flushLock)
+        {
+            MarkCompleteLocked();
+        }
+    }
+
+    private void MarkCompleteLocked()
+    {
         lock (_lock)
         {
             if (_resume is null)
@@ -290,6 +447,7 @@ internal sealed class PieceStore : IDisposable
 
             _resume.Delete();
             Volatile.Write(ref _resume, null);
+            _unflushedBytes = 0;
 
             // Nothing is written any more: reads go through the page cache (coherent with what was written directly),
             // and the aligned buffers go back to the system. A finished download seeds on for as long as its blob is
@@ -301,24 +459,42 @@ internal sealed class PieceStore : IDisposable
     /// <summary>Discards a failed download: the data file and its resume file.</summary>
     public void Delete()
     {
-        Dispose();
+        Close(flush: false);
         File.Delete(Path);
         File.Delete(BitfieldPath);
+        File.Delete(ResumeFile.TempPathFor(BitfieldPath));
     }
 
-    public void Dispose()
+    /// <summary>Closes the files; a download's verified pieces not yet recorded are flushed and recorded first.</summary>
+    public void Dispose() => Close(flush: true);
+
+    private void Close(bool flush)
     {
-        lock (_lock)
+        lock (_flushLock)
         {
-            if (_disposed)
+            if (flush)
             {
-                return;
+                try
+                {
+                    FlushLocked();
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    // The record keeps what the last flush wrote: those pieces are fetched again, nothing is lost.
+                }
             }
 
-            _disposed = true;
-            _resume?.Dispose();
-            _file.Dispose();
-            _hot?.Dispose();
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _disposed = true;
+                _file.Dispose();
+                _hot?.Dispose();
+            }
         }
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Pieces;
 
@@ -6,11 +5,13 @@ namespace P2PRegistry.Swarm.Pieces;
 
 /// <summary>
 /// A download's record of its verified pieces, beside its data file (<c>&lt;data&gt;.pieces</c>), so a restarted
-/// agent resumes where it stopped. Written once with no piece set, then one byte per verified piece, in place: a
-/// one-byte pwrite cannot tear. What a crash leaves (a file cut short, a half-written header) or another blob's file
-/// is not trusted at all: the download starts afresh.
+/// agent resumes where it stopped. The record is replaced whole and atomically (<see cref="DurableFiles.WriteAtomically"/>:
+/// temp file, fsync, rename, fsync of the folder), and only ever names pieces whose bytes were flushed to the disk
+/// before it was written: after a crash it holds an earlier record or the new one, and every piece it names is on the
+/// disk. A temp file a crash left half-written is never read. What is not exactly a record of this blob (a file cut
+/// short, another blob's, another version's) is not trusted at all: the download starts afresh.
 /// </summary>
-internal sealed class ResumeFile : IDisposable
+internal sealed class ResumeFile
 {
     public const string Suffix = ".pieces";
 
@@ -19,12 +20,12 @@ internal sealed class ResumeFile : IDisposable
     private const byte Version = 1;
     private static ReadOnlySpan<byte> Magic => "P2PB"u8;
 
-    private readonly SafeFileHandle _file;
+    private readonly MetaInfo _metaInfo;
 
-    private ResumeFile(string path, SafeFileHandle file)
+    private ResumeFile(string path, MetaInfo metaInfo)
     {
         Path = path;
-        _file = file;
+        _metaInfo = metaInfo;
     }
 
     public string Path { get; }
@@ -32,41 +33,33 @@ internal sealed class ResumeFile : IDisposable
     /// <summary>The resume file of the data file <paramref name="dataPath"/>.</summary>
     public static string PathFor(string dataPath) => dataPath + Suffix;
 
+    /// <summary>The temp file a record is written to before it replaces the one at <paramref name="path"/>.</summary>
+    public static string TempPathFor(string path) => path + DurableFiles.TempSuffix;
+
     /// <summary>The length of a resume file for <paramref name="metaInfo"/>: a file of any other length is not one.</summary>
     public static long LengthFor(MetaInfo metaInfo) => HeaderLength + Bitfield.WireLengthFor(metaInfo.PieceCount);
 
-    /// <summary>Creates (or replaces) the resume file at <paramref name="path"/>, naming no piece.</summary>
+    /// <summary>Creates (or replaces, atomically) the resume file at <paramref name="path"/>, naming no piece.</summary>
     public static ResumeFile Create(string path, MetaInfo metaInfo)
     {
-        var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-        try
-        {
-            var content = new byte[LengthFor(metaInfo)];
-            WriteHeader(content, metaInfo.InfoHash);
-            RandomAccess.Write(file, content, 0);
-            return new ResumeFile(path, file);
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
+        var resume = new ResumeFile(path, metaInfo);
+        resume.Save(new Bitfield(metaInfo.PieceCount).ToArray());
+        return resume;
     }
 
     /// <summary>
-    /// Opens the resume file at <paramref name="path"/> and reads the pieces it names into <paramref name="verified"/>;
-    /// null (and <paramref name="verified"/> empty) when there is none or it cannot be trusted: unreadable, not
-    /// exactly the length <paramref name="metaInfo"/> needs (cut short by a crash, or longer), another blob's, another
-    /// version, or with bits set past the last piece.
+    /// Reads the resume file at <paramref name="path"/>: the pieces it names go into <paramref name="verified"/>. Null
+    /// (and <paramref name="verified"/> empty) when there is none or it cannot be trusted: unreadable, not exactly the
+    /// length <paramref name="metaInfo"/> needs, another blob's, another version, or with bits set past the last piece.
+    /// A temp file beside it (a crash during a save) is ignored.
     /// </summary>
     public static ResumeFile? TryOpen(string path, MetaInfo metaInfo, Bitfield verified)
     {
         try
         {
-            // Read and checked through a read-only handle first: the file is opened for writing only once trusted.
             if (TryRead(path, metaInfo, verified))
             {
-                return new ResumeFile(path, File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete));
+                return new ResumeFile(path, metaInfo);
             }
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException)
@@ -78,32 +71,29 @@ internal sealed class ResumeFile : IDisposable
         return null;
     }
 
-    /// <summary>Records <paramref name="piece"/>: rewrites the byte holding its bit, as <paramref name="verified"/> has it now.</summary>
-    public void Save(int piece, Bitfield verified)
+    /// <summary>
+    /// Replaces the record with <paramref name="bitfield"/> (BEP 3 layout), atomically and durably. The caller has
+    /// flushed the data file after the last write of every piece it names.
+    /// </summary>
+    public void Save(ReadOnlySpan<byte> bitfield)
     {
-        var byteIndex = piece >> 3;
-        var value = 0;
-        var first = byteIndex * 8;
-        for (var bit = 0; bit < 8 && first + bit < verified.PieceCount; bit++)
+        if (bitfield.Length != LengthFor(_metaInfo) - HeaderLength)
         {
-            if (verified[first + bit])
-            {
-                value |= 0x80 >> bit;
-            }
+            throw new ArgumentException($"A bitfield of {_metaInfo.PieceCount} pieces is {LengthFor(_metaInfo) - HeaderLength} bytes, got {bitfield.Length}.", nameof(bitfield));
         }
 
-        Span<byte> one = [(byte)value];
-        RandomAccess.Write(_file, one, HeaderLength + byteIndex);
+        var buffer = new byte[LengthFor(_metaInfo)];
+        WriteHeader(buffer, _metaInfo.InfoHash);
+        bitfield.CopyTo(buffer.AsSpan(HeaderLength));
+        DurableFiles.WriteAtomically(Path, buffer);
     }
 
-    /// <summary>Closes and removes the file (the download is complete, or discarded).</summary>
+    /// <summary>Removes the record (the download is complete, or discarded), and a temp file a crash left.</summary>
     public void Delete()
     {
-        Dispose();
         File.Delete(Path);
+        File.Delete(TempPathFor(Path));
     }
-
-    public void Dispose() => _file.Dispose();
 
     private static bool TryRead(string path, MetaInfo metaInfo, Bitfield verified)
     {

@@ -30,6 +30,11 @@ public sealed class DownloadSweepTests : IDisposable
         var orphanPieces = Write(new string('c', 64) + ".pieces", TimeSpan.FromMinutes(1));
         var originStream = Write(new string('d', 64) + ".origin", TimeSpan.FromMinutes(1));
 
+        // Temp files of a resume file that a crash left halfway through a save: they go with their download, or alone.
+        var staleTemp = Write(new string('b', 64) + ".pieces.tmp", TimeSpan.FromDays(3));
+        var orphanTemp = Write(new string('e', 64) + ".pieces.tmp", TimeSpan.FromMinutes(1));
+        var recentTemp = Write(new string('a', 64) + ".pieces.tmp", TimeSpan.FromHours(1));
+
         await using var agent = await TestAgent.StartAsync(_dir.Combine("data"), new FakeMetaInfoSource(), new FakeTracker(), settings: "--Agent:PartialDownloadRetention=1.00:00:00");
         for (var i = 0; i < 100 && !agent.Logs.Contains(12); i++)
         {
@@ -40,6 +45,8 @@ public sealed class DownloadSweepTests : IDisposable
         Assert.False(File.Exists(stale) || File.Exists(stalePieces), "a stale partial download was kept");
         Assert.False(File.Exists(orphanPieces), "a bitfield without its data file was kept");
         Assert.False(File.Exists(originStream), "an origin stream (which cannot resume) was kept");
-        Assert.True(agent.Logs.Contains(12, "Removed 4"));
+        Assert.False(File.Exists(staleTemp) || File.Exists(orphanTemp), "a temp resume file was kept without a download to resume");
+        Assert.True(File.Exists(recentTemp), "the temp file of a recent download's resume file is the download's to replace");
+        Assert.True(agent.Logs.Contains(12, "Removed 6"));
     }
 }

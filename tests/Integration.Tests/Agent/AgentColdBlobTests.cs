@@ -130,7 +130,7 @@ public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDispos
         int pieceLength;
         var bitfield = Path.Combine(data.Path, "download", _fixture.Blob.Digest.Hex + ".pieces");
         await using (var first = await AgentProcess.StartAsync("restart-1", _fixture.Tracker.GrpcUrl, _fixture.Origin.BaseAddress, data.Path,
-            _fixture.Output.WriteLine, ServingMissTimeout, $"--Agent:IngressBytesPerSecond={ingress}"))
+            _fixture.Output.WriteLine, ServingMissTimeout, $"--Agent:IngressBytesPerSecond={ingress}", "--Swarm:ResumeFlushInterval=00:00:00.5"))
         {
             using var http = new HttpClient { BaseAddress = first.BaseAddress, Timeout = TimeSpan.FromMinutes(3) };
             using var response = await http.GetAsync(BlobPath, HttpCompletionOption.ResponseHeadersRead);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using P2PRegistry.Swarm.Pieces;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.FileSystem;
@@ -115,6 +116,108 @@ public sealed class ResumeFileTests
     }
 
     [Fact]
+    public void OpenForDownload_TornTempRecordLeftByACrash_IgnoredAndTheLastRecordTrusted()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(Length, PieceLength);
+        var path = VerifiedSome(dir, blob, [0, 2]);
+
+        // A crash halfway through a save: the temp file holds a header and part of a bitfield naming every piece.
+        var record = File.ReadAllBytes(path + PieceStore.BitfieldSuffix);
+        var torn = record.AsSpan(0, record.Length - 1).ToArray();
+        torn[^1] = 0xFF;
+        File.WriteAllBytes(ResumeFile.TempPathFor(path + PieceStore.BitfieldSuffix), torn);
+
+        using (var store = PieceStore.OpenForDownload(blob.MetaInfo, path))
+        {
+            Assert.Equal(2, store.VerifiedCount);
+            Assert.True(store.HasPiece(0) && store.HasPiece(2) && !store.HasPiece(1));
+
+            // The next save writes the temp file afresh and renames it over the record: nothing torn stays.
+            store.Write(5, 0, blob.Piece(5));
+            store.MarkVerified(5);
+            Assert.True(store.Flush());
+        }
+
+        Assert.False(File.Exists(ResumeFile.TempPathFor(path + PieceStore.BitfieldSuffix)));
+        using var resumed = PieceStore.OpenForDownload(blob.MetaInfo, path);
+        Assert.Equal(3, resumed.VerifiedCount);
+    }
+
+    [Fact]
+    public void MarkVerified_BeforeAFlush_NotRecordedSoACrashForgetsIt()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(Length, PieceLength);
+        var time = new FakeTimeProvider();
+        var path = dir.Combine("blob");
+        using var store = PieceStore.OpenForDownload(blob.MetaInfo, path, directIo: false, flushBytes: 3L * PieceLength, flushInterval: TimeSpan.FromSeconds(2), time: time);
+
+        store.Write(1, 0, blob.Piece(1));
+        store.MarkVerified(1);
+        store.Write(3, 0, blob.Piece(3));
+        store.MarkVerified(3);
+
+        // What a crash now would leave: the record names no piece (their bytes may not be on the disk yet).
+        Assert.False(store.FlushDue);
+        Assert.Equal(0, RecordedPieces(blob, path));
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.True(store.FlushDue);
+        Assert.True(store.Flush());
+        Assert.False(store.FlushDue);
+        Assert.Equal(2, RecordedPieces(blob, path));
+
+        // By size: three pieces waiting make a flush due at once.
+        foreach (var piece in new[] { 4, 5, 6 })
+        {
+            store.Write(piece, 0, blob.Piece(piece));
+            store.MarkVerified(piece);
+        }
+
+        Assert.True(store.FlushDue);
+        Assert.True(store.Flush());
+        Assert.Equal(5, RecordedPieces(blob, path));
+        Assert.Equal(2, store.FlushCount);
+    }
+
+    [Fact]
+    public void Dispose_PiecesWaitingForAFlush_FlushedAndRecorded()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(Length, PieceLength);
+        var path = dir.Combine("blob");
+        using (var store = PieceStore.OpenForDownload(blob.MetaInfo, path, directIo: false, flushInterval: TimeSpan.FromHours(1)))
+        {
+            store.Write(7, 0, blob.Piece(7));
+            store.MarkVerified(7);
+            Assert.Equal(0, RecordedPieces(blob, path));
+        }
+
+        Assert.Equal(1, RecordedPieces(blob, path));
+    }
+
+    [Fact]
+    public void OpenForDownload_RecordedPieceRottedOnDisk_DiscardedAndFetchedAgain()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(Length, PieceLength);
+        var path = VerifiedSome(dir, blob, [0, 1, 2, 8]);
+        FileDamage.FlipByte(path, PieceLength + 1000);
+
+        using (var store = PieceStore.OpenForDownload(blob.MetaInfo, path))
+        {
+            Assert.Equal(4, store.ResumedPieces);
+            Assert.Equal(1, store.ResumedPiecesDiscarded);
+            Assert.False(store.HasPiece(1));
+            Assert.True(store.HasPiece(0) && store.HasPiece(2) && store.HasPiece(8));
+        }
+
+        // The record was rewritten without it.
+        Assert.Equal(3, RecordedPieces(blob, path));
+    }
+
+    [Fact]
     public void TryOpen_Missing_Null()
     {
         using var dir = new TempDirectory();
@@ -123,6 +226,12 @@ public sealed class ResumeFileTests
 
         Assert.Null(ResumeFile.TryOpen(dir.Combine("none.pieces"), blob.MetaInfo, verified));
         Assert.Equal(0, verified.SetCount);
+    }
+
+    private static int RecordedPieces(TestBlob blob, string path)
+    {
+        var verified = new Core.Pieces.Bitfield(blob.MetaInfo.PieceCount);
+        return ResumeFile.TryOpen(path + PieceStore.BitfieldSuffix, blob.MetaInfo, verified) is null ? -1 : verified.SetCount;
     }
 
     private static string VerifiedSome(TempDirectory dir, TestBlob blob, int[] pieces)
