@@ -6,7 +6,9 @@ namespace P2PRegistry.Integration.Tests.Upstream;
 /// Pull-through against a Docker-Hub-like upstream (docker-registry with token auth, real processes): no secret in
 /// anything the origin says — its whole output at Debug level and its error bodies — through a pull with
 /// credentials, a start-up refused for a URL with user info, and credentials the token service rejects; and
-/// upstream 404s answered from the origin's negative cache instead of the upstream.
+/// upstream 404s answered from the origin's negative cache instead of the upstream. The kit checks every output line
+/// of every origin against every secret of the run (<see cref="TestSecrets"/>); this test's own scan adds what the
+/// kit does not see — the error bodies — and proves the scanned output holds the messages about those credentials.
 /// </summary>
 [Trait("Category", TestCategories.Integration)]
 public sealed class PullThroughSecretsTests : IClassFixture<UpstreamFixture>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 
 namespace P2PRegistry.Testing.Logging;
 
@@ -61,16 +60,11 @@ public sealed class SecretScan
     /// </summary>
     public void AssertNoneOf(IEnumerable<string> secrets, IEnumerable<string>? usernames = null)
     {
-        var needles = new List<(string Secret, string Form)>();
+        var needles = new List<(string Secret, SecretForm Form)>();
         foreach (var secret in secrets)
         {
             ArgumentException.ThrowIfNullOrEmpty(secret);
-            needles.Add((secret, secret));
-            needles.Add((secret, Uri.EscapeDataString(secret)));
-            foreach (var user in usernames ?? [])
-            {
-                needles.Add((secret, Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{secret}"))));
-            }
+            needles.AddRange(SecretForms.Of(secret, usernames ?? []).Select(form => (secret, form)));
         }
 
         if (_lines.IsEmpty)
@@ -82,17 +76,24 @@ public sealed class SecretScan
         {
             foreach (var (secret, form) in needles)
             {
-                if (line.Contains(form, StringComparison.Ordinal))
+                if (line.Contains(form.Text, StringComparison.Ordinal))
                 {
-                    throw new SecretLeakedException($"secret {Mask(secret)} ({(form == secret ? "as is" : "encoded")}) found in {source}: {line.Replace(form, "<SECRET>", StringComparison.Ordinal)}");
+                    throw new SecretLeakedException($"secret {form.Hint} ({form.Kind}) found in {source}: {line.Replace(form.Text, "<SECRET>", StringComparison.Ordinal).Replace(secret, "<SECRET>", StringComparison.Ordinal)}");
                 }
             }
         }
     }
-
-    private static string Mask(string secret) => secret.Length <= 2 ? "**" : $"{secret[0]}…{secret[^1]}";
 }
 
-public sealed class SecretLeakedException(string message) : Exception(message)
+public sealed class SecretLeakedException : Exception
 {
+    public SecretLeakedException(string message)
+        : base(message)
+    {
+    }
+
+    public SecretLeakedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using P2PRegistry.Testing.Logging;
 
 namespace P2PRegistry.Testing.Processes;
 
@@ -19,6 +20,10 @@ public sealed class ManagedProcess : IAsyncDisposable
     private readonly Queue<string> _recent = new();
     private readonly StreamWriter? _log;
     private readonly object _gate = new();
+    private readonly bool _checkForSecrets;
+    private readonly ConcurrentQueue<string> _leaks = new();
+    private long _outputLines;
+    private int _leakReported;
     private int _disposed;
 
     static ManagedProcess()
@@ -33,6 +38,7 @@ public sealed class ManagedProcess : IAsyncDisposable
         _log = log;
         Name = options.Name ?? Path.GetFileName(options.FileName);
         CommandLine = Processes.CommandLine.Format(options.FileName, options.Arguments);
+        _checkForSecrets = options.ChecksForSecrets;
     }
 
     public string Name { get; }
@@ -47,6 +53,12 @@ public sealed class ManagedProcess : IAsyncDisposable
 
     public string? LogFile => _options.LogFile;
 
+    /// <summary>Whether output lines are checked against <see cref="TestSecrets"/>.</summary>
+    public bool ChecksForSecrets => _checkForSecrets;
+
+    /// <summary>Where the process printed a registered secret so far: process, line number and a masked hint each.</summary>
+    public IReadOnlyCollection<string> SecretLeaks => _leaks.ToArray();
+
     /// <summary>Starts the program and waits until it is ready; on failure the process is stopped and the exception shows its output.</summary>
     public static async Task<ManagedProcess> StartAsync(ManagedProcessOptions options, CancellationToken cancellationToken = default)
     {
@@ -56,9 +68,18 @@ public sealed class ManagedProcess : IAsyncDisposable
             await process.WaitUntilReadyAsync(options.Readiness, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
             return process;
         }
-        catch
+        catch (Exception ex)
         {
-            await process.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await process.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (SecretLeakedException leak)
+            {
+                // A program that failed to start and printed a secret on the way: the leak is the finding.
+                throw new SecretLeakedException(leak.Message, ex);
+            }
+
             throw;
         }
     }
@@ -93,8 +114,18 @@ public sealed class ManagedProcess : IAsyncDisposable
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var managed = new ManagedProcess(process, options, log);
-        process.OutputDataReceived += (_, e) => managed.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => managed.OnLine(e.Data);
+        if (managed._checkForSecrets)
+        {
+            // Whatever the command line or environment hands our program counts as a secret it must not print.
+            TestSecrets.RegisterFromArguments(options.Arguments);
+            TestSecrets.RegisterFromArguments(options.Environment
+                .Where(e => e.Value is not null)
+                .Select(e => $"--{e.Key.Replace("__", ":", StringComparison.Ordinal)}={e.Value}"));
+            TestSecrets.CountProcess();
+        }
+
+        process.OutputDataReceived += (_, e) => managed.OnOutput(e.Data);
+        process.ErrorDataReceived += (_, e) => managed.OnOutput(e.Data);
         try
         {
             process.Start();
@@ -187,8 +218,27 @@ public sealed class ManagedProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>SIGTERM, then SIGKILL (with its children) if it has not exited after the grace period. Idempotent.</summary>
+    /// <summary>
+    /// SIGTERM, then SIGKILL (with its children) if it has not exited after the grace period. Idempotent. Then, for a
+    /// process whose output is checked (<see cref="ManagedProcessOptions.CheckForSecrets"/>), throws
+    /// <see cref="SecretLeakedException"/> (once) if it printed a registered secret: the test that owns it fails.
+    /// </summary>
     public async Task StopAsync(TimeSpan? gracePeriod = null)
+    {
+        await StopProcessAsync(gracePeriod).ConfigureAwait(false);
+        ThrowIfSecretLeaked();
+    }
+
+    /// <summary>Throws <see cref="SecretLeakedException"/> naming where (never what) the first time a leak is seen.</summary>
+    public void ThrowIfSecretLeaked()
+    {
+        if (!_leaks.IsEmpty && Interlocked.Exchange(ref _leakReported, 1) == 0)
+        {
+            throw new SecretLeakedException($"{Name} (pid {Id}) printed a secret the test handed it ({_leaks.Count} line(s); full log: {LogFile ?? "none"}):{Environment.NewLine}{string.Join(Environment.NewLine, _leaks)}");
+        }
+    }
+
+    private async Task StopProcessAsync(TimeSpan? gracePeriod)
     {
         if (_process.HasExited)
         {
@@ -272,6 +322,33 @@ public sealed class ManagedProcess : IAsyncDisposable
     }
 
     private void Forget() => s_live.TryRemove(new KeyValuePair<int, Process>(_process.Id, _process));
+
+    // A line the program wrote (not one of the kit's own "[harness]" lines, which repeat the command line).
+    private void OnOutput(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        var number = Interlocked.Increment(ref _outputLines);
+        if (_checkForSecrets && TestSecrets.FindIn(line) is { } form)
+        {
+            // The hint names process, line and which secret in which form: the secret itself is never printed, and
+            // the line is withheld from the ring buffer and the test output (it would print the secret there).
+            var hint = $"{Name} (pid {_process.Id}) output line {number}: {form}";
+            if (_leaks.Count < 20)
+            {
+                _leaks.Enqueue(hint);
+            }
+
+            TestSecrets.ReportLeak(hint);
+            OnLine($"[harness] output line {number} withheld: it holds a secret ({form})");
+            return;
+        }
+
+        OnLine(line);
+    }
 
     private void OnLine(string? line)
     {

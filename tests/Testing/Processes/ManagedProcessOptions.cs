@@ -30,10 +30,31 @@ public sealed class ManagedProcessOptions
     /// <summary>Called for every output line (for example to forward to xunit's ITestOutputHelper); must not throw.</summary>
     public Action<string>? OnOutputLine { get; init; }
 
+    /// <summary>
+    /// Whether every output line is checked against <see cref="Logging.TestSecrets"/> (a leak fails
+    /// <see cref="ManagedProcess.StopAsync"/>). Null (the default) means "when it is one of our programs": <c>dotnet</c>
+    /// running a <c>P2PRegistry.*.dll</c> (Origin, Agent, Tracker); third-party programs print what they like.
+    /// </summary>
+    public bool? CheckForSecrets { get; init; }
+
+    /// <summary>Whether this process's output is checked for secrets (see <see cref="CheckForSecrets"/>).</summary>
+    public bool ChecksForSecrets => CheckForSecrets ?? IsOurComponent(FileName, Arguments);
+
     public Readiness Readiness { get; init; } = Readiness.None;
 
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long <see cref="ManagedProcess.StopAsync"/> waits after SIGTERM before SIGKILL.</summary>
     public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
+
+    private static bool IsOurComponent(string fileName, List<string> arguments)
+    {
+        if (Path.GetFileName(fileName) != "dotnet" || arguments.Count == 0)
+        {
+            return false;
+        }
+
+        var program = Path.GetFileName(arguments[0]);
+        return program.StartsWith("P2PRegistry.", StringComparison.Ordinal) && program.EndsWith(".dll", StringComparison.Ordinal);
+    }
 }

@@ -14,6 +14,7 @@ public static class Htpasswd
         var create = true;
         foreach (var (user, password) in users)
         {
+            Logging.TestSecrets.Register(password, $"htpasswd password of {user}", user);
             // -b takes the password from the command line: test passwords only.
             List<string> arguments = create ? ["-B", "-b", "-c", path, user, password] : ["-B", "-b", path, user, password];
             var result = await ProcessRunner.RunAsync("htpasswd", arguments, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);

@@ -31,6 +31,10 @@ public sealed class TokenIssuer : IAsyncDisposable
     {
         _username = username;
         _password = password;
+        if (username is not null && password is not null)
+        {
+            Logging.TestSecrets.Register(password, "token service password", username);
+        }
         LifetimeSeconds = lifetimeSeconds;
         KeyId = LibtrustKeyId(_key.ExportSubjectPublicKeyInfo());
         var request = new CertificateRequest("CN=" + Issuer, _key, HashAlgorithmName.SHA256);
@@ -176,6 +180,9 @@ public sealed class TokenIssuer : IAsyncDisposable
         var signingInput = Base64Url(JsonSerializer.SerializeToUtf8Bytes(header)) + "." + Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims));
         var signature = _key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         var token = signingInput + "." + Base64Url(signature);
+        // The bearer token is a credential our origin then holds: neither it nor its signature may show up in a log.
+        Logging.TestSecrets.Register(token, "bearer token from TokenIssuer");
+        Logging.TestSecrets.Register(Base64Url(signature), "bearer token signature from TokenIssuer");
         var body = JsonSerializer.SerializeToUtf8Bytes(new { token, access_token = token, expires_in = LifetimeSeconds, issued_at = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) });
         context.Response.ContentType = "application/json";
         context.Response.OutputStream.Write(body);

@@ -77,7 +77,9 @@ public sealed class TestCertificateAuthority : IDisposable
     {
         ArgumentNullException.ThrowIfNull(leaf);
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        WriteInPlace(leaf.KeyPath, other.ExportPkcs8PrivateKeyPem() + "\n");
+        var pem = other.ExportPkcs8PrivateKeyPem() + "\n";
+        Logging.TestSecrets.RegisterPrivateKeyPem(pem, $"mismatched private key of {leaf.Name}");
+        WriteInPlace(leaf.KeyPath, pem);
     }
 
     /// <summary>
@@ -166,7 +168,9 @@ public sealed class TestCertificateAuthority : IDisposable
         var now = DateTimeOffset.UtcNow;
         using var issued = request.Create(_root.SubjectName, X509SignatureGenerator.CreateForECDsa(_key), now.AddMinutes(-5), now.AddDays(1), serial);
         var withKey = issued.CopyWithPrivateKey(key);
-        return (withKey, key.ExportPkcs8PrivateKeyPem() + "\n");
+        var pem = key.ExportPkcs8PrivateKeyPem() + "\n";
+        Logging.TestSecrets.RegisterPrivateKeyPem(pem, $"private key of {name}");
+        return (withKey, pem);
     }
 
     private static void WriteInPlace(string path, string content)
