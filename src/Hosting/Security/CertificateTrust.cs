@@ -13,6 +13,9 @@ public sealed class CertificateTrust
 
     private CertificateTrust(X509Certificate2Collection roots) => _roots = roots;
 
+    /// <summary>The certificates in the bundle.</summary>
+    public int Count => _roots.Count;
+
     public static bool TryLoad(string path, out CertificateTrust? trust, out string? error)
     {
         trust = null;

@@ -7,16 +7,16 @@ using Microsoft.Extensions.Options;
 namespace P2PRegistry.Hosting.Security;
 
 /// <summary>
-/// One component's TLS, built from its <see cref="TlsOptions"/>: the server certificate its listeners serve (reloaded),
-/// the CA bundle client certificates must chain to, and, for its own clients, the CA bundle servers are verified against
-/// and the client certificate it presents (reloaded too).
+/// One component's TLS, built from its <see cref="TlsOptions"/>: the server certificate its listeners serve with its
+/// intermediates, the CA bundle client certificates must chain to, and, for its own clients, the CA bundle servers are
+/// verified against and the client certificate it presents. All four follow their files (reloaded).
 /// </summary>
 public sealed class ComponentTls : IDisposable
 {
     private readonly ReloadingCertificate? _server;
     private readonly ReloadingCertificate? _client;
-    private readonly CertificateTrust? _serverTrust;
-    private readonly CertificateTrust? _clientTrust;
+    private readonly ReloadingTrust? _serverTrust;
+    private readonly ReloadingTrust? _clientTrust;
     private readonly bool _requireClientCertificate;
 
     /// <param name="section">The configuration section, e.g. <c>Origin:Tls</c>: named in errors and log lines.</param>
@@ -44,14 +44,16 @@ public sealed class ComponentTls : IDisposable
 
         if (!string.IsNullOrEmpty(options.CaPath))
         {
-            _serverTrust = CertificateTrust.Load(options.CaPath);
+            _serverTrust = new ReloadingTrust(options.CaPath, section + ":CaPath", options.ReloadInterval, time, logger);
         }
 
+        // ClientCaPath defaults to CaPath: one file, one reloader.
         if (options.EffectiveClientCaPath is { } clientCa)
         {
-            _clientTrust = CertificateTrust.Load(clientCa);
+            _clientTrust = clientCa == options.CaPath
+                ? _serverTrust
+                : new ReloadingTrust(clientCa, section + ":ClientCaPath", options.ReloadInterval, time, logger);
         }
-
     }
 
     public string Section { get; }
@@ -66,12 +68,31 @@ public sealed class ComponentTls : IDisposable
 
     public ReloadingCertificate? ClientCertificate => _client;
 
-    /// <summary>Kestrel's https settings for a listener: the current certificate at each handshake, and client certificates per the options.</summary>
+    /// <summary>The bundle servers are verified against (null without <see cref="TlsOptions.CaPath"/>).</summary>
+    public ReloadingTrust? ServerTrust => _serverTrust;
+
+    /// <summary>The bundle client certificates are verified against (the same object as <see cref="ServerTrust"/> when they share a file).</summary>
+    public ReloadingTrust? ClientTrust => _clientTrust;
+
+    /// <summary>
+    /// Kestrel's https settings for a listener: the current pair at each handshake, sent with the intermediates of its
+    /// certificate file, and client certificates per the options, checked against the current client CA bundle.
+    /// </summary>
     public void ConfigureServer(HttpsConnectionAdapterOptions https)
     {
         ArgumentNullException.ThrowIfNull(https);
         var server = _server ?? throw new OptionsValidationException(Section, typeof(TlsOptions), [$"An https listener needs {Section}:CertificatePath and {Section}:KeyPath."]);
+        // Kestrel needs a certificate or a selector to build the listener, but a certificate a selector returns goes out
+        // alone (SslStream looks for its intermediates only in the system's stores), so a client trusting only the root
+        // cannot build the chain. The handshake gets the loaded pair's context instead: leaf and intermediates, built once
+        // per pair.
         https.ServerCertificateSelector = (_, _) => server.Current.Certificate;
+        https.OnAuthenticate = (_, ssl) =>
+        {
+            ssl.ServerCertificateSelectionCallback = null;
+            ssl.ServerCertificate = null;
+            ssl.ServerCertificateContext = server.Current.Context;
+        };
         https.CheckCertificateRevocation = false;
         if (_clientTrust is null)
         {
@@ -83,7 +104,7 @@ public sealed class ComponentTls : IDisposable
         // what tells an origin from an agent (ClusterRoles).
         https.ClientCertificateMode = _requireClientCertificate ? ClientCertificateMode.RequireCertificate : ClientCertificateMode.AllowCertificate;
         var trust = _clientTrust;
-        https.ClientCertificateValidation = (certificate, chain, _) => trust.VerifyChainOnly(certificate, chain);
+        https.ClientCertificateValidation = (certificate, chain, _) => trust.Current.VerifyChainOnly(certificate, chain);
     }
 
     /// <summary>An HTTP (or gRPC) client's handler: servers verified against the CA bundle, and the client certificate presented.</summary>
@@ -92,7 +113,7 @@ public sealed class ComponentTls : IDisposable
         ArgumentNullException.ThrowIfNull(handler);
         if (_serverTrust is { } trust)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => trust.VerifyServer(certificate, chain, errors);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => trust.Current.VerifyServer(certificate, chain, errors);
         }
 
         if (_client is { } client)
@@ -114,7 +135,7 @@ public sealed class ComponentTls : IDisposable
             ServerCertificateContext = server.Current.Context,
             ClientCertificateRequired = true,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = (_, certificate, chain, _) => trust.VerifyChainOnly(certificate, chain),
+            RemoteCertificateValidationCallback = (_, certificate, chain, _) => trust.Current.VerifyChainOnly(certificate, chain),
         };
     }
 
@@ -128,7 +149,7 @@ public sealed class ComponentTls : IDisposable
             TargetHost = targetHost,
             ClientCertificateContext = own.Current.Context,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = (_, certificate, chain, _) => trust.VerifyChainOnly(certificate, chain),
+            RemoteCertificateValidationCallback = (_, certificate, chain, _) => trust.Current.VerifyChainOnly(certificate, chain),
         };
     }
 
@@ -136,5 +157,10 @@ public sealed class ComponentTls : IDisposable
     {
         _server?.Dispose();
         _client?.Dispose();
+        _serverTrust?.Dispose();
+        if (!ReferenceEquals(_clientTrust, _serverTrust))
+        {
+            _clientTrust?.Dispose();
+        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 
 namespace P2PRegistry.Hosting.Security;
@@ -77,20 +76,5 @@ public sealed class ReloadingCertificate : IDisposable
 
     public void Dispose() => _timer.Dispose();
 
-    // A hash of both files' bytes: timestamps do not survive a Kubernetes secret volume's symlink swap reliably.
-    private byte[]? Stamp()
-    {
-        try
-        {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            hash.AppendData(File.ReadAllBytes(_certificatePath));
-            hash.AppendData(File.ReadAllBytes(_keyPath));
-            return hash.GetHashAndReset();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Mid-rotation a file may be missing for a moment: keep serving, check again later.
-            return null;
-        }
-    }
+    private byte[]? Stamp() => FileStamp.Of(_certificatePath, _keyPath);
 }

@@ -12,27 +12,50 @@ internal sealed record TlsClusterOptions
     public bool PeerTls { get; init; }
 
     public int Agents { get; init; } = 1;
+
+    /// <summary>
+    /// Every certificate from an intermediate CA under the test root: the certificate files hold leaf + intermediate (as
+    /// cert-manager's <c>tls.crt</c>), <c>CaPath</c> the root alone. <c>ClientCaPath</c> holds root + intermediate: our
+    /// HTTP and gRPC clients present their certificate without its intermediates (docs/operations.md, TLS).
+    /// </summary>
+    public bool Intermediate { get; init; }
 }
 
 /// <summary>
 /// Origin, tracker and agents as processes, every listener https with certificates from one <see cref="TestCertificateAuthority"/>
 /// and every client verifying against its <c>ca.crt</c>: origin (role origin), tracker (no role), agents (role agent).
-/// Certificates are checked for a change every second.
+/// Certificates and CA bundles are checked for a change every second.
 /// </summary>
 internal sealed class TlsCluster : IAsyncDisposable
 {
+    /// <summary>The name clients pull the origin's pushed images by (<c>Origin:RegistryNames</c>); it resolves nowhere, so containerd only reaches it through an agent.</summary>
+    public const string RegistryName = "origin.invalid:5000";
+
     private readonly List<IAsyncDisposable> _owned = [];
 
     private TlsCluster(TestCertificateAuthority authority, TlsClusterOptions options)
     {
         Authority = authority;
         Options = options;
-        OriginCertificate = authority.Issue("origin", TestCertificateAuthority.OriginRole);
-        TrackerCertificate = authority.Issue("tracker");
-        AgentCertificate = authority.Issue("agent", TestCertificateAuthority.AgentRole);
+        Issuer = options.Intermediate ? authority.CreateIntermediate() : authority;
+        OriginCertificate = Issuer.Issue("origin", TestCertificateAuthority.OriginRole);
+        TrackerCertificate = Issuer.Issue("tracker");
+        AgentCertificate = Issuer.Issue("agent", TestCertificateAuthority.AgentRole);
+        if (options.Intermediate)
+        {
+            ClientCaPath = Path.Combine(Issuer.Directory, "clients-ca.crt");
+            File.WriteAllText(ClientCaPath, File.ReadAllText(authority.CaPath) + Issuer.Root.ExportCertificatePem() + "\n");
+        }
     }
 
+    /// <summary>The bundle client certificates are checked against when it is not <c>CaPath</c> (with <see cref="TlsClusterOptions.Intermediate"/>).</summary>
+    public string? ClientCaPath { get; }
+
+    /// <summary>The root: its <c>ca.crt</c> is every component's CA bundle.</summary>
     public TestCertificateAuthority Authority { get; }
+
+    /// <summary>The CA that signed the components' certificates: <see cref="Authority"/>, or an intermediate under it.</summary>
+    public TestCertificateAuthority Issuer { get; }
 
     public TlsClusterOptions Options { get; }
 
@@ -87,6 +110,11 @@ internal sealed class TlsCluster : IAsyncDisposable
         {
             await _owned[i].DisposeAsync();
         }
+
+        if (!ReferenceEquals(Issuer, Authority))
+        {
+            Issuer.Dispose();
+        }
     }
 
     private async Task StartOriginAsync(Action<string> log)
@@ -102,6 +130,7 @@ internal sealed class TlsCluster : IAsyncDisposable
             "--Origin:Peer:Port=0",
             // Anonymous push may be turned off by default: these tests are about the transport, not about who may push.
             "--Origin:Push:AllowAnonymous=true",
+            $"--Origin:RegistryNames:0={RegistryName}",
             .. Tls("Origin", OriginCertificate, server: true),
         ];
         if (Options.PeerTls)
@@ -176,6 +205,11 @@ internal sealed class TlsCluster : IAsyncDisposable
         if (Options.MutualTls)
         {
             arguments.Add($"{prefix}RequireClientCertificate=true");
+        }
+
+        if (ClientCaPath is not null)
+        {
+            arguments.Add($"{prefix}ClientCaPath={ClientCaPath}");
         }
 
         return arguments;

@@ -9,7 +9,9 @@ namespace P2PRegistry.Testing.Security;
 /// A throw-away certificate authority for TLS tests: an ECDSA P-256 root written as <c>ca.crt</c>, and leaf certificates
 /// it signs (SANs <c>localhost</c> and 127.0.0.1, server and client use, optionally a cluster role URI) written as PEM
 /// pairs a component reads with <c>&lt;Component&gt;:Tls:CertificatePath</c>/<c>KeyPath</c>. <see cref="Replace"/> puts a
-/// new certificate in a leaf's files, as cert-manager rotates one. Everything lives in a temp folder deleted on dispose.
+/// new certificate in a leaf's files, as cert-manager rotates one. <see cref="CreateIntermediate"/> gives an issuing CA
+/// under the root whose leaves' files hold the leaf followed by the intermediate (cert-manager's <c>tls.crt</c>).
+/// Everything lives in a temp folder deleted on dispose.
 /// </summary>
 public sealed class TestCertificateAuthority : IDisposable
 {
@@ -21,6 +23,8 @@ public sealed class TestCertificateAuthority : IDisposable
     private readonly TempDirectory _directory;
     private readonly ECDsa _key;
     private readonly X509Certificate2 _root;
+    private readonly X509Certificate2 _trustAnchor;
+    private readonly string _chainPem;
 
     public TestCertificateAuthority(string name = "P2PRegistry Test CA")
     {
@@ -32,17 +36,50 @@ public sealed class TestCertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
         var now = DateTimeOffset.UtcNow;
         _root = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(2));
+        _trustAnchor = _root;
+        _chainPem = "";
         CaPath = Path.Combine(_directory.Path, "ca.crt");
         File.WriteAllText(CaPath, _root.ExportCertificatePem() + "\n");
+    }
+
+    private TestCertificateAuthority(TestCertificateAuthority parent, string name)
+    {
+        _directory = new TempDirectory("ca-intermediate");
+        _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", _key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: true, pathLengthConstraint: 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(parent._root, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F;
+        var now = DateTimeOffset.UtcNow;
+        using var issued = request.Create(parent._root.SubjectName, X509SignatureGenerator.CreateForECDsa(parent._key), now.AddMinutes(-5), now.AddDays(2), serial);
+        _root = issued.CopyWithPrivateKey(_key);
+        _trustAnchor = parent._trustAnchor;
+        _chainPem = _root.ExportCertificatePem() + "\n" + parent._chainPem;
+        CaPath = Path.Combine(_directory.Path, "ca.crt");
+        File.WriteAllText(CaPath, _trustAnchor.ExportCertificatePem() + "\n");
     }
 
     /// <summary>The folder holding every file this authority wrote.</summary>
     public string Directory => _directory.Path;
 
-    /// <summary>The root certificate, PEM: the CA bundle (<c>CaPath</c>, hosts.toml <c>ca</c>, skopeo's <c>ca.crt</c>).</summary>
+    /// <summary>
+    /// The root certificate, PEM: the CA bundle (<c>CaPath</c>, hosts.toml <c>ca</c>, skopeo's <c>ca.crt</c>). For an
+    /// intermediate, the root above it (only the root: the intermediate reaches clients in the servers' chains).
+    /// </summary>
     public string CaPath { get; }
 
+    /// <summary>The certificate this authority signs with: the root, or for an intermediate the intermediate itself.</summary>
     public X509Certificate2 Root => _root;
+
+    /// <summary>
+    /// An issuing CA signed by this one. Its leaves' certificate files hold the leaf, then the intermediate; its
+    /// <see cref="CaPath"/>, <see cref="CreateHttpClient"/> and <see cref="Verifies(X509Certificate?, X509Chain?)"/> trust
+    /// the root alone. Dispose it as well.
+    /// </summary>
+    public TestCertificateAuthority CreateIntermediate(string name = "P2PRegistry Test Intermediate CA") => new(this, name);
 
     /// <summary>
     /// Signs a leaf and writes <c>&lt;name&gt;.crt</c> and <c>&lt;name&gt;.key</c> (PKCS#8). <paramref name="roleUri"/> adds a URI SAN
@@ -54,7 +91,7 @@ public sealed class TestCertificateAuthority : IDisposable
         var keyPath = Path.Combine(Directory, name + ".key");
         var (certificate, key) = Sign(name, roleUri, dnsName, address ?? IPAddress.Loopback);
         File.WriteAllText(keyPath, key);
-        File.WriteAllText(certificatePath, certificate.ExportCertificatePem() + "\n");
+        File.WriteAllText(certificatePath, certificate.ExportCertificatePem() + "\n" + _chainPem);
         return new TestCertificate(name, certificatePath, keyPath, certificate, roleUri, dnsName, address ?? IPAddress.Loopback);
     }
 
@@ -68,7 +105,7 @@ public sealed class TestCertificateAuthority : IDisposable
         ArgumentNullException.ThrowIfNull(leaf);
         var (certificate, key) = Sign(leaf.Name, leaf.RoleUri, leaf.DnsName, leaf.Address);
         WriteInPlace(leaf.KeyPath, key);
-        WriteInPlace(leaf.CertificatePath, certificate.ExportCertificatePem() + "\n");
+        WriteInPlace(leaf.CertificatePath, certificate.ExportCertificatePem() + "\n" + _chainPem);
         return leaf with { Certificate = certificate };
     }
 
@@ -83,14 +120,15 @@ public sealed class TestCertificateAuthority : IDisposable
     }
 
     /// <summary>
-    /// An HttpClient that trusts this CA only (the system's roots are not consulted) and presents <paramref name="clientCertificate"/>
-    /// when a server asks for one. New connections only (no pooling), so each request sees the certificate served now.
+    /// An HttpClient that trusts this CA's root only (the system's roots are not consulted; intermediates only as the server
+    /// sends them) and presents <paramref name="clientCertificate"/> when a server asks for one. New connections only (no
+    /// pooling), so each request sees the certificate served now.
     /// </summary>
     public HttpClient CreateHttpClient(TestCertificate? clientCertificate = null, TimeSpan? timeout = null)
     {
         var handler = new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero };
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) == 0 && Verifies(certificate);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+            (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) == 0 && Verifies(certificate, chain);
         if (clientCertificate is not null)
         {
             handler.SslOptions.ClientCertificates = [clientCertificate.Certificate];
@@ -99,8 +137,15 @@ public sealed class TestCertificateAuthority : IDisposable
         return new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromSeconds(30) };
     }
 
-    /// <summary>Whether <paramref name="certificate"/> chains to this CA alone.</summary>
-    public bool Verifies(X509Certificate? certificate)
+    /// <summary>Whether <paramref name="certificate"/> chains to this CA's root alone.</summary>
+    public bool Verifies(X509Certificate? certificate) => Verifies(certificate, null);
+
+    /// <summary>
+    /// Whether <paramref name="certificate"/> chains to this CA's root alone, with the intermediates the peer sent: those
+    /// in <paramref name="presented"/>, the chain a TLS validation callback receives (SslStream puts what the peer sent in
+    /// its extra store).
+    /// </summary>
+    public bool Verifies(X509Certificate? certificate, X509Chain? presented)
     {
         if (certificate is null)
         {
@@ -109,8 +154,13 @@ public sealed class TestCertificateAuthority : IDisposable
 
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(_root);
+        chain.ChainPolicy.CustomTrustStore.Add(_trustAnchor);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (presented is not null)
+        {
+            chain.ChainPolicy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
+        }
+
         return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
     }
 
@@ -132,6 +182,39 @@ public sealed class TestCertificateAuthority : IDisposable
             ClientCertificates = clientCertificate is null ? null : [clientCertificate.Certificate],
         }, bounded.Token).ConfigureAwait(false);
         return X509CertificateLoader.LoadCertificate(tls.RemoteCertificate!.GetRawCertData());
+    }
+
+    /// <summary>
+    /// Opens a TLS connection to 127.0.0.1:<paramref name="port"/> and returns the certificates the server sent after its leaf
+    /// (the intermediates; empty when it sends the leaf alone).
+    /// </summary>
+    public static async Task<IReadOnlyList<X509Certificate2>> ServedIntermediatesAsync(int port, TestCertificate? clientCertificate = null, CancellationToken cancellationToken = default)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, port, cancellationToken).ConfigureAwait(false);
+        using var tls = new System.Net.Security.SslStream(tcp.GetStream());
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(TimeSpan.FromSeconds(30));
+        var sent = new List<X509Certificate2>();
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            RemoteCertificateValidationCallback = (_, leaf, chain, _) =>
+            {
+                // SslStream puts every certificate the server sent, the leaf included, in the chain's extra store.
+                foreach (var item in chain?.ChainPolicy.ExtraStore ?? [])
+                {
+                    if (leaf is null || !item.RawData.AsSpan().SequenceEqual(leaf.GetRawCertData()))
+                    {
+                        sent.Add(X509CertificateLoader.LoadCertificate(item.RawData));
+                    }
+                }
+
+                return true;
+            },
+            ClientCertificates = clientCertificate is null ? null : [clientCertificate.Certificate],
+        }, bounded.Token).ConfigureAwait(false);
+        return sent;
     }
 
     public void Dispose()
