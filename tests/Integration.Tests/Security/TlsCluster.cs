@@ -102,6 +102,8 @@ internal sealed class TlsCluster : IAsyncDisposable
             "--Origin:Peer:Port=0",
             // Anonymous push may be turned off by default: these tests are about the transport, not about who may push.
             "--Origin:Push:AllowAnonymous=true",
+            // TlsTests pulls through containerd as origin.invalid:5000/… (the agent's ns): the name clients use for this origin.
+            "--Origin:RegistryNames:0=origin.invalid:5000",
             .. Tls("Origin", OriginCertificate, server: true),
         ];
         if (Options.PeerTls)
