@@ -35,7 +35,11 @@ if ((!fast)); then
   # 1.20, whose kustomize cannot render it) and validate the objects with the pinned npm packages of
   # deploy/kubernetes/validate.
   if ! command -v kubectl >/dev/null; then
-    echo "test.sh: kubectl (1.27 or newer, for 'kubectl kustomize') is not installed; install it and run again." >&2
+    # No package of the registries test.sh installs from works: Debian 12's kubernetes-client is 1.20.
+    echo "test.sh: kubectl 1.27 or newer is not installed ('kubectl kustomize' renders deploy/kubernetes; Debian 12's" >&2
+    echo "  kubernetes-client 1.20 is too old). Install the 'kubectl' package from the Kubernetes apt repository" >&2
+    echo "  (https://pkgs.k8s.io/core:/stable:/v1.32/deb/, steps: https://kubernetes.io/docs/tasks/tools/install-kubectl-linux/)," >&2
+    echo "  then run ./test.sh again." >&2
     exit 1
   fi
   # Debian's nodejs comes without npm (a separate package); other builds of nodejs bring their own.

@@ -25,6 +25,14 @@ for (const document of parseAllDocuments(readFileSync(file, "utf8"))) {
   }
 
   const label = `${object.kind}/${object.metadata?.name}`;
+  // kustomize's secretGenerator wraps base64 data at 70 columns, which the API server decodes (Go's base64 skips line
+  // breaks) but the schema's "byte" format does not allow: validate the value without them.
+  if (object.kind === "Secret" && object.data) {
+    for (const key of Object.keys(object.data)) {
+      object.data[key] = String(object.data[key]).replace(/[\r\n]/g, "");
+    }
+  }
+
   // "apps/v1" -> kubernetes-models/apps/v1/<Kind>; the core group "v1" -> kubernetes-models/v1/<Kind>.
   const modulePath = `kubernetes-models/${object.apiVersion}/${object.kind}`;
   let model;

@@ -28,8 +28,13 @@ public sealed class AgentDurabilityTests(ITestOutputHelper output) : IAsyncLifet
     {
         // Not super-seeding: a super-seeding origin showed a lone leecher no new piece for 30 s after the leecher's only
         // other source (the restarted agent, which stops seeding the corrupt layer) left; that stall is the origin's,
-        // not what this test is about.
-        _origin = await OriginProcess.StartAsync(new OriginOptions { OnOutputLine = Log("origin"), ExtraArguments = ["--Origin:Peer:SuperSeed=false"] });
+        // not what this test is about. containerd pulls origin.invalid:5000/…, the name clients use for this origin.
+        _origin = await OriginProcess.StartAsync(new OriginOptions
+        {
+            OnOutputLine = Log("origin"),
+            RegistryNames = [UnresolvableRegistry],
+            ExtraArguments = ["--Origin:Peer:SuperSeed=false"],
+        });
         _tracker = await TrackerProcess.StartAsync(_origin.BaseAddress, Log("tracker"));
     }
 

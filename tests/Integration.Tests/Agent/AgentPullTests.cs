@@ -26,7 +26,7 @@ public sealed class AgentPullTests(ITestOutputHelper output) : IAsyncLifetime
         // so the agent's ns for it reaches pushed content.
         _origin = await OriginProcess.StartAsync(new OriginOptions
         {
-            ExtraArguments = [$"--Origin:RegistryNames:0={UnresolvableRegistry}"],
+            RegistryNames = [UnresolvableRegistry],
             OnOutputLine = Log("origin"),
         });
         _tracker = await TrackerProcess.StartAsync(_origin.BaseAddress, Log("tracker"));

@@ -22,15 +22,11 @@ public sealed class NodeSetupTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // The images are pushed to the origin and pulled as origin.invalid:5000/… and (through _default)
-        // other.invalid:5000/…: both are the origin's registry names.
-        _origin = await OriginProcess.StartAsync(new OriginOptions
-        {
-            OnOutputLine = Log("origin"),
-            ExtraArguments = [$"--Origin:RegistryNames:0={Registry}", $"--Origin:RegistryNames:1={OtherRegistry}"],
-        });
+        // Both registries are pulled through the agent (their ns): they are names clients use for this origin.
+        _origin = await OriginProcess.StartAsync(new OriginOptions { OnOutputLine = Log("origin"), RegistryNames = [Registry, OtherRegistry] });
         _tracker = await TrackerProcess.StartAsync(_origin.BaseAddress, Log("tracker"));
-        _agent = await AgentProcess.StartAsync("agent-node", _tracker.GrpcUrl, _origin.BaseAddress, Log("agent"), "--Agent:MissTimeout=00:00:10");
+        // Generous: on a loaded machine the first metainfo (tracker → origin) can take more than 10 s.
+        _agent = await AgentProcess.StartAsync("agent-node", _tracker.GrpcUrl, _origin.BaseAddress, Log("agent"), "--Agent:MissTimeout=00:00:30");
     }
 
     public async Task DisposeAsync()

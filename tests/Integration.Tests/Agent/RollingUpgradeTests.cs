@@ -18,7 +18,9 @@ public sealed class RollingUpgradeTests(ITestOutputHelper output)
     {
         var image = (await TestImages.GetAsync()).Big;
         await using var registry = await DockerRegistryProcess.StartAsync(new DockerRegistryOptions { OnOutputLine = Log("registry") });
-        await using var origin = await OriginProcess.StartAsync(new OriginOptions { OnOutputLine = Log("origin") });
+        // containerd pulls registry.Host/… through the agent (ns = registry.Host): that name is the origin's own
+        // (Origin:RegistryNames), so the agent serves the image pushed to the origin; the registry is the fallback.
+        await using var origin = await OriginProcess.StartAsync(new OriginOptions { OnOutputLine = Log("origin"), RegistryNames = [registry.Host] });
         await using var tracker = await TrackerProcess.StartAsync(origin.BaseAddress, Log("tracker"));
         await Skopeo.PushAsync(image.Reference, Skopeo.Docker(registry.Host, "rolling/big", "v1"), new SkopeoCopyOptions { PreserveDigests = true });
         await Skopeo.PushAsync(image.Reference, Skopeo.Docker(origin.Host, "rolling/big", "v1"), new SkopeoCopyOptions { PreserveDigests = true });
@@ -53,6 +55,9 @@ public sealed class RollingUpgradeTests(ITestOutputHelper output)
 
             Assert.False(pull.HasExited, "the pull ended before the agent could be restarted under it: " + pull.Describe());
             var registryLayerGetsBefore = registry.CountRequests("GET", layerPath);
+            // The pull went through the agent up to the kill, not to the fallback.
+            Assert.True(proxy.BytesToClients >= 16L << 20, $"the agent streamed only {proxy.BytesToClients} bytes before the kill");
+            Assert.Equal(0, registryLayerGetsBefore);
             var clock = Stopwatch.StartNew();
             agent.Process.Kill();
             await agent.Process.WaitForExitAsync(TimeSpan.FromSeconds(30));

@@ -133,8 +133,9 @@ public sealed class ContainerImageTests
         var image = await OciImageBuilder.BuildAsync(work.Combine("layout"), "v1", randomMiB: 8, seed: 1919);
         await Skopeo.PushAsync(image.Reference, $"docker://{origin.Host}/deploy/agent:v1", new SkopeoCopyOptions { PreserveDigests = true });
 
-        // The registry's own name does not resolve: only the agent (the first host tried) can serve this pull.
-        var registry = $"origin.lab:{origin.Url.Port}";
+        // The registry's own name does not resolve: only the agent (the first host tried) can serve this pull. It is
+        // the origin's Origin__RegistryNames__0, so the agent's ns for it reaches pushed content.
+        var registry = origin.RegistryName;
         var containerd = _fixture.Containerd;
         containerd.WriteHostsToml(registry, new Uri($"http://{registry}"), agentUrl);
         await containerd.CtrOrThrowAsync(["images", "pull", "--plain-http", "--hosts-dir", containerd.HostsDirectory, $"{registry}/deploy/agent:v1"], TimeSpan.FromMinutes(3));
@@ -162,6 +163,10 @@ public sealed class ContainerImageTests
                 ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
                 ["Origin__Peer__Address"] = "127.0.0.1",
                 ["Origin__Peer__Port"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+                // Anonymous push is off by default; these tests are about the image, not about who may push.
+                ["Origin__Push__AllowAnonymous"] = "true",
+                // The name containerd pulls pushed images by (its ns through the agent); direct pulls send no ns.
+                ["Origin__RegistryNames__0"] = RegistryNameFor(port),
             },
             Readiness.HttpOk(new Uri($"http://127.0.0.1:{port}/readyz")));
         _output.WriteLine($"origin image: ctr run to /readyz in {container.StartedToReady.TotalMilliseconds:F0} ms");
@@ -206,6 +211,8 @@ public sealed class ContainerImageTests
         return status.Single(line => line.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1];
     }
 
+    private static string RegistryNameFor(int originPort) => $"origin.lab:{originPort}";
+
     private static List<string> Strings(JsonNode? array) => array!.AsArray().Select(n => n!.GetValue<string>()).ToList();
 
     private static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture);
@@ -213,6 +220,9 @@ public sealed class ContainerImageTests
     private sealed record RunningOrigin(CtrContainer Container, Uri Url) : IAsyncDisposable
     {
         public string Host => $"127.0.0.1:{Url.Port}";
+
+        /// <summary>The unresolvable name containerd pulls pushed images by (the origin's <c>Origin__RegistryNames__0</c>).</summary>
+        public string RegistryName => RegistryNameFor(Url.Port);
 
         public ValueTask DisposeAsync() => Container.DisposeAsync();
     }

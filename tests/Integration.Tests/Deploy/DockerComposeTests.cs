@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using YamlDotNet.Serialization;
+using P2PRegistry.Testing.Yaml;
 
 namespace P2PRegistry.Integration.Tests.Deploy;
 
@@ -59,6 +59,10 @@ public sealed partial class DockerComposeTests
         Assert.Equal(run["ORIGIN_PEER_PORT"], origin["Origin__Peer__Port"]);
         var originAddress = (string)Map(Map(services["origin"]["networks"])["p2p"])["ipv4_address"];
         Assert.Equal(originAddress, origin["Origin__Peer__AdvertiseAddress"]);
+        // A demo like run.sh: anonymous push; pushed images answer under the names containerd and the agents use.
+        Assert.Equal("true", origin["Origin__Push__AllowAnonymous"]);
+        Assert.Equal($"127.0.0.1:{originPort}", origin["Origin__RegistryNames__0"]);
+        Assert.Equal($"origin:{originPort}", origin["Origin__RegistryNames__1"]);
 
         Assert.Equal([(run["TRACKER_HTTP_PORT"], run["TRACKER_HTTP_PORT"]), (trackerGrpcPort, trackerGrpcPort)], Ports(services["tracker"]));
         Assert.Equal($"http://origin:{originPort}", Environment(services["tracker"])["Tracker__OriginUrl"]);
@@ -85,11 +89,21 @@ public sealed partial class DockerComposeTests
         }
     }
 
+    [Fact]
+    public async Task Config_EverySettingAServiceSets_IsOneTheComponentBinds()
+    {
+        var names = (await RenderedServicesAsync()).Values.SelectMany(service => Environment(service).Keys).ToList();
+
+        Assert.Contains("Origin__RegistryNames__0", names);
+        Assert.Contains("Agent__TrackerUrl", names);
+        Assert.Empty(SettingNames.Unknown(names));
+    }
+
     /// <summary>The services of <c>docker-compose config</c>'s output: what compose really runs, anchors and merges resolved.</summary>
     private static async Task<Dictionary<string, Dictionary<object, object>>> RenderedServicesAsync()
     {
         var result = await ProcessRunner.RunOrThrowAsync("docker-compose", ["-f", ComposeFile, "config"], TimeSpan.FromMinutes(1));
-        var document = new DeserializerBuilder().Build().Deserialize<Dictionary<object, object>>(result.StandardOutput);
+        var document = YamlDocuments.Parse(result.StandardOutput);
         return Map(document["services"]).ToDictionary(s => (string)s.Key, s => Map(s.Value), StringComparer.Ordinal);
     }
 

@@ -1,7 +1,4 @@
-using System.Reflection;
-using YamlDotNet.Core;
-using YamlDotNet.Core.Events;
-using YamlDotNet.Serialization;
+using P2PRegistry.Testing.Yaml;
 
 namespace P2PRegistry.Integration.Tests.Deploy;
 
@@ -47,7 +44,7 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
         ((Dictionary<object, object>)At(daemonSet, "spec", "template", "spec")).Remove("containers");
         using var temp = new TempDirectory("k8s-broken");
         var file = temp.Combine("broken.yaml");
-        await File.WriteAllTextAsync(file, new SerializerBuilder().Build().Serialize(daemonSet));
+        await File.WriteAllTextAsync(file, YamlDocuments.Serialize(daemonSet));
 
         var result = await ValidateAsync(file);
 
@@ -90,6 +87,14 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
         Assert.Equal("/var/lib/p2pregistry/agent", HostPathMountedAt(pod, agent, env["Agent__DataPath"]));
         var config = initArgs.Single(a => a.StartsWith("--containerd-config=", StringComparison.Ordinal))["--containerd-config=".Length..];
         Assert.Equal("/etc/containerd", HostPathMountedAt(pod, init, Path.GetDirectoryName(config)!));
+
+        // The agent runs as the image's non-root user; a root init container hands the data hostPath over to it.
+        Assert.Equal("1654", At(agent, "securityContext", "runAsUser"));
+        Assert.Equal("true", At(agent, "securityContext", "runAsNonRoot"));
+        var owner = List(pod, "initContainers").Single(c => (string)At(c, "name") == "data-owner");
+        Assert.Equal("/var/lib/p2pregistry/agent", HostPathMountedAt(pod, owner, env["Agent__DataPath"]));
+        Assert.Equal($"chown -R 1654:1654 {env["Agent__DataPath"]}", List(owner, "command").Cast<string>().Last());
+        Assert.Equal(["CHOWN"], List(At(owner, "securityContext", "capabilities"), "add").Cast<string>());
 
         // Node name and topology from the downward API.
         Assert.Equal("spec.nodeName", At(EnvEntry(agent, "NODE_NAME"), "valueFrom", "fieldRef", "fieldPath"));
@@ -140,6 +145,32 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
         Assert.Equal(2, objects.Count(o => (string)o["kind"] == "NetworkPolicy"));
     }
 
+    [Fact]
+    public async Task Overlay_Origin_HasPushUsersFromASecret_AndTheNameNodesPullPushedImagesBy()
+    {
+        var objects = Parse(await RenderAsync("overlays/example"));
+        var pod = At(Single(objects, "StatefulSet"), "spec", "template", "spec");
+        var origin = At(pod, "containers", "0");
+        var env = Env(origin);
+
+        // Anonymous push stays off (the default); the htpasswd file comes from the Secret, with a user per prefix list.
+        Assert.False(env.ContainsKey("Origin__Push__AllowAnonymous"), "the example overlay turns anonymous push on");
+        var htpasswdPath = env["Origin__Push__HtpasswdFile"];
+        var mount = List(origin, "volumeMounts").Single(m => (string)At(m, "mountPath") == Path.GetDirectoryName(htpasswdPath));
+        var volume = List(pod, "volumes").Single(v => (string)At(v, "name") == (string)At(mount, "name"));
+        var secret = objects.Single(o => (string)o["kind"] == "Secret" && (string)At(o, "metadata", "name") == (string)At(volume, "secret", "secretName"));
+        var htpasswd = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)At(secret, "data", Path.GetFileName(htpasswdPath))));
+        var users = htpasswd.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(l => l.Split(':')).ToDictionary(f => f[0], f => f[1]);
+        var prefixed = env.Keys.Where(k => k.StartsWith("Origin__Push__Users__", StringComparison.Ordinal)).Select(k => k.Split("__")[3]).ToHashSet();
+        Assert.NotEmpty(prefixed);
+        Assert.All(prefixed, user => Assert.StartsWith("$2y$", users[user], StringComparison.Ordinal));
+
+        // Pushed images answer only under Origin:RegistryNames: the nodes route that name through the agent.
+        var name = env["Origin__RegistryNames__0"];
+        var initArgs = List(At(Single(objects, "DaemonSet"), "spec", "template", "spec", "initContainers", "0"), "args").Cast<string>();
+        Assert.Contains($"--registry={name}=http://{name}", initArgs);
+    }
+
     [Theory]
     [MemberData(nameof(Kustomizations))]
     public async Task EverySettingAManifestSets_IsOneTheComponentBinds(string kustomization)
@@ -151,14 +182,15 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
             .ToList();
 
         Assert.Contains("Agent__TrackerUrl", names);
-        Assert.Empty(UnknownSettings(names));
+        Assert.Empty(SettingNames.Unknown(names));
     }
 
     [Fact]
     public void UnknownSettings_FindsAMisspelledOrInventedName()
     {
-        Assert.Equal(["Agent__RegistryUri", "Origin__Peer__Adress", "Tracker__Grpc", "Agnet__DataPath"],
-            UnknownSettings(["Agent__RegistryUri", "Origin__Peer__Adress", "Tracker__Grpc", "Agnet__DataPath", "Agent__DataPath", "Origin__Upstreams__0__Name", "NODE_NAME"]));
+        Assert.Equal(["Agent__RegistryUri", "Origin__Peer__Adress", "Tracker__Grpc", "Agnet__DataPath", "Origin__Push__Users__ci__Prefix"],
+            SettingNames.Unknown(["Agent__RegistryUri", "Origin__Peer__Adress", "Tracker__Grpc", "Agnet__DataPath", "Origin__Push__Users__ci__Prefix",
+                "Agent__DataPath", "Origin__Upstreams__0__Name", "Origin__Push__Users__ci__Prefixes__0", "Origin__RegistryNames__1", "NODE_NAME"]));
     }
 
     [Fact]
@@ -200,60 +232,6 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
         Assert.Empty(Directory.EnumerateFileSystemEntries(hosts));
     }
 
-    /// <summary>Environment names of the form Section__Key__… that name no property of the section's options class.</summary>
-    private static List<string> UnknownSettings(IEnumerable<string> names)
-    {
-        var sections = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
-        {
-            ["Agent"] = OptionsType("Agent", "P2PRegistry.Agent", "P2PRegistry.Agent.Configuration.AgentOptions"),
-            ["Origin"] = OptionsType("Origin", "P2PRegistry.Origin", "P2PRegistry.Origin.Configuration.OriginOptions"),
-            ["Tracker"] = OptionsType("Tracker", "P2PRegistry.Tracker", "P2PRegistry.Tracker.TrackerOptions"),
-            ["Swarm"] = typeof(P2PRegistry.Swarm.SwarmOptions),
-        };
-        var plain = new HashSet<string> { "ASPNETCORE_URLS", "NODE_NAME", "NODE_IP", "NODE_ZONE", "NODE_REGION", "POD_IP" };
-        var unknown = new List<string>();
-        foreach (var name in names)
-        {
-            if (plain.Contains(name))
-            {
-                continue;
-            }
-
-            var parts = name.Split("__");
-            if (parts.Length < 2 || !sections.TryGetValue(parts[0], out var type) || !Resolves(type, parts[1..]))
-            {
-                unknown.Add(name);
-            }
-        }
-
-        return unknown;
-    }
-
-    private static bool Resolves(Type type, string[] path)
-    {
-        foreach (var part in path)
-        {
-            if (int.TryParse(part, out _) && type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
-            {
-                type = type.GetGenericArguments()[0];
-                continue;
-            }
-
-            var property = type.GetProperty(part, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
-            if (property is null || !property.CanWrite)
-            {
-                return false;
-            }
-
-            type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-        }
-
-        return true;
-    }
-
-    private static Type OptionsType(string folder, string assembly, string typeName) =>
-        Assembly.LoadFrom(RepositoryPaths.ProjectDll(folder, assembly)).GetType(typeName, throwOnError: true)!;
-
     private static async Task<string> RenderAsync(string kustomization)
     {
         var result = await ProcessRunner.RunOrThrowAsync("kubectl", ["kustomize", Path.Combine(Kubernetes, kustomization)], TimeSpan.FromMinutes(2));
@@ -267,19 +245,7 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
         return ProcessRunner.RunAsync("node", [Path.Combine(Validator, "validate.mjs"), file], TimeSpan.FromMinutes(2));
     }
 
-    private static List<Dictionary<object, object>> Parse(string yaml)
-    {
-        var deserializer = new DeserializerBuilder().Build();
-        var parser = new Parser(new StringReader(yaml));
-        parser.Consume<StreamStart>();
-        var objects = new List<Dictionary<object, object>>();
-        while (parser.Accept<DocumentStart>(out _))
-        {
-            objects.Add(deserializer.Deserialize<Dictionary<object, object>>(parser));
-        }
-
-        return objects;
-    }
+    private static List<Dictionary<object, object>> Parse(string yaml) => YamlDocuments.ParseAll(yaml);
 
     private static Dictionary<object, object> Single(List<Dictionary<object, object>> objects, string kind) => objects.Single(o => (string)o["kind"] == kind);
 

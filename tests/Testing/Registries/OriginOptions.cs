@@ -26,6 +26,13 @@ public sealed class OriginOptions
     /// </summary>
     public bool? AllowAnonymousPush { get; init; }
 
+    /// <summary>
+    /// <c>Origin:RegistryNames</c>: the host[:port] names clients pull pushed images by. Empty (the default) = the
+    /// request's Host header, i.e. <c>127.0.0.1:port</c>; a test pulling <c>origin.invalid:5000/…</c> through an agent
+    /// (whose ns is that name) must list it here.
+    /// </summary>
+    public IReadOnlyList<string> RegistryNames { get; init; } = [];
+
     /// <summary>Some push credential is configured.</summary>
     public bool HasPushCredentials => PushUsername is not null || HtpasswdFile is not null;
 

@@ -122,6 +122,11 @@ public sealed class OriginProcess : IRegistryProcess
             }
         }
 
+        for (var i = 0; i < options.RegistryNames.Count; i++)
+        {
+            arguments.Add($"--Origin:RegistryNames:{i}={options.RegistryNames[i]}");
+        }
+
         var allowAnonymous = options.AllowAnonymousPush ?? !options.HasPushCredentials;
         arguments.Add($"--Origin:Push:AllowAnonymous={(allowAnonymous ? "true" : "false")}");
 
