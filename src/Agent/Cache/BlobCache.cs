@@ -271,13 +271,13 @@ public sealed class BlobCache
             set => _verified = value;
         }
 
-        private PieceChecks? _checks;
+        private FirstReadVerifier? _checks;
 
         /// <summary>The pieces checked since this start, while not <see cref="Verified"/> (kept by <see cref="CacheVerifier"/>).</summary>
-        public PieceChecks? Checks => Volatile.Read(ref _checks);
+        public FirstReadVerifier? Checks => Volatile.Read(ref _checks);
 
         /// <summary>Sets <see cref="Checks"/> unless another reader did first; returns the one kept.</summary>
-        public PieceChecks SetChecks(PieceChecks checks) => Interlocked.CompareExchange(ref _checks, checks, null) ?? checks;
+        public FirstReadVerifier SetChecks(FirstReadVerifier checks) => Interlocked.CompareExchange(ref _checks, checks, null) ?? checks;
 
         public void ClearChecks() => Volatile.Write(ref _checks, null);
     }

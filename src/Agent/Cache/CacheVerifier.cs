@@ -6,6 +6,7 @@ using P2PRegistry.Agent.Blobs;
 using P2PRegistry.Agent.Diagnostics;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Swarm;
+using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Agent.Cache;
 
@@ -45,7 +46,7 @@ internal sealed class CacheVerifier : IDisposable
     /// reader); null when its MetaInfo is gone or damaged, and the blob cannot be checked piece by piece: then it is
     /// removed as if corrupt, and fetched again.
     /// </summary>
-    public PieceChecks? ChecksFor(BlobCache.Lease lease)
+    public FirstReadVerifier? ChecksFor(BlobCache.Lease lease)
     {
         ArgumentNullException.ThrowIfNull(lease);
         if (lease.Entry.Checks is { } checks)
@@ -59,7 +60,7 @@ internal sealed class CacheVerifier : IDisposable
             return null;
         }
 
-        return lease.Entry.SetChecks(new PieceChecks(metaInfo));
+        return lease.Entry.SetChecks(new FirstReadVerifier(metaInfo, lease.Path));
     }
 
     /// <summary>
@@ -67,7 +68,7 @@ internal sealed class CacheVerifier : IDisposable
     /// checks it unless it was checked already. False when it does not match (or the file is short): the blob was
     /// removed from the cache and is no longer seeded. Once every piece matched, the blob counts as verified.
     /// </summary>
-    public bool ReadPiece(BlobCache.Lease lease, PieceChecks checks, SafeFileHandle file, int piece, Span<byte> destination)
+    public bool ReadPiece(BlobCache.Lease lease, FirstReadVerifier checks, SafeFileHandle file, int piece, Span<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(checks);
@@ -91,7 +92,7 @@ internal sealed class CacheVerifier : IDisposable
             return true;
         }
 
-        if (total != bytes.Length || !checks.Verify(piece, bytes))
+        if (total != bytes.Length || !checks.Verify(piece, bytes, out _))
         {
             Remove(lease, $"piece {piece} does not match its SHA-1", "a read", metaInfo.InfoHash);
             return false;

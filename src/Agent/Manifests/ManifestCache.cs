@@ -1,5 +1,6 @@
 using System.Text;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Agent.Manifests;
 
@@ -43,11 +44,8 @@ internal sealed class ManifestCache
             return;
         }
 
-        // Type first, then the content under a temp name renamed into place: TryGet needs both.
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        File.WriteAllText(temp, manifest.MediaType, Encoding.UTF8);
-        File.Move(temp, path + TypeSuffix, overwrite: true);
-        File.WriteAllBytes(temp, manifest.Content.ToArray());
-        File.Move(temp, path, overwrite: true);
+        // Type first, then the content, each replaced atomically: TryGet needs both.
+        DurableFiles.WriteAtomically(path + TypeSuffix, Encoding.UTF8.GetBytes(manifest.MediaType), uniqueTemp: true);
+        DurableFiles.WriteAtomically(path, manifest.Content.Span, uniqueTemp: true);
     }
 }

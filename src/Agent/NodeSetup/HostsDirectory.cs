@@ -1,3 +1,6 @@
+using System.Text;
+using P2PRegistry.Swarm.Pieces;
+
 namespace P2PRegistry.Agent.NodeSetup;
 
 /// <summary>
@@ -13,7 +16,6 @@ internal sealed class HostsDirectory(string path)
     public const string FileName = "hosts.toml";
     public const string BackupSuffix = ".p2pregistry-backup";
     public const string CreatedSuffix = ".p2pregistry-created";
-    private const string TempSuffix = ".p2pregistry-tmp";
     private const string CreatedFolder = "folder";
     private const string CreatedFile = "file";
 
@@ -79,7 +81,7 @@ internal sealed class HostsDirectory(string path)
             var file = System.IO.Path.Combine(folder, FileName);
             var backup = file + BackupSuffix;
             var created = file + CreatedSuffix;
-            File.Delete(file + TempSuffix);
+            File.Delete(file + DurableFiles.TempSuffix);
             if (File.Exists(backup))
             {
                 File.Move(backup, file, overwrite: true);
@@ -117,12 +119,7 @@ internal sealed class HostsDirectory(string path)
     }
 
     /// <summary>containerd may read the file at any moment: it sees the old one or the new one, never half.</summary>
-    private static void WriteAtomically(string file, string text)
-    {
-        var temp = file + TempSuffix;
-        File.WriteAllText(temp, text);
-        File.Move(temp, file, overwrite: true);
-    }
+    private static void WriteAtomically(string file, string text) => DurableFiles.WriteAtomically(file, Encoding.UTF8.GetBytes(text));
 
     private static bool IsOurs(string file)
     {

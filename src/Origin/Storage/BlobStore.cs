@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Origin.Diagnostics;
+using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Origin.Storage;
 
@@ -48,7 +49,7 @@ internal sealed class BlobStore
     public async Task CommitAsync(string verifiedTempFile, Digest digest, MetaInfo metaInfo, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_layout.BlobDirectory(digest));
-        await AtomicFile.WriteAsync(_layout.BlobMetaInfo(digest), metaInfo.Encoded, cancellationToken).ConfigureAwait(false);
+        await DurableFiles.WriteAtomicallyAsync(_layout.BlobMetaInfo(digest), metaInfo.Encoded, cancellationToken).ConfigureAwait(false);
         File.Move(verifiedTempFile, _layout.BlobData(digest), overwrite: true);
         Stored?.Invoke(metaInfo);
     }
@@ -81,7 +82,7 @@ internal sealed class BlobStore
         }
         finally
         {
-            AtomicFile.TryDelete(temp);
+            DurableFiles.TryDelete(temp);
         }
 
         return digest;
@@ -153,7 +154,7 @@ internal sealed class BlobStore
         }
 
         var metaInfo = await HashFileAsync(_layout.BlobData(digest), digest, length, reason, CancellationToken.None).ConfigureAwait(false);
-        await AtomicFile.WriteAsync(_layout.BlobMetaInfo(digest), metaInfo.Encoded, CancellationToken.None).ConfigureAwait(false);
+        await DurableFiles.WriteAtomicallyAsync(_layout.BlobMetaInfo(digest), metaInfo.Encoded, CancellationToken.None).ConfigureAwait(false);
         return metaInfo;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Origin.Manifests;
+using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Origin.Storage;
 
@@ -18,7 +19,7 @@ internal sealed class RepositoryStore
         || Directory.Exists(Path.Combine(_layout.Repository(name), "_manifests"));
 
     public Task LinkBlobAsync(string name, Digest digest, CancellationToken cancellationToken) =>
-        AtomicFile.WriteAsync(_layout.LayerLink(name, digest), Encoding.ASCII.GetBytes(digest.Value), cancellationToken);
+        DurableFiles.WriteAtomicallyAsync(_layout.LayerLink(name, digest), Encoding.ASCII.GetBytes(digest.Value), cancellationToken);
 
     public bool HasBlob(string name, Digest digest) => File.Exists(_layout.LayerLink(name, digest));
 
@@ -26,7 +27,7 @@ internal sealed class RepositoryStore
 
     /// <summary>Records a manifest revision with the media type it is served with.</summary>
     public Task LinkManifestAsync(string name, Digest digest, string mediaType, CancellationToken cancellationToken) =>
-        AtomicFile.WriteAsync(_layout.ManifestRevisionLink(name, digest), Encoding.UTF8.GetBytes($"{digest.Value}\n{mediaType}\n"), cancellationToken);
+        DurableFiles.WriteAtomicallyAsync(_layout.ManifestRevisionLink(name, digest), Encoding.UTF8.GetBytes($"{digest.Value}\n{mediaType}\n"), cancellationToken);
 
     public bool TryGetManifest(string name, Digest digest, out string mediaType)
     {
@@ -52,7 +53,7 @@ internal sealed class RepositoryStore
     }
 
     public Task SetTagAsync(string name, string tag, Digest digest, CancellationToken cancellationToken) =>
-        AtomicFile.WriteAsync(_layout.TagLink(name, tag), Encoding.ASCII.GetBytes(digest.Value), cancellationToken);
+        DurableFiles.WriteAtomicallyAsync(_layout.TagLink(name, tag), Encoding.ASCII.GetBytes(digest.Value), cancellationToken);
 
     public bool TryResolveTag(string name, string tag, out Digest digest)
     {
@@ -125,7 +126,7 @@ internal sealed class RepositoryStore
 
     /// <summary>Records <paramref name="referrer"/> as referring to <paramref name="subject"/> (which need not exist).</summary>
     public Task LinkReferrerAsync(string name, Digest subject, Referrer referrer, CancellationToken cancellationToken) =>
-        AtomicFile.WriteAsync(_layout.ReferrerLink(name, subject, referrer.Digest), referrer.ToJson(), cancellationToken);
+        DurableFiles.WriteAtomicallyAsync(_layout.ReferrerLink(name, subject, referrer.Digest), referrer.ToJson(), cancellationToken);
 
     public bool UnlinkReferrer(string name, Digest subject, Digest referrer) => DeleteLinkDirectory(_layout.ReferrerLink(name, subject, referrer));
 

@@ -9,6 +9,7 @@ using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Storage;
+using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Origin.Upstream;
 
@@ -172,7 +173,7 @@ internal sealed class BlobFills : IDisposable
             }
 
             fill.Fail(failure);
-            AtomicFile.TryDelete(fill.TempPath);
+            DurableFiles.TryDelete(fill.TempPath);
         }
         finally
         {
@@ -184,7 +185,7 @@ internal sealed class BlobFills : IDisposable
     {
         _fills.TryRemove(new KeyValuePair<Digest, BlobFill>(fill.Digest, fill));
         // After a commit the temp name is gone already; after a failure this removes the partial bytes.
-        AtomicFile.TryDelete(fill.TempPath);
+        DurableFiles.TryDelete(fill.TempPath);
     }
 
     /// <summary>Streams the upstream body into the temp file, hashing as it goes; commits it when it verifies. Returns the length.</summary>

@@ -59,20 +59,71 @@ public static partial class DurableFiles
     }
 
     /// <summary>
-    /// Replaces the file at <paramref name="path"/> with <paramref name="content"/> atomically and durably: temp file,
-    /// fsync, rename over <paramref name="path"/>, fsync of the directory. A temp file a crash left is overwritten.
+    /// Replaces the file at <paramref name="path"/> whole with <paramref name="content"/> (its directory is created if
+    /// missing): written to a temp file beside it, flushed, renamed over it, the directory flushed. After a crash the
+    /// name holds the old content or the new, never a torn mix; a temp file left by a crash is never read (the next
+    /// write replaces or sidesteps it). On failure the temp file is removed. The temp name is
+    /// <c>path</c> + <see cref="TempSuffix"/> for a file with one writer at a time (so its owner can find a leftover), or
+    /// a unique name ending in <see cref="TempSuffix"/> when <paramref name="uniqueTemp"/> is set, for files that
+    /// concurrent writers may replace at once.
     /// </summary>
-    public static void WriteAtomically(string path, ReadOnlySpan<byte> content)
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> content, bool uniqueTemp = false)
     {
-        var temp = path + TempSuffix;
-        using (var file = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        var temp = CreateTemp(path, uniqueTemp, out var file);
+        try
         {
-            RandomAccess.Write(file, content, 0);
-            RandomAccess.FlushToDisk(file);
-        }
+            using (file)
+            {
+                RandomAccess.Write(file, content, 0);
+                RandomAccess.FlushToDisk(file);
+            }
 
-        File.Move(temp, path, overwrite: true);
-        FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            Replace(temp, path);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="WriteAtomically"/> with an asynchronous write; always with a unique temp name (for concurrent
+    /// writers of the same file).
+    /// </summary>
+    public static async Task WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var temp = CreateTemp(path, uniqueTemp: true, out var file);
+        try
+        {
+            using (file)
+            {
+                await RandomAccess.WriteAsync(file, content, 0, cancellationToken).ConfigureAwait(false);
+                RandomAccess.FlushToDisk(file);
+            }
+
+            Replace(temp, path);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes <paramref name="path"/> if it can: a missing or undeletable file is left as it is.</summary>
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>
@@ -84,6 +135,20 @@ public static partial class DurableFiles
         Flush(source);
         File.Move(source, target, overwrite);
         FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+    }
+
+    private static string CreateTemp(string path, bool uniqueTemp, out SafeFileHandle file)
+    {
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temp = uniqueTemp ? $"{path}.{Guid.NewGuid():N}{TempSuffix}" : path + TempSuffix;
+        file = File.OpenHandle(temp, uniqueTemp ? FileMode.CreateNew : FileMode.Create, FileAccess.Write, FileShare.None);
+        return temp;
+    }
+
+    private static void Replace(string temp, string path)
+    {
+        File.Move(temp, path, overwrite: true);
+        FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -1,4 +1,3 @@
-using System.Numerics;
 using P2PRegistry.Core.MetaInfos;
 
 namespace P2PRegistry.Swarm.Pieces;
@@ -8,9 +7,10 @@ namespace P2PRegistry.Swarm.Pieces;
 /// a blob that rotted on disk (a bad sector, a stray write) is caught before its first wrong byte is sent: its peers
 /// would throw the piece away and blacklist us, and pulls over HTTP would fail their digest at the end. Once a piece
 /// fails, the blob is corrupt: every later read is refused. A piece that matched is remembered in a bit read without
-/// a lock, so its later reads cost one memory load more than before.
+/// a lock, so its later reads cost one memory load more than before. Used by the swarm's piece store and by the agent's
+/// cache for the blobs it finds on disk at start.
 /// </summary>
-internal sealed class FirstReadVerifier
+public sealed class FirstReadVerifier
 {
     private readonly MetaInfo _metaInfo;
     private readonly string _path;
@@ -18,29 +18,24 @@ internal sealed class FirstReadVerifier
     // One bit per piece, set once its SHA-1 matched. Two readers of a piece not checked yet may both check it: rare,
     // harmless, and cheaper than making every first read wait on a lock.
     private readonly long[] _verified;
+    private int _verifiedCount;
     private int _corruptPiece = -1;
 
     public FirstReadVerifier(MetaInfo metaInfo, string path)
     {
+        ArgumentNullException.ThrowIfNull(metaInfo);
         _metaInfo = metaInfo;
         _path = path;
         _verified = new long[(metaInfo.PieceCount + 63) / 64];
     }
 
-    /// <summary>Pieces checked and found intact.</summary>
-    public int VerifiedCount
-    {
-        get
-        {
-            var count = 0;
-            for (var i = 0; i < _verified.Length; i++)
-            {
-                count += BitOperations.PopCount((ulong)Volatile.Read(ref _verified[i]));
-            }
+    public MetaInfo MetaInfo => _metaInfo;
 
-            return count;
-        }
-    }
+    /// <summary>Pieces checked and found intact.</summary>
+    public int VerifiedCount => Volatile.Read(ref _verifiedCount);
+
+    /// <summary>True once every piece matched: the whole blob is what its MetaInfo says.</summary>
+    public bool AllVerified => VerifiedCount == _metaInfo.PieceCount;
 
     /// <summary>True once a piece failed its check.</summary>
     public bool IsCorrupt => Volatile.Read(ref _corruptPiece) >= 0;
@@ -66,7 +61,12 @@ internal sealed class FirstReadVerifier
     {
         if (_metaInfo.PieceHashMatches(piece, bytes))
         {
-            Interlocked.Or(ref _verified[piece >> 6], 1L << (piece & 63));
+            var bit = 1L << (piece & 63);
+            if ((Interlocked.Or(ref _verified[piece >> 6], bit) & bit) == 0)
+            {
+                Interlocked.Increment(ref _verifiedCount);
+            }
+
             first = false;
             return true;
         }

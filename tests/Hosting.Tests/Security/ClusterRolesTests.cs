@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using P2PRegistry.Hosting.Security;
 using P2PRegistry.Testing.Security;
@@ -32,14 +31,8 @@ public sealed class ClusterRolesTests
     [Fact]
     public void Of_TwoDifferentRoles_IsNone()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=both", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        names.AddUri(new Uri(ClusterRoles.AgentUri));
-        names.AddUri(new Uri(ClusterRoles.OriginUri));
-        request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
+        using var authority = new TestCertificateAuthority();
+        using var certificate = authority.IssueWithUris("both", ClusterRoles.AgentUri, ClusterRoles.OriginUri).Certificate;
         Assert.Equal(ClusterRole.None, ClusterRoles.Of(certificate));
     }
 

@@ -85,14 +85,21 @@ public sealed class TestCertificateAuthority : IDisposable
     /// Signs a leaf and writes <c>&lt;name&gt;.crt</c> and <c>&lt;name&gt;.key</c> (PKCS#8). <paramref name="roleUri"/> adds a URI SAN
     /// (<see cref="OriginRole"/>, <see cref="AgentRole"/>, or anything else).
     /// </summary>
-    public TestCertificate Issue(string name, string? roleUri = null, string? dnsName = "localhost", IPAddress? address = null)
+    public TestCertificate Issue(string name, string? roleUri = null, string? dnsName = "localhost", IPAddress? address = null) =>
+        Issue(name, roleUri is null ? [] : [roleUri], dnsName, address ?? IPAddress.Loopback);
+
+    /// <summary>Like <see cref="Issue(string, string?, string?, IPAddress?)"/>, with every one of <paramref name="uris"/> as a URI SAN, in order.</summary>
+    public TestCertificate IssueWithUris(string name, params string[] uris) => Issue(name, uris, "localhost", IPAddress.Loopback);
+
+    private TestCertificate Issue(string name, IReadOnlyList<string> uris, string? dnsName, IPAddress address)
     {
         var certificatePath = Path.Combine(Directory, name + ".crt");
         var keyPath = Path.Combine(Directory, name + ".key");
-        var (certificate, key) = Sign(name, roleUri, dnsName, address ?? IPAddress.Loopback);
+        var (certificate, key) = Sign(name, uris, dnsName, address);
         File.WriteAllText(keyPath, key);
-        File.WriteAllText(certificatePath, certificate.ExportCertificatePem() + "\n" + _chainPem);
-        return new TestCertificate(name, certificatePath, keyPath, certificate, roleUri, dnsName, address ?? IPAddress.Loopback);
+        File.WriteAllText(certificatePath, certificate.ExportCertificatePem() + "
+" + _chainPem);
+        return new TestCertificate(name, certificatePath, keyPath, certificate, uris, dnsName, address);
     }
 
     /// <summary>
@@ -103,7 +110,7 @@ public sealed class TestCertificateAuthority : IDisposable
     public TestCertificate Replace(TestCertificate leaf)
     {
         ArgumentNullException.ThrowIfNull(leaf);
-        var (certificate, key) = Sign(leaf.Name, leaf.RoleUri, leaf.DnsName, leaf.Address);
+        var (certificate, key) = Sign(leaf.Name, leaf.Uris, leaf.DnsName, leaf.Address);
         WriteInPlace(leaf.KeyPath, key);
         WriteInPlace(leaf.CertificatePath, certificate.ExportCertificatePem() + "\n" + _chainPem);
         return leaf with { Certificate = certificate };
@@ -224,7 +231,7 @@ public sealed class TestCertificateAuthority : IDisposable
         _directory.Dispose();
     }
 
-    private (X509Certificate2 Certificate, string KeyPem) Sign(string name, string? roleUri, string? dnsName, IPAddress address)
+    private (X509Certificate2 Certificate, string KeyPem) Sign(string name, IReadOnlyList<string> uris, string? dnsName, IPAddress address)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
@@ -239,9 +246,9 @@ public sealed class TestCertificateAuthority : IDisposable
         }
 
         names.AddIpAddress(address);
-        if (roleUri is not null)
+        foreach (var uri in uris)
         {
-            names.AddUri(new Uri(roleUri));
+            names.AddUri(new Uri(uri));
         }
 
         request.CertificateExtensions.Add(names.Build());
@@ -266,7 +273,7 @@ public sealed class TestCertificateAuthority : IDisposable
 }
 
 /// <summary>A leaf a <see cref="TestCertificateAuthority"/> issued: its PEM files and the certificate (with its private key).</summary>
-public sealed record TestCertificate(string Name, string CertificatePath, string KeyPath, X509Certificate2 Certificate, string? RoleUri, string? DnsName, IPAddress Address)
+public sealed record TestCertificate(string Name, string CertificatePath, string KeyPath, X509Certificate2 Certificate, IReadOnlyList<string> Uris, string? DnsName, IPAddress Address)
 {
     public string SerialNumber => Certificate.SerialNumber;
 

@@ -1,7 +1,6 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using P2PRegistry.Hosting.Security;
+using P2PRegistry.Testing.Security;
 using P2PRegistry.Tracker.Admission;
 
 namespace P2PRegistry.Tracker.Tests.Admission;
@@ -10,29 +9,11 @@ public sealed class AnnouncerAuthorityTests
 {
     private static readonly IPAddress s_source = IPAddress.Parse("10.4.0.9");
 
-    private static X509Certificate2 Certificate(params string[] uris)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=test", key, HashAlgorithmName.SHA256);
-        if (uris.Length != 0)
-        {
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddDnsName("origin.test");
-            foreach (var uri in uris)
-            {
-                san.AddUri(new Uri(uri));
-            }
-
-            request.CertificateExtensions.Add(san.Build());
-        }
-
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
-    }
-
     [Fact]
     public void Identify_CertificateWithOriginRoleUri_IsOrigin()
     {
-        using var certificate = Certificate("spiffe://cluster/ns/p2p", ClusterRoles.OriginUri);
+        using var authority = new TestCertificateAuthority();
+        using var certificate = authority.IssueWithUris("origin", "spiffe://cluster/ns/p2p", ClusterRoles.OriginUri).Certificate;
 
         var identity = new AnnouncerAuthority([]).Identify(s_source, certificate);
 
@@ -45,15 +26,17 @@ public sealed class AnnouncerAuthorityTests
     [InlineData("urn:p2pregistry:role:origin:x")]
     public void Identify_CertificateWithOtherRole_IsNotOrigin(string uri)
     {
-        using var certificate = Certificate(uri);
+        using var authority = new TestCertificateAuthority();
+        using var certificate = authority.Issue("peer", uri).Certificate;
 
         Assert.False(new AnnouncerAuthority([]).Identify(s_source, certificate).IsOrigin);
     }
 
     [Fact]
-    public void Identify_CertificateWithoutSubjectAltName_IsNotOrigin()
+    public void Identify_CertificateWithoutUri_IsNotOrigin()
     {
-        using var certificate = Certificate();
+        using var authority = new TestCertificateAuthority();
+        using var certificate = authority.Issue("plain").Certificate;
 
         Assert.False(new AnnouncerAuthority([]).Identify(s_source, certificate).IsOrigin);
     }
