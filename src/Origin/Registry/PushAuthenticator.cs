@@ -20,9 +20,6 @@ internal sealed class PushAuthenticator
 {
     public const string Challenge = "Basic realm=\"p2pregistry\"";
 
-    /// <summary>The OCI distribution spec's code for a client that must slow down.</summary>
-    public static readonly RegistryError TooManyRequests = new("TOOMANYREQUESTS", 429);
-
     private readonly bool _allowAnonymous;
     private readonly int _maxFailures;
     private readonly Dictionary<string, PushUser> _users = new(StringComparer.Ordinal);
@@ -201,7 +198,7 @@ internal sealed class PushAuthenticator
         };
 
     public static RegistryException Throttled(TimeSpan retryAfter) =>
-        new(TooManyRequests, "too many failed credential checks from this address", null)
+        new(RegistryError.TooManyRequests, "too many failed credential checks from this address", null)
         {
             Headers = [new("Retry-After", Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture))],
         };

@@ -96,11 +96,11 @@ internal sealed partial class RegistryHandler
 
             if (upstream.StatusCode != HttpStatusCode.OK || upstream.Content.Headers.ContentLength > _options.MaxManifestBytes)
             {
-                throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", $"referrers answered {(int)upstream.StatusCode}");
+                throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", $"referrers answered {(int)upstream.StatusCode}");
             }
 
             body = await ReadLimitedAsync(upstream.Content, _options.MaxManifestBytes, timeout.Token).ConfigureAwait(false)
-                ?? throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", "referrers response over the manifest size limit");
+                ?? throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", "referrers response over the manifest size limit");
             filtersApplied = upstream.Headers.TryGetValues(FiltersAppliedHeader, out var values) ? string.Join(',', values) : null;
         }
         catch (UpstreamException ex)
@@ -109,16 +109,16 @@ internal sealed partial class RegistryHandler
         }
         catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !aborted.IsCancellationRequested)
         {
-            throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
+            throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
         }
         catch (HttpRequestException ex)
         {
-            throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
+            throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
         }
 
         if (!IsJsonObject(body))
         {
-            throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", "referrers response is not a JSON object");
+            throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", "referrers response is not a JSON object");
         }
 
         if (filtersApplied is not null)
