@@ -61,7 +61,7 @@ internal sealed class PushAuthenticator
             var password = string.IsNullOrEmpty(push.PasswordFile)
                 ? push.Password!
                 : File.ReadAllText(push.PasswordFile).TrimEnd('\r', '\n');
-            _users[push.Username!] = new PushUser(null, Encoding.UTF8.GetBytes(password), [RepositoryPrefix.All]);
+            _users[push.Username!] = new PushUser(null, SHA256.HashData(Encoding.UTF8.GetBytes(password)), [RepositoryPrefix.All]);
         }
 
         AuthorizationLog.Mode(logger, _allowAnonymous
@@ -168,15 +168,17 @@ internal sealed class PushAuthenticator
             return false;
         }
 
-        if (entry.Password is not null)
+        // Passwords are compared as fixed-size SHA-256 digests: comparing the raw bytes would end early on a length
+        // mismatch and so tell the password's length by the response time.
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(password, hash);
+        if (entry.PasswordSha256 is not null)
         {
-            return CryptographicOperations.FixedTimeEquals(password, entry.Password);
+            return CryptographicOperations.FixedTimeEquals(hash, entry.PasswordSha256);
         }
 
         // bcrypt is slow on purpose; a client pushing an image sends its credentials with every request, so a
         // verified password is remembered (as its SHA-256) and later requests compare against that.
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(password, hash);
         if (_verified.TryGetValue(user, out var known) && CryptographicOperations.FixedTimeEquals(hash, known))
         {
             return true;
@@ -203,5 +205,5 @@ internal sealed class PushAuthenticator
             Headers = [new("Retry-After", Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture))],
         };
 
-    private sealed record PushUser(string? BcryptHash, byte[]? Password, RepositoryPrefix[] Prefixes);
+    private sealed record PushUser(string? BcryptHash, byte[]? PasswordSha256, RepositoryPrefix[] Prefixes);
 }
