@@ -19,6 +19,21 @@ public sealed record RegistryError(string Code, int Status)
     public static readonly RegistryError Unsupported = new("UNSUPPORTED", 405);
     public static readonly RegistryError PaginationNumberInvalid = new("PAGINATION_NUMBER_INVALID", 400);
 
+    /// <summary>The client must slow down (a limit, a lockout); sent with <c>Retry-After</c>.</summary>
+    public static readonly RegistryError TooManyRequests = new("TOOMANYREQUESTS", 429);
+
+    /// <summary>
+    /// What the answer depends on cannot be asked (an upstream or the origin is down, timed out, sent bad bytes): 503,
+    /// which containerd treats like 404 and falls back on (unlike 408/429, which it retries on the same host).
+    /// </summary>
+    public static readonly RegistryError Unavailable = new("UNAVAILABLE", 503);
+
+    /// <summary>
+    /// The disk is full (RFC 4918 507). docker-registry answers a storage driver error with 500 UNKNOWN; 507 says
+    /// what is wrong, and clients treat both alike (a failed push that docker retries, containerd reports).
+    /// </summary>
+    public static readonly RegistryError InsufficientStorage = new("UNAVAILABLE", 507);
+
     /// <summary>A manifest (or body) over the configured limit.</summary>
     public static readonly RegistryError TooLarge = new("SIZE_INVALID", 413);
 

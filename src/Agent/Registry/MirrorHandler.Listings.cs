@@ -9,9 +9,6 @@ namespace P2PRegistry.Agent.Registry;
 
 internal sealed partial class MirrorHandler
 {
-    /// <summary>The origin cannot answer a listing (down, timed out, an unusable answer).</summary>
-    private static readonly RegistryError Unavailable = new("UNAVAILABLE", 503);
-
     /// <summary>Query parameters a listing passes on to the origin (paging and the referrers filter).</summary>
     private static readonly string[] ListingParameters = ["n", "last", "artifactType"];
 
@@ -38,7 +35,7 @@ internal sealed partial class MirrorHandler
         {
             reason = listing is null ? reason : $"the origin answered {(int)listing.Status}";
             AgentLog.ListingUnavailable(_logger, $"{path.Name}/{tail}", ns, reason);
-            throw new RegistryException(Unavailable, "the origin cannot answer", reason);
+            throw new RegistryException(RegistryError.Unavailable, "the origin cannot answer", reason);
         }
 
         if (listing.Status != HttpStatusCode.OK && listing.ContentType != "application/json")

@@ -20,9 +20,6 @@ internal sealed class PushAuthenticator
 {
     public const string Challenge = "Basic realm=\"p2pregistry\"";
 
-    /// <summary>The OCI distribution spec's code for a client that must slow down.</summary>
-    public static readonly RegistryError TooManyRequests = new("TOOMANYREQUESTS", 429);
-
     private readonly bool _allowAnonymous;
     private readonly int _maxFailures;
     private readonly Dictionary<string, PushUser> _users = new(StringComparer.Ordinal);
@@ -64,7 +61,7 @@ internal sealed class PushAuthenticator
             var password = string.IsNullOrEmpty(push.PasswordFile)
                 ? push.Password!
                 : File.ReadAllText(push.PasswordFile).TrimEnd('\r', '\n');
-            _users[push.Username!] = new PushUser(null, Encoding.UTF8.GetBytes(password), [RepositoryPrefix.All]);
+            _users[push.Username!] = new PushUser(null, SHA256.HashData(Encoding.UTF8.GetBytes(password)), [RepositoryPrefix.All]);
         }
 
         AuthorizationLog.Mode(logger, _allowAnonymous
@@ -171,15 +168,17 @@ internal sealed class PushAuthenticator
             return false;
         }
 
-        if (entry.Password is not null)
+        // Passwords are compared as fixed-size SHA-256 digests: comparing the raw bytes would end early on a length
+        // mismatch and so tell the password's length by the response time.
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(password, hash);
+        if (entry.PasswordSha256 is not null)
         {
-            return CryptographicOperations.FixedTimeEquals(password, entry.Password);
+            return CryptographicOperations.FixedTimeEquals(hash, entry.PasswordSha256);
         }
 
         // bcrypt is slow on purpose; a client pushing an image sends its credentials with every request, so a
         // verified password is remembered (as its SHA-256) and later requests compare against that.
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(password, hash);
         if (_verified.TryGetValue(user, out var known) && CryptographicOperations.FixedTimeEquals(hash, known))
         {
             return true;
@@ -201,10 +200,10 @@ internal sealed class PushAuthenticator
         };
 
     public static RegistryException Throttled(TimeSpan retryAfter) =>
-        new(TooManyRequests, "too many failed credential checks from this address", null)
+        new(RegistryError.TooManyRequests, "too many failed credential checks from this address", null)
         {
             Headers = [new("Retry-After", Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture))],
         };
 
-    private sealed record PushUser(string? BcryptHash, byte[]? Password, RepositoryPrefix[] Prefixes);
+    private sealed record PushUser(string? BcryptHash, byte[]? PasswordSha256, RepositoryPrefix[] Prefixes);
 }

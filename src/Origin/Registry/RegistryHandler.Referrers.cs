@@ -84,6 +84,9 @@ internal sealed partial class RegistryHandler
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         timeout.CancelAfter(_options.UpstreamTimeout);
         var tail = $"referrers/{subject.Value}" + (filter is null ? "" : $"?artifactType={Uri.EscapeDataString(filter)}");
+        // Its 404s go through the not-found cache like manifests and blobs: a flood of referrers requests for a missing
+        // subject costs the upstream one request per cache period. The key cannot collide with a tag or digest.
+        ThrowIfKnownMissing(client, name, tail, RegistryError.NameUnknown, "repository name not known to registry");
         ReadOnlyMemory<byte> body;
         string? filtersApplied;
         try
@@ -91,34 +94,36 @@ internal sealed partial class RegistryHandler
             using var upstream = await UpstreamExchange.SendAsync(client, _metrics, UpstreamExchange.ReferrersGet, HttpMethod.Get, name, tail, [ManifestReferences.OciIndex], timeout.Token).ConfigureAwait(false);
             if (upstream.StatusCode == HttpStatusCode.NotFound)
             {
+                _notFound.Add(client.Upstream.Name, name, tail);
                 throw new RegistryException(RegistryError.NameUnknown, $"upstream {client.Upstream.Name} offers no referrers for this name", Truncate(name));
             }
 
             if (upstream.StatusCode != HttpStatusCode.OK || upstream.Content.Headers.ContentLength > _options.MaxManifestBytes)
             {
-                throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", $"referrers answered {(int)upstream.StatusCode}");
+                throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", $"referrers answered {(int)upstream.StatusCode}");
             }
 
             body = await ReadLimitedAsync(upstream.Content, _options.MaxManifestBytes, timeout.Token).ConfigureAwait(false)
-                ?? throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", "referrers response over the manifest size limit");
+                ?? throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", "referrers response over the manifest size limit");
             filtersApplied = upstream.Headers.TryGetValues(FiltersAppliedHeader, out var values) ? string.Join(',', values) : null;
         }
         catch (UpstreamException ex)
         {
+            RememberIfMissing(ex, client, name, tail);
             throw UpstreamError(ex, RegistryError.NameUnknown, "repository name not known to registry", name);
         }
         catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !aborted.IsCancellationRequested)
         {
-            throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
+            throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
         }
         catch (HttpRequestException ex)
         {
-            throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
+            throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
         }
 
         if (!IsJsonObject(body))
         {
-            throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", "referrers response is not a JSON object");
+            throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", "referrers response is not a JSON object");
         }
 
         if (filtersApplied is not null)

@@ -8,18 +8,12 @@ namespace P2PRegistry.Origin.Registry;
 
 internal sealed partial class RegistryHandler
 {
-    /// <summary>
-    /// The upstream cannot be asked (down, 5xx, credentials refused, timed out, bad bytes): 503, which
-    /// containerd treats like 404 and falls back on (unlike 408/429, which it retries on the same host).
-    /// </summary>
-    public static readonly RegistryError Unavailable = new("UNAVAILABLE", 503);
-
     private const int StreamChunkSize = 1024 * 1024;
 
     private static RegistryException UpstreamError(UpstreamException ex, RegistryError notFound, string notFoundMessage, string detail) =>
         ex.Failure == UpstreamFailure.NotFound
             ? new RegistryException(notFound, notFoundMessage, Truncate(detail))
-            : new RegistryException(Unavailable, $"upstream {ex.Upstream} unavailable", ex.Message);
+            : new RegistryException(RegistryError.Unavailable, $"upstream {ex.Upstream} unavailable", ex.Message);
 
     /// <summary>The upstream said 404 for this recently: answer it again without asking (see <see cref="NotFoundCache"/>).</summary>
     private void ThrowIfKnownMissing(UpstreamClient client, string name, string reference, RegistryError notFound, string message)
@@ -42,7 +36,7 @@ internal sealed partial class RegistryHandler
 
     /// <summary>Every fill slot is busy: 503 with Retry-After, which clients retry.</summary>
     private static RegistryException FillsBusy(FillSlotsBusyException ex) =>
-        new(Unavailable, ex.Message) { Headers = [new("Retry-After", "5")] };
+        new(RegistryError.Unavailable, ex.Message) { Headers = [new("Retry-After", "5")] };
 
     /// <summary>
     /// A blob the store does not have. HEAD: the length from a fill in progress, else from a HEAD upstream (no
@@ -172,7 +166,7 @@ internal sealed partial class RegistryHandler
 
             if (response.StatusCode != HttpStatusCode.OK || response.Content.Headers.ContentLength is not { } length)
             {
-                throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", $"HEAD answered {(int)response.StatusCode}");
+                throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", $"HEAD answered {(int)response.StatusCode}");
             }
 
             return length;
@@ -184,11 +178,11 @@ internal sealed partial class RegistryHandler
         }
         catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
+            throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", ex.Message);
         }
         catch (HttpRequestException ex)
         {
-            throw new RegistryException(Unavailable, $"upstream {client.Upstream.Name} unavailable", Diagnostics.Redact.UserInfo(ex.Message));
+            throw new RegistryException(RegistryError.Unavailable, $"upstream {client.Upstream.Name} unavailable", Diagnostics.Redact.UserInfo(ex.Message));
         }
     }
 }

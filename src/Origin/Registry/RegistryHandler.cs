@@ -24,15 +24,6 @@ internal sealed partial class RegistryHandler
     public const string ContentDigestHeader = "Docker-Content-Digest";
     public const string UploadUuidHeader = "Docker-Upload-UUID";
 
-    /// <summary>An upload limit (sessions, bytes in flight): the OCI code clients retry after <c>Retry-After</c>.</summary>
-    public static readonly RegistryError TooManyRequests = new("TOO_MANY_REQUESTS", 429);
-
-    /// <summary>
-    /// The disk is full (RFC 4918 507). docker-registry answers a storage driver error with 500 UNKNOWN; 507 says
-    /// what is wrong, and clients treat both alike (a failed push that docker retries, containerd reports).
-    /// </summary>
-    public static readonly RegistryError InsufficientStorage = new("UNAVAILABLE", 507);
-
     private readonly BlobStore _blobs;
     private readonly RepositoryStore _repositories;
     private readonly UploadManager _uploads;
@@ -107,14 +98,14 @@ internal sealed partial class RegistryHandler
         catch (UploadLimitException ex)
         {
             OriginLog.BadRequest(_logger, request.Method, request.Path.Value ?? "", ex.Message);
-            await RegistryErrors.WriteAsync(context, TooManyRequests, ex.Message, null, [new("Retry-After", "10")]).ConfigureAwait(false);
+            await RegistryErrors.WriteAsync(context, RegistryError.TooManyRequests, ex.Message, null, [new("Retry-After", "10")]).ConfigureAwait(false);
         }
         catch (IOException ex) when (!context.Response.HasStarted && DiskFull.Is(ex, _options.StoragePath))
         {
             // Whoever wrote cleaned up after itself (upload session, manifest temp file, fill temp file); reads go on.
             OriginLog.StorageFull(_logger, request.Method, request.Path.Value ?? "", ex.Message);
             _metrics.UploadRefused("disk_full");
-            await RegistryErrors.WriteAsync(context, InsufficientStorage, "insufficient storage: the registry's disk is full", null, [new("Retry-After", "60")]).ConfigureAwait(false);
+            await RegistryErrors.WriteAsync(context, RegistryError.InsufficientStorage, "insufficient storage: the registry's disk is full", null, [new("Retry-After", "60")]).ConfigureAwait(false);
         }
         catch (BadHttpRequestException ex)
         {

@@ -13,21 +13,56 @@ internal sealed class RepositoryStore
 {
     private readonly StorageLayout _layout;
 
-    public RepositoryStore(StorageLayout layout) => _layout = layout;
+    /// <summary>How long the repository list <c>_catalog</c> pages from stays in use before the tree is walked again.</summary>
+    public static readonly TimeSpan CatalogRefresh = TimeSpan.FromSeconds(5);
+
+    /// <summary>Repositories the catalog lists at most: a walk stops there, so its time and memory are bounded.</summary>
+    public const int MaxCatalogRepositories = 100_000;
+
+    private readonly TimeProvider _time;
+    private readonly Lock _catalogGate = new();
+
+    /// <summary>Sorted repository names and when they were walked; null when a push created a repository since.</summary>
+    private volatile CatalogSnapshot? _catalog;
+
+    /// <summary>Bumped by every push that creates a repository: a walk that began before it does not become the list.</summary>
+    private int _catalogGeneration;
+
+    public RepositoryStore(StorageLayout layout, TimeProvider time)
+    {
+        _layout = layout;
+        _time = time;
+    }
 
     public bool Exists(string name) => Directory.Exists(Path.Combine(_layout.Repository(name), "_layers"))
         || Directory.Exists(Path.Combine(_layout.Repository(name), "_manifests"));
 
-    public Task LinkBlobAsync(string name, Digest digest, CancellationToken cancellationToken) =>
-        DurableFiles.WriteAtomicallyAsync(_layout.LayerLink(name, digest), Encoding.ASCII.GetBytes(digest.Value), cancellationToken);
+    public async Task LinkBlobAsync(string name, Digest digest, CancellationToken cancellationToken)
+    {
+        await DurableFiles.WriteAtomicallyAsync(_layout.LayerLink(name, digest), Encoding.ASCII.GetBytes(digest.Value), cancellationToken).ConfigureAwait(false);
+        NoteRepository(name);
+    }
 
     public bool HasBlob(string name, Digest digest) => File.Exists(_layout.LayerLink(name, digest));
 
     public bool UnlinkBlob(string name, Digest digest) => DeleteLinkDirectory(_layout.LayerLink(name, digest));
 
     /// <summary>Records a manifest revision with the media type it is served with.</summary>
-    public Task LinkManifestAsync(string name, Digest digest, string mediaType, CancellationToken cancellationToken) =>
-        DurableFiles.WriteAtomicallyAsync(_layout.ManifestRevisionLink(name, digest), Encoding.UTF8.GetBytes($"{digest.Value}\n{mediaType}\n"), cancellationToken);
+    public async Task LinkManifestAsync(string name, Digest digest, string mediaType, CancellationToken cancellationToken)
+    {
+        await DurableFiles.WriteAtomicallyAsync(_layout.ManifestRevisionLink(name, digest), Encoding.UTF8.GetBytes($"{digest.Value}\n{mediaType}\n"), cancellationToken).ConfigureAwait(false);
+        NoteRepository(name);
+    }
+
+    /// <summary>A push into a repository the catalog does not list yet makes the next listing walk the tree again.</summary>
+    private void NoteRepository(string name)
+    {
+        if (_catalog is { } catalog && catalog.Names.BinarySearch(name, StringComparer.Ordinal) < 0)
+        {
+            Interlocked.Increment(ref _catalogGeneration);
+            _catalog = null;
+        }
+    }
 
     public bool TryGetManifest(string name, Digest digest, out string mediaType)
     {
@@ -176,39 +211,77 @@ internal sealed class RepositoryStore
     /// <summary>
     /// Repository names (folders holding <c>_layers</c> or <c>_manifests</c>) in ordinal order, after
     /// <paramref name="after"/>, that <paramref name="include"/> accepts; at most <paramref name="max"/>.
-    /// Walks the whole tree: cost grows with the number of repositories, not with the page.
+    /// Pages from a sorted list walked at most once per <see cref="CatalogRefresh"/> (sooner after a push creates a
+    /// repository) and holding at most <see cref="MaxCatalogRepositories"/>: anonymous GETs cannot make each request
+    /// walk the whole tree.
     /// </summary>
     public List<string> ListRepositories(string? after, int max, Func<string, bool> include)
     {
-        var names = new List<string>();
-        var root = new DirectoryInfo(_layout.Repositories);
-        if (root.Exists)
+        var names = Catalog();
+        var start = 0;
+        if (after is not null)
         {
-            Walk(root, "", names);
+            var at = names.BinarySearch(after, StringComparer.Ordinal);
+            start = at >= 0 ? at + 1 : ~at;
         }
 
-        names.Sort(StringComparer.Ordinal);
-        var page = new List<string>(Math.Min(max, names.Count));
-        foreach (var name in names)
+        var page = new List<string>(Math.Min(max, names.Count - start));
+        for (var i = start; i < names.Count && page.Count < max; i++)
         {
-            if (page.Count == max)
+            if (include(names[i]))
             {
-                break;
-            }
-
-            if ((after is null || string.CompareOrdinal(name, after) > 0) && include(name))
-            {
-                page.Add(name);
+                page.Add(names[i]);
             }
         }
 
         return page;
     }
 
+    private List<string> Catalog()
+    {
+        if (_catalog is { } fresh && _time.GetElapsedTime(fresh.WalkedAt) < CatalogRefresh)
+        {
+            return fresh.Names;
+        }
+
+        // One walk at a time: concurrent listings wait for it and share its result.
+        lock (_catalogGate)
+        {
+            if (_catalog is { } walked && _time.GetElapsedTime(walked.WalkedAt) < CatalogRefresh)
+            {
+                return walked.Names;
+            }
+
+            var walkedAt = _time.GetTimestamp();
+            var generation = Volatile.Read(ref _catalogGeneration);
+            var names = new List<string>();
+            var root = new DirectoryInfo(_layout.Repositories);
+            if (root.Exists)
+            {
+                Walk(root, "", names);
+            }
+
+            names.Sort(StringComparer.Ordinal);
+            if (Volatile.Read(ref _catalogGeneration) == generation)
+            {
+                _catalog = new CatalogSnapshot(names, walkedAt);
+            }
+
+            return names;
+        }
+    }
+
+    private sealed record CatalogSnapshot(List<string> Names, long WalkedAt);
+
     private static void Walk(DirectoryInfo directory, string prefix, List<string> names)
     {
         foreach (var child in directory.EnumerateDirectories())
         {
+            if (names.Count >= MaxCatalogRepositories)
+            {
+                return;
+            }
+
             // Store folders start with '_'; a valid name component never does, so they are never repositories.
             if (child.Name.StartsWith('_') || (child.Attributes & FileAttributes.ReparsePoint) != 0)
             {

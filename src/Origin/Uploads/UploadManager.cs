@@ -136,7 +136,13 @@ internal sealed class UploadManager : IDisposable
 
             if (Interlocked.CompareExchange(ref _bytesInFlight, current + count, current) == current)
             {
-                session.Reserved += count;
+                if (!session.TryAddReserved(count))
+                {
+                    // The session was removed meanwhile: the bytes go back rather than stay counted for nobody.
+                    Interlocked.Add(ref _bytesInFlight, -count);
+                    return false;
+                }
+
                 return true;
             }
         }
@@ -167,7 +173,7 @@ internal sealed class UploadManager : IDisposable
 
         session.Dispose();
         TryDeleteDirectory(session.Directory);
-        var reserved = Interlocked.Exchange(ref session.ReservedField, 0);
+        var reserved = session.ReleaseReserved();
         if (reserved != 0)
         {
             Interlocked.Add(ref _bytesInFlight, -reserved);

@@ -20,8 +20,11 @@ internal sealed class UploadSession : IDisposable
     private int _busy;
     private bool _disposed;
 
-    /// <summary>Bytes reserved under the in-flight limit (see <see cref="UploadManager.TryReserve"/>); a field for Interlocked.</summary>
-    internal long ReservedField;
+    /// <summary>Marks the reservation released: nothing can be reserved for the session afterwards.</summary>
+    private const long ReservationReleased = long.MinValue;
+
+    /// <summary>Bytes reserved under the in-flight limit (see <see cref="UploadManager.TryReserve"/>), or <see cref="ReservationReleased"/>.</summary>
+    private long _reserved;
 
     public UploadSession(string id, string repository, string client, string directory, long lastActivity)
     {
@@ -43,10 +46,32 @@ internal sealed class UploadSession : IDisposable
     /// <summary>The client address that opened the session (its per-client limit counts it).</summary>
     public string Client { get; }
 
-    public long Reserved
+    /// <summary>Bytes reserved for this session under the in-flight limit (0 once released).</summary>
+    public long Reserved => Math.Max(0, Interlocked.Read(ref _reserved));
+
+    /// <summary>Records <paramref name="count"/> more reserved bytes; false once the reservation was released (the session ended).</summary>
+    public bool TryAddReserved(long count)
     {
-        get => Interlocked.Read(ref ReservedField);
-        set => Interlocked.Exchange(ref ReservedField, value);
+        while (true)
+        {
+            var current = Interlocked.Read(ref _reserved);
+            if (current == ReservationReleased)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _reserved, current + count, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Ends the reservation and returns the bytes it held (once: later calls return 0).</summary>
+    public long ReleaseReserved()
+    {
+        var reserved = Interlocked.Exchange(ref _reserved, ReservationReleased);
+        return reserved == ReservationReleased ? 0 : reserved;
     }
 
     public string Directory { get; }

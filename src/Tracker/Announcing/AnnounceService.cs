@@ -97,7 +97,8 @@ internal sealed class AnnounceService(
         {
             try
             {
-                var metaInfo = await metaInfoService.GetAsync(digest, null, cancellationToken).ConfigureAwait(false);
+                // A miss is remembered briefly: announces naming unknown digests cost the origin one request per digest per period.
+                var metaInfo = await metaInfoService.GetAsync(digest, null, cancellationToken, rememberMisses: true).ConfigureAwait(false);
                 return metaInfo.InfoHash == command.InfoHash;
             }
             catch (MetaInfoException)

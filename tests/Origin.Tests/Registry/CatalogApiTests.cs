@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace P2PRegistry.Origin.Tests.Registry;
 
@@ -47,6 +49,32 @@ public sealed class CatalogApiTests
 
         var (after, _) = await GetAsync(origin.Client, "/v2/_catalog?last=alpha%2Ftwo");
         Assert.Equal(["beta", "m.n/o_p", "zeta"], after);
+    }
+
+    [Fact]
+    public async Task Catalog_IsWalkedAtMostOncePerRefresh_ButAPushedRepositoryIsListedAtOnce()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var origin = await OriginServer.StartAsync(configureServices: s => s.AddSingleton<TimeProvider>(time));
+        await origin.PushImageAsync("first", "v1");
+        Assert.Equal(["first"], (await GetAsync(origin.Client, "/v2/_catalog")).Repositories);
+
+        // A repository appearing on disk behind the registry's back: the listing in use does not walk the tree for it.
+        Directory.CreateDirectory(Path.Combine(origin.StoragePath, "repositories", "behind", "_manifests"));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(["first"], (await GetAsync(origin.Client, "/v2/_catalog")).Repositories);
+        }
+
+        // A push creating a repository makes the next listing walk again (and so find both).
+        await origin.PushImageAsync("second", "v1");
+        Assert.Equal(["behind", "first", "second"], (await GetAsync(origin.Client, "/v2/_catalog")).Repositories);
+
+        // Without a push, the refresh period does.
+        Directory.CreateDirectory(Path.Combine(origin.StoragePath, "repositories", "third", "_layers"));
+        Assert.Equal(["behind", "first", "second"], (await GetAsync(origin.Client, "/v2/_catalog")).Repositories);
+        time.Advance(P2PRegistry.Origin.Storage.RepositoryStore.CatalogRefresh);
+        Assert.Equal(["behind", "first", "second", "third"], (await GetAsync(origin.Client, "/v2/_catalog")).Repositories);
     }
 
     [Theory]

@@ -27,7 +27,7 @@ public sealed class UploadLimitsTests
         for (var i = 0; i < 5; i++)
         {
             using var refused = await origin.Client.PostAsync("/v2/limits/one/blobs/uploads/", null);
-            await OriginServer.AssertErrorAsync(refused, HttpStatusCode.TooManyRequests, "TOO_MANY_REQUESTS");
+            await OriginServer.AssertErrorAsync(refused, HttpStatusCode.TooManyRequests, "TOOMANYREQUESTS");
             Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         }
 
@@ -35,7 +35,7 @@ public sealed class UploadLimitsTests
         var blob = OriginServer.RandomBytes(100, 3);
         using (var single = await origin.Client.PostAsync($"/v2/limits/one/blobs/uploads/?digest={Digest.Compute(blob).Value}", OriginServer.Bytes(blob)))
         {
-            await OriginServer.AssertErrorAsync(single, HttpStatusCode.TooManyRequests, "TOO_MANY_REQUESTS");
+            await OriginServer.AssertErrorAsync(single, HttpStatusCode.TooManyRequests, "TOOMANYREQUESTS");
         }
 
         using (var other = ClientFrom(origin, 2))
@@ -73,7 +73,7 @@ public sealed class UploadLimitsTests
                 }
                 else
                 {
-                    await OriginServer.AssertErrorAsync(post, HttpStatusCode.TooManyRequests, "TOO_MANY_REQUESTS");
+                    await OriginServer.AssertErrorAsync(post, HttpStatusCode.TooManyRequests, "TOOMANYREQUESTS");
                     refused++;
                 }
             }
@@ -102,13 +102,13 @@ public sealed class UploadLimitsTests
         var sessionB = await origin.StartUploadAsync("limits/bytes");
         using (var declared = await origin.Client.PatchAsync(sessionB, OriginServer.Bytes(b)))
         {
-            await OriginServer.AssertErrorAsync(declared, HttpStatusCode.TooManyRequests, "TOO_MANY_REQUESTS");
+            await OriginServer.AssertErrorAsync(declared, HttpStatusCode.TooManyRequests, "TOOMANYREQUESTS");
         }
 
         // Without a Content-Length the body is refused as it streams, before the write that would pass the budget.
         using (var chunked = await origin.Client.PatchAsync(sessionB, new StreamContent(new MemoryStream(b)) { Headers = { ContentLength = null } }))
         {
-            await OriginServer.AssertErrorAsync(chunked, HttpStatusCode.TooManyRequests, "TOO_MANY_REQUESTS");
+            await OriginServer.AssertErrorAsync(chunked, HttpStatusCode.TooManyRequests, "TOOMANYREQUESTS");
         }
 
         Assert.Equal(a.Length, uploads.BytesInFlight);

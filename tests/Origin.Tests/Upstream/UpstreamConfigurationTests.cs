@@ -109,7 +109,7 @@ public sealed class UpstreamConfigurationTests
     }
 
     [Fact]
-    public async Task DockerHub_SwitchedOff_IsNoUpstream_AndItsNsIsAnsweredLocally()
+    public async Task DockerHub_SwitchedOff_IsNoUpstream_AndItsNsIsNameUnknown()
     {
         await using var origin = await OriginServer.StartAsync(["--Origin:DockerHub:Enabled=false"]);
         var catalog = origin.Services.GetRequiredService<UpstreamCatalog>();
@@ -117,7 +117,7 @@ public sealed class UpstreamConfigurationTests
         Assert.Null(catalog.Find("docker.io"));
 
         using var response = await origin.Client.GetAsync("/v2/library/alpine/manifests/latest?ns=docker.io");
-        await OriginServer.AssertErrorAsync(response, System.Net.HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        await OriginServer.AssertErrorAsync(response, System.Net.HttpStatusCode.NotFound, "NAME_UNKNOWN");
     }
 
     [Fact]

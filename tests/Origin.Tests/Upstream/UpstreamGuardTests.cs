@@ -65,7 +65,7 @@ public sealed class UpstreamGuardTests : IAsyncLifetime
         await _elsewhere.DisposeAsync();
     }
 
-    private UpstreamClient Client(bool credentials = true, string[]? tokenRealms = null, bool allowInsecureRedirects = false, bool allowPrivateRedirects = false)
+    private UpstreamClient Client(bool credentials = true, string[]? tokenRealms = null, bool allowInsecureRedirects = false, bool allowPrivateRedirects = false, IWebProxy? proxy = null)
     {
         var upstream = new UpstreamRegistry
         {
@@ -78,7 +78,7 @@ public sealed class UpstreamGuardTests : IAsyncLifetime
             AllowInsecureRedirects = allowInsecureRedirects,
             AllowPrivateRedirects = allowPrivateRedirects,
         };
-        var http = new HttpClient(UpstreamConnector.CreateHandler(upstream, TimeSpan.FromSeconds(5)));
+        var http = new HttpClient(UpstreamConnector.CreateHandler(upstream, TimeSpan.FromSeconds(5), proxy ?? new WebProxy()));
         return new UpstreamClient(http, upstream, new TokenCache(TimeProvider.System), TimeProvider.System, NullLogger.Instance);
     }
 
@@ -163,6 +163,44 @@ public sealed class UpstreamGuardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RedirectToAnInternalAddress_GoesOnlyThroughAConfiguredProxy_NeverDirectly()
+    {
+        // The proxy is the registry's own recorder (127.0.0.1, answers /cdn/blob): a connection to it is to another
+        // host than the redirect names, and allowed only because it IS the proxy the handler uses for that URI.
+        _redirect = $"{_elsewhere.BaseAddress}cdn/blob";
+
+        using var proxied = await Client(allowInsecureRedirects: true, proxy: new WebProxy(_registry.BaseAddress)).SendAsync(HttpMethod.Get, "team/app", "blobs/sha256:aa", [], default);
+        Assert.Equal("cdn body", await proxied.Content.ReadAsStringAsync());
+        Assert.Contains(_registry.Requests, r => r.Path == "/cdn/blob");
+        Assert.Empty(_elsewhere.Requests);
+
+        // The same proxy configured, but bypassed for 127.0.0.2: the direct connection is judged by its address.
+        var bypassing = new WebProxy(_registry.BaseAddress, BypassOnLocal: false, BypassList: [@"127\.0\.0\.2"]);
+        var error = await Assert.ThrowsAsync<UpstreamException>(() => Client(allowInsecureRedirects: true, proxy: bypassing).SendAsync(HttpMethod.Get, "team/app", "blobs/sha256:aa", [], default));
+        Assert.Equal(UpstreamFailure.Refused, error.Failure);
+        Assert.Contains("127.0.0.2", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_elsewhere.Requests);
+    }
+
+    [Fact]
+    public void NoProxyConfigured_NoConnectionCountsAsTheProxy_WhateverItsHost()
+    {
+        // The old rule took any host mismatch for a proxy; these would have skipped the internal-address check.
+        Assert.False(UpstreamConnector.IsProxyConnection(new WebProxy(), new Uri("http://registry.example.com/x"), new DnsEndPoint("127.0.0.2", 80)));
+        Assert.False(UpstreamConnector.IsProxyConnection(new WebProxy(), new Uri("http://registry.example.com/x"), new DnsEndPoint("169.254.169.254", 80)));
+    }
+
+    [Fact]
+    public void AConfiguredProxy_CountsOnlyAtItsOwnHostAndPort()
+    {
+        var proxy = new WebProxy(new Uri("http://proxy.internal:3128"));
+        var requested = new Uri("https://registry.example.com/v2/");
+        Assert.True(UpstreamConnector.IsProxyConnection(proxy, requested, new DnsEndPoint("proxy.internal", 3128)));
+        Assert.False(UpstreamConnector.IsProxyConnection(proxy, requested, new DnsEndPoint("proxy.internal", 80)));
+        Assert.False(UpstreamConnector.IsProxyConnection(proxy, requested, new DnsEndPoint("169.254.169.254", 3128)));
+    }
+
+    [Fact]
     public async Task RedirectToANameThatResolvesToLoopback_IsJudgedByTheResolvedAddress()
     {
         // "localhost" is no IP literal: only the address DNS gives (127.0.0.1 / ::1) betrays it. The upstream itself
@@ -217,6 +255,25 @@ public sealed class UpstreamGuardTests : IAsyncLifetime
     [InlineData("ff02::1", true)]
     [InlineData("::ffff:127.0.0.1", true)]
     [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("192.0.0.8", true)]
+    [InlineData("198.18.0.1", true)]
+    [InlineData("198.19.255.255", true)]
+    [InlineData("100.127.255.255", true)]
+    [InlineData("64:ff9b::a9fe:a9fe", true)]
+    [InlineData("64:ff9b::10.0.0.1", true)]
+    [InlineData("64:ff9b::127.0.0.1", true)]
+    [InlineData("2002:a9fe:a9fe::1", true)]
+    [InlineData("2002:c0a8:0101::1", true)]
+    [InlineData("2002:7f00:0001::", true)]
+    [InlineData("::10.0.0.1", true)]
+    [InlineData("::ffff:169.254.169.254", true)]
+    [InlineData("::ffff:198.18.0.1", true)]
+    [InlineData("64:ff9b::8.8.8.8", false)]
+    [InlineData("2002:0808:0808::1", false)]
+    [InlineData("::8.8.8.8", false)]
+    [InlineData("198.20.0.1", false)]
+    [InlineData("192.0.1.1", false)]
+    [InlineData("100.63.255.255", false)]
     [InlineData("172.32.0.1", false)]
     [InlineData("100.128.0.1", false)]
     [InlineData("8.8.8.8", false)]

@@ -46,6 +46,23 @@ public sealed class UpstreamReferrersTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReferrersOfAMissingSubject_AskedManyTimes_ReachTheUpstreamOnce()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await _origin.Client.GetAsync($"/v2/team/app/referrers/{Subject.Value}?{Ns}");
+            await OriginServer.AssertErrorAsync(response, HttpStatusCode.NotFound, "NAME_UNKNOWN");
+        }
+
+        Assert.Single(_upstream.ReferrersQueries);
+
+        // Another filter is another question: it is asked (once) too.
+        using var filtered = await _origin.Client.GetAsync($"/v2/team/app/referrers/{Subject.Value}?{Ns}&artifactType=application%2Fvnd.example.sig");
+        await OriginServer.AssertErrorAsync(filtered, HttpStatusCode.NotFound, "NAME_UNKNOWN");
+        Assert.Equal(2, _upstream.ReferrersQueries.Count);
+    }
+
+    [Fact]
     public async Task UpstreamAnswerOverTheManifestLimitOrNotJson_Is503()
     {
         var big = Encoding.UTF8.GetBytes($$$"""{"manifests":[],"pad":"{{{new string('x', 5000)}}}"}""");

@@ -14,11 +14,13 @@ public sealed class MetaInfoServiceTests : IDisposable
 
     public void Dispose() => _meters.Dispose();
 
+    private readonly FakeTimeProvider _time = new();
+
     private MetaInfoService CreateService(HttpMessageHandler handler, long cacheBytes = 1 << 20)
     {
         var store = new InMemoryPeerStore(new PeerStoreOptions(TimeSpan.FromMinutes(1), 10, 10), new FakeTimeProvider());
         var client = new OriginMetaInfoClient(new HttpClient(handler) { BaseAddress = new Uri("http://origin.test/") });
-        return new MetaInfoService(client, new MetaInfoCache(cacheBytes), new KnownInfoHashes(1000), new TrackerMetrics(_meters, store), NullLogger<MetaInfoService>.Instance);
+        return new MetaInfoService(client, new MetaInfoCache(cacheBytes), new KnownInfoHashes(1000), new TrackerMetrics(_meters, store), _time, NullLogger<MetaInfoService>.Instance);
     }
 
     [Fact]
@@ -73,20 +75,36 @@ public sealed class MetaInfoServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task GetAsync_NotFound_IsNotCachedAndAsksAgain()
+    public async Task GetAsync_NotFound_IsRememberedForTheMissTime_ThenAskedAgain()
     {
         var metaInfo = TestMetaInfos.Create();
+        var other = TestMetaInfos.Create(length: 300 * 1024);
         var origin = new GatedOrigin(null);
         origin.Release();
         var service = CreateService(origin);
 
-        for (var i = 0; i < 2; i++)
+        // A flood of announces for one unknown digest: one origin request.
+        for (var i = 0; i < 20; i++)
         {
-            var ex = await Assert.ThrowsAsync<MetaInfoException>(() => service.GetAsync(metaInfo.Digest, null, default).AsTask());
+            var ex = await Assert.ThrowsAsync<MetaInfoException>(() => service.GetAsync(metaInfo.Digest, null, default, rememberMisses: true).AsTask());
             Assert.Equal(MetaInfoFailure.NotFound, ex.Failure);
         }
 
-        Assert.Equal(2, origin.Requests);
+        Assert.Equal(1, origin.Requests);
+
+        // Another digest (or another namespace) is its own question.
+        await Assert.ThrowsAsync<MetaInfoException>(() => service.GetAsync(other.Digest, null, default, rememberMisses: true).AsTask());
+        await Assert.ThrowsAsync<MetaInfoException>(() => service.GetAsync(metaInfo.Digest, "docker.io", default, rememberMisses: true).AsTask());
+        Assert.Equal(3, origin.Requests);
+
+        // A metainfo request (a blob being pulled through is 404 until its fill completes) always asks.
+        await Assert.ThrowsAsync<MetaInfoException>(() => service.GetAsync(metaInfo.Digest, null, default).AsTask());
+        Assert.Equal(4, origin.Requests);
+
+        // After the period the origin is asked again (the blob may have been pushed since).
+        _time.Advance(MetaInfoService.MissTime);
+        await Assert.ThrowsAsync<MetaInfoException>(() => service.GetAsync(metaInfo.Digest, null, default, rememberMisses: true).AsTask());
+        Assert.Equal(5, origin.Requests);
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed class OriginSeedHandoutTests : IDisposable
         var metrics = new TrackerMetrics(_meters, _store);
         var policy = new PeerHandoutPolicy(new HandoutSettings(3, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)));
         var client = new OriginMetaInfoClient(new HttpClient(new OriginHandler(_metaInfo, s_origin.ToString())) { BaseAddress = new Uri("http://origin.test/") });
-        _metaInfos = new MetaInfoService(client, _cache, _known, metrics, NullLogger<MetaInfoService>.Instance);
+        _metaInfos = new MetaInfoService(client, _cache, _known, metrics, TimeProvider.System, NullLogger<MetaInfoService>.Instance);
         _announcer = new AnnounceService(
             _store, policy, storeOptions, new AnnounceValidator([]), _metaInfos, _cache, loopbackQuotaExempt: true, new Random(7), metrics, NullLogger<AnnounceService>.Instance);
     }
