@@ -97,8 +97,7 @@ public sealed class TestCertificateAuthority : IDisposable
         var keyPath = Path.Combine(Directory, name + ".key");
         var (certificate, key) = Sign(name, uris, dnsName, address);
         File.WriteAllText(keyPath, key);
-        File.WriteAllText(certificatePath, certificate.ExportCertificatePem() + "
-" + _chainPem);
+        File.WriteAllText(certificatePath, certificate.ExportCertificatePem() + "\n" + _chainPem);
         return new TestCertificate(name, certificatePath, keyPath, certificate, uris, dnsName, address);
     }
 
