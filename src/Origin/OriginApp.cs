@@ -53,7 +53,7 @@ public static class OriginApp
         services.AddOptions<OriginOptions>()
             .Bind(builder.Configuration.GetSection(OriginOptions.SectionName))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<OriginOptions>, OriginOptionsValidator>();
+        services.AddSingleton<IValidateOptions<OriginOptions>>(new OriginOptionsValidator(ListenUrl(builder.Configuration)));
         // https for every https URL in --urls: the registry API and the metainfo endpoint share the listener.
         services.AddComponentTls("Origin:Tls", sp => sp.GetRequiredService<IOptions<OriginOptions>>().Value.Tls);
         services.TryAddSingleton(TimeProvider.System);

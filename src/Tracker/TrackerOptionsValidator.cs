@@ -10,6 +10,7 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
     {
         var errors = new List<string>();
         errors.AddRange(options.Tls.Validate("Tracker:Tls"));
+        errors.AddRange(options.Tls.ValidateListeners("Tracker:Tls", [("Tracker:GrpcUrl", options.GrpcUrl), ("Tracker:HttpUrl", options.HttpUrl)]));
         var grpc = CheckListenUrl(errors, nameof(TrackerOptions.GrpcUrl), options.GrpcUrl);
         var http = CheckListenUrl(errors, nameof(TrackerOptions.HttpUrl), options.HttpUrl);
         if (grpc is not null && http is not null && grpc.Port != 0 && grpc.Equals(http))

@@ -81,6 +81,19 @@ public sealed class TrackerOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_MutualTlsWithOnlyHttpListeners_FailsNamingTheKeys()
+    {
+        using var authority = new P2PRegistry.Testing.Security.TestCertificateAuthority();
+        var leaf = authority.Issue("tracker");
+        var tls = new P2PRegistry.Hosting.Security.TlsOptions { CertificatePath = leaf.CertificatePath, KeyPath = leaf.KeyPath, CaPath = authority.CaPath, RequireClientCertificate = true };
+        var error = Assert.Single(Errors(new TrackerOptions { Tls = tls }));
+        Assert.Contains("Tracker:Tls:RequireClientCertificate", error, StringComparison.Ordinal);
+        Assert.Contains("Tracker:GrpcUrl", error, StringComparison.Ordinal);
+        Assert.Contains("Tracker:HttpUrl", error, StringComparison.Ordinal);
+        Assert.Empty(Errors(new TrackerOptions { Tls = tls, HttpUrl = "https://127.0.0.1:7000" }));
+    }
+
+    [Fact]
     public void Validate_SameGrpcAndHttpPort_ExplainsWhy()
     {
         Assert.Contains(Errors(new TrackerOptions { HttpUrl = "http://127.0.0.1:7001" }), e => e.Contains("HTTP/2"));

@@ -105,7 +105,7 @@ public sealed class AgentOptions
             yield return $"{SectionName}:RegistryUrl must name an IP address to listen on (e.g. http://127.0.0.1:5050), got '{RegistryUrl}'.";
         }
 
-        foreach (var error in Tls.Validate($"{SectionName}:Tls"))
+        foreach (var error in Tls.Validate($"{SectionName}:Tls").Concat(Tls.ValidateListeners($"{SectionName}:Tls", [($"{SectionName}:RegistryUrl", RegistryUrl)])))
         {
             yield return error;
         }

@@ -53,8 +53,40 @@ public sealed class CertificateTrust
         (errors & (SslPolicyErrors.RemoteCertificateNotAvailable | SslPolicyErrors.RemoteCertificateNameMismatch)) == 0
         && Chains(certificate, presented);
 
-    /// <summary>A client's, or a peer's on the peer port (dialled by address, so no name to match): it must chain to the bundle.</summary>
-    public bool VerifyChainOnly(X509Certificate? certificate, X509Chain? presented) => Chains(certificate, presented);
+    /// <summary>
+    /// A client's, or a peer's on the peer port (dialled by address, so no name to match; a peer's certificate serves both
+    /// ways): it must chain to the bundle, and when it limits its uses (an extended key usage extension) they must
+    /// include client authentication, so a server-only certificate from the cluster CA does not pass for a client.
+    /// </summary>
+    public bool VerifyChainOnly(X509Certificate? certificate, X509Chain? presented) =>
+        certificate is not null && AllowsClientAuthentication(certificate) && Chains(certificate, presented);
+
+    /// <summary>The TLS client authentication key purpose (RFC 5280 4.2.1.12, id-kp-clientAuth).</summary>
+    public const string ClientAuthenticationOid = "1.3.6.1.5.5.7.3.2";
+
+    /// <summary>True without an extended key usage extension (any use), else only when it lists client authentication.</summary>
+    public static bool AllowsClientAuthentication(X509Certificate certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        var leaf = certificate as X509Certificate2 ?? new X509Certificate2(certificate);
+        foreach (var extension in leaf.Extensions)
+        {
+            if (extension is X509EnhancedKeyUsageExtension usage)
+            {
+                foreach (var oid in usage.EnhancedKeyUsages)
+                {
+                    if (oid.Value == ClientAuthenticationOid)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private bool Chains(X509Certificate? certificate, X509Chain? presented)
     {

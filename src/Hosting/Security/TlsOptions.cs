@@ -66,6 +66,29 @@ public sealed class TlsOptions
         return errors;
     }
 
+    /// <summary>
+    /// Mutual TLS needs an https listener to ask for client certificates on: with <see cref="RequireClientCertificate"/>
+    /// set and every listener plain http it would be silently off, so that is an error naming the keys.
+    /// <paramref name="listeners"/> are the component's listen URLs with the keys they come from.
+    /// </summary>
+    public IEnumerable<string> ValidateListeners(string section, IEnumerable<(string Key, string? Url)> listeners)
+    {
+        ArgumentNullException.ThrowIfNull(listeners);
+        if (!RequireClientCertificate)
+        {
+            return [];
+        }
+
+        var all = listeners.ToList();
+        if (all.Any(l => l.Url is not null && l.Url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        {
+            return [];
+        }
+
+        var named = string.Join(", ", all.Select(l => $"{l.Key} '{l.Url}'"));
+        return [$"{section}:{nameof(RequireClientCertificate)} is true but no listener is https ({named}): mutual TLS would be off. Use an https listen URL, or unset {section}:{nameof(RequireClientCertificate)}."];
+    }
+
     private static void Pair(List<string> errors, string section, string certificateKey, string? certificate, string keyKey, string? key)
     {
         if (string.IsNullOrEmpty(certificate) && string.IsNullOrEmpty(key))

@@ -7,7 +7,8 @@ namespace P2PRegistry.Origin.Configuration;
 /// Fails start with a message naming the configuration key and the bad value, so an operator can fix
 /// the setting without reading code.
 /// </summary>
-internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
+/// <param name="listenUrls">The registry's listen URLs as configured (<c>--urls</c>, ';'-separated): mutual TLS needs an https one.</param>
+internal sealed class OriginOptionsValidator(string? listenUrls = null) : IValidateOptions<OriginOptions>
 {
     private const string S = OriginOptions.SectionName;
 
@@ -18,6 +19,11 @@ internal sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
     {
         var failures = new List<string>();
         failures.AddRange(options.Tls.Validate($"{S}:Tls"));
+        if (listenUrls is not null)
+        {
+            var urls = listenUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            failures.AddRange(options.Tls.ValidateListeners($"{S}:Tls", urls.Select(url => ("urls", (string?)url))));
+        }
 
         if (string.IsNullOrWhiteSpace(options.StoragePath))
         {

@@ -48,7 +48,15 @@ public static class SwarmHostingExtensions
     private static void AddPeerTls(IServiceCollection services, IConfiguration? section)
     {
         var settings = section?.Get<TlsOptions>();
-        if (settings is null || !settings.HasServerCertificate)
+        if (settings is null)
+        {
+            return;
+        }
+
+        // Any key under Swarm:Tls is checked at start: a section that would leave TLS off (no certificate) is an error.
+        var keys = section!.GetChildren().Select(child => child.Path).ToList();
+        services.AddSingleton<IValidateOptions<SwarmOptions>>(new PeerTlsValidator(settings, keys));
+        if (!settings.HasServerCertificate)
         {
             return;
         }
@@ -81,5 +89,33 @@ public static class SwarmHostingExtensions
             () => endPoint(sp),
             sp.GetRequiredService<ILogger<PeerListenerService>>()));
         return services;
+    }
+
+    /// <summary>The errors of a <c>Swarm:Tls</c> section that has any key set (<paramref name="keys"/>, full paths).</summary>
+    internal static List<string> PeerTlsErrors(TlsOptions settings, IReadOnlyList<string> keys)
+    {
+        const string Name = SwarmOptions.SectionName + ":" + TlsSection;
+        var errors = new List<string>();
+        if (!settings.HasServerCertificate)
+        {
+            errors.Add($"{Name} sets {string.Join(", ", keys)} but not {Name}:CertificatePath: peer-port TLS is on only with {Name}:CertificatePath and {Name}:KeyPath. Set them, or remove the {Name} section.");
+        }
+
+        if (string.IsNullOrEmpty(settings.CaPath) && string.IsNullOrEmpty(settings.ClientCaPath))
+        {
+            errors.Add($"{Name}:CaPath must name the CA bundle peers' certificates chain to.");
+        }
+
+        errors.AddRange(settings.Validate(Name).Where(error => !errors.Contains(error)));
+        return errors;
+    }
+
+    private sealed class PeerTlsValidator(TlsOptions settings, IReadOnlyList<string> keys) : IValidateOptions<SwarmOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, SwarmOptions options)
+        {
+            var errors = PeerTlsErrors(settings, keys);
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
     }
 }

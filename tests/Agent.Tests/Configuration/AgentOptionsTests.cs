@@ -41,6 +41,22 @@ public sealed class AgentOptionsTests
     }
 
     [Fact]
+    public void Validate_MutualTlsOnHttpRegistryUrl_FailsNamingTheKeys()
+    {
+        using var authority = new P2PRegistry.Testing.Security.TestCertificateAuthority();
+        var leaf = authority.Issue("agent");
+        var options = new AgentOptions
+        {
+            Tls = new() { CertificatePath = leaf.CertificatePath, KeyPath = leaf.KeyPath, CaPath = authority.CaPath, RequireClientCertificate = true },
+        };
+        var error = Assert.Single(options.Validate());
+        Assert.Contains("Agent:Tls:RequireClientCertificate", error, StringComparison.Ordinal);
+        Assert.Contains("Agent:RegistryUrl 'http://127.0.0.1:5050'", error, StringComparison.Ordinal);
+        options.RegistryUrl = "https://127.0.0.1:5050";
+        Assert.Empty(options.Validate());
+    }
+
+    [Fact]
     public async Task Start_WithBadSetting_FailsWithTheKey()
     {
         using var dir = new TempDirectory("agent-options");

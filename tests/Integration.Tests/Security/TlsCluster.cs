@@ -19,6 +19,12 @@ internal sealed record TlsClusterOptions
     /// HTTP and gRPC clients present their certificate without its intermediates (docs/operations.md, TLS).
     /// </summary>
     public bool Intermediate { get; init; }
+
+    /// <summary>Push users from this htpasswd file (with <see cref="PushUsers"/>) instead of anonymous push.</summary>
+    public string? HtpasswdFile { get; init; }
+
+    /// <summary>User → repository prefixes (<c>Origin:Push:Users</c>), with <see cref="HtpasswdFile"/>.</summary>
+    public IReadOnlyDictionary<string, string[]> PushUsers { get; init; } = new Dictionary<string, string[]>();
 }
 
 /// <summary>
@@ -128,11 +134,23 @@ internal sealed class TlsCluster : IAsyncDisposable
             "--urls", $"https://127.0.0.1:{OriginPort}",
             $"--Origin:StoragePath={storage.Path}",
             "--Origin:Peer:Port=0",
-            // Anonymous push may be turned off by default: these tests are about the transport, not about who may push.
-            "--Origin:Push:AllowAnonymous=true",
             $"--Origin:RegistryNames:0={RegistryName}",
             .. Tls("Origin", OriginCertificate, server: true),
         ];
+        if (Options.HtpasswdFile is null)
+        {
+            // Anonymous push may be turned off by default: these tests are about the transport, not about who may push.
+            arguments.Add("--Origin:Push:AllowAnonymous=true");
+        }
+        else
+        {
+            arguments.Add($"--Origin:Push:HtpasswdFile={Options.HtpasswdFile}");
+            foreach (var (user, prefixes) in Options.PushUsers)
+            {
+                arguments.AddRange(prefixes.Select((prefix, i) => $"--Origin:Push:Users:{user}:Prefixes:{i}={prefix}"));
+            }
+        }
+
         if (Options.PeerTls)
         {
             arguments.AddRange(PeerTls(OriginCertificate));

@@ -30,6 +30,22 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task MutualTlsWithOnlyHttpListener_FailsStart_NamingKeys()
+    {
+        using var authority = new P2PRegistry.Testing.Security.TestCertificateAuthority();
+        var leaf = authority.Issue("origin");
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => OriginServer.StartAsync(
+        [
+            $"--Origin:Tls:CertificatePath={leaf.CertificatePath}",
+            $"--Origin:Tls:KeyPath={leaf.KeyPath}",
+            $"--Origin:Tls:CaPath={authority.CaPath}",
+            "--Origin:Tls:RequireClientCertificate=true",
+        ]));
+        Assert.Contains("Origin:Tls:RequireClientCertificate", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("urls 'http://127.0.0.1:0'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnwritableStoragePath_FailsStart_NamingKey()
     {
         var file = Path.GetTempFileName();

@@ -20,6 +20,12 @@ public sealed class TestCertificateAuthority : IDisposable
 
     public const string AgentRole = "urn:p2pregistry:role:agent";
 
+    /// <summary>The id-kp-serverAuth extended key usage (RFC 5280 4.2.1.12).</summary>
+    public const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
+
+    /// <summary>The id-kp-clientAuth extended key usage: every leaf this authority issues has it unless told otherwise.</summary>
+    public const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
+
     private readonly TempDirectory _directory;
     private readonly ECDsa _key;
     private readonly X509Certificate2 _root;
@@ -83,19 +89,20 @@ public sealed class TestCertificateAuthority : IDisposable
 
     /// <summary>
     /// Signs a leaf and writes <c>&lt;name&gt;.crt</c> and <c>&lt;name&gt;.key</c> (PKCS#8). <paramref name="roleUri"/> adds a URI SAN
-    /// (<see cref="OriginRole"/>, <see cref="AgentRole"/>, or anything else).
+    /// (<see cref="OriginRole"/>, <see cref="AgentRole"/>, or anything else). <paramref name="extendedKeyUsages"/> are the
+    /// OIDs of the extended key usage extension: null = server and client authentication, empty = no such extension.
     /// </summary>
-    public TestCertificate Issue(string name, string? roleUri = null, string? dnsName = "localhost", IPAddress? address = null) =>
-        Issue(name, roleUri is null ? [] : [roleUri], dnsName, address ?? IPAddress.Loopback);
+    public TestCertificate Issue(string name, string? roleUri = null, string? dnsName = "localhost", IPAddress? address = null, IReadOnlyList<string>? extendedKeyUsages = null) =>
+        Issue(name, roleUri is null ? [] : [roleUri], dnsName, address ?? IPAddress.Loopback, extendedKeyUsages);
 
-    /// <summary>Like <see cref="Issue(string, string?, string?, IPAddress?)"/>, with every one of <paramref name="uris"/> as a URI SAN, in order.</summary>
-    public TestCertificate IssueWithUris(string name, params string[] uris) => Issue(name, uris, "localhost", IPAddress.Loopback);
+    /// <summary>Like <see cref="Issue(string, string?, string?, IPAddress?, IReadOnlyList{string}?)"/>, with every one of <paramref name="uris"/> as a URI SAN, in order.</summary>
+    public TestCertificate IssueWithUris(string name, params string[] uris) => Issue(name, uris, "localhost", IPAddress.Loopback, null);
 
-    private TestCertificate Issue(string name, IReadOnlyList<string> uris, string? dnsName, IPAddress address)
+    private TestCertificate Issue(string name, IReadOnlyList<string> uris, string? dnsName, IPAddress address, IReadOnlyList<string>? extendedKeyUsages)
     {
         var certificatePath = Path.Combine(Directory, name + ".crt");
         var keyPath = Path.Combine(Directory, name + ".key");
-        var (certificate, key) = Sign(name, uris, dnsName, address);
+        var (certificate, key) = Sign(name, uris, dnsName, address, extendedKeyUsages);
         File.WriteAllText(keyPath, key);
         File.WriteAllText(certificatePath, certificate.ExportCertificatePem() + "\n" + _chainPem);
         return new TestCertificate(name, certificatePath, keyPath, certificate, uris, dnsName, address);
@@ -230,14 +237,28 @@ public sealed class TestCertificateAuthority : IDisposable
         _directory.Dispose();
     }
 
-    private (X509Certificate2 Certificate, string KeyPem) Sign(string name, IReadOnlyList<string> uris, string? dnsName, IPAddress address)
+    private (X509Certificate2 Certificate, string KeyPem) Sign(string name, IReadOnlyList<string> uris, string? dnsName, IPAddress address, IReadOnlyList<string>? extendedKeyUsages = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
-            [new Oid("1.3.6.1.5.5.7.3.1", "Server Authentication"), new Oid("1.3.6.1.5.5.7.3.2", "Client Authentication")], critical: false));
+        if (extendedKeyUsages is null)
+        {
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
+                [new Oid(ServerAuthentication, "Server Authentication"), new Oid(ClientAuthentication, "Client Authentication")], critical: false));
+        }
+        else if (extendedKeyUsages.Count > 0)
+        {
+            var oids = new OidCollection();
+            foreach (var oid in extendedKeyUsages)
+            {
+                oids.Add(new Oid(oid));
+            }
+
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(oids, critical: false));
+        }
+
         var names = new SubjectAlternativeNameBuilder();
         if (dnsName is not null)
         {
