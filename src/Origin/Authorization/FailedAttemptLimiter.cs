@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 
+using P2PRegistry.Hosting;
+
 namespace P2PRegistry.Origin.Authorization;
 
 /// <summary>
@@ -98,29 +100,8 @@ internal sealed class FailedAttemptLimiter
         }
     }
 
-    /// <summary>IPv4 (mapped or not) as itself; IPv6 by its /64; no address (a test server) as one shared key.</summary>
-    internal static IPAddress Key(IPAddress? client)
-    {
-        if (client is null)
-        {
-            return IPAddress.None;
-        }
-
-        if (client.IsIPv4MappedToIPv6)
-        {
-            return client.MapToIPv4();
-        }
-
-        if (client.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return client;
-        }
-
-        Span<byte> bytes = stackalloc byte[16];
-        client.TryWriteBytes(bytes, out _);
-        bytes[8..].Clear();
-        return new IPAddress(bytes);
-    }
+    /// <summary><see cref="ClientKey"/>; no address (a test server) as one shared key.</summary>
+    internal static IPAddress Key(IPAddress? client) => client is null ? IPAddress.None : ClientKey.Of(client);
 
     private readonly record struct Window(DateTimeOffset Start, int Failures);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Hosting;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Storage;
 using P2PRegistry.Origin.Uploads;
@@ -207,9 +208,9 @@ internal sealed partial class RegistryHandler
         }
     }
 
-    /// <summary>The client's address, as the per-client upload limit counts it (an IPv4-mapped address as IPv4).</summary>
+    /// <summary>The client as the per-client upload limit counts it (<see cref="ClientKey"/>: IPv6 by its /64).</summary>
     private static string ClientOf(HttpContext context) => context.Connection.RemoteIpAddress is { } address
-        ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
+        ? ClientKey.Of(address).ToString()
         : "unknown";
 
     private static void SetBlobCreated(HttpResponse response, string name, Digest digest)

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
+using P2PRegistry.Hosting;
 
 namespace P2PRegistry.Tracker.Peers;
 
 /// <summary>
-/// How many peers each address holds, across all swarms, with a cap per address. Thread-safe without a global lock:
+/// How many peers each address holds, across all swarms, with a cap per address (an address is its
+/// <see cref="ClientKey"/>: IPv6 by its /64). Thread-safe without a global lock:
 /// a take that would pass the cap is handed back at once, so concurrent announces never overshoot it.
 /// </summary>
 internal sealed class AddressQuota(int limitPerAddress)
@@ -14,11 +16,12 @@ internal sealed class AddressQuota(int limitPerAddress)
     /// <summary>Addresses holding at least one peer.</summary>
     public int Addresses => _counts.Count;
 
-    public int CountOf(IPAddress address) => _counts.TryGetValue(address, out var box) ? Volatile.Read(ref box.Value) : 0;
+    public int CountOf(IPAddress address) => _counts.TryGetValue(ClientKey.Of(address), out var box) ? Volatile.Read(ref box.Value) : 0;
 
     /// <summary>Counts one more peer for <paramref name="address"/>; false (and nothing counted) past the cap, unless <paramref name="exempt"/>.</summary>
     public bool TryTake(IPAddress address, bool exempt)
     {
+        address = ClientKey.Of(address);
         while (true)
         {
             var box = _counts.GetOrAdd(address, static _ => new StrongBox());
@@ -41,6 +44,7 @@ internal sealed class AddressQuota(int limitPerAddress)
 
     public void Release(IPAddress address)
     {
+        address = ClientKey.Of(address);
         if (_counts.TryGetValue(address, out var box))
         {
             Release(address, box);

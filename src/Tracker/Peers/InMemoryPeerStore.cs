@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using P2PRegistry.Core.MetaInfos;
 
+using P2PRegistry.Hosting;
+
 namespace P2PRegistry.Tracker.Peers;
 
 /// <summary>
@@ -296,12 +298,14 @@ internal sealed class InMemoryPeerStore : IPeerStore
 
         public bool Removed { get; set; }
 
-        public int CountOf(IPAddress address) => _byAddress.GetValueOrDefault(address);
+        // Counted by ClientKey (IPv6 by its /64), as the tracker-wide quota counts.
+        public int CountOf(IPAddress address) => _byAddress.GetValueOrDefault(ClientKey.Of(address));
 
         public void Add(PeerRecord peer)
         {
             Peers.Add(peer.Id, peer);
-            _byAddress[peer.Address] = _byAddress.GetValueOrDefault(peer.Address) + 1;
+            var key = ClientKey.Of(peer.Address);
+            _byAddress[key] = _byAddress.GetValueOrDefault(key) + 1;
         }
 
         public bool Remove(PeerRecord peer)
@@ -311,14 +315,15 @@ internal sealed class InMemoryPeerStore : IPeerStore
                 return false;
             }
 
-            var left = _byAddress[peer.Address] - 1;
+            var key = ClientKey.Of(peer.Address);
+            var left = _byAddress[key] - 1;
             if (left == 0)
             {
-                _byAddress.Remove(peer.Address);
+                _byAddress.Remove(key);
             }
             else
             {
-                _byAddress[peer.Address] = left;
+                _byAddress[key] = left;
             }
 
             return true;

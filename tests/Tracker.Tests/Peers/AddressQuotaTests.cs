@@ -68,4 +68,20 @@ public sealed class AddressQuotaTests
         Assert.Equal(0, quota.CountOf(s_a));
         Assert.Equal(0, quota.Addresses);
     }
+
+    [Fact]
+    public void TryTake_IPv6_CountsEachSlash64AsOneAddress()
+    {
+        // A host owning a /64 could otherwise announce from a fresh address each time and pass the quota.
+        var quota = new AddressQuota(2);
+
+        Assert.True(quota.TryTake(IPAddress.Parse("2001:db8:0:7::1"), exempt: false));
+        Assert.True(quota.TryTake(IPAddress.Parse("2001:db8:0:7::2"), exempt: false));
+        Assert.False(quota.TryTake(IPAddress.Parse("2001:db8:0:7:abcd::3"), exempt: false));
+        Assert.True(quota.TryTake(IPAddress.Parse("2001:db8:0:8::1"), exempt: false));
+        Assert.Equal(2, quota.CountOf(IPAddress.Parse("2001:db8:0:7::99")));
+
+        quota.Release(IPAddress.Parse("2001:db8:0:7::1"));
+        Assert.Equal(1, quota.CountOf(IPAddress.Parse("2001:db8:0:7::2")));
+    }
 }
