@@ -22,7 +22,7 @@ internal sealed class HostsDirectory(string path)
     public string Path { get; } = path;
 
     /// <summary>Writes one file per target; returns one line per target saying what was done.</summary>
-    public IReadOnlyList<string> Install(IEnumerable<RegistryTarget> targets, Uri agent, TimeSpan dialTimeout)
+    public IReadOnlyList<string> Install(IEnumerable<RegistryTarget> targets, Uri agent, TimeSpan dialTimeout, AgentTls? tls = null)
     {
         Directory.CreateDirectory(Path);
         var done = new List<string>();
@@ -55,7 +55,7 @@ internal sealed class HostsDirectory(string path)
                 note = "replaced an earlier node-setup file that had no backup";
             }
 
-            WriteAtomically(file, HostsToml.Render(target, agent, dialTimeout));
+            WriteAtomically(file, HostsToml.Render(target, agent, dialTimeout, tls));
             done.Add($"{target.Host}: wrote {file} ({note})");
         }
 

@@ -48,6 +48,9 @@ internal static partial class NodeSetupCommand
             Description = "containerd's dial timeout for the agent (Go duration: 500ms, 2s).",
             DefaultValueFactory = _ => "500ms",
         };
+        var agentCa = new Option<string?>("--agent-ca") { Description = "An https agent: the CA bundle containerd verifies it against (hosts.toml ca; a path on the node)." };
+        var agentClientCertificate = new Option<string?>("--agent-client-cert") { Description = "An agent that requires client certificates: the certificate containerd presents (hosts.toml client; a path on the node)." };
+        var agentClientKey = new Option<string?>("--agent-client-key") { Description = "The key of --agent-client-cert (a path on the node)." };
         var containerdConfig = new Option<string>("--containerd-config")
         {
             Description = "containerd's config file, checked for the CRI plugin's config_path.",
@@ -57,13 +60,16 @@ internal static partial class NodeSetupCommand
         var restore = new Option<bool>("--restore") { Description = "Put back what was there before the first node-setup, and remove the files it created." };
 
         var command = new RootCommand("Writes containerd hosts.toml files that route pulls through the node's P2PRegistry agent, or restores the originals.");
-        var setup = new Command(Name, command.Description!) { hostsDir, registries, noDefault, agentUrl, dialTimeout, containerdConfig, strict, restore };
+        var setup = new Command(Name, command.Description!) { hostsDir, registries, noDefault, agentUrl, dialTimeout, agentCa, agentClientCertificate, agentClientKey, containerdConfig, strict, restore };
         command.Subcommands.Add(setup);
 
         var exitCode = 0;
         setup.SetAction(parsed => exitCode = Execute(
             new Request(parsed.GetValue(hostsDir)!, parsed.GetValue(registries) ?? [], parsed.GetValue(noDefault), parsed.GetValue(agentUrl)!,
-                parsed.GetValue(dialTimeout)!, parsed.GetValue(containerdConfig)!, parsed.GetValue(strict), parsed.GetValue(restore)),
+                parsed.GetValue(dialTimeout)!, parsed.GetValue(containerdConfig)!, parsed.GetValue(strict), parsed.GetValue(restore))
+            {
+                Tls = new AgentTls(parsed.GetValue(agentCa), parsed.GetValue(agentClientCertificate), parsed.GetValue(agentClientKey)),
+            },
             output, error));
 
         var result = command.Parse(args);
@@ -82,7 +88,10 @@ internal static partial class NodeSetupCommand
         return exitCode != 0 ? exitCode : invoked;
     }
 
-    internal sealed record Request(string HostsDirectory, string[] Registries, bool NoDefault, string AgentUrl, string DialTimeout, string ContainerdConfig, bool Strict, bool Restore);
+    internal sealed record Request(string HostsDirectory, string[] Registries, bool NoDefault, string AgentUrl, string DialTimeout, string ContainerdConfig, bool Strict, bool Restore)
+    {
+        public AgentTls Tls { get; init; } = new(null, null, null);
+    }
 
     private static int Execute(Request request, TextWriter output, TextWriter error)
     {
@@ -129,6 +138,8 @@ internal static partial class NodeSetupCommand
             problems.Add($"--dial-timeout must be a duration from 1ms to 30s such as 500ms or 2s, got '{request.DialTimeout}'.");
         }
 
+        CheckTls(problems, request.Tls, agent);
+
         if (!request.Restore && targets.Count == 0)
         {
             problems.Add("nothing to write: no --registry and --no-default.");
@@ -147,7 +158,7 @@ internal static partial class NodeSetupCommand
         var directory = new HostsDirectory(request.HostsDirectory);
         try
         {
-            foreach (var line in request.Restore ? directory.Restore() : directory.Install(targets, agent!, timeout))
+            foreach (var line in request.Restore ? directory.Restore() : directory.Install(targets, agent!, timeout, request.Tls))
             {
                 output.WriteLine(line);
             }
@@ -172,6 +183,32 @@ internal static partial class NodeSetupCommand
 
         error.WriteLine($"{Name}: {(request.Strict ? "error" : "warning")}: {check.Message}");
         return request.Strict ? ExitContainerdNotConfigured : 0;
+    }
+
+    private static void CheckTls(List<string> problems, AgentTls tls, Uri? agent)
+    {
+        if (tls is { CaPath: null, ClientCertificatePath: null, ClientKeyPath: null })
+        {
+            return;
+        }
+
+        if (agent is not null && agent.Scheme != "https")
+        {
+            problems.Add($"--agent-ca, --agent-client-cert and --agent-client-key need an https --agent-url, got '{agent}'.");
+        }
+
+        if ((tls.ClientCertificatePath is null) != (tls.ClientKeyPath is null))
+        {
+            problems.Add("--agent-client-cert and --agent-client-key go together.");
+        }
+
+        foreach (var (name, path) in new[] { ("--agent-ca", tls.CaPath), ("--agent-client-cert", tls.ClientCertificatePath), ("--agent-client-key", tls.ClientKeyPath) })
+        {
+            if (path is not null && (!Path.IsPathRooted(path) || path.AsSpan().IndexOfAny('\n', '\r') >= 0))
+            {
+                problems.Add($"{name} must be an absolute path on the node, got '{path}'.");
+            }
+        }
     }
 
     [GeneratedRegex("^([0-9]{1,6})(ms|s)$", RegexOptions.CultureInvariant)]

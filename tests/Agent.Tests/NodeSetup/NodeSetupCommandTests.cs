@@ -219,6 +219,44 @@ public sealed class NodeSetupCommandTests : IDisposable
         Assert.Equal("", error);
     }
 
+    [Fact]
+    public void Install_HttpsAgent_WritesTheCaAndTheClientCertificateContainerdUses()
+    {
+        var (code, _, error) = Run("--registry", "docker.io", "--agent-url", "https://127.0.0.1:5050",
+            "--agent-ca", "/etc/p2pregistry/tls/ca.crt", "--agent-client-cert", "/etc/p2pregistry/tls/node.crt", "--agent-client-key", "/etc/p2pregistry/tls/node.key");
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("error", error, StringComparison.Ordinal);
+        var hub = File.ReadAllText(Path.Combine(HostsDir, "docker.io", "hosts.toml"));
+        Assert.Contains(
+            "[host.\"https://127.0.0.1:5050\"]\n  capabilities = [\"pull\", \"resolve\"]\n  dial_timeout = \"500ms\"\n" +
+            "  ca = \"/etc/p2pregistry/tls/ca.crt\"\n  client = [[\"/etc/p2pregistry/tls/node.crt\", \"/etc/p2pregistry/tls/node.key\"]]\n",
+            hub,
+            StringComparison.Ordinal);
+        Assert.Contains("ca = \"/etc/p2pregistry/tls/ca.crt\"", File.ReadAllText(Path.Combine(HostsDir, "_default", "hosts.toml")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_TlsPathWithAQuote_IsEscapedForToml()
+    {
+        Assert.Equal(0, Run("--agent-url", "https://127.0.0.1:5050", "--agent-ca", "/etc/odd\"dir/ca.crt").Code);
+
+        Assert.Contains("  ca = \"/etc/odd\\\"dir/ca.crt\"\n", File.ReadAllText(Path.Combine(HostsDir, "docker.io", "hosts.toml")), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--agent-url=http://127.0.0.1:5050", "--agent-ca=/ca.crt", "need an https --agent-url")]
+    [InlineData("--agent-url=https://127.0.0.1:5050", "--agent-client-cert=/node.crt", "go together")]
+    [InlineData("--agent-url=https://127.0.0.1:5050", "--agent-ca=ca.crt", "--agent-ca must be an absolute path")]
+    public void Install_BadTlsOptions_RefusedWritingNothing(string agentUrl, string tlsOption, string expected)
+    {
+        var (code, _, error) = Run(agentUrl, tlsOption);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(HostsDir) && Directory.EnumerateFileSystemEntries(HostsDir).Any(), "nothing written");
+    }
+
     private (int Code, string Output, string Error) Run(params string[] options) =>
         RunRaw(["node-setup", "--hosts-dir", HostsDir, "--containerd-config", NoConfig, .. options]);
 

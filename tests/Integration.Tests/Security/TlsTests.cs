@@ -336,18 +336,22 @@ public sealed class TlsTests(ITestOutputHelper output)
         var agent = cluster.AgentProcesses[0];
         var reference = $"{UnresolvableRegistry}/{repositoryAndTag}";
         await using var node = await ContainerdProcess.StartAsync(output.WriteLine);
-        var folder = Directory.CreateDirectory(Path.Combine(node.HostsDirectory, UnresolvableRegistry)).FullName;
-        var toml = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"server = \"http://{UnresolvableRegistry}\"")
-            .AppendLine(CultureInfo.InvariantCulture, $"[host.\"{agent.Url.GetLeftPart(UriPartial.Authority)}\"]")
-            .AppendLine("  capabilities = [\"pull\", \"resolve\"]")
-            .AppendLine(CultureInfo.InvariantCulture, $"  ca = \"{cluster.Authority.CaPath}\"");
+        // hosts.toml as a node gets it: the agent's node-setup sub-command, with the CA (and client certificate) options.
+        List<string> setup =
+        [
+            RepositoryPaths.ProjectDll("Agent", "P2PRegistry.Agent"), "node-setup", "--hosts-dir", node.HostsDirectory, "--no-default",
+            "--registry", $"{UnresolvableRegistry}=http://{UnresolvableRegistry}", "--agent-url", agent.Url.GetLeftPart(UriPartial.Authority),
+            "--agent-ca", cluster.Authority.CaPath, "--containerd-config", Path.Combine(node.HostsDirectory, "no-config.toml"),
+        ];
         if (clientCertificate is not null)
         {
-            toml.AppendLine(CultureInfo.InvariantCulture, $"  client = [[\"{clientCertificate.CertificatePath}\", \"{clientCertificate.KeyPath}\"]]");
+            setup.AddRange(["--agent-client-cert", clientCertificate.CertificatePath, "--agent-client-key", clientCertificate.KeyPath]);
         }
 
-        await File.WriteAllTextAsync(Path.Combine(folder, "hosts.toml"), toml.ToString());
+        var written = await ProcessRunner.RunOrThrowAsync("dotnet", setup, TimeSpan.FromMinutes(1));
+        output.WriteLine("[node-setup] " + written.StandardOutput.Trim());
+        var toml = await File.ReadAllTextAsync(Path.Combine(node.HostsDirectory, UnresolvableRegistry, "hosts.toml"));
+        Assert.Contains($"ca = \"{cluster.Authority.CaPath}\"", toml, StringComparison.Ordinal);
         await node.CtrOrThrowAsync(["images", "pull", "--hosts-dir", node.HostsDirectory, reference], TimeSpan.FromMinutes(2));
         await AgentPullTests.AssertUnpackedAsync(node, reference, image);
     }
