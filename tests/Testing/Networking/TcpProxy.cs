@@ -209,11 +209,14 @@ public sealed class TcpProxy : IAsyncDisposable
                     await ThrottleAsync(read).ConfigureAwait(false);
                 }
 
-                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stopping.Token).ConfigureAwait(false);
+                // Counted before the send: once the client has read these bytes the count already holds them (counting
+                // after the send raced a client that read the last bytes and checked the count at once).
                 if (throttle)
                 {
                     Interlocked.Add(ref _bytesToClients, read);
                 }
+
+                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stopping.Token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
