@@ -12,6 +12,9 @@ internal sealed record PeerRecord(
     long BytesLeft,
     DateTimeOffset LastSeen)
 {
+    /// <summary>Where the peer sits (zone, rack), as it announced; empty labels when it did not say.</summary>
+    public PeerLocality Locality { get; init; } = PeerLocality.Unknown;
+
     /// <summary>Whether this peer listens at the given address and port (the same peer under a new id after a restart).</summary>
     public bool IsAt(IPAddress address, int port) => Port == port && Address.Equals(address);
 }
