@@ -95,8 +95,24 @@ internal sealed class DiskCollector : BackgroundService
             }
         }
 
+        // The first run comes one interval after the start (or at the first admission): the start's own sweep of
+        // partial downloads and the re-seeding of the cache go first, alone.
         while (!stoppingToken.IsCancellationRequested)
         {
+            try
+            {
+                await Task.WhenAny(Volatile.Read(ref _wake).Task, Task.Delay(_interval, _time, stoppingToken)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
             // A request that arrives during the run wakes the next wait at once.
             Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             try
@@ -110,15 +126,6 @@ internal sealed class DiskCollector : BackgroundService
             catch (Exception ex)
             {
                 GcLog.RunFailed(_logger, ex);
-            }
-
-            try
-            {
-                await Task.WhenAny(Volatile.Read(ref _wake).Task, Task.Delay(_interval, _time, stoppingToken)).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
             }
         }
     }
