@@ -54,6 +54,8 @@ internal sealed class ManifestCache
         var path = Path.Combine(_root, manifest.Digest.Hex);
         if (File.Exists(path) && File.Exists(path + TypeSuffix))
         {
+            // Resolved by tag again (the origin answered): a use of the copy kept here.
+            _uses[manifest.Digest] = _time.GetUtcNow();
             return;
         }
 

@@ -42,6 +42,20 @@ public sealed class ManifestCacheTests : IDisposable
     }
 
     [Fact]
+    public void Put_AlreadyCached_IsALastUse()
+    {
+        // A pull by tag asks the origin each time and puts what it resolved: the kept copy was used.
+        var cache = new ManifestCache(_dir.Path, _time);
+        var manifest = NewManifest("{\"schemaVersion\":2,\"y\":1}");
+        cache.Put(manifest);
+
+        _time.SetUtcNow(DateTimeOffset.UtcNow + TimeSpan.FromHours(2));
+        cache.Put(manifest);
+
+        Assert.Equal(_time.GetUtcNow(), Assert.Single(cache.List()).LastUsed);
+    }
+
+    [Fact]
     public void Remove_UsedSinceTheListing_Refused_ElseBothFilesGo()
     {
         var cache = new ManifestCache(_dir.Path, _time);

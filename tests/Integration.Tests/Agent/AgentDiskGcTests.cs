@@ -116,6 +116,12 @@ public sealed class AgentDiskGcTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.All(images[index].BlobDigests, digest => Assert.True(File.Exists(CachedPath(data, digest)), $"img{index}'s {digest} is not cached"));
         }
 
+        // Its manifest too: pulled by tag again, so used again.
+        foreach (var index in new[] { 7, 6, 0, 5 })
+        {
+            Assert.True(File.Exists(Path.Combine(data, "manifests", "sha256", images[index].ManifestDigest["sha256:".Length..])), $"img{index}'s manifest is not cached");
+        }
+
         Assert.All(images[1].LayerDigests, digest =>
         {
             Assert.False(File.Exists(CachedPath(data, digest)), $"img1 (least recently used) still holds {digest}");
