@@ -126,6 +126,50 @@ public sealed class DiskCollectorTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_BlobSeededToAPeerSinceThePreviousRun_CountsAsUsedNow_AndIsSpared()
+    {
+        // The seed holds two blobs: the older one is then downloaded by a peer from it (no HTTP read on the seed).
+        var seeded = TestBlob.Create(256 * 1024, 16 * 1024, seed: 60);
+        var idle = TestBlob.Create(256 * 1024, 16 * 1024, seed: 61);
+        var data = _dir.Combine("seed");
+        seeded.InstallInto(data);
+        idle.InstallInto(data);
+        SetAge(Path.Combine(data, "cache", "sha256", seeded.Digest.Hex), TimeSpan.FromHours(5));
+        SetAge(Path.Combine(data, "cache", "sha256", idle.Digest.Hex), TimeSpan.FromHours(1));
+        var metaInfos = new FakeMetaInfoSource();
+        metaInfos.Add(seeded.MetaInfo);
+
+        // 512 KiB of blobs against 700 KiB: below 85 % (595 KiB) until something else adds 100 KiB.
+        await using var seed = await TestAgent.StartAsync(data, metaInfos, _tracker, settings:
+        [
+            "--Agent:CacheCapacityBytes=716800",
+            "--Agent:Gc:Interval=1.00:00:00",
+            "--Agent:VerifyCacheInBackground=false",
+        ]);
+        var collector = seed.Services.GetRequiredService<DiskCollector>();
+        Assert.Empty((await collector.RunOnceAsync()).Removed);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (_tracker.Seeds(seeded.MetaInfo.InfoHash) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the seed never announced");
+            await Task.Delay(50);
+        }
+
+        await using (var peer = await TestAgent.StartAsync(_dir.Combine("peer"), metaInfos, _tracker, settings: "--Agent:MissTimeout=00:00:10"))
+        {
+            Assert.Equal(seeded.Content, await peer.Client.GetByteArrayAsync($"/v2/test/img/blobs/{seeded.Digest}"));
+        }
+
+        Assert.True(seed.Engine.GetStatistics(seeded.MetaInfo.InfoHash)!.BytesUploaded > 0, "the peer took nothing from the seed");
+        File.WriteAllBytes(Path.Combine(data, "stray"), new byte[100 * 1024]);
+        var run = await collector.RunOnceAsync();
+
+        Assert.Equal([idle.Digest], run.Removed.Where(r => r.Kind == GcItemKind.Blob).Select(r => r.Digest));
+        Assert.True(seed.Cache.Contains(seeded.Digest));
+        Assert.True(seed.Cache.Snapshot().Single().LastUsed > DateTimeOffset.UtcNow - TimeSpan.FromMinutes(5), "seeding did not count as a use");
+    }
+
+    [Fact]
     public async Task Run_AbandonedPartialDownload_ExpiresWhileRunning_RecentOneStays()
     {
         var data = _dir.Combine("agent");
