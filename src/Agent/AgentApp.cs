@@ -119,12 +119,10 @@ public static class AgentApp
         // Blobs pulled through by the origin stream for as long as they take: no overall timeout here, the
         // fetcher bounds the wait for headers and for each read by OriginTimeout.
         services.AddSingleton(sp => new OriginBlobClient(OriginHttpClient(sp, Timeout.InfiniteTimeSpan)));
-        services.AddSingleton(sp => new ManifestCache(sp.GetRequiredService<IOptions<AgentOptions>>().Value.ManifestPath));
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            return new BlobCache(options.CachePath, options.CacheCapacityBytes, options.CacheHighWatermark, options.CacheLowWatermark, sp.GetRequiredService<TimeProvider>());
-        });
+        services.AddSingleton(sp => new ManifestCache(sp.GetRequiredService<IOptions<AgentOptions>>().Value.ManifestPath, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new BlobCache(sp.GetRequiredService<IOptions<AgentOptions>>().Value.CachePath, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<GcMetrics>();
+        services.AddSingleton<DiskCollector>();
         services.AddSingleton<OriginBlobStreamer>();
         services.AddSingleton<MetaInfoShelf>();
         services.AddSingleton<CacheVerifier>();
@@ -141,6 +139,9 @@ public static class AgentApp
             var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             return new IPEndPoint(IPAddress.Parse(options.PeerAddress), options.PeerPort);
         });
+
+        // Registered after AgentStartup, so it stops before AgentStartup disposes the fetcher, the shelf and the engine.
+        services.AddHostedService(sp => sp.GetRequiredService<DiskCollector>());
         services.AddOperationalEndpoints(AgentMetrics.MeterName, SwarmMetrics.MeterName)
             .AddCheck<DataFolderHealthCheck>("data", tags: [OperationalEndpoints.ReadyTag]);
         configureServices?.Invoke(services);

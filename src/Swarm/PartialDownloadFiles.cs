@@ -51,6 +51,22 @@ public static class PartialDownloadFiles
         return File.Exists(path + RecordTempSuffix) ? File.GetLastWriteTimeUtc(path + RecordTempSuffix) : null;
     }
 
+    /// <summary>The bytes the download at <paramref name="path"/> holds on disk: its data file, its record and a temp file of that record.</summary>
+    public static long Length(string path)
+    {
+        var total = 0L;
+        foreach (var file in new[] { path, path + PieceStore.BitfieldSuffix, path + RecordTempSuffix })
+        {
+            var info = new FileInfo(file);
+            if (info.Exists)
+            {
+                total += info.Length;
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>
     /// Deletes the download at <paramref name="path"/>: its data file, its record of verified pieces and a temp file of
     /// that record a crash left. Returns the

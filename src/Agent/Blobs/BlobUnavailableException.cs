@@ -6,7 +6,7 @@ public sealed class BlobUnavailableException(string reason, Exception? inner = n
     /// <summary>A blob the cache could never hold is refused up front rather than downloaded and then dropped.</summary>
     internal static void ThrowIfLargerThanTheCache(long length, long cacheCapacityBytes)
     {
-        if (length > cacheCapacityBytes)
+        if (cacheCapacityBytes > 0 && length > cacheCapacityBytes)
         {
             throw new BlobUnavailableException($"it is {length} bytes, more than the whole cache ({cacheCapacityBytes} bytes, Agent:CacheCapacityBytes)");
         }

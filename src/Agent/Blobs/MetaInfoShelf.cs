@@ -12,9 +12,10 @@ namespace P2PRegistry.Agent.Blobs;
 
 /// <summary>
 /// The MetaInfo of every cached blob, kept beside the cache (<c>metainfo/&lt;hex&gt;</c>): a restarted agent seeds
-/// its cached blobs again from them (and checks them against them: <see cref="CacheVerifier"/>), and a blob the cache
-/// evicts stops being seeded and loses its MetaInfo. A MetaInfo is written atomically and durably before its blob
-/// enters the cache, so every cached blob has one after a crash.
+/// its cached blobs again from them (and checks them against them: <see cref="CacheVerifier"/>), and a blob the
+/// collector evicts stops being seeded and loses its MetaInfo (<see cref="ReleaseAsync"/>). A MetaInfo is written
+/// atomically and durably before its blob enters the cache, so every cached blob has one after a crash. The info hash
+/// of each kept MetaInfo is also held in memory, for the collector to find the blob's swarm.
 /// </summary>
 internal sealed class MetaInfoShelf : IDisposable
 {
@@ -22,6 +23,7 @@ internal sealed class MetaInfoShelf : IDisposable
     private readonly BlobCache _cache;
     private readonly ILogger<MetaInfoShelf> _logger;
     private readonly string _root;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Digest, InfoHash> _infoHashes = new();
     private int _disposed;
 
     public MetaInfoShelf(SwarmEngine engine, BlobCache cache, IOptions<AgentOptions> options, ILogger<MetaInfoShelf> logger)
@@ -29,13 +31,22 @@ internal sealed class MetaInfoShelf : IDisposable
         _engine = engine;
         _cache = cache;
         _logger = logger;
-        _root = Path.Combine(Path.GetFullPath(options.Value.DataPath), "metainfo");
+        _root = Path.GetFullPath(options.Value.MetaInfoPath);
         Directory.CreateDirectory(_root);
-        _cache.Evicted += OnEvicted;
     }
 
+    /// <summary>The folder of the kept MetaInfos (<c>metainfo/&lt;hex&gt;</c>).</summary>
+    public string Root => _root;
+
     /// <summary>Keeps the MetaInfo of a blob about to enter the cache (on the disk when this returns).</summary>
-    public Task KeepAsync(MetaInfo metaInfo) => Task.Run(() => DurableFiles.WriteAtomically(PathOf(metaInfo.Digest), metaInfo.Encoded.Span));
+    public Task KeepAsync(MetaInfo metaInfo) => Task.Run(() =>
+    {
+        DurableFiles.WriteAtomically(PathOf(metaInfo.Digest), metaInfo.Encoded.Span);
+        _infoHashes[metaInfo.Digest] = metaInfo.InfoHash;
+    });
+
+    /// <summary>The info hash of a cached blob's kept MetaInfo (its swarm), or null.</summary>
+    public InfoHash? InfoHashOf(Digest digest) => _infoHashes.TryGetValue(digest, out var infoHash) ? infoHash : null;
 
     /// <summary>
     /// Seeds every cached blob whose MetaInfo was kept (after a restart); a MetaInfo without its blob, or damaged, goes,
@@ -55,6 +66,7 @@ internal sealed class MetaInfoShelf : IDisposable
             if (TryLoad(digest) is { } metaInfo)
             {
                 _engine.Seed(metaInfo, _cache.PathOf(digest));
+                _infoHashes[digest] = metaInfo.InfoHash;
                 seeded.Add(digest);
             }
             else
@@ -92,6 +104,7 @@ internal sealed class MetaInfoShelf : IDisposable
     /// </summary>
     public void Forget(Digest digest, InfoHash infoHash)
     {
+        _infoHashes.TryRemove(digest, out _);
         _ = _engine.StopAsync(infoHash);
         try
         {
@@ -103,29 +116,36 @@ internal sealed class MetaInfoShelf : IDisposable
         }
     }
 
-    private string PathOf(Digest digest) => Path.Combine(_root, digest.Hex);
-
-    private void OnEvicted(Digest digest)
+    /// <summary>
+    /// The blob of <paramref name="digest"/> was evicted: its swarm stops (announced stopped, connections and file
+    /// closed, so its space is free when this returns) and its MetaInfo goes. Returns the MetaInfo's bytes removed.
+    /// </summary>
+    public async Task<long> ReleaseAsync(Digest digest)
     {
-        AgentLog.Evicted(_logger, digest.Value);
         var file = PathOf(digest);
+        var infoHash = _infoHashes.TryRemove(digest, out var known) ? known : TryLoad(digest)?.InfoHash;
+        long bytes = 0;
         try
         {
-            var metaInfo = MetaInfo.Decode(File.ReadAllBytes(file));
+            bytes = new FileInfo(file).Length;
             File.Delete(file);
-            _ = _engine.StopAsync(metaInfo.InfoHash);
         }
-        catch (Exception ex) when (ex is FormatException or IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            // Gone already, or removed at the next start with no blob beside it.
+            bytes = 0;
         }
+
+        if (infoHash is { } hash && Volatile.Read(ref _disposed) == 0)
+        {
+            await _engine.StopAsync(hash).ConfigureAwait(false);
+        }
+
+        return bytes;
     }
 
-    /// <summary>Called at host stop (before the engine goes: an eviction then has no swarm to stop) and again by the container.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            _cache.Evicted -= OnEvicted;
-        }
-    }
+    private string PathOf(Digest digest) => Path.Combine(_root, digest.Hex);
+
+    /// <summary>Called at host stop (before the engine goes: a release then has no swarm to stop) and again by the container.</summary>
+    public void Dispose() => Interlocked.Exchange(ref _disposed, 1);
 }

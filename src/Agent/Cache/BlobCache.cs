@@ -4,10 +4,10 @@ using P2PRegistry.Swarm.Pieces;
 namespace P2PRegistry.Agent.Cache;
 
 /// <summary>
-/// The agent's store of complete, verified blobs: <c>&lt;root&gt;/sha256/&lt;hex&gt;</c>. Bounded by a capacity
-/// with high/low watermarks, like the kubelet's image GC: when an admission takes the total above the high
-/// mark, least recently used blobs are evicted until it is below the low mark. A blob that is being read
-/// (a lease is open) is never evicted; nor is the blob just admitted.
+/// The agent's store of complete, verified blobs: <c>&lt;root&gt;/sha256/&lt;hex&gt;</c>, with when each was last used
+/// (read, served or seeded). <see cref="DiskCollector"/> decides what goes; a blob that is being read (a lease is open)
+/// is never evicted. The last use is kept in memory and persisted as the blob's modification time (a cached blob is
+/// never written again, so its mtime is free to record that), which a restart reads back.
 /// </summary>
 /// <remarks>
 /// Durability and trust: a blob is flushed to the disk before its rename into the cache, and the rename is flushed
@@ -18,31 +18,21 @@ namespace P2PRegistry.Agent.Cache;
 public sealed class BlobCache
 {
     private readonly string _root;
-    private readonly long _high;
-    private readonly long _low;
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private readonly Dictionary<Digest, Entry> _entries = [];
     private long _totalBytes;
 
-    public BlobCache(string root, long capacityBytes, double highWatermark, double lowWatermark, TimeProvider time)
+    public BlobCache(string root, TimeProvider time)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(capacityBytes, 1);
-        if (!(lowWatermark > 0 && lowWatermark <= highWatermark && highWatermark <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(highWatermark), "Watermarks must satisfy 0 < low ≤ high ≤ 1.");
-        }
-
         _root = Path.GetFullPath(root);
-        _high = (long)(capacityBytes * highWatermark);
-        _low = (long)(capacityBytes * lowWatermark);
         _time = time;
         Directory.CreateDirectory(Path.Combine(_root, Digest.Sha256Algorithm));
         Load();
     }
 
-    /// <summary>Raised (outside the lock) for every evicted blob, so the swarm stops seeding it.</summary>
-    public event Action<Digest>? Evicted;
+    /// <summary>Raised (outside the lock) after a blob entered the cache, so the collector checks the usage.</summary>
+    public event Action<Digest>? Admitted;
 
     public long TotalBytes
     {
@@ -144,8 +134,8 @@ public sealed class BlobCache
     }
 
     /// <summary>
-    /// Moves a complete, already verified file into the cache (a rename on the same file system), then evicts
-    /// down to the low watermark if the high one is passed. An existing copy wins and the source is deleted. The file
+    /// Moves a complete, already verified file into the cache (a rename on the same file system); the collector is told
+    /// (<see cref="Admitted"/>). An existing copy wins and the source is deleted. The file
     /// is flushed to the disk before the rename and the cache's folder after it: a crash never leaves a cached name
     /// over bytes that were not on the disk.
     /// </summary>
@@ -154,7 +144,6 @@ public sealed class BlobCache
         var length = new FileInfo(verifiedFile).Length;
         var target = PathOf(digest);
         DurableFiles.Flush(verifiedFile);
-        List<Digest> evicted;
         lock (_lock)
         {
             if (_entries.TryGetValue(digest, out var existing))
@@ -165,13 +154,13 @@ public sealed class BlobCache
             }
 
             File.Move(verifiedFile, target, overwrite: true);
-            _entries[digest] = new Entry(length, _time.GetUtcNow()) { Verified = true };
+            var now = _time.GetUtcNow();
+            _entries[digest] = new Entry(length, now, now) { Verified = true, PersistedLastUse = DateTimeOffset.MinValue };
             _totalBytes += length;
-            evicted = EvictIfNeeded(keep: digest);
         }
 
         DurableFiles.FlushDirectory(Path.GetDirectoryName(target)!);
-        RaiseEvicted(evicted);
+        Admitted?.Invoke(digest);
     }
 
     /// <summary>Removes a blob (e.g. found corrupt on read). Waits for no reader: an open lease keeps its handle.</summary>
@@ -190,33 +179,86 @@ public sealed class BlobCache
         }
     }
 
-    private List<Digest> EvictIfNeeded(Digest keep)
+    /// <summary>Every cached blob as the collector sees it: size, last use, when it entered, whether a lease is open.</summary>
+    public List<CachedBlob> Snapshot()
     {
-        var evicted = new List<Digest>();
-        if (_totalBytes <= _high)
+        lock (_lock)
         {
-            return evicted;
-        }
-
-        foreach (var (digest, entry) in _entries.OrderBy(e => e.Value.LastUsed).ToList())
-        {
-            if (_totalBytes <= _low)
+            var blobs = new List<CachedBlob>(_entries.Count);
+            foreach (var (digest, entry) in _entries)
             {
-                break;
+                blobs.Add(new CachedBlob(digest, entry.Length, entry.LastUsed, entry.Added, entry.Readers > 0));
             }
 
-            if (entry.Readers > 0 || digest == keep)
+            return blobs;
+        }
+    }
+
+    /// <summary>Records a use that took no lease (the swarm seeded the blob to peers).</summary>
+    public void Touch(Digest digest)
+    {
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(digest, out var entry))
             {
-                continue;
+                entry.LastUsed = _time.GetUtcNow();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Evicts a blob the collector chose from a <see cref="Snapshot"/>, unless it has been used since (a lease is open,
+    /// or its last use is later than <paramref name="lastUsedSeen"/>). Returns true when removed.
+    /// </summary>
+    public bool TryEvict(Digest digest, DateTimeOffset lastUsedSeen)
+    {
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(digest, out var entry) || entry.Readers > 0 || entry.LastUsed > lastUsedSeen)
+            {
+                return false;
             }
 
             _entries.Remove(digest);
             _totalBytes -= entry.Length;
             File.Delete(PathOf(digest));
-            evicted.Add(digest);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Writes each last use not yet on disk as the blob's modification time: one metadata update per blob used since
+    /// the previous call, so a restart orders the cache as this process did.
+    /// </summary>
+    public void PersistLastUse()
+    {
+        List<(Digest Digest, Entry Entry, DateTimeOffset LastUsed)> changed = [];
+        lock (_lock)
+        {
+            foreach (var (digest, entry) in _entries)
+            {
+                if (entry.LastUsed > entry.PersistedLastUse)
+                {
+                    changed.Add((digest, entry, entry.LastUsed));
+                }
+            }
         }
 
-        return evicted;
+        foreach (var (digest, entry, lastUsed) in changed)
+        {
+            try
+            {
+                File.SetLastWriteTimeUtc(PathOf(digest), lastUsed.UtcDateTime);
+                lock (_lock)
+                {
+                    entry.PersistedLastUse = lastUsed;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Evicted or removed meanwhile; a failure only costs the order after a restart.
+            }
+        }
     }
 
     private void Release(Entry entry)
@@ -225,14 +267,6 @@ public sealed class BlobCache
         {
             // The entry the lease pinned, even if it was removed and the blob admitted again meanwhile.
             entry.Readers--;
-        }
-    }
-
-    private void RaiseEvicted(List<Digest> evicted)
-    {
-        foreach (var digest in evicted)
-        {
-            Evicted?.Invoke(digest);
         }
     }
 
@@ -248,19 +282,27 @@ public sealed class BlobCache
                 continue;
             }
 
+            // The modification time is the last use persisted; the blob entered no later than that.
             var info = new FileInfo(file);
-            _entries[digest] = new Entry(info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero));
+            var lastUsed = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
+            _entries[digest] = new Entry(info.Length, lastUsed, lastUsed) { PersistedLastUse = lastUsed };
             _totalBytes += info.Length;
         }
     }
 
-    internal sealed class Entry(long length, DateTimeOffset lastUsed)
+    internal sealed class Entry(long length, DateTimeOffset added, DateTimeOffset lastUsed)
     {
         private volatile bool _verified;
 
         public long Length { get; } = length;
 
+        /// <summary>When it entered the cache (after a restart: its last use persisted, no later than that).</summary>
+        public DateTimeOffset Added { get; } = added;
+
         public DateTimeOffset LastUsed { get; set; } = lastUsed;
+
+        /// <summary>The last use written to the disk (the file's modification time).</summary>
+        public DateTimeOffset PersistedLastUse { get; set; }
 
         public int Readers { get; set; }
 

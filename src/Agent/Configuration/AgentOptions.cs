@@ -30,11 +30,21 @@ public sealed class AgentOptions
     /// <summary>Holds <c>cache/</c> (complete, verified blobs), <c>download/</c> (partial blobs) and <c>manifests/</c>.</summary>
     public string DataPath { get; set; } = "data";
 
-    public long CacheCapacityBytes { get; set; } = 20L * 1024 * 1024 * 1024;
+    /// <summary>
+    /// 0 (the default): the agent's disk is bounded by its file system only (<see cref="Gc"/>). Set: the agent's own
+    /// usage (everything under <see cref="DataPath"/>) is also kept under <c>Agent:Gc:HighThresholdPercent</c> of this,
+    /// and a blob larger than this is refused up front.
+    /// </summary>
+    public long CacheCapacityBytes { get; set; }
 
-    public double CacheHighWatermark { get; set; } = 0.9;
+    /// <summary>No longer read: replaced by <c>Agent:Gc:HighThresholdPercent</c>; set, it is a start-up error.</summary>
+    public double? CacheHighWatermark { get; set; }
 
-    public double CacheLowWatermark { get; set; } = 0.7;
+    /// <summary>No longer read: replaced by <c>Agent:Gc:LowThresholdPercent</c>; set, it is a start-up error.</summary>
+    public double? CacheLowWatermark { get; set; }
+
+    /// <summary>Disk garbage collection (section <c>Agent:Gc</c>).</summary>
+    public AgentGcOptions Gc { get; set; } = new();
 
     /// <summary>Download rate limit in bytes per second (0 = unlimited); sets <c>Swarm:IngressBytesPerSecond</c>.</summary>
     public long IngressBytesPerSecond { get; set; }
@@ -57,7 +67,10 @@ public sealed class AgentOptions
     /// </summary>
     public TimeSpan SourceTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>A partial download untouched this long is removed at start (a recent one is resumed when its blob is asked for again).</summary>
+    /// <summary>
+    /// A partial download untouched this long is removed, at start and by the collector while running (a recent one is
+    /// resumed when its blob is asked for again).
+    /// </summary>
     public TimeSpan PartialDownloadRetention { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
@@ -88,6 +101,8 @@ public sealed class AgentOptions
     public string DownloadPath => Path.Combine(DataPath, "download");
 
     public string ManifestPath => Path.Combine(DataPath, "manifests");
+
+    public string MetaInfoPath => Path.Combine(DataPath, "metainfo");
 
     /// <summary>One message per problem, each naming the key and the value.</summary>
     public IEnumerable<string> Validate()
@@ -130,14 +145,22 @@ public sealed class AgentOptions
             yield return $"{SectionName}:DataPath must name a folder.";
         }
 
-        if (CacheCapacityBytes < 1)
+        if (CacheCapacityBytes < 0)
         {
-            yield return $"{SectionName}:CacheCapacityBytes must be positive, got {CacheCapacityBytes}.";
+            yield return $"{SectionName}:CacheCapacityBytes must be 0 (bounded by the file system only) or positive, got {CacheCapacityBytes}.";
         }
 
-        if (!(CacheLowWatermark > 0 && CacheLowWatermark <= CacheHighWatermark && CacheHighWatermark <= 1))
+        foreach (var (key, value, replacement) in new[] { (nameof(CacheHighWatermark), CacheHighWatermark, nameof(AgentGcOptions.HighThresholdPercent)), (nameof(CacheLowWatermark), CacheLowWatermark, nameof(AgentGcOptions.LowThresholdPercent)) })
         {
-            yield return $"{SectionName}:CacheLowWatermark ({CacheLowWatermark}) and CacheHighWatermark ({CacheHighWatermark}) must satisfy 0 < low ≤ high ≤ 1.";
+            if (value is not null)
+            {
+                yield return $"{SectionName}:{key} ({value}) is no longer read: set {SectionName}:{AgentGcOptions.SectionName}:{replacement}, a percent of {SectionName}:CacheCapacityBytes when that is set and of the file system holding {SectionName}:DataPath always.";
+            }
+        }
+
+        foreach (var error in Gc.Validate($"{SectionName}:{AgentGcOptions.SectionName}"))
+        {
+            yield return error;
         }
 
         if (IngressBytesPerSecond < 0 || EgressBytesPerSecond < 0)

@@ -31,9 +31,6 @@ internal static partial class AgentLog
     [LoggerMessage(8, LogLevel.Debug, "Manifest {Name}:{Reference} (ns {Namespace}) from the origin: {Digest}")]
     public static partial void ManifestResolved(ILogger logger, string name, string reference, string @namespace, string digest);
 
-    [LoggerMessage(9, LogLevel.Warning, "The cache evicted {Digest}; no longer seeding it")]
-    public static partial void Evicted(ILogger logger, string digest);
-
     [LoggerMessage(10, LogLevel.Information, "Fetching {Digest} ({Length} bytes) straight from the origin, which pulls {Repository} through from {Namespace}; no origin held it yet")]
     public static partial void FetchFromOrigin(ILogger logger, string digest, long length, string repository, string @namespace);
 

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text;
+using P2PRegistry.Agent.Cache;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Swarm.Pieces;
 
@@ -6,16 +8,21 @@ namespace P2PRegistry.Agent.Manifests;
 
 /// <summary>
 /// Manifests by digest on disk (<c>&lt;root&gt;/sha256/&lt;hex&gt;</c> and its media type in <c>&lt;hex&gt;.type</c>).
-/// Content addressed, so an entry never goes stale; only digests that were verified are written.
+/// Content addressed, so an entry never goes stale; only digests that were verified are written. Each hit is a use:
+/// kept in memory, then persisted by the collector as the content file's modification time (content addressed, never
+/// written again); the media type file keeps the time the manifest was written.
 /// </summary>
 internal sealed class ManifestCache
 {
     private const string TypeSuffix = ".type";
     private readonly string _root;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<Digest, DateTimeOffset> _uses = new();
 
-    public ManifestCache(string root)
+    public ManifestCache(string root, TimeProvider? time = null)
     {
         _root = Path.Combine(Path.GetFullPath(root), Digest.Sha256Algorithm);
+        _time = time ?? TimeProvider.System;
         Directory.CreateDirectory(_root);
     }
 
@@ -28,7 +35,13 @@ internal sealed class ManifestCache
             var content = File.ReadAllBytes(path);
 
             // A torn or tampered file is a miss, never served.
-            return Digest.Compute(content) == digest && mediaType.Length > 0 ? new Manifest(content, mediaType, digest) : null;
+            if (Digest.Compute(content) != digest || mediaType.Length == 0)
+            {
+                return null;
+            }
+
+            _uses[digest] = _time.GetUtcNow();
+            return new Manifest(content, mediaType, digest);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -41,11 +54,88 @@ internal sealed class ManifestCache
         var path = Path.Combine(_root, manifest.Digest.Hex);
         if (File.Exists(path) && File.Exists(path + TypeSuffix))
         {
+            // Resolved by tag again (the origin answered): a use of the copy kept here.
+            _uses[manifest.Digest] = _time.GetUtcNow();
             return;
         }
 
         // Type first, then the content, each replaced atomically: TryGet needs both.
         DurableFiles.WriteAtomically(path + TypeSuffix, Encoding.UTF8.GetBytes(manifest.MediaType), uniqueTemp: true);
         DurableFiles.WriteAtomically(path, manifest.Content.Span, uniqueTemp: true);
+    }
+
+    /// <summary>Every cached manifest as a collector item: both files' bytes, its last use, when it was written.</summary>
+    public List<GcItem> List()
+    {
+        var items = new List<GcItem>();
+        foreach (var type in new DirectoryInfo(_root).EnumerateFiles("*" + TypeSuffix))
+        {
+            var hex = type.Name[..^TypeSuffix.Length];
+            if (!Digest.TryParse(Digest.Sha256Algorithm + ":" + hex, out var digest))
+            {
+                continue;
+            }
+
+            var content = new FileInfo(Path.Combine(_root, hex));
+            if (!content.Exists)
+            {
+                continue;
+            }
+
+            var written = new DateTimeOffset(type.LastWriteTimeUtc, TimeSpan.Zero);
+            var lastUsed = new DateTimeOffset(content.LastWriteTimeUtc, TimeSpan.Zero);
+            if (_uses.TryGetValue(digest, out var used) && used > lastUsed)
+            {
+                lastUsed = used;
+            }
+
+            items.Add(new GcItem(GcItemKind.Manifest, digest, content.Length + type.Length, lastUsed, written, Pinned: false));
+        }
+
+        return items;
+    }
+
+    /// <summary>
+    /// Removes a manifest unless it was used after <paramref name="lastUsedSeen"/>; the content first, so a reader in
+    /// between finds a miss. Returns the bytes removed.
+    /// </summary>
+    public long Remove(Digest digest, DateTimeOffset lastUsedSeen)
+    {
+        if (_uses.TryGetValue(digest, out var used) && used > lastUsedSeen)
+        {
+            return 0;
+        }
+
+        var path = Path.Combine(_root, digest.Hex);
+        var removed = 0L;
+        foreach (var file in new[] { path, path + TypeSuffix })
+        {
+            var info = new FileInfo(file);
+            if (info.Exists)
+            {
+                removed += info.Length;
+                info.Delete();
+            }
+        }
+
+        _uses.TryRemove(digest, out _);
+        return removed;
+    }
+
+    /// <summary>Writes each use held in memory as its content file's modification time.</summary>
+    public void PersistLastUse()
+    {
+        foreach (var (digest, used) in _uses)
+        {
+            try
+            {
+                File.SetLastWriteTimeUtc(Path.Combine(_root, digest.Hex), used.UtcDateTime);
+                _uses.TryRemove(new KeyValuePair<Digest, DateTimeOffset>(digest, used));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _uses.TryRemove(digest, out _);
+            }
+        }
     }
 }

@@ -12,8 +12,7 @@ public sealed class BlobCacheTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private BlobCache NewCache(long capacity = 1000, double high = 0.9, double low = 0.5) =>
-        new(_dir.Combine("cache"), capacity, high, low, _time);
+    private BlobCache NewCache() => new(_dir.Combine("cache"), _time);
 
     private (Digest Digest, string Path) Staged(int size, byte fill)
     {
@@ -40,46 +39,99 @@ public sealed class BlobCacheTests : IDisposable
     }
 
     [Fact]
-    public void Admit_AboveHighWatermark_EvictsLeastRecentlyUsedDownToLow()
+    public void Admit_RaisesAdmitted_AndEvictsNothingItself()
     {
-        var cache = NewCache(capacity: 1000, high: 0.9, low: 0.5);
-        var evicted = new List<Digest>();
-        cache.Evicted += evicted.Add;
+        var cache = NewCache();
+        var admitted = new List<Digest>();
+        cache.Admitted += admitted.Add;
         var blobs = Enumerable.Range(0, 4).Select(i => Staged(200, (byte)i)).ToList();
         foreach (var (digest, path) in blobs)
         {
             cache.Admit(digest, path);
-            _time.Advance(TimeSpan.FromSeconds(1));
         }
 
-        // Touch the oldest so the second-oldest becomes least recently used.
-        cache.TryAcquire(blobs[0].Digest)!.Dispose();
-        _time.Advance(TimeSpan.FromSeconds(1));
-
-        var (fifth, fifthPath) = Staged(200, 5);
-        cache.Admit(fifth, fifthPath); // 1000 > 900: evict to ≤ 500
-
-        Assert.Equal([blobs[1].Digest, blobs[2].Digest, blobs[3].Digest], evicted);
-        Assert.True(cache.Contains(blobs[0].Digest));
-        Assert.True(cache.Contains(fifth));
-        Assert.Equal(400, cache.TotalBytes);
-        Assert.False(File.Exists(cache.PathOf(blobs[1].Digest)));
+        Assert.Equal(blobs.Select(b => b.Digest), admitted);
+        Assert.Equal(800, cache.TotalBytes);
     }
 
     [Fact]
-    public void Admit_NeverEvictsABlobBeingRead()
+    public void Snapshot_TracksLastUseByLeaseAndTouch()
     {
-        var cache = NewCache(capacity: 1000, high: 0.5, low: 0.1);
-        var (pinned, pinnedPath) = Staged(400, 1);
-        cache.Admit(pinned, pinnedPath);
-        using var lease = cache.TryAcquire(pinned);
+        var cache = NewCache();
+        var (first, firstPath) = Staged(10, 1);
+        var (second, secondPath) = Staged(20, 2);
+        var admittedAt = _time.GetUtcNow();
+        cache.Admit(first, firstPath);
+        cache.Admit(second, secondPath);
 
-        var (next, nextPath) = Staged(400, 2);
-        cache.Admit(next, nextPath);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var lease = cache.TryAcquire(first)!;
+        _time.Advance(TimeSpan.FromMinutes(1));
+        cache.Touch(second);
 
-        Assert.True(cache.Contains(pinned));
-        Assert.True(File.Exists(lease!.Path));
-        Assert.True(cache.Contains(next));
+        var snapshot = cache.Snapshot().ToDictionary(b => b.Digest);
+        Assert.Equal(admittedAt + TimeSpan.FromMinutes(1), snapshot[first].LastUsed);
+        Assert.True(snapshot[first].BeingRead);
+        Assert.Equal(admittedAt + TimeSpan.FromMinutes(2), snapshot[second].LastUsed);
+        Assert.False(snapshot[second].BeingRead);
+        Assert.Equal(admittedAt, snapshot[second].Added);
+        lease.Dispose();
+        Assert.False(cache.Snapshot().Single(b => b.Digest == first).BeingRead);
+    }
+
+    [Fact]
+    public void TryEvict_BlobBeingRead_Refused_AfterTheLeaseEnds_Removed()
+    {
+        var cache = NewCache();
+        var (digest, path) = Staged(100, 1);
+        cache.Admit(digest, path);
+        var seen = cache.Snapshot().Single().LastUsed;
+
+        using (var lease = cache.TryAcquire(digest))
+        {
+            Assert.False(cache.TryEvict(digest, lease!.Entry.LastUsed));
+            Assert.True(cache.Contains(digest));
+        }
+
+        seen = cache.Snapshot().Single().LastUsed;
+        Assert.True(cache.TryEvict(digest, seen));
+        Assert.False(cache.Contains(digest));
+        Assert.False(File.Exists(cache.PathOf(digest)));
+        Assert.Equal(0, cache.TotalBytes);
+    }
+
+    [Fact]
+    public void TryEvict_UsedSinceTheSnapshot_Refused()
+    {
+        var cache = NewCache();
+        var (digest, path) = Staged(100, 1);
+        cache.Admit(digest, path);
+        var seen = cache.Snapshot().Single().LastUsed;
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        cache.TryAcquire(digest)!.Dispose();
+
+        Assert.False(cache.TryEvict(digest, seen));
+        Assert.True(cache.Contains(digest));
+    }
+
+    [Fact]
+    public void PersistLastUse_ARestartOrdersTheCacheAsBefore()
+    {
+        var cache = NewCache();
+        var (older, olderPath) = Staged(10, 1);
+        var (newer, newerPath) = Staged(10, 2);
+        cache.Admit(older, olderPath);
+        cache.Admit(newer, newerPath);
+        _time.Advance(TimeSpan.FromHours(1));
+        cache.TryAcquire(older)!.Dispose();
+        var usedAt = _time.GetUtcNow();
+
+        cache.PersistLastUse();
+        var reopened = NewCache().Snapshot().ToDictionary(b => b.Digest);
+
+        Assert.Equal(usedAt, reopened[older].LastUsed);
+        Assert.True(reopened[newer].LastUsed < reopened[older].LastUsed);
     }
 
     [Fact]

@@ -13,6 +13,13 @@ public sealed class AgentOptionsTests
         Assert.Empty(options.Validate());
         Assert.Equal("http://127.0.0.1:5050", options.RegistryUrl);
         Assert.Equal(TimeSpan.FromSeconds(1), options.MissTimeout);
+
+        // The kubelet's image GC defaults; no capacity of its own: the file system bounds the agent.
+        Assert.Equal(85, options.Gc.HighThresholdPercent);
+        Assert.Equal(80, options.Gc.LowThresholdPercent);
+        Assert.Equal(TimeSpan.FromMinutes(2), options.Gc.MinimumAge);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.Gc.Interval);
+        Assert.Equal(0, options.CacheCapacityBytes);
     }
 
     [Fact]
@@ -23,7 +30,8 @@ public sealed class AgentOptionsTests
             RegistryUrl = "http://localhost:5050",
             TrackerUrl = "grpc://tracker",
             PeerAddress = "somewhere",
-            CacheLowWatermark = 0.95,
+            CacheLowWatermark = 0.7,
+            Gc = new() { HighThresholdPercent = 80, LowThresholdPercent = 90, Interval = TimeSpan.Zero, MinimumAge = TimeSpan.FromSeconds(-1) },
             MissTimeout = TimeSpan.Zero,
             SourceTimeout = TimeSpan.FromMinutes(5),
             DefaultRegistry = "docker.io/library",
@@ -33,7 +41,10 @@ public sealed class AgentOptionsTests
         Assert.Contains(errors, e => e.StartsWith("Agent:RegistryUrl", StringComparison.Ordinal) && e.Contains("localhost", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:TrackerUrl", StringComparison.Ordinal) && e.Contains("grpc://tracker", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:PeerAddress", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("Agent:CacheLowWatermark", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:CacheLowWatermark (0.7) is no longer read: set Agent:Gc:LowThresholdPercent", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:Gc:LowThresholdPercent", StringComparison.Ordinal) && e.Contains("(80), got 90", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:Gc:Interval", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:Gc:MinimumAge", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:MissTimeout", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:DefaultRegistry", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:SourceTimeout", StringComparison.Ordinal) && e.Contains("00:05:00", StringComparison.Ordinal));
@@ -63,9 +74,11 @@ public sealed class AgentOptionsTests
         // Program runs Build and start inside ComponentHost.RunAsync, which prints these failures and exits 2.
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
         {
-            await using var app = AgentApp.Build(["--Agent:RegistryUrl=http://127.0.0.1:0", "--Agent:PeerPort=0", $"--Agent:DataPath={dir.Path}", "--Agent:CacheCapacityBytes=0"]);
+            await using var app = AgentApp.Build(["--Agent:RegistryUrl=http://127.0.0.1:0", "--Agent:PeerPort=0", $"--Agent:DataPath={dir.Path}", "--Agent:CacheCapacityBytes=-1", "--Agent:CacheHighWatermark=0.9", "--Agent:Gc:HighThresholdPercent=101"]);
             await app.StartAsync();
         });
         Assert.Contains(failure.Failures, f => f.Contains("Agent:CacheCapacityBytes", StringComparison.Ordinal));
+        Assert.Contains(failure.Failures, f => f.Contains("Agent:CacheHighWatermark (0.9) is no longer read: set Agent:Gc:HighThresholdPercent", StringComparison.Ordinal));
+        Assert.Contains(failure.Failures, f => f.Contains("Agent:Gc:HighThresholdPercent must be 1…100, got 101", StringComparison.Ordinal));
     }
 }
