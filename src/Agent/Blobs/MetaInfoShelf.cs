@@ -14,7 +14,9 @@ namespace P2PRegistry.Agent.Blobs;
 /// The MetaInfo of every cached blob, kept beside the cache (<c>metainfo/&lt;hex&gt;</c>): a restarted agent seeds
 /// its cached blobs again from them (and checks them against them: <see cref="CacheVerifier"/>), and a blob the cache
 /// evicts stops being seeded and loses its MetaInfo. A MetaInfo is written atomically and durably before its blob
-/// enters the cache, so every cached blob has one after a crash.
+/// enters the cache, so every cached blob has one after a crash. It also knows which blob each seeded info hash is
+/// (about 100 bytes a blob), so the engine can reopen a cached blob's closed swarm when a peer asks for it
+/// (<see cref="Resolve"/>, the engine's <see cref="SwarmEngine.SeedResolver"/>).
 /// </summary>
 internal sealed class MetaInfoShelf : IDisposable
 {
@@ -22,6 +24,7 @@ internal sealed class MetaInfoShelf : IDisposable
     private readonly BlobCache _cache;
     private readonly ILogger<MetaInfoShelf> _logger;
     private readonly string _root;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<InfoHash, Digest> _seeded = new();
     private int _disposed;
 
     public MetaInfoShelf(SwarmEngine engine, BlobCache cache, IOptions<AgentOptions> options, ILogger<MetaInfoShelf> logger)
@@ -35,15 +38,42 @@ internal sealed class MetaInfoShelf : IDisposable
     }
 
     /// <summary>Keeps the MetaInfo of a blob about to enter the cache (on the disk when this returns).</summary>
-    public Task KeepAsync(MetaInfo metaInfo) => Task.Run(() => DurableFiles.WriteAtomically(PathOf(metaInfo.Digest), metaInfo.Encoded.Span));
+    public async Task KeepAsync(MetaInfo metaInfo)
+    {
+        ArgumentNullException.ThrowIfNull(metaInfo);
+        await Task.Run(() => DurableFiles.WriteAtomically(PathOf(metaInfo.Digest), metaInfo.Encoded.Span)).ConfigureAwait(false);
+        _seeded[metaInfo.InfoHash] = metaInfo.Digest;
+    }
 
     /// <summary>
-    /// Seeds every cached blob whose MetaInfo was kept (after a restart); a MetaInfo without its blob, or damaged, goes,
-    /// and so does a cached blob without a usable MetaInfo (it could be neither checked piece by piece nor seeded).
+    /// The cached blob a peer handshakes for, to seed (its swarm was closed while idle, or never opened since the start);
+    /// null when it is no longer cached or its MetaInfo is gone. Reads the MetaInfo from the disk: only the digest is kept.
+    /// </summary>
+    public SeedSource? Resolve(InfoHash infoHash)
+    {
+        if (!_seeded.TryGetValue(infoHash, out var digest))
+        {
+            return null;
+        }
+
+        if (_cache.Contains(digest) && TryLoad(digest) is { } metaInfo && metaInfo.InfoHash == infoHash)
+        {
+            return new SeedSource(metaInfo, _cache.PathOf(digest));
+        }
+
+        _seeded.TryRemove(new KeyValuePair<InfoHash, Digest>(infoHash, digest));
+        return null;
+    }
+
+    /// <summary>
+    /// Seeds every cached blob whose MetaInfo was kept (after a restart) without opening it: the engine announces each
+    /// (spread out) and opens its swarm when a peer asks (<see cref="Resolve"/>). A MetaInfo without its blob, or damaged,
+    /// goes, and so does a cached blob without a usable MetaInfo (it could be neither checked piece by piece nor seeded).
     /// </summary>
     public void SeedCachedBlobs()
     {
         var seeded = new HashSet<Digest>();
+        var blobs = new List<(InfoHash, Digest)>();
         foreach (var file in Directory.EnumerateFiles(_root))
         {
             if (!Digest.TryParse(Digest.Sha256Algorithm + ":" + Path.GetFileName(file), out var digest) || !_cache.Contains(digest))
@@ -54,7 +84,8 @@ internal sealed class MetaInfoShelf : IDisposable
 
             if (TryLoad(digest) is { } metaInfo)
             {
-                _engine.Seed(metaInfo, _cache.PathOf(digest));
+                _seeded[metaInfo.InfoHash] = digest;
+                blobs.Add((metaInfo.InfoHash, digest));
                 seeded.Add(digest);
             }
             else
@@ -70,6 +101,8 @@ internal sealed class MetaInfoShelf : IDisposable
                 AgentLog.CachedBlobWithoutMetaInfo(_logger, digest.Value);
             }
         }
+
+        _engine.SeedOnDemand(blobs);
     }
 
     /// <summary>The kept MetaInfo of <paramref name="digest"/>; null when there is none, or it is damaged or another blob's.</summary>
@@ -92,6 +125,7 @@ internal sealed class MetaInfoShelf : IDisposable
     /// </summary>
     public void Forget(Digest digest, InfoHash infoHash)
     {
+        _seeded.TryRemove(new KeyValuePair<InfoHash, Digest>(infoHash, digest));
         _ = _engine.StopAsync(infoHash);
         try
         {
@@ -113,6 +147,7 @@ internal sealed class MetaInfoShelf : IDisposable
         {
             var metaInfo = MetaInfo.Decode(File.ReadAllBytes(file));
             File.Delete(file);
+            _seeded.TryRemove(new KeyValuePair<InfoHash, Digest>(metaInfo.InfoHash, digest));
             _ = _engine.StopAsync(metaInfo.InfoHash);
         }
         catch (Exception ex) when (ex is FormatException or IOException)
