@@ -443,11 +443,12 @@ public sealed partial class SwarmEngine
 
     /// <summary>
     /// "stopped" for blobs leaving: best effort, bounded by the tracker timeout, a few at a time; skipped for a blob whose
-    /// last announce failed (the tracker is unreachable; it forgets the peer after its TTL anyway).
+    /// last announce failed (the tracker is unreachable; it forgets the peer after its TTL anyway) or that was never
+    /// announced (the tracker does not know it).
     /// </summary>
     private async Task AnnounceStoppedAsync(IReadOnlyCollection<AnnounceTarget> targets)
     {
-        var reachable = targets.Where(static t => t.Failures == 0).ToList();
+        var reachable = targets.Where(static t => t.Failures == 0 && t.Next != AnnounceEvent.Started).ToList();
         if (reachable.Count == 0)
         {
             return;

@@ -3,11 +3,12 @@ using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
+using Xunit.Abstractions;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
 
 /// <summary>Seeds without an open swarm: closed when idle, announced all the same, reopened when a peer asks.</summary>
-public sealed class IdleSeedTests
+public sealed class IdleSeedTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -87,6 +88,41 @@ public sealed class IdleSeedTests
         Assert.Equal(1, tracker.Stopped(blobs[0].MetaInfo.InfoHash));
         Assert.Equal(0, tracker.Seeds(blobs[0].MetaInfo.InfoHash));
         Assert.Equal(199, node.Engine.SeededBlobCount);
+    }
+
+    [Fact]
+    public async Task SeedOnDemand_TenThousandBlobs_AFewHundredBytesEachNoFileNoTask()
+    {
+        // A tracker that hangs: announces stay in flight, at most 32 of them (the engine's bound for seeds).
+        var tracker = new FakeTracker { Fault = ct => Task.Delay(System.Threading.Timeout.Infinite, ct) };
+        await using var node = await TestNode.StartAsync(tracker, o => o.TrackerTimeout = TimeSpan.FromSeconds(5));
+        var resolved = 0;
+        node.Engine.SeedResolver = _ =>
+        {
+            Interlocked.Increment(ref resolved);
+            return null;
+        };
+        var blobs = Enumerable.Range(0, 10_000).Select(i =>
+        {
+            var bytes = new byte[20];
+            BitConverter.TryWriteBytes(bytes, i);
+            return (new InfoHash(bytes), Core.Content.Digest.Compute(bytes));
+        }).ToList();
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        node.Engine.SeedOnDemand(blobs);
+        var perBlob = (GC.GetAllocatedBytesForCurrentThread() - allocated) / blobs.Count;
+
+        output.WriteLine($"{perBlob} bytes allocated per blob seeded without opening it");
+        Assert.True(perBlob < 1024, $"{perBlob} bytes allocated per blob seeded");
+        Assert.Equal(10_000, node.Engine.SeededBlobCount);
+        Assert.Equal(0, node.Engine.OpenSwarmCount);
+        Assert.Equal(0, Volatile.Read(ref resolved));
+
+        // The first announces go out spread (20 ms apart on average), and no more than 32 hang at once.
+        await WaitUntilAsync(() => tracker.AnnounceCount >= 32);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(32, tracker.AnnounceCount);
     }
 
     [Fact]
