@@ -458,7 +458,7 @@ public sealed partial class SwarmEngine
         try
         {
             await Parallel.ForEachAsync(reachable, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = deadline.Token },
-                async (target, token) => await AnnounceAsync(target.InfoHash, target.Digest, complete: !target.IsDownloading, left: 0, AnnounceEvent.Stopped, token).ConfigureAwait(false)).ConfigureAwait(false);
+                async (target, token) => await AnnounceAsync(target.InfoHash, target.Digest, complete: target.Open is not { } open || open.Swarm.IsComplete, left: 0, AnnounceEvent.Stopped, token).ConfigureAwait(false)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
