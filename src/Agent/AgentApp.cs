@@ -95,6 +95,10 @@ public static class AgentApp
             return GrpcChannel.ForAddress(options.TrackerUrl, new GrpcChannelOptions
             {
                 HttpHandler = handler,
+
+                // The engine backs announces off per blob (Swarm:AnnounceBackoffCap); the channel's own reconnect back-off
+                // (up to 120 s by default) would keep failing them for that long after the tracker is back.
+                MaxReconnectBackoff = TimeSpan.FromSeconds(5),
                 LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
             });
         });
@@ -134,6 +138,7 @@ public static class AgentApp
         // Hosted services stop in reverse order: the peer port closes (and its connections end) before
         // AgentStartup disposes the engine, so no connection arrives at a stopped engine.
         services.AddHostedService<AgentStartup>();
+        services.AddHostedService<IdleSeedCloser>();
         services.AddSwarmPeerListener(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;

@@ -9,7 +9,8 @@ namespace P2PRegistry.Agent;
 
 /// <summary>
 /// Once the listeners are bound (the peer port's listener has told the engine its real port, which it
-/// announces): removes the partial downloads nobody will resume, seeds the cached blobs again, and checks them in the
+/// announces): removes the partial downloads nobody will resume, seeds the cached blobs again (announced, their swarms
+/// opened only when a peer asks: <see cref="MetaInfoShelf.SeedCachedBlobs"/>), and checks them in the
 /// background (<see cref="CacheVerifier"/>; reads and the seeds check them piece by piece meanwhile). At stop: the
 /// check ends, the fetcher and the engine leave their swarms.
 /// </summary>
@@ -29,6 +30,8 @@ internal sealed class AgentStartup(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // Before the peer port opens: a peer that asks for a cached blob whose swarm is closed gets it opened.
+        engine.SeedResolver = shelf.Resolve;
         var startedAt = time.GetUtcNow();
         lifetime.ApplicationStarted.Register(() =>
         {

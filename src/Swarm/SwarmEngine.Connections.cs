@@ -31,7 +31,7 @@ public sealed partial class SwarmEngine
                 _context,
                 infoHash =>
                 {
-                    var swarm = FindSwarm(infoHash) ?? SeedOnDemand(infoHash);
+                    var swarm = FindSwarm(infoHash) ?? OpenOnDemand(infoHash);
                     if (swarm is null)
                     {
                         return null;

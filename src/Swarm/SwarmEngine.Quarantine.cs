@@ -58,11 +58,22 @@ public sealed partial class SwarmEngine
             }
         }
 
-        if (_swarms.TryGetValue(swarm.InfoHash, out var entry) && entry.Swarm == swarm
-            && _swarms.TryRemove(new KeyValuePair<InfoHash, SwarmEntry>(swarm.InfoHash, entry)))
+        SwarmEntry? removed = null;
+        AnnounceTarget? target = null;
+        lock (_startLock)
+        {
+            if (_swarms.TryGetValue(swarm.InfoHash, out var entry) && entry.Swarm == swarm
+                && _swarms.TryRemove(new KeyValuePair<InfoHash, SwarmEntry>(swarm.InfoHash, entry)))
+            {
+                removed = entry;
+                target = DetachTarget(swarm.InfoHash, entry);
+            }
+        }
+
+        if (removed is not null)
         {
             // Off the reading thread (a session's send loop, which the stop closes too).
-            _ = Task.Run(() => entry.StopAsync(announce: true));
+            _ = Task.Run(() => StopAsync(removed, target));
         }
     }
 

@@ -10,11 +10,12 @@ public sealed partial class SwarmEngine
     /// <summary>
     /// Asked when a peer handshakes for an info hash this engine is in no swarm of: a non-null answer starts
     /// seeding that blob (complete-blob mode) and the connection proceeds. Lets the origin seed thousands of
-    /// blobs without opening a swarm per blob up front. Called on the handshake path: must be quick.
+    /// blobs without opening a swarm per blob up front, and an agent reopen the cached blobs whose swarms closed
+    /// (<see cref="CloseIdleSeeds"/>). Called on the handshake path: must be quick.
     /// </summary>
     public Func<InfoHash, SeedSource?>? SeedResolver { get; set; }
 
-    private BlobSwarm? SeedOnDemand(InfoHash infoHash)
+    private BlobSwarm? OpenOnDemand(InfoHash infoHash)
     {
         if (SeedResolver is not { } resolve || _stopping.IsCancellationRequested)
         {

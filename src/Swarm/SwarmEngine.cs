@@ -43,6 +43,7 @@ public sealed partial class SwarmEngine : IAsyncDisposable
         {
             ListenPort = settings.PeerPort,
         };
+        StartAnnouncing();
     }
 
     public PeerId PeerId => _context.PeerId;
@@ -128,10 +129,15 @@ public sealed partial class SwarmEngine : IAsyncDisposable
     /// <summary>Leaves a swarm: announces stopped (best effort), closes its connections and its file.</summary>
     public async Task StopAsync(InfoHash infoHash)
     {
-        if (_swarms.TryRemove(infoHash, out var entry))
+        SwarmEntry? entry;
+        AnnounceTarget? target;
+        lock (_startLock)
         {
-            await entry.StopAsync(announce: true).ConfigureAwait(false);
+            _swarms.TryRemove(infoHash, out entry);
+            target = DetachTarget(infoHash, entry: null);
         }
+
+        await StopAsync(entry, target).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -141,10 +147,40 @@ public sealed partial class SwarmEngine : IAsyncDisposable
             return;
         }
 
-        _stopping.Cancel();
-        var entries = _swarms.Values.ToList();
-        _swarms.Clear();
-        await Task.WhenAll(entries.Select(e => e.StopAsync(announce: true))).ConfigureAwait(false);
+        List<SwarmEntry> entries;
+        List<AnnounceTarget> targets;
+        lock (_startLock)
+        {
+            _stopping.Cancel();
+            entries = [.. _swarms.Values];
+            _swarms.Clear();
+            lock (_announceLock)
+            {
+                targets = [.. _targets.Values];
+                _targets.Clear();
+                foreach (var target in targets)
+                {
+                    target.Removed = true;
+                }
+            }
+        }
+
+        WakeAnnouncer();
+        try
+        {
+            await Task.WhenAll([_announceLoop, .. _announcesInFlight.Keys]).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Announces were cancelled; a tracker client slow to give up must not hold the process.
+        }
+
+        foreach (var entry in entries)
+        {
+            entry.Swarm.Dispose();
+        }
+
+        await AnnounceStoppedAsync(targets).ConfigureAwait(false);
         try
         {
             await Task.WhenAll(_connections.Keys).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
@@ -161,11 +197,21 @@ public sealed partial class SwarmEngine : IAsyncDisposable
 
     private SwarmEntry Add(BlobSwarm swarm)
     {
-        var entry = new SwarmEntry(this, swarm);
+        var entry = new SwarmEntry(swarm, _context.Time.GetUtcNow());
         _swarms[swarm.InfoHash] = entry;
         swarm.Finished += OnFinished;
-        entry.Start();
+        AttachTarget(entry);
         return entry;
+    }
+
+    /// <summary>Closes a swarm that left the engine and announces "stopped" for a blob no longer seeded.</summary>
+    private async Task StopAsync(SwarmEntry? entry, AnnounceTarget? target)
+    {
+        entry?.Swarm.Dispose();
+        if (target is not null)
+        {
+            await AnnounceStoppedAsync([target]).ConfigureAwait(false);
+        }
     }
 
     private void OnFinished(BlobSwarm swarm)
@@ -178,12 +224,20 @@ public sealed partial class SwarmEngine : IAsyncDisposable
         if (swarm.HasFailed)
         {
             // A failed download is discarded: a later request starts afresh.
-            _swarms.TryRemove(new KeyValuePair<InfoHash, SwarmEntry>(swarm.InfoHash, entry));
-            _ = entry.StopAsync(announce: true);
+            AnnounceTarget? target = null;
+            lock (_startLock)
+            {
+                if (_swarms.TryRemove(new KeyValuePair<InfoHash, SwarmEntry>(swarm.InfoHash, entry)))
+                {
+                    target = DetachTarget(swarm.InfoHash, entry);
+                }
+            }
+
+            _ = StopAsync(entry, target);
         }
         else
         {
-            entry.AnnounceNow();
+            AnnounceSoon(swarm.InfoHash);
         }
     }
 
@@ -195,4 +249,18 @@ public sealed partial class SwarmEngine : IAsyncDisposable
 
     private bool IsSelf(IPEndPoint endPoint) =>
         endPoint.Port == _context.ListenPort && (IPAddress.IsLoopback(endPoint.Address) || endPoint.Address.Equals(IPAddress.Any));
+
+    /// <summary>An open swarm, and what <see cref="CloseIdleSeeds"/> last saw of its traffic.</summary>
+    private sealed class SwarmEntry(BlobSwarm swarm, DateTimeOffset openedAt)
+    {
+        public BlobSwarm Swarm { get; } = swarm;
+
+        public DownloadHandle Handle { get; } = new(swarm);
+
+        /// <summary>Bytes uploaded and downloaded when last looked at.</summary>
+        public long LastActivity { get; set; }
+
+        /// <summary>When its traffic was last seen to move (or it opened).</summary>
+        public DateTimeOffset ActiveAt { get; set; } = openedAt;
+    }
 }

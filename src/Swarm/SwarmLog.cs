@@ -46,6 +46,18 @@ internal static partial class SwarmLog
     [LoggerMessage(20, LogLevel.Warning, "Announce of {InfoHash} failed: {Reason}")]
     public static partial void AnnounceFailed(ILogger logger, InfoHash infoHash, string reason);
 
+    [LoggerMessage(22, LogLevel.Debug, "Announce of {InfoHash} failed while the tracker is unreachable: {Reason}")]
+    public static partial void AnnounceFailedInOutage(ILogger logger, InfoHash infoHash, string reason);
+
+    [LoggerMessage(23, LogLevel.Warning, "The tracker is unreachable ({Failures} announces failed in a row): the {Blobs} blobs announced back off, up to Swarm:AnnounceBackoffCap")]
+    public static partial void TrackerUnreachable(ILogger logger, int failures, int blobs);
+
+    [LoggerMessage(24, LogLevel.Information, "The tracker answers again after {Failures} failed announces: {Spread} blobs backing off announce within the next moments, spread out")]
+    public static partial void TrackerBack(ILogger logger, int failures, int spread);
+
+    [LoggerMessage(25, LogLevel.Information, "Closed {Closed} idle swarms (no traffic for {IdleFor}; still announced as seeds, reopened when a peer asks); {Open} open")]
+    public static partial void IdleSwarmsClosed(ILogger logger, int closed, TimeSpan idleFor, int open);
+
     [LoggerMessage(21, LogLevel.Debug, "Announced {InfoHash} ({Event}): {PeerCount} peers, next in {Interval}")]
     public static partial void Announced(ILogger logger, InfoHash infoHash, string @event, int peerCount, TimeSpan interval);
 

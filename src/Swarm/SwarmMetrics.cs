@@ -26,6 +26,11 @@ public sealed class SwarmMetrics
     private readonly Counter<long> _peersEvicted;
     private readonly Counter<long> _seedsQuarantined;
     private readonly Counter<long> _resumedPiecesDiscarded;
+    private readonly Counter<long> _announces;
+    private readonly Counter<long> _announcesFailed;
+    private readonly Counter<long> _swarmsClosedIdle;
+    private Func<int>? _openSwarms;
+    private Func<int>? _seededBlobs;
 
     public SwarmMetrics(IMeterFactory meterFactory)
     {
@@ -43,6 +48,11 @@ public sealed class SwarmMetrics
         _connectionsRefused = meter.CreateCounter<long>(ConnectionsRefusedName, "{connection}", "Inbound peer connections closed over a connection limit or for a missing handshake (tag reason).");
 
         _seedsQuarantined = meter.CreateCounter<long>("p2pregistry.swarm.seeds_quarantined", "{blob}", "Seeded blobs stopped because a piece read from the disk failed its SHA-1.");
+        _announces = meter.CreateCounter<long>("p2pregistry.swarm.announces", "{announce}", "Announces sent to the tracker (stopped ones too), answered or not.");
+        _announcesFailed = meter.CreateCounter<long>("p2pregistry.swarm.announces_failed", "{announce}", "Announces the tracker did not answer (error, refusal, timeout).");
+        _swarmsClosedIdle = meter.CreateCounter<long>("p2pregistry.swarm.swarms_closed_idle", "{swarm}", "Swarms of complete blobs closed after no traffic for the idle timeout (still seeded, reopened on demand).");
+        meter.CreateObservableGauge("p2pregistry.swarm.swarms_open", () => _openSwarms?.Invoke() ?? 0, "{swarm}", "Swarms open now: downloads, and seeds with their file open.");
+        meter.CreateObservableGauge("p2pregistry.swarm.blobs_seeded", () => _seededBlobs?.Invoke() ?? 0, "{blob}", "Complete blobs announced as seeds, with their swarm open or closed.");
         _resumedPiecesDiscarded = meter.CreateCounter<long>("p2pregistry.swarm.resumed_pieces_discarded", "{piece}", "Pieces a resume file marked verified that failed their SHA-1 when the download resumed (fetched again).");
     }
 
@@ -79,6 +89,19 @@ public sealed class SwarmMetrics
         ConnectionRefusal.Tls => "tls",
         _ => "none",
     };
+
+    internal void AnnounceAttempted() => _announces.Add(1);
+
+    internal void AnnounceFailed() => _announcesFailed.Add(1);
+
+    internal void SwarmClosedIdle() => _swarmsClosedIdle.Add(1);
+
+    /// <summary>Where the gauges of open swarms and seeded blobs read from (the engine that reports to these metrics).</summary>
+    internal void Observe(Func<int> openSwarms, Func<int> seededBlobs)
+    {
+        _openSwarms = openSwarms;
+        _seededBlobs = seededBlobs;
+    }
 
     internal void SeedQuarantined() => _seedsQuarantined.Add(1);
 

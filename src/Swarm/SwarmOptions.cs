@@ -86,6 +86,21 @@ public sealed class SwarmOptions
 
     public TimeSpan TrackerTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A seed whose announces fail backs off exponentially with full jitter from <see cref="SeedAnnounceInterval"/> up to
+    /// this (the delay after n failures in a row is uniform in [0, min(cap, interval × 2^n)]); a success resets it.
+    /// </summary>
+    public TimeSpan AnnounceBackoffCap { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The same back-off for a download, from <see cref="DownloadAnnounceInterval"/> up to this: short, it needs peers.</summary>
+    public TimeSpan DownloadAnnounceBackoffCap { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Announces that fall due together — the cached blobs an agent seeds at start, the blobs in back-off when the tracker
+    /// answers again — are spread evenly (with jitter) over 20 ms per announce, at most this long.
+    /// </summary>
+    public TimeSpan AnnounceSpread { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Largest frame accepted from a peer; longer frames close the connection.</summary>
     public int MaxFrameLength { get; set; } = PeerMessageReader.DefaultMaxFrameLength;
 
@@ -219,7 +234,7 @@ public sealed class SwarmOptions
             (nameof(UploadSlotRotation), UploadSlotRotation), (nameof(IdlePeerEviction), IdlePeerEviction),
             (nameof(DownloadAnnounceInterval), DownloadAnnounceInterval), (nameof(SeedAnnounceInterval), SeedAnnounceInterval),
             (nameof(TrackerTimeout), TrackerTimeout), (nameof(SuperSeedForwardWait), SuperSeedForwardWait),
-            (nameof(ResumeFlushInterval), ResumeFlushInterval),
+            (nameof(ResumeFlushInterval), ResumeFlushInterval), (nameof(AnnounceSpread), AnnounceSpread),
         })
         {
             if (value <= TimeSpan.Zero)
@@ -231,6 +246,16 @@ public sealed class SwarmOptions
         if (KeepAliveInterval >= IdleTimeout)
         {
             yield return $"{SectionName}:KeepAliveInterval ({KeepAliveInterval}) must be shorter than IdleTimeout ({IdleTimeout}), or idle peers are dropped.";
+        }
+
+        if (AnnounceBackoffCap < SeedAnnounceInterval)
+        {
+            yield return $"{SectionName}:AnnounceBackoffCap ({AnnounceBackoffCap}) must be at least SeedAnnounceInterval ({SeedAnnounceInterval}).";
+        }
+
+        if (DownloadAnnounceBackoffCap < DownloadAnnounceInterval)
+        {
+            yield return $"{SectionName}:DownloadAnnounceBackoffCap ({DownloadAnnounceBackoffCap}) must be at least DownloadAnnounceInterval ({DownloadAnnounceInterval}).";
         }
 
         if (BlockSize is < 1024 or > PeerMessageReader.MaxBlockLength)

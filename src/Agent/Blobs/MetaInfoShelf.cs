@@ -14,8 +14,10 @@ namespace P2PRegistry.Agent.Blobs;
 /// The MetaInfo of every cached blob, kept beside the cache (<c>metainfo/&lt;hex&gt;</c>): a restarted agent seeds
 /// its cached blobs again from them (and checks them against them: <see cref="CacheVerifier"/>), and a blob the
 /// collector evicts stops being seeded and loses its MetaInfo (<see cref="ReleaseAsync"/>). A MetaInfo is written
-/// atomically and durably before its blob enters the cache, so every cached blob has one after a crash. The info hash
-/// of each kept MetaInfo is also held in memory, for the collector to find the blob's swarm.
+/// atomically and durably before its blob enters the cache, so every cached blob has one after a crash. It also knows
+/// which blob each seeded info hash is and back (about 200 bytes a blob), so the engine can reopen a cached blob's
+/// closed swarm when a peer asks for it (<see cref="Resolve"/>, the engine's <see cref="SwarmEngine.SeedResolver"/>)
+/// and the collector can find the swarm of a blob it evicts.
 /// </summary>
 internal sealed class MetaInfoShelf : IDisposable
 {
@@ -24,6 +26,7 @@ internal sealed class MetaInfoShelf : IDisposable
     private readonly ILogger<MetaInfoShelf> _logger;
     private readonly string _root;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Digest, InfoHash> _infoHashes = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<InfoHash, Digest> _seeded = new();
     private int _disposed;
 
     public MetaInfoShelf(SwarmEngine engine, BlobCache cache, IOptions<AgentOptions> options, ILogger<MetaInfoShelf> logger)
@@ -39,22 +42,46 @@ internal sealed class MetaInfoShelf : IDisposable
     public string Root => _root;
 
     /// <summary>Keeps the MetaInfo of a blob about to enter the cache (on the disk when this returns).</summary>
-    public Task KeepAsync(MetaInfo metaInfo) => Task.Run(() =>
+    public async Task KeepAsync(MetaInfo metaInfo)
     {
-        DurableFiles.WriteAtomically(PathOf(metaInfo.Digest), metaInfo.Encoded.Span);
+        ArgumentNullException.ThrowIfNull(metaInfo);
+        await Task.Run(() => DurableFiles.WriteAtomically(PathOf(metaInfo.Digest), metaInfo.Encoded.Span)).ConfigureAwait(false);
         _infoHashes[metaInfo.Digest] = metaInfo.InfoHash;
-    });
+        _seeded[metaInfo.InfoHash] = metaInfo.Digest;
+    }
 
     /// <summary>The info hash of a cached blob's kept MetaInfo (its swarm), or null.</summary>
     public InfoHash? InfoHashOf(Digest digest) => _infoHashes.TryGetValue(digest, out var infoHash) ? infoHash : null;
 
     /// <summary>
-    /// Seeds every cached blob whose MetaInfo was kept (after a restart); a MetaInfo without its blob, or damaged, goes,
-    /// and so does a cached blob without a usable MetaInfo (it could be neither checked piece by piece nor seeded).
+    /// The cached blob a peer handshakes for, to seed (its swarm was closed while idle, or never opened since the start);
+    /// null when it is no longer cached or its MetaInfo is gone. Reads the MetaInfo from the disk: only the digest is kept.
+    /// </summary>
+    public SeedSource? Resolve(InfoHash infoHash)
+    {
+        if (!_seeded.TryGetValue(infoHash, out var digest))
+        {
+            return null;
+        }
+
+        if (_cache.Contains(digest) && TryLoad(digest) is { } metaInfo && metaInfo.InfoHash == infoHash)
+        {
+            return new SeedSource(metaInfo, _cache.PathOf(digest));
+        }
+
+        _seeded.TryRemove(new KeyValuePair<InfoHash, Digest>(infoHash, digest));
+        return null;
+    }
+
+    /// <summary>
+    /// Seeds every cached blob whose MetaInfo was kept (after a restart) without opening it: the engine announces each
+    /// (spread out) and opens its swarm when a peer asks (<see cref="Resolve"/>). A MetaInfo without its blob, or damaged,
+    /// goes, and so does a cached blob without a usable MetaInfo (it could be neither checked piece by piece nor seeded).
     /// </summary>
     public void SeedCachedBlobs()
     {
         var seeded = new HashSet<Digest>();
+        var blobs = new List<(InfoHash, Digest)>();
         foreach (var file in Directory.EnumerateFiles(_root))
         {
             if (!Digest.TryParse(Digest.Sha256Algorithm + ":" + Path.GetFileName(file), out var digest) || !_cache.Contains(digest))
@@ -65,8 +92,9 @@ internal sealed class MetaInfoShelf : IDisposable
 
             if (TryLoad(digest) is { } metaInfo)
             {
-                _engine.Seed(metaInfo, _cache.PathOf(digest));
+                _seeded[metaInfo.InfoHash] = digest;
                 _infoHashes[digest] = metaInfo.InfoHash;
+                blobs.Add((metaInfo.InfoHash, digest));
                 seeded.Add(digest);
             }
             else
@@ -82,6 +110,8 @@ internal sealed class MetaInfoShelf : IDisposable
                 AgentLog.CachedBlobWithoutMetaInfo(_logger, digest.Value);
             }
         }
+
+        _engine.SeedOnDemand(blobs);
     }
 
     /// <summary>The kept MetaInfo of <paramref name="digest"/>; null when there is none, or it is damaged or another blob's.</summary>
@@ -105,6 +135,7 @@ internal sealed class MetaInfoShelf : IDisposable
     public void Forget(Digest digest, InfoHash infoHash)
     {
         _infoHashes.TryRemove(digest, out _);
+        _seeded.TryRemove(new KeyValuePair<InfoHash, Digest>(infoHash, digest));
         _ = _engine.StopAsync(infoHash);
         try
         {
@@ -124,6 +155,11 @@ internal sealed class MetaInfoShelf : IDisposable
     {
         var file = PathOf(digest);
         var infoHash = _infoHashes.TryRemove(digest, out var known) ? known : TryLoad(digest)?.InfoHash;
+        if (infoHash is { } seededHash)
+        {
+            _seeded.TryRemove(new KeyValuePair<InfoHash, Digest>(seededHash, digest));
+        }
+
         long bytes = 0;
         try
         {

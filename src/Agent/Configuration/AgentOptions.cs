@@ -74,6 +74,13 @@ public sealed class AgentOptions
     public TimeSpan PartialDownloadRetention { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
+    /// A cached blob's swarm with no upload or download for this long is closed (its connections drop, its file closes);
+    /// the blob stays announced to the tracker as seeded, and a peer's handshake reopens it. Open files and memory then
+    /// follow the blobs in use, not the size of the cache.
+    /// </summary>
+    public TimeSpan IdleSeedTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// After a start, hash every cached blob (sha256) in the background, one after another, so each is served with no
     /// check once it matched and a corrupt one is removed before anyone asks for it. Off: each piece is still checked on
     /// its first read (over HTTP and by the seed) before it is sent.
@@ -176,6 +183,11 @@ public sealed class AgentOptions
         if (MissTimeout <= TimeSpan.Zero || MissTimeout > TimeSpan.FromSeconds(30))
         {
             yield return $"{SectionName}:MissTimeout must be positive and at most 30 s (containerd waits on it), got {MissTimeout}.";
+        }
+
+        if (IdleSeedTimeout < TimeSpan.FromSeconds(1))
+        {
+            yield return $"{SectionName}:IdleSeedTimeout must be at least 1 s, got {IdleSeedTimeout}.";
         }
 
         if (PartialDownloadRetention < TimeSpan.Zero)

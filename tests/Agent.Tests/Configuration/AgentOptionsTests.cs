@@ -36,6 +36,7 @@ public sealed class AgentOptionsTests
             SourceTimeout = TimeSpan.FromMinutes(5),
             DefaultRegistry = "docker.io/library",
             StreamStallTimeout = TimeSpan.Zero,
+            IdleSeedTimeout = TimeSpan.Zero,
         };
         var errors = options.Validate().ToList();
         Assert.Contains(errors, e => e.StartsWith("Agent:RegistryUrl", StringComparison.Ordinal) && e.Contains("localhost", StringComparison.Ordinal));
@@ -49,6 +50,7 @@ public sealed class AgentOptionsTests
         Assert.Contains(errors, e => e.StartsWith("Agent:DefaultRegistry", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:SourceTimeout", StringComparison.Ordinal) && e.Contains("00:05:00", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:StreamStallTimeout", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:IdleSeedTimeout", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -8,14 +8,17 @@ namespace P2PRegistry.Integration.Tests.Swarm;
 /// </summary>
 internal sealed class TrackerProcess : IAsyncDisposable
 {
-    private TrackerProcess(ManagedProcess process, int grpcPort, int httpPort)
+    private readonly ManagedProcessOptions _options;
+
+    private TrackerProcess(ManagedProcess process, ManagedProcessOptions options, int grpcPort, int httpPort)
     {
         Process = process;
+        _options = options;
         GrpcUrl = new Uri($"http://127.0.0.1:{grpcPort}");
         HttpUrl = new Uri($"http://127.0.0.1:{httpPort}");
     }
 
-    public ManagedProcess Process { get; }
+    public ManagedProcess Process { get; private set; }
 
     public Uri GrpcUrl { get; }
 
@@ -45,7 +48,14 @@ internal sealed class TrackerProcess : IAsyncDisposable
         };
         options.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var process = await ManagedProcess.StartAsync(options).ConfigureAwait(false);
-        return new TrackerProcess(process, grpcPort, httpPort);
+        return new TrackerProcess(process, options, grpcPort, httpPort);
+    }
+
+    /// <summary>Stops the current process if it still runs (a killed one has), then starts a new one on the same ports: empty, as after a crash.</summary>
+    public async Task RestartAsync()
+    {
+        await Process.DisposeAsync().ConfigureAwait(false);
+        Process = await ManagedProcess.StartAsync(_options).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
