@@ -37,6 +37,15 @@ internal sealed class MetaInfoShelf : IDisposable
     /// <summary>Keeps the MetaInfo of a blob about to enter the cache (on the disk when this returns).</summary>
     public Task KeepAsync(MetaInfo metaInfo) => Task.Run(() => DurableFiles.WriteAtomically(PathOf(metaInfo.Digest), metaInfo.Encoded.Span));
 
+    /// <summary>Drops the kept MetaInfo of a blob that did not make it into the cache after all.</summary>
+    public void Discard(Digest digest)
+    {
+        if (!_cache.Contains(digest))
+        {
+            DurableFiles.TryDelete(PathOf(digest));
+        }
+    }
+
     /// <summary>
     /// Seeds every cached blob whose MetaInfo was kept (after a restart); a MetaInfo without its blob, or damaged, goes,
     /// and so does a cached blob without a usable MetaInfo (it could be neither checked piece by piece nor seeded).

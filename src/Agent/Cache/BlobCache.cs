@@ -164,7 +164,17 @@ public sealed class BlobCache
                 return;
             }
 
-            File.Move(verifiedFile, target, overwrite: true);
+            try
+            {
+                File.Move(verifiedFile, target, overwrite: true);
+            }
+            catch
+            {
+                // A cache on another file system makes the move a copy: one that failed (a full disk) leaves no part.
+                DurableFiles.TryDelete(target);
+                throw;
+            }
+
             _entries[digest] = new Entry(length, _time.GetUtcNow()) { Verified = true };
             _totalBytes += length;
             evicted = EvictIfNeeded(keep: digest);

@@ -28,6 +28,7 @@ internal sealed class BlobFills : IDisposable
     private readonly RepositoryStore _repositories;
     private readonly OriginMetrics _metrics;
     private readonly ILogger<BlobFills> _logger;
+    private readonly StorageFullReporter _storageFull;
     private readonly TimeSpan _fillTimeout;
     private readonly TimeSpan _headersTimeout;
     private readonly TimeSpan _idleTimeout;
@@ -37,8 +38,9 @@ internal sealed class BlobFills : IDisposable
     private readonly int _maxFills;
     private readonly TimeSpan _queueTimeout;
 
-    public BlobFills(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<BlobFills> logger)
+    public BlobFills(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<BlobFills> logger, StorageFullReporter storageFull)
     {
+        _storageFull = storageFull;
         _maxFills = options.Value.MaxConcurrentFills;
         _queueTimeout = options.Value.FillQueueTimeout;
         _slots = new SemaphoreSlim(_maxFills, _maxFills);
@@ -157,6 +159,7 @@ internal sealed class BlobFills : IDisposable
             var failure = ex switch
             {
                 UpstreamException upstreamException => upstreamException,
+                _ when _storageFull.IsFull(ex) => new UpstreamException(UpstreamFailure.StorageFull, upstream, $"no space left to store {digest.Value}", ex),
                 OperationCanceledException when timeout.IsCancellationRequested && !_stopping.IsCancellationRequested =>
                     new UpstreamException(UpstreamFailure.TimedOut, upstream, $"fill of {digest.Value} took longer than {_fillTimeout}", ex),
                 OperationCanceledException => new UpstreamException(UpstreamFailure.Unreachable, upstream, "the origin is stopping", ex),
@@ -167,7 +170,11 @@ internal sealed class BlobFills : IDisposable
             // holding this fill then gets no reader (and the failure) instead of a file that vanished under it.
             _fills.TryRemove(new KeyValuePair<Digest, BlobFill>(fill.Digest, fill));
             _metrics.FillFailed();
-            if (failure.Failure != UpstreamFailure.DigestMismatch)
+            if (failure.Failure == UpstreamFailure.StorageFull)
+            {
+                _storageFull.Report("fill", ex);
+            }
+            else if (failure.Failure != UpstreamFailure.DigestMismatch)
             {
                 UpstreamLog.FillFailed(_logger, upstream, digest.Value, failure.Message);
             }

@@ -1,7 +1,9 @@
-namespace P2PRegistry.Origin.Storage;
+namespace P2PRegistry.Hosting.Storage;
 
-/// <summary>Recognises "no space left" among I/O errors, which the registry answers 507 instead of as a crash.</summary>
-internal static class DiskFull
+/// <summary>
+/// Recognises "no space left" among I/O errors: the origin answers it 507, the agent a fast miss, instead of as a crash.
+/// </summary>
+public static class DiskFull
 {
     // Linux errno ENOSPC and EDQUOT (.NET carries the raw errno as the HResult of an IOException on Unix);
     // Windows ERROR_HANDLE_DISK_FULL and ERROR_DISK_FULL.
