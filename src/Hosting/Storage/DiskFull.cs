@@ -18,9 +18,10 @@ public static class DiskFull
     /// <summary>
     /// Whether <paramref name="exception"/> (or an inner one) is a full disk. A failed preallocation
     /// (<c>File.OpenHandle(…, preallocationSize)</c>) throws a plain IOException without the errno, so an I/O error
-    /// also counts when the file system of <paramref name="storagePath"/> has (nearly) no space left.
+    /// also counts when the file system of <paramref name="storagePath"/> has (nearly) no space left, or less than the
+    /// <paramref name="neededBytes"/> the failed write asked for (the preallocation of a whole blob).
     /// </summary>
-    public static bool Is(Exception? exception, string? storagePath = null)
+    public static bool Is(Exception? exception, string? storagePath = null, long neededBytes = 0)
     {
         var io = false;
         for (var ex = exception; ex is not null; ex = ex.InnerException)
@@ -33,8 +34,14 @@ public static class DiskFull
             io |= ex is IOException;
         }
 
-        return io && storagePath is not null && FreeBytes(storagePath) < NearlyFull;
+        return io && storagePath is not null && FreeBytes(storagePath) < Math.Max(NearlyFull, neededBytes);
     }
+
+    /// <summary>
+    /// The I/O error of a full disk, with the errno a caller further up recognises without knowing the path: for a
+    /// failed preallocation (which carries none) once <see cref="Is"/> said it was one.
+    /// </summary>
+    public static IOException NoSpace(string message, Exception? inner = null) => new(message, inner) { HResult = Enospc };
 
     private static long FreeBytes(string path)
     {

@@ -4,8 +4,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Hosting.Storage;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Storage;
@@ -188,6 +190,23 @@ internal sealed class BlobFills : IDisposable
         }
     }
 
+    /// <summary>
+    /// The fill's temp file, preallocated to the length the upstream announced: a blob the disk has no room for fails
+    /// here, before a requester got headers (507), rather than half way through its body.
+    /// </summary>
+    private SafeFileHandle CreateTemp(string path, long length)
+    {
+        try
+        {
+            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, FileOptions.None, length);
+        }
+        catch (IOException ex) when (length > 0 && DiskFull.Is(ex, _blobs.Layout.Uploads, length))
+        {
+            // A failed preallocation carries no errno (.NET removed the file): give it the full disk's.
+            throw DiskFull.NoSpace($"No space left for the {length} bytes of a fill.", ex);
+        }
+    }
+
     private void Forget(BlobFill fill)
     {
         _fills.TryRemove(new KeyValuePair<Digest, BlobFill>(fill.Digest, fill));
@@ -238,7 +257,7 @@ internal sealed class BlobFills : IDisposable
         long total = 0;
         try
         {
-            using (var handle = File.OpenHandle(fill.TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, FileOptions.None, declared ?? 0))
+            using (var handle = CreateTemp(fill.TempPath, declared ?? 0))
             {
                 if (declared is { } length)
                 {
