@@ -6,9 +6,11 @@ using System.Text.Json;
 namespace P2PRegistry.Integration.Tests.Origin;
 
 /// <summary>
-/// The origin (a real process) on a 32 MiB tmpfs that the test fills: an upload bigger than the space, and a manifest
-/// PUT on a full disk, get a registry error body (507), leave no partial file, pulls of stored blobs keep working,
-/// and once space is free the same upload succeeds. The mount is made and unmounted by the test (needs root).
+/// The origin (a real process) on a small tmpfs that the test fills: an upload bigger than the space, a manifest PUT,
+/// a skopeo push, a pull-through fill and manifest from docker-registry get a registry error body (507) and leave no
+/// partial file; a metainfo computed on a read is served without being kept; pulls of stored blobs keep working; and
+/// once space is free the same operations succeed in the same process. The mounts are made and unmounted by the tests
+/// (needs root).
 /// </summary>
 [Trait("Category", TestCategories.Integration)]
 public sealed class FullDiskTests(ITestOutputHelper output)
@@ -164,6 +166,48 @@ public sealed class FullDiskTests(ITestOutputHelper output)
             Assert.Equal(digest, Digest(await blob.Content.ReadAsByteArrayAsync()));
         }
 
+        AssertNoPartialFiles(storage);
+    }
+
+    [Fact]
+    public async Task MetaInfoComputedOnAFullDisk_IsServedWithoutBeingKept_AndKeptOnceSpaceIsFree()
+    {
+        await using var disk = await TmpfsMount.CreateAsync(16, "origin-metainfo-disk");
+        var storage = disk.Combine("origin");
+        await using var origin = await OriginProcess.StartAsync(new OriginOptions
+        {
+            StoragePath = storage,
+            ExtraArguments = ["--Origin:Push:AllowAnonymous=true"],
+            OnOutputLine = Log,
+        });
+        using var client = new RegistryClient(origin.BaseAddress);
+        var blob = RandomBytes(1024 * 1024, 5);
+        Assert.Equal(HttpStatusCode.Created, await UploadAsync(client, blob));
+
+        // A lost metainfo (a crash between its write and the blob's rename) is computed again on the next read.
+        var hex = Digest(blob)["sha256:".Length..];
+        var metaInfoFile = Path.Combine(storage, "blobs", "sha256", hex[..2], hex, "metainfo");
+        Assert.True(File.Exists(metaInfoFile), metaInfoFile);
+        File.Delete(metaInfoFile);
+        disk.Fill("filler");
+
+        using (var served = await client.Http.GetAsync($"/p2p/v1/metainfo/{Digest(blob)}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        Assert.False(File.Exists(metaInfoFile), "a metainfo was kept on a full disk");
+        Assert.True(await DiskFullCountAsync(origin.BaseAddress, "metainfo") >= 1, "the metainfo not kept was not counted");
+        AssertNoPartialFiles(storage);
+        await AssertPullsAsync(client, blob);
+
+        File.Delete(disk.Combine("filler"));
+        using (var served = await client.Http.GetAsync($"/p2p/v1/metainfo/{Digest(blob)}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        Assert.True(File.Exists(metaInfoFile), "the metainfo was not kept once space was back");
         AssertNoPartialFiles(storage);
     }
 
