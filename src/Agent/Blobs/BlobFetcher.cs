@@ -189,11 +189,9 @@ internal sealed class BlobFetcher : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            var diskFull = _diskFull.IsFull(ex);
-            if (diskFull)
+            var diskFull = _diskFull.IsFull(ex) ? ex : null;
+            if (diskFull is not null)
             {
-                // Once a minute per stage in the log, however many requests hit it; the metric counts them all.
-                _diskFull.Report(stage, ex);
                 ex = new BlobUnavailableException($"the agent's disk is full ({stage})", ex);
             }
             else if (ex is not BlobUnavailableException)
@@ -214,6 +212,12 @@ internal sealed class BlobFetcher : IAsyncDisposable
                 await _engine.StopAsync(handle.InfoHash).ConfigureAwait(false);
                 handle = null;
                 PartialDownloadFiles.Delete(path!);
+            }
+
+            if (diskFull is not null)
+            {
+                // Once its files are gone. Logged once a minute per stage however many requests hit it; counted each time.
+                _diskFull.Report(stage, diskFull);
             }
 
             Remove(fetch);

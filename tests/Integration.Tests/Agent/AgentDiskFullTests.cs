@@ -110,6 +110,39 @@ public sealed class AgentDiskFullTests(ITestOutputHelper output)
         AssertNoLeftovers(data.Path);
     }
 
+    [Fact]
+    public async Task BlobNoOriginHoldsYet_BiggerThanTheFreeSpace_FastMissBeforeItStreams_NothingLeft_AndStreamsOnceSpaceIsBack()
+    {
+        const string upstreamName = "upstream.agent-disk.test:5000";
+        await using var upstream = await DockerRegistryProcess.StartAsync(new DockerRegistryOptions { OnOutputLine = Log("upstream") });
+        using var work = new TempDirectory("agent-disk-stream");
+        var image = await OciImageBuilder.BuildAsync(work.Combine("layout"), "v1", randomMiB: 16, seed: 182);
+        await Skopeo.PushAsync(image.Reference, Skopeo.Docker(upstream.Host, Repository, "v1"), new SkopeoCopyOptions { PreserveDigests = true });
+        await using var origin = await OriginProcess.StartAsync(new OriginOptions
+        {
+            ExtraArguments = [$"--Origin:Upstreams:0:Name={upstreamName}", $"--Origin:Upstreams:0:Url={upstream.BaseAddress}", "--Origin:Upstreams:0:AllowHttp=true"],
+            OnOutputLine = Log("origin"),
+        });
+        await using var tracker = await TrackerProcess.StartAsync(origin.BaseAddress, Log("tracker"));
+        await using var data = await TmpfsMount.CreateAsync(32, "agent-stream-data");
+        await using var agent = await AgentProcess.StartAsync("agent-disk-stream", tracker.GrpcUrl, origin.BaseAddress, data.Path, Log("agent"), "--Agent:MissTimeout=00:00:10");
+        using var http = new HttpClient { BaseAddress = agent.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        var big = image.Layers.MaxBy(l => l.Size)!;
+
+        // No origin holds the blob yet: the agent streams it from the origin's pull-through, into a file it preallocates.
+        data.Fill("ballast", data.FreeBytes - 8L * 1024 * 1024);
+        await AssertFastMissAsync(http, BlobPath(big.Digest, upstreamName));
+        await WaitForDiskFullAsync(agent, "download");
+        AssertNoLeftovers(data.Path);
+
+        File.Delete(data.Combine("ballast"));
+        using var blob = await http.GetAsync(BlobPath(big.Digest, upstreamName));
+        Assert.Equal(HttpStatusCode.OK, blob.StatusCode);
+        Assert.Equal(big.Digest, Digest(await blob.Content.ReadAsByteArrayAsync()));
+        await WaitUntilAsync(() => File.Exists(Path.Combine(data.Path, "cache", "sha256", Hex(big.Digest))), $"{big.Digest} cached");
+        AssertNoLeftovers(data.Path);
+    }
+
     private static string BlobPath(string digest, string ns) => $"/v2/{Repository}/blobs/{digest}?ns={Uri.EscapeDataString(ns)}";
 
     private async Task AssertFastMissAsync(HttpClient http, string path)
