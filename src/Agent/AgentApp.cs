@@ -73,6 +73,7 @@ public static class AgentApp
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<AgentMetrics>();
+        services.AddSingleton<DiskFullReporter>();
         services.AddSwarm(builder.Configuration.GetSection(SwarmOptions.SectionName), swarm =>
         {
             swarm.PeerPort = settings.PeerPort;

@@ -60,6 +60,7 @@ public static class OriginApp
         services.AddMetrics();
         services.AddSingleton<OriginMetrics>();
         services.AddSingleton(sp => new StorageLayout(sp.GetRequiredService<IOptions<OriginOptions>>().Value.StoragePath));
+        services.AddSingleton<StorageFullReporter>();
         services.AddSingleton<BlobStore>();
         services.AddSingleton<RepositoryStore>();
         services.AddSingleton<UploadManager>();

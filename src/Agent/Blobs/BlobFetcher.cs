@@ -29,12 +29,14 @@ internal sealed class BlobFetcher : IAsyncDisposable
     private readonly AgentMetrics _metrics;
     private readonly AgentOptions _options;
     private readonly ILogger<BlobFetcher> _logger;
+    private readonly DiskFullReporter _diskFull;
     private readonly CancellationTokenSource _stopping = new();
     private readonly string _downloadRoot;
     private int _disposed;
 
-    public BlobFetcher(IMetaInfoSource metaInfos, OriginBlobStreamer origin, MetaInfoShelf shelf, SwarmEngine engine, BlobCache cache, AgentMetrics metrics, IOptions<AgentOptions> options, ILogger<BlobFetcher> logger)
+    public BlobFetcher(IMetaInfoSource metaInfos, OriginBlobStreamer origin, MetaInfoShelf shelf, SwarmEngine engine, BlobCache cache, AgentMetrics metrics, IOptions<AgentOptions> options, ILogger<BlobFetcher> logger, DiskFullReporter diskFull)
     {
+        _diskFull = diskFull;
         _metaInfos = metaInfos;
         _origin = origin;
         _shelf = shelf;
@@ -113,6 +115,9 @@ internal sealed class BlobFetcher : IAsyncDisposable
     {
         var digest = fetch.Digest;
         DownloadHandle? handle = null;
+        string? path = null;
+        // Where a full disk would have hit (the disk_full metric's label).
+        var stage = "download";
         try
         {
             MetaInfo? metaInfo;
@@ -141,7 +146,20 @@ internal sealed class BlobFetcher : IAsyncDisposable
                 }
 
                 fetch.SetResolved();
-                await FetchFromOriginAsync(fetch).ConfigureAwait(false);
+                var (download, streamed) = await _origin.StreamAsync(fetch, _stopping.Token).ConfigureAwait(false);
+                try
+                {
+                    stage = "metainfo";
+                    await _shelf.KeepAsync(streamed).ConfigureAwait(false);
+                    stage = "cache";
+                    Admit(fetch, streamed, download.Path, fromPeers: 0, fromOrigins: download.Length);
+                }
+                catch (Exception ex)
+                {
+                    OriginBlobStreamer.Discard(download, ex);
+                    throw;
+                }
+
                 return;
             }
 
@@ -151,7 +169,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
             // disk takes longer than the miss timeout (seen at 1.3-1.8 s while 12 Agents started at once).
             fetch.SetResolved();
             AgentLog.FetchStarted(_logger, digest.Value, metaInfo.Length, metaInfo.PieceCount);
-            var path = Path.Combine(_downloadRoot, digest.Hex);
+            path = Path.Combine(_downloadRoot, digest.Hex);
             handle = await _engine.StartDownloadAsync(metaInfo, path, _stopping.Token).ConfigureAwait(false);
             fetch.SetStarted(new SwarmBlobDownload(handle, _options.StreamPriorityPieces));
 
@@ -164,13 +182,42 @@ internal sealed class BlobFetcher : IAsyncDisposable
             // The swarm goes on seeding from its open file while the file moves into the cache (a rename): its peers
             // keep their connections and requests. Stopping it here and seeding anew dropped every peer at the moment
             // this node held the most they lacked (they came back only after an announce and a new handshake).
-            await AdmitAndSeedAsync(fetch, metaInfo, path, fromPeers, fromOrigins).ConfigureAwait(false);
+            stage = "metainfo";
+            await _shelf.KeepAsync(metaInfo).ConfigureAwait(false);
+            stage = "cache";
+            Admit(fetch, metaInfo, path, fromPeers, fromOrigins);
         }
         catch (Exception ex)
         {
-            if (ex is not BlobUnavailableException)
+            var diskFull = _diskFull.IsFull(ex) ? ex : null;
+            if (diskFull is not null)
+            {
+                ex = new BlobUnavailableException($"the agent's disk is full ({stage})", ex);
+            }
+            else if (ex is not BlobUnavailableException)
             {
                 AgentLog.FetchFailed(_logger, digest.Value, ex);
+            }
+
+            if (stage == "cache")
+            {
+                _shelf.Discard(digest);
+            }
+
+            if (handle is { Completion.IsCompletedSuccessfully: true } && !_cache.Contains(digest))
+            {
+                // Complete, but its MetaInfo or the move into the cache failed: the swarm seeding it goes, and so does
+                // its file, which nothing would ever clean up (a download in progress for this digest is this one, so
+                // the fetch is still registered and no retry can have started on the same path).
+                await _engine.StopAsync(handle.InfoHash).ConfigureAwait(false);
+                handle = null;
+                PartialDownloadFiles.Delete(path!);
+            }
+
+            if (diskFull is not null)
+            {
+                // Once its files are gone. Logged once a minute per stage however many requests hit it; counted each time.
+                _diskFull.Report(stage, diskFull);
             }
 
             Remove(fetch);
@@ -186,37 +233,18 @@ internal sealed class BlobFetcher : IAsyncDisposable
     }
 
     /// <summary>
-    /// Moves a verified download into the cache, keeps its MetaInfo, seeds it (a swarm still running for it goes on:
-    /// the engine returns it), and ends the fetch.
+    /// Moves a verified download, whose MetaInfo is kept, into the cache, seeds it (a swarm still running for it goes
+    /// on: the engine returns it), and ends the fetch.
     /// </summary>
-    private async Task AdmitAndSeedAsync(BlobFetch fetch, MetaInfo metaInfo, string path, long fromPeers, long fromOrigins)
+    private void Admit(BlobFetch fetch, MetaInfo metaInfo, string path, long fromPeers, long fromOrigins)
     {
         var digest = fetch.Digest;
-        await _shelf.KeepAsync(metaInfo).ConfigureAwait(false);
         _cache.Admit(digest, path);
         _engine.Seed(metaInfo, _cache.PathOf(digest));
         _metrics.DownloadFinished(fromPeers, fromOrigins);
         AgentLog.FetchCached(_logger, digest.Value, fromPeers, fromOrigins);
         Remove(fetch);
         fetch.SetCached();
-    }
-
-    /// <summary>
-    /// A blob no origin holds yet, streamed from the origin while it pulls it through; once its sha256 matched, cached
-    /// and seeded under the MetaInfo computed from the same bytes, like a swarm download.
-    /// </summary>
-    private async Task FetchFromOriginAsync(BlobFetch fetch)
-    {
-        var (download, metaInfo) = await _origin.StreamAsync(fetch, _stopping.Token).ConfigureAwait(false);
-        try
-        {
-            await AdmitAndSeedAsync(fetch, metaInfo, download.Path, fromPeers: 0, fromOrigins: download.Length).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            OriginBlobStreamer.Discard(download, ex);
-            throw;
-        }
     }
 
     private bool Remove(BlobFetch fetch)

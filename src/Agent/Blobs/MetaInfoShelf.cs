@@ -53,6 +53,15 @@ internal sealed class MetaInfoShelf : IDisposable
     /// <summary>The info hash of a cached blob's kept MetaInfo (its swarm), or null.</summary>
     public InfoHash? InfoHashOf(Digest digest) => _infoHashes.TryGetValue(digest, out var infoHash) ? infoHash : null;
 
+    /// <summary>Drops the kept MetaInfo of a blob that did not make it into the cache after all.</summary>
+    public void Discard(Digest digest)
+    {
+        if (!_cache.Contains(digest))
+        {
+            DurableFiles.TryDelete(PathOf(digest));
+        }
+    }
+
     /// <summary>
     /// The cached blob a peer handshakes for, to seed (its swarm was closed while idle, or never opened since the start);
     /// null when it is no longer cached or its MetaInfo is gone. Reads the MetaInfo from the disk: only the digest is kept.

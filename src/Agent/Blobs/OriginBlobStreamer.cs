@@ -6,6 +6,7 @@ using P2PRegistry.Agent.Configuration;
 using P2PRegistry.Agent.Diagnostics;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Hosting.Storage;
 
 namespace P2PRegistry.Agent.Blobs;
 
@@ -70,7 +71,7 @@ internal sealed class OriginBlobStreamer(OriginBlobClient origin, IOptions<Agent
                 // The file exists before any reader learns of the download: a reader that found no file would take
                 // it for a finished download and wait for the cache instead of streaming.
                 MetaInfo metaInfo;
-                using (var file = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete))
+                using (var file = Create(path, length))
                 {
                     fetch.SetStarted(download);
                     metaInfo = await CopyAndHashAsync(response, digest, download, file, stopping).ConfigureAwait(false);
@@ -84,6 +85,22 @@ internal sealed class OriginBlobStreamer(OriginBlobClient origin, IOptions<Agent
                 Discard(download, ex);
                 throw;
             }
+        }
+    }
+
+    /// <summary>
+    /// The download's file, preallocated: a blob the disk has no room for is refused before any reader is told it
+    /// started (a fast miss), not cut off half way.
+    /// </summary>
+    private SafeFileHandle Create(string path, long length)
+    {
+        try
+        {
+            return File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, FileOptions.None, preallocationSize: length);
+        }
+        catch (IOException ex) when (DiskFull.Is(ex, _root, length))
+        {
+            throw DiskFull.NoSpace($"No space left for the {length} bytes of {path}.", ex);
         }
     }
 

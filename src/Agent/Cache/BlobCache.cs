@@ -153,7 +153,17 @@ public sealed class BlobCache
                 return;
             }
 
-            File.Move(verifiedFile, target, overwrite: true);
+            try
+            {
+                File.Move(verifiedFile, target, overwrite: true);
+            }
+            catch
+            {
+                // A cache on another file system makes the move a copy: one that failed (a full disk) leaves no part.
+                DurableFiles.TryDelete(target);
+                throw;
+            }
+
             var now = _time.GetUtcNow();
             _entries[digest] = new Entry(length, now, now) { Verified = true, PersistedLastUse = DateTimeOffset.MinValue };
             _totalBytes += length;

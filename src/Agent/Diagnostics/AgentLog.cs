@@ -54,4 +54,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(17, LogLevel.Warning, "Cached blob {Digest} has no usable MetaInfo to check it against: removed from the cache, the next request fetches it again")]
     public static partial void CachedBlobWithoutMetaInfo(ILogger logger, string digest);
+
+    [LoggerMessage(31, LogLevel.Error, "Data folder full: a {WritePath} write failed ({Reason}); nothing of it stays, nothing is cached (a blob is a fast miss for the requests after it, a manifest is served from memory); {Suppressed} more since the last such line")]
+    public static partial void DiskFull(ILogger logger, string writePath, string reason, long suppressed);
 }

@@ -17,6 +17,7 @@ public sealed class AgentMetrics
     private readonly Counter<long> _manifestsServed;
     private readonly Counter<long> _streamsStalled;
     private readonly Counter<long> _cacheCorrupt;
+    private readonly Counter<long> _diskFull;
 
     public AgentMetrics(IMeterFactory meterFactory)
     {
@@ -31,6 +32,7 @@ public sealed class AgentMetrics
         _fastMisses = meter.CreateCounter<long>("p2pregistry.agent.fast_misses", "{request}", "Requests answered 404/503 at once because the agent could not serve them.");
         _manifestsServed = meter.CreateCounter<long>("p2pregistry.agent.manifests_served", "{request}", "Manifest requests answered.");
         _streamsStalled = meter.CreateCounter<long>("p2pregistry.agent.streams_stalled", "{request}", "Blob responses cut because no byte reached the client for Agent:StreamStallTimeout.");
+        _diskFull = meter.CreateCounter<long>("p2pregistry.agent.disk_full", "{write}", "Writes that failed because the data folder's file system was full (ENOSPC/EDQUOT), by path (download, metainfo, cache, manifest); the request became a fast miss, or the manifest was served without being cached.");
         _cacheCorrupt = meter.CreateCounter<long>("p2pregistry.agent.cache_corrupt", "{blob}", "Cached blobs found corrupt on disk after a restart (a piece's SHA-1 or the blob's sha256 did not match): removed and fetched again.");
     }
 
@@ -57,4 +59,6 @@ public sealed class AgentMetrics
     public void StreamStalled() => _streamsStalled.Add(1);
 
     public void CacheCorrupt() => _cacheCorrupt.Add(1);
+
+    public void DiskFull(string path) => _diskFull.Add(1, new KeyValuePair<string, object?>("path", path));
 }

@@ -59,9 +59,19 @@ internal sealed class ManifestCache
             return;
         }
 
-        // Type first, then the content, each replaced atomically: TryGet needs both.
+        // Type first, then the content, each replaced atomically: TryGet needs both. A write that fails (a full disk)
+        // leaves neither: its temp file is gone, and so is a type file without its content.
+        var typeExisted = File.Exists(path + TypeSuffix);
         DurableFiles.WriteAtomically(path + TypeSuffix, Encoding.UTF8.GetBytes(manifest.MediaType), uniqueTemp: true);
-        DurableFiles.WriteAtomically(path, manifest.Content.Span, uniqueTemp: true);
+        try
+        {
+            DurableFiles.WriteAtomically(path, manifest.Content.Span, uniqueTemp: true);
+        }
+        catch when (!typeExisted)
+        {
+            DurableFiles.TryDelete(path + TypeSuffix);
+            throw;
+        }
     }
 
     /// <summary>Every cached manifest as a collector item: both files' bytes, its last use, when it was written.</summary>

@@ -44,7 +44,16 @@ internal sealed partial class MirrorHandler
 
             manifest = lookup.Manifest!;
             AgentLog.ManifestResolved(_logger, path.Name, reference, ns, manifest.Digest.Value);
-            _manifests.Put(manifest);
+            try
+            {
+                _manifests.Put(manifest);
+            }
+            catch (IOException ex) when (_diskFull.IsFull(ex))
+            {
+                // The verified bytes are in memory: the client gets them all the same, only the cache misses out (its
+                // temp files went with the failure), and the next request for the digest asks the origin again.
+                _diskFull.Report("manifest", ex);
+            }
         }
 
         var response = context.Response;

@@ -32,10 +32,12 @@ internal sealed partial class MirrorHandler
     private readonly AgentOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<MirrorHandler> _logger;
+    private readonly DiskFullReporter _diskFull;
 
     public MirrorHandler(OriginManifestClient origin, OriginListingClient listings, ManifestCache manifests, BlobCache cache, CacheVerifier verifier, BlobFetcher fetcher, IMetaInfoSource metaInfos, AnnounceWatch announces, OriginBlobClient originBlobs,
-        AgentMetrics metrics, IOptions<AgentOptions> options, TimeProvider time, ILogger<MirrorHandler> logger)
+        AgentMetrics metrics, IOptions<AgentOptions> options, TimeProvider time, ILogger<MirrorHandler> logger, DiskFullReporter diskFull)
     {
+        _diskFull = diskFull;
         _origin = origin;
         _listings = listings;
         _manifests = manifests;

@@ -44,6 +44,6 @@ internal static partial class OriginLog
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Client {Client} has {Max} uploads open (Origin:MaxUploadSessionsPerClient); another refused")]
     public static partial void UploadSessionsPerClientReached(ILogger logger, string client, int max);
 
-    [LoggerMessage(EventId = 32, Level = LogLevel.Error, Message = "Storage full: {Method} {Path} refused with 507, its partial data removed ({Reason})")]
-    public static partial void StorageFull(ILogger logger, string method, string path, string reason);
+    [LoggerMessage(EventId = 32, Level = LogLevel.Error, Message = "Storage full: a {WritePath} write refused, its partial data removed ({Reason}); {Suppressed} more refused since the last such line")]
+    public static partial void StorageFull(ILogger logger, string writePath, string reason, long suppressed);
 }

@@ -24,6 +24,7 @@ internal sealed class OriginMetrics
     private readonly Counter<long> _notFoundCacheHits;
     private readonly Counter<long> _uploadsRefused;
     private readonly Counter<long> _pushRefusals;
+    private readonly Counter<long> _diskFull;
 
     public OriginMetrics(IMeterFactory meterFactory)
     {
@@ -44,6 +45,7 @@ internal sealed class OriginMetrics
         _notFoundCacheHits = meter.CreateCounter<long>("p2pregistry.origin.upstream.not_found_cache_hits", "{request}", "Requests answered 404 from the negative cache instead of asking the upstream.");
         _uploadsRefused = meter.CreateCounter<long>("p2pregistry.origin.uploads.refused", "{request}", "Upload and manifest writes refused by a limit, by reason (sessions, client_sessions, bytes_in_flight, disk_full).");
         _blobsQuarantined = meter.CreateCounter<long>("p2pregistry.origin.blobs.quarantined", "{blob}", "Stored blobs found corrupt while seeding and moved out of the store.");
+        _diskFull = meter.CreateCounter<long>("p2pregistry.origin.disk_full", "{write}", "Writes refused because the storage volume was full (ENOSPC/EDQUOT), by path (upload, manifest, fill, upstream_manifest, metainfo, link).");
         _pushRefusals = meter.CreateCounter<long>("p2pregistry.origin.push.refusals", "{request}", "Writing requests refused by push authentication, by reason (credentials, throttled, prefix).");
     }
 
@@ -79,5 +81,7 @@ internal sealed class OriginMetrics
     public void NotFoundCacheHit() => _notFoundCacheHits.Add(1);
 
     public void UploadRefused(string reason) => _uploadsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void DiskFull(string path) => _diskFull.Add(1, new KeyValuePair<string, object?>("path", path));
+
     public void PushRefused(string reason) => _pushRefusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

@@ -194,7 +194,7 @@ internal sealed partial class RegistryHandler
             _uploads.Remove(session);
             throw;
         }
-        catch (IOException ex) when (DiskFull.Is(ex, _options.StoragePath))
+        catch (IOException ex) when (_storageFull.IsFull(ex))
         {
             // Nothing half-written stays on a full disk: the session ends and its file goes.
             _uploads.Remove(session);

@@ -10,10 +10,13 @@ internal sealed partial class RegistryHandler
 {
     private const int StreamChunkSize = 1024 * 1024;
 
-    private static RegistryException UpstreamError(UpstreamException ex, RegistryError notFound, string notFoundMessage, string detail) =>
-        ex.Failure == UpstreamFailure.NotFound
-            ? new RegistryException(notFound, notFoundMessage, Truncate(detail))
-            : new RegistryException(RegistryError.Unavailable, $"upstream {ex.Upstream} unavailable", ex.Message);
+    private static RegistryException UpstreamError(UpstreamException ex, RegistryError notFound, string notFoundMessage, string detail) => ex.Failure switch
+    {
+        UpstreamFailure.NotFound => new RegistryException(notFound, notFoundMessage, Truncate(detail)),
+        // Counted and logged where the write failed (the fill or the manifest store); the client retries later.
+        UpstreamFailure.StorageFull => new RegistryException(RegistryError.InsufficientStorage, "insufficient storage: the registry's disk is full") { Headers = [new("Retry-After", "60")] },
+        _ => new RegistryException(RegistryError.Unavailable, $"upstream {ex.Upstream} unavailable", ex.Message),
+    };
 
     /// <summary>The upstream said 404 for this recently: answer it again without asking (see <see cref="NotFoundCache"/>).</summary>
     private void ThrowIfKnownMissing(UpstreamClient client, string name, string reference, RegistryError notFound, string message)

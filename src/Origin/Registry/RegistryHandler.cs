@@ -37,11 +37,13 @@ internal sealed partial class RegistryHandler
     private readonly UpstreamManifests _upstreamManifests;
     private readonly NotFoundCache _notFound;
     private readonly NamespaceRule _names;
+    private readonly StorageFullReporter _storageFull;
 
     public RegistryHandler(BlobStore blobs, RepositoryStore repositories, UploadManager uploads, PushAuthenticator auth,
         OriginMetrics metrics, IOptions<OriginOptions> options, TimeProvider time, ILogger<RegistryHandler> logger,
-        UpstreamCatalog upstreams, BlobFills fills, UpstreamManifests upstreamManifests, NotFoundCache notFound)
+        UpstreamCatalog upstreams, BlobFills fills, UpstreamManifests upstreamManifests, NotFoundCache notFound, StorageFullReporter storageFull)
     {
+        _storageFull = storageFull;
         _notFound = notFound;
         _upstreams = upstreams;
         _fills = fills;
@@ -100,12 +102,12 @@ internal sealed partial class RegistryHandler
             OriginLog.BadRequest(_logger, request.Method, request.Path.Value ?? "", ex.Message);
             await RegistryErrors.WriteAsync(context, RegistryError.TooManyRequests, ex.Message, null, [new("Retry-After", "10")]).ConfigureAwait(false);
         }
-        catch (IOException ex) when (!context.Response.HasStarted && DiskFull.Is(ex, _options.StoragePath))
+        catch (IOException ex) when (!context.Response.HasStarted && _storageFull.IsFull(ex))
         {
-            // Whoever wrote cleaned up after itself (upload session, manifest temp file, fill temp file); reads go on.
-            OriginLog.StorageFull(_logger, request.Method, request.Path.Value ?? "", ex.Message);
+            // Whoever wrote cleaned up after itself (upload session, manifest temp file, link temp file); reads go on.
+            _storageFull.Report(WritePathOf(context), ex);
             _metrics.UploadRefused("disk_full");
-            await RegistryErrors.WriteAsync(context, RegistryError.InsufficientStorage, "insufficient storage: the registry's disk is full", null, [new("Retry-After", "60")]).ConfigureAwait(false);
+            await StorageFullAsync(context).ConfigureAwait(false);
         }
         catch (BadHttpRequestException ex)
         {
@@ -118,6 +120,20 @@ internal sealed partial class RegistryHandler
         {
             // The client went away; there is nobody to answer.
         }
+    }
+
+    /// <summary>The 507 a write refused for a full disk gets: clients retry later, when space may be back.</summary>
+    private static Task StorageFullAsync(HttpContext context) =>
+        RegistryErrors.WriteAsync(context, RegistryError.InsufficientStorage, "insufficient storage: the registry's disk is full", null, [new("Retry-After", "60")]);
+
+    /// <summary>The write path a request that hit a full disk was on (the <c>disk_full</c> metric's label).</summary>
+    private static string WritePathOf(HttpContext context)
+    {
+        var raw = RawPath(context);
+        return raw.Contains("/blobs/uploads", StringComparison.Ordinal) ? "upload"
+            : raw.Contains("/manifests/", StringComparison.Ordinal) ? "manifest"
+            : raw.Contains("/blobs/", StringComparison.Ordinal) ? "metainfo"
+            : "link";
     }
 
     private Task DispatchAsync(HttpContext context, RegistryPath path, string method)

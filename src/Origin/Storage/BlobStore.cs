@@ -16,12 +16,14 @@ internal sealed class BlobStore
     private readonly StorageLayout _layout;
     private readonly OriginMetrics _metrics;
     private readonly ILogger<BlobStore> _logger;
+    private readonly StorageFullReporter _storageFull;
 
     // One on-demand metainfo computation per digest, however many callers ask at once.
     private readonly ConcurrentDictionary<Digest, Lazy<Task<MetaInfo>>> _computing = new();
 
-    public BlobStore(StorageLayout layout, OriginMetrics metrics, ILogger<BlobStore> logger)
+    public BlobStore(StorageLayout layout, OriginMetrics metrics, ILogger<BlobStore> logger, StorageFullReporter storageFull)
     {
+        _storageFull = storageFull;
         _layout = layout;
         _metrics = metrics;
         _logger = logger;
@@ -154,7 +156,17 @@ internal sealed class BlobStore
         }
 
         var metaInfo = await HashFileAsync(_layout.BlobData(digest), digest, length, reason, CancellationToken.None).ConfigureAwait(false);
-        await DurableFiles.WriteAtomicallyAsync(_layout.BlobMetaInfo(digest), metaInfo.Encoded, CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await DurableFiles.WriteAtomicallyAsync(_layout.BlobMetaInfo(digest), metaInfo.Encoded, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (_storageFull.IsFull(ex))
+        {
+            // The blob is served all the same: a read must not fail for want of space to cache what it computed
+            // (the temp file went with the failure; the next read computes it again and tries to keep it).
+            _storageFull.Report("metainfo", ex);
+        }
+
         return metaInfo;
     }
 }

@@ -4,8 +4,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Hosting.Storage;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Storage;
@@ -28,6 +30,7 @@ internal sealed class BlobFills : IDisposable
     private readonly RepositoryStore _repositories;
     private readonly OriginMetrics _metrics;
     private readonly ILogger<BlobFills> _logger;
+    private readonly StorageFullReporter _storageFull;
     private readonly TimeSpan _fillTimeout;
     private readonly TimeSpan _headersTimeout;
     private readonly TimeSpan _idleTimeout;
@@ -37,8 +40,9 @@ internal sealed class BlobFills : IDisposable
     private readonly int _maxFills;
     private readonly TimeSpan _queueTimeout;
 
-    public BlobFills(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<BlobFills> logger)
+    public BlobFills(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<BlobFills> logger, StorageFullReporter storageFull)
     {
+        _storageFull = storageFull;
         _maxFills = options.Value.MaxConcurrentFills;
         _queueTimeout = options.Value.FillQueueTimeout;
         _slots = new SemaphoreSlim(_maxFills, _maxFills);
@@ -157,6 +161,7 @@ internal sealed class BlobFills : IDisposable
             var failure = ex switch
             {
                 UpstreamException upstreamException => upstreamException,
+                _ when _storageFull.IsFull(ex) => new UpstreamException(UpstreamFailure.StorageFull, upstream, $"no space left to store {digest.Value}", ex),
                 OperationCanceledException when timeout.IsCancellationRequested && !_stopping.IsCancellationRequested =>
                     new UpstreamException(UpstreamFailure.TimedOut, upstream, $"fill of {digest.Value} took longer than {_fillTimeout}", ex),
                 OperationCanceledException => new UpstreamException(UpstreamFailure.Unreachable, upstream, "the origin is stopping", ex),
@@ -167,7 +172,11 @@ internal sealed class BlobFills : IDisposable
             // holding this fill then gets no reader (and the failure) instead of a file that vanished under it.
             _fills.TryRemove(new KeyValuePair<Digest, BlobFill>(fill.Digest, fill));
             _metrics.FillFailed();
-            if (failure.Failure != UpstreamFailure.DigestMismatch)
+            if (failure.Failure == UpstreamFailure.StorageFull)
+            {
+                _storageFull.Report("fill", ex);
+            }
+            else if (failure.Failure != UpstreamFailure.DigestMismatch)
             {
                 UpstreamLog.FillFailed(_logger, upstream, digest.Value, failure.Message);
             }
@@ -178,6 +187,23 @@ internal sealed class BlobFills : IDisposable
         finally
         {
             Forget(fill);
+        }
+    }
+
+    /// <summary>
+    /// The fill's temp file, preallocated to the length the upstream announced: a blob the disk has no room for fails
+    /// here, before a requester got headers (507), rather than half way through its body.
+    /// </summary>
+    private SafeFileHandle CreateTemp(string path, long length)
+    {
+        try
+        {
+            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, FileOptions.None, length);
+        }
+        catch (IOException ex) when (length > 0 && DiskFull.Is(ex, _blobs.Layout.Uploads, length))
+        {
+            // A failed preallocation carries no errno (.NET removed the file): give it the full disk's.
+            throw DiskFull.NoSpace($"No space left for the {length} bytes of a fill.", ex);
         }
     }
 
@@ -231,7 +257,7 @@ internal sealed class BlobFills : IDisposable
         long total = 0;
         try
         {
-            using (var handle = File.OpenHandle(fill.TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, FileOptions.None, declared ?? 0))
+            using (var handle = CreateTemp(fill.TempPath, declared ?? 0))
             {
                 if (declared is { } length)
                 {

@@ -21,6 +21,8 @@ public enum UpstreamFailure
     TimedOut,
     /// <summary>The upstream led somewhere its rules forbid (a redirect to plain http or to an internal address).</summary>
     Refused,
+    /// <summary>The origin's own disk was full: what the upstream sent could not be stored (nothing of it stays).</summary>
+    StorageFull,
 }
 
 public sealed class UpstreamException : Exception

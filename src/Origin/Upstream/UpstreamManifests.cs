@@ -25,12 +25,14 @@ internal sealed class UpstreamManifests
     private readonly RepositoryStore _repositories;
     private readonly OriginMetrics _metrics;
     private readonly ILogger<UpstreamManifests> _logger;
+    private readonly StorageFullReporter _storageFull;
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _revalidationTimeout;
     private readonly long _maxBytes;
 
-    public UpstreamManifests(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<UpstreamManifests> logger)
+    public UpstreamManifests(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<UpstreamManifests> logger, StorageFullReporter storageFull)
     {
+        _storageFull = storageFull;
         _blobs = blobs;
         _repositories = repositories;
         _metrics = metrics;
@@ -102,6 +104,12 @@ internal sealed class UpstreamManifests
         catch (OperationCanceledException ex) when (timeout.IsCancellationRequested)
         {
             throw new UpstreamException(UpstreamFailure.TimedOut, upstream, $"manifest {repository}:{reference} took longer than {_timeout}", ex);
+        }
+        catch (IOException ex) when (_storageFull.IsFull(ex))
+        {
+            // Storing what the upstream sent failed; the manifest's temp file and links are gone with the failure.
+            _storageFull.Report("upstream_manifest", ex);
+            throw new UpstreamException(UpstreamFailure.StorageFull, upstream, $"no space left to store manifest {repository}:{reference}", ex);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {

@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using P2PRegistry.Hosting.Storage;
 
 namespace P2PRegistry.Swarm.Pieces;
 
@@ -52,13 +53,23 @@ internal sealed class PieceFile : IDisposable
     /// </summary>
     public static PieceFile OpenWritable(string path, long length, bool create, bool directIo, int transferLength)
     {
-        var data = File.OpenHandle(
-            path,
-            create ? FileMode.Create : FileMode.Open,
-            FileAccess.ReadWrite,
-            FileShare.Read | FileShare.Delete,
-            FileOptions.None,
-            preallocationSize: create ? length : 0);
+        SafeFileHandle data;
+        try
+        {
+            data = File.OpenHandle(
+                path,
+                create ? FileMode.Create : FileMode.Open,
+                FileAccess.ReadWrite,
+                FileShare.Read | FileShare.Delete,
+                FileOptions.None,
+                preallocationSize: create ? length : 0);
+        }
+        catch (IOException ex) when (create && DiskFull.Is(ex, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)), length))
+        {
+            // The preallocation found no room for the blob (.NET removed the file): say so with the errno.
+            throw DiskFull.NoSpace($"No space left for the {length} bytes of {path}.", ex);
+        }
+
         try
         {
             if (RandomAccess.GetLength(data) != length)

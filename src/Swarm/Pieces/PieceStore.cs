@@ -166,11 +166,11 @@ internal sealed class PieceStore : IDisposable
         }
 
         PieceFile? file = null;
+        var fresh = resume is null;
         try
         {
             // A fresh start replaces the record before the data file is cut: a crash in between never leaves an old
             // record beside a new data file.
-            var fresh = resume is null;
             resume ??= ResumeFile.Create(resumePath, metaInfo);
             file = PieceFile.OpenWritable(path, metaInfo.Length, create: fresh, directIo, metaInfo.PieceLength);
             var resumed = verified.SetCount;
@@ -190,6 +190,15 @@ internal sealed class PieceStore : IDisposable
         catch
         {
             file?.Dispose();
+            if (fresh)
+            {
+                // Nothing was there to resume, and nothing of this attempt is worth keeping (a preallocation the disk
+                // had no room for, most often): no record or data file of it stays behind, on a full disk least of all.
+                DurableFiles.TryDelete(resumePath);
+                DurableFiles.TryDelete(ResumeFile.TempPathFor(resumePath));
+                DurableFiles.TryDelete(path);
+            }
+
             throw;
         }
     }

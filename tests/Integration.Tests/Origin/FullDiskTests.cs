@@ -6,9 +6,11 @@ using System.Text.Json;
 namespace P2PRegistry.Integration.Tests.Origin;
 
 /// <summary>
-/// The origin (a real process) on a 32 MiB tmpfs that the test fills: an upload bigger than the space, and a manifest
-/// PUT on a full disk, get a registry error body (507), leave no partial file, pulls of stored blobs keep working,
-/// and once space is free the same upload succeeds. The mount is made and unmounted by the test (needs root).
+/// The origin (a real process) on a small tmpfs that the test fills: an upload bigger than the space, a manifest PUT,
+/// a skopeo push, a pull-through fill and manifest from docker-registry get a registry error body (507) and leave no
+/// partial file; a metainfo computed on a read is served without being kept; pulls of stored blobs keep working; and
+/// once space is free the same operations succeed in the same process. The mounts are made and unmounted by the tests
+/// (needs root).
 /// </summary>
 [Trait("Category", TestCategories.Integration)]
 public sealed class FullDiskTests(ITestOutputHelper output)
@@ -73,6 +75,149 @@ public sealed class FullDiskTests(ITestOutputHelper output)
         }
 
         AssertNoPartialFiles(storage);
+    }
+
+    [Fact]
+    public async Task SkopeoPushOntoAFullDisk_Fails507_LeavesNothing_AndTheSamePushSucceedsOnceSpaceIsFree()
+    {
+        await using var disk = await TmpfsMount.CreateAsync(48, "origin-push-disk");
+        var storage = disk.Combine("origin");
+        using var work = new TempDirectory("origin-push-full");
+        var image = await OciImageBuilder.BuildAsync(work.Combine("layout"), "v1", randomMiB: 16, seed: 71);
+        await using var origin = await OriginProcess.StartAsync(new OriginOptions { StoragePath = storage, OnOutputLine = Log });
+        var destination = Skopeo.Docker(origin.Host, Repository, "v1");
+
+        // Room for the busybox layer, not for the 16 MiB one.
+        disk.Fill("filler", disk.FreeBytes - 6L * 1024 * 1024);
+        var refused = await Skopeo.CopyAsync(image.Reference, destination, new SkopeoCopyOptions { PreserveDigests = true });
+        output.WriteLine($"[test] skopeo on a full disk: exit {refused.ExitCode}: {refused.StandardError}");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("507", refused.StandardError + refused.StandardOutput, StringComparison.Ordinal);
+        AssertNoPartialFiles(storage);
+        Assert.True(await DiskFullCountAsync(origin.BaseAddress, "upload") >= 1, "the refused upload was not counted as disk_full{path=\"upload\"}");
+
+        File.Delete(disk.Combine("filler"));
+        var pushed = await Skopeo.PushAsync(image.Reference, destination, new SkopeoCopyOptions { PreserveDigests = true });
+        Assert.Equal(image.ManifestDigest, pushed);
+        var copy = work.Combine("pulled");
+        await Skopeo.CopyOrThrowAsync(destination, Skopeo.Dir(copy));
+        var layout = DirImageLayout.Open(copy);
+        Assert.Equal(image.ManifestDigest, layout.ManifestDigest());
+        Assert.Empty(layout.Problems());
+        AssertNoPartialFiles(storage);
+    }
+
+    [Fact]
+    public async Task PullThroughOntoAFullDisk_Blob507AndManifest507_FillLeavesNothing_AndFillsOnceSpaceIsFree()
+    {
+        const string upstreamName = "upstream.disk.test:5000";
+        const string ns = "?ns=upstream.disk.test%3A5000";
+        await using var upstream = await DockerRegistryProcess.StartAsync(new DockerRegistryOptions { OnOutputLine = Log });
+        using var work = new TempDirectory("origin-fill-full");
+        var image = await OciImageBuilder.BuildAsync(work.Combine("layout"), "v1", randomMiB: 16, seed: 72);
+        await Skopeo.PushAsync(image.Reference, Skopeo.Docker(upstream.Host, "team/app", "v1"), new SkopeoCopyOptions { PreserveDigests = true });
+
+        await using var disk = await TmpfsMount.CreateAsync(48, "origin-fill-disk");
+        var storage = disk.Combine("origin");
+        await using var origin = await OriginProcess.StartAsync(new OriginOptions
+        {
+            StoragePath = storage,
+            ExtraArguments = [$"--Origin:Upstreams:0:Name={upstreamName}", $"--Origin:Upstreams:0:Url={upstream.BaseAddress}", "--Origin:Upstreams:0:AllowHttp=true"],
+            OnOutputLine = Log,
+        });
+        using var http = new HttpClient { BaseAddress = origin.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        var big = image.Layers.MaxBy(l => l.Size)!;
+
+        // A fill bigger than the free space: refused at its preallocation, before any header (507), its temp file gone.
+        disk.Fill("filler", disk.FreeBytes - 6L * 1024 * 1024);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var refused = await http.GetAsync($"/v2/team/app/blobs/{big.Digest}{ns}"))
+        {
+            await AssertInsufficientStorageAsync(refused);
+        }
+
+        output.WriteLine($"[test] fill refused in {clock.ElapsedMilliseconds} ms");
+        Assert.True(await DiskFullCountAsync(origin.BaseAddress, "fill") >= 1, "the refused fill was not counted as disk_full{path=\"fill\"}");
+        AssertNoPartialFiles(storage);
+
+        // Nothing left at all: the pull-through manifest cannot be stored either.
+        disk.Fill("filler2");
+        using (var refused = await http.GetAsync($"/v2/team/app/manifests/{image.ManifestDigest}{ns}"))
+        {
+            await AssertInsufficientStorageAsync(refused);
+        }
+
+        Assert.True(await DiskFullCountAsync(origin.BaseAddress, "upstream_manifest") >= 1, "the refused manifest store was not counted");
+        AssertNoPartialFiles(storage);
+
+        // Space is back: the same process fills both, with the upstream's bytes.
+        File.Delete(disk.Combine("filler"));
+        File.Delete(disk.Combine("filler2"));
+        using (var manifest = await http.GetAsync($"/v2/team/app/manifests/{image.ManifestDigest}{ns}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+            Assert.Equal(image.ManifestDigest, Digest(await manifest.Content.ReadAsByteArrayAsync()));
+        }
+
+        foreach (var digest in image.BlobDigests)
+        {
+            using var blob = await http.GetAsync($"/v2/team/app/blobs/{digest}{ns}");
+            Assert.Equal(HttpStatusCode.OK, blob.StatusCode);
+            Assert.Equal(digest, Digest(await blob.Content.ReadAsByteArrayAsync()));
+        }
+
+        AssertNoPartialFiles(storage);
+    }
+
+    [Fact]
+    public async Task MetaInfoComputedOnAFullDisk_IsServedWithoutBeingKept_AndKeptOnceSpaceIsFree()
+    {
+        await using var disk = await TmpfsMount.CreateAsync(16, "origin-metainfo-disk");
+        var storage = disk.Combine("origin");
+        await using var origin = await OriginProcess.StartAsync(new OriginOptions
+        {
+            StoragePath = storage,
+            ExtraArguments = ["--Origin:Push:AllowAnonymous=true"],
+            OnOutputLine = Log,
+        });
+        using var client = new RegistryClient(origin.BaseAddress);
+        var blob = RandomBytes(1024 * 1024, 5);
+        Assert.Equal(HttpStatusCode.Created, await UploadAsync(client, blob));
+
+        // A lost metainfo (a crash between its write and the blob's rename) is computed again on the next read.
+        var hex = Digest(blob)["sha256:".Length..];
+        var metaInfoFile = Path.Combine(storage, "blobs", "sha256", hex[..2], hex, "metainfo");
+        Assert.True(File.Exists(metaInfoFile), metaInfoFile);
+        File.Delete(metaInfoFile);
+        disk.Fill("filler");
+
+        using (var served = await client.Http.GetAsync($"/p2p/v1/metainfo/{Digest(blob)}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        Assert.False(File.Exists(metaInfoFile), "a metainfo was kept on a full disk");
+        Assert.True(await DiskFullCountAsync(origin.BaseAddress, "metainfo") >= 1, "the metainfo not kept was not counted");
+        AssertNoPartialFiles(storage);
+        await AssertPullsAsync(client, blob);
+
+        File.Delete(disk.Combine("filler"));
+        using (var served = await client.Http.GetAsync($"/p2p/v1/metainfo/{Digest(blob)}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        Assert.True(File.Exists(metaInfoFile), "the metainfo was not kept once space was back");
+        AssertNoPartialFiles(storage);
+    }
+
+    private static async Task<long> DiskFullCountAsync(Uri origin, string writePath)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var text = await http.GetStringAsync(new Uri(origin, "/metrics"));
+        return text.Split('\n')
+            .Where(l => l.StartsWith("p2pregistry_origin_disk_full", StringComparison.Ordinal) && l.Contains($"path=\"{writePath}\"", StringComparison.Ordinal))
+            .Sum(l => (long)double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private static async Task AssertInsufficientStorageAsync(HttpResponseMessage response)

@@ -1,7 +1,9 @@
-namespace P2PRegistry.Origin.Storage;
+namespace P2PRegistry.Hosting.Storage;
 
-/// <summary>Recognises "no space left" among I/O errors, which the registry answers 507 instead of as a crash.</summary>
-internal static class DiskFull
+/// <summary>
+/// Recognises "no space left" among I/O errors: the origin answers it 507, the agent a fast miss, instead of as a crash.
+/// </summary>
+public static class DiskFull
 {
     // Linux errno ENOSPC and EDQUOT (.NET carries the raw errno as the HResult of an IOException on Unix);
     // Windows ERROR_HANDLE_DISK_FULL and ERROR_DISK_FULL.
@@ -16,9 +18,10 @@ internal static class DiskFull
     /// <summary>
     /// Whether <paramref name="exception"/> (or an inner one) is a full disk. A failed preallocation
     /// (<c>File.OpenHandle(…, preallocationSize)</c>) throws a plain IOException without the errno, so an I/O error
-    /// also counts when the file system of <paramref name="storagePath"/> has (nearly) no space left.
+    /// also counts when the file system of <paramref name="storagePath"/> has (nearly) no space left, or less than the
+    /// <paramref name="neededBytes"/> the failed write asked for (the preallocation of a whole blob).
     /// </summary>
-    public static bool Is(Exception? exception, string? storagePath = null)
+    public static bool Is(Exception? exception, string? storagePath = null, long neededBytes = 0)
     {
         var io = false;
         for (var ex = exception; ex is not null; ex = ex.InnerException)
@@ -31,8 +34,14 @@ internal static class DiskFull
             io |= ex is IOException;
         }
 
-        return io && storagePath is not null && FreeBytes(storagePath) < NearlyFull;
+        return io && storagePath is not null && FreeBytes(storagePath) < Math.Max(NearlyFull, neededBytes);
     }
+
+    /// <summary>
+    /// The I/O error of a full disk, with the errno a caller further up recognises without knowing the path: for a
+    /// failed preallocation (which carries none) once <see cref="Is"/> said it was one.
+    /// </summary>
+    public static IOException NoSpace(string message, Exception? inner = null) => new(message, inner) { HResult = Enospc };
 
     private static long FreeBytes(string path)
     {
