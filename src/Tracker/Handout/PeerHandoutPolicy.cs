@@ -4,17 +4,31 @@ using P2PRegistry.Tracker.Peers;
 namespace P2PRegistry.Tracker.Handout;
 
 /// <summary>
-/// Chooses which peers of a swarm an asker gets (DESIGN.md §4 "Peer handout"): up to N, never the asker,
-/// complete agents first, then incomplete agents, origins last so they are not the hot spot; random among
-/// equals so load spreads. Pure: the caller gives the candidates and the randomness.
+/// Chooses which peers of a swarm an asker gets (DESIGN.md §4 "Peer handout"): up to N, never the asker. With
+/// locality on, peers in the asker's rack come first, then its zone, then the others, of which a share
+/// (<see cref="HandoutSettings.RemoteShare"/>, at least one when any exist) is always kept so data still flows
+/// between zones and no zone's swarm is cut off; peers of an unknown zone count as remote. Inside each of those,
+/// complete agents before incomplete ones; origins always last so they are not the hot spot; random among equals so
+/// load spreads. Pure: the caller gives the candidates and the randomness.
 /// </summary>
 internal sealed class PeerHandoutPolicy
 {
+    // Bucket order is hand-out order: [rack complete, rack incomplete, zone complete, zone incomplete,
+    // remote complete, remote incomplete, origins].
+    private const int RemoteBucket = 4;
+    private const int OriginBucket = 6;
+    private const int BucketCount = 7;
+
     private readonly HandoutSettings _settings;
 
     public PeerHandoutPolicy(HandoutSettings settings)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxPeers, 1);
+        if (!(settings.RemoteShare is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.RemoteShare, "RemoteShare must be 0..1.");
+        }
+
         _settings = settings;
     }
 
@@ -26,18 +40,32 @@ internal sealed class PeerHandoutPolicy
 
     public TimeSpan MinInterval => _settings.MinInterval;
 
+    /// <summary>How many places of a handout of <paramref name="limit"/> are kept for remote peers when both kinds exist.</summary>
+    internal int RemoteReserve(int limit, int localCount, int remoteCount)
+    {
+        if (localCount == 0 || remoteCount == 0 || _settings.RemoteShare <= 0)
+        {
+            return 0;
+        }
+
+        var share = Math.Max(1, (int)Math.Round(limit * _settings.RemoteShare, MidpointRounding.AwayFromZero));
+        // A handout of one place goes to the nearest peer; otherwise at least one place stays local.
+        return Math.Min(Math.Min(share, remoteCount), limit - 1);
+    }
+
     public IReadOnlyList<PeerRecord> Select(
         IReadOnlyList<PeerRecord> candidates,
         PeerId asker,
         IPAddress askerAddress,
         int askerPort,
         int numWant,
-        Random random)
+        Random random,
+        PeerLocality? askerLocality = null)
     {
         var limit = Limit(numWant);
-        List<PeerRecord>? completeAgents = null;
-        List<PeerRecord>? incompleteAgents = null;
-        List<PeerRecord>? origins = null;
+        var near = _settings.Locality && askerLocality is { HasZone: true } ? askerLocality : null;
+        var buckets = new List<PeerRecord>?[BucketCount];
+        var localCount = 0;
         foreach (var peer in candidates)
         {
             // By address too: a restarted peer announces a new id from the same ip:port before its old entry expires.
@@ -46,16 +74,35 @@ internal sealed class PeerHandoutPolicy
                 continue;
             }
 
-            var bucket = peer.Role == PeerRole.Origin ? (origins ??= [])
-                : peer.Complete ? (completeAgents ??= [])
-                : (incompleteAgents ??= []);
-            bucket.Add(peer);
+            int index;
+            if (peer.Role == PeerRole.Origin)
+            {
+                index = OriginBucket;
+            }
+            else
+            {
+                var proximity = near?.ProximityOf(peer.Locality) ?? Proximity.Remote;
+                index = (2 * (int)proximity) + (peer.Complete ? 0 : 1);
+                if (proximity != Proximity.Remote)
+                {
+                    localCount++;
+                }
+            }
+
+            (buckets[index] ??= []).Add(peer);
         }
 
+        var remoteCount = (buckets[RemoteBucket]?.Count ?? 0) + (buckets[RemoteBucket + 1]?.Count ?? 0);
+        var localTake = Math.Min(localCount, limit - RemoteReserve(limit, localCount, remoteCount));
+        var agentTake = Math.Min(localTake + remoteCount, limit);
+
         var selected = new List<PeerRecord>(Math.Min(limit, candidates.Count));
-        TakeRandom(completeAgents, selected, limit, random);
-        TakeRandom(incompleteAgents, selected, limit, random);
-        TakeRandom(origins, selected, limit, random);
+        for (var i = 0; i < BucketCount; i++)
+        {
+            var cap = i < RemoteBucket ? localTake : i < OriginBucket ? agentTake : limit;
+            TakeRandom(buckets[i], selected, cap, random);
+        }
+
         return selected;
     }
 

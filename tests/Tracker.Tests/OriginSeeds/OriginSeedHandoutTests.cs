@@ -122,11 +122,34 @@ public sealed class OriginSeedHandoutTests : IDisposable
     public void ParseOriginPeer_AcceptsOnlyDialableLiteralEndPoints(string header, bool accepted) =>
         Assert.Equal(accepted, OriginMetaInfoClient.ParseOriginPeer(header) is not null);
 
-    private async Task<IReadOnlyList<PeerRecord>> Announce(int n)
+    [Fact]
+    public async Task Announce_FullHandoutWithZones_OriginLastAndTheRemotePeerKept()
+    {
+        await _metaInfos.GetAsync(_metaInfo.Digest, null, default);
+        for (var i = 1; i <= 4; i++)
+        {
+            await Announce(i, "a");
+        }
+
+        await Announce(5, "b");
+
+        var peers = await Announce(9, "a");
+
+        // 3 places: one of zone a, the one of zone b (the kept share), the origin; the origin pushes out neither.
+        Assert.Equal(3, peers.Count);
+        Assert.Equal("a", peers[0].Locality.Zone);
+        Assert.Equal("b", peers[1].Locality.Zone);
+        Assert.True(peers[^1].IsAt(s_origin.Address, s_origin.Port));
+    }
+
+    private async Task<IReadOnlyList<PeerRecord>> Announce(int n, string zone = "")
     {
         var id = new byte[20];
         id[0] = (byte)n;
-        var claim = new AnnounceClaim(_metaInfo.InfoHash, new PeerId(id), null, 6000 + n, PeerRole.Agent, false, 100, P2PRegistry.Tracker.Peers.AnnounceEvent.None, 0);
+        var claim = new AnnounceClaim(_metaInfo.InfoHash, new PeerId(id), null, 6000 + n, PeerRole.Agent, false, 100, P2PRegistry.Tracker.Peers.AnnounceEvent.None, 0)
+        {
+            Locality = PeerLocality.From(zone, null),
+        };
         var decision = await _announcer.AnnounceAsync(claim, new AnnouncerIdentity(IPAddress.Parse($"10.0.0.{n}"), IsOrigin: false), "grpc", default);
         Assert.False(decision.Refused, decision.Reason);
         return decision.Result.Peers;
