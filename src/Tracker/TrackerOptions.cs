@@ -38,6 +38,13 @@ internal sealed class TrackerOptions
     /// </summary>
     public double RemoteShare { get; set; } = Handout.HandoutSettings.DefaultRemoteShare;
 
+    /// <summary>
+    /// With <see cref="Locality"/>: the zone the origin (<see cref="OriginUrl"/>'s peer) sits in; empty = unknown. When
+    /// set, an agent of another zone whose handout already holds an agent of the origin's zone does not get the origin
+    /// too: its zone's data crosses through those bridges, not once more per agent from the origin.
+    /// </summary>
+    public string OriginZone { get; set; } = string.Empty;
+
     /// <summary>How often a downloading peer announces: short, so it learns of new peers quickly.</summary>
     public TimeSpan DownloadingInterval { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -61,6 +61,11 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
             errors.Add($"Tracker:RemoteShare must be 0..1 (the share of a handout kept for other zones' peers), got {options.RemoteShare}.");
         }
 
+        if (P2PRegistry.Core.Placement.TopologyLabel.Problem(options.OriginZone) is { } originZoneProblem)
+        {
+            errors.Add($"Tracker:OriginZone '{options.OriginZone}' {originZoneProblem}.");
+        }
+
         if (options.MaxSwarms < 1)
         {
             errors.Add($"Tracker:MaxSwarms must be at least 1, got {options.MaxSwarms}.");

@@ -72,7 +72,7 @@ internal sealed class AnnounceService(
         var peers = stored.Peers.Count == 0
             ? stored.Peers
             : policy.Select(stored.Peers, command.PeerId, command.Address, command.Port, numWant, random, command.Locality);
-        if (originLast is not null)
+        if (originLast is not null && policy.HandsOutOrigin(command.Locality, peers))
         {
             peers = WithOriginLast(peers, originLast, command);
         }

@@ -64,17 +64,40 @@ public sealed class LocalityHandoutTests
     }
 
     [Fact]
-    public void Select_FewLocalPeers_FillsTheRestWithRemote()
+    public void Select_FewLocalPeers_RemoteStaysAShareOfTheHandout()
     {
-        var candidates = new List<PeerRecord> { Agent(1, "a", "r2") };
+        var candidates = new List<PeerRecord>();
+        candidates.AddRange(Enumerable.Range(1, 3).Select(n => Agent(n, "a", "r2")));
         candidates.AddRange(Enumerable.Range(21, 20).Select(n => Agent(n, "b", "")));
 
         var selected = Select(s_settings, candidates, seed: 4);
 
-        Assert.Equal(10, selected.Count);
-        Assert.Equal("a", selected[0].Locality.Zone);
-        Assert.All(selected.Skip(1), p => Assert.Equal("b", p.Locality.Zone));
+        // 3 local: remote = ⌈3 · 0.2 / 0.8⌉ = 1, although 7 places are free: more would have the asker pull across zones.
+        Assert.Equal(["a", "a", "a", "b"], selected.Select(p => p.Locality.Zone));
     }
+
+    [Fact]
+    public void Select_AloneInItsZone_EveryPlaceRemote()
+    {
+        var candidates = Enumerable.Range(21, 20).Select(n => Agent(n, "b", "")).ToList();
+
+        var selected = Select(s_settings, candidates, seed: 4);
+
+        Assert.Equal(10, selected.Count);
+        Assert.All(selected, p => Assert.Equal("b", p.Locality.Zone));
+    }
+
+    [Theory]
+    [InlineData(10, 8, 20, 0.2, 2)]
+    [InlineData(10, 1, 20, 0.2, 1)]
+    [InlineData(50, 40, 100, 0.2, 10)]
+    [InlineData(50, 4, 100, 0.5, 4)]
+    [InlineData(10, 8, 1, 0.2, 1)]
+    [InlineData(10, 0, 20, 0.2, 10)]
+    [InlineData(10, 5, 20, 1.0, 5)]
+    [InlineData(10, 5, 20, 0.0, 0)]
+    public void RemoteTake_IsTheShareOfTheHandout(int limit, int localTake, int remoteCount, double share, int expected) =>
+        Assert.Equal(expected, new PeerHandoutPolicy(s_settings with { RemoteShare = share }).RemoteTake(limit, localTake, remoteCount));
 
     [Fact]
     public void Select_OneAskedFor_GetsTheNearest()
@@ -93,9 +116,10 @@ public sealed class LocalityHandoutTests
 
         var selected = Select(s_settings, candidates, seed: 6);
 
-        // The 3 of the asker's zone first; peers that said nothing fill the rest like any other zone's.
+        // The 3 of the asker's zone first; peers that said nothing are remote: one kept, as of any other zone.
+        Assert.Equal(4, selected.Count);
         Assert.All(selected.Take(3), p => Assert.Equal("a", p.Locality.Zone));
-        Assert.All(selected.Skip(3), p => Assert.Equal(PeerLocality.Unknown, p.Locality));
+        Assert.Equal(PeerLocality.Unknown, selected[3].Locality);
     }
 
     [Fact]
@@ -151,9 +175,9 @@ public sealed class LocalityHandoutTests
     }
 
     [Fact]
-    public void Select_ManyDraws_EqualPeersOfATierPickedAboutEquallyOften()
+    public void Select_ManyDraws_EqualLocalPeersPickedAboutEquallyOften()
     {
-        // 10 in the asker's zone for 4 local places; 10 remote for 1 kept place: each local one expects 0.4 × draws.
+        // 10 in the asker's zone for 4 local places: each expects 0.4 × draws.
         var candidates = Enumerable.Range(1, 10).Select(n => Agent(n, "a", "")).Concat(Enumerable.Range(21, 10).Select(n => Agent(n, "b", ""))).ToList();
         var policy = new PeerHandoutPolicy(s_settings);
         var random = new Random(12);
@@ -167,9 +191,33 @@ public sealed class LocalityHandoutTests
             }
         }
 
-        Assert.Equal(20, counts.Count);
         Assert.All(Enumerable.Range(1, 10), n => Assert.InRange(counts[n], 1700, 2300));
-        Assert.All(Enumerable.Range(21, 10), n => Assert.InRange(counts[n], 350, 650));
+    }
+
+    [Fact]
+    public void Select_RemotePeers_SameForOneAskerSpreadOverAskers()
+    {
+        var candidates = Enumerable.Range(1, 10).Select(n => Agent(n, "a", "")).Concat(Enumerable.Range(21, 10).Select(n => Agent(n, "b", ""))).ToList();
+        var policy = new PeerHandoutPolicy(s_settings);
+        var random = new Random(13);
+        var perAsker = new Dictionary<int, HashSet<int>>();
+
+        for (var asker = 100; asker < 400; asker++)
+        {
+            for (var draw = 0; draw < 5; draw++)
+            {
+                // Reversed on some draws: the store's order must not matter.
+                var order = draw % 2 == 0 ? candidates : Enumerable.Reverse(candidates).ToList();
+                var remote = policy.Select(order, TestPeers.Id(asker), s_askerAddress, 1, 5, random, s_asker with { Rack = "" }).Single(p => p.Locality.Zone == "b");
+                (perAsker.TryGetValue(asker, out var set) ? set : perAsker[asker] = []).Add(remote.Port - 6000);
+            }
+        }
+
+        // Each asker always got the same bridge; 300 askers spread over the 10 remote peers (30 each expected).
+        Assert.All(perAsker.Values, set => Assert.Single(set));
+        var load = perAsker.Values.Select(set => set.Single()).GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(10, load.Count);
+        Assert.All(load.Values, c => Assert.InRange(c, 10, 55));
     }
 
     [Theory]
@@ -178,4 +226,27 @@ public sealed class LocalityHandoutTests
     [InlineData(double.NaN)]
     public void Constructor_RemoteShareOutOfRange_Throws(double share) =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new PeerHandoutPolicy(s_settings with { RemoteShare = share }));
+
+    [Fact]
+    public void HandsOutOrigin_OtherZoneWithABridgeToTheOriginsZone_No()
+    {
+        var policy = new PeerHandoutPolicy(s_settings with { OriginZone = "a" });
+        var withBridge = new List<PeerRecord> { Agent(1, "b", ""), Agent(2, "a", "") };
+        var withoutBridge = new List<PeerRecord> { Agent(1, "b", ""), Agent(3, "c", "") };
+
+        Assert.False(policy.HandsOutOrigin(new PeerLocality("b", ""), withBridge));
+        Assert.True(policy.HandsOutOrigin(new PeerLocality("b", ""), withoutBridge));
+        Assert.True(policy.HandsOutOrigin(new PeerLocality("b", ""), []));
+    }
+
+    [Fact]
+    public void HandsOutOrigin_OriginsZoneUnknownOrAskerInIt_Yes()
+    {
+        var handout = new List<PeerRecord> { Agent(2, "a", "") };
+
+        Assert.True(new PeerHandoutPolicy(s_settings).HandsOutOrigin(new PeerLocality("b", ""), handout));
+        Assert.True(new PeerHandoutPolicy(s_settings with { OriginZone = "a" }).HandsOutOrigin(new PeerLocality("a", ""), handout));
+        Assert.True(new PeerHandoutPolicy(s_settings with { OriginZone = "a" }).HandsOutOrigin(PeerLocality.Unknown, handout));
+        Assert.True(new PeerHandoutPolicy(s_settings with { OriginZone = "a", Locality = false }).HandsOutOrigin(new PeerLocality("b", ""), handout));
+    }
 }
