@@ -39,7 +39,7 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
             log.WriteLine($"run {Run.RunPrefix}: {maxClients} client hosts, {options.SizeMib} MiB, {options.RateMbit} Mbit/s, {(options.Loopback ? "loopback" : "namespaces")}");
             _testbed = options.Loopback
                 ? new LoopbackTestbed(Run, maxClients, options.RateMbit)
-                : await NamespaceTestbed.CreateAsync(Run, maxClients, options.RateMbit, cancellationToken).ConfigureAwait(false);
+                : await NamespaceTestbed.CreateAsync(Run, maxClients, options.RateMbit, cancellationToken, options.Zones == 2 ? options.InterZoneMbit : null).ConfigureAwait(false);
 
             var blob = await MakeBlobAsync(Path.Combine(_runDirectory, "blob"), options.BlobBytes, cancellationToken).ConfigureAwait(false);
             var pieceLength = PieceLength.For(blob.Length);
@@ -50,6 +50,12 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
             foreach (var n in options.ClientCounts)
             {
                 var bound = LowerBound.Seconds(blob.Length, calibration.BytesPerSecond, n);
+                if (options.Zones == 2)
+                {
+                    // Zone b (the seed host is in a) must receive every byte at least once over the link between zones.
+                    bound = Math.Max(bound, LowerBound.AcrossZones(blob.Length, calibration.BytesPerSecond * options.InterZoneMbit / options.RateMbit));
+                }
+
                 log.WriteLine($"N = {n}: lower bound {bound:0.00} s");
                 var systems = new List<SystemReport>();
                 foreach (var name in options.Systems)
@@ -83,7 +89,7 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
     {
         "registry" => new RegistrySystem(),
         "aria2c" => new Aria2cSystem(),
-        "p2pregistry" => new P2PRegistrySystem(options?.ControlTls ?? false, options?.PeerTls ?? false, options?.AgentApiTls ?? false),
+        "p2pregistry" => new P2PRegistrySystem(options?.ControlTls ?? false, options?.PeerTls ?? false, options?.AgentApiTls ?? false, options?.Locality ?? true),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown system."),
     };
 
@@ -112,14 +118,21 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
         IReadOnlyList<ClientResult> results = [];
         ServerFigures? server = null;
         long? linkBytes = null;
+        IReadOnlyList<ZoneCrossing>? crossZone = null;
         string? error = null;
         try
         {
             await system.SetupAsync(context, cancellationToken).ConfigureAwait(false);
             var before = await _testbed.ReadSeedEgressBytesAsync(cancellationToken).ConfigureAwait(false);
+            var zonesBefore = await _testbed.ReadZoneIngressBytesAsync(cancellationToken).ConfigureAwait(false);
             results = await system.FetchAtOnceAsync(context, cancellationToken).ConfigureAwait(false);
             var after = await _testbed.ReadSeedEgressBytesAsync(cancellationToken).ConfigureAwait(false);
+            var zonesAfter = await _testbed.ReadZoneIngressBytesAsync(cancellationToken).ConfigureAwait(false);
             linkBytes = after - before;
+            if (zonesBefore is not null && zonesAfter is not null)
+            {
+                crossZone = CrossZoneBytes.Between(zonesBefore, zonesAfter, blob.Length);
+            }
             server = await system.CollectAsync(context, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -160,13 +173,18 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
             OriginLinkBytes = linkBytes,
             OriginPayloadBytes = server?.OriginPayloadBytes,
             OriginEgressTimesF = egressBytes / (double)blob.Length,
+            CrossZone = crossZone,
             ServerCpuSeconds = server?.CpuSeconds,
             ClientCpuSeconds = clients.All(c => c.CpuSeconds is null) ? null : clients.Sum(c => c.CpuSeconds ?? 0),
         };
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"    done {report.Completed}/{n}; median {median:0.00} s, slowest {slowest:0.00} s ({report.SlowestToBound:0.00}× bound); origin egress {report.OriginEgressTimesF:0.00}×F"));
+            $"    done {report.Completed}/{n}; median {median:0.00} s, slowest {slowest:0.00} s ({report.SlowestToBound:0.00}× bound); origin egress {report.OriginEgressTimesF:0.00}×F{CrossZoneText(crossZone)}"));
         return report;
     }
+
+    private static string CrossZoneText(IReadOnlyList<ZoneCrossing>? crossZone) => crossZone is null
+        ? ""
+        : "; crossed into " + string.Join(", ", crossZone.Select(c => string.Create(CultureInfo.InvariantCulture, $"zone {c.Zone} {c.TimesF:0.00}×F")));
 
     public static async Task<Blob> MakeBlobAsync(string path, long length, CancellationToken cancellationToken)
     {

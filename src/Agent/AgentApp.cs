@@ -109,7 +109,8 @@ public static class AgentApp
             sp.GetRequiredService<Contracts.Tracker.Tracker.TrackerClient>(),
             TrackerRole.Agent,
             sp.GetRequiredService<IOptions<SwarmOptions>>().Value.TrackerTimeout,
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            Labels(sp.GetRequiredService<IOptions<AgentOptions>>().Value)));
         services.AddSingleton(sp =>
         {
             var timeout = sp.GetRequiredService<IOptions<AgentOptions>>().Value.OriginTimeout;
@@ -166,6 +167,8 @@ public static class AgentApp
     }
 
     /// <summary>A client for the origin: connecting may take no longer than a miss may (containerd waits on it).</summary>
+    private static TopologyLabels Labels(AgentOptions options) => new(options.Zone, options.Rack);
+
     private static HttpClient OriginHttpClient(IServiceProvider services, TimeSpan timeout)
     {
         var options = services.GetRequiredService<IOptions<AgentOptions>>().Value;

@@ -75,7 +75,7 @@ public static class TrackerApp
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TrackerOptions>>().Value;
-            return new PeerHandoutPolicy(new HandoutSettings(options.MaxPeersHandedOut, options.DownloadingInterval, options.SeedingInterval, options.MinInterval));
+            return new PeerHandoutPolicy(new HandoutSettings(options.MaxPeersHandedOut, options.DownloadingInterval, options.SeedingInterval, options.MinInterval, options.Locality, options.RemoteShare, options.OriginZone));
         });
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AnnounceService>(
             sp, Random.Shared, sp.GetRequiredService<IOptions<TrackerOptions>>().Value.LoopbackQuotaExempt));

@@ -26,6 +26,25 @@ internal sealed class TrackerOptions
     /// <summary>The most peers one announce gets back (an asker's <c>num_want</c> can only lower it).</summary>
     public int MaxPeersHandedOut { get; set; } = 50;
 
+    /// <summary>
+    /// Whether a handout puts peers in the asker's rack first, then its zone, then the others (labels from the agents'
+    /// <c>Agent:Zone</c> / <c>Agent:Rack</c>). Off: every agent is equal, as for peers that send no labels.
+    /// </summary>
+    public bool Locality { get; set; } = true;
+
+    /// <summary>
+    /// With <see cref="Locality"/>: the share (0..1) of a handout kept for peers outside the asker's zone, at least one
+    /// when any exist, so every zone's swarm stays connected to the others and data reaches every zone. 0 = none kept.
+    /// </summary>
+    public double RemoteShare { get; set; } = Handout.HandoutSettings.DefaultRemoteShare;
+
+    /// <summary>
+    /// With <see cref="Locality"/>: the zone the origin (<see cref="OriginUrl"/>'s peer) sits in; empty = unknown. When
+    /// set, an agent of another zone whose handout already holds an agent of the origin's zone does not get the origin
+    /// too: its zone's data crosses through those bridges, not once more per agent from the origin.
+    /// </summary>
+    public string OriginZone { get; set; } = string.Empty;
+
     /// <summary>How often a downloading peer announces: short, so it learns of new peers quickly.</summary>
     public TimeSpan DownloadingInterval { get; set; } = TimeSpan.FromSeconds(2);
 

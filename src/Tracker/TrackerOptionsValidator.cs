@@ -56,6 +56,16 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
             errors.Add($"Tracker:MaxPeersHandedOut must be 1..1000, got {options.MaxPeersHandedOut}.");
         }
 
+        if (!(options.RemoteShare is >= 0 and <= 1))
+        {
+            errors.Add($"Tracker:RemoteShare must be 0..1 (the share of a handout kept for other zones' peers), got {options.RemoteShare}.");
+        }
+
+        if (P2PRegistry.Core.Placement.TopologyLabel.Problem(options.OriginZone) is { } originZoneProblem)
+        {
+            errors.Add($"Tracker:OriginZone '{options.OriginZone}' {originZoneProblem}.");
+        }
+
         if (options.MaxSwarms < 1)
         {
             errors.Add($"Tracker:MaxSwarms must be at least 1, got {options.MaxSwarms}.");

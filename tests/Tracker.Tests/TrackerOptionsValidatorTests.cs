@@ -99,6 +99,20 @@ public sealed class TrackerOptionsValidatorTests
         Assert.Contains(Errors(new TrackerOptions { HttpUrl = "http://127.0.0.1:7001" }), e => e.Contains("HTTP/2"));
     }
 
+    [Theory]
+    [InlineData(-0.01, false)]
+    [InlineData(0.0, true)]
+    [InlineData(0.2, true)]
+    [InlineData(1.0, true)]
+    [InlineData(1.01, false)]
+    [InlineData(double.NaN, false)]
+    public void Validate_RemoteShare_MustBeZeroToOne(double share, bool valid)
+    {
+        var errors = Errors(new TrackerOptions { RemoteShare = share }).ToList();
+
+        Assert.Equal(valid, !errors.Any(e => e.Contains("Tracker:RemoteShare", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void Validate_BothPortZero_Succeeds()
     {

@@ -23,6 +23,13 @@ internal static class HarnessArguments
           --timeout-seconds S  per system and client count (default 600)
           --tls MODE           p2pregistry over TLS: off (default), control (agents to origin and tracker),
                                peer (the peer ports), all (both, and the agents' registry APIs)
+          --zones Z            1 (default) or 2: clients alternate between zones a and b, each zone a bridge, one
+                               link between them (the seed host, origin and tracker, in zone a); reports the bytes
+                               that crossed into each zone; needs namespaces and at least 2 clients
+          --inter-zone-mbit R  with --zones 2: the rate of the link between the zones, each direction
+                               (1..100000, default --rate-mbit: one host's link for all of a zone's traffic)
+          --locality on|off    p2pregistry: agents announce their zone, the tracker hands out near peers first
+                               (default on; off = Tracker:Locality=false)
           --cleanup            delete leftover namespaces and processes of earlier harness runs, then exit
           --help
         """;
@@ -84,6 +91,9 @@ internal static class HarnessArguments
                 "scale" => options with { Scale = ScaleList(Value()) },
                 "tls" => options with { Tls = TlsMode(Value()) },
                 "timeout-seconds" => options with { TimeoutSeconds = Int(name, Value(), 5, 24 * 3600) },
+                "zones" => options with { Zones = Int(name, Value(), 1, 2) },
+                "inter-zone-mbit" => options with { InterZoneMbitSetting = Int(name, Value(), 1, MaxRateMbit) },
+                "locality" => options with { Locality = OnOff(name, Value()) },
                 "loopback" => Flag(options with { Loopback = true }, NoValue),
                 "cleanup" => Flag(options with { Cleanup = true }, NoValue),
                 "help" or "h" => Flag(options with { Help = true }, NoValue),
@@ -91,8 +101,35 @@ internal static class HarnessArguments
             };
         }
 
+        return CheckZones(options);
+    }
+
+    private static HarnessOptions CheckZones(HarnessOptions options)
+    {
+        if (options.Zones == 1)
+        {
+            return options.InterZoneMbitSetting is null ? options : throw new HarnessArgumentException("--inter-zone-mbit needs --zones 2.");
+        }
+
+        if (options.Loopback)
+        {
+            throw new HarnessArgumentException("--zones 2 needs namespaces (a link between zones to shape and count), not --loopback.");
+        }
+
+        if (options.ClientCounts.Min() < 2)
+        {
+            throw new HarnessArgumentException($"--zones 2 needs at least 2 clients (one per zone), got {options.ClientCounts.Min()}.");
+        }
+
         return options;
     }
+
+    private static bool OnOff(string name, string value) => value switch
+    {
+        "on" => true,
+        "off" => false,
+        _ => throw new HarnessArgumentException($"--{name} must be on or off, got '{value}'."),
+    };
 
     private static string TlsMode(string value) =>
         HarnessOptions.TlsModes.Contains(value) ? value : throw new HarnessArgumentException($"--tls must be one of {string.Join(", ", HarnessOptions.TlsModes)}, got '{value}'.");

@@ -30,6 +30,17 @@ internal sealed record HarnessOptions
 
     public bool Help { get; init; }
 
+    /// <summary>1, or 2: clients alternate between zones a and b (the seed host sits in zone a), the zones' bridges joined by one shaped link.</summary>
+    public int Zones { get; init; } = 1;
+
+    /// <summary>With two zones: the rate of the one link between them, each direction; unset = <see cref="RateMbit"/>.</summary>
+    public int? InterZoneMbitSetting { get; init; }
+
+    public int InterZoneMbit => InterZoneMbitSetting ?? RateMbit;
+
+    /// <summary>p2pregistry: agents announce their zone and the tracker hands out near peers first (<c>Tracker:Locality</c>).</summary>
+    public bool Locality { get; init; } = true;
+
     public static readonly IReadOnlyList<string> TlsModes = ["off", "control", "peer", "all"];
 
     /// <summary>

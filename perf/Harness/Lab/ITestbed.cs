@@ -24,6 +24,18 @@ internal interface ITestbed : IAsyncDisposable
     /// <summary>A port for a server on <paramref name="host"/>; hosts in namespaces may all use the same one.</summary>
     int Port(LabHost host, int preferred);
 
+    /// <summary>The zones' names (a, b) when the clients are split into zones; empty for one flat network.</summary>
+    IReadOnlyList<string> Zones { get; }
+
+    /// <summary>The zone a host sits in, or null without zones.</summary>
+    string? ZoneOf(LabHost host);
+
+    /// <summary>
+    /// Per zone, the bytes (Ethernet frames: payload and headers) that have arrived in it over the link from the other
+    /// zone so far, a link counter; null without zones.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, long>?> ReadZoneIngressBytesAsync(CancellationToken cancellationToken);
+
     /// <summary>Bytes the seed host has sent over its link so far (link counter), or null when there is no link to count.</summary>
     Task<long?> ReadSeedEgressBytesAsync(CancellationToken cancellationToken);
 }

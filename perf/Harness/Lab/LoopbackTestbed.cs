@@ -50,6 +50,13 @@ internal sealed class LoopbackTestbed : ITestbed
         throw new InvalidOperationException("No free port on 127.0.0.1.");
     }
 
+    public IReadOnlyList<string> Zones => [];
+
+    public string? ZoneOf(LabHost host) => null;
+
+    public Task<IReadOnlyDictionary<string, long>?> ReadZoneIngressBytesAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, long>?>(null);
+
     public Task<long?> ReadSeedEgressBytesAsync(CancellationToken cancellationToken) => Task.FromResult<long?>(null);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -6,19 +6,28 @@ namespace P2PRegistry.Harness.Lab;
 /// Hosts as network namespaces on one bridge in a hub namespace (LAB.md), addresses in 10.77.0.0/24, which exists
 /// only inside these namespaces. Each link is shaped with tc tbf in both directions: the host's eth0 egress (its
 /// upload) and the hub-side veth egress (its download).
+/// With two zones, the hub has a bridge per zone (<c>br0</c> zone a with the seed host, <c>br1</c> zone b), client k
+/// on zone a when k is odd, b when even, and the bridges are joined by one veth pair (<c>xa</c> on br0, <c>xb</c> on
+/// br1) shaped at the inter-zone rate in both directions. What arrives in zone a from b is the rx count of
+/// <c>xa</c>, and the other way round: every byte that crossed, counted once, whoever sent it.
 /// </summary>
 internal sealed class NamespaceTestbed : ITestbed
 {
     public const string Subnet = "10.77.0";
     private const string SeedVeth = "vseed";
 
+    public const string ZoneA = "a";
+    public const string ZoneB = "b";
+
     private readonly int _rateMbit;
+    private readonly int? _interZoneMbit;
     private readonly List<string> _created = [];
 
-    private NamespaceTestbed(RunId run, int clients, int rateMbit)
+    private NamespaceTestbed(RunId run, int clients, int rateMbit, int? interZoneMbit)
     {
         Run = run;
         _rateMbit = rateMbit;
+        _interZoneMbit = interZoneMbit;
         Seed = new LabHost("seed", $"{Subnet}.1", run.SeedNamespace);
         Clients = [.. Enumerable.Range(1, clients).Select(k => new LabHost($"c{k}", ClientAddress(k), run.ClientNamespace(k)))];
     }
@@ -33,15 +42,44 @@ internal sealed class NamespaceTestbed : ITestbed
 
     public long? ProgramRateLimit => null;
 
-    public string Description => $"network namespaces {Run.RunPrefix}-*, bridge in {Run.HubNamespace}, every link tc tbf {_rateMbit} mbit both directions";
+    public string Description => _interZoneMbit is { } inter
+        ? $"network namespaces {Run.RunPrefix}-*, two zones (a: seed host and odd clients, b: even clients), a bridge per zone in {Run.HubNamespace}, every host link tc tbf {_rateMbit} mbit both directions, the one link between the zones {inter} mbit both directions"
+        : $"network namespaces {Run.RunPrefix}-*, bridge in {Run.HubNamespace}, every link tc tbf {_rateMbit} mbit both directions";
+
+    public IReadOnlyList<string> Zones => _interZoneMbit is null ? [] : [ZoneA, ZoneB];
+
+    public string? ZoneOf(LabHost host)
+    {
+        if (_interZoneMbit is null)
+        {
+            return null;
+        }
+
+        if (ReferenceEquals(host, Seed))
+        {
+            return ZoneA;
+        }
+
+        var index = Clients.ToList().IndexOf(host);
+        return index < 0 ? throw new ArgumentException($"{host.Name} is not a host of this testbed.", nameof(host)) : ZoneOfClient(index + 1);
+    }
+
+    /// <summary>Client k (from 1) sits in zone a when k is odd, b when even: the first N clients split evenly for any N.</summary>
+    public static string ZoneOfClient(int index) => index % 2 == 1 ? ZoneA : ZoneB;
+
+    private static string Bridge(string zone) => zone == ZoneB ? "br1" : "br0";
+
+    /// <summary>The hub-side end of the link between the zones on <paramref name="zone"/>'s bridge.</summary>
+    public static string TrunkEnd(string zone) => "x" + zone;
 
     public static string ClientAddress(int index) => $"{Subnet}.{10 + index}";
 
     public static string ClientVeth(int index) => $"vc{index}";
 
-    public static async Task<NamespaceTestbed> CreateAsync(RunId run, int clients, int rateMbit, CancellationToken cancellationToken)
+    /// <param name="interZoneMbit">Null: one bridge for all. Set: two zones joined by a link of this rate.</param>
+    public static async Task<NamespaceTestbed> CreateAsync(RunId run, int clients, int rateMbit, CancellationToken cancellationToken, int? interZoneMbit = null)
     {
-        var testbed = new NamespaceTestbed(run, clients, rateMbit);
+        var testbed = new NamespaceTestbed(run, clients, rateMbit, interZoneMbit);
         try
         {
             await testbed.BuildAsync(cancellationToken).ConfigureAwait(false);
@@ -60,12 +98,29 @@ internal sealed class NamespaceTestbed : ITestbed
         await AddNamespaceAsync(hub, cancellationToken).ConfigureAwait(false);
         await Ip(cancellationToken, "-n", hub, "link", "add", "br0", "type", "bridge").ConfigureAwait(false);
         await Ip(cancellationToken, "-n", hub, "link", "set", "br0", "up").ConfigureAwait(false);
-        await AddLinkAsync(Seed, SeedVeth, cancellationToken).ConfigureAwait(false);
+        if (_interZoneMbit is { } inter)
+        {
+            await Ip(cancellationToken, "-n", hub, "link", "add", "br1", "type", "bridge").ConfigureAwait(false);
+            await Ip(cancellationToken, "-n", hub, "link", "set", "br1", "up").ConfigureAwait(false);
+            await Ip(cancellationToken, "-n", hub, "link", "add", TrunkEnd(ZoneA), "type", "veth", "peer", "name", TrunkEnd(ZoneB)).ConfigureAwait(false);
+            foreach (var zone in new[] { ZoneA, ZoneB })
+            {
+                await Ip(cancellationToken, "-n", hub, "link", "set", TrunkEnd(zone), "master", Bridge(zone)).ConfigureAwait(false);
+                await Ip(cancellationToken, "-n", hub, "link", "set", TrunkEnd(zone), "up").ConfigureAwait(false);
+                await ShapeAsync(hub, TrunkEnd(zone), inter, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await AddLinkAsync(Seed, SeedVeth, "br0", cancellationToken).ConfigureAwait(false);
         for (var k = 1; k <= Clients.Count; k++)
         {
-            await AddLinkAsync(Clients[k - 1], ClientVeth(k), cancellationToken).ConfigureAwait(false);
+            var bridge = _interZoneMbit is null ? "br0" : Bridge(ZoneOfClient(k));
+            await AddLinkAsync(Clients[k - 1], ClientVeth(k), bridge, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static Task<string> ShapeAsync(string ns, string device, int mbit, CancellationToken cancellationToken) =>
+        Shell.CheckAsync("tc", ["-n", ns, "qdisc", "add", "dev", device, "root", "tbf", "rate", mbit.ToString(CultureInfo.InvariantCulture) + "mbit", "burst", "256kb", "latency", "100ms"], cancellationToken);
 
     private async Task AddNamespaceAsync(string name, CancellationToken cancellationToken)
     {
@@ -74,20 +129,19 @@ internal sealed class NamespaceTestbed : ITestbed
         await Ip(cancellationToken, "-n", name, "link", "set", "lo", "up").ConfigureAwait(false);
     }
 
-    private async Task AddLinkAsync(LabHost host, string veth, CancellationToken cancellationToken)
+    private async Task AddLinkAsync(LabHost host, string veth, string bridge, CancellationToken cancellationToken)
     {
         var ns = host.Namespace!;
         var hub = Run.HubNamespace;
         await AddNamespaceAsync(ns, cancellationToken).ConfigureAwait(false);
         // Both ends are created directly inside their namespaces, so names never meet in the root namespace.
         await Ip(cancellationToken, "link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", veth, "netns", hub).ConfigureAwait(false);
-        await Ip(cancellationToken, "-n", hub, "link", "set", veth, "master", "br0").ConfigureAwait(false);
+        await Ip(cancellationToken, "-n", hub, "link", "set", veth, "master", bridge).ConfigureAwait(false);
         await Ip(cancellationToken, "-n", hub, "link", "set", veth, "up").ConfigureAwait(false);
         await Ip(cancellationToken, "-n", ns, "addr", "add", host.Address + "/24", "dev", "eth0").ConfigureAwait(false);
         await Ip(cancellationToken, "-n", ns, "link", "set", "eth0", "up").ConfigureAwait(false);
-        var rate = _rateMbit.ToString(CultureInfo.InvariantCulture) + "mbit";
-        await Shell.CheckAsync("tc", ["-n", ns, "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", rate, "burst", "256kb", "latency", "100ms"], cancellationToken).ConfigureAwait(false);
-        await Shell.CheckAsync("tc", ["-n", hub, "qdisc", "add", "dev", veth, "root", "tbf", "rate", rate, "burst", "256kb", "latency", "100ms"], cancellationToken).ConfigureAwait(false);
+        await ShapeAsync(ns, "eth0", _rateMbit, cancellationToken).ConfigureAwait(false);
+        await ShapeAsync(hub, veth, _rateMbit, cancellationToken).ConfigureAwait(false);
     }
 
     private static Task<string> Ip(CancellationToken cancellationToken, params string[] args) => Shell.CheckAsync("ip", args, cancellationToken);
@@ -102,6 +156,23 @@ internal sealed class NamespaceTestbed : ITestbed
     {
         var text = await Shell.CheckAsync("ip", ["netns", "exec", Run.HubNamespace, "cat", $"/sys/class/net/{SeedVeth}/statistics/rx_bytes"], cancellationToken).ConfigureAwait(false);
         return long.Parse(text.Trim(), CultureInfo.InvariantCulture);
+    }
+
+    public async Task<IReadOnlyDictionary<string, long>?> ReadZoneIngressBytesAsync(CancellationToken cancellationToken)
+    {
+        if (_interZoneMbit is null)
+        {
+            return null;
+        }
+
+        var counts = new Dictionary<string, long>();
+        foreach (var zone in Zones)
+        {
+            var text = await Shell.CheckAsync("ip", ["netns", "exec", Run.HubNamespace, "cat", $"/sys/class/net/{TrunkEnd(zone)}/statistics/rx_bytes"], cancellationToken).ConfigureAwait(false);
+            counts[zone] = long.Parse(text.Trim(), CultureInfo.InvariantCulture);
+        }
+
+        return counts;
     }
 
     public async ValueTask DisposeAsync()

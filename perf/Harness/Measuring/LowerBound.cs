@@ -27,6 +27,17 @@ internal static class LowerBound
         return Math.Max(f / originUpload, Math.Max(f / clientDownloads.Min(), n * f / (originUpload + clientUploads.Sum())));
     }
 
+    /// <summary>
+    /// Two zones, the origin in one: the other zone must receive every byte at least once over the link between them,
+    /// so T ≥ F / rate of that link (payload bytes per second).
+    /// </summary>
+    public static double AcrossZones(long fileBytes, double interZoneRate)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fileBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(interZoneRate);
+        return fileBytes / interZoneRate;
+    }
+
     /// <summary>Every link at the same rate in both directions: the bound is F/rate for any N (N/(N+1) &lt; 1).</summary>
     public static double Seconds(long fileBytes, double rate, int clients) =>
         Seconds(fileBytes, rate, Enumerable.Repeat(rate, clients).ToList(), Enumerable.Repeat(rate, clients).ToList());

@@ -30,6 +30,12 @@ internal static class MarkdownReport
             }
 
             sb.AppendLine();
+            foreach (var system in run.Systems.Where(s => s.CrossZone is { Count: > 0 }))
+            {
+                sb.AppendLine(Inv($"- {system.Name} cross-zone bytes (link frames that arrived in each zone from the other): ")
+                    + string.Join(", ", system.CrossZone!.Select(c => Inv($"zone {c.Zone} {c.Bytes / 1048576.0:0.0} MiB = {c.TimesF:0.00}×F"))));
+            }
+
             foreach (var system in run.Systems.Where(s => s.Error is not null))
             {
                 sb.AppendLine(Inv($"- **{system.Name} failed**: {system.Error}"));

@@ -36,6 +36,9 @@ internal sealed record SystemReport
     /// <summary>Origin egress as a multiple of the blob size: link bytes when counted, else payload bytes.</summary>
     public double? OriginEgressTimesF { get; init; }
 
+    /// <summary>With zones: per zone, what arrived in it from the other zone during the fetch (link counters).</summary>
+    public IReadOnlyList<Measuring.ZoneCrossing>? CrossZone { get; init; }
+
     public double? ServerCpuSeconds { get; init; }
 
     public double? ClientCpuSeconds { get; init; }

@@ -16,7 +16,8 @@ namespace P2PRegistry.Harness.Systems;
 /// <param name="controlTls">TLS on the origin's and the tracker's listeners, the agents verifying them against the run's CA.</param>
 /// <param name="peerTls">TLS on the peer ports of the origin and the agents (<c>Swarm:Tls</c>).</param>
 /// <param name="agentApiTls">TLS on the agents' registry APIs too (node-local: what containerd, here curl, pulls from).</param>
-internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = false, bool agentApiTls = false) : ISystemUnderTest
+/// <param name="locality">The tracker's <c>Tracker:Locality</c>; with zones, every Agent announces its zone (<c>Agent:Zone</c>) either way.</param>
+internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = false, bool agentApiTls = false, bool locality = true) : ISystemUnderTest
 {
     public const string Repository = "harness/blob";
     private const int OriginPort = 5000;
@@ -44,7 +45,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
 
     public string Description => "Origin + Tracker on the seed host; an Agent per client (warmed by one small pull, as a running DaemonSet agent is); each client pulls through its Agent's /v2/ API"
         + (controlTls ? "; TLS between agents and origin/tracker" : "") + (peerTls ? "; TLS on the peer ports" : "")
-        + (agentApiTls ? "; TLS on the agents' registry APIs" : "");
+        + (agentApiTls ? "; TLS on the agents' registry APIs" : "") + (locality ? "" : "; Tracker:Locality=false");
 
     /// <summary>Size of the warm-up blob every Agent pulls before the barrier.</summary>
     public const int WarmUpBytes = 4 * 1024 * 1024;
@@ -237,8 +238,11 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
 
         TrackerUrl = $"{Scheme}://{seed.Address}:{context.Testbed.Port(seed, TrackerHttpPort)}";
         _trackerGrpcUrl = $"{Scheme}://{seed.Address}:{context.Testbed.Port(seed, TrackerGrpcPort)}";
+        // With zones the tracker knows where the origin sits (the seed host's zone).
+        List<string> originZone = context.Testbed.ZoneOf(seed) is { } zone ? ["--Tracker:OriginZone=" + zone] : [];
         _tracker = context.Processes.Start("tracker", seed,
-            ["dotnet", tracker, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl, "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Tracker")],
+            ["dotnet", tracker, .. originZone, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl,
+                "--Tracker:Locality=" + (locality ? "true" : "false"), "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Tracker")],
             Path.Combine(work, "tracker.log"));
         await ServerProbe.WaitForHttpAsync(seed, TrackerUrl + "/healthz", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
 
@@ -278,6 +282,11 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
                 // machine that cut measured pulls short. A pull that finds its source in time is not slowed by a longer budget.
                 "--Agent:MissTimeout=00:00:05",
                 "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Agent")];
+            if (context.Testbed.ZoneOf(host) is { } zone)
+            {
+                command.Add("--Agent:Zone=" + zone);
+            }
+
             if (context.Testbed.ProgramRateLimit is { } limit)
             {
                 var text = limit.ToString(CultureInfo.InvariantCulture);

@@ -1,3 +1,5 @@
+using P2PRegistry.Core.Placement;
+
 namespace P2PRegistry.Agent.Configuration;
 
 /// <summary>Settings of the agent (section <c>Agent</c>); the swarm's own settings are in section <c>Swarm</c>.</summary>
@@ -102,6 +104,16 @@ public sealed class AgentOptions
     /// (the connection aborted), so containerd retries instead of waiting on a source that stopped sending.
     /// </summary>
     public TimeSpan StreamStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The zone this node sits in (e.g. its <c>topology.kubernetes.io/zone</c> label), sent with every announce: the
+    /// tracker hands out peers of the same rack, then the same zone, first. Empty = unknown (treated as remote by all).
+    /// At most 63 characters of <c>[A-Za-z0-9._-]</c>, beginning and ending with a letter or digit.
+    /// </summary>
+    public string Zone { get; set; } = string.Empty;
+
+    /// <summary>The rack (or switch) inside <see cref="Zone"/>, same syntax; only meaningful with a zone.</summary>
+    public string Rack { get; set; } = string.Empty;
 
     public string CachePath => Path.Combine(DataPath, "cache");
 
@@ -208,6 +220,21 @@ public sealed class AgentOptions
         if (StreamStallTimeout <= TimeSpan.Zero)
         {
             yield return $"{SectionName}:StreamStallTimeout must be positive, got {StreamStallTimeout}.";
+        }
+
+        if (TopologyLabel.Problem(Zone) is { } zoneProblem)
+        {
+            yield return $"{SectionName}:Zone '{Zone}' {zoneProblem}.";
+        }
+
+        if (TopologyLabel.Problem(Rack) is { } rackProblem)
+        {
+            yield return $"{SectionName}:Rack '{Rack}' {rackProblem}.";
+        }
+
+        if (!string.IsNullOrEmpty(Rack) && string.IsNullOrEmpty(Zone))
+        {
+            yield return $"{SectionName}:Rack '{Rack}' needs {SectionName}:Zone: a rack is only known inside its zone.";
         }
 
         if (StreamPriorityPieces < 1)

@@ -21,8 +21,10 @@ public sealed class GrpcTrackerClient : ITrackerClient
     private readonly PeerRoleDto _role;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
+    private readonly TopologyLabels _labels;
 
-    public GrpcTrackerClient(TrackerStub client, TrackerRole role, TimeSpan timeout, TimeProvider? time = null)
+    /// <param name="labels">This peer's zone and rack, sent with every announce; null = unknown.</param>
+    public GrpcTrackerClient(TrackerStub client, TrackerRole role, TimeSpan timeout, TimeProvider? time = null, TopologyLabels? labels = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
@@ -30,6 +32,7 @@ public sealed class GrpcTrackerClient : ITrackerClient
         _role = role == TrackerRole.Origin ? PeerRoleDto.Origin : PeerRoleDto.Agent;
         _timeout = timeout;
         _time = time ?? TimeProvider.System;
+        _labels = labels ?? TopologyLabels.Unknown;
     }
 
     public async Task<AnnounceResult> AnnounceAsync(InfoHash infoHash, Digest digest, PeerId peerId, int port, bool complete, long bytesLeft, AnnounceEvent announceEvent, CancellationToken cancellationToken)
@@ -43,6 +46,8 @@ public sealed class GrpcTrackerClient : ITrackerClient
             Role = _role,
             Complete = complete,
             BytesLeft = bytesLeft,
+            Zone = _labels.Zone,
+            Rack = _labels.Rack,
             Event = announceEvent switch
             {
                 AnnounceEvent.Started => AnnounceEventDto.Started,

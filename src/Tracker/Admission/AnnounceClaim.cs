@@ -19,4 +19,8 @@ internal sealed record AnnounceClaim(
     long BytesLeft,
     AnnounceEvent Event,
     int NumWant,
-    Digest? Digest = null);
+    Digest? Digest = null)
+{
+    /// <summary>The zone and rack the sender says it sits in (gRPC fields 11, 12); BEP 3 announces carry none.</summary>
+    public PeerLocality Locality { get; init; } = PeerLocality.Unknown;
+}

@@ -26,4 +26,7 @@ internal enum AnnounceRefusal
 
     /// <summary>The tracker holds <c>Tracker:MaxPeers</c> peers.</summary>
     TooManyPeers,
+
+    /// <summary>A zone or rack label that is too long or has characters outside the label charset.</summary>
+    InvalidLocality,
 }

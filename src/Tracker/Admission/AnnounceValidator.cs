@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
+using P2PRegistry.Core.Placement;
 using P2PRegistry.Tracker.Announcing;
 using P2PRegistry.Tracker.Peers;
 
@@ -54,6 +55,21 @@ internal sealed class AnnounceValidator(IReadOnlyList<IPNetwork> trustedProxyNet
             return false;
         }
 
+        // Labels are stored with the peer and compared on every handout of its swarm: only short, plain ones.
+        if (TopologyLabel.Problem(claim.Locality.Zone) is { } zoneProblem)
+        {
+            refusal = AnnounceRefusal.InvalidLocality;
+            reason = "zone " + zoneProblem;
+            return false;
+        }
+
+        if (TopologyLabel.Problem(claim.Locality.Rack) is { } rackProblem)
+        {
+            refusal = AnnounceRefusal.InvalidLocality;
+            reason = "rack " + rackProblem;
+            return false;
+        }
+
         command = new AnnounceCommand(
             claim.InfoHash,
             claim.PeerId,
@@ -64,7 +80,10 @@ internal sealed class AnnounceValidator(IReadOnlyList<IPNetwork> trustedProxyNet
             claim.Complete || claim.ClaimedRole == PeerRole.Origin,
             claim.BytesLeft,
             claim.Event,
-            claim.NumWant);
+            claim.NumWant)
+        {
+            Locality = claim.Locality,
+        };
         reason = null;
         return true;
     }

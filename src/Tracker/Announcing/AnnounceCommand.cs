@@ -14,4 +14,7 @@ internal sealed record AnnounceCommand(
     bool Complete,
     long BytesLeft,
     AnnounceEvent Event,
-    int NumWant);
+    int NumWant)
+{
+    public PeerLocality Locality { get; init; } = PeerLocality.Unknown;
+}

@@ -39,7 +39,10 @@ internal sealed class AnnounceService(
 
         // An origin seeds every blob, and processes on this host are the operator's: neither is held to per-address quotas.
         var quotaExempt = command.Role == PeerRole.Origin || (loopbackQuotaExempt && IPAddress.IsLoopback(command.Address));
-        var record = new PeerRecord(command.PeerId, command.Address, command.Port, command.Role, command.Complete, command.BytesLeft, default);
+        var record = new PeerRecord(command.PeerId, command.Address, command.Port, command.Role, command.Complete, command.BytesLeft, default)
+        {
+            Locality = command.Locality,
+        };
         var stored = await peerStore.AnnounceAsync(command.InfoHash, record, command.Event, cancellationToken, quotaExempt).ConfigureAwait(false);
         switch (stored.Outcome)
         {
@@ -60,12 +63,18 @@ internal sealed class AnnounceService(
         }
 
         metrics.Announce(command.Role, command.Event, transport, stored.Outcome);
+        var originLast = command.Event != AnnounceEvent.Stopped && metaInfos.TryGetOriginPeer(command.InfoHash, out var origin) ? origin : null;
+        var limit = policy.Limit(command.NumWant);
+
+        // The origin appended below takes a place: the policy fills the others, so the origin never pushes out the
+        // last peer it chose (with locality, that is the share of remote peers that keeps zones connected).
+        var numWant = originLast is not null && limit > 1 && !IsAt(command, originLast) ? limit - 1 : limit;
         var peers = stored.Peers.Count == 0
             ? stored.Peers
-            : policy.Select(stored.Peers, command.PeerId, command.Address, command.Port, command.NumWant, random);
-        if (command.Event != AnnounceEvent.Stopped && metaInfos.TryGetOriginPeer(command.InfoHash, out var origin))
+            : policy.Select(stored.Peers, command.PeerId, command.Address, command.Port, numWant, random, command.Locality);
+        if (originLast is not null && policy.HandsOutOrigin(command.Locality, peers))
         {
-            peers = WithOriginLast(peers, origin, command);
+            peers = WithOriginLast(peers, originLast, command);
         }
         if (logger.IsEnabled(LogLevel.Debug))
         {
@@ -128,7 +137,7 @@ internal sealed class AnnounceService(
     /// </summary>
     private IReadOnlyList<PeerRecord> WithOriginLast(IReadOnlyList<PeerRecord> peers, IPEndPoint origin, AnnounceCommand command)
     {
-        if ((command.Port == origin.Port && command.Address.Equals(origin.Address)) || peers.Any(p => p.IsAt(origin.Address, origin.Port)))
+        if (IsAt(command, origin) || peers.Any(p => p.IsAt(origin.Address, origin.Port)))
         {
             return peers;
         }
@@ -139,6 +148,8 @@ internal sealed class AnnounceService(
         list.Add(new PeerRecord(OriginPeerId(origin), origin.Address, origin.Port, PeerRole.Origin, Complete: true, BytesLeft: 0, LastSeen: default));
         return list;
     }
+
+    private static bool IsAt(AnnounceCommand command, IPEndPoint endPoint) => command.Port == endPoint.Port && command.Address.Equals(endPoint.Address);
 
     /// <summary>
     /// The tracker never saw the origin's own peer id (it learnt the endpoint from a metainfo fetch), so it hands out

@@ -140,14 +140,17 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, IAnnouncerAu
             request.BytesLeft,
             announceEvent,
             request.NumWant,
-            digest);
+            digest)
+        {
+            Locality = PeerLocality.From(request.Zone, request.Rack),
+        };
     }
 
     /// <summary>Refusals as gRPC status codes (proto/tracker.proto lists them).</summary>
     internal static StatusCode StatusCodeOf(AnnounceRefusal refusal) => refusal switch
     {
         AnnounceRefusal.UnknownInfoHash => StatusCode.NotFound,
-        AnnounceRefusal.UnroutableAddress => StatusCode.InvalidArgument,
+        AnnounceRefusal.UnroutableAddress or AnnounceRefusal.InvalidLocality => StatusCode.InvalidArgument,
         AnnounceRefusal.AddressQuota or AnnounceRefusal.SwarmAddressQuota or AnnounceRefusal.TooManyPeers => StatusCode.ResourceExhausted,
         _ => StatusCode.PermissionDenied,
     };

@@ -66,6 +66,7 @@ internal sealed class TrackerMetrics
         AnnounceRefusal.PeerIdOwnedElsewhere => "peer_id_owned_elsewhere",
         AnnounceRefusal.AddressQuota => "address_quota",
         AnnounceRefusal.SwarmAddressQuota => "swarm_address_quota",
+        AnnounceRefusal.InvalidLocality => "invalid_locality",
         AnnounceRefusal.TooManyPeers => "too_many_peers",
         _ => "other",
     };

@@ -4,17 +4,35 @@ using P2PRegistry.Tracker.Peers;
 namespace P2PRegistry.Tracker.Handout;
 
 /// <summary>
-/// Chooses which peers of a swarm an asker gets (DESIGN.md §4 "Peer handout"): up to N, never the asker,
-/// complete agents first, then incomplete agents, origins last so they are not the hot spot; random among
-/// equals so load spreads. Pure: the caller gives the candidates and the randomness.
+/// Chooses which peers of a swarm an asker gets (DESIGN.md §4 "Peer handout"): up to N, never the asker; complete
+/// agents before incomplete ones, origins always last so they are not the hot spot, random among equals so load
+/// spreads. With locality on and an asker that named its zone: peers in its rack first, then its zone, then peers of
+/// other zones (or of none) — only <see cref="HandoutSettings.RemoteShare"/> of the handout, at least one, so data
+/// still flows between zones without every peer pulling across; all of the handout when the asker's zone has no one
+/// else. The remote ones are the asker's own "bridges": the highest by a mix of the asker's and the peer's ids, the
+/// same on every announce (a fresh random pick each time would, over a download's announces, connect the asker to
+/// every remote peer) and different from asker to asker (so the load spreads). Pure: the caller gives the candidates
+/// and the randomness.
 /// </summary>
 internal sealed class PeerHandoutPolicy
 {
+    // Bucket order is hand-out order: [rack complete, rack incomplete, zone complete, zone incomplete,
+    // remote complete, remote incomplete, origins]. With an asker's zone, every remote agent goes to the first
+    // remote bucket, chosen by affinity, not at random.
+    private const int RemoteBucket = 4;
+    private const int OriginBucket = 6;
+    private const int BucketCount = 7;
+
     private readonly HandoutSettings _settings;
 
     public PeerHandoutPolicy(HandoutSettings settings)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxPeers, 1);
+        if (!(settings.RemoteShare is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.RemoteShare, "RemoteShare must be 0..1.");
+        }
+
         _settings = settings;
     }
 
@@ -26,18 +44,78 @@ internal sealed class PeerHandoutPolicy
 
     public TimeSpan MinInterval => _settings.MinInterval;
 
+    /// <summary>
+    /// Whether the origin learnt from the metainfo goes at the end of <paramref name="handout"/>: always, unless the
+    /// origin's zone is known (<see cref="HandoutSettings.OriginZone"/>), the asker sits in another known zone, and the
+    /// handout already holds an agent of the origin's zone — that bridge has the origin in its own handouts, so the
+    /// asker's zone gets the data through it instead of every one of its agents pulling across from the origin.
+    /// </summary>
+    public bool HandsOutOrigin(PeerLocality? asker, IReadOnlyList<PeerRecord> handout)
+    {
+        var originZone = _settings.OriginZone;
+        if (!_settings.Locality || originZone.Length == 0 || asker is not { HasZone: true } || string.Equals(asker.Zone, originZone, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        foreach (var peer in handout)
+        {
+            if (peer.Role == PeerRole.Agent && string.Equals(peer.Locality.Zone, originZone, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>How many places of a handout of <paramref name="limit"/> are kept for remote peers when both kinds exist.</summary>
+    internal int RemoteReserve(int limit, int localCount, int remoteCount)
+    {
+        if (localCount == 0 || remoteCount == 0 || _settings.RemoteShare <= 0)
+        {
+            return 0;
+        }
+
+        var share = Math.Max(1, (int)Math.Round(limit * _settings.RemoteShare, MidpointRounding.AwayFromZero));
+        // A handout of one place goes to the nearest peer; otherwise at least one place stays local.
+        return Math.Min(Math.Min(share, remoteCount), limit - 1);
+    }
+
+    /// <summary>
+    /// Remote peers handed out next to <paramref name="localTake"/> local ones: RemoteShare of the whole handout
+    /// (r = l · s / (1 − s), rounded up, at least one), every place left when there is no local peer.
+    /// </summary>
+    internal int RemoteTake(int limit, int localTake, int remoteCount)
+    {
+        var room = Math.Min(remoteCount, limit - localTake);
+        if (localTake == 0 || _settings.RemoteShare >= 1)
+        {
+            return room;
+        }
+
+        if (_settings.RemoteShare <= 0)
+        {
+            return 0;
+        }
+
+        var target = Math.Max(1, (int)Math.Ceiling(localTake * _settings.RemoteShare / (1 - _settings.RemoteShare) - 1e-9));
+        return Math.Min(room, target);
+    }
+
     public IReadOnlyList<PeerRecord> Select(
         IReadOnlyList<PeerRecord> candidates,
         PeerId asker,
         IPAddress askerAddress,
         int askerPort,
         int numWant,
-        Random random)
+        Random random,
+        PeerLocality? askerLocality = null)
     {
         var limit = Limit(numWant);
-        List<PeerRecord>? completeAgents = null;
-        List<PeerRecord>? incompleteAgents = null;
-        List<PeerRecord>? origins = null;
+        var near = _settings.Locality && askerLocality is { HasZone: true } ? askerLocality : null;
+        var buckets = new List<PeerRecord>?[BucketCount];
+        var localCount = 0;
         foreach (var peer in candidates)
         {
             // By address too: a restarted peer announces a new id from the same ip:port before its old entry expires.
@@ -46,17 +124,108 @@ internal sealed class PeerHandoutPolicy
                 continue;
             }
 
-            var bucket = peer.Role == PeerRole.Origin ? (origins ??= [])
-                : peer.Complete ? (completeAgents ??= [])
-                : (incompleteAgents ??= []);
-            bucket.Add(peer);
+            int index;
+            if (peer.Role == PeerRole.Origin)
+            {
+                index = OriginBucket;
+            }
+            else
+            {
+                var proximity = near?.ProximityOf(peer.Locality) ?? Proximity.Remote;
+                index = near is not null && proximity == Proximity.Remote ? RemoteBucket : (2 * (int)proximity) + (peer.Complete ? 0 : 1);
+                if (proximity != Proximity.Remote)
+                {
+                    localCount++;
+                }
+            }
+
+            (buckets[index] ??= []).Add(peer);
         }
 
+        var remoteCount = (buckets[RemoteBucket]?.Count ?? 0) + (buckets[RemoteBucket + 1]?.Count ?? 0);
         var selected = new List<PeerRecord>(Math.Min(limit, candidates.Count));
-        TakeRandom(completeAgents, selected, limit, random);
-        TakeRandom(incompleteAgents, selected, limit, random);
-        TakeRandom(origins, selected, limit, random);
+        if (near is null)
+        {
+            for (var i = RemoteBucket; i < BucketCount; i++)
+            {
+                TakeRandom(buckets[i], selected, limit, random);
+            }
+
+            return selected;
+        }
+
+        var localTake = Math.Min(localCount, limit - RemoteReserve(limit, localCount, remoteCount));
+        for (var i = 0; i < RemoteBucket; i++)
+        {
+            TakeRandom(buckets[i], selected, localTake, random);
+        }
+
+        if (localTake == 0)
+        {
+            // Nobody else in the asker's zone: remote peers are all there is, chosen as without locality.
+            TakeRandom(buckets[RemoteBucket], selected, limit, random);
+        }
+        else
+        {
+            TakeByAffinity(buckets[RemoteBucket], selected, RemoteTake(limit, localTake, remoteCount), asker);
+        }
+
+        TakeRandom(buckets[OriginBucket], selected, limit, random);
         return selected;
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> peers of <paramref name="bucket"/> with the highest affinity to the asker: a
+    /// 64-bit mix (the SplitMix64 finaliser) of the last 8 bytes of both peer ids, which agents fill at random. Cheap
+    /// (no hashing of whole ids: it runs for every remote candidate of every announce) and the same on every call.
+    /// </summary>
+    private static void TakeByAffinity(List<PeerRecord>? bucket, List<PeerRecord> selected, int count, PeerId asker)
+    {
+        if (bucket is null || count <= 0)
+        {
+            return;
+        }
+
+        var key = Tail(asker);
+        if (count >= bucket.Count)
+        {
+            bucket.Sort((x, y) => Affinity(key, y.Id).CompareTo(Affinity(key, x.Id)));
+            selected.AddRange(bucket);
+            return;
+        }
+
+        // Partial selection: count is a small share of the handout, so count passes over the bucket beat a sort.
+        for (var i = 0; i < count; i++)
+        {
+            var best = i;
+            var bestAffinity = Affinity(key, bucket[i].Id);
+            for (var j = i + 1; j < bucket.Count; j++)
+            {
+                var affinity = Affinity(key, bucket[j].Id);
+                if (affinity > bestAffinity)
+                {
+                    (best, bestAffinity) = (j, affinity);
+                }
+            }
+
+            (bucket[i], bucket[best]) = (bucket[best], bucket[i]);
+            selected.Add(bucket[i]);
+        }
+    }
+
+    internal static ulong Affinity(ulong askerKey, PeerId peer)
+    {
+        var z = askerKey ^ Tail(peer);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    private static ulong Tail(PeerId id)
+    {
+        Span<byte> bytes = stackalloc byte[PeerId.Length];
+        id.CopyTo(bytes);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[(PeerId.Length - 8)..]);
     }
 
     // A partial Fisher–Yates shuffle: only as many swaps as peers taken, each equally likely to be picked.

@@ -23,6 +23,30 @@ public sealed class AgentOptionsTests
     }
 
     [Fact]
+    public void Validate_ZoneAndRackLabels_AcceptedWhenLabelValues()
+    {
+        Assert.Empty(new AgentOptions { Zone = "eu-west-1a", Rack = "r07" }.Validate());
+        Assert.Empty(new AgentOptions { Zone = "eu-west-1a" }.Validate());
+    }
+
+    [Fact]
+    public void Validate_BadZoneOrRack_NamesKeyAndReason()
+    {
+        var errors = new AgentOptions { Zone = new string('z', 64), Rack = "rack 1" }.Validate().ToList();
+
+        Assert.Contains(errors, e => e.StartsWith("Agent:Zone", StringComparison.Ordinal) && e.Contains("64 characters", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:Rack 'rack 1'", StringComparison.Ordinal) && e.Contains("' '", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_RackWithoutZone_Refused()
+    {
+        var errors = new AgentOptions { Rack = "r07" }.Validate().ToList();
+
+        Assert.Contains(errors, e => e.StartsWith("Agent:Rack", StringComparison.Ordinal) && e.Contains("Agent:Zone", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Validate_NamesEveryBadKeyAndValue()
     {
         var options = new AgentOptions

@@ -102,6 +102,7 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
         Assert.Equal("metadata.labels['topology.kubernetes.io/region']", At(EnvEntry(agent, "NODE_REGION"), "valueFrom", "fieldRef", "fieldPath"));
         Assert.Equal("status.hostIP", At(EnvEntry(agent, "NODE_IP"), "valueFrom", "fieldRef", "fieldPath"));
         Assert.Equal("$(NODE_IP)", env["Agent__PeerAddress"]);
+        Assert.Equal("$(NODE_ZONE)", env["Agent__Zone"]); // the node's zone is the agent's locality label
 
         foreach (var container in new[] { agent, init })
         {

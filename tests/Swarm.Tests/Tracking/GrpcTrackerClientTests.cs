@@ -97,6 +97,33 @@ public sealed class GrpcTrackerClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Announce_WithLabels_EveryRequestCarriesZoneAndRack()
+    {
+        var client = new GrpcTrackerClient(new Contracts.Tracker.Tracker.TrackerClient(_channel), TrackerRole.Agent, TimeSpan.FromSeconds(5), labels: new TopologyLabels("eu-west-1a", "r07"));
+
+        await Announce(client, AnnounceEvent.Started);
+        await Announce(client, AnnounceEvent.None);
+
+        Assert.Equal(2, _tracker.Requests.Count);
+        Assert.All(_tracker.Requests, r => Assert.Equal(("eu-west-1a", "r07"), (r.Zone, r.Rack)));
+    }
+
+    [Fact]
+    public async Task Announce_WithoutLabels_SendsEmptyZoneAndRack()
+    {
+        await Announce(Client());
+
+        var request = Assert.Single(_tracker.Requests);
+        Assert.Equal((string.Empty, string.Empty), (request.Zone, request.Rack));
+    }
+
+    [Theory]
+    [InlineData("zone a", null)]
+    [InlineData(null, "-r1")]
+    public void TopologyLabels_OutsideTheCharset_Throw(string? zone, string? rack) =>
+        Assert.Throws<ArgumentException>(() => new TopologyLabels(zone, rack));
+
+    [Fact]
     public async Task Announce_TrackerRefuses_TrackerExceptionWithStatus()
     {
         _tracker.Refusal = new RpcException(new Status(StatusCode.InvalidArgument, "port must be 1..65535"));

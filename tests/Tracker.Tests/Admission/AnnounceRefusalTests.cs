@@ -24,6 +24,7 @@ public sealed class AnnounceRefusalTests
     [InlineData(nameof(AnnounceRefusal.PeerIdOwnedElsewhere), StatusCode.PermissionDenied)]
     [InlineData(nameof(AnnounceRefusal.UnknownInfoHash), StatusCode.NotFound)]
     [InlineData(nameof(AnnounceRefusal.UnroutableAddress), StatusCode.InvalidArgument)]
+    [InlineData(nameof(AnnounceRefusal.InvalidLocality), StatusCode.InvalidArgument)]
     [InlineData(nameof(AnnounceRefusal.AddressQuota), StatusCode.ResourceExhausted)]
     [InlineData(nameof(AnnounceRefusal.SwarmAddressQuota), StatusCode.ResourceExhausted)]
     [InlineData(nameof(AnnounceRefusal.TooManyPeers), StatusCode.ResourceExhausted)]

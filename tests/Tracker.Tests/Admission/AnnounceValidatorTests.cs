@@ -126,4 +126,42 @@ public sealed class AnnounceValidatorTests
         Assert.Equal(PeerRole.Agent, command.Role);
         Assert.False(command.Complete);
     }
+
+    [Fact]
+    public void TryValidate_ZoneAndRack_CarriedIntoTheCommand()
+    {
+        var claim = Claim() with { Locality = new PeerLocality("eu-west-1a", "r07") };
+
+        Assert.True(s_noTrust.TryValidate(claim, From("10.1.2.3"), out var command, out _, out _));
+
+        Assert.Equal(new PeerLocality("eu-west-1a", "r07"), command.Locality);
+    }
+
+    [Theory]
+    [InlineData("zone a", "", "zone ")]
+    [InlineData("", "rack/1", "rack ")]
+    [InlineData("-zone", "", "zone ")]
+    [InlineData("z\u0000", "", "zone ")]
+    public void TryValidate_LabelOutsideTheCharset_IsRefusedWithReason(string zone, string rack, string expectedPrefix)
+    {
+        var claim = Claim() with { Locality = new PeerLocality(System.Text.RegularExpressions.Regex.Unescape(zone), rack) };
+
+        Assert.False(s_noTrust.TryValidate(claim, From("10.1.2.3"), out var command, out var refusal, out var reason));
+
+        Assert.Null(command);
+        Assert.Equal(AnnounceRefusal.InvalidLocality, refusal);
+        Assert.StartsWith(expectedPrefix, reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryValidate_LabelLongerThan63_IsRefused()
+    {
+        var ok = Claim() with { Locality = new PeerLocality(new string('z', PeerLocality.MaxLabelLength), new string('r', PeerLocality.MaxLabelLength)) };
+        var tooLong = Claim() with { Locality = new PeerLocality("z", new string('r', PeerLocality.MaxLabelLength + 1)) };
+
+        Assert.True(s_noTrust.TryValidate(ok, From("10.1.2.3"), out _, out _, out _));
+        Assert.False(s_noTrust.TryValidate(tooLong, From("10.1.2.3"), out _, out var refusal, out var reason));
+        Assert.Equal(AnnounceRefusal.InvalidLocality, refusal);
+        Assert.Contains("64 characters", reason, StringComparison.Ordinal);
+    }
 }

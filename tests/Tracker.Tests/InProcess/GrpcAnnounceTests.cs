@@ -54,6 +54,50 @@ public sealed class GrpcAnnounceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Announce_Zones_SameZonePeersFirstThenTheOtherZone()
+    {
+        await _tracker.Client.AnnounceAsync(WithLabels(Announces.Request(s_swarm, 1), "b", ""), Deadline);
+        await _tracker.Client.AnnounceAsync(WithLabels(Announces.Request(s_swarm, 2), "a", "r2"), Deadline);
+        await _tracker.Client.AnnounceAsync(WithLabels(Announces.Request(s_swarm, 3), "a", "r1"), Deadline);
+
+        var response = await _tracker.Client.AnnounceAsync(WithLabels(Announces.Request(s_swarm, 9), "a", "r1"), Deadline);
+
+        Assert.Equal([Announces.PeerId(3), Announces.PeerId(2), Announces.PeerId(1)], response.Peers.Select(p => p.PeerId));
+    }
+
+    [Fact]
+    public async Task Announce_LongZoneLabel_InvalidArgumentAndNotStored()
+    {
+        // 32 KiB: under the 64 KiB message limit (a megabyte never reaches the service: RESOURCE_EXHAUSTED).
+        var attack = WithLabels(Announces.Request(s_swarm, 1), new string('z', 32 * 1024), "");
+
+        var exception = await Assert.ThrowsAsync<RpcException>(() => _tracker.Client.AnnounceAsync(attack, Deadline).ResponseAsync);
+        var response = await _tracker.Client.AnnounceAsync(Announces.Request(s_swarm, 2), Deadline);
+
+        Assert.Equal(StatusCode.InvalidArgument, exception.StatusCode);
+        Assert.StartsWith("zone is 32768 characters long", exception.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty(response.Peers);
+    }
+
+    [Fact]
+    public async Task Announce_RackWithNewline_InvalidArgument()
+    {
+        var attack = WithLabels(Announces.Request(s_swarm, 1), "a", "r1\nforged log line");
+
+        var exception = await Assert.ThrowsAsync<RpcException>(() => _tracker.Client.AnnounceAsync(attack, Deadline).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, exception.StatusCode);
+        Assert.Contains("U+000A", exception.Status.Detail, StringComparison.Ordinal);
+    }
+
+    private static AnnounceRequest WithLabels(AnnounceRequest request, string zone, string rack)
+    {
+        request.Zone = zone;
+        request.Rack = rack;
+        return request;
+    }
+
+    [Fact]
     public async Task Announce_Stopped_RemovesPeerFromHandouts()
     {
         await _tracker.Client.AnnounceAsync(Announces.Request(s_swarm, 1), Deadline);

@@ -122,12 +122,55 @@ public sealed class OriginSeedHandoutTests : IDisposable
     public void ParseOriginPeer_AcceptsOnlyDialableLiteralEndPoints(string header, bool accepted) =>
         Assert.Equal(accepted, OriginMetaInfoClient.ParseOriginPeer(header) is not null);
 
-    private async Task<IReadOnlyList<PeerRecord>> Announce(int n)
+    [Fact]
+    public async Task Announce_FullHandoutWithZones_OriginLastAndTheRemotePeerKept()
+    {
+        await _metaInfos.GetAsync(_metaInfo.Digest, null, default);
+        for (var i = 1; i <= 4; i++)
+        {
+            await Announce(i, "a");
+        }
+
+        await Announce(5, "b");
+
+        var peers = await Announce(9, "a");
+
+        // 3 places: one of zone a, the one of zone b (the kept share), the origin; the origin pushes out neither.
+        Assert.Equal(3, peers.Count);
+        Assert.Equal("a", peers[0].Locality.Zone);
+        Assert.Equal("b", peers[1].Locality.Zone);
+        Assert.True(peers[^1].IsAt(s_origin.Address, s_origin.Port));
+    }
+
+    [Fact]
+    public async Task Announce_OriginZoneKnown_OtherZoneWithABridgeGetsNoOrigin()
+    {
+        var announcer = new AnnounceService(
+            _store, new PeerHandoutPolicy(new HandoutSettings(3, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), OriginZone: "a")),
+            new PeerStoreOptions(TimeSpan.FromSeconds(90), 100, 100), new AnnounceValidator([]), _metaInfos, _cache, loopbackQuotaExempt: true, new Random(7),
+            new TrackerMetrics(_meters, _store), NullLogger<AnnounceService>.Instance);
+        await _metaInfos.GetAsync(_metaInfo.Digest, null, default);
+        await Announce(1, "a");
+        await Announce(2, "b");
+
+        var zoneB = await Announce(9, "b", announcer);
+        var zoneA = await Announce(8, "a", announcer);
+
+        // Zone b's agent reaches the origin's zone through agent 1 (a bridge), so not the origin itself; zone a's does.
+        Assert.Equal(["b", "a"], zoneB.Select(p => p.Locality.Zone));
+        Assert.DoesNotContain(zoneB, p => p.Role == PeerRole.Origin);
+        Assert.True(zoneA[^1].IsAt(s_origin.Address, s_origin.Port));
+    }
+
+    private async Task<IReadOnlyList<PeerRecord>> Announce(int n, string zone = "", AnnounceService? announcer = null)
     {
         var id = new byte[20];
         id[0] = (byte)n;
-        var claim = new AnnounceClaim(_metaInfo.InfoHash, new PeerId(id), null, 6000 + n, PeerRole.Agent, false, 100, P2PRegistry.Tracker.Peers.AnnounceEvent.None, 0);
-        var decision = await _announcer.AnnounceAsync(claim, new AnnouncerIdentity(IPAddress.Parse($"10.0.0.{n}"), IsOrigin: false), "grpc", default);
+        var claim = new AnnounceClaim(_metaInfo.InfoHash, new PeerId(id), null, 6000 + n, PeerRole.Agent, false, 100, P2PRegistry.Tracker.Peers.AnnounceEvent.None, 0)
+        {
+            Locality = PeerLocality.From(zone, null),
+        };
+        var decision = await (announcer ?? _announcer).AnnounceAsync(claim, new AnnouncerIdentity(IPAddress.Parse($"10.0.0.{n}"), IsOrigin: false), "grpc", default);
         Assert.False(decision.Refused, decision.Reason);
         return decision.Result.Peers;
     }
