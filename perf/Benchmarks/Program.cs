@@ -1,4 +1,4 @@
 using BenchmarkDotNet.Running;
 
 // Usage: dotnet run -c Release --project perf/Benchmarks -- --filter '*' [--job short]
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(P2PRegistry.Benchmarks.MetaInfoBenchmarks).Assembly).Run(args);

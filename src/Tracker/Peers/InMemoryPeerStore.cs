@@ -31,7 +31,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeersPerAddress, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeersPerAddressPerSwarm, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.CandidatesPerGroup, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxCandidates, 1);
         _options = options;
         _time = time;
         _addresses = new AddressQuota(options.MaxPeersPerAddress);
@@ -77,7 +77,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
 
                 // The snapshot is copied under the lock so the handout policy can run outside it. A refused
                 // announce gets no peers; a swarm created for it and left empty goes again at once.
-                var peers = outcome is PeerStoreOutcome.Stored or PeerStoreOutcome.SwarmFull ? swarm.Live(cutoff, _options.CandidatesPerGroup) : s_noPeers;
+                var peers = outcome is PeerStoreOutcome.Stored or PeerStoreOutcome.SwarmFull ? swarm.Live(cutoff, _options.MaxCandidates) : s_noPeers;
                 RemoveIfEmpty(infoHash, swarm);
                 return new(new PeerStoreAnnounceResult(outcome, peers));
             }
@@ -257,14 +257,12 @@ internal sealed class InMemoryPeerStore : IPeerStore
     }
 
     /// <summary>
-    /// One swarm's peers, kept in three dense groups by what the handout policy ranks them by (complete agents,
+    /// One swarm's peers, kept in three dense groups in the order the handout policy ranks them (complete agents,
     /// incomplete agents, origins), each peer's slot knowing its place: add, refresh, move and remove are O(1), and a
-    /// random sample of a group costs the sample's size, not the swarm's. Guarded by the swarm's lock.
+    /// random sample costs the sample's size, not the swarm's. Guarded by the swarm's lock.
     /// </summary>
     private sealed class Swarm
     {
-        private const int Groups = 3;
-
         private readonly Dictionary<PeerId, Slot> _slots = [];
         private readonly List<Slot>[] _groups = [[], [], []];
         private readonly Dictionary<IPAddress, int> _byAddress = [];
@@ -360,18 +358,13 @@ internal sealed class InMemoryPeerStore : IPeerStore
         }
 
         /// <summary>
-        /// The live peers of every group, or, of a group larger than <paramref name="perGroup"/>, that many chosen
-        /// uniformly at random (a partial Fisher–Yates shuffle of the group in place; the order inside a group means
-        /// nothing) of which the expired are left out.
+        /// Up to <paramref name="max"/> peers, group by group in handout order: every peer of a group that fits whole,
+        /// else that many of it chosen uniformly at random (a partial Fisher–Yates shuffle of the group in place; the
+        /// order inside a group means nothing), and none of the groups after it. Expired peers are left out.
         /// </summary>
-        public PeerRecord[] Live(DateTimeOffset cutoff, int perGroup)
+        public PeerRecord[] Live(DateTimeOffset cutoff, int max)
         {
-            var size = 0;
-            foreach (var group in _groups)
-            {
-                size += Math.Min(group.Count, perGroup);
-            }
-
+            var size = Math.Min(_slots.Count, max);
             if (size == 0)
             {
                 return s_noPeers;
@@ -379,9 +372,11 @@ internal sealed class InMemoryPeerStore : IPeerStore
 
             var live = new PeerRecord[size];
             var count = 0;
+            var budget = size;
             foreach (var group in _groups)
             {
-                var take = Math.Min(group.Count, perGroup);
+                var take = Math.Min(group.Count, budget);
+                budget -= take;
                 for (var i = 0; i < take; i++)
                 {
                     if (take < group.Count)

@@ -4,19 +4,19 @@ using P2PRegistry.Tracker.Peers;
 
 namespace P2PRegistry.Tracker.Tests.Peers;
 
-/// <summary>The store's bounded answer (<see cref="PeerStoreOptions.CandidatesPerGroup"/>): a random sample of each group.</summary>
+/// <summary>The store's bounded answer (<see cref="PeerStoreOptions.MaxCandidates"/>): groups in handout order, a random sample of the one that does not fit.</summary>
 public sealed class InMemoryPeerStoreCandidateTests
 {
     private static readonly InfoHash s_swarm = InfoHash.Compute("swarm-a"u8);
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
-    private InMemoryPeerStore CreateStore(int perGroup) =>
-        new(new PeerStoreOptions(TimeSpan.FromSeconds(90), 10, 10_000, CandidatesPerGroup: perGroup), _time);
+    private InMemoryPeerStore CreateStore(int max) =>
+        new(new PeerStoreOptions(TimeSpan.FromSeconds(90), 10, 10_000, MaxCandidates: max), _time);
 
     [Fact]
-    public async Task AnnounceAsync_GroupsLargerThanBound_ReturnsBoundPerGroupAndSmallGroupsWhole()
+    public async Task AnnounceAsync_OverTheBound_CompleteWholeThenASampleOfIncompleteAndNoOrigins()
     {
-        var store = CreateStore(perGroup: 5);
+        var store = CreateStore(max: 8);
         for (var n = 1; n <= 100; n++)
         {
             await store.AnnounceAsync(s_swarm, TestPeers.Agent(n, complete: false), AnnounceEvent.Started, default);
@@ -31,18 +31,32 @@ public sealed class InMemoryPeerStoreCandidateTests
 
         var result = await store.AnnounceAsync(s_swarm, TestPeers.Agent(1, complete: false), AnnounceEvent.None, default);
 
-        Assert.Equal(3 + 5 + 1, result.Peers.Count);
+        // The handout policy ranks complete agents first, then incomplete, origins last: the bound keeps that order.
+        Assert.Equal(8, result.Peers.Count);
         Assert.Equal(result.Peers.Count, result.Peers.Select(p => p.Id).Distinct().Count());
         Assert.Equal(3, result.Peers.Count(p => p.Complete && p.Role == PeerRole.Agent));
         Assert.Equal(5, result.Peers.Count(p => !p.Complete));
-        Assert.Single(result.Peers, p => p.Role == PeerRole.Origin);
+        Assert.DoesNotContain(result.Peers, p => p.Role == PeerRole.Origin);
         Assert.Equal(new PeerStoreStatistics(1, 104), store.GetStatistics());
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_UnderTheBound_EveryGroupWhole()
+    {
+        var store = CreateStore(max: 10);
+        await store.AnnounceAsync(s_swarm, TestPeers.Agent(1, complete: false), AnnounceEvent.Started, default);
+        await store.AnnounceAsync(s_swarm, TestPeers.Agent(2, complete: true), AnnounceEvent.Started, default);
+        await store.AnnounceAsync(s_swarm, TestPeers.Origin(3), AnnounceEvent.Started, default, quotaExempt: true);
+
+        var result = await store.AnnounceAsync(s_swarm, TestPeers.Agent(4, complete: false), AnnounceEvent.Started, default);
+
+        Assert.Equal(new HashSet<PeerId> { TestPeers.Id(1), TestPeers.Id(2), TestPeers.Id(3), TestPeers.Id(4) }, result.Peers.Select(p => p.Id).ToHashSet());
     }
 
     [Fact]
     public async Task AnnounceAsync_Sampled_EveryPeerComesUpAndNoneMoreThanItsShare()
     {
-        var store = CreateStore(perGroup: 10);
+        var store = CreateStore(max: 10);
         for (var n = 1; n <= 50; n++)
         {
             await store.AnnounceAsync(s_swarm, TestPeers.Agent(n, complete: true), AnnounceEvent.Started, default);
@@ -68,7 +82,7 @@ public sealed class InMemoryPeerStoreCandidateTests
     [Fact]
     public async Task AnnounceAsync_Completed_MovesPeerToTheCompleteGroup()
     {
-        var store = CreateStore(perGroup: 2);
+        var store = CreateStore(max: 3);
         for (var n = 1; n <= 6; n++)
         {
             await store.AnnounceAsync(s_swarm, TestPeers.Agent(n, complete: false), AnnounceEvent.Started, default);
@@ -77,7 +91,7 @@ public sealed class InMemoryPeerStoreCandidateTests
         await store.AnnounceAsync(s_swarm, TestPeers.Agent(4, complete: true), AnnounceEvent.Completed, default);
         var result = await store.AnnounceAsync(s_swarm, TestPeers.Agent(1, complete: false), AnnounceEvent.None, default);
 
-        // The one complete peer always comes back (its group holds one), beside two of the five incomplete.
+        // The one complete peer always comes back (its group comes first), beside two of the five incomplete.
         Assert.Equal(TestPeers.Id(4), Assert.Single(result.Peers, p => p.Complete).Id);
         Assert.Equal(2, result.Peers.Count(p => !p.Complete));
         Assert.DoesNotContain(result.Peers, p => p.Id == TestPeers.Id(4) && !p.Complete);
@@ -86,7 +100,7 @@ public sealed class InMemoryPeerStoreCandidateTests
     [Fact]
     public async Task AnnounceAsync_Sampled_LeavesOutExpiredPeers()
     {
-        var store = CreateStore(perGroup: 3);
+        var store = CreateStore(max: 3);
         for (var n = 1; n <= 4; n++)
         {
             await store.AnnounceAsync(s_swarm, TestPeers.Agent(n, complete: true), AnnounceEvent.Started, default);
@@ -108,7 +122,7 @@ public sealed class InMemoryPeerStoreCandidateTests
     [Fact]
     public async Task AnnounceAsync_StoppedAndSwept_GroupsStayConsistent()
     {
-        var store = CreateStore(perGroup: 100);
+        var store = CreateStore(max: 100);
         for (var n = 1; n <= 20; n++)
         {
             await store.AnnounceAsync(s_swarm, TestPeers.Agent(n, complete: n % 2 == 0), AnnounceEvent.Started, default);
