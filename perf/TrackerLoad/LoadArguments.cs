@@ -27,6 +27,9 @@ internal sealed record LoadArguments
 
     public int DownloadingAnnounces { get; init; } = 3;
 
+    /// <summary>Of a seed's announces, the share (in percent) that are a new pull of the blob (STARTED again) instead of a periodic one.</summary>
+    public int RestartPercent { get; init; } = 5;
+
     /// <summary>The tracker's process, for its CPU time; other processes (redis) with a name.</summary>
     public IReadOnlyList<(string Name, int Pid)> CpuPids { get; init; } = [];
 
@@ -39,7 +42,7 @@ internal sealed record LoadArguments
     public const string Usage =
         "usage: P2PRegistry.TrackerLoad --tracker http://127.0.0.1:<grpc port> [--metainfo-port P] [--swarms 1000]\n" +
         "  [--max-peers 10000] [--min-peers 10] [--callers 64] [--connections 4] [--duration-seconds 20]\n" +
-        "  [--downloading-announces 3] [--pid tracker=<pid>]... [--store memory|redis] [--json FILE] [--seed 1]";
+        "  [--downloading-announces 3] [--restart-percent 5] [--pid tracker=<pid>]... [--store memory|redis] [--json FILE] [--seed 1]";
 
     public static LoadArguments Parse(IReadOnlyList<string> args)
     {
@@ -65,6 +68,7 @@ internal sealed record LoadArguments
                 "--callers" => result with { Callers = Int(name, value, 1, 10_000) },
                 "--connections" => result with { Connections = Int(name, value, 1, 1_000) },
                 "--duration-seconds" => result with { Duration = TimeSpan.FromSeconds(Int(name, value, 1, 3600)) },
+                "--restart-percent" => result with { RestartPercent = Int(name, value, 0, 100) },
                 "--downloading-announces" => result with { DownloadingAnnounces = Int(name, value, 0, Workload.PeerLifecycle.MaxDownloadingAnnounces) },
                 "--pid" => AddPid(result, pids, value),
                 "--store" => result with { Store = value },

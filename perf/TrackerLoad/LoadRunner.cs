@@ -15,7 +15,7 @@ namespace P2PRegistry.TrackerLoad;
 /// Drives a tracker with gRPC announces in three phases: warm-up (one STARTED per swarm, so the tracker fetches every
 /// swarm's metainfo before anything is measured), populate (every other peer's STARTED: the swarms reach their
 /// planned sizes) and measure (for the set duration, each caller announces for random peers it owns, each peer's
-/// next event in its <see cref="PeerLifecycle"/>). Closed loop: <c>Callers</c> announces in flight over
+/// next event in its <see cref="PeerLifecycle"/>, a seed now and then pulling the blob again). Closed loop: <c>Callers</c> announces in flight over
 /// <c>Connections</c> HTTP/2 connections. Each peer belongs to one caller, so its state needs no lock.
 /// </summary>
 internal sealed class LoadRunner(LoadArguments arguments, TextWriter log)
@@ -53,8 +53,8 @@ internal sealed class LoadRunner(LoadArguments arguments, TextWriter log)
         {
             var clients = channels.Select(c => new Tracker.TrackerClient(c)).ToArray();
 
-            Task<bool> AnnounceAsync(int caller, int peer, LatencyHistogram histogram, EventCounts counts) =>
-                SendAsync(clients[caller % clients.Length], peer, swarms, nodes, states, histogram, counts, cancellationToken);
+            Task<bool> AnnounceAsync(int caller, int peer, LatencyHistogram histogram, EventCounts counts, bool restart = false) =>
+                SendAsync(clients[caller % clients.Length], peer, restart, swarms, nodes, states, histogram, counts, cancellationToken);
 
             // Warm-up: node 0 of every swarm starts, so the tracker fetches each metainfo once; not measured.
             var warmupClock = Stopwatch.StartNew();
@@ -106,7 +106,8 @@ internal sealed class LoadRunner(LoadArguments arguments, TextWriter log)
                 var random = new Random(arguments.Seed * 104729 + caller);
                 while (Stopwatch.GetTimestamp() < deadline && peers.Length > 0)
                 {
-                    await AnnounceAsync(caller, peers[random.Next(peers.Length)], histogram, measureCounts).ConfigureAwait(false);
+                    var restart = random.Next(100) < arguments.RestartPercent;
+                    await AnnounceAsync(caller, peers[random.Next(peers.Length)], histogram, measureCounts, restart).ConfigureAwait(false);
                 }
 
                 return histogram;
@@ -162,6 +163,7 @@ internal sealed class LoadRunner(LoadArguments arguments, TextWriter log)
     private async Task<bool> SendAsync(
         Tracker.TrackerClient client,
         int peer,
+        bool restart,
         (ByteString InfoHash, string Digest, long Length)[] swarms,
         (ByteString PeerId, string Ip)[] nodes,
         byte[] states,
@@ -171,7 +173,7 @@ internal sealed class LoadRunner(LoadArguments arguments, TextWriter log)
     {
         var (swarm, node) = _plan.PeerAt(peer);
         var state = states[peer];
-        var (announceEvent, complete, next) = PeerLifecycle.Next(state, arguments.DownloadingAnnounces);
+        var (announceEvent, complete, next) = PeerLifecycle.Next(state, arguments.DownloadingAnnounces, restart);
         var request = new AnnounceRequest
         {
             InfoHash = swarms[swarm].InfoHash,

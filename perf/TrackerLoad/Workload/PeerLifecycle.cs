@@ -4,7 +4,8 @@ namespace P2PRegistry.TrackerLoad.Workload;
 
 /// <summary>
 /// The announces one agent sends for one blob, in order: STARTED, a few periodic announces while downloading,
-/// COMPLETED, then periodic announces as a seed for as long as it runs. A peer's state is one byte:
+/// COMPLETED, then periodic announces as a seed — until the node drops the blob (its cache collected) and pulls it
+/// again, starting over with STARTED (<c>restart</c>). A peer's state is one byte:
 /// 0 = not started, 1..<c>downloadingAnnounces</c> + 1 = downloading (that many announces made), <see cref="Seeding"/>.
 /// </summary>
 internal static class PeerLifecycle
@@ -15,13 +16,13 @@ internal static class PeerLifecycle
     public const int MaxDownloadingAnnounces = 200;
 
     /// <summary>The next announce of a peer in <paramref name="state"/> and the state once it is accepted.</summary>
-    public static (AnnounceEvent Event, bool Complete, byte Next) Next(byte state, int downloadingAnnounces)
+    public static (AnnounceEvent Event, bool Complete, byte Next) Next(byte state, int downloadingAnnounces, bool restart = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(downloadingAnnounces);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(downloadingAnnounces, MaxDownloadingAnnounces);
         if (state == Seeding)
         {
-            return (AnnounceEvent.None, true, Seeding);
+            return restart ? (AnnounceEvent.Started, false, (byte)1) : (AnnounceEvent.None, true, Seeding);
         }
 
         if (state == 0)

@@ -96,6 +96,14 @@ public sealed class WorkloadPlanTests
     }
 
     [Fact]
+    public void Lifecycle_SeedRestarting_StartsOverAsADownload()
+    {
+        Assert.Equal((AnnounceEvent.Started, false, (byte)1), PeerLifecycle.Next(PeerLifecycle.Seeding, 3, restart: true));
+        // Only a seed pulls again: a download in progress goes on.
+        Assert.Equal((AnnounceEvent.None, false, (byte)3), PeerLifecycle.Next(2, 3, restart: true));
+    }
+
+    [Fact]
     public void Lifecycle_NoDownloadingAnnounces_CompletesRightAfterStarted()
     {
         var (_, _, next) = PeerLifecycle.Next(0, 0);
@@ -126,5 +134,7 @@ public sealed class WorkloadPlanTests
         Assert.Throws<FormatException>(() => LoadArguments.Parse(["--tracker", "http://127.0.0.1:7001", "--max-peers", "5", "--min-peers", "6"]));
         Assert.Throws<FormatException>(() => LoadArguments.Parse(["--tracker", "http://127.0.0.1:7001", "--pid", "tracker"]));
         Assert.Throws<FormatException>(() => LoadArguments.Parse(["--tracker"]));
+        Assert.Throws<FormatException>(() => LoadArguments.Parse(["--tracker", "http://127.0.0.1:7001", "--restart-percent", "101"]));
+        Assert.Equal(5, parsed.RestartPercent);
     }
 }
