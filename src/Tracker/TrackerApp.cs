@@ -63,8 +63,11 @@ public static class TrackerApp
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TrackerOptions>>().Value;
+            // Twice the most any announce gets: enough that the asker's own entries and peers expired since the last
+            // sweep do not leave the policy short, and its random pick among equals stays uniform.
             return new PeerStoreOptions(
-                options.EffectivePeerTtl, options.MaxSwarms, options.MaxPeersPerSwarm, options.MaxPeers, options.MaxPeersPerAddress, options.MaxPeersPerAddressPerSwarm);
+                options.EffectivePeerTtl, options.MaxSwarms, options.MaxPeersPerSwarm, options.MaxPeers, options.MaxPeersPerAddress, options.MaxPeersPerAddressPerSwarm,
+                MaxCandidates: 2 * options.MaxPeersHandedOut);
         });
         services.AddSingleton(sp => new AnnounceValidator(
             TrackerOptionsValidator.ParseNetworks(sp.GetRequiredService<IOptions<TrackerOptions>>().Value.TrustedProxyNetworks)));

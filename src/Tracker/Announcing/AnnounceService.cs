@@ -23,6 +23,10 @@ internal sealed class AnnounceService(
     TrackerMetrics metrics,
     ILogger<AnnounceService> logger)
 {
+    private const int MaxOriginRecords = 64;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPEndPoint, PeerRecord> _originRecords = new();
+
     public async ValueTask<AnnounceDecision> AnnounceAsync(AnnounceClaim claim, AnnouncerIdentity identity, string transport, CancellationToken cancellationToken)
     {
         if (!validator.TryValidate(claim, identity, out var command, out var refusal, out var reason))
@@ -137,19 +141,51 @@ internal sealed class AnnounceService(
     /// </summary>
     private IReadOnlyList<PeerRecord> WithOriginLast(IReadOnlyList<PeerRecord> peers, IPEndPoint origin, AnnounceCommand command)
     {
-        if (IsAt(command, origin) || peers.Any(p => p.IsAt(origin.Address, origin.Port)))
+        if (IsAt(command, origin))
         {
             return peers;
         }
 
+        // Indexed loops, not LINQ: this runs on every announce of every swarm the origin seeds.
+        for (var i = 0; i < peers.Count; i++)
+        {
+            if (peers[i].IsAt(origin.Address, origin.Port))
+            {
+                return peers;
+            }
+        }
+
         var limit = policy.Limit(command.NumWant);
-        var list = new List<PeerRecord>(Math.Min(peers.Count + 1, limit));
-        list.AddRange(peers.Take(limit - 1));
-        list.Add(new PeerRecord(OriginPeerId(origin), origin.Address, origin.Port, PeerRole.Origin, Complete: true, BytesLeft: 0, LastSeen: default));
+        var keep = Math.Min(peers.Count, limit - 1);
+        var list = new PeerRecord[keep + 1];
+        for (var i = 0; i < keep; i++)
+        {
+            list[i] = peers[i];
+        }
+
+        list[keep] = OriginRecord(origin);
         return list;
     }
 
     private static bool IsAt(AnnounceCommand command, IPEndPoint endPoint) => command.Port == endPoint.Port && command.Address.Equals(endPoint.Address);
+
+    // The origin's record is the same for every handout: made once per endpoint (origins are few; the map is bounded
+    // anyway, past it the record is made per call), rather than hashing the endpoint on every announce.
+    private PeerRecord OriginRecord(IPEndPoint origin)
+    {
+        if (_originRecords.TryGetValue(origin, out var record))
+        {
+            return record;
+        }
+
+        record = new PeerRecord(OriginPeerId(origin), origin.Address, origin.Port, PeerRole.Origin, Complete: true, BytesLeft: 0, LastSeen: default);
+        if (_originRecords.Count < MaxOriginRecords)
+        {
+            _originRecords.TryAdd(origin, record);
+        }
+
+        return record;
+    }
 
     /// <summary>
     /// The tracker never saw the origin's own peer id (it learnt the endpoint from a metainfo fetch), so it hands out

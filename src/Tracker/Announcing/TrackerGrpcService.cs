@@ -43,7 +43,8 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, IAnnouncerAu
         {
             response.Peers.Add(new Contracts.Tracker.Peer
             {
-                PeerId = ByteString.CopyFrom(peer.Id.ToArray()),
+                // ToArray is a fresh copy nobody else holds: wrap it rather than copy it again.
+                PeerId = UnsafeByteOperations.UnsafeWrap(peer.Id.ToArray()),
                 Ip = peer.Address.ToString(),
                 Port = peer.Port,
                 Complete = peer.Complete,

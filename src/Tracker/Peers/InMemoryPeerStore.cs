@@ -31,6 +31,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeersPerAddress, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeersPerAddressPerSwarm, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxCandidates, 1);
         _options = options;
         _time = time;
         _addresses = new AddressQuota(options.MaxPeersPerAddress);
@@ -76,7 +77,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
 
                 // The snapshot is copied under the lock so the handout policy can run outside it. A refused
                 // announce gets no peers; a swarm created for it and left empty goes again at once.
-                var peers = outcome is PeerStoreOutcome.Stored or PeerStoreOutcome.SwarmFull ? LivePeers(swarm, cutoff) : s_noPeers;
+                var peers = outcome is PeerStoreOutcome.Stored or PeerStoreOutcome.SwarmFull ? swarm.Live(cutoff, _options.MaxCandidates) : s_noPeers;
                 RemoveIfEmpty(infoHash, swarm);
                 return new(new PeerStoreAnnounceResult(outcome, peers));
             }
@@ -89,7 +90,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
         {
             lock (swarm)
             {
-                if (swarm.Peers.TryGetValue(peer.Id, out var existing))
+                if (swarm.TryGetValue(peer.Id, out var existing))
                 {
                     if (existing.LastSeen >= cutoff && !existing.Address.Equals(peer.Address))
                     {
@@ -109,7 +110,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
     // Called with the swarm's lock held.
     private PeerStoreOutcome Store(Swarm swarm, PeerRecord peer, DateTimeOffset cutoff, bool quotaExempt)
     {
-        if (swarm.Peers.TryGetValue(peer.Id, out var existing))
+        if (swarm.TryGetValue(peer.Id, out var existing))
         {
             if (existing.LastSeen >= cutoff)
             {
@@ -120,7 +121,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
                     return PeerStoreOutcome.PeerIdOwnedElsewhere;
                 }
 
-                swarm.Peers[peer.Id] = peer;
+                swarm.Refresh(peer);
                 return PeerStoreOutcome.Stored;
             }
 
@@ -129,12 +130,12 @@ internal sealed class InMemoryPeerStore : IPeerStore
         }
 
         // Full of peers that stopped announcing? Drop those of this swarm first, so stale entries never lock out live ones.
-        if (swarm.Peers.Count >= _options.MaxPeersPerSwarm || (!quotaExempt && swarm.CountOf(peer.Address) >= _options.MaxPeersPerAddressPerSwarm))
+        if (swarm.Count >= _options.MaxPeersPerSwarm || (!quotaExempt && swarm.CountOf(peer.Address) >= _options.MaxPeersPerAddressPerSwarm))
         {
             Prune(swarm, cutoff);
         }
 
-        if (swarm.Peers.Count >= _options.MaxPeersPerSwarm)
+        if (swarm.Count >= _options.MaxPeersPerSwarm)
         {
             return PeerStoreOutcome.SwarmFull;
         }
@@ -160,25 +161,6 @@ internal sealed class InMemoryPeerStore : IPeerStore
         return PeerStoreOutcome.Stored;
     }
 
-    private static PeerRecord[] LivePeers(Swarm swarm, DateTimeOffset cutoff)
-    {
-        if (swarm.Peers.Count == 0)
-        {
-            return s_noPeers;
-        }
-
-        var live = new List<PeerRecord>(swarm.Peers.Count);
-        foreach (var peer in swarm.Peers.Values)
-        {
-            if (peer.LastSeen >= cutoff)
-            {
-                live.Add(peer);
-            }
-        }
-
-        return [.. live];
-    }
-
     public ValueTask<bool> HasSwarmAsync(InfoHash infoHash, CancellationToken cancellationToken)
     {
         if (!_swarms.TryGetValue(infoHash, out var swarm))
@@ -189,16 +171,8 @@ internal sealed class InMemoryPeerStore : IPeerStore
         var cutoff = _time.GetUtcNow() - _options.PeerTtl;
         lock (swarm)
         {
-            foreach (var peer in swarm.Peers.Values)
-            {
-                if (peer.LastSeen >= cutoff)
-                {
-                    return new(true);
-                }
-            }
+            return new(swarm.AnyLive(cutoff));
         }
-
-        return new(false);
     }
 
     public ValueTask<int> SweepAsync(CancellationToken cancellationToken)
@@ -243,15 +217,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
     // Called with the swarm's lock held.
     private int Prune(Swarm swarm, DateTimeOffset cutoff)
     {
-        List<PeerRecord>? expired = null;
-        foreach (var peer in swarm.Peers.Values)
-        {
-            if (peer.LastSeen < cutoff)
-            {
-                (expired ??= []).Add(peer);
-            }
-        }
-
+        var expired = swarm.Expired(cutoff);
         if (expired is null)
         {
             return 0;
@@ -278,7 +244,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
     // Called with the swarm's lock held: once marked removed, no announce adds to this instance again.
     private void RemoveIfEmpty(InfoHash infoHash, Swarm swarm)
     {
-        if (swarm.Peers.Count != 0 || swarm.Removed)
+        if (swarm.Count != 0 || swarm.Removed)
         {
             return;
         }
@@ -290,31 +256,66 @@ internal sealed class InMemoryPeerStore : IPeerStore
         }
     }
 
+    /// <summary>
+    /// One swarm's peers, kept in three dense groups in the order the handout policy ranks them (complete agents,
+    /// incomplete agents, origins), each peer's slot knowing its place: add, refresh, move and remove are O(1), and a
+    /// random sample costs the sample's size, not the swarm's. Guarded by the swarm's lock.
+    /// </summary>
     private sealed class Swarm
     {
+        private readonly Dictionary<PeerId, Slot> _slots = [];
+        private readonly List<Slot>[] _groups = [[], [], []];
         private readonly Dictionary<IPAddress, int> _byAddress = [];
 
-        public Dictionary<PeerId, PeerRecord> Peers { get; } = [];
+        public int Count => _slots.Count;
 
         public bool Removed { get; set; }
+
+        public bool TryGetValue(PeerId id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PeerRecord? peer)
+        {
+            if (_slots.TryGetValue(id, out var slot))
+            {
+                peer = slot.Record;
+                return true;
+            }
+
+            peer = null;
+            return false;
+        }
+
+        /// <summary>Replaces the record of a peer already here (same id), moving it to its new group if that changed.</summary>
+        public void Refresh(PeerRecord peer)
+        {
+            var slot = _slots[peer.Id];
+            slot.Record = peer;
+            var group = GroupOf(peer);
+            if (group != slot.Group)
+            {
+                Detach(slot);
+                Attach(slot, group);
+            }
+        }
 
         // Counted by ClientKey (IPv6 by its /64), as the tracker-wide quota counts.
         public int CountOf(IPAddress address) => _byAddress.GetValueOrDefault(ClientKey.Of(address));
 
         public void Add(PeerRecord peer)
         {
-            Peers.Add(peer.Id, peer);
+            var slot = new Slot(peer);
+            _slots.Add(peer.Id, slot);
+            Attach(slot, GroupOf(peer));
             var key = ClientKey.Of(peer.Address);
             _byAddress[key] = _byAddress.GetValueOrDefault(key) + 1;
         }
 
         public bool Remove(PeerRecord peer)
         {
-            if (!Peers.Remove(peer.Id))
+            if (!_slots.Remove(peer.Id, out var slot))
             {
                 return false;
             }
 
+            Detach(slot);
             var key = ClientKey.Of(peer.Address);
             var left = _byAddress[key] - 1;
             if (left == 0)
@@ -327,6 +328,112 @@ internal sealed class InMemoryPeerStore : IPeerStore
             }
 
             return true;
+        }
+
+        public bool AnyLive(DateTimeOffset cutoff)
+        {
+            foreach (var slot in _slots.Values)
+            {
+                if (slot.Record.LastSeen >= cutoff)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public List<PeerRecord>? Expired(DateTimeOffset cutoff)
+        {
+            List<PeerRecord>? expired = null;
+            foreach (var slot in _slots.Values)
+            {
+                if (slot.Record.LastSeen < cutoff)
+                {
+                    (expired ??= []).Add(slot.Record);
+                }
+            }
+
+            return expired;
+        }
+
+        /// <summary>
+        /// Up to <paramref name="max"/> peers, group by group in handout order: every peer of a group that fits whole,
+        /// else that many of it chosen uniformly at random (a partial Fisher–Yates shuffle of the group in place; the
+        /// order inside a group means nothing), and none of the groups after it. Expired peers are left out.
+        /// </summary>
+        public PeerRecord[] Live(DateTimeOffset cutoff, int max)
+        {
+            var size = Math.Min(_slots.Count, max);
+            if (size == 0)
+            {
+                return s_noPeers;
+            }
+
+            var live = new PeerRecord[size];
+            var count = 0;
+            var budget = size;
+            foreach (var group in _groups)
+            {
+                var take = Math.Min(group.Count, budget);
+                budget -= take;
+                for (var i = 0; i < take; i++)
+                {
+                    if (take < group.Count)
+                    {
+                        Swap(group, i, Random.Shared.Next(i, group.Count));
+                    }
+
+                    var record = group[i].Record;
+                    if (record.LastSeen >= cutoff)
+                    {
+                        live[count++] = record;
+                    }
+                }
+            }
+
+            return count == live.Length ? live : live[..count];
+        }
+
+        // What the handout policy ranks by: complete agents, incomplete agents, origins (PeerHandoutPolicy).
+        private static int GroupOf(PeerRecord peer) => peer.Role == PeerRole.Origin ? 2 : peer.Complete ? 0 : 1;
+
+        private static void Swap(List<Slot> group, int i, int j)
+        {
+            if (i == j)
+            {
+                return;
+            }
+
+            (group[i], group[j]) = (group[j], group[i]);
+            group[i].Position = i;
+            group[j].Position = j;
+        }
+
+        private void Attach(Slot slot, int group)
+        {
+            slot.Group = group;
+            slot.Position = _groups[group].Count;
+            _groups[group].Add(slot);
+        }
+
+        // Swap-remove: the group's last slot takes this one's place.
+        private void Detach(Slot slot)
+        {
+            var group = _groups[slot.Group];
+            var last = group[^1];
+            group[slot.Position] = last;
+            last.Position = slot.Position;
+            group.RemoveAt(group.Count - 1);
+        }
+
+        private sealed class Slot(PeerRecord record)
+        {
+            public PeerRecord Record { get; set; } = record;
+
+            public int Group { get; set; }
+
+            public int Position { get; set; }
         }
     }
 }
