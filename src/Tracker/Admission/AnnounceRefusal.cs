@@ -26,4 +26,7 @@ internal enum AnnounceRefusal
 
     /// <summary>The tracker holds <c>Tracker:MaxPeers</c> peers.</summary>
     TooManyPeers,
+
+    /// <summary>The shared peer store (Redis) cannot be reached: the announce was not recorded, another tracker or a retry may do it.</summary>
+    StoreUnavailable,
 }

@@ -148,6 +148,7 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, IAnnouncerAu
     {
         AnnounceRefusal.UnknownInfoHash => StatusCode.NotFound,
         AnnounceRefusal.UnroutableAddress => StatusCode.InvalidArgument,
+        AnnounceRefusal.StoreUnavailable => StatusCode.Unavailable,
         AnnounceRefusal.AddressQuota or AnnounceRefusal.SwarmAddressQuota or AnnounceRefusal.TooManyPeers => StatusCode.ResourceExhausted,
         _ => StatusCode.PermissionDenied,
     };

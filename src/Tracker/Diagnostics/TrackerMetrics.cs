@@ -67,6 +67,7 @@ internal sealed class TrackerMetrics
         AnnounceRefusal.AddressQuota => "address_quota",
         AnnounceRefusal.SwarmAddressQuota => "swarm_address_quota",
         AnnounceRefusal.TooManyPeers => "too_many_peers",
+        AnnounceRefusal.StoreUnavailable => "store_unavailable",
         _ => "other",
     };
 
