@@ -24,6 +24,9 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     internal const int MaxSweepBatches = 64;
 
     private static readonly TimeSpan s_logPeriod = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an operation waits for the first connection (at start) before failing: never a whole connect timeout.</summary>
+    private static readonly TimeSpan s_firstConnectWait = TimeSpan.FromSeconds(1);
     private static readonly PeerRecord[] s_noPeers = [];
 
     private readonly PeerStoreOptions _options;
@@ -32,6 +35,7 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     private readonly RedisPeerStoreMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Task<ConnectionMultiplexer> _redis;
+    private readonly bool _ownsConnection;
     private readonly RedisKey _addressesKey;
     private readonly RedisKey _swarmsKey;
     private readonly RedisKey _countersKey;
@@ -41,6 +45,12 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     private long _lastLoggedAt = long.MinValue;
 
     public RedisPeerStore(PeerStoreOptions options, RedisPeerStoreSettings settings, TimeProvider time, RedisPeerStoreMetrics metrics, ILogger<RedisPeerStore> logger)
+        : this(options, settings, time, metrics, logger, connection: null)
+    {
+    }
+
+    /// <param name="connection">A connection to use (and leave open) instead of opening one: tests share one.</param>
+    internal RedisPeerStore(PeerStoreOptions options, RedisPeerStoreSettings settings, TimeProvider time, RedisPeerStoreMetrics metrics, ILogger<RedisPeerStore> logger, Task<ConnectionMultiplexer>? connection)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.PeerTtl, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.SampleSize, 1);
@@ -52,11 +62,12 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         _addressesKey = settings.KeyPrefix + "addresses";
         _swarmsKey = settings.KeyPrefix + "swarms";
         _countersKey = settings.KeyPrefix + "counters";
-        // Connected in the background (never blocking a thread here); every operation awaits it, and with
-        // AbortOnConnectFail off the task completes after the first attempt, successful or not.
-        var connection = ConnectionOptions(settings.Configuration);
-        logger.RedisConfigured(string.Join(",", connection.EndPoints.Select(e => e.ToString())), settings.KeyPrefix);
-        _redis = ConnectionMultiplexer.ConnectAsync(connection);
+        // Connected in the background (never blocking a thread here). With AbortOnConnectFail off the task completes
+        // after the first attempt, successful or not; an operation waits for it at most s_firstConnectWait.
+        var redisOptions = ConnectionOptions(settings.Configuration);
+        logger.RedisConfigured(string.Join(",", redisOptions.EndPoints.Select(e => e.ToString())), settings.KeyPrefix);
+        _ownsConnection = connection is null;
+        _redis = connection ?? ConnectionMultiplexer.ConnectAsync(redisOptions);
     }
 
     /// <summary>
@@ -197,7 +208,7 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         T result;
         try
         {
-            var redis = await _redis.ConfigureAwait(false);
+            var redis = await _redis.WaitAsync(s_firstConnectWait).ConfigureAwait(false);
             result = await call(redis.GetDatabase()).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -230,7 +241,7 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
-        if (_redis.IsCompletedSuccessfully)
+        if (_ownsConnection && _redis.IsCompletedSuccessfully)
         {
             _redis.Result.Dispose();
         }
@@ -238,6 +249,11 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (!_ownsConnection)
+        {
+            return;
+        }
+
         try
         {
             await (await _redis.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);

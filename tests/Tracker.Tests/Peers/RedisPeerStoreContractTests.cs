@@ -10,9 +10,20 @@ public sealed class RedisServerFixture : IAsyncLifetime
 {
     public RedisServerProcess Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await RedisServerProcess.StartAsync();
+    /// <summary>One connection, up before the first test, that the tests' stores share.</summary>
+    public Task<StackExchange.Redis.ConnectionMultiplexer> Connection { get; private set; } = null!;
 
-    public async Task DisposeAsync() => await Server.DisposeAsync();
+    public async Task InitializeAsync()
+    {
+        Server = await RedisServerProcess.StartAsync();
+        Connection = Task.FromResult(await RedisConnections.ConnectAsync(Server.Configuration));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await (await Connection).DisposeAsync();
+        await Server.DisposeAsync();
+    }
 }
 
 /// <summary>The store contract against a real redis-server.</summary>
@@ -25,7 +36,7 @@ public sealed class RedisPeerStoreContractTests(RedisServerFixture redis) : Peer
     private protected override IPeerStore CreateStore(PeerStoreOptions options)
     {
         var store = new RedisPeerStore(
-            options, new RedisPeerStoreSettings(redis.Server.Configuration, _prefix, SampleSize: 100), Time, new RedisPeerStoreMetrics(new TestMeterFactory()), NullLogger<RedisPeerStore>.Instance);
+            options, new RedisPeerStoreSettings(redis.Server.Configuration, _prefix, SampleSize: 100), Time, new RedisPeerStoreMetrics(new TestMeterFactory()), NullLogger<RedisPeerStore>.Instance, redis.Connection);
         _stores.Add(store);
         return store;
     }

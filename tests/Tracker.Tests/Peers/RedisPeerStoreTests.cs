@@ -19,10 +19,11 @@ public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixtur
     private readonly List<RedisPeerStore> _stores = [];
     private readonly string _prefix = $"test-{Guid.NewGuid():N}:";
 
-    private RedisPeerStore Create(string configuration, int sampleSize = 100, TimeProvider? time = null)
+    private RedisPeerStore Create(string configuration, int sampleSize = 100, TimeProvider? time = null, Task<StackExchange.Redis.ConnectionMultiplexer>? connection = null)
     {
         var store = new RedisPeerStore(
-            s_options, new RedisPeerStoreSettings(configuration, _prefix, sampleSize), time ?? _time, new RedisPeerStoreMetrics(new TestMeterFactory()), NullLogger<RedisPeerStore>.Instance);
+            s_options, new RedisPeerStoreSettings(configuration, _prefix, sampleSize), time ?? _time, new RedisPeerStoreMetrics(new TestMeterFactory()), NullLogger<RedisPeerStore>.Instance,
+            connection ?? redis.Connection);
         _stores.Add(store);
         return store;
     }
@@ -32,8 +33,10 @@ public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixtur
     [Fact]
     public async Task AnnounceAsync_TwoTrackersOnOneRedis_ShareTheSwarmAndItsOwnership()
     {
+        // Two trackers: two stores, each with its own connection.
+        await using var other = await RedisConnections.ConnectAsync(redis.Server.Configuration);
         var first = Create(redis.Server.Configuration);
-        var second = Create(redis.Server.Configuration);
+        var second = Create(redis.Server.Configuration, connection: Task.FromResult(other));
 
         await first.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.Started, default);
         var seen = await second.AnnounceAsync(s_swarm, From("10.0.0.2", 2), AnnounceEvent.Started, default);
@@ -72,7 +75,8 @@ public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixtur
     public async Task AnnounceAsync_RedisKilled_FailsFastThenRecoversWhenRedisIsBack()
     {
         await using var own = await RedisServerProcess.StartAsync();
-        var store = Create(own.Configuration, time: TimeProvider.System);
+        await using var connection = await RedisConnections.ConnectAsync(own.Configuration);
+        var store = Create(own.Configuration, time: TimeProvider.System, connection: Task.FromResult(connection));
         Assert.Equal(PeerStoreOutcome.Stored, (await store.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.Started, default)).Outcome);
 
         own.Kill();
