@@ -40,6 +40,7 @@ public static class AgentApp
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
 
+        AddSettingsFile(builder.Configuration);
         var section = builder.Configuration.GetSection(AgentOptions.SectionName);
 
         // The listeners are needed before the options are validated; a bad value here is reported by the
@@ -88,29 +89,16 @@ public static class AgentApp
             }
         });
 
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            var handler = new SocketsHttpHandler { ConnectTimeout = options.MissTimeout, EnableMultipleHttp2Connections = true };
-            sp.GetRequiredService<ComponentTls>().ConfigureClient(handler);
-            return GrpcChannel.ForAddress(options.TrackerUrl, new GrpcChannelOptions
-            {
-                HttpHandler = handler,
-
-                // The engine backs announces off per blob (Swarm:AnnounceBackoffCap); the channel's own reconnect back-off
-                // (up to 120 s by default) would keep failing them for that long after the tracker is back.
-                MaxReconnectBackoff = TimeSpan.FromSeconds(5),
-                LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
-            });
-        });
-        services.AddSingleton(sp => new Contracts.Tracker.Tracker.TrackerClient(sp.GetRequiredService<GrpcChannel>()));
-        services.TryAddSingleton<IMetaInfoSource, GrpcMetaInfoSource>();
-        services.TryAddSingleton<ITrackerClient>(sp => new GrpcTrackerClient(
-            sp.GetRequiredService<Contracts.Tracker.Tracker.TrackerClient>(),
-            TrackerRole.Agent,
-            sp.GetRequiredService<IOptions<SwarmOptions>>().Value.TrackerTimeout,
-            sp.GetRequiredService<TimeProvider>(),
-            Labels(sp.GetRequiredService<IOptions<AgentOptions>>().Value)));
+        // One channel per tracker; each blob's tracker by rendezvous hashing, failover, passive health (Tracking/).
+        services.AddSingleton<TrackingMetrics>();
+        services.AddSingleton(sp => new TrackerDirectory(
+            sp.GetRequiredService<IOptions<AgentOptions>>().Value.EffectiveTrackerUrls,
+            url => ConnectTracker(sp, url),
+            new TrackerHealth(sp.GetRequiredService<TimeProvider>(), TrackerSkipTime, 3 * TrackerSkipTime),
+            sp.GetRequiredService<ILogger<TrackerDirectory>>(),
+            builder.Configuration));
+        services.TryAddSingleton<IMetaInfoSource, FailoverMetaInfoSource>();
+        services.TryAddSingleton<ITrackerClient, FailoverTrackerClient>();
         services.AddSingleton(sp =>
         {
             var timeout = sp.GetRequiredService<IOptions<AgentOptions>>().Value.OriginTimeout;
@@ -166,8 +154,65 @@ public static class AgentApp
         return app;
     }
 
-    /// <summary>A client for the origin: connecting may take no longer than a miss may (containerd waits on it).</summary>
+    /// <summary>
+    /// <c>Agent:SettingsFile</c>: a JSON file below the environment and the command line, polled for changes (a
+    /// Kubernetes ConfigMap volume swaps a symlink, which file-system events can miss). A missing file is reported by
+    /// the options' validation.
+    /// </summary>
+    private static void AddSettingsFile(ConfigurationManager configuration)
+    {
+        if (configuration[$"{AgentOptions.SectionName}:{nameof(AgentOptions.SettingsFile)}"] is not { Length: > 0 } path || !File.Exists(path))
+        {
+            return;
+        }
+
+        var full = Path.GetFullPath(path);
+        var provider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(full)!)
+        {
+            UsePollingFileWatcher = true,
+            UseActivePolling = true,
+        };
+        ((IConfigurationBuilder)configuration).Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+        {
+            FileProvider = provider,
+            Path = Path.GetFileName(full),
+            Optional = false,
+            ReloadOnChange = true,
+            ReloadDelay = 250,
+        });
+    }
+
+    /// <summary>How long a tracker that failed is skipped at first (doubling up to three times as long while it keeps failing).</summary>
+    internal static readonly TimeSpan TrackerSkipTime = TimeSpan.FromSeconds(10);
+
+    private static TrackerEndpoint ConnectTracker(IServiceProvider services, string url)
+    {
+        var options = services.GetRequiredService<IOptions<AgentOptions>>().Value;
+        var timeout = services.GetRequiredService<IOptions<SwarmOptions>>().Value.TrackerTimeout;
+        var time = services.GetRequiredService<TimeProvider>();
+        var handler = new SocketsHttpHandler { ConnectTimeout = options.MissTimeout, EnableMultipleHttp2Connections = true };
+        services.GetRequiredService<ComponentTls>().ConfigureClient(handler);
+        var channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+
+            // The engine backs announces off per blob (Swarm:AnnounceBackoffCap); the channel's own reconnect back-off
+            // (up to 120 s by default) would keep failing them for that long after the tracker is back.
+            MaxReconnectBackoff = TimeSpan.FromSeconds(5),
+            LoggerFactory = services.GetRequiredService<ILoggerFactory>(),
+        });
+        var client = new Contracts.Tracker.Tracker.TrackerClient(channel);
+        return new TrackerEndpoint(
+            url,
+            new GrpcTrackerClient(client, TrackerRole.Agent, timeout, time, Labels(options)),
+            // The tracker may have to ask the origin first (its own OriginTimeout), then answer.
+            new GrpcMetaInfoSource(client, options.OriginTimeout + timeout, time),
+            channel);
+    }
+
     private static TopologyLabels Labels(AgentOptions options) => new(options.Zone, options.Rack);
+
+    /// <summary>A client for the origin: connecting may take no longer than a miss may (containerd waits on it).</summary>
 
     private static HttpClient OriginHttpClient(IServiceProvider services, TimeSpan timeout)
     {

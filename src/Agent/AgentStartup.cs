@@ -43,7 +43,7 @@ internal sealed class AgentStartup(
             }
 
             var settings = options.Value;
-            AgentLog.Started(logger, settings.RegistryUrl, $"{settings.PeerAddress}:{engine.ListenPort}", settings.TrackerUrl, settings.OriginUrl, Path.GetFullPath(settings.DataPath));
+            AgentLog.Started(logger, settings.RegistryUrl, $"{settings.PeerAddress}:{engine.ListenPort}", string.Join(",", settings.EffectiveTrackerUrls), settings.OriginUrl, Path.GetFullPath(settings.DataPath));
         });
         return Task.CompletedTask;
     }

@@ -74,7 +74,21 @@ public static class TrackerApp
         services.TryAddSingleton<IAnnouncerAuthority>(sp => new AnnouncerAuthority(
             TrackerOptionsValidator.ParseNetworks(sp.GetRequiredService<IOptions<TrackerOptions>>().Value.OriginNetworks)));
         services.AddSingleton(sp => new KnownInfoHashes(sp.GetRequiredService<IOptions<TrackerOptions>>().Value.MaxKnownInfoHashes));
-        services.AddSingleton<IPeerStore, InMemoryPeerStore>();
+        services.AddSingleton<RedisPeerStoreMetrics>();
+        services.AddSingleton<IPeerStore>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TrackerOptions>>().Value;
+            var storeOptions = sp.GetRequiredService<PeerStoreOptions>();
+            var time = sp.GetRequiredService<TimeProvider>();
+            if (!options.UsesRedis)
+            {
+                return new InMemoryPeerStore(storeOptions, time);
+            }
+
+            // A handout is chosen from a sample of the swarm: a few times what one announce may get, never the whole swarm.
+            var settings = new RedisPeerStoreSettings(options.Redis.Configuration, options.Redis.KeyPrefix, Math.Max(4 * options.MaxPeersHandedOut, 100));
+            return ActivatorUtilities.CreateInstance<RedisPeerStore>(sp, storeOptions, settings, time);
+        });
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TrackerOptions>>().Value;
@@ -92,7 +106,8 @@ public static class TrackerApp
 
         // Requests are a few hundred bytes; refuse anything larger than a generous bound before buffering it.
         services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = 64 * 1024);
-        services.AddOperationalEndpoints(TrackerMetrics.MeterName);
+        services.AddOperationalEndpoints(TrackerMetrics.MeterName)
+            .AddCheck<RedisPeerStoreHealthCheck>("peer-store", tags: [OperationalEndpoints.ReadyTag]);
 
         var app = builder.Build();
         app.MapGrpcService<TrackerGrpcService>();

@@ -95,5 +95,17 @@ internal sealed class TrackerOptions
     /// <summary>Info hashes remembered as belonging to a blob the origin holds (about 100 bytes each), least recently used forgotten first.</summary>
     public int MaxKnownInfoHashes { get; set; } = 200_000;
 
+    /// <summary>Where peers are kept: <c>Memory</c> (this process only) or <c>Redis</c> (shared by every tracker replica; <see cref="Redis"/>).</summary>
+    public string PeerStore { get; set; } = MemoryPeerStore;
+
+    /// <summary>The Redis of <c>Tracker:PeerStore=Redis</c>.</summary>
+    public TrackerRedisOptions Redis { get; set; } = new();
+
+    public const string MemoryPeerStore = "Memory";
+
+    public const string RedisPeerStore = "Redis";
+
+    public bool UsesRedis => string.Equals(PeerStore, RedisPeerStore, StringComparison.OrdinalIgnoreCase);
+
     public TimeSpan EffectivePeerTtl => PeerTtl ?? (3 * SeedingInterval);
 }

@@ -83,6 +83,16 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
         CheckNetworks(errors, nameof(TrackerOptions.TrustedProxyNetworks), options.TrustedProxyNetworks);
         CheckNetworks(errors, nameof(TrackerOptions.OriginNetworks), options.OriginNetworks);
 
+        if (!string.Equals(options.PeerStore, TrackerOptions.MemoryPeerStore, StringComparison.OrdinalIgnoreCase) && !options.UsesRedis)
+        {
+            errors.Add($"Tracker:PeerStore must be Memory or Redis, got '{options.PeerStore}'.");
+        }
+
+        if (options.UsesRedis)
+        {
+            errors.AddRange(options.Redis.Validate("Tracker:Redis"));
+        }
+
         if (options.MetaInfoCacheBytes < 1024 * 1024)
         {
             errors.Add($"Tracker:MetaInfoCacheBytes must be at least 1 MiB, got {options.MetaInfoCacheBytes}.");

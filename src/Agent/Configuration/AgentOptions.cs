@@ -17,8 +17,28 @@ public sealed class AgentOptions
     /// <summary>The BitTorrent peer port; 0 picks a free one.</summary>
     public int PeerPort { get; set; } = 6881;
 
-    /// <summary>The tracker's gRPC endpoint (GetMetaInfo, Announce).</summary>
+    /// <summary>The tracker's gRPC endpoint (GetMetaInfo, Announce), when there is one; <see cref="TrackerUrls"/> takes precedence.</summary>
     public string TrackerUrl { get; set; } = "http://127.0.0.1:7001";
+
+    /// <summary>
+    /// Several trackers' gRPC endpoints. When it lists any, it replaces <see cref="TrackerUrl"/>. Each blob's tracker is
+    /// chosen by rendezvous hashing, with failover to the next; every agent should list the same URLs. Reloaded from
+    /// <see cref="SettingsFile"/> when that file changes.
+    /// </summary>
+    public List<string> TrackerUrls { get; set; } = [];
+
+    /// <summary>
+    /// A JSON settings file (the same keys as the command line, e.g. <c>{"Agent":{"TrackerUrls":[…]}}</c>), read at the
+    /// start below the environment and the command line, and watched: a changed tracker list takes effect without a
+    /// restart (other settings need one).
+    /// </summary>
+    public string? SettingsFile { get; set; }
+
+    /// <summary>The most trackers one agent takes.</summary>
+    public const int MaxTrackers = 64;
+
+    /// <summary>The trackers in use: <see cref="TrackerUrls"/> when it lists any, else <see cref="TrackerUrl"/>.</summary>
+    public IReadOnlyList<string> EffectiveTrackerUrls => TrackerUrls.Count > 0 ? TrackerUrls : [TrackerUrl];
 
     /// <summary>The origin registry: manifests are resolved there.</summary>
     public string OriginUrl { get; set; } = "http://127.0.0.1:5000";
@@ -123,9 +143,42 @@ public sealed class AgentOptions
 
     public string MetaInfoPath => Path.Combine(DataPath, "metainfo");
 
+    /// <summary>The problems of a tracker list (at start and on every reload): each an absolute http(s) URL, no two the same tracker.</summary>
+    public static IEnumerable<string> ValidateTrackerUrls(IReadOnlyList<string?> urls)
+    {
+        if (urls.Count > MaxTrackers)
+        {
+            yield return $"{SectionName}:TrackerUrls lists {urls.Count} trackers; at most {MaxTrackers}.";
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < urls.Count; i++)
+        {
+            var url = urls[i];
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
+            {
+                yield return $"{SectionName}:TrackerUrls:{i} must be an absolute http(s) URL with no path, e.g. http://tracker-0.tracker:7001, got '{url}'.";
+            }
+            else if (!seen.Add(uri.GetLeftPart(UriPartial.Authority).ToLowerInvariant()))
+            {
+                yield return $"{SectionName}:TrackerUrls:{i} '{url}' names a tracker listed before it.";
+            }
+        }
+    }
+
     /// <summary>One message per problem, each naming the key and the value.</summary>
     public IEnumerable<string> Validate()
     {
+        foreach (var error in ValidateTrackerUrls(TrackerUrls))
+        {
+            yield return error;
+        }
+
+        if (SettingsFile is { Length: > 0 } && !File.Exists(SettingsFile))
+        {
+            yield return $"{SectionName}:SettingsFile '{SettingsFile}' does not exist.";
+        }
+
         foreach (var (key, value) in new[] { (nameof(RegistryUrl), RegistryUrl), (nameof(TrackerUrl), TrackerUrl), (nameof(OriginUrl), OriginUrl) })
         {
             if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))

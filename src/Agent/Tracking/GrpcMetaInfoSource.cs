@@ -10,7 +10,8 @@ namespace P2PRegistry.Agent.Tracking;
 /// one the tracker sent and its name the digest asked for, so a confused tracker cannot make us fetch
 /// (and then serve) another blob.
 /// </summary>
-internal sealed class GrpcMetaInfoSource(Contracts.Tracker.Tracker.TrackerClient client) : IMetaInfoSource
+/// <param name="timeout">Each request's deadline (the tracker may have to ask the origin first); null = the caller's token alone.</param>
+internal sealed class GrpcMetaInfoSource(Contracts.Tracker.Tracker.TrackerClient client, TimeSpan? timeout = null, TimeProvider? time = null) : IMetaInfoSource
 {
     public async Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string registryNamespace, CancellationToken cancellationToken)
     {
@@ -19,6 +20,7 @@ internal sealed class GrpcMetaInfoSource(Contracts.Tracker.Tracker.TrackerClient
         {
             response = await client.GetMetaInfoAsync(
                 new GetMetaInfoRequest { Digest = digest.Value, Ns = registryNamespace },
+                deadline: timeout is { } limit ? (time ?? TimeProvider.System).GetUtcNow().UtcDateTime + limit : null,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)

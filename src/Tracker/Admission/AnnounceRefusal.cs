@@ -29,4 +29,7 @@ internal enum AnnounceRefusal
 
     /// <summary>A zone or rack label that is too long or has characters outside the label charset.</summary>
     InvalidLocality,
+
+    /// <summary>The shared peer store (Redis) cannot be reached: the announce was not recorded, another tracker or a retry may do it.</summary>
+    StoreUnavailable,
 }

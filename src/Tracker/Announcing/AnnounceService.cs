@@ -36,18 +36,28 @@ internal sealed class AnnounceService(
 
         // Swarms only for blobs the origin holds: otherwise anyone could run arbitrary swarms through this tracker and
         // fill it with them. A STOPPED needs no check: it never creates a swarm.
-        if (command.Event != AnnounceEvent.Stopped && !await IsKnownAsync(claim, command, identity, cancellationToken).ConfigureAwait(false))
-        {
-            return Refuse(AnnounceRefusal.UnknownInfoHash, "unknown info_hash " + claim.InfoHash.ToHex(), identity, transport);
-        }
-
         // An origin seeds every blob, and processes on this host are the operator's: neither is held to per-address quotas.
         var quotaExempt = command.Role == PeerRole.Origin || (loopbackQuotaExempt && IPAddress.IsLoopback(command.Address));
         var record = new PeerRecord(command.PeerId, command.Address, command.Port, command.Role, command.Complete, command.BytesLeft, default)
         {
             Locality = command.Locality,
         };
-        var stored = await peerStore.AnnounceAsync(command.InfoHash, record, command.Event, cancellationToken, quotaExempt).ConfigureAwait(false);
+        PeerStoreAnnounceResult stored;
+        try
+        {
+            if (command.Event != AnnounceEvent.Stopped && !await IsKnownAsync(claim, command, identity, cancellationToken).ConfigureAwait(false))
+            {
+                return Refuse(AnnounceRefusal.UnknownInfoHash, "unknown info_hash " + claim.InfoHash.ToHex(), identity, transport);
+            }
+
+            stored = await peerStore.AnnounceAsync(command.InfoHash, record, command.Event, cancellationToken, quotaExempt).ConfigureAwait(false);
+        }
+        catch (PeerStoreUnavailableException)
+        {
+            // The store logs and counts its own failures; the announcer hears at once and tries another tracker or later.
+            return Refuse(AnnounceRefusal.StoreUnavailable, "the tracker's peer store is unavailable", identity, transport);
+        }
+
         switch (stored.Outcome)
         {
             case PeerStoreOutcome.PeerIdOwnedElsewhere:

@@ -152,6 +152,7 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, IAnnouncerAu
     {
         AnnounceRefusal.UnknownInfoHash => StatusCode.NotFound,
         AnnounceRefusal.UnroutableAddress or AnnounceRefusal.InvalidLocality => StatusCode.InvalidArgument,
+        AnnounceRefusal.StoreUnavailable => StatusCode.Unavailable,
         AnnounceRefusal.AddressQuota or AnnounceRefusal.SwarmAddressQuota or AnnounceRefusal.TooManyPeers => StatusCode.ResourceExhausted,
         _ => StatusCode.PermissionDenied,
     };

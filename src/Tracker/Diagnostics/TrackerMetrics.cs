@@ -68,6 +68,7 @@ internal sealed class TrackerMetrics
         AnnounceRefusal.SwarmAddressQuota => "swarm_address_quota",
         AnnounceRefusal.InvalidLocality => "invalid_locality",
         AnnounceRefusal.TooManyPeers => "too_many_peers",
+        AnnounceRefusal.StoreUnavailable => "store_unavailable",
         _ => "other",
     };
 

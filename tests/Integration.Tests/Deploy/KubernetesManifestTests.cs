@@ -14,9 +14,9 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
     private static readonly string Kubernetes = Path.Combine(RepositoryPaths.Root, "deploy", "kubernetes");
     private static readonly string Validator = Path.Combine(Kubernetes, "validate");
 
-    public static TheoryData<string> Kustomizations => new() { "base", "overlays/example" };
+    public static TheoryData<string> Kustomizations => new() { "base", "overlays/example", "overlays/ha" };
 
-    public static TheoryData<string> AllKustomizations => new() { "base", "overlays/example", "uninstall" };
+    public static TheoryData<string> AllKustomizations => new() { "base", "overlays/example", "overlays/ha", "uninstall" };
 
     [Theory]
     [MemberData(nameof(AllKustomizations))]
@@ -31,7 +31,13 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
         output.WriteLine(result.StandardOutput);
         Assert.True(result.Succeeded, result.Describe());
         var kinds = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[1].Split('/')[0]).ToHashSet();
-        Assert.Superset(kustomization == "uninstall" ? ["DaemonSet"] : new HashSet<string> { "DaemonSet", "StatefulSet", "Deployment", "Service", "ServiceAccount", "NetworkPolicy" }, kinds);
+        Assert.Superset(kustomization switch
+        {
+            "uninstall" => ["DaemonSet"],
+            // The ha overlay's trackers are a StatefulSet (stable names for the agents' list), not the base's Deployment.
+            "overlays/ha" => ["DaemonSet", "StatefulSet", "Service", "ServiceAccount", "NetworkPolicy", "ConfigMap"],
+            _ => new HashSet<string> { "DaemonSet", "StatefulSet", "Deployment", "Service", "ServiceAccount", "NetworkPolicy" },
+        }, kinds);
     }
 
     [Fact]
@@ -144,6 +150,39 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output)
         var accounts = objects.Where(o => (string)o["kind"] == "ServiceAccount").Select(o => (string)At(o, "metadata", "name")).ToHashSet();
         Assert.All(workloads, w => Assert.Contains((string)At(w, "spec", "template", "spec", "serviceAccountName"), accounts));
         Assert.Equal(2, objects.Count(o => (string)o["kind"] == "NetworkPolicy"));
+    }
+
+    [Fact]
+    public async Task HaOverlay_TrackersShareRedis_AndEveryAgentListsEveryTracker()
+    {
+        var objects = Parse(await RenderAsync("overlays/ha"));
+        var trackers = objects.Single(o => (string)o["kind"] == "StatefulSet" && (string)At(o, "metadata", "name") == "p2pregistry-tracker");
+        Assert.DoesNotContain(objects, o => (string)o["kind"] == "Deployment");
+        var env = Env(At(trackers, "spec", "template", "spec", "containers", "0"));
+
+        // Every tracker on the one Redis, which a Service in the namespace serves.
+        Assert.Equal("Redis", env["Tracker__PeerStore"]);
+        var redisHost = env["Tracker__Redis__Configuration"].Split(',')[0].Split(':');
+        var redisService = objects.Single(o => (string)o["kind"] == "Service" && (string)At(o, "metadata", "name") == redisHost[0]);
+        Assert.Equal(redisHost[1], At(redisService, "spec", "ports", "0", "port"));
+        var redis = objects.Single(o => (string)o["kind"] == "StatefulSet" && (string)At(o, "metadata", "name") == "p2pregistry-redis");
+        Assert.Equal(At(redisService, "spec", "selector"), At(redis, "spec", "selector", "matchLabels"));
+
+        // The agents' settings file names tracker 0…N-1 by the StatefulSet's stable names under its headless Service.
+        var serviceName = (string)At(trackers, "spec", "serviceName");
+        var headless = objects.Single(o => (string)o["kind"] == "Service" && (string)At(o, "metadata", "name") == serviceName);
+        Assert.Equal("None", At(headless, "spec", "clusterIP"));
+        var replicas = int.Parse((string)At(trackers, "spec", "replicas"), System.Globalization.CultureInfo.InvariantCulture);
+        var pod = At(Single(objects, "DaemonSet"), "spec", "template", "spec");
+        var agent = At(pod, "containers", "0");
+        var settingsFile = Env(agent)["Agent__SettingsFile"];
+        var mount = List(agent, "volumeMounts").Single(m => (string)At(m, "mountPath") == Path.GetDirectoryName(settingsFile));
+        var volume = List(pod, "volumes").Single(v => (string)At(v, "name") == (string)At(mount, "name"));
+        var configMap = objects.Single(o => (string)o["kind"] == "ConfigMap" && (string)At(o, "metadata", "name") == (string)At(volume, "configMap", "name"));
+        using var settings = System.Text.Json.JsonDocument.Parse((string)At(configMap, "data", Path.GetFileName(settingsFile)));
+        var urls = settings.RootElement.GetProperty("Agent").GetProperty("TrackerUrls").EnumerateArray().Select(u => u.GetString()!).ToList();
+        Assert.Equal(Enumerable.Range(0, replicas).Select(i => $"http://p2pregistry-tracker-{i}.{serviceName}:7001"), urls);
+        Assert.Empty(P2PRegistry.Testing.Yaml.SettingNames.Unknown(["Agent__TrackerUrls__0", "Agent__SettingsFile"]));
     }
 
     [Fact]

@@ -1,0 +1,7 @@
+namespace P2PRegistry.Tracker.Peers;
+
+/// <summary>Where the Redis peer store keeps its data, resolved from <c>Tracker:Redis</c>.</summary>
+/// <param name="Configuration">A StackExchange.Redis configuration string, e.g. <c>redis:6379,password=…</c>.</param>
+/// <param name="KeyPrefix">Prepended to every key, so several clusters (or tests) can share one Redis.</param>
+/// <param name="SampleSize">The most peers one announce reads back from a swarm (the handout is chosen from them).</param>
+internal sealed record RedisPeerStoreSettings(string Configuration, string KeyPrefix, int SampleSize);

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Testing;
+using P2PRegistry.Testing.Redis;
+using P2PRegistry.Tracker.Peers;
+
+namespace P2PRegistry.Tracker.Tests.Peers;
+
+/// <summary>What only a shared store does: several trackers on one Redis, bounded reads, Redis going away and coming back.</summary>
+[Trait("Category", TestCategories.Integration)]
+public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>, IAsyncLifetime
+{
+    private static readonly InfoHash s_swarm = InfoHash.Compute("redis-swarm"u8);
+    private static readonly PeerStoreOptions s_options = new(TimeSpan.FromSeconds(90), 100, 10_000, 100_000, 1000, 1000);
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly List<RedisPeerStore> _stores = [];
+    private readonly string _prefix = $"test-{Guid.NewGuid():N}:";
+
+    private RedisPeerStore Create(string configuration, int sampleSize = 100, TimeProvider? time = null, Task<StackExchange.Redis.ConnectionMultiplexer>? connection = null)
+    {
+        var store = new RedisPeerStore(
+            s_options, new RedisPeerStoreSettings(configuration, _prefix, sampleSize), time ?? _time, new RedisPeerStoreMetrics(new TestMeterFactory()), NullLogger<RedisPeerStore>.Instance,
+            connection ?? redis.Connection);
+        _stores.Add(store);
+        return store;
+    }
+
+    private static PeerRecord From(string address, int id) => new(TestPeers.Id(id), IPAddress.Parse(address), 6881, PeerRole.Agent, false, 10, default);
+
+    [Fact]
+    public async Task AnnounceAsync_TwoTrackersOnOneRedis_ShareTheSwarmAndItsOwnership()
+    {
+        // Two trackers: two stores, each with its own connection.
+        await using var other = await RedisConnections.ConnectAsync(redis.Server.Configuration);
+        var first = Create(redis.Server.Configuration);
+        var second = Create(redis.Server.Configuration, connection: Task.FromResult(other));
+
+        await first.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.Started, default);
+        var seen = await second.AnnounceAsync(s_swarm, From("10.0.0.2", 2), AnnounceEvent.Started, default);
+        var hijack = await second.AnnounceAsync(s_swarm, From("10.0.0.66", 1), AnnounceEvent.Stopped, default);
+
+        Assert.Equal(new HashSet<PeerId> { TestPeers.Id(1), TestPeers.Id(2) }, seen.Peers.Select(p => p.Id).ToHashSet());
+        Assert.Equal(PeerStoreOutcome.PeerIdOwnedElsewhere, hijack.Outcome);
+        Assert.True(await first.HasSwarmAsync(s_swarm, default));
+        Assert.Equal(new PeerStoreStatistics(1, 2), second.GetStatistics());
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_SwarmLargerThanTheSample_ReadsARandomBoundedSample()
+    {
+        var store = Create(redis.Server.Configuration, sampleSize: 50);
+        for (var i = 1; i <= 400; i++)
+        {
+            await store.AnnounceAsync(s_swarm, From($"10.0.{i / 256}.{i % 256}", i), AnnounceEvent.Started, default);
+        }
+
+        var union = new HashSet<PeerId>();
+        for (var i = 0; i < 5; i++)
+        {
+            var result = await store.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.None, default);
+            Assert.Equal(50, result.Peers.Count);
+            Assert.Equal(50, result.Peers.Select(p => p.Id).Distinct().Count());
+            union.UnionWith(result.Peers.Select(p => p.Id));
+        }
+
+        // Five random samples of 50 out of 400 cover far more than one sample would (a fixed slice would give exactly 50).
+        Assert.True(union.Count > 100, $"five samples covered only {union.Count} peers");
+        Assert.Equal(400, store.GetStatistics().Peers);
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_RedisKilled_FailsFastThenRecoversWhenRedisIsBack()
+    {
+        await using var own = await RedisServerProcess.StartAsync();
+        await using var connection = await RedisConnections.ConnectAsync(own.Configuration);
+        var store = Create(own.Configuration, time: TimeProvider.System, connection: Task.FromResult(connection));
+        Assert.Equal(PeerStoreOutcome.Stored, (await store.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.Started, default)).Outcome);
+
+        own.Kill();
+        var watch = Stopwatch.StartNew();
+        await WaitUntilAsync(async () =>
+        {
+            try
+            {
+                await store.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.None, default);
+                return false;
+            }
+            catch (PeerStoreUnavailableException)
+            {
+                return true;
+            }
+        });
+        await Assert.ThrowsAsync<PeerStoreUnavailableException>(store.PingAsync);
+        watch.Restart();
+        await Assert.ThrowsAsync<PeerStoreUnavailableException>(async () => await store.AnnounceAsync(s_swarm, From("10.0.0.2", 2), AnnounceEvent.Started, default));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"a disconnected store took {watch.Elapsed} to fail");
+
+        await own.RestartAsync();
+        PeerStoreAnnounceResult result = default;
+        await WaitUntilAsync(async () =>
+        {
+            try
+            {
+                result = await store.AnnounceAsync(s_swarm, From("10.0.0.2", 2), AnnounceEvent.Started, default);
+                return true;
+            }
+            catch (PeerStoreUnavailableException)
+            {
+                return false;
+            }
+        });
+
+        // The restarted Redis is empty: the peer that announced again is listed, the one that has not yet is not.
+        Assert.Equal(PeerStoreOutcome.Stored, result.Outcome);
+        Assert.Equal(TestPeers.Id(2), Assert.Single(result.Peers).Id);
+        await store.PingAsync();
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the condition did not hold within 60 s");
+            await Task.Delay(100);
+        }
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var store in _stores)
+        {
+            await store.DisposeAsync();
+        }
+    }
+}
