@@ -62,8 +62,9 @@ internal sealed class RepairService : BackgroundService
             {
                 await RunRoundAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                // One bad round (a disk error, a member answering nonsense) must not stop the loop or the origin.
                 ClusterLog.RepairFailed(_logger, ex.Message);
             }
         }

@@ -63,9 +63,14 @@ internal sealed class AnnounceService(
         var peers = stored.Peers.Count == 0
             ? stored.Peers
             : policy.Select(stored.Peers, command.PeerId, command.Address, command.Port, command.NumWant, random);
-        if (command.Event != AnnounceEvent.Stopped && metaInfos.TryGetOriginPeer(command.InfoHash, out var origin))
+        if (command.Event != AnnounceEvent.Stopped)
         {
-            peers = WithOriginLast(peers, origin, command);
+            // A cluster's replicas in reverse: each call puts its origin last, so the best-ranked origin ends up last.
+            var origins = metaInfos.OriginPeers(command.InfoHash);
+            for (var i = origins.Count - 1; i >= 0; i--)
+            {
+                peers = WithOriginLast(peers, origins[i], command);
+            }
         }
         if (logger.IsEnabled(LogLevel.Debug))
         {
@@ -135,7 +140,19 @@ internal sealed class AnnounceService(
 
         var limit = policy.Limit(command.NumWant);
         var list = new List<PeerRecord>(Math.Min(peers.Count + 1, limit));
-        list.AddRange(peers.Take(limit - 1));
+        list.AddRange(peers.Take(limit));
+        if (list.Count >= limit)
+        {
+            // Full: the last peer that is no origin makes room (a cluster's other replicas stay in the list).
+            var room = list.FindLastIndex(p => p.Role != PeerRole.Origin);
+            if (room < 0)
+            {
+                return peers;
+            }
+
+            list.RemoveAt(room);
+        }
+
         list.Add(new PeerRecord(OriginPeerId(origin), origin.Address, origin.Port, PeerRole.Origin, Complete: true, BytesLeft: 0, LastSeen: default));
         return list;
     }
