@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Distribution;
@@ -29,6 +30,7 @@ internal sealed class OriginCluster
 
     private readonly BlobStore _blobs;
     private readonly ILogger<OriginCluster> _logger;
+    private readonly ConcurrentDictionary<Digest, int> _replicating = new();
 
     public OriginCluster(BlobStore blobs, ClusterClient? client, ClusterSecret? secret, ILogger<OriginCluster> logger)
     {
@@ -62,6 +64,26 @@ internal sealed class OriginCluster
             return;
         }
 
+        // The repair loop leaves a blob alone while a push replicates it (else both would copy it, and a 1 GiB layer twice).
+        _replicating.AddOrUpdate(digest, 1, (_, count) => count + 1);
+        try
+        {
+            await ReplicateAsync(client, digest, length, repository, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_replicating.AddOrUpdate(digest, 0, (_, count) => count - 1) <= 0)
+            {
+                _replicating.TryRemove(new KeyValuePair<Digest, int>(digest, 0));
+            }
+        }
+    }
+
+    /// <summary>A push is replicating this blob now.</summary>
+    public bool IsReplicating(Digest digest) => _replicating.ContainsKey(digest);
+
+    private async Task ReplicateAsync(ClusterClient client, Digest digest, long length, string? repository, CancellationToken cancellationToken)
+    {
         var members = client.Members;
         var ranking = members.Rank(digest);
         var holders = new List<int>(members.ReplicationFactor);

@@ -81,7 +81,7 @@ internal sealed class RepairService : BackgroundService
         int checkedBlobs = 0, copies = 0, dropped = 0, failures = 0;
         foreach (var digest in LocalBlobs())
         {
-            if (manifestDigests.Contains(digest) || !_blobs.TryGetLength(digest, out var length))
+            if (manifestDigests.Contains(digest) || _cluster.IsReplicating(digest) || !_blobs.TryGetLength(digest, out var length))
             {
                 continue;
             }
