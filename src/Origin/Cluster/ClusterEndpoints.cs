@@ -74,6 +74,7 @@ internal static class ClusterEndpoints
         // Over https the client certificate may arrive after the request (renegotiation is not used: Kestrel asks during the handshake).
         if (!IsMember(context, cluster.Secret))
         {
+            cluster.Metrics.Refused();
             ClusterLog.Refused(services.GetRequiredService<ILogger<OriginCluster>>(), context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
             await RegistryErrors.WriteAsync(context, RegistryError.Unauthorized, "cluster members only", null, []).ConfigureAwait(false);
             return;

@@ -11,6 +11,7 @@ internal static class ClusterServices
     /// <summary>The cluster pieces; with <c>Origin:Cluster:Members</c> empty, <see cref="OriginCluster"/> is disabled and nothing runs.</summary>
     public static IServiceCollection AddOriginCluster(this IServiceCollection services)
     {
+        services.AddSingleton<ClusterMetrics>();
         services.AddSingleton(sp =>
         {
             var origin = sp.GetRequiredService<IOptions<OriginOptions>>().Value;
@@ -29,7 +30,7 @@ internal static class ClusterServices
                     string.Join(" + ", new[] { options.SecretFile is null ? null : "secret", tls is null ? null : "origin certificate" }.OfType<string>()));
             }
 
-            return new OriginCluster(sp.GetRequiredService<BlobStore>(), client, secret, sp.GetRequiredService<ILogger<OriginCluster>>());
+            return new OriginCluster(sp.GetRequiredService<BlobStore>(), client, secret, sp.GetRequiredService<ClusterMetrics>(), sp.GetRequiredService<ILogger<OriginCluster>>());
         });
         services.AddHostedService<RepairService>();
         return services;

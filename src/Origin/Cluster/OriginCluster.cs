@@ -32,8 +32,9 @@ internal sealed class OriginCluster
     private readonly ILogger<OriginCluster> _logger;
     private readonly ConcurrentDictionary<Digest, int> _replicating = new();
 
-    public OriginCluster(BlobStore blobs, ClusterClient? client, ClusterSecret? secret, ILogger<OriginCluster> logger)
+    public OriginCluster(BlobStore blobs, ClusterClient? client, ClusterSecret? secret, ClusterMetrics metrics, ILogger<OriginCluster> logger)
     {
+        Metrics = metrics;
         Secret = secret;
         _blobs = blobs;
         Client = client;
@@ -43,6 +44,8 @@ internal sealed class OriginCluster
     public bool Enabled => Client is not null;
 
     public ClusterClient? Client { get; }
+
+    public ClusterMetrics Metrics { get; }
 
     /// <summary>Raised with a member's index when a manifest or tag could not be sent to it (the repair loop sends it again).</summary>
     public event Action<int>? ManifestMissed;
@@ -108,9 +111,9 @@ internal sealed class OriginCluster
             var holding = await client.HeadBlobAsync(member, digest, cancellationToken).ConfigureAwait(false);
             if (holding == Holding.Missing)
             {
-                holding = await client.CopyBlobAsync(member, digest, repository, _blobs.DataPath(digest), length, cancellationToken).ConfigureAwait(false)
-                    ? Holding.Holds
-                    : Holding.Unreachable;
+                var copied = await client.CopyBlobAsync(member, digest, repository, _blobs.DataPath(digest), length, cancellationToken).ConfigureAwait(false);
+                Metrics.Copy("push", copied, length);
+                holding = copied ? Holding.Holds : Holding.Unreachable;
                 if (holding == Holding.Holds)
                 {
                     ClusterLog.BlobCopied(_logger, digest.Value, members.Members[member], length, "push");
@@ -126,6 +129,7 @@ internal sealed class OriginCluster
         if (holders.Count < members.ReplicationFactor)
         {
             ClusterLog.TooFewCopies(_logger, digest.Value, holders.Count, members.ReplicationFactor);
+            Metrics.TooFewCopies();
             throw new RegistryException(RegistryError.Unavailable,
                 $"the blob is stored on {holders.Count} of {members.ReplicationFactor} origins (too few reachable); retry later", digest.Value)
             {
@@ -237,6 +241,7 @@ internal sealed class OriginCluster
             }
 
             response.Headers[ProxiedHeader] = client.Members.Members[member];
+            Metrics.Proxied(clusterPath.StartsWith(ClusterEndpoints.Prefix + "/blobs/", StringComparison.Ordinal) ? "blob" : "metainfo");
             if (!head)
             {
                 await using var body = await upstream.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
@@ -268,6 +273,7 @@ internal sealed class OriginCluster
             return;
         }
 
+        Metrics.Dropped();
         ClusterLog.BlobDropped(_logger, digest.Value, string.Join(", ", holders.Select(h => Members!.Members[h])));
     }
 }

@@ -110,7 +110,9 @@ internal sealed class RepairService : BackgroundService
             var copied = true;
             foreach (var member in plan.CopyTo)
             {
-                if (await client.CopyBlobAsync(member, digest, null, _blobs.DataPath(digest), length, cancellationToken).ConfigureAwait(false))
+                var ok = await client.CopyBlobAsync(member, digest, null, _blobs.DataPath(digest), length, cancellationToken).ConfigureAwait(false);
+                _cluster.Metrics.Copy("repair", ok, length);
+                if (ok)
                 {
                     copies++;
                     ClusterLog.BlobCopied(_logger, digest.Value, members.Members[member], length, "repair");

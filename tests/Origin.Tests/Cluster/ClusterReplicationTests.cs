@@ -58,11 +58,21 @@ public sealed class ClusterReplicationTests : IAsyncLifetime
     [Fact]
     public async Task PushBlobs_ToOneMember_EachIsOnExactlyItsTwoOwnersWhenThe201Arrives()
     {
+        using var copies = new CounterProbe(Origin(0), "p2pregistry.origin.cluster.copies");
+        using var dropped = new CounterProbe(Origin(0), "p2pregistry.origin.cluster.local_copies_removed");
+        var expectedCopies = 0;
+        var expectedDrops = 0;
         for (var seed = 0; seed < 8; seed++)
         {
             var digest = await Origin(0).PushBlobAsync("team/app", OriginServer.RandomBytes(5000 + seed, seed));
             Assert.Equal(Owners(digest), Holders(digest));
+            var selfOwns = Owners(digest).Contains(0);
+            expectedCopies += selfOwns ? 1 : 2;
+            expectedDrops += selfOwns ? 0 : 1;
         }
+
+        Assert.Equal(expectedCopies, copies.Total);
+        Assert.Equal(expectedDrops, dropped.Total);
     }
 
     [Fact]
@@ -176,6 +186,7 @@ public sealed class ClusterReplicationTests : IAsyncLifetime
         };
         manifest.Content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
         using var read = new HttpRequestMessage(HttpMethod.Get, $"/p2p/v1/cluster/blobs/{digest.Value}");
+        using var refused = new CounterProbe(Origin(0), "p2pregistry.origin.cluster.refused");
         foreach (var request in new[] { blob, manifest, read })
         {
             if (secret is not null)
@@ -187,6 +198,7 @@ public sealed class ClusterReplicationTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
 
+        Assert.Equal(3, refused.Total);
         Assert.Empty(Holders(digest));
         using var tag = await Origin(0).Client.GetAsync("/v2/team/app/manifests/latest");
         Assert.Equal(HttpStatusCode.NotFound, tag.StatusCode);
