@@ -224,9 +224,14 @@ public static class AgentApp
             UseCookies = false,
         };
         services.GetRequiredService<ComponentTls>().ConfigureClient(handler);
-        return new HttpClient(handler)
+        // A cluster of origins: the base address is the first; the failover handler picks the origin per request.
+        var origins = options.OriginUrls.Count > 0 ? options.OriginUrls : [options.OriginUrl];
+        HttpMessageHandler chain = origins.Count > 1
+            ? new Origins.OriginFailoverHandler(origins, handler, services.GetService<TimeProvider>() ?? TimeProvider.System)
+            : handler;
+        return new HttpClient(chain)
         {
-            BaseAddress = new Uri(options.OriginUrl.TrimEnd('/') + "/"),
+            BaseAddress = new Uri(origins[0].TrimEnd('/') + "/"),
             Timeout = timeout,
         };
     }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Hosting;
 using P2PRegistry.Hosting.Security;
+using P2PRegistry.Origin.Cluster;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.P2P;
@@ -71,6 +72,7 @@ public static class OriginApp
         services.AddSingleton<UpstreamManifests>();
         services.AddSingleton<NotFoundCache>();
         services.AddSingleton<RegistryHandler>();
+        services.AddOriginCluster();
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<UploadExpiryService>();
         // Seeding: the swarm engine serves every stored blob from the peer port (Origin:Peer), on demand.
@@ -103,7 +105,9 @@ public static class OriginApp
                 context.Request.RouteValues["digest"] as string ?? "",
                 context.RequestServices.GetRequiredService<BlobStore>(),
                 context.RequestServices.GetRequiredService<PeerListener>(),
-                context.RequestServices.GetRequiredService<SeedIndex>()));
+                context.RequestServices.GetRequiredService<SeedIndex>(),
+                context.RequestServices.GetRequiredService<OriginCluster>()));
+        ClusterEndpoints.Map(app);
 
         // /healthz (live), /readyz (storage writable), /metrics (Prometheus).
         app.MapOperationalEndpoints();

@@ -101,7 +101,11 @@ public static class TrackerApp
         services.AddSingleton<TrackerMetrics>();
 
         services.AddSingleton(sp => new MetaInfoCache(sp.GetRequiredService<IOptions<TrackerOptions>>().Value.MetaInfoCacheBytes));
-        services.AddSingleton(sp => new OriginMetaInfoClient(CreateOriginHttpClient(sp.GetRequiredService<IOptions<TrackerOptions>>().Value, sp.GetRequiredService<ComponentTls>())));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TrackerOptions>>().Value;
+            return new OriginMetaInfoClient(CreateOriginHttpClient(options, sp.GetRequiredService<ComponentTls>()), options.OriginUrls, options.OriginReplicationFactor);
+        });
         services.AddSingleton<MetaInfoService>();
 
         // Requests are a few hundred bytes; refuse anything larger than a generous bound before buffering it.

@@ -14,6 +14,16 @@ internal sealed class TrackerOptions
     /// <summary>Where blobs' metainfo comes from: <c>GET &lt;OriginUrl&gt;/p2p/v1/metainfo/&lt;digest&gt;</c>.</summary>
     public string OriginUrl { get; set; } = "http://127.0.0.1:5000";
 
+    /// <summary>
+    /// A cluster of origins: the same base URLs, spelled the same, as the origins' <c>Origin:Cluster:Members</c>. A blob's
+    /// metainfo comes from its owners (rendezvous order over these URLs, the next on failure) and each owner's peer
+    /// endpoint is handed out as an ORIGIN seed. Empty = the single <see cref="OriginUrl"/>.
+    /// </summary>
+    public List<string> OriginUrls { get; set; } = [];
+
+    /// <summary>With <see cref="OriginUrls"/>: how many origins hold each blob (the origins' <c>Origin:Cluster:ReplicationFactor</c>).</summary>
+    public int OriginReplicationFactor { get; set; } = 2;
+
     /// <summary>TLS of both listeners (https URLs), mutual TLS, and the CA bundle the origin's certificate is verified against.</summary>
     public P2PRegistry.Hosting.Security.TlsOptions Tls { get; set; } = new();
 

@@ -31,6 +31,24 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
             errors.Add($"Tracker:OriginUrl '{options.OriginUrl}' must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:5000.");
         }
 
+        for (var i = 0; i < options.OriginUrls.Count; i++)
+        {
+            if (!Uri.TryCreate(options.OriginUrls[i], UriKind.Absolute, out var member) || (member.Scheme != Uri.UriSchemeHttp && member.Scheme != Uri.UriSchemeHttps))
+            {
+                errors.Add($"Tracker:OriginUrls:{i} '{options.OriginUrls[i]}' must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:5000.");
+            }
+        }
+
+        if (options.OriginUrls.Select(u => u.TrimEnd('/')).Distinct(StringComparer.Ordinal).Count() != options.OriginUrls.Count)
+        {
+            errors.Add("Tracker:OriginUrls lists an origin twice.");
+        }
+
+        if (options.OriginUrls.Count > 0 && (options.OriginReplicationFactor < 1 || options.OriginReplicationFactor > options.OriginUrls.Count))
+        {
+            errors.Add($"Tracker:OriginReplicationFactor must be between 1 and the number of Tracker:OriginUrls ({options.OriginUrls.Count}); got '{options.OriginReplicationFactor}'.");
+        }
+
         if (!string.IsNullOrEmpty(options.AnnounceUrl) && !Uri.TryCreate(options.AnnounceUrl, UriKind.Absolute, out _))
         {
             errors.Add($"Tracker:AnnounceUrl '{options.AnnounceUrl}' must be an absolute URL, e.g. http://tracker.example:7000/announce.");

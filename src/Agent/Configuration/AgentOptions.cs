@@ -44,6 +44,12 @@ public sealed class AgentOptions
     public string OriginUrl { get; set; } = "http://127.0.0.1:5000";
 
     /// <summary>
+    /// A cluster of origins (their base URLs): manifests and origin blob reads go to one of them, the next on failure.
+    /// Empty = the single <see cref="OriginUrl"/>.
+    /// </summary>
+    public List<string> OriginUrls { get; set; } = [];
+
+    /// <summary>
     /// TLS of the registry API (an https <see cref="RegistryUrl"/>), and of the agent's clients: the origin's and the
     /// tracker's certificates are verified against <c>Agent:Tls:CaPath</c>; <c>ClientCertificatePath</c> is presented to them.
     /// </summary>
@@ -185,6 +191,19 @@ public sealed class AgentOptions
             {
                 yield return $"{SectionName}:{key} must be an absolute http(s) URL, got '{value}'.";
             }
+        }
+
+        for (var i = 0; i < OriginUrls.Count; i++)
+        {
+            if (!Uri.TryCreate(OriginUrls[i], UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                yield return $"{SectionName}:OriginUrls:{i} must be an absolute http(s) URL, got '{OriginUrls[i]}'.";
+            }
+        }
+
+        if (OriginUrls.Select(u => u.TrimEnd('/')).Distinct(StringComparer.Ordinal).Count() != OriginUrls.Count)
+        {
+            yield return $"{SectionName}:OriginUrls lists an origin twice.";
         }
 
         if (Uri.TryCreate(RegistryUrl, UriKind.Absolute, out var registry) && !System.Net.IPAddress.TryParse(registry.Host.Trim('[', ']'), out _))

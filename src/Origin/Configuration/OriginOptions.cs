@@ -29,6 +29,9 @@ public sealed class OriginOptions
     /// <summary>TLS of the registry API and the metainfo endpoint (https in <c>--urls</c>), and mutual TLS.</summary>
     public P2PRegistry.Hosting.Security.TlsOptions Tls { get; set; } = new();
 
+    /// <summary>A cluster of origins holding each blob on R of them (<c>Origin:Cluster</c>); empty = a single origin.</summary>
+    public P2PRegistry.Origin.Cluster.ClusterOptions Cluster { get; set; } = new();
+
     /// <summary>The BitTorrent peer port from which the origin seeds every blob it holds.</summary>
     public Seeding.PeerOptions Peer { get; set; } = new();
 

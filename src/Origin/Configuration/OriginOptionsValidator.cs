@@ -19,6 +19,7 @@ internal sealed class OriginOptionsValidator(string? listenUrls = null) : IValid
     {
         var failures = new List<string>();
         failures.AddRange(options.Tls.Validate($"{S}:Tls"));
+        failures.AddRange(options.Cluster.Validate(options.Tls.HasServerCertificate && options.Tls.EffectiveClientCaPath is not null));
         if (listenUrls is not null)
         {
             var urls = listenUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

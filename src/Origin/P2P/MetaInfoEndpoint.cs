@@ -18,7 +18,7 @@ internal static class MetaInfoEndpoint
     /// <summary>The origin's peer endpoint (<c>address:port</c>): the tracker records it as the seed of the swarm.</summary>
     public const string OriginPeerHeader = "X-P2P-Origin-Peer";
 
-    public static async Task HandleAsync(HttpContext context, string digest, BlobStore blobs, PeerListener? peer = null, SeedIndex? seeds = null)
+    public static async Task HandleAsync(HttpContext context, string digest, BlobStore blobs, PeerListener? peer = null, SeedIndex? seeds = null, Cluster.OriginCluster? cluster = null)
     {
         if (Digest.Validate(digest, out var parsed) != DigestParseStatus.Ok)
         {
@@ -27,6 +27,13 @@ internal static class MetaInfoEndpoint
         }
 
         var metaInfo = await blobs.GetMetaInfoAsync(parsed, context.RequestAborted).ConfigureAwait(false);
+        // In a cluster a member that does not hold the blob answers from an owner, whose peer port seeds it.
+        if (metaInfo is null && cluster is not null
+            && await cluster.TryProxyAsync(context, parsed, Cluster.ClusterEndpoints.MetaInfoPath(parsed), HttpMethods.IsHead(context.Request.Method)).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (metaInfo is null)
         {
             await RegistryErrors.WriteAsync(context, RegistryError.BlobUnknown, "blob unknown to registry", parsed.Value).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using Microsoft.Net.Http.Headers;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Origin.Cluster;
 using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Origin.Registry;
@@ -20,6 +21,13 @@ internal sealed partial class RegistryHandler
         long length = 0;
         if (!(target.Local && _repositories.HasBlob(path.Name, digest) && _blobs.TryGetLength(digest, out length)))
         {
+            // In a cluster the repository's blob may live on other members only: streamed from one of its owners.
+            if (target.Local && _cluster.Enabled && _repositories.HasBlob(path.Name, digest)
+                && await _cluster.TryProxyAsync(context, digest, ClusterEndpoints.BlobPath(digest), head, _metrics.BytesSent).ConfigureAwait(false))
+            {
+                return;
+            }
+
             var (client, local) = UpstreamOf(target, path.Name);
             if (client is null || local is null)
             {

@@ -120,7 +120,7 @@ internal sealed partial class RegistryHandler
 
         foreach (var blob in references.Blobs)
         {
-            if (!_repositories.HasBlob(path.Name, blob) || !_blobs.TryGetLength(blob, out _))
+            if (!_repositories.HasBlob(path.Name, blob) || !await _cluster.ExistsAsync(blob, context.RequestAborted).ConfigureAwait(false))
             {
                 throw new RegistryException(RegistryError.ManifestBlobUnknown, "manifest references a blob unknown to this repository", blob.Value);
             }
@@ -149,6 +149,8 @@ internal sealed partial class RegistryHandler
             await _repositories.SetTagAsync(path.Name, path.Reference, digest, CancellationToken.None).ConfigureAwait(false);
         }
 
+        // Every member holds every manifest and tag; one that is down gets them from the repair loop.
+        await _cluster.ReplicateManifestAsync(path.Name, byDigest ? null : path.Reference, digest, body, mediaType, CancellationToken.None).ConfigureAwait(false);
         _metrics.ManifestStored();
         OriginLog.ManifestStored(_logger, digest.Value, mediaType, body.Length, path.Name, path.Reference);
 

@@ -25,7 +25,7 @@ internal sealed partial class RegistryHandler
         {
             var digest = ParseDigest(mountValue.ToString());
             var from = query["from"].ToString();
-            if (RepositoryName.IsValid(from) && _repositories.HasBlob(from, digest) && _blobs.TryGetLength(digest, out _))
+            if (RepositoryName.IsValid(from) && _repositories.HasBlob(from, digest) && await _cluster.ExistsAsync(digest, context.RequestAborted).ConfigureAwait(false))
             {
                 await _repositories.LinkBlobAsync(path.Name, digest, CancellationToken.None).ConfigureAwait(false);
                 OriginLog.BlobMounted(_logger, digest.Value, from, path.Name);
@@ -42,6 +42,7 @@ internal sealed partial class RegistryHandler
             {
                 await AppendBodyAsync(context, single).ConfigureAwait(false);
                 var (stored, _) = await _uploads.CompleteAsync(single, digest).ConfigureAwait(false);
+                await _cluster.ReplicateBlobAsync(stored, path.Name, CancellationToken.None).ConfigureAwait(false);
                 SetBlobCreated(response, path.Name, stored);
             }
             finally
@@ -109,6 +110,8 @@ internal sealed partial class RegistryHandler
         {
             await AppendBodyAsync(context, session).ConfigureAwait(false);
             var (digest, _) = await _uploads.CompleteAsync(session, expected).ConfigureAwait(false);
+            // In a cluster the 201 means the blob's R owners hold it (or 503: too few members reachable).
+            await _cluster.ReplicateBlobAsync(digest, path.Name, CancellationToken.None).ConfigureAwait(false);
             SetBlobCreated(context.Response, path.Name, digest);
         }
         finally

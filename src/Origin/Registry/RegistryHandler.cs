@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Origin.Authorization;
+using P2PRegistry.Origin.Cluster;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Storage;
@@ -38,12 +39,15 @@ internal sealed partial class RegistryHandler
     private readonly NotFoundCache _notFound;
     private readonly NamespaceRule _names;
     private readonly StorageFullReporter _storageFull;
+    private readonly OriginCluster _cluster;
 
     public RegistryHandler(BlobStore blobs, RepositoryStore repositories, UploadManager uploads, PushAuthenticator auth,
         OriginMetrics metrics, IOptions<OriginOptions> options, TimeProvider time, ILogger<RegistryHandler> logger,
-        UpstreamCatalog upstreams, BlobFills fills, UpstreamManifests upstreamManifests, NotFoundCache notFound, StorageFullReporter storageFull)
+        UpstreamCatalog upstreams, BlobFills fills, UpstreamManifests upstreamManifests, NotFoundCache notFound, StorageFullReporter storageFull,
+        OriginCluster cluster)
     {
         _storageFull = storageFull;
+        _cluster = cluster;
         _notFound = notFound;
         _upstreams = upstreams;
         _fills = fills;

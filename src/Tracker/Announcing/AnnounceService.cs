@@ -77,19 +77,31 @@ internal sealed class AnnounceService(
         }
 
         metrics.Announce(command.Role, command.Event, transport, stored.Outcome);
-        var originLast = command.Event != AnnounceEvent.Stopped && metaInfos.TryGetOriginPeer(command.InfoHash, out var origin) ? origin : null;
+        // Every replica origin of the blob (one, or R in a cluster of origins), best ranked first.
+        var origins = command.Event != AnnounceEvent.Stopped ? metaInfos.OriginPeers(command.InfoHash) : [];
         var limit = policy.Limit(command.NumWant);
 
-        // The origin appended below takes a place: the policy fills the others, so the origin never pushes out the
-        // last peer it chose (with locality, that is the share of remote peers that keeps zones connected).
-        var numWant = originLast is not null && limit > 1 && !IsAt(command, originLast) ? limit - 1 : limit;
+        // The origins appended below take places of their own: the policy fills the others, so an origin never pushes
+        // out a peer it chose (with locality, that is the share of remote peers that keeps zones connected).
+        var originPlaces = 0;
+        for (var i = 0; i < origins.Count; i++)
+        {
+            originPlaces += IsAt(command, origins[i]) ? 0 : 1;
+        }
+
+        var numWant = Math.Max(1, limit - originPlaces);
         var peers = stored.Peers.Count == 0
             ? stored.Peers
             : policy.Select(stored.Peers, command.PeerId, command.Address, command.Port, numWant, random, command.Locality);
-        if (originLast is not null && policy.HandsOutOrigin(command.Locality, peers))
+        if (origins.Count > 0 && policy.HandsOutOrigin(command.Locality, peers))
         {
-            peers = WithOriginLast(peers, originLast, command);
+            // A cluster's replicas in reverse: each call puts its origin last, so the best-ranked origin ends up last.
+            for (var i = origins.Count - 1; i >= 0; i--)
+            {
+                peers = WithOriginLast(peers, origins[i], command);
+            }
         }
+
         if (logger.IsEnabled(LogLevel.Debug))
         {
             logger.Announced(command.Event, command.Role, command.PeerId, command.Address.ToString(), command.Port, command.InfoHash, stored.Outcome, peers.Count);
@@ -166,14 +178,21 @@ internal sealed class AnnounceService(
         }
 
         var limit = policy.Limit(command.NumWant);
-        var keep = Math.Min(peers.Count, limit - 1);
-        var list = new PeerRecord[keep + 1];
-        for (var i = 0; i < keep; i++)
+        var list = new List<PeerRecord>(Math.Min(peers.Count + 1, limit));
+        list.AddRange(peers.Take(limit));
+        if (list.Count >= limit)
         {
-            list[i] = peers[i];
+            // Full: the last peer that is no origin makes room (a cluster's other replicas stay in the list).
+            var room = list.FindLastIndex(p => p.Role != PeerRole.Origin);
+            if (room < 0)
+            {
+                return peers;
+            }
+
+            list.RemoveAt(room);
         }
 
-        list[keep] = OriginRecord(origin);
+        list.Add(OriginRecord(origin));
         return list;
     }
 

@@ -18,7 +18,7 @@ internal sealed class MetaInfoCache
 
     // The origin seeding each swarm, learnt with its metainfo and forgotten with it: it is not an announce, so it
     // does not expire with the announce TTL (the origin never announces; it holds thousands of blobs).
-    private readonly Dictionary<InfoHash, IPEndPoint> _originPeers = [];
+    private readonly Dictionary<InfoHash, IPEndPoint[]> _originPeers = [];
     private readonly long _capacityBytes;
     private long _sizeBytes;
 
@@ -60,17 +60,29 @@ internal sealed class MetaInfoCache
     {
         lock (_lock)
         {
-            return _originPeers.TryGetValue(infoHash, out originPeer);
+            originPeer = _originPeers.TryGetValue(infoHash, out var peers) ? peers[0] : null;
+            return originPeer is not null;
         }
     }
 
-    public void Add(MetaInfo metaInfo, IPEndPoint? originPeer = null)
+    /// <summary>Every origin that seeds this swarm (a cluster's replicas, best first), known while its metainfo is cached.</summary>
+    public IReadOnlyList<IPEndPoint> OriginPeers(InfoHash infoHash)
     {
         lock (_lock)
         {
-            if (originPeer is not null)
+            return _originPeers.TryGetValue(infoHash, out var peers) ? peers : [];
+        }
+    }
+
+    public void Add(MetaInfo metaInfo, IPEndPoint? originPeer = null) => Add(metaInfo, originPeer is null ? [] : [originPeer]);
+
+    public void Add(MetaInfo metaInfo, IReadOnlyList<IPEndPoint> originPeers)
+    {
+        lock (_lock)
+        {
+            if (originPeers.Count > 0)
             {
-                _originPeers[metaInfo.InfoHash] = originPeer;
+                _originPeers[metaInfo.InfoHash] = [.. originPeers];
             }
 
             if (_byDigest.TryGetValue(metaInfo.Digest, out var existing))

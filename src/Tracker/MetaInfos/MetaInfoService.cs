@@ -90,8 +90,9 @@ internal sealed class MetaInfoService(
                 return cached;
             }
 
-            var (metaInfo, originPeer) = await origin.FetchAsync(key.Digest, key.Ns.Length == 0 ? null : key.Ns, CancellationToken.None).ConfigureAwait(false);
-            cache.Add(metaInfo, originPeer);
+            var fetched = await origin.FetchAsync(key.Digest, key.Ns.Length == 0 ? null : key.Ns, CancellationToken.None).ConfigureAwait(false);
+            var metaInfo = fetched.MetaInfo;
+            cache.Add(metaInfo, fetched.AllOriginPeers);
             known.Add(metaInfo.InfoHash);
             metrics.OriginFetch("ok");
             logger.MetaInfoFetched(key.Digest, metaInfo.InfoHash, metaInfo.PieceCount);

@@ -1,6 +1,7 @@
 using System.Net;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Core.Placement;
 
 namespace P2PRegistry.Tracker.MetaInfos;
 
@@ -9,16 +10,70 @@ namespace P2PRegistry.Tracker.MetaInfos;
 /// bencoded info dictionary (header <c>X-P2P-Info-Hash</c>: its SHA-1 in hex) or 404. Nothing the origin says is
 /// trusted: the body must decode as a MetaInfo named by the requested digest, hashing to the announced info hash.
 /// </summary>
-internal sealed class OriginMetaInfoClient(HttpClient httpClient)
+/// <remarks>
+/// With a cluster of origins (<c>Tracker:OriginUrls</c>) the blob's members are ranked by rendezvous hashing of the digest
+/// over the URLs (as the origins rank them): the metainfo comes from the first that answers, and the peer endpoints of
+/// the first R that answer become the swarm's ORIGIN seeds. An origin that fails is skipped: the next one holds a copy
+/// while it is away.
+/// </remarks>
+internal sealed class OriginMetaInfoClient(HttpClient httpClient, IReadOnlyList<string>? originUrls = null, int replicationFactor = 1)
 {
     public const string InfoHashHeader = "X-P2P-Info-Hash";
 
     /// <summary>The origin's BitTorrent peer endpoint (<c>address:port</c>): it seeds the blob from there.</summary>
     public const string OriginPeerHeader = "X-P2P-Origin-Peer";
 
+    private readonly string[] _origins = originUrls is { Count: > 1 } ? [.. originUrls.Select(u => u.TrimEnd('/'))] : [];
+    private readonly RendezvousRing? _ring = originUrls is { Count: > 1 } ? new RendezvousRing([.. originUrls.Select(u => u.TrimEnd('/'))]) : null;
+
     public async Task<OriginMetaInfo> FetchAsync(Digest digest, string? ns, CancellationToken cancellationToken)
     {
-        var path = "p2p/v1/metainfo/" + digest.Value;
+        if (_ring is null)
+        {
+            return await FetchFromAsync(null, digest, ns, cancellationToken).ConfigureAwait(false);
+        }
+
+        MetaInfo? metaInfo = null;
+        var peers = new List<IPEndPoint>();
+        var answered = 0;
+        MetaInfoException? failure = null;
+        foreach (var member in _ring.Rank(digest.Value))
+        {
+            if (answered == replicationFactor)
+            {
+                break;
+            }
+
+            try
+            {
+                var fetched = await FetchFromAsync(_origins[member] + "/", digest, ns, cancellationToken).ConfigureAwait(false);
+                if (metaInfo is not null && fetched.MetaInfo.InfoHash != metaInfo.InfoHash)
+                {
+                    throw new MetaInfoException(digest, MetaInfoFailure.Invalid, $"Origin {_origins[member]} answered another metainfo for {digest} than the first origin.");
+                }
+
+                metaInfo ??= fetched.MetaInfo;
+                answered++;
+                if (fetched.OriginPeer is { } peer && !peers.Contains(peer))
+                {
+                    peers.Add(peer);
+                }
+            }
+            catch (MetaInfoException ex)
+            {
+                // Unavailable beats not found: a 404 from a member the blob never reached says nothing while its owner is down.
+                failure = failure is { Failure: MetaInfoFailure.Unavailable } ? failure : ex;
+            }
+        }
+
+        return metaInfo is not null
+            ? new OriginMetaInfo(metaInfo, peers.FirstOrDefault(), peers)
+            : throw failure ?? new MetaInfoException(digest, MetaInfoFailure.Unavailable, "No origin answered.");
+    }
+
+    private async Task<OriginMetaInfo> FetchFromAsync(string? baseUrl, Digest digest, string? ns, CancellationToken cancellationToken)
+    {
+        var path = baseUrl + "p2p/v1/metainfo/" + digest.Value;
         if (!string.IsNullOrEmpty(ns))
         {
             path += "?ns=" + Uri.EscapeDataString(ns);

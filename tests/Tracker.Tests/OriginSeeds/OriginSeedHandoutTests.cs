@@ -80,6 +80,25 @@ public sealed class OriginSeedHandoutTests : IDisposable
     }
 
     [Fact]
+    public async Task Announce_ClusterOfOrigins_FullHandout_BothReplicasTakeTheLastPlaces()
+    {
+        IPEndPoint[] replicas = [IPEndPoint.Parse("10.9.9.1:6881"), IPEndPoint.Parse("10.9.9.2:6881")];
+        _cache.Add(_metaInfo, replicas);
+        for (var i = 1; i <= 5; i++)
+        {
+            await Announce(i);
+        }
+
+        var peers = await Announce(9);
+
+        Assert.Equal(3, peers.Count); // MaxPeers
+        Assert.Equal(PeerRole.Agent, peers[0].Role);
+        Assert.All(peers.Skip(1), p => Assert.Equal(PeerRole.Origin, p.Role));
+        Assert.True(peers[^1].IsAt(replicas[0].Address, replicas[0].Port)); // the best-ranked owner last
+        Assert.True(peers[^2].IsAt(replicas[1].Address, replicas[1].Port));
+    }
+
+    [Fact]
     public async Task Announce_LongAfterPeerTtl_OriginStillHandedOut()
     {
         await _metaInfos.GetAsync(_metaInfo.Digest, null, default);

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Net;
+using P2PRegistry.Core.Content;
+using P2PRegistry.Core.Placement;
+
+namespace P2PRegistry.Agent.Origins;
+
+/// <summary>
+/// Sends each origin request (GET/HEAD: manifests, listings, blob reads) to one of a cluster's origins
+/// (<c>Agent:OriginUrls</c>), trying the next when one cannot be reached or answers 502/503/504. A request naming a blob
+/// digest (<c>…/blobs/sha256:…</c>, <c>…/metainfo/sha256:…</c>) tries the blob's owners first (rendezvous order over the
+/// URLs, as the origins place blobs), others the URLs in the order configured. An origin that failed is tried last for
+/// <see cref="DownTime"/> (passive health). Every origin serves every manifest and proxies blobs it does not hold, so
+/// the order only saves a hop.
+/// </summary>
+internal sealed class OriginFailoverHandler : DelegatingHandler
+{
+    public static readonly TimeSpan DownTime = TimeSpan.FromSeconds(30);
+
+    private readonly Uri[] _origins;
+    private readonly RendezvousRing _ring;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<int, long> _downSince = new();
+
+    public OriginFailoverHandler(IReadOnlyList<string> originUrls, HttpMessageHandler inner, TimeProvider time)
+        : base(inner)
+    {
+        var trimmed = originUrls.Select(u => u.TrimEnd('/')).ToList();
+        _origins = [.. trimmed.Select(u => new Uri(u + "/"))];
+        _ring = new RendezvousRing(trimmed);
+        _time = time;
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var target = request.RequestUri ?? throw new InvalidOperationException("An origin request needs a URI.");
+        if (request.Content is not null || !(request.Method == HttpMethod.Get || request.Method == HttpMethod.Head))
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var order = Order(target);
+        for (var attempt = 0; ; attempt++)
+        {
+            var origin = order[attempt];
+            request.RequestUri = new Uri(_origins[origin], target.PathAndQuery.TrimStart('/'));
+            var last = attempt == order.Length - 1;
+            try
+            {
+                var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                if (last || response.StatusCode is not (HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout))
+                {
+                    _downSince.TryRemove(origin, out _);
+                    return response;
+                }
+
+                response.Dispose();
+            }
+            catch (HttpRequestException) when (!last && !cancellationToken.IsCancellationRequested)
+            {
+            }
+
+            _downSince[origin] = _time.GetTimestamp();
+        }
+    }
+
+    /// <summary>The origins to try, best first: healthy ones in placement (or configured) order, then the failed ones.</summary>
+    private int[] Order(Uri target)
+    {
+        var path = target.AbsolutePath;
+        var slash = path.LastIndexOf('/');
+        int[] order = slash >= 0 && Digest.TryParse(Uri.UnescapeDataString(path[(slash + 1)..]), out var digest)
+            ? _ring.Rank(digest.Value)
+            : [.. Enumerable.Range(0, _origins.Length)];
+        return [.. order.OrderBy(IsDown)];
+    }
+
+    private bool IsDown(int origin) => _downSince.TryGetValue(origin, out var since) && _time.GetElapsedTime(since) < DownTime;
+}

@@ -1,0 +1,127 @@
+namespace P2PRegistry.Origin.Cluster;
+
+/// <summary>
+/// <c>Origin:Cluster</c>: the origins that together hold the content. Without <see cref="Members"/> the origin is a
+/// single origin, as before. With them, each blob lives on the <see cref="ReplicationFactor"/> members that rank first
+/// for its digest (<see cref="P2PRegistry.Core.Placement.RendezvousRing"/> over the member URLs), manifests and tags on
+/// every member.
+/// </summary>
+public sealed class ClusterOptions
+{
+    public const string Section = "Origin:Cluster";
+
+    /// <summary>The base URL of every origin (this one included), as the other origins reach it, e.g. <c>http://10.0.0.5:5000</c>.</summary>
+    public List<string> Members { get; set; } = [];
+
+    /// <summary>Which of <see cref="Members"/> this origin is (the same string).</summary>
+    public string? Self { get; set; }
+
+    /// <summary>Copies of each blob (R), on distinct members.</summary>
+    public int ReplicationFactor { get; set; } = 2;
+
+    /// <summary>
+    /// A file whose content (trailing newline trimmed) is the secret every member sends on the cluster API and checks
+    /// on it. Needed unless the registry listens on https with client certificates from the cluster CA (then an
+    /// origin-role certificate is accepted instead).
+    /// </summary>
+    public string? SecretFile { get; set; }
+
+    /// <summary>How often the repair loop walks the blobs this origin holds (copies missing replicas, drops misplaced ones).</summary>
+    public TimeSpan RepairInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Limit on one cluster exchange that carries no blob (a HEAD, a manifest); a blob copy fails when no byte moves this long.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A member that failed an exchange is skipped (counted as not live) this long: passive health.</summary>
+    public TimeSpan DownTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool Enabled => Members.Count > 0;
+
+    /// <summary>A member URL in one spelling: no trailing slash (members are compared and hashed as strings).</summary>
+    public static string Normalize(string url) => url.Trim().TrimEnd('/');
+
+    /// <summary>One message per problem, each naming the key.</summary>
+    public IEnumerable<string> Validate(bool hasClientCertificateTrust)
+    {
+        if (!Enabled)
+        {
+            if (!string.IsNullOrEmpty(Self))
+            {
+                yield return $"{Section}:Self is set but {Section}:Members is empty; list every origin's base URL in Members.";
+            }
+
+            yield break;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < Members.Count; i++)
+        {
+            var member = Members[i];
+            if (!Uri.TryCreate(member, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+                || uri.PathAndQuery.TrimEnd('/').Length > 0 || !string.IsNullOrEmpty(uri.UserInfo))
+            {
+                yield return $"{Section}:Members:{i} must be an http or https base URL without path or credentials; got '{member}'.";
+                continue;
+            }
+
+            if (!seen.Add(Normalize(member)))
+            {
+                yield return $"{Section}:Members:{i} '{member}' is listed twice.";
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(Self))
+        {
+            yield return $"{Section}:Self must name this origin's entry of {Section}:Members.";
+        }
+        else if (!seen.Contains(Normalize(Self)))
+        {
+            yield return $"{Section}:Self '{Self}' is not one of {Section}:Members.";
+        }
+
+        if (ReplicationFactor < 1 || ReplicationFactor > Members.Count)
+        {
+            yield return $"{Section}:ReplicationFactor must be between 1 and the number of members ({Members.Count}); got '{ReplicationFactor}'.";
+        }
+
+        if (string.IsNullOrEmpty(SecretFile) && !hasClientCertificateTrust)
+        {
+            yield return $"{Section}:SecretFile must name the shared cluster secret (or serve https with Origin:Tls:ClientCaPath/CaPath so origin certificates authenticate members).";
+        }
+        else if (!string.IsNullOrEmpty(SecretFile))
+        {
+            string? problem = null;
+            try
+            {
+                if (ClusterSecret.Read(SecretFile).Length < ClusterSecret.MinimumLength)
+                {
+                    problem = $"the secret must be at least {ClusterSecret.MinimumLength} characters";
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                problem = ex.Message;
+            }
+
+            if (problem is not null)
+            {
+                yield return $"{Section}:SecretFile '{SecretFile}' cannot be used: {problem}.";
+            }
+        }
+
+        if (RepairInterval < TimeSpan.FromMilliseconds(100) || RepairInterval > TimeSpan.FromDays(1))
+        {
+            yield return $"{Section}:RepairInterval must be between 00:00:00.1 and 1.00:00:00; got '{RepairInterval}'.";
+        }
+
+        if (RequestTimeout <= TimeSpan.Zero || RequestTimeout > TimeSpan.FromMinutes(10))
+        {
+            yield return $"{Section}:RequestTimeout must be between 00:00:00.001 and 00:10:00; got '{RequestTimeout}'.";
+        }
+
+        if (DownTime < TimeSpan.Zero || DownTime > TimeSpan.FromHours(1))
+        {
+            yield return $"{Section}:DownTime must be between 0 and 01:00:00; got '{DownTime}'.";
+        }
+    }
+}
