@@ -37,11 +37,16 @@ internal sealed partial class RegistryHandler
     private readonly UpstreamManifests _upstreamManifests;
     private readonly NotFoundCache _notFound;
     private readonly NamespaceRule _names;
+    private readonly Collection.CollectionGate _gc;
+    private readonly Collection.PullThroughUsage _pullThroughUsage;
 
     public RegistryHandler(BlobStore blobs, RepositoryStore repositories, UploadManager uploads, PushAuthenticator auth,
         OriginMetrics metrics, IOptions<OriginOptions> options, TimeProvider time, ILogger<RegistryHandler> logger,
-        UpstreamCatalog upstreams, BlobFills fills, UpstreamManifests upstreamManifests, NotFoundCache notFound)
+        UpstreamCatalog upstreams, BlobFills fills, UpstreamManifests upstreamManifests, NotFoundCache notFound,
+        Collection.CollectionGate gc, Collection.PullThroughUsage pullThroughUsage)
     {
+        _gc = gc;
+        _pullThroughUsage = pullThroughUsage;
         _notFound = notFound;
         _upstreams = upstreams;
         _fills = fills;
