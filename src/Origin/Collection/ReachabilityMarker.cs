@@ -36,15 +36,18 @@ internal static class ReachabilityMarker
     public static MarkResult Mark(IEnumerable<Digest> roots, Func<Digest, ReadOnlyMemory<byte>?> read, Func<Digest, IEnumerable<Digest>> referrers, int maxManifests = 1_000_000)
     {
         var result = new MarkResult();
-        var pending = new Stack<Digest>();
+        // Speculative: a digest found only by scanning the bytes of a manifest read conservatively; it may be any blob, so
+        // failing to read it as a manifest is no doubt worth reporting.
+        var pending = new Stack<(Digest Digest, bool Speculative)>();
         var visited = new HashSet<Digest>();
         foreach (var root in roots)
         {
-            pending.Push(root);
+            pending.Push((root, false));
         }
 
-        while (pending.TryPop(out var manifest))
+        while (pending.TryPop(out var next))
         {
+            var manifest = next.Digest;
             result.Reachable.Add(manifest);
             if (!visited.Add(manifest))
             {
@@ -58,7 +61,7 @@ internal static class ReachabilityMarker
 
             foreach (var referrer in referrers(manifest))
             {
-                pending.Push(referrer);
+                pending.Push((referrer, false));
             }
 
             if (read(manifest) is not { } content)
@@ -67,7 +70,7 @@ internal static class ReachabilityMarker
             }
 
             var references = ReferencesOf(content, out var doubt);
-            if (doubt is not null)
+            if (doubt is not null && !next.Speculative)
             {
                 result.Doubtful.Add(new DoubtfulManifest(manifest, doubt));
             }
@@ -79,7 +82,7 @@ internal static class ReachabilityMarker
 
             foreach (var child in references.Manifests)
             {
-                pending.Push(child);
+                pending.Push((child, doubt is not null));
             }
         }
 
