@@ -108,7 +108,7 @@ internal static class GcCommand
         }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"total: {report.Removed.Count} blobs, {report.RemovedBytes} bytes {verb}; {report.Deferred} unreferenced blobs within the grace period kept; {report.BlobsSeen} blobs examined"));
+            $"total: {report.Removed.Count} blobs, {report.RemovedBytes} bytes {verb}; {report.Deferred} unreferenced blobs within the grace period kept; {report.BlobsSeen} blobs examined in {report.Duration.TotalSeconds:F3} s"));
         return 0;
     }
 }
