@@ -102,8 +102,9 @@ public sealed class OriginGarbageCollectionTests(ITestOutputHelper output) : IDi
     {
         var images = await BuildImagesAsync("layout", count: 6, firstSeed: 301);
         var storage = _temp.CreateSubdirectory("storage");
-        // Grace 5 s: the layers of a push whose manifest follows within it are safe; passes every second.
-        await using var origin = await StartOriginAsync(storage, "--Origin:Gc:Interval=00:00:01", "--Origin:Gc:GracePeriod=00:00:05");
+        // Grace 8 s: the layers of a push whose manifest follows within it are safe; passes every second.
+        var grace = TimeSpan.FromSeconds(8);
+        await using var origin = await StartOriginAsync(storage, "--Origin:Gc:Interval=00:00:01", "--Origin:Gc:GracePeriod=00:00:08");
         using var client = new RegistryClient(origin.BaseAddress);
 
         // Content that must go: an image whose manifest is then DELETEd, and a blob no manifest ever names.
@@ -156,7 +157,8 @@ public sealed class OriginGarbageCollectionTests(ITestOutputHelper output) : IDi
         var lateUploaded = DateTime.UtcNow;
         await WaitForPassesAsync(2);
         var checkedAt = DateTime.UtcNow - lateUploaded;
-        Assert.True(File.Exists(BlobData(storage, lateConfig)), $"a blob {checkedAt.TotalSeconds:F1} s old (grace 5 s) without its manifest yet was removed");
+        Assert.True(checkedAt < grace, $"two passes took {checkedAt.TotalSeconds:F1} s, longer than the grace period: the check below would prove nothing");
+        Assert.True(File.Exists(BlobData(storage, lateConfig)), $"a blob {checkedAt.TotalSeconds:F1} s old (grace {grace.TotalSeconds} s) without its manifest yet was removed");
         var lateManifest = Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{lateConfig}}","size":{{config.Length}}},"layers":[]}""");
         using (var put = await client.PutManifestAsync("gc/late", "v1", lateManifest, "application/vnd.oci.image.manifest.v1+json"))
         {
