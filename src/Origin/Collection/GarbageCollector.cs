@@ -11,7 +11,7 @@ namespace P2PRegistry.Origin.Collection;
 /// first, keep their content while its total stays within the quota; the rest are evicted (revision and tags). Sweep:
 /// a blob no root reaches goes — data, metainfo and every repository's layer link to it — when it is older than
 /// <c>Origin:Gc:GracePeriod</c> (age = its folder, data, metainfo or newest link, whichever was written last) or
-/// only pulled-through repositories link it; and only through <see cref="CollectionGate.TryRemove"/>, so a push
+/// it was content of an evicted pulled-through revision that only pulled-through repositories link; and only through <see cref="CollectionGate.TryRemove"/>, so a push
 /// linking it meanwhile wins (the argument is on <see cref="CollectionGate"/>). Removing a file that a seed or a
 /// download has open is safe on Linux: the open handle keeps reading the unlinked bytes.
 /// </summary>
@@ -121,6 +121,8 @@ internal sealed class GarbageCollector
             Doubt?.Invoke(doubt);
         }
 
+        // What the evicted revisions reached: pulled-through content evicted by the quota does not wait for the grace period.
+        var evicted = evict.Count == 0 ? [] : ReachabilityMarker.Mark(evict.Select(e => e.Digest), Read, ReferrersOf).Reachable;
         foreach (var root in evict)
         {
             // A revision also reachable otherwise (an index kept, the same digest pushed) loses only this repository's link.
@@ -153,8 +155,8 @@ internal sealed class GarbageCollector
                 }
             }
 
-            var pulledOnly = links.Count > 0 && links.TrueForAll(l => l.PulledThrough);
-            if (!pulledOnly && now - written < _grace)
+            var evictedPulledOnly = evicted.Contains(blob.Digest) && links.Count > 0 && links.TrueForAll(l => l.PulledThrough);
+            if (!evictedPulledOnly && now - written < _grace)
             {
                 report.Deferred++;
                 continue;

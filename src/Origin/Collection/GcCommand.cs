@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Storage;
-using P2PRegistry.Origin.Upstream;
 
 namespace P2PRegistry.Origin.Collection;
 
@@ -32,11 +31,6 @@ internal static class GcCommand
             Description = "Unreferenced blobs written or linked more recently than this stay (Origin:Gc:GracePeriod).",
             DefaultValueFactory = _ => new GcOptions().GracePeriod,
         };
-        var pulledThrough = new Option<string[]>("--upstream")
-        {
-            Description = "A configured upstream's name (ns, e.g. docker.io): its pulled-through repositories need no grace period. Repeatable.",
-            DefaultValueFactory = _ => [],
-        };
         var maxManifest = new Option<long>("--max-manifest-bytes")
         {
             Description = "Blobs larger than this are never read as manifests (Origin:MaxManifestBytes).",
@@ -44,11 +38,11 @@ internal static class GcCommand
         };
 
         var root = new RootCommand("Removes blobs of the origin's store that no manifest references.");
-        var command = new Command(Name, root.Description!) { storage, dryRun, grace, pulledThrough, maxManifest };
+        var command = new Command(Name, root.Description!) { storage, dryRun, grace, maxManifest };
         root.Subcommands.Add(command);
         var exitCode = 0;
         command.SetAction(parsed => exitCode = Execute(parsed.GetValue(storage)!, parsed.GetValue(dryRun), parsed.GetValue(grace),
-            parsed.GetValue(pulledThrough) ?? [], parsed.GetValue(maxManifest), output, error));
+            parsed.GetValue(maxManifest), output, error));
 
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
@@ -65,7 +59,7 @@ internal static class GcCommand
         return invoked != 0 ? invoked : exitCode;
     }
 
-    private static int Execute(string storage, bool dryRun, TimeSpan grace, string[] upstreams, long maxManifestBytes, TextWriter output, TextWriter error)
+    private static int Execute(string storage, bool dryRun, TimeSpan grace, long maxManifestBytes, TextWriter output, TextWriter error)
     {
         if (grace < TimeSpan.Zero || maxManifestBytes < 1)
         {
@@ -86,9 +80,8 @@ internal static class GcCommand
             return ExitLocked;
         }
 
-        var prefixes = new HashSet<string>(upstreams.Select(UpstreamCatalog.LocalPrefix), StringComparer.Ordinal);
         var collector = new GarbageCollector(new StorageLayout(storage), new CollectionGate(TimeProvider.System), usage: null,
-            name => prefixes.Contains(name.Split('/')[0]), grace, pullThroughQuota: 0, maxManifestBytes, TimeProvider.System);
+            _ => false, grace, pullThroughQuota: 0, maxManifestBytes, TimeProvider.System);
         collector.Doubt += doubt => error.WriteLine($"{Name}: manifest {doubt.Digest.Value} read conservatively ({doubt.Reason}); every digest in it is kept");
         GcReport report;
         try

@@ -11,7 +11,7 @@ public sealed class GcOptions
 
     /// <summary>
     /// An unreferenced blob written or last linked more recently than this stays: it may belong to a push whose
-    /// manifest is not there yet. Content pulled through from an upstream and evicted by the quota does not wait.
+    /// manifest is not there yet. Pulled-through content evicted by <c>Origin:PullThroughCacheBytes</c> does not wait.
     /// </summary>
     public TimeSpan GracePeriod { get; set; } = TimeSpan.FromHours(1);
 
