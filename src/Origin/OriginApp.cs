@@ -75,6 +75,13 @@ public static class OriginApp
         services.AddOriginCluster();
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<UploadExpiryService>();
+        // Garbage collection (Collection/): the store's lock, the pins writers hold, pulled-through last use, the pass.
+        services.AddHostedService<Collection.StorageLock>();
+        services.AddSingleton<Collection.CollectionGate>();
+        services.AddSingleton<Collection.PullThroughUsage>();
+        services.AddSingleton<Collection.CollectionMetrics>();
+        services.AddSingleton<Collection.GarbageCollectorService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Collection.GarbageCollectorService>());
         // Seeding: the swarm engine serves every stored blob from the peer port (Origin:Peer), on demand.
         services.AddSwarm(builder.Configuration.GetSection(SwarmOptions.SectionName));
         services.AddSingleton<ITrackerClient, NoAnnounceTrackerClient>();

@@ -1,6 +1,11 @@
 using P2PRegistry.Hosting;
 using P2PRegistry.Origin;
 
+if (P2PRegistry.Origin.Collection.GcCommand.Matches(args))
+{
+    return P2PRegistry.Origin.Collection.GcCommand.Run(args, Console.Out, Console.Error);
+}
+
 if (HealthProbe.IsRequested(args))
 {
     return await HealthProbe.RunAsync(args, OriginApp.ListenUrl, Console.Out);

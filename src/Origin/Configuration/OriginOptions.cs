@@ -95,6 +95,15 @@ public sealed class OriginOptions
 
     /// <summary>Limit on one blob fill from an upstream, start to verified; it runs on whether or not its requesters stay.</summary>
     public TimeSpan UpstreamFillTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Garbage collection of blobs no manifest references (<c>Origin:Gc</c>).</summary>
+    public Collection.GcOptions Gc { get; set; } = new();
+
+    /// <summary>
+    /// Bytes of content pulled through from upstreams (not pushed) kept; past it, garbage collection evicts the least
+    /// recently served pulled-through manifests and what only they reference. 0 = unlimited. Pushed content never counts.
+    /// </summary>
+    public long PullThroughCacheBytes { get; set; }
 }
 
 /// <summary>The built-in <c>docker.io</c> upstream.</summary>

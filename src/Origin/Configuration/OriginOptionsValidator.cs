@@ -65,6 +65,8 @@ internal sealed class OriginOptionsValidator(string? listenUrls = null) : IValid
             failures.Add($"{S}:UploadExpiry must be between 00:00:00.001 and 30.00:00:00; got '{options.UploadExpiry}'.");
         }
 
+        failures.AddRange(Collection.GcOptionsValidator.Validate(options));
+
         var peer = options.Peer;
         if (peer.Port is < 0 or > 65535)
         {

@@ -22,6 +22,7 @@ internal sealed partial class RegistryHandler
         var requested = ExistingManifestReference(path.Reference);
 
         var repository = path.Name;
+        var pulledThrough = false;
         var target = TargetOf(context, path.Name);
         var digest = default(Digest);
         if (!(target.Local && TryFindManifest(repository, path.Reference, requested, out digest)))
@@ -33,6 +34,7 @@ internal sealed partial class RegistryHandler
             }
 
             repository = local;
+            pulledThrough = true;
             if (!(requested is { } d && _repositories.TryGetManifest(local, d, out _) && _blobs.TryGetLength(d, out _)))
             {
                 ThrowIfKnownMissing(client, path.Name, path.Reference, RegistryError.ManifestUnknown, "manifest unknown");
@@ -55,6 +57,12 @@ internal sealed partial class RegistryHandler
         if (!_repositories.TryGetManifest(repository, digest, out var mediaType) || !_blobs.TryGetLength(digest, out var length))
         {
             throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", path.Reference);
+        }
+
+        if (pulledThrough)
+        {
+            // Pulled through: least recently served goes first under Origin:PullThroughCacheBytes.
+            _pullThroughUsage.Used(repository, digest);
         }
 
         var response = context.Response;
@@ -118,6 +126,9 @@ internal sealed partial class RegistryHandler
             throw new RegistryException(RegistryError.ManifestInvalid, "manifest invalid", ex.Message);
         }
 
+        // Held from before the checks until the links are written: garbage collection cannot remove what this manifest
+        // names in between (see Collection/CollectionGate).
+        using var pin = _gc.Hold([digest, .. references.Blobs, .. references.Manifests]);
         foreach (var blob in references.Blobs)
         {
             if (!_repositories.HasBlob(path.Name, blob) || !await _cluster.ExistsAsync(blob, context.RequestAborted).ConfigureAwait(false))

@@ -40,14 +40,18 @@ internal sealed partial class RegistryHandler
     private readonly NamespaceRule _names;
     private readonly StorageFullReporter _storageFull;
     private readonly OriginCluster _cluster;
+    private readonly Collection.CollectionGate _gc;
+    private readonly Collection.PullThroughUsage _pullThroughUsage;
 
     public RegistryHandler(BlobStore blobs, RepositoryStore repositories, UploadManager uploads, PushAuthenticator auth,
         OriginMetrics metrics, IOptions<OriginOptions> options, TimeProvider time, ILogger<RegistryHandler> logger,
         UpstreamCatalog upstreams, BlobFills fills, UpstreamManifests upstreamManifests, NotFoundCache notFound, StorageFullReporter storageFull,
-        OriginCluster cluster)
+        OriginCluster cluster, Collection.CollectionGate gc, Collection.PullThroughUsage pullThroughUsage)
     {
         _storageFull = storageFull;
         _cluster = cluster;
+        _gc = gc;
+        _pullThroughUsage = pullThroughUsage;
         _notFound = notFound;
         _upstreams = upstreams;
         _fills = fills;

@@ -31,10 +31,12 @@ internal sealed class UploadManager : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _expiry;
     private readonly ILogger<UploadManager> _logger;
+    private readonly Collection.CollectionGate _gc;
 
     public UploadManager(StorageLayout layout, BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics,
-        TimeProvider time, IOptions<OriginOptions> options, ILogger<UploadManager> logger)
+        TimeProvider time, IOptions<OriginOptions> options, ILogger<UploadManager> logger, Collection.CollectionGate gc)
     {
+        _gc = gc;
         _layout = layout;
         _blobs = blobs;
         _repositories = repositories;
@@ -207,6 +209,8 @@ internal sealed class UploadManager : IDisposable
             throw new RegistryException(RegistryError.DigestInvalid, "provided digest did not match uploaded content", $"expected {expected.Value}, content is {actual.Value}");
         }
 
+        // Committed and linked under a pin: garbage collection cannot take the blob between the two (Collection/CollectionGate).
+        using var pin = _gc.Hold(actual);
         try
         {
             session.Flush();

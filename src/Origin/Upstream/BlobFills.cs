@@ -39,10 +39,12 @@ internal sealed class BlobFills : IDisposable
     private readonly SemaphoreSlim _slots;
     private readonly int _maxFills;
     private readonly TimeSpan _queueTimeout;
+    private readonly Collection.CollectionGate _gc;
 
-    public BlobFills(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<BlobFills> logger, StorageFullReporter storageFull)
+    public BlobFills(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<BlobFills> logger, StorageFullReporter storageFull, Collection.CollectionGate gc)
     {
         _storageFull = storageFull;
+        _gc = gc;
         _maxFills = options.Value.MaxConcurrentFills;
         _queueTimeout = options.Value.FillQueueTimeout;
         _slots = new SemaphoreSlim(_maxFills, _maxFills);
@@ -135,6 +137,8 @@ internal sealed class BlobFills : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         timeout.CancelAfter(_fillTimeout);
         var started = Stopwatch.GetTimestamp();
+        // The fill's blob stays pinned until it is linked into the pulled-through repository (Collection/CollectionGate).
+        using var pin = _gc.Hold(digest);
         try
         {
             // A fill that finished between the caller's store check and this one leaves nothing to fetch.

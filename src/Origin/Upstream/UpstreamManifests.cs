@@ -29,10 +29,12 @@ internal sealed class UpstreamManifests
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _revalidationTimeout;
     private readonly long _maxBytes;
+    private readonly Collection.CollectionGate _gc;
 
-    public UpstreamManifests(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<UpstreamManifests> logger, StorageFullReporter storageFull)
+    public UpstreamManifests(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<UpstreamManifests> logger, StorageFullReporter storageFull, Collection.CollectionGate gc)
     {
         _storageFull = storageFull;
+        _gc = gc;
         _blobs = blobs;
         _repositories = repositories;
         _metrics = metrics;
@@ -209,6 +211,7 @@ internal sealed class UpstreamManifests
         }
 
         var mediaType = MediaTypeOf(response.Content.Headers.ContentType?.MediaType, body);
+        using var pin = _gc.Hold(actual);
         await _blobs.StoreAsync(body, CancellationToken.None).ConfigureAwait(false);
         await _repositories.LinkManifestAsync(localRepository, actual, mediaType, CancellationToken.None).ConfigureAwait(false);
         _metrics.ManifestStored();
