@@ -288,15 +288,17 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
         Store.ReleaseHotPieces();
     }
 
-    /// <summary>Sends <c>have</c> to every peer that lacks the piece.</summary>
+    /// <summary>
+    /// Sends <c>have</c> to every peer (BEP 3), those that show the piece too: a super-seeding seed shows a few pieces
+    /// and reveals the next only once each shown piece was sent to us or announced by us (got elsewhere). Kept from a
+    /// seed that showed it, the have would leave that seed waiting for good, and once the other sources are gone the
+    /// download would stall with every piece it was shown already here (and so nothing to ask it for).
+    /// </summary>
     private void BroadcastHaveLocked(int piece)
     {
         foreach (var peer in _peers.Values)
         {
-            if (!peer.Pieces[piece])
-            {
-                peer.Session.Send(new Outbound(OutboundKind.Have, piece));
-            }
+            peer.Session.Send(new Outbound(OutboundKind.Have, piece));
         }
     }
 
