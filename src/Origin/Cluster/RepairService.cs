@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Origin.Configuration;
+using P2PRegistry.Origin.Manifests;
 using P2PRegistry.Origin.Storage;
 
 namespace P2PRegistry.Origin.Cluster;
@@ -23,6 +24,7 @@ internal sealed class RepairService : BackgroundService
     private readonly BlobStore _blobs;
     private readonly RepositoryStore _repositories;
     private readonly ClusterOptions _options;
+    private readonly long _maxManifestBytes;
     private readonly TimeProvider _time;
     private readonly ILogger<RepairService> _logger;
 
@@ -35,6 +37,7 @@ internal sealed class RepairService : BackgroundService
         _blobs = blobs;
         _repositories = repositories;
         _options = options.Value.Cluster;
+        _maxManifestBytes = options.Value.MaxManifestBytes;
         _time = time;
         _logger = logger;
     }
@@ -74,6 +77,7 @@ internal sealed class RepairService : BackgroundService
     {
         var client = _cluster.Client!;
         var members = client.Members;
+        _cluster.Tombstones.Expire(_time.GetUtcNow(), _options.TombstoneRetention);
         var manifests = ManifestRevisions();
         var manifestsSent = await SendManifestsAsync(client, manifests, cancellationToken).ConfigureAwait(false);
 
@@ -137,7 +141,11 @@ internal sealed class RepairService : BackgroundService
         }
     }
 
-    /// <summary>Every manifest and tag to each member of the backlog that is live; a member leaves it when all arrived.</summary>
+    /// <summary>
+    /// To each live member of the backlog: every tombstone (the deletes it may have missed), then every manifest and tag
+    /// as an offer. An offer the member refuses as deleted is deleted here too (this member missed that delete). A member
+    /// leaves the backlog when all arrived.
+    /// </summary>
     private async Task<int> SendManifestsAsync(ClusterClient client, List<ManifestRevision> manifests, CancellationToken cancellationToken)
     {
         var sent = 0;
@@ -149,7 +157,18 @@ internal sealed class RepairService : BackgroundService
             }
 
             var complete = true;
-            foreach (var manifest in manifests)
+            foreach (var tombstone in _cluster.Tombstones.Snapshot())
+            {
+                if (!await client.DeleteManifestAsync(member, tombstone.Repository, tombstone.Reference, tombstone.DeletedAt, cancellationToken).ConfigureAwait(false))
+                {
+                    complete = false;
+                    break;
+                }
+
+                sent++;
+            }
+
+            foreach (var manifest in complete ? manifests : [])
             {
                 byte[] body;
                 try
@@ -163,13 +182,25 @@ internal sealed class RepairService : BackgroundService
 
                 foreach (var tag in manifest.Tags.Count == 0 ? [null] : manifest.Tags.Cast<string?>())
                 {
-                    if (!await client.PutManifestAsync(member, manifest.Repository, tag, body, manifest.MediaType, cancellationToken).ConfigureAwait(false))
+                    var result = await client.PutManifestAsync(member, manifest.Repository, tag, body, manifest.MediaType, offer: true, cancellationToken).ConfigureAwait(false);
+                    if (result == ManifestSend.Failed)
                     {
                         complete = false;
                         break;
                     }
 
                     sent++;
+                    if (result == ManifestSend.ManifestDeleted)
+                    {
+                        ApplyMissedDelete(manifest.Repository, manifest.Digest.Value, client.Members.Members[member]);
+                        break;
+                    }
+
+                    if (result == ManifestSend.TagDeleted && tag is not null
+                        && _repositories.TryResolveTag(manifest.Repository, tag, out var target) && target == manifest.Digest)
+                    {
+                        ApplyMissedDelete(manifest.Repository, tag, client.Members.Members[member]);
+                    }
                 }
 
                 if (!complete)
@@ -185,6 +216,17 @@ internal sealed class RepairService : BackgroundService
         }
 
         return sent;
+    }
+
+    /// <summary>A member refused an offer as deleted: this member missed that DELETE (it was down), so it applies it now.</summary>
+    private void ApplyMissedDelete(string repository, string reference, string member)
+    {
+        if (ManifestDeletion.Delete(_blobs, _repositories, _maxManifestBytes, repository, reference))
+        {
+            ClusterLog.DeleteApplied(_logger, repository, reference, $"{member} holds its tombstone");
+        }
+
+        _cluster.Tombstones.Add(repository, reference, _time.GetUtcNow());
     }
 
     private sealed record ManifestRevision(string Repository, Digest Digest, string MediaType, List<string> Tags);
