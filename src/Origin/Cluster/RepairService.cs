@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Origin.Collection;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Manifests;
 using P2PRegistry.Origin.Storage;
@@ -25,14 +26,16 @@ internal sealed class RepairService : BackgroundService
     private readonly RepositoryStore _repositories;
     private readonly ClusterOptions _options;
     private readonly long _maxManifestBytes;
+    private readonly GarbageCollectorService _collector;
     private readonly TimeProvider _time;
     private readonly ILogger<RepairService> _logger;
 
     /// <summary>Members that may lack some manifest or tag: all of them at start, and each one a send failed to.</summary>
     private readonly ConcurrentDictionary<int, bool> _manifestBacklog = new();
 
-    public RepairService(OriginCluster cluster, BlobStore blobs, RepositoryStore repositories, IOptions<OriginOptions> options, TimeProvider time, ILogger<RepairService> logger)
+    public RepairService(OriginCluster cluster, BlobStore blobs, RepositoryStore repositories, GarbageCollectorService collector, IOptions<OriginOptions> options, TimeProvider time, ILogger<RepairService> logger)
     {
+        _collector = collector;
         _cluster = cluster;
         _blobs = blobs;
         _repositories = repositories;
@@ -82,10 +85,12 @@ internal sealed class RepairService : BackgroundService
         var manifestsSent = await SendManifestsAsync(client, manifests, cancellationToken).ConfigureAwait(false);
 
         var manifestDigests = manifests.Select(m => m.Digest).ToHashSet();
+        // Garbage waiting for collection is not repaired: every holder's GC removes it (see GarbageCollectorService.Unreferenced).
+        var unreferenced = _collector.Unreferenced;
         int checkedBlobs = 0, copies = 0, dropped = 0, failures = 0;
         foreach (var digest in LocalBlobs())
         {
-            if (manifestDigests.Contains(digest) || _cluster.IsReplicating(digest) || !_blobs.TryGetLength(digest, out var length))
+            if (manifestDigests.Contains(digest) || unreferenced.Contains(digest) || _cluster.IsReplicating(digest) || !_blobs.TryGetLength(digest, out var length))
             {
                 continue;
             }
