@@ -17,7 +17,8 @@ namespace P2PRegistry.Origin.Cluster;
 /// over live members, so a lost origin's blobs are copied again to the next member, and after a members change (the
 /// members list is read at start: a restart of each origin with the new list) blobs move to their new places.
 /// Manifests and tags go to every member that missed one (a failed send, and every member once after start: it may be
-/// new, or have been down).
+/// new, or have been down), after the deletes it may have missed (<see cref="Tombstones"/>); an offered manifest the
+/// member refuses as deleted is deleted here. Blobs GC found unreferenced are not repaired (their holders collect them).
 /// </summary>
 internal sealed class RepairService : BackgroundService
 {
