@@ -96,13 +96,18 @@ internal sealed class ClusterClient : IDisposable
         }
     }
 
-    /// <summary>Sends a manifest (and its tag, if any) to a member, which stores it like a push would.</summary>
-    public async Task<bool> PutManifestAsync(int member, string repository, string? tag, ReadOnlyMemory<byte> body, string mediaType, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a manifest (and its tag, if any) to a member, which stores it like a push would. An <paramref name="offer"/>
+    /// (the repair loop's) may be refused as deleted: <see cref="ManifestSend.ManifestDeleted"/> or
+    /// <see cref="ManifestSend.TagDeleted"/>; a push's send always stores (and voids the member's tombstones).
+    /// </summary>
+    public async Task<ManifestSend> PutManifestAsync(int member, string repository, string? tag, ReadOnlyMemory<byte> body, string mediaType, bool offer, CancellationToken cancellationToken)
     {
         using var timeout = Linked(cancellationToken, _timeout);
         try
         {
-            var target = $"{ClusterEndpoints.ManifestsPath}?repository={Uri.EscapeDataString(repository)}" + (tag is null ? "" : $"&tag={Uri.EscapeDataString(tag)}");
+            var target = $"{ClusterEndpoints.ManifestsPath}?repository={Uri.EscapeDataString(repository)}" + (tag is null ? "" : $"&tag={Uri.EscapeDataString(tag)}")
+                + (offer ? "&offer=1" : "");
             using var request = Request(HttpMethod.Put, member, target);
             request.Content = new ReadOnlyMemoryContent(body);
             request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(mediaType);
@@ -110,15 +115,49 @@ internal sealed class ClusterClient : IDisposable
             if (response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK)
             {
                 _members.MarkUp(member);
-                return true;
+                return ManifestSend.Stored;
+            }
+
+            if (response.StatusCode == HttpStatusCode.Gone)
+            {
+                _members.MarkUp(member);
+                return response.Headers.TryGetValues(ClusterEndpoints.DeletedHeader, out var values) && values.Contains("manifest")
+                    ? ManifestSend.ManifestDeleted
+                    : ManifestSend.TagDeleted;
             }
 
             Failed(member, "PUT manifest", $"status {(int)response.StatusCode}");
-            return false;
+            return ManifestSend.Failed;
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
         {
             Failed(member, "PUT manifest", ex.Message);
+            return ManifestSend.Failed;
+        }
+    }
+
+    /// <summary>Sends a DELETE of a manifest (by digest) or a tag, deleted at <paramref name="at"/>, to a member.</summary>
+    public async Task<bool> DeleteManifestAsync(int member, string repository, string reference, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        using var timeout = Linked(cancellationToken, _timeout);
+        try
+        {
+            var target = $"{ClusterEndpoints.ManifestsPath}?repository={Uri.EscapeDataString(repository)}&reference={Uri.EscapeDataString(reference)}"
+                + $"&deletedAt={at.ToUnixTimeMilliseconds()}";
+            using var request = Request(HttpMethod.Delete, member, target);
+            using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            if (response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK or HttpStatusCode.NoContent)
+            {
+                _members.MarkUp(member);
+                return true;
+            }
+
+            Failed(member, "DELETE manifest", $"status {(int)response.StatusCode}");
+            return false;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            Failed(member, "DELETE manifest", ex.Message);
             return false;
         }
     }
@@ -187,4 +226,17 @@ internal sealed class ClusterClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+}
+
+/// <summary>How a manifest send ended.</summary>
+internal enum ManifestSend
+{
+    Stored,
+    Failed,
+
+    /// <summary>The member holds a tombstone of the manifest: the sender deletes its copy.</summary>
+    ManifestDeleted,
+
+    /// <summary>The member holds a tombstone of the tag: the sender deletes its tag.</summary>
+    TagDeleted,
 }

@@ -24,7 +24,9 @@ namespace P2PRegistry.Origin.Cluster;
 /// <code>
 /// HEAD|GET /p2p/v1/cluster/blobs/&lt;digest&gt;                 a blob held here (Range honoured); never proxied further
 /// PUT      /p2p/v1/cluster/blobs/&lt;digest&gt;?repository=name  a replica: streamed, verified, stored like a pushed blob
-/// PUT      /p2p/v1/cluster/manifests?repository=name[&amp;tag=t] a manifest (Content-Type = media type) and its tag
+/// PUT      /p2p/v1/cluster/manifests?repository=name[&amp;tag=t][&amp;offer=1]  a manifest (Content-Type = media type) and its
+///          tag; an offer (the repair loop's) of a deleted one is refused 410 with X-P2P-Cluster-Deleted: manifest|tag
+/// DELETE   /p2p/v1/cluster/manifests?repository=name&amp;reference=digest|tag&amp;deletedAt=unix-ms   a replicated DELETE
 /// GET      /p2p/v1/cluster/metainfo/&lt;digest&gt;              the metainfo of a blob held here
 /// </code>
 /// </summary>
@@ -32,6 +34,9 @@ internal static class ClusterEndpoints
 {
     public const string Prefix = "/p2p/v1/cluster";
     public const string ManifestsPath = Prefix + "/manifests";
+
+    /// <summary>On a 410 to a manifest offer: which part the cluster deleted (<c>manifest</c> or <c>tag</c>).</summary>
+    public const string DeletedHeader = "X-P2P-Cluster-Deleted";
 
     public static string BlobPath(Digest digest) => $"{Prefix}/blobs/{digest.Value}";
 
@@ -42,6 +47,7 @@ internal static class ClusterEndpoints
         app.MapMethods(Prefix + "/blobs/{digest}", [HttpMethods.Get, HttpMethods.Head], context => Guarded(context, GetBlobAsync));
         app.MapPut(Prefix + "/blobs/{digest}", context => Guarded(context, PutBlobAsync));
         app.MapPut(ManifestsPath, context => Guarded(context, PutManifestAsync));
+        app.MapDelete(ManifestsPath, context => Guarded(context, DeleteManifestAsync));
         app.MapGet(Prefix + "/metainfo/{digest}", context => Guarded(context, c => MetaInfoEndpoint.HandleAsync(
             c,
             c.Request.RouteValues["digest"] as string ?? "",
@@ -256,20 +262,83 @@ internal static class ClusterEndpoints
             throw new RegistryException(RegistryError.ManifestInvalid, "manifest invalid", ex.Message);
         }
 
-        var digest = await blobs.StoreAsync(body, CancellationToken.None).ConfigureAwait(false);
-        foreach (var blob in references.Blobs)
+        var digest = Digest.Compute(body);
+        var cluster = services.GetRequiredService<OriginCluster>();
+        var tagOrNull = tag.Length > 0 ? tag : null;
+        var decision = new OfferDecision(true, tagOrNull is not null, false, false);
+        if (context.Request.Query["offer"].ToString() == "1")
         {
-            await repositories.LinkBlobAsync(repository, blob, CancellationToken.None).ConfigureAwait(false);
+            decision = cluster.Tombstones.Decide(repository, digest.Value, tagOrNull);
+        }
+        else
+        {
+            // A push on another member: newer than any delete this member remembers.
+            cluster.NotePushed(repository, digest, tagOrNull);
         }
 
-        await repositories.LinkManifestAsync(repository, digest, mediaType, CancellationToken.None).ConfigureAwait(false);
-        if (tag.Length > 0)
+        if (decision.StoreManifest)
+        {
+            await blobs.StoreAsync(body, CancellationToken.None).ConfigureAwait(false);
+            foreach (var blob in references.Blobs)
+            {
+                await repositories.LinkBlobAsync(repository, blob, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await repositories.LinkManifestAsync(repository, digest, mediaType, CancellationToken.None).ConfigureAwait(false);
+            if (Referrer.From(references, digest, body.Length, mediaType) is { } referrer)
+            {
+                await repositories.LinkReferrerAsync(repository, references.Subject!.Value, referrer, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        if (decision.SetTag)
         {
             await repositories.SetTagAsync(repository, tag, digest, CancellationToken.None).ConfigureAwait(false);
         }
 
-        context.Response.StatusCode = StatusCodes.Status201Created;
         context.Response.Headers[RegistryHandler.ContentDigestHeader] = digest.Value;
         context.Response.ContentLength = 0;
+        if (decision.Refused)
+        {
+            context.Response.StatusCode = StatusCodes.Status410Gone;
+            context.Response.Headers[DeletedHeader] = decision.ManifestDeleted ? "manifest" : "tag";
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status201Created;
+    }
+
+    /// <summary>A DELETE made on another member: applied here (if there is anything to delete) and remembered as a tombstone.</summary>
+    private static Task DeleteManifestAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var repository = context.Request.Query["repository"].ToString();
+        var reference = context.Request.Query["reference"].ToString();
+        if (!RepositoryName.IsValid(repository))
+        {
+            throw new RegistryException(RegistryError.NameInvalid, "invalid repository name");
+        }
+
+        if (!Digest.TryParse(reference, out _) && !RepositoryName.IsValidTag(reference))
+        {
+            throw new RegistryException(RegistryError.ManifestInvalid, "reference is neither a digest nor a tag");
+        }
+
+        var cluster = services.GetRequiredService<OriginCluster>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var at = long.TryParse(context.Request.Query["deletedAt"].ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            && ms <= now.ToUnixTimeMilliseconds()
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : now;
+        var options = services.GetRequiredService<IOptions<OriginOptions>>().Value;
+        if (ManifestDeletion.Delete(services.GetRequiredService<BlobStore>(), services.GetRequiredService<RepositoryStore>(), options.MaxManifestBytes, repository, reference))
+        {
+            ClusterLog.DeleteApplied(services.GetRequiredService<ILogger<OriginCluster>>(), repository, reference, "a member's DELETE");
+        }
+
+        cluster.Tombstones.Add(repository, reference, at);
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.ContentLength = 0;
+        return Task.CompletedTask;
     }
 }

@@ -33,4 +33,10 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "Manifest {Repository}@{Digest} not sent to {Member}; the repair loop retries")]
     public static partial void ManifestNotSent(ILogger logger, string repository, string digest, string member);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Warning, Message = "Delete of {Repository}:{Reference} not sent to {Member}; the repair loop retries")]
+    public static partial void DeleteNotSent(ILogger logger, string repository, string reference, string member);
+
+    [LoggerMessage(EventId = 6012, Level = LogLevel.Information, Message = "{Repository}:{Reference} deleted here: the cluster deleted it ({Source})")]
+    public static partial void DeleteApplied(ILogger logger, string repository, string reference, string source);
 }

@@ -35,6 +35,12 @@ public sealed class ClusterOptions
     /// <summary>A member that failed an exchange is skipped (counted as not live) this long: passive health.</summary>
     public TimeSpan DownTime { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a deleted manifest or tag is remembered (a tombstone), so that a member down during the DELETE learns
+    /// of it instead of offering the manifest back; a member down longer than this may bring it back.
+    /// </summary>
+    public TimeSpan TombstoneRetention { get; set; } = TimeSpan.FromDays(7);
+
     public bool Enabled => Members.Count > 0;
 
     /// <summary>A member URL in one spelling: no trailing slash (members are compared and hashed as strings).</summary>
@@ -122,6 +128,11 @@ public sealed class ClusterOptions
         if (DownTime < TimeSpan.Zero || DownTime > TimeSpan.FromHours(1))
         {
             yield return $"{Section}:DownTime must be between 0 and 01:00:00; got '{DownTime}'.";
+        }
+
+        if (TombstoneRetention < TimeSpan.FromMinutes(1) || TombstoneRetention > TimeSpan.FromDays(365))
+        {
+            yield return $"{Section}:TombstoneRetention must be between 00:01:00 and 365.00:00:00; got '{TombstoneRetention}'.";
         }
     }
 }

@@ -30,7 +30,7 @@ internal static class ClusterServices
                     string.Join(" + ", new[] { options.SecretFile is null ? null : "secret", tls is null ? null : "origin certificate" }.OfType<string>()));
             }
 
-            return new OriginCluster(sp.GetRequiredService<BlobStore>(), client, secret, sp.GetRequiredService<ClusterMetrics>(), sp.GetRequiredService<ILogger<OriginCluster>>());
+            return new OriginCluster(sp.GetRequiredService<BlobStore>(), client, secret, sp.GetRequiredService<ClusterMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<OriginCluster>>());
         });
         services.AddHostedService<RepairService>();
         return services;

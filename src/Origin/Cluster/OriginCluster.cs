@@ -32,9 +32,13 @@ internal sealed class OriginCluster
     private readonly ILogger<OriginCluster> _logger;
     private readonly ConcurrentDictionary<Digest, int> _replicating = new();
 
-    public OriginCluster(BlobStore blobs, ClusterClient? client, ClusterSecret? secret, ClusterMetrics metrics, ILogger<OriginCluster> logger)
+    private readonly TimeProvider _time;
+
+    public OriginCluster(BlobStore blobs, ClusterClient? client, ClusterSecret? secret, ClusterMetrics metrics, TimeProvider time, ILogger<OriginCluster> logger)
     {
         Metrics = metrics;
+        _time = time;
+        Tombstones = new Tombstones(client is null ? null : Path.Combine(blobs.Layout.Root, "cluster", "tombstones.json"));
         Secret = secret;
         _blobs = blobs;
         Client = client;
@@ -54,6 +58,61 @@ internal sealed class OriginCluster
     public ClusterSecret? Secret { get; }
 
     public ClusterMembers? Members => Client?.Members;
+
+    /// <summary>The manifests and tags deleted recently (kept only in a cluster).</summary>
+    public Tombstones Tombstones { get; }
+
+    /// <summary>A push stored this manifest (and tag): a tombstone of either is void.</summary>
+    public void NotePushed(string repository, Digest digest, string? tag)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        Tombstones.Clear(repository, digest.Value);
+        if (tag is not null)
+        {
+            Tombstones.Clear(repository, tag);
+        }
+    }
+
+    /// <summary>
+    /// After a DELETE here of a manifest (<paramref name="reference"/> = its digest) or a tag: a tombstone, and the
+    /// DELETE sent to every other member; one that is down gets it from the repair loop (the tombstones are replayed to
+    /// it, and it is refused the deleted manifest when it offers it back).
+    /// </summary>
+    public async Task ReplicateDeleteAsync(string repository, string reference, CancellationToken cancellationToken)
+    {
+        if (Client is not { } client)
+        {
+            return;
+        }
+
+        var at = _time.GetUtcNow();
+        Tombstones.Add(repository, reference, at);
+        var members = client.Members;
+        var sends = new List<Task>();
+        for (var member = 0; member < members.Count; member++)
+        {
+            if (member == members.Self)
+            {
+                continue;
+            }
+
+            var target = member;
+            sends.Add(Task.Run(async () =>
+            {
+                if (!await client.DeleteManifestAsync(target, repository, reference, at, cancellationToken).ConfigureAwait(false))
+                {
+                    ClusterLog.DeleteNotSent(_logger, repository, reference, members.Members[target]);
+                    ManifestMissed?.Invoke(target);
+                }
+            }, cancellationToken));
+        }
+
+        await Task.WhenAll(sends).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// After a blob was stored here: copies it to the first R reachable members of its ranking that lack it (this one
@@ -163,7 +222,7 @@ internal sealed class OriginCluster
             var target = member;
             sends.Add(Task.Run(async () =>
             {
-                if (!await client.PutManifestAsync(target, repository, tag, body, mediaType, cancellationToken).ConfigureAwait(false))
+                if (await client.PutManifestAsync(target, repository, tag, body, mediaType, offer: false, cancellationToken).ConfigureAwait(false) != ManifestSend.Stored)
                 {
                     ClusterLog.ManifestNotSent(_logger, repository, digest.Value, members.Members[target]);
                     ManifestMissed?.Invoke(target);

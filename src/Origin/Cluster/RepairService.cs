@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Origin.Collection;
 using P2PRegistry.Origin.Configuration;
+using P2PRegistry.Origin.Manifests;
 using P2PRegistry.Origin.Storage;
 
 namespace P2PRegistry.Origin.Cluster;
@@ -15,7 +17,8 @@ namespace P2PRegistry.Origin.Cluster;
 /// over live members, so a lost origin's blobs are copied again to the next member, and after a members change (the
 /// members list is read at start: a restart of each origin with the new list) blobs move to their new places.
 /// Manifests and tags go to every member that missed one (a failed send, and every member once after start: it may be
-/// new, or have been down).
+/// new, or have been down), after the deletes it may have missed (<see cref="Tombstones"/>); an offered manifest the
+/// member refuses as deleted is deleted here. Blobs GC found unreferenced are not repaired (their holders collect them).
 /// </summary>
 internal sealed class RepairService : BackgroundService
 {
@@ -23,18 +26,22 @@ internal sealed class RepairService : BackgroundService
     private readonly BlobStore _blobs;
     private readonly RepositoryStore _repositories;
     private readonly ClusterOptions _options;
+    private readonly long _maxManifestBytes;
+    private readonly GarbageCollectorService _collector;
     private readonly TimeProvider _time;
     private readonly ILogger<RepairService> _logger;
 
     /// <summary>Members that may lack some manifest or tag: all of them at start, and each one a send failed to.</summary>
     private readonly ConcurrentDictionary<int, bool> _manifestBacklog = new();
 
-    public RepairService(OriginCluster cluster, BlobStore blobs, RepositoryStore repositories, IOptions<OriginOptions> options, TimeProvider time, ILogger<RepairService> logger)
+    public RepairService(OriginCluster cluster, BlobStore blobs, RepositoryStore repositories, GarbageCollectorService collector, IOptions<OriginOptions> options, TimeProvider time, ILogger<RepairService> logger)
     {
+        _collector = collector;
         _cluster = cluster;
         _blobs = blobs;
         _repositories = repositories;
         _options = options.Value.Cluster;
+        _maxManifestBytes = options.Value.MaxManifestBytes;
         _time = time;
         _logger = logger;
     }
@@ -74,14 +81,17 @@ internal sealed class RepairService : BackgroundService
     {
         var client = _cluster.Client!;
         var members = client.Members;
+        _cluster.Tombstones.Expire(_time.GetUtcNow(), _options.TombstoneRetention);
         var manifests = ManifestRevisions();
         var manifestsSent = await SendManifestsAsync(client, manifests, cancellationToken).ConfigureAwait(false);
 
         var manifestDigests = manifests.Select(m => m.Digest).ToHashSet();
+        // Garbage waiting for collection is not repaired: every holder's GC removes it (see GarbageCollectorService.Unreferenced).
+        var unreferenced = _collector.Unreferenced;
         int checkedBlobs = 0, copies = 0, dropped = 0, failures = 0;
         foreach (var digest in LocalBlobs())
         {
-            if (manifestDigests.Contains(digest) || _cluster.IsReplicating(digest) || !_blobs.TryGetLength(digest, out var length))
+            if (manifestDigests.Contains(digest) || unreferenced.Contains(digest) || _cluster.IsReplicating(digest) || !_blobs.TryGetLength(digest, out var length))
             {
                 continue;
             }
@@ -137,7 +147,11 @@ internal sealed class RepairService : BackgroundService
         }
     }
 
-    /// <summary>Every manifest and tag to each member of the backlog that is live; a member leaves it when all arrived.</summary>
+    /// <summary>
+    /// To each live member of the backlog: every tombstone (the deletes it may have missed), then every manifest and tag
+    /// as an offer. An offer the member refuses as deleted is deleted here too (this member missed that delete). A member
+    /// leaves the backlog when all arrived.
+    /// </summary>
     private async Task<int> SendManifestsAsync(ClusterClient client, List<ManifestRevision> manifests, CancellationToken cancellationToken)
     {
         var sent = 0;
@@ -149,7 +163,18 @@ internal sealed class RepairService : BackgroundService
             }
 
             var complete = true;
-            foreach (var manifest in manifests)
+            foreach (var tombstone in _cluster.Tombstones.Snapshot())
+            {
+                if (!await client.DeleteManifestAsync(member, tombstone.Repository, tombstone.Reference, tombstone.DeletedAt, cancellationToken).ConfigureAwait(false))
+                {
+                    complete = false;
+                    break;
+                }
+
+                sent++;
+            }
+
+            foreach (var manifest in complete ? manifests : [])
             {
                 byte[] body;
                 try
@@ -163,13 +188,25 @@ internal sealed class RepairService : BackgroundService
 
                 foreach (var tag in manifest.Tags.Count == 0 ? [null] : manifest.Tags.Cast<string?>())
                 {
-                    if (!await client.PutManifestAsync(member, manifest.Repository, tag, body, manifest.MediaType, cancellationToken).ConfigureAwait(false))
+                    var result = await client.PutManifestAsync(member, manifest.Repository, tag, body, manifest.MediaType, offer: true, cancellationToken).ConfigureAwait(false);
+                    if (result == ManifestSend.Failed)
                     {
                         complete = false;
                         break;
                     }
 
                     sent++;
+                    if (result == ManifestSend.ManifestDeleted)
+                    {
+                        ApplyMissedDelete(manifest.Repository, manifest.Digest.Value, client.Members.Members[member]);
+                        break;
+                    }
+
+                    if (result == ManifestSend.TagDeleted && tag is not null
+                        && _repositories.TryResolveTag(manifest.Repository, tag, out var target) && target == manifest.Digest)
+                    {
+                        ApplyMissedDelete(manifest.Repository, tag, client.Members.Members[member]);
+                    }
                 }
 
                 if (!complete)
@@ -185,6 +222,17 @@ internal sealed class RepairService : BackgroundService
         }
 
         return sent;
+    }
+
+    /// <summary>A member refused an offer as deleted: this member missed that DELETE (it was down), so it applies it now.</summary>
+    private void ApplyMissedDelete(string repository, string reference, string member)
+    {
+        if (ManifestDeletion.Delete(_blobs, _repositories, _maxManifestBytes, repository, reference))
+        {
+            ClusterLog.DeleteApplied(_logger, repository, reference, $"{member} holds its tombstone");
+        }
+
+        _cluster.Tombstones.Add(repository, reference, _time.GetUtcNow());
     }
 
     private sealed record ManifestRevision(string Repository, Digest Digest, string MediaType, List<string> Tags);

@@ -145,6 +145,7 @@ internal sealed class GarbageCollector
                 continue;
             }
 
+            report.Unreferenced.Add(blob.Digest);
             var links = inventory.Links.GetValueOrDefault(blob.Digest) ?? [];
             var written = blob.WrittenUtc;
             foreach (var link in links)

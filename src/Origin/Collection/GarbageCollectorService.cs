@@ -33,6 +33,13 @@ internal sealed class GarbageCollectorService : BackgroundService
         _collector.Doubt += doubt => CollectionLog.Doubtful(_logger, doubt.Digest.Value, doubt.Reason);
     }
 
+    /// <summary>
+    /// The blobs the last pass that could remove found unreferenced (empty with GC off or dry). The cluster's repair
+    /// loop copies none of them: copying garbage to an owner whose GC just removed it would renew its age there, and two
+    /// owners would pass it back and forth for ever instead of both collecting it.
+    /// </summary>
+    public IReadOnlySet<P2PRegistry.Core.Content.Digest> Unreferenced { get; private set; } = new HashSet<P2PRegistry.Core.Content.Digest>();
+
     /// <summary>One pass now (after the one running, if any); <paramref name="dryRun"/> null = as configured.</summary>
     public async Task<GcReport> RunAsync(bool? dryRun, CancellationToken cancellationToken)
     {
@@ -42,6 +49,11 @@ internal sealed class GarbageCollectorService : BackgroundService
             var dry = dryRun ?? _options.DryRun;
             var report = await Task.Run(() => _collector.Run(dry, cancellationToken), cancellationToken).ConfigureAwait(false);
             Report(_logger, report);
+            if (!dry)
+            {
+                Unreferenced = report.Unreferenced;
+            }
+
             _metrics.Completed(report);
             return report;
         }

@@ -16,6 +16,9 @@ internal sealed class GcReport
     /// <summary>Unreferenced blobs kept this pass: younger than the grace period, or held by a push in progress.</summary>
     public int Deferred { get; set; }
 
+    /// <summary>Every blob no manifest here references, as this pass found them (removed or deferred).</summary>
+    public HashSet<Digest> Unreferenced { get; } = [];
+
     public int Manifests { get; set; }
 
     public int BlobsSeen { get; set; }

@@ -160,7 +160,9 @@ internal sealed partial class RegistryHandler
             await _repositories.SetTagAsync(path.Name, path.Reference, digest, CancellationToken.None).ConfigureAwait(false);
         }
 
-        // Every member holds every manifest and tag; one that is down gets them from the repair loop.
+        // Every member holds every manifest and tag; one that is down gets them from the repair loop. A push writes
+        // anew what a DELETE may have removed before: its tombstones go.
+        _cluster.NotePushed(path.Name, digest, byDigest ? null : path.Reference);
         await _cluster.ReplicateManifestAsync(path.Name, byDigest ? null : path.Reference, digest, body, mediaType, CancellationToken.None).ConfigureAwait(false);
         _metrics.ManifestStored();
         OriginLog.ManifestStored(_logger, digest.Value, mediaType, body.Length, path.Name, path.Reference);
@@ -177,32 +179,21 @@ internal sealed partial class RegistryHandler
         response.ContentLength = 0;
     }
 
-    /// <summary>DELETE by digest removes the revision and its tags; by tag removes the tag only.</summary>
-    private Task DeleteManifest(HttpContext context, RegistryPath path)
+    /// <summary>
+    /// DELETE by digest removes the revision and its tags; by tag removes the tag only. In a cluster the delete reaches
+    /// every member (a tombstone remembers it for the members that are down: see <see cref="Cluster.Tombstones"/>).
+    /// </summary>
+    private async Task DeleteManifest(HttpContext context, RegistryPath path)
     {
-        bool deleted;
-        if (ExistingManifestReference(path.Reference) is { } digest)
-        {
-            deleted = _repositories.TryGetManifest(path.Name, digest, out _);
-            if (deleted)
-            {
-                UnlinkReferrer(path.Name, digest);
-                deleted = _repositories.DeleteManifest(path.Name, digest);
-            }
-        }
-        else
-        {
-            deleted = _repositories.DeleteTag(path.Name, path.Reference);
-        }
-
-        if (!deleted)
+        var reference = ExistingManifestReference(path.Reference) is { } digest ? digest.Value : path.Reference;
+        if (!ManifestDeletion.Delete(_blobs, _repositories, _options.MaxManifestBytes, path.Name, reference))
         {
             throw new RegistryException(RegistryError.ManifestUnknown, "manifest unknown", path.Reference);
         }
 
+        await _cluster.ReplicateDeleteAsync(path.Name, reference, CancellationToken.None).ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
-        return Task.CompletedTask;
     }
 
     // A tag cannot hold ':'; a digest always does.

@@ -192,26 +192,4 @@ internal sealed partial class RegistryHandler
         await _repositories.LinkReferrerAsync(name, subject, referrer, CancellationToken.None).ConfigureAwait(false);
         return subject;
     }
-
-    /// <summary>Before a manifest revision is deleted: drop it from its subject's referrers (its bytes name the subject).</summary>
-    private void UnlinkReferrer(string name, Digest digest)
-    {
-        if (!_blobs.TryGetLength(digest, out var length) || length > _options.MaxManifestBytes)
-        {
-            return;
-        }
-
-        try
-        {
-            var references = ManifestReferences.Read(File.ReadAllBytes(_blobs.DataPath(digest)));
-            if (references.Subject is { } subject)
-            {
-                _repositories.UnlinkReferrer(name, subject, digest);
-            }
-        }
-        catch (Exception ex) when (ex is JsonException or FormatException or FileNotFoundException or DirectoryNotFoundException)
-        {
-            // Not a manifest with a subject (or gone): nothing was linked.
-        }
-    }
 }

@@ -364,4 +364,152 @@ public sealed class OriginClusterTests : IAsyncLifetime
             Assert.Empty(dir.Problems());
         }
     }
+
+    [Fact]
+    public async Task ThreeOrigins_GcOn_DeleteThroughOneMember_DeletedBlobsGoneEverywhere_KeptImageOnTwo_KilledMemberGetsTheDeleteAfterRestart()
+    {
+        string[] gc = ["--Origin:Gc:Interval=00:00:01", "--Origin:Gc:GracePeriod=00:00:08"];
+        for (var i = 0; i < 3; i++)
+        {
+            await StartMemberAsync(i, 3, gc);
+        }
+
+        var images = await TestImages.GetAsync();
+        var kept = images.MultiPlatform.Images[0];
+        var deleted = images.MultiPlatform.Images[1];
+        var options = new SkopeoCopyOptions { PreserveDigests = true };
+        Assert.Equal(kept.ManifestDigest, await Skopeo.PushAsync(kept.Reference, Skopeo.Docker($"127.0.0.1:{_members[0].Port}", "gc/kept", "v1"), options));
+        Assert.Equal(deleted.ManifestDigest, await Skopeo.PushAsync(deleted.Reference, Skopeo.Docker($"127.0.0.1:{_members[1].Port}", "gc/deleted", "v1"), options));
+        var unshared = deleted.BlobDigests.Except(kept.BlobDigests).Append(deleted.ManifestDigest).ToList();
+        Assert.NotEmpty(deleted.BlobDigests.Except(kept.BlobDigests));
+
+        // Member 2 is down during the DELETE (sent to member 0): it still holds the manifest and must not bring it back.
+        await _running[2].DisposeAsync();
+        _running.Remove(2);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        using (var delete = await http.DeleteAsync($"{Url(_members[0].Port)}/v2/gc/deleted/manifests/{deleted.ManifestDigest}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, await ManifestStatusAsync(http, 1, "gc/deleted", deleted.ManifestDigest));
+        Assert.Equal(HttpStatusCode.NotFound, await ManifestStatusAsync(http, 1, "gc/deleted", "v1"));
+
+        // Member 2's disk still has the revision it missed the DELETE of: only the repair loop can take it away.
+        Assert.True(File.Exists(Path.Combine(_members[2].Storage, "repositories", "gc", "deleted", "_manifests", "revisions", "sha256", deleted.ManifestDigest["sha256:".Length..], "link")));
+        await StartMemberAsync(2, 3, gc);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            var statuses = new List<HttpStatusCode>();
+            for (var member = 0; member < 3; member++)
+            {
+                statuses.Add(await ManifestStatusAsync(http, member, "gc/deleted", deleted.ManifestDigest));
+                statuses.Add(await ManifestStatusAsync(http, member, "gc/deleted", "v1"));
+            }
+
+            var left = unshared.Where(d => Holders(d, 3).Length > 0).ToList();
+            if (statuses.All(s => s == HttpStatusCode.NotFound) && left.Count == 0)
+            {
+                break;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Delete not complete in time: statuses [{string.Join(",", statuses)}], blobs left {string.Join("; ", left.Select(d => $"{d[..19]} on [{string.Join(",", Holders(d, 3))}]"))}");
+            }
+
+            await Task.Delay(500);
+        }
+
+        // The kept image: on exactly its two owners (after member 2's return), referenced on every member, identical through each.
+        await WaitForPlacementAsync(kept.BlobDigests, 3, TimeSpan.FromSeconds(90));
+        for (var member = 0; member < 3; member++)
+        {
+            var dir = await PullToDirAsync(member, "gc/kept", "v1", $"gc-pull-{member}");
+            Assert.Equal(kept.ManifestDigest, dir.ManifestDigest());
+            Assert.Empty(dir.Problems());
+            Assert.Equal(kept.BlobDigests.Order(), dir.ContentFiles().Keys.Order());
+        }
+
+        foreach (var blob in kept.BlobDigests)
+        {
+            Assert.Equal(Owners(blob, 3), Holders(blob, 3));
+        }
+    }
+
+    [Fact]
+    public async Task ThreeOrigins_ReferrerPushedToOneMember_ListsOnEveryMember_TagDeleteReachesEveryMember()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await StartMemberAsync(i, 3);
+        }
+
+        var image = (await TestImages.GetAsync()).SmallAmd64;
+        Assert.Equal(image.ManifestDigest, await Skopeo.PushAsync(image.Reference, Skopeo.Docker($"127.0.0.1:{_members[0].Port}", "refs/app", "v1"), new SkopeoCopyOptions { PreserveDigests = true }));
+
+        // An artifact whose subject is the image (OCI 1.1), pushed to member 1: empty config, one small layer.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        var layer = RandomNumberGenerator.GetBytes(1024);
+        var layerDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(layer));
+        var config = "{}"u8.ToArray();
+        var configDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(config));
+        foreach (var (digest, bytes) in new[] { (layerDigest, layer), (configDigest, config) })
+        {
+            using var upload = await http.PostAsync($"{Url(_members[1].Port)}/v2/refs/app/blobs/uploads/?digest={digest}", new ByteArrayContent(bytes));
+            Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        }
+
+        var subject = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"{Url(_members[1].Port)}/v2/refs/app/manifests/v1"));
+        var subjectSize = subject.Content.Headers.ContentLength!.Value;
+        var artifact = System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.example.sbom","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{{configDigest}}","size":2},"layers":[{"mediaType":"application/octet-stream","digest":"{{layerDigest}}","size":1024}],"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{image.ManifestDigest}}","size":{{subjectSize}}""" + "}}");
+        var artifactDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(artifact));
+        using (var content = new ByteArrayContent(artifact))
+        {
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
+            using var put = await http.PutAsync($"{Url(_members[1].Port)}/v2/refs/app/manifests/{artifactDigest}", content);
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        for (var member = 0; member < 3; member++)
+        {
+            var body = await http.GetStringAsync($"{Url(_members[member].Port)}/v2/refs/app/referrers/{image.ManifestDigest}");
+            Assert.Contains(artifactDigest, body, StringComparison.Ordinal);
+            Assert.Contains("application/vnd.example.sbom", body, StringComparison.Ordinal);
+        }
+
+        // The tag deleted through member 2: gone on every member, the manifest by digest stays.
+        using (var delete = await http.DeleteAsync($"{Url(_members[2].Port)}/v2/refs/app/manifests/v1"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        }
+
+        for (var member = 0; member < 3; member++)
+        {
+            Assert.Equal(HttpStatusCode.NotFound, await ManifestStatusAsync(http, member, "refs/app", "v1"));
+            Assert.Equal(HttpStatusCode.OK, await ManifestStatusAsync(http, member, "refs/app", image.ManifestDigest));
+        }
+
+        // The artifact deleted through member 0: off every member's referrers list.
+        using (var delete = await http.DeleteAsync($"{Url(_members[0].Port)}/v2/refs/app/manifests/{artifactDigest}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        }
+
+        for (var member = 0; member < 3; member++)
+        {
+            var body = await http.GetStringAsync($"{Url(_members[member].Port)}/v2/refs/app/referrers/{image.ManifestDigest}");
+            Assert.DoesNotContain(artifactDigest, body, StringComparison.Ordinal);
+        }
+    }
+
+    private async Task<HttpStatusCode> ManifestStatusAsync(HttpClient http, int member, string repository, string reference)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, $"{Url(_members[member].Port)}/v2/{repository}/manifests/{reference}");
+        request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
 }

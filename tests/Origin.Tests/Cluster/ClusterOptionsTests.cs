@@ -46,6 +46,8 @@ public sealed class ClusterOptionsTests : IDisposable
         { "short-secret", "Origin:Cluster:SecretFile" },
         { "repair-interval", "Origin:Cluster:RepairInterval" },
         { "self-without-members", "Origin:Cluster:Self" },
+        { "tombstone-retention-short", "Origin:Cluster:TombstoneRetention" },
+        { "tombstone-retention-long", "Origin:Cluster:TombstoneRetention" },
     };
 
     [Theory]
@@ -57,6 +59,8 @@ public sealed class ClusterOptionsTests : IDisposable
         {
             case "self-not-member": options.Self = "http://127.0.0.1:5009"; break;
             case "self-missing": options.Self = null; break;
+            case "tombstone-retention-short": options.TombstoneRetention = TimeSpan.FromSeconds(30); break;
+            case "tombstone-retention-long": options.TombstoneRetention = TimeSpan.FromDays(400); break;
             case "r-too-big": options.ReplicationFactor = 4; break;
             case "r-zero": options.ReplicationFactor = 0; break;
             case "duplicate": options.Members[2] = "http://127.0.0.1:5001/"; break;

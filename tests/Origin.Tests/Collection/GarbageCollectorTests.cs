@@ -107,6 +107,9 @@ public sealed class GarbageCollectorTests : IDisposable
         }
 
         Assert.Equal(2, report.Deferred);
+
+        // What the cluster's repair loop leaves alone: every unreferenced blob, removed or deferred, and nothing referenced.
+        Assert.Equal(new[] { orphan, young, relinked }.Select(d => d.Value).Order(), report.Unreferenced.Select(d => d.Value).Order());
     }
 
     [Fact]
