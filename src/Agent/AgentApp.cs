@@ -78,6 +78,7 @@ public static class AgentApp
         services.AddSwarm(builder.Configuration.GetSection(SwarmOptions.SectionName), swarm =>
         {
             swarm.PeerPort = settings.PeerPort;
+            swarm.Zone = settings.Zone ?? string.Empty;
             if (settings.IngressBytesPerSecond > 0)
             {
                 swarm.IngressBytesPerSecond = settings.IngressBytesPerSecond;

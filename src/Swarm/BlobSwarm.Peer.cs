@@ -46,6 +46,9 @@ internal sealed partial class BlobSwarm
         /// <summary>Until when the peer is asked for nothing after a stall (0: not snubbed).</summary>
         public long SnubbedUntil { get; set; }
 
+        /// <summary>The peer said it is in this node's zone (see <see cref="OnZoneKnown"/>); its pieces count as local.</summary>
+        public bool IsLocal { get; set; }
+
         /// <summary>Blocks asked of the peer and not received yet (at most <see cref="RequestDepth"/>).</summary>
         public List<BlockRequest> Outstanding { get; } = [];
 

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using P2PRegistry.Core.Pieces;
+using P2PRegistry.Core.Placement;
 using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm.Sessions;
 
@@ -57,7 +59,7 @@ internal sealed partial class BlobSwarm
                 return;
             }
 
-            Picker?.AddAvailability(piece, peer.IsUnserved);
+            Picker?.AddAvailability(piece, peer.IsUnserved, peer.IsLocal);
             OnPeerHaveLocked(peer, piece);
             if (Picker is not { } picker || !IsDownloading || picker.Has(piece))
             {
@@ -102,10 +104,10 @@ internal sealed partial class BlobSwarm
                 throw new PeerProtocolException($"More than {MaxBitfieldsPerPeer} bitfields.");
             }
 
-            Picker?.RemoveAvailability(peer.Pieces, peer.IsUnserved);
+            Picker?.RemoveAvailability(peer.Pieces, peer.IsUnserved, peer.IsLocal);
             BeforePeerBitfieldLocked(peer);
             peer.Pieces.TryReadFrom(bits, out _);
-            Picker?.AddAvailability(peer.Pieces, peer.IsUnserved);
+            Picker?.AddAvailability(peer.Pieces, peer.IsUnserved, peer.IsLocal);
             AfterPeerBitfieldLocked(peer);
             UpdateInterest(peer);
             FillRequests(peer);
@@ -124,6 +126,71 @@ internal sealed partial class BlobSwarm
         {
             session.Close("blacklisted in this swarm");
         }
+    }
+
+    /// <summary>
+    /// The peer said which zone it is in (extension handshake): a peer of this node's zone is local, and remote peers
+    /// are not asked for what it serves (see <see cref="PiecePicker"/>). Only with <see cref="SwarmOptions.PreferLocalPeers"/>
+    /// and a zone of our own; a peer that names no zone stays remote.
+    /// </summary>
+    public void OnZoneKnown(PeerSession session)
+    {
+        var zone = Context.Options.Zone;
+        var local = Context.Options.PreferLocalPeers && zone.Length > 0
+            && string.Equals(session.RemoteZone, zone, StringComparison.Ordinal);
+        lock (_sync)
+        {
+            if (!_peers.TryGetValue(session.Id, out var peer) || peer.IsLocal == local)
+            {
+                return;
+            }
+
+            peer.IsLocal = local;
+            Picker?.SetLocal(peer.Pieces, local, serving: !peer.IsUnserved);
+            UpdateCrossingShareLocked();
+            FillAllLocked();
+        }
+    }
+
+    /// <summary>
+    /// Splits the pieces to pull across zones between this node and its local peers by rendezvous hashing (each side
+    /// computes the same split from the same ids), so they do not all pull the same piece across at once.
+    /// </summary>
+    private void UpdateCrossingShareLocked()
+    {
+        if (Picker is not { } picker)
+        {
+            return;
+        }
+
+        List<string> ids = [Context.PeerId.ToHex()];
+        foreach (var other in _peers.Values)
+        {
+            if (other.IsLocal)
+            {
+                ids.Add(other.Session.RemotePeerId.ToHex());
+            }
+        }
+
+        if (ids.Count == 1)
+        {
+            picker.SetCrossingShare(null);
+            return;
+        }
+
+        var ring = new RendezvousRing(ids.Distinct(StringComparer.Ordinal).ToList());
+        var share = new Bitfield(picker.PieceCount);
+        Span<byte> key = stackalloc byte[4];
+        for (var piece = 0; piece < picker.PieceCount; piece++)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(key, piece);
+            if (ring.Top(key, 1)[0] == 0)
+            {
+                share.Set(piece);
+            }
+        }
+
+        picker.SetCrossingShare(share);
     }
 
     /// <summary>The session's timer: pipeline size, stalls, the end of a snub, reveals held back, slot rotation.</summary>

@@ -14,6 +14,9 @@ internal sealed partial class BlobSwarm
         }
     }
 
+    // With a zone of our own and PreferLocalPeers, every peer not known to be in our zone is remote; otherwise none is.
+    private bool IsRemote(Peer peer) => !peer.IsLocal && Context.Options.PreferLocalPeers && Context.Options.Zone.Length > 0;
+
     private bool IsSnubbed(Peer peer) => peer.SnubbedUntil != 0 && Context.Time.GetTimestamp() < peer.SnubbedUntil;
 
     /// <summary>Tops up the peer's request pipeline to its <see cref="Peer.RequestDepth"/> blocks.</summary>
@@ -44,7 +47,7 @@ internal sealed partial class BlobSwarm
         }
 
         Span<BlockRequest> picked = stackalloc BlockRequest[want];
-        var count = picker.Pick(peer.Key, peer.Pieces, picked, origin: peer.Session.IsOrigin);
+        var count = picker.Pick(peer.Key, peer.Pieces, picked, origin: peer.Session.IsOrigin, remote: IsRemote(peer));
         if (count > 0 && outstanding.Count == 0)
         {
             // The stall clock starts when the peer is first given work.
@@ -93,7 +96,7 @@ internal sealed partial class BlobSwarm
         }
 
         peer.IsUnserved = unserved;
-        Picker?.SetServing(peer.Pieces, serving: !unserved);
+        Picker?.SetServing(peer.Pieces, serving: !unserved, peer.IsLocal);
     }
 
     private void OnDownloadComplete(Peer peer)

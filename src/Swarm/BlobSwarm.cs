@@ -254,7 +254,11 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
         if (Picker is not null)
         {
             Picker.Release(peer.Key);
-            Picker.RemoveAvailability(peer.Pieces, peer.IsUnserved);
+            Picker.RemoveAvailability(peer.Pieces, peer.IsUnserved, peer.IsLocal);
+            if (peer.IsLocal)
+            {
+                UpdateCrossingShareLocked();
+            }
         }
 
         if (peer.SuperSeeded)

@@ -19,6 +19,14 @@ public sealed class SwarmOptionsTests
     }
 
     [Fact]
+    public void Validate_ZoneThatIsNoTopologyLabel_NamesTheKey()
+    {
+        Assert.Empty(new SwarmOptions { Zone = "eu-west-1a" }.Validate());
+        var problem = Assert.Single(new SwarmOptions { Zone = "zone a" }.Validate());
+        Assert.Contains("Swarm:Zone", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_NegativeHotPieceBytes_NamesTheKey()
     {
         var problem = Assert.Single(new SwarmOptions { HotPieceBytes = -1 }.Validate());

@@ -29,7 +29,7 @@ internal static class HarnessArguments
           --inter-zone-mbit R  with --zones 2: the rate of the link between the zones, each direction
                                (1..100000, default --rate-mbit: one host's link for all of a zone's traffic)
           --locality on|off    p2pregistry: agents announce their zone, the tracker hands out near peers first
-                               (default on; off = Tracker:Locality=false)
+                               (default on; off = Tracker:Locality=false, Swarm:PreferLocalPeers=false)
           --cleanup            delete leftover namespaces and processes of earlier harness runs, then exit
           --help
         """;

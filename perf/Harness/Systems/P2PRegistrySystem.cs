@@ -16,7 +16,8 @@ namespace P2PRegistry.Harness.Systems;
 /// <param name="controlTls">TLS on the origin's and the tracker's listeners, the agents verifying them against the run's CA.</param>
 /// <param name="peerTls">TLS on the peer ports of the origin and the agents (<c>Swarm:Tls</c>).</param>
 /// <param name="agentApiTls">TLS on the agents' registry APIs too (node-local: what containerd, here curl, pulls from).</param>
-/// <param name="locality">The tracker's <c>Tracker:Locality</c>; with zones, every Agent announces its zone (<c>Agent:Zone</c>) either way.</param>
+/// <param name="locality">The tracker's <c>Tracker:Locality</c> and the agents' <c>Swarm:PreferLocalPeers</c> (ask peers of another
+/// zone only for what no peer of their own zone serves); with zones, every Agent announces its zone (<c>Agent:Zone</c>) either way.</param>
 internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = false, bool agentApiTls = false, bool locality = true) : ISystemUnderTest
 {
     public const string Repository = "harness/blob";
@@ -45,7 +46,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
 
     public string Description => "Origin + Tracker on the seed host; an Agent per client (warmed by one small pull, as a running DaemonSet agent is); each client pulls through its Agent's /v2/ API"
         + (controlTls ? "; TLS between agents and origin/tracker" : "") + (peerTls ? "; TLS on the peer ports" : "")
-        + (agentApiTls ? "; TLS on the agents' registry APIs" : "") + (locality ? "" : "; Tracker:Locality=false");
+        + (agentApiTls ? "; TLS on the agents' registry APIs" : "") + (locality ? "" : "; Tracker:Locality=false, Swarm:PreferLocalPeers=false");
 
     /// <summary>Size of the warm-up blob every Agent pulls before the barrier.</summary>
     public const int WarmUpBytes = 4 * 1024 * 1024;
@@ -285,6 +286,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
             if (context.Testbed.ZoneOf(host) is { } zone)
             {
                 command.Add("--Agent:Zone=" + zone);
+                command.Add("--Swarm:PreferLocalPeers=" + (locality ? "true" : "false"));
             }
 
             if (context.Testbed.ProgramRateLimit is { } limit)

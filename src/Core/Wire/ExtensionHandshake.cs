@@ -11,7 +11,8 @@ namespace P2PRegistry.Core.Wire;
 /// <remarks>
 /// BEP 10: <c>{m: {name: id}, p: port, v: client, reqq: n}</c>, all optional; an id of 0 in <c>m</c>
 /// disables that extension. Our own key <c>p2pregistry_block</c> announces the largest block this peer
-/// serves, so two of our peers can agree on blocks larger than the standard 16 KiB.
+/// serves, so two of our peers can agree on blocks larger than the standard 16 KiB; <c>p2pregistry_zone</c> names
+/// the sender's zone (a topology label), so a peer prefers peers of its own zone whichever side connected.
 /// </remarks>
 public sealed class ExtensionHandshake
 {
@@ -19,6 +20,9 @@ public sealed class ExtensionHandshake
 
     /// <summary>The dictionary key of our own capability: the largest block (bytes) this peer serves.</summary>
     public const string MaxBlockLengthKey = "p2pregistry_block";
+
+    /// <summary>The dictionary key of the sender's zone (<see cref="Placement.TopologyLabel"/>).</summary>
+    public const string ZoneKey = "p2pregistry_zone";
 
     private static readonly IComparer<string> s_utf8Order = Comparer<string>.Create(
         static (x, y) => Encoding.UTF8.GetBytes(x).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(y)));
@@ -37,6 +41,9 @@ public sealed class ExtensionHandshake
 
     /// <summary>The largest block the sender serves (<c>p2pregistry_block</c>); absent for standard clients.</summary>
     public int? MaxBlockLength { get; init; }
+
+    /// <summary>The sender's zone (<c>p2pregistry_zone</c>, a topology label); absent when unknown or for standard clients.</summary>
+    public string? Zone { get; init; }
 
     /// <summary>Writes the whole extended message (length prefix, id 20, ext id 0, dictionary).</summary>
     public void WriteMessage(IBufferWriter<byte> output)
@@ -71,6 +78,12 @@ public sealed class ExtensionHandshake
         {
             writer.WriteString(MaxBlockLengthKey);
             writer.WriteInteger(block);
+        }
+
+        if (Zone is { Length: > 0 } zone)
+        {
+            writer.WriteString(ZoneKey);
+            writer.WriteString(zone);
         }
 
         if (RequestQueueLength is { } reqq)
@@ -145,6 +158,12 @@ public sealed class ExtensionHandshake
             },
             RequestQueueLength = OptionalInteger(dictionary, "reqq", 1, int.MaxValue),
             MaxBlockLength = OptionalInteger(dictionary, MaxBlockLengthKey, 1, int.MaxValue),
+            Zone = dictionary[ZoneKey] switch
+            {
+                null => null,
+                BencodeString zone when Placement.TopologyLabel.Problem(zone.Text) is null => zone.Text,
+                _ => throw PeerProtocolException.InvalidExtensionHandshake($"'{ZoneKey}' is not a topology label"),
+            },
         };
     }
 

@@ -9,6 +9,14 @@ namespace P2PRegistry.Swarm.PiecePicking;
 /// sooner), then new pieces rarest first (random among equally rare, so peers fetch different pieces and
 /// can trade them). When every missing block is already asked of someone (endgame), blocks are asked of
 /// other peers too, and the duplicates cancelled when the first copy arrives.
+/// Locality: a peer of another zone (<c>remote</c>) is asked only for pieces that no local peer serving us holds, so a
+/// zone pulls each piece across once and spreads it inside; when every local holder of a piece chokes us (or stalled),
+/// the piece is the remote peers' again, so a zone that lacks data still gets it. The local peers also split the
+/// pieces to pull across between them (<see cref="SetCrossingShare"/>): pieces in flight are not announced, and without
+/// the split every agent of a zone pulled the same few pieces a bridge had just got. Another's share is asked of a remote
+/// peer only when this node has nothing else to ask for (none of its share at that peer, and no local peer serves a
+/// piece it lacks), so a share whose owner is slow or cut off, or that no one owns (local peers that see different
+/// local peers split differently), still arrives.
 /// </summary>
 /// <remarks>
 /// Pure state, no I/O and no locking: the swarm calls it under its lock. Peers are small integer ids.
@@ -28,6 +36,9 @@ internal sealed class PiecePicker
     private readonly Bitfield _startedPieces;
     private readonly int[] _availability;
     private readonly int[] _unservedAvailability;
+    private readonly int[] _localServing;
+    private Bitfield? _crossingShare;
+    private bool _shareOnly;
     private readonly Dictionary<int, PieceProgress> _inProgress = [];
     private readonly List<PieceProgress> _started = [];
     private int _openBlocks;
@@ -46,6 +57,7 @@ internal sealed class PiecePicker
         _startedPieces = new Bitfield(pieceCount);
         _availability = new int[pieceCount];
         _unservedAvailability = new int[pieceCount];
+        _localServing = new int[pieceCount];
         for (var i = 0; i < pieceCount; i++)
         {
             _openBlocks += BlockCount(i);
@@ -98,21 +110,22 @@ internal sealed class PiecePicker
     /// <summary>
     /// A peer's pieces count towards availability. <paramref name="unserved"/>: the peer will not serve them
     /// to us now (an origin, the last resort; or a peer choking us), so they do not keep an origin from being
-    /// asked for them.
+    /// asked for them. <paramref name="local"/>: the peer is in this node's zone; while it serves us, remote
+    /// peers are not asked for its pieces.
     /// </summary>
-    public void AddAvailability(Bitfield peerPieces, bool unserved = false)
+    public void AddAvailability(Bitfield peerPieces, bool unserved = false, bool local = false)
     {
         for (var i = 0; i < PieceCount; i++)
         {
             if (peerPieces[i])
             {
-                AddAvailability(i, unserved);
+                AddAvailability(i, unserved, local);
             }
         }
     }
 
-    /// <summary>Undoes <see cref="AddAvailability(Bitfield, bool)"/>, with the same <paramref name="unserved"/>.</summary>
-    public void RemoveAvailability(Bitfield peerPieces, bool unserved = false)
+    /// <summary>Undoes <see cref="AddAvailability(Bitfield, bool, bool)"/>, with the same flags.</summary>
+    public void RemoveAvailability(Bitfield peerPieces, bool unserved = false, bool local = false)
     {
         for (var i = 0; i < PieceCount; i++)
         {
@@ -123,30 +136,86 @@ internal sealed class PiecePicker
                 {
                     _unservedAvailability[i]--;
                 }
+
+                if (local && !unserved && _localServing[i] > 0)
+                {
+                    _localServing[i]--;
+                }
             }
         }
     }
 
-    public void AddAvailability(int piece, bool unserved = false)
+    public void AddAvailability(int piece, bool unserved = false, bool local = false)
     {
         _availability[piece]++;
         if (unserved)
         {
             _unservedAvailability[piece]++;
         }
+        else if (local)
+        {
+            _localServing[piece]++;
+        }
     }
 
     /// <summary>A peer (not an origin) started or stopped serving us (unchoke / choke): its pieces move.</summary>
-    public void SetServing(Bitfield peerPieces, bool serving)
+    public void SetServing(Bitfield peerPieces, bool serving, bool local = false)
     {
         for (var i = 0; i < PieceCount; i++)
         {
             if (peerPieces[i])
             {
                 _unservedAvailability[i] = Math.Max(0, _unservedAvailability[i] + (serving ? -1 : 1));
+                if (local)
+                {
+                    _localServing[i] = Math.Max(0, _localServing[i] + (serving ? 1 : -1));
+                }
             }
         }
     }
+
+    /// <summary>
+    /// A connected peer turned out to be in this node's zone (<paramref name="local"/>) or not, after its pieces were
+    /// counted; <paramref name="serving"/> is whether it serves us now (its pieces count as locally served only then).
+    /// </summary>
+    public void SetLocal(Bitfield peerPieces, bool local, bool serving)
+    {
+        if (!serving)
+        {
+            return;
+        }
+
+        for (var i = 0; i < PieceCount; i++)
+        {
+            if (peerPieces[i])
+            {
+                _localServing[i] = Math.Max(0, _localServing[i] + (local ? 1 : -1));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The pieces this node pulls from remote peers for its zone (by rendezvous over itself and its local peers); the
+    /// rest only when it has nothing else to do. Null: every piece (no local peers, or no locality).
+    /// </summary>
+    public void SetCrossingShare(Bitfield? share) => _crossingShare = share;
+
+    /// <summary>Some piece this node lacks is held by a local peer that serves us.</summary>
+    public bool HasLocalWork()
+    {
+        for (var i = 0; i < PieceCount; i++)
+        {
+            if (_localServing[i] > 0 && !_have[i])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A connected peer of this node's zone holds the piece and serves us: remote peers are not asked for it.</summary>
+    public bool IsHeldLocally(int piece) => _localServing[piece] > 0;
 
     /// <summary>A connected peer that is not an origin holds the piece and is not choking us.</summary>
     public bool IsHeldByPeer(int piece) => _availability[piece] > _unservedAvailability[piece];
@@ -186,11 +255,26 @@ internal sealed class PiecePicker
     /// Fills <paramref name="destination"/> with blocks to ask of <paramref name="peer"/>; returns how many.
     /// <paramref name="origin"/> true asks an origin, the last resort: its uplink is shared by every
     /// download, so it is asked only for pieces no connected peer holds, and never for endgame duplicates
-    /// (a duplicate it sends is wasted).
+    /// (a duplicate it sends is wasted). <paramref name="remote"/> true asks a peer of another zone: only for
+    /// pieces no local peer serving us holds (<see cref="IsHeldLocally"/>), endgame duplicates included, and of those
+    /// only this node's <see cref="SetCrossingShare">share</see> while it has any at that peer or a local peer serves
+    /// anything this node lacks.
     /// </summary>
-    public int Pick(int peer, Bitfield peerPieces, Span<BlockRequest> destination, bool origin = false)
+    public int Pick(int peer, Bitfield peerPieces, Span<BlockRequest> destination, bool origin = false, bool remote = false)
+    {
+        if (!remote || _crossingShare is null)
+        {
+            return PickCore(peer, peerPieces, destination, origin, remote, shareOnly: false);
+        }
+
+        var picked = PickCore(peer, peerPieces, destination, origin, remote, shareOnly: true);
+        return picked > 0 || HasLocalWork() ? picked : PickCore(peer, peerPieces, destination, origin, remote, shareOnly: false);
+    }
+
+    private int PickCore(int peer, Bitfield peerPieces, Span<BlockRequest> destination, bool origin, bool remote, bool shareOnly)
     {
         var picked = 0;
+        _shareOnly = shareOnly;
 
         // 1. The priority window (the reader's next missing pieces), in order.
         var missing = 0;
@@ -199,7 +283,7 @@ internal sealed class PiecePicker
             piece = _have.FirstClear(piece + 1))
         {
             missing++;
-            if (peerPieces[piece] && !(origin && IsHeldByPeer(piece)))
+            if (peerPieces[piece] && !Excluded(piece, origin, remote))
             {
                 picked += TakeOpenBlocks(GetOrStart(piece, peer), peer, destination[picked..]);
             }
@@ -209,7 +293,7 @@ internal sealed class PiecePicker
         for (var i = 0; i < _started.Count && picked < destination.Length; i++)
         {
             var progress = _started[i];
-            if (progress.OpenCount > 0 && peerPieces[progress.Index] && !(origin && IsHeldByPeer(progress.Index)))
+            if (progress.OpenCount > 0 && peerPieces[progress.Index] && !Excluded(progress.Index, origin, remote))
             {
                 picked += TakeOpenBlocks(progress, peer, destination[picked..]);
             }
@@ -218,7 +302,7 @@ internal sealed class PiecePicker
         // 3. New pieces, rarest first.
         while (picked < destination.Length)
         {
-            var piece = PickRarestUnstarted(peerPieces, origin);
+            var piece = PickRarestUnstarted(peerPieces, origin, remote);
             if (piece < 0)
             {
                 break;
@@ -230,7 +314,7 @@ internal sealed class PiecePicker
         // 4. Endgame: everything is asked of someone; ask this peer too.
         if (picked == 0 && !origin && IsEndgame)
         {
-            picked = PickEndgame(peer, peerPieces, destination);
+            picked = PickEndgame(peer, peerPieces, destination, remote);
         }
 
         return picked;
@@ -426,7 +510,11 @@ internal sealed class PiecePicker
 
     // Called for every pipeline top-up, so it scans a word (64 pieces) at a time: only pieces the peer has and
     // this node neither has nor started are looked at, in ascending order.
-    private int PickRarestUnstarted(Bitfield peerPieces, bool origin)
+    // What an origin (every peer's last resort) or a remote peer (when a local one serves the piece) is not asked for.
+    private bool Excluded(int piece, bool origin, bool remote) =>
+        (origin && IsHeldByPeer(piece)) || (remote && (IsHeldLocally(piece) || (_shareOnly && _crossingShare is { } share && !share[piece])));
+
+    private int PickRarestUnstarted(Bitfield peerPieces, bool origin, bool remote)
     {
         var best = -1;
         var bestAvailability = int.MaxValue;
@@ -442,7 +530,7 @@ internal sealed class PiecePicker
                 var bit = BitOperations.LeadingZeroCount(candidates);
                 candidates &= ~(1UL << (63 - bit));
                 var i = (w * 64) + bit;
-                if (origin && IsHeldByPeer(i))
+                if (Excluded(i, origin, remote))
                 {
                     continue;
                 }
@@ -465,12 +553,12 @@ internal sealed class PiecePicker
         return best;
     }
 
-    private int PickEndgame(int peer, Bitfield peerPieces, Span<BlockRequest> destination)
+    private int PickEndgame(int peer, Bitfield peerPieces, Span<BlockRequest> destination, bool remote)
     {
         var picked = 0;
         foreach (var progress in _started)
         {
-            if (!peerPieces[progress.Index] || (progress.Exclusive && progress.Owner != peer))
+            if (!peerPieces[progress.Index] || (progress.Exclusive && progress.Owner != peer) || (remote && IsHeldLocally(progress.Index)))
             {
                 continue;
             }

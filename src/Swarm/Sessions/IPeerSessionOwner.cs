@@ -43,6 +43,9 @@ internal interface IPeerSessionOwner
     /// <summary>The peer said where it listens (BEP 10 <c>p</c>).</summary>
     void OnListenPortKnown(PeerSession session);
 
+    /// <summary>The peer said which zone it is in (extension handshake <c>p2pregistry_zone</c>, see <see cref="PeerSession.RemoteZone"/>).</summary>
+    void OnZoneKnown(PeerSession session);
+
     /// <summary>The session's timer (a few times a second): the time since the previous tick.</summary>
     void OnTick(PeerSession session, TimeSpan elapsed);
 

@@ -134,6 +134,12 @@ internal sealed partial class PeerSession
             AdvertisedEndPoint = new IPEndPoint(remote.Address, port);
             _owner.OnListenPortKnown(this);
         }
+
+        if (handshake.Zone is { Length: > 0 } zone && !string.Equals(zone, RemoteZone, StringComparison.Ordinal))
+        {
+            RemoteZone = zone;
+            _owner.OnZoneKnown(this);
+        }
     }
 
     private void CheckPieceIndex(int piece, PeerMessageType type)

@@ -120,6 +120,7 @@ internal sealed partial class PeerSession
                     Client = "P2PRegistry",
                     Port = _context.ListenPort > 0 ? _context.ListenPort : null,
                     RequestQueueLength = _context.Options.MaxQueuedRequestsPerPeer,
+                    Zone = _context.Options.Zone.Length > 0 ? _context.Options.Zone : null,
                 }.WriteMessage(output);
                 break;
             case OutboundKind.Request:

@@ -80,6 +80,9 @@ internal sealed partial class PeerSession
     /// </summary>
     public IPEndPoint? AdvertisedEndPoint { get; private set; }
 
+    /// <summary>The zone the peer said it is in (extension handshake), or empty when it named none.</summary>
+    public string RemoteZone { get; private set; } = string.Empty;
+
     /// <summary>Where the peer listens: dialled, or advertised on its observed address; null when unknown.</summary>
     public IPEndPoint? PeerEndPoint => ListenEndPoint ?? AdvertisedEndPoint;
 

@@ -27,6 +27,23 @@ public class ExtensionHandshakeTests
     }
 
     [Fact]
+    public void Zone_RoundTrips_AfterTheBlockKey()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        new ExtensionHandshake { MaxBlockLength = 65536, Zone = "zone-b", RequestQueueLength = 10 }.WriteDictionary(output);
+
+        Assert.Equal("d1:mde17:p2pregistry_blocki65536e16:p2pregistry_zone6:zone-b4:reqqi10ee", Encoding.ASCII.GetString(output.WrittenSpan));
+        Assert.Equal("zone-b", ExtensionHandshake.Decode(new ReadOnlySequence<byte>(output.WrittenMemory)).Zone);
+    }
+
+    [Theory]
+    [InlineData("d16:p2pregistry_zonei1ee")]
+    [InlineData("d16:p2pregistry_zone4:a b.e")]
+    [InlineData("d16:p2pregistry_zone64:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaae")]
+    public void Decode_ZoneThatIsNoTopologyLabel_Refused(string dict) =>
+        Assert.Throws<PeerProtocolException>(() => ExtensionHandshake.Decode(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(dict))));
+
+    [Fact]
     public void RoundTrip_ThroughThePeerMessageReader()
     {
         var handshake = new ExtensionHandshake
