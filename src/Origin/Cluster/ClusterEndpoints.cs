@@ -7,6 +7,7 @@ using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Distribution;
 using P2PRegistry.Hosting.Security;
+using P2PRegistry.Origin.Collection;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Manifests;
 using P2PRegistry.Origin.P2P;
@@ -25,6 +26,7 @@ namespace P2PRegistry.Origin.Cluster;
 /// HEAD|GET /p2p/v1/cluster/blobs/&lt;digest&gt;                 a blob held here (Range honoured); never proxied further
 /// PUT      /p2p/v1/cluster/blobs/&lt;digest&gt;?repository=name  a replica: streamed, verified, stored like a pushed blob
 /// PUT      /p2p/v1/cluster/manifests?repository=name[&amp;tag=t] a manifest (Content-Type = media type) and its tag
+/// PUT      /p2p/v1/cluster/links/&lt;digest&gt;?repository=name  keep a blob held here: linked into the repository (201), else 404
 /// GET      /p2p/v1/cluster/metainfo/&lt;digest&gt;              the metainfo of a blob held here
 /// </code>
 /// </summary>
@@ -32,16 +34,21 @@ internal static class ClusterEndpoints
 {
     public const string Prefix = "/p2p/v1/cluster";
     public const string ManifestsPath = Prefix + "/manifests";
+    public const string FullDiskReplica = "cluster_replica";
+    public const string FullDiskManifest = "cluster_manifest";
 
     public static string BlobPath(Digest digest) => $"{Prefix}/blobs/{digest.Value}";
 
     public static string MetaInfoPath(Digest digest) => $"{Prefix}/metainfo/{digest.Value}";
+
+    public static string LinkPath(Digest digest, string repository) => $"{Prefix}/links/{digest.Value}?repository={Uri.EscapeDataString(repository)}";
 
     public static void Map(WebApplication app)
     {
         app.MapMethods(Prefix + "/blobs/{digest}", [HttpMethods.Get, HttpMethods.Head], context => Guarded(context, GetBlobAsync));
         app.MapPut(Prefix + "/blobs/{digest}", context => Guarded(context, PutBlobAsync));
         app.MapPut(ManifestsPath, context => Guarded(context, PutManifestAsync));
+        app.MapPut(Prefix + "/links/{digest}", context => Guarded(context, PutLinkAsync));
         app.MapGet(Prefix + "/metainfo/{digest}", context => Guarded(context, c => MetaInfoEndpoint.HandleAsync(
             c,
             c.Request.RouteValues["digest"] as string ?? "",
@@ -125,6 +132,7 @@ internal static class ClusterEndpoints
         var digest = RouteDigest(context);
         var blobs = services.GetRequiredService<BlobStore>();
         var repositories = services.GetRequiredService<RepositoryStore>();
+        var gc = services.GetRequiredService<CollectionGate>();
         var options = services.GetRequiredService<IOptions<OriginOptions>>().Value;
         var repository = context.Request.Query["repository"].ToString();
         if (repository.Length > 0 && !RepositoryName.IsValid(repository))
@@ -142,6 +150,9 @@ internal static class ClusterEndpoints
             throw new RegistryException(RegistryError.TooLarge, $"blob exceeds Origin:MaxUploadBytes ({options.MaxUploadBytes})");
         }
 
+        // Held from before the existence check until the link is written: a pass of this member's collector that found
+        // the blob old and unreferenced cannot remove it in between (see Collection/CollectionGate).
+        using var pin = gc.Hold(digest);
         if (!blobs.TryGetLength(digest, out _))
         {
             await ReceiveAsync(context, blobs, digest, length).ConfigureAwait(false);
@@ -256,6 +267,9 @@ internal static class ClusterEndpoints
             throw new RegistryException(RegistryError.ManifestInvalid, "manifest invalid", ex.Message);
         }
 
+        // Held while the manifest is stored and its blobs linked, as a push to this member would be: a pass that took its
+        // inventory before these links cannot remove the blobs they name (see Collection/CollectionGate).
+        using var pin = services.GetRequiredService<CollectionGate>().Hold([Digest.Compute(body), .. references.Blobs, .. references.Manifests]);
         var digest = await blobs.StoreAsync(body, CancellationToken.None).ConfigureAwait(false);
         foreach (var blob in references.Blobs)
         {
@@ -270,6 +284,32 @@ internal static class ClusterEndpoints
 
         context.Response.StatusCode = StatusCodes.Status201Created;
         context.Response.Headers[RegistryHandler.ContentDigestHeader] = digest.Value;
+        context.Response.ContentLength = 0;
+    }
+
+    /// <summary>
+    /// Another member is about to rely on this one holding the blob (a manifest PUT or a mount naming it): under a hold
+    /// of this member's collector, checks that the blob is here and links it into the repository, which makes it young
+    /// for this member's collector until the manifest arrives. 201 when held and linked, 404 when not held.
+    /// </summary>
+    private static async Task PutLinkAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var digest = RouteDigest(context);
+        var repository = context.Request.Query["repository"].ToString();
+        if (!RepositoryName.IsValid(repository))
+        {
+            throw new RegistryException(RegistryError.NameInvalid, "invalid repository name");
+        }
+
+        using var pin = services.GetRequiredService<CollectionGate>().Hold(digest);
+        if (!services.GetRequiredService<BlobStore>().TryGetLength(digest, out _))
+        {
+            throw new RegistryException(RegistryError.BlobUnknown, "blob not held by this member", digest.Value);
+        }
+
+        await services.GetRequiredService<RepositoryStore>().LinkBlobAsync(repository, digest, CancellationToken.None).ConfigureAwait(false);
+        context.Response.StatusCode = StatusCodes.Status201Created;
         context.Response.ContentLength = 0;
     }
 }

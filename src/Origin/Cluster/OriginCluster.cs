@@ -174,8 +174,12 @@ internal sealed class OriginCluster
         await Task.WhenAll(sends).ConfigureAwait(false);
     }
 
-    /// <summary>The blob is here, or some live member of its ranking holds it (asked best first).</summary>
-    public async Task<bool> ExistsAsync(Digest digest, CancellationToken cancellationToken)
+    /// <summary>
+    /// The blob is here, or some live member of its ranking holds it (asked best first) and has linked it into
+    /// <paramref name="repository"/> under its collector's hold: a HEAD alone would let that member's collector remove a
+    /// blob it found old and unreferenced right after answering, before the manifest that names it arrives.
+    /// </summary>
+    public async Task<bool> ExistsAsync(Digest digest, string repository, CancellationToken cancellationToken)
     {
         if (_blobs.TryGetLength(digest, out _))
         {
@@ -190,7 +194,7 @@ internal sealed class OriginCluster
         foreach (var member in client.Members.Rank(digest))
         {
             if (member != client.Members.Self && client.Members.IsLive(member)
-                && await client.HeadBlobAsync(member, digest, cancellationToken).ConfigureAwait(false) == Holding.Holds)
+                && await client.LinkBlobAsync(member, digest, repository, cancellationToken).ConfigureAwait(false) == Holding.Holds)
             {
                 return true;
             }

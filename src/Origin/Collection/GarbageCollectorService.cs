@@ -33,6 +33,9 @@ internal sealed class GarbageCollectorService : BackgroundService
         _collector.Doubt += doubt => CollectionLog.Doubtful(_logger, doubt.Digest.Value, doubt.Reason);
     }
 
+    /// <summary>The collector the passes run (tests subscribe to its seams).</summary>
+    internal GarbageCollector Collector => _collector;
+
     /// <summary>One pass now (after the one running, if any); <paramref name="dryRun"/> null = as configured.</summary>
     public async Task<GcReport> RunAsync(bool? dryRun, CancellationToken cancellationToken)
     {
