@@ -116,6 +116,13 @@ internal sealed class ClusterClient : IDisposable
                 return true;
             }
 
+            if (response.StatusCode == HttpStatusCode.InsufficientStorage)
+            {
+                // Its disk is full: the copy is missing there, the member is not down (reads from it go on).
+                FullDisk(member, "PUT blob");
+                return false;
+            }
+
             Failed(member, "PUT blob", $"status {(int)response.StatusCode}");
             return false;
         }
@@ -141,6 +148,12 @@ internal sealed class ClusterClient : IDisposable
             {
                 _members.MarkUp(member);
                 return true;
+            }
+
+            if (response.StatusCode == HttpStatusCode.InsufficientStorage)
+            {
+                FullDisk(member, "PUT manifest");
+                return false;
             }
 
             Failed(member, "PUT manifest", $"status {(int)response.StatusCode}");
@@ -200,6 +213,12 @@ internal sealed class ClusterClient : IDisposable
         }
 
         return request;
+    }
+
+    private void FullDisk(int member, string operation)
+    {
+        _members.MarkUp(member);
+        ClusterLog.MemberFull(_logger, _members.Members[member], operation);
     }
 
     private Holding Failed(int member, string operation, string reason)

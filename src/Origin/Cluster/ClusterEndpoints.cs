@@ -3,10 +3,12 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Distribution;
 using P2PRegistry.Hosting.Security;
+using P2PRegistry.Hosting.Storage;
 using P2PRegistry.Origin.Collection;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Manifests;
@@ -78,11 +80,22 @@ internal static class ClusterEndpoints
             return;
         }
 
+        // A client past its failed attempts is refused before its secret is compared (guessing costs it a window).
+        var client = context.Connection.RemoteIpAddress;
+        if (cluster.FailedAttempts.IsBlocked(client, out var retryAfter))
+        {
+            cluster.Metrics.Refused("rate_limited");
+            await RegistryErrors.WriteAsync(context, RegistryError.TooManyRequests, "too many failed cluster authentication attempts", null,
+                [new("Retry-After", Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture))]).ConfigureAwait(false);
+            return;
+        }
+
         // Over https the client certificate may arrive after the request (renegotiation is not used: Kestrel asks during the handshake).
         if (!IsMember(context, cluster.Secret))
         {
-            cluster.Metrics.Refused();
-            ClusterLog.Refused(services.GetRequiredService<ILogger<OriginCluster>>(), context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            cluster.FailedAttempts.RecordFailure(client);
+            cluster.Metrics.Refused("unauthenticated");
+            ClusterLog.Refused(services.GetRequiredService<ILogger<OriginCluster>>(), context.Request.Method, context.Request.Path.Value ?? "", client?.ToString() ?? "unknown");
             await RegistryErrors.WriteAsync(context, RegistryError.Unauthorized, "cluster members only", null, []).ConfigureAwait(false);
             return;
         }
@@ -94,6 +107,13 @@ internal static class ClusterEndpoints
         catch (RegistryException ex) when (!context.Response.HasStarted)
         {
             await RegistryErrors.WriteAsync(context, ex.Error, ex.Message, ex.Detail, ex.Headers).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (!context.Response.HasStarted && services.GetRequiredService<StorageFullReporter>().IsFull(ex))
+        {
+            // The writer deleted its temp file; the sending member counts the copy as missing here, not this member as down.
+            var path = context.Request.Path.StartsWithSegments(Prefix + "/blobs", StringComparison.Ordinal) ? FullDiskReplica : FullDiskManifest;
+            services.GetRequiredService<StorageFullReporter>().Report(path, ex);
+            await RegistryErrors.WriteAsync(context, RegistryError.InsufficientStorage, "insufficient storage: this member's disk is full", null, [new("Retry-After", "60")]).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
         {
@@ -122,7 +142,16 @@ internal static class ClusterEndpoints
             return;
         }
 
-        await BlobSender.SendAsync(context, blobs.DataPath(digest), offset, count).ConfigureAwait(false);
+        try
+        {
+            await BlobSender.SendAsync(context, blobs.DataPath(digest), offset, count).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException && !context.Response.HasStarted)
+        {
+            // Removed since the check (the collector, or this member dropping a copy its owners hold): not held, which
+            // the asking member takes as a miss, not as this member failing.
+            throw new RegistryException(RegistryError.BlobUnknown, "blob not held by this member", digest.Value);
+        }
     }
 
     /// <summary>A replica: the body must be exactly Content-Length bytes hashing to the digest, else nothing is stored.</summary>
@@ -184,7 +213,18 @@ internal static class ClusterEndpoints
             using var pieces = new PieceHasher(pieceLength);
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long received = 0;
-            using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous, length))
+            SafeFileHandle handle;
+            try
+            {
+                handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous, length);
+            }
+            catch (IOException ex) when (length > 0 && DiskFull.Is(ex, blobs.Layout.Uploads, length))
+            {
+                // A failed preallocation carries no errno: refused before a byte of the body is read.
+                throw DiskFull.NoSpace($"No space left for the {length} bytes of a replica.", ex);
+            }
+
+            using (handle)
             {
                 var buffer = new byte[256 * 1024];
                 var body = context.Request.Body;

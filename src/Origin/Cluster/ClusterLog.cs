@@ -33,4 +33,10 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "Manifest {Repository}@{Digest} not sent to {Member}; the repair loop retries")]
     public static partial void ManifestNotSent(ILogger logger, string repository, string digest, string member);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Warning, Message = "Cluster member {Member} refused {Operation}: its disk is full (507); the copy is missing there, the member stays up")]
+    public static partial void MemberFull(ILogger logger, string member, string operation);
+
+    [LoggerMessage(EventId = 6012, Level = LogLevel.Warning, Message = "Cluster secret sent in clear text to http:// members ({Members}): Origin:Cluster:AllowInsecureSecret=true. Anyone who can watch that network can act as a member; use https members")]
+    public static partial void InsecureSecret(ILogger logger, string members);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Distribution;
+using P2PRegistry.Origin.Authorization;
 using P2PRegistry.Origin.P2P;
 using P2PRegistry.Origin.Storage;
 
@@ -32,8 +33,9 @@ internal sealed class OriginCluster
     private readonly ILogger<OriginCluster> _logger;
     private readonly ConcurrentDictionary<Digest, int> _replicating = new();
 
-    public OriginCluster(BlobStore blobs, ClusterClient? client, ClusterSecret? secret, ClusterMetrics metrics, ILogger<OriginCluster> logger)
+    public OriginCluster(BlobStore blobs, ClusterClient? client, ClusterSecret? secret, ClusterMetrics metrics, FailedAttemptLimiter failedAttempts, ILogger<OriginCluster> logger)
     {
+        FailedAttempts = failedAttempts;
         Metrics = metrics;
         Secret = secret;
         _blobs = blobs;
@@ -46,6 +48,9 @@ internal sealed class OriginCluster
     public ClusterClient? Client { get; }
 
     public ClusterMetrics Metrics { get; }
+
+    /// <summary>Failed cluster authentications per client address: past the limit a client gets 429 until its window ends.</summary>
+    public FailedAttemptLimiter FailedAttempts { get; }
 
     /// <summary>Raised with a member's index when a manifest or tag could not be sent to it (the repair loop sends it again).</summary>
     public event Action<int>? ManifestMissed;

@@ -14,7 +14,7 @@ namespace P2PRegistry.Integration.Tests.Origin;
 public sealed class OriginGarbageCollectionTests(ITestOutputHelper output) : IDisposable
 {
     private const string PassLine = "Garbage collection: ";
-    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(120);
 
     private readonly TempDirectory _temp = new("gc");
     private int _passes;
@@ -102,9 +102,10 @@ public sealed class OriginGarbageCollectionTests(ITestOutputHelper output) : IDi
     {
         var images = await BuildImagesAsync("layout", count: 6, firstSeed: 301);
         var storage = _temp.CreateSubdirectory("storage");
-        // Grace 8 s: the layers of a push whose manifest follows within it are safe; passes every second.
-        var grace = TimeSpan.FromSeconds(8);
-        await using var origin = await StartOriginAsync(storage, "--Origin:Gc:Interval=00:00:01", "--Origin:Gc:GracePeriod=00:00:08");
+        // Grace 30 s: the layers of a push whose manifest follows within it are safe; passes every second. Two passes
+        // take well under 30 s even on a loaded machine, so the check on the late blob below proves something.
+        var grace = TimeSpan.FromSeconds(30);
+        await using var origin = await StartOriginAsync(storage, "--Origin:Gc:Interval=00:00:01", "--Origin:Gc:GracePeriod=00:00:30");
         using var client = new RegistryClient(origin.BaseAddress);
 
         // Content that must go: an image whose manifest is then DELETEd, and a blob no manifest ever names.
