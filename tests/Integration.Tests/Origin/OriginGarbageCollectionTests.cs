@@ -169,10 +169,11 @@ public sealed class OriginGarbageCollectionTests(ITestOutputHelper output) : IDi
         // Past the grace period, with passes after it: the unreferenced content is gone.
         var deletedOnly = Blobs(deleted).Keys.Except(pushed.SelectMany(p => Blobs(p.Image).Keys)).ToList();
         Assert.Contains(deleted.Layers[^1].Digest, deletedOnly);
-        await WaitUntilAsync(() => !File.Exists(BlobData(storage, orphan)) && deletedOnly.All(d => !File.Exists(BlobData(storage, d))), "the orphan and the deleted image's blobs to be collected");
-        Assert.False(Directory.Exists(Path.Combine(storage, "repositories", "gc", "orphan", "_layers", "sha256", orphan.Split(':')[1])), "the layer link of a removed blob stayed");
-        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(BlobData(storage, orphan))!, "metainfo")));
-        Assert.All(deletedOnly, d => Assert.False(Directory.Exists(Path.GetDirectoryName(BlobData(storage, d))), $"the folder of {d} stayed"));
+        // A removal deletes the data first, then the metainfo, the folder and the links: wait for the whole of it.
+        var orphanLink = Path.Combine(storage, "repositories", "gc", "orphan", "_layers", "sha256", orphan.Split(':')[1]);
+        await WaitUntilAsync(() => !Directory.Exists(Path.GetDirectoryName(BlobData(storage, orphan))) && !Directory.Exists(orphanLink)
+            && deletedOnly.All(d => !Directory.Exists(Path.GetDirectoryName(BlobData(storage, d)))), "the orphan and the deleted image's blobs (data, metainfo, folder, links) to be collected");
+        Assert.False(File.Exists(BlobData(storage, orphan)));
 
         // The upload in progress outlived passes well past the grace period: it completes, and the blob is there.
         using (var finish = await client.PutDigestAsync(client.Resolve(session), "sha256:" + Convert.ToHexStringLower(SHA256.HashData(partial)), new ByteArrayContent(partial[150_000..])))
