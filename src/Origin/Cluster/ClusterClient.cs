@@ -67,6 +67,36 @@ internal sealed class ClusterClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Asks a member that should hold a blob to keep it: it links the blob into <paramref name="repository"/> under its
+    /// collector's hold (<see cref="ClusterEndpoints"/> <c>links</c>). Holds, Missing (404, or 507: its disk is full), or
+    /// Unreachable (marked down).
+    /// </summary>
+    public async Task<Holding> LinkBlobAsync(int member, Digest digest, string repository, CancellationToken cancellationToken)
+    {
+        using var timeout = Linked(cancellationToken, _timeout);
+        try
+        {
+            using var request = Request(HttpMethod.Put, member, ClusterEndpoints.LinkPath(digest, repository));
+            using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.Created or HttpStatusCode.OK:
+                    _members.MarkUp(member);
+                    return Holding.Holds;
+                case HttpStatusCode.NotFound or HttpStatusCode.InsufficientStorage:
+                    _members.MarkUp(member);
+                    return Holding.Missing;
+                default:
+                    return Failed(member, "PUT link", $"status {(int)response.StatusCode}");
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            return Failed(member, "PUT link", ex.Message);
+        }
+    }
+
     /// <summary>Streams a stored blob to a member, which verifies it and stores it (and links it into <paramref name="repository"/>).</summary>
     public async Task<bool> CopyBlobAsync(int member, Digest digest, string? repository, string path, long length, CancellationToken cancellationToken)
     {
@@ -84,6 +114,13 @@ internal sealed class ClusterClient : IDisposable
             {
                 _members.MarkUp(member);
                 return true;
+            }
+
+            if (response.StatusCode == HttpStatusCode.InsufficientStorage)
+            {
+                // Its disk is full: the copy is missing there, the member is not down (reads from it go on).
+                FullDisk(member, "PUT blob");
+                return false;
             }
 
             Failed(member, "PUT blob", $"status {(int)response.StatusCode}");
@@ -124,6 +161,12 @@ internal sealed class ClusterClient : IDisposable
                 return response.Headers.TryGetValues(ClusterEndpoints.DeletedHeader, out var values) && values.Contains("manifest")
                     ? ManifestSend.ManifestDeleted
                     : ManifestSend.TagDeleted;
+            }
+
+            if (response.StatusCode == HttpStatusCode.InsufficientStorage)
+            {
+                FullDisk(member, "PUT manifest");
+                return ManifestSend.Failed; // not stored there; the member stays up (FullDisk), the repair loop retries
             }
 
             Failed(member, "PUT manifest", $"status {(int)response.StatusCode}");
@@ -209,6 +252,12 @@ internal sealed class ClusterClient : IDisposable
         }
 
         return request;
+    }
+
+    private void FullDisk(int member, string operation)
+    {
+        _members.MarkUp(member);
+        ClusterLog.MemberFull(_logger, _members.Members[member], operation);
     }
 
     private Holding Failed(int member, string operation, string reason)

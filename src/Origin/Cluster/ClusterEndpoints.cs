@@ -3,10 +3,13 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Distribution;
 using P2PRegistry.Hosting.Security;
+using P2PRegistry.Hosting.Storage;
+using P2PRegistry.Origin.Collection;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Manifests;
 using P2PRegistry.Origin.P2P;
@@ -27,6 +30,7 @@ namespace P2PRegistry.Origin.Cluster;
 /// PUT      /p2p/v1/cluster/manifests?repository=name[&amp;tag=t][&amp;offer=1]  a manifest (Content-Type = media type) and its
 ///          tag; an offer (the repair loop's) of a deleted one is refused 410 with X-P2P-Cluster-Deleted: manifest|tag
 /// DELETE   /p2p/v1/cluster/manifests?repository=name&amp;reference=digest|tag&amp;deletedAt=unix-ms   a replicated DELETE
+/// PUT      /p2p/v1/cluster/links/&lt;digest&gt;?repository=name  keep a blob held here: linked into the repository (201), else 404
 /// GET      /p2p/v1/cluster/metainfo/&lt;digest&gt;              the metainfo of a blob held here
 /// </code>
 /// </summary>
@@ -34,6 +38,8 @@ internal static class ClusterEndpoints
 {
     public const string Prefix = "/p2p/v1/cluster";
     public const string ManifestsPath = Prefix + "/manifests";
+    public const string FullDiskReplica = "cluster_replica";
+    public const string FullDiskManifest = "cluster_manifest";
 
     /// <summary>On a 410 to a manifest offer: which part the cluster deleted (<c>manifest</c> or <c>tag</c>).</summary>
     public const string DeletedHeader = "X-P2P-Cluster-Deleted";
@@ -42,12 +48,15 @@ internal static class ClusterEndpoints
 
     public static string MetaInfoPath(Digest digest) => $"{Prefix}/metainfo/{digest.Value}";
 
+    public static string LinkPath(Digest digest, string repository) => $"{Prefix}/links/{digest.Value}?repository={Uri.EscapeDataString(repository)}";
+
     public static void Map(WebApplication app)
     {
         app.MapMethods(Prefix + "/blobs/{digest}", [HttpMethods.Get, HttpMethods.Head], context => Guarded(context, GetBlobAsync));
         app.MapPut(Prefix + "/blobs/{digest}", context => Guarded(context, PutBlobAsync));
         app.MapPut(ManifestsPath, context => Guarded(context, PutManifestAsync));
         app.MapDelete(ManifestsPath, context => Guarded(context, DeleteManifestAsync));
+        app.MapPut(Prefix + "/links/{digest}", context => Guarded(context, PutLinkAsync));
         app.MapGet(Prefix + "/metainfo/{digest}", context => Guarded(context, c => MetaInfoEndpoint.HandleAsync(
             c,
             c.Request.RouteValues["digest"] as string ?? "",
@@ -77,11 +86,22 @@ internal static class ClusterEndpoints
             return;
         }
 
+        // A client past its failed attempts is refused before its secret is compared (guessing costs it a window).
+        var client = context.Connection.RemoteIpAddress;
+        if (cluster.FailedAttempts.IsBlocked(client, out var retryAfter))
+        {
+            cluster.Metrics.Refused("rate_limited");
+            await RegistryErrors.WriteAsync(context, RegistryError.TooManyRequests, "too many failed cluster authentication attempts", null,
+                [new("Retry-After", Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture))]).ConfigureAwait(false);
+            return;
+        }
+
         // Over https the client certificate may arrive after the request (renegotiation is not used: Kestrel asks during the handshake).
         if (!IsMember(context, cluster.Secret))
         {
-            cluster.Metrics.Refused();
-            ClusterLog.Refused(services.GetRequiredService<ILogger<OriginCluster>>(), context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            cluster.FailedAttempts.RecordFailure(client);
+            cluster.Metrics.Refused("unauthenticated");
+            ClusterLog.Refused(services.GetRequiredService<ILogger<OriginCluster>>(), context.Request.Method, context.Request.Path.Value ?? "", client?.ToString() ?? "unknown");
             await RegistryErrors.WriteAsync(context, RegistryError.Unauthorized, "cluster members only", null, []).ConfigureAwait(false);
             return;
         }
@@ -93,6 +113,13 @@ internal static class ClusterEndpoints
         catch (RegistryException ex) when (!context.Response.HasStarted)
         {
             await RegistryErrors.WriteAsync(context, ex.Error, ex.Message, ex.Detail, ex.Headers).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (!context.Response.HasStarted && services.GetRequiredService<StorageFullReporter>().IsFull(ex))
+        {
+            // The writer deleted its temp file; the sending member counts the copy as missing here, not this member as down.
+            var path = context.Request.Path.StartsWithSegments(Prefix + "/blobs", StringComparison.Ordinal) ? FullDiskReplica : FullDiskManifest;
+            services.GetRequiredService<StorageFullReporter>().Report(path, ex);
+            await RegistryErrors.WriteAsync(context, RegistryError.InsufficientStorage, "insufficient storage: this member's disk is full", null, [new("Retry-After", "60")]).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
         {
@@ -121,7 +148,16 @@ internal static class ClusterEndpoints
             return;
         }
 
-        await BlobSender.SendAsync(context, blobs.DataPath(digest), offset, count).ConfigureAwait(false);
+        try
+        {
+            await BlobSender.SendAsync(context, blobs.DataPath(digest), offset, count).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException && !context.Response.HasStarted)
+        {
+            // Removed since the check (the collector, or this member dropping a copy its owners hold): not held, which
+            // the asking member takes as a miss, not as this member failing.
+            throw new RegistryException(RegistryError.BlobUnknown, "blob not held by this member", digest.Value);
+        }
     }
 
     /// <summary>A replica: the body must be exactly Content-Length bytes hashing to the digest, else nothing is stored.</summary>
@@ -131,6 +167,7 @@ internal static class ClusterEndpoints
         var digest = RouteDigest(context);
         var blobs = services.GetRequiredService<BlobStore>();
         var repositories = services.GetRequiredService<RepositoryStore>();
+        var gc = services.GetRequiredService<CollectionGate>();
         var options = services.GetRequiredService<IOptions<OriginOptions>>().Value;
         var repository = context.Request.Query["repository"].ToString();
         if (repository.Length > 0 && !RepositoryName.IsValid(repository))
@@ -148,6 +185,9 @@ internal static class ClusterEndpoints
             throw new RegistryException(RegistryError.TooLarge, $"blob exceeds Origin:MaxUploadBytes ({options.MaxUploadBytes})");
         }
 
+        // Held from before the existence check until the link is written: a pass of this member's collector that found
+        // the blob old and unreferenced cannot remove it in between (see Collection/CollectionGate).
+        using var pin = gc.Hold(digest);
         if (!blobs.TryGetLength(digest, out _))
         {
             await ReceiveAsync(context, blobs, digest, length).ConfigureAwait(false);
@@ -179,7 +219,18 @@ internal static class ClusterEndpoints
             using var pieces = new PieceHasher(pieceLength);
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long received = 0;
-            using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous, length))
+            SafeFileHandle handle;
+            try
+            {
+                handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous, length);
+            }
+            catch (IOException ex) when (length > 0 && DiskFull.Is(ex, blobs.Layout.Uploads, length))
+            {
+                // A failed preallocation carries no errno: refused before a byte of the body is read.
+                throw DiskFull.NoSpace($"No space left for the {length} bytes of a replica.", ex);
+            }
+
+            using (handle)
             {
                 var buffer = new byte[256 * 1024];
                 var body = context.Request.Body;
@@ -262,7 +313,10 @@ internal static class ClusterEndpoints
             throw new RegistryException(RegistryError.ManifestInvalid, "manifest invalid", ex.Message);
         }
 
+        // Held while the manifest is stored and its blobs linked, as a push to this member would be: a pass that took its
+        // inventory before these links cannot remove the blobs they name (see Collection/CollectionGate).
         var digest = Digest.Compute(body);
+        using var pin = services.GetRequiredService<CollectionGate>().Hold([digest, .. references.Blobs, .. references.Manifests]);
         var cluster = services.GetRequiredService<OriginCluster>();
         var tagOrNull = tag.Length > 0 ? tag : null;
         var decision = new OfferDecision(true, tagOrNull is not null, false, false);
@@ -340,5 +394,31 @@ internal static class ClusterEndpoints
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Another member is about to rely on this one holding the blob (a manifest PUT or a mount naming it): under a hold
+    /// of this member's collector, checks that the blob is here and links it into the repository, which makes it young
+    /// for this member's collector until the manifest arrives. 201 when held and linked, 404 when not held.
+    /// </summary>
+    private static async Task PutLinkAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var digest = RouteDigest(context);
+        var repository = context.Request.Query["repository"].ToString();
+        if (!RepositoryName.IsValid(repository))
+        {
+            throw new RegistryException(RegistryError.NameInvalid, "invalid repository name");
+        }
+
+        using var pin = services.GetRequiredService<CollectionGate>().Hold(digest);
+        if (!services.GetRequiredService<BlobStore>().TryGetLength(digest, out _))
+        {
+            throw new RegistryException(RegistryError.BlobUnknown, "blob not held by this member", digest.Value);
+        }
+
+        await services.GetRequiredService<RepositoryStore>().LinkBlobAsync(repository, digest, CancellationToken.None).ConfigureAwait(false);
+        context.Response.StatusCode = StatusCodes.Status201Created;
+        context.Response.ContentLength = 0;
     }
 }

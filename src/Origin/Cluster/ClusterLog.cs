@@ -39,4 +39,10 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 6012, Level = LogLevel.Information, Message = "{Repository}:{Reference} deleted here: the cluster deleted it ({Source})")]
     public static partial void DeleteApplied(ILogger logger, string repository, string reference, string source);
+
+    [LoggerMessage(EventId = 6013, Level = LogLevel.Warning, Message = "Cluster member {Member} refused {Operation}: its disk is full (507); the copy is missing there, the member stays up")]
+    public static partial void MemberFull(ILogger logger, string member, string operation);
+
+    [LoggerMessage(EventId = 6014, Level = LogLevel.Warning, Message = "Cluster secret sent in clear text to http:// members ({Members}): Origin:Cluster:AllowInsecureSecret=true. Anyone who can watch that network can act as a member; use https members")]
+    public static partial void InsecureSecret(ILogger logger, string members);
 }

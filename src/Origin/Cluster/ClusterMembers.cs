@@ -74,4 +74,7 @@ internal sealed class ClusterMembers
     }
 
     public void MarkUp(int member) => _downSince.TryRemove(member, out _);
+
+    /// <summary>Marked down and not up since (whatever <see cref="ClusterOptions.DownTime"/> says): what tests check.</summary>
+    internal bool IsMarkedDown(int member) => _downSince.ContainsKey(member);
 }

@@ -20,7 +20,7 @@ internal sealed class ClusterMetrics
         _bytesCopied = meter.CreateCounter<long>("p2pregistry.origin.cluster.bytes_copied", "By", "Blob bytes copied to other members.");
         _dropped = meter.CreateCounter<long>("p2pregistry.origin.cluster.local_copies_removed", "{blob}", "Local blob copies removed because the blob's owners hold it.");
         _proxied = meter.CreateCounter<long>("p2pregistry.origin.cluster.proxied", "{request}", "Blob and metainfo requests answered from another member, by kind (blob, metainfo).");
-        _refused = meter.CreateCounter<long>("p2pregistry.origin.cluster.refused", "{request}", "Cluster API requests refused: no secret and no origin certificate.");
+        _refused = meter.CreateCounter<long>("p2pregistry.origin.cluster.refused", "{request}", "Cluster API requests refused, by reason: unauthenticated (no secret, no origin certificate; counted per client towards its limit), rate_limited (the client used up its failed attempts).");
         _tooFewCopies = meter.CreateCounter<long>("p2pregistry.origin.cluster.too_few_copies", "{upload}", "Blob pushes answered 503 because fewer than R members were reachable.");
     }
 
@@ -37,7 +37,7 @@ internal sealed class ClusterMetrics
 
     public void Proxied(string kind) => _proxied.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
-    public void Refused() => _refused.Add(1);
+    public void Refused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void TooFewCopies() => _tooFewCopies.Add(1);
 }

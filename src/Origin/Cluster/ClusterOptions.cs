@@ -26,6 +26,21 @@ public sealed class ClusterOptions
     /// </summary>
     public string? SecretFile { get; set; }
 
+    /// <summary>
+    /// The secret travels in a request header: over <c>http://</c> members it is in clear text, so a <see cref="SecretFile"/>
+    /// with an http member is refused at start unless this is set (a loopback test, a network nobody else can watch);
+    /// then a warning is logged at start.
+    /// </summary>
+    public bool AllowInsecureSecret { get; set; }
+
+    /// <summary>Failed cluster authentications a client address may make per <see cref="FailureWindow"/>; past it, 429 until the window ends.</summary>
+    public int MaxFailedAttempts { get; set; } = 10;
+
+    public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Members with http:// URLs (the secret would cross the network in clear text).</summary>
+    public IEnumerable<string> HttpMembers => Members.Where(m => m.TrimStart().StartsWith("http://", StringComparison.OrdinalIgnoreCase));
+
     /// <summary>How often the repair loop walks the blobs this origin holds (copies missing replicas, drops misplaced ones).</summary>
     public TimeSpan RepairInterval { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -113,6 +128,21 @@ public sealed class ClusterOptions
             {
                 yield return $"{Section}:SecretFile '{SecretFile}' cannot be used: {problem}.";
             }
+        }
+
+        if (!string.IsNullOrEmpty(SecretFile) && !AllowInsecureSecret && HttpMembers.Any())
+        {
+            yield return $"{Section}:SecretFile would be sent in clear text to http:// members ({string.Join(", ", HttpMembers)}): use https members, or set {Section}:AllowInsecureSecret=true on a network nobody else can watch.";
+        }
+
+        if (MaxFailedAttempts < 1 || MaxFailedAttempts > 1_000_000)
+        {
+            yield return $"{Section}:MaxFailedAttempts must be between 1 and 1000000; got '{MaxFailedAttempts}'.";
+        }
+
+        if (FailureWindow <= TimeSpan.Zero || FailureWindow > TimeSpan.FromDays(1))
+        {
+            yield return $"{Section}:FailureWindow must be between 00:00:00.001 and 1.00:00:00; got '{FailureWindow}'.";
         }
 
         if (RepairInterval < TimeSpan.FromMilliseconds(100) || RepairInterval > TimeSpan.FromDays(1))

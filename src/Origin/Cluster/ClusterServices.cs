@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Hosting.Security;
+using P2PRegistry.Origin.Authorization;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Storage;
 
@@ -8,6 +9,9 @@ namespace P2PRegistry.Origin.Cluster;
 
 internal static class ClusterServices
 {
+    /// <summary>Client addresses whose failed cluster authentications are counted at once (the table's bound).</summary>
+    private const int MaxTrackedClients = 10_000;
+
     /// <summary>The cluster pieces; with <c>Origin:Cluster:Members</c> empty, <see cref="OriginCluster"/> is disabled and nothing runs.</summary>
     public static IServiceCollection AddOriginCluster(this IServiceCollection services)
     {
@@ -26,11 +30,17 @@ internal static class ClusterServices
                 var tls = origin.Tls.HasClientCertificate || !string.IsNullOrEmpty(origin.Tls.CaPath) ? sp.GetRequiredService<ComponentTls>() : null;
                 var logger = sp.GetRequiredService<ILogger<OriginCluster>>();
                 client = new ClusterClient(members, secret, tls, options.RequestTimeout, logger);
+                if (secret is not null && options.AllowInsecureSecret && options.HttpMembers.Any())
+                {
+                    ClusterLog.InsecureSecret(logger, string.Join(", ", options.HttpMembers));
+                }
+
                 ClusterLog.Started(logger, members.Members[members.Self], members.Count, string.Join(", ", members.Members), members.ReplicationFactor,
                     string.Join(" + ", new[] { options.SecretFile is null ? null : "secret", tls is null ? null : "origin certificate" }.OfType<string>()));
             }
 
-            return new OriginCluster(sp.GetRequiredService<BlobStore>(), client, secret, sp.GetRequiredService<ClusterMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<OriginCluster>>());
+            var failedAttempts = new FailedAttemptLimiter(options.MaxFailedAttempts, options.FailureWindow, MaxTrackedClients, sp.GetRequiredService<TimeProvider>());
+            return new OriginCluster(sp.GetRequiredService<BlobStore>(), client, secret, sp.GetRequiredService<ClusterMetrics>(), failedAttempts, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<OriginCluster>>());
         });
         services.AddHostedService<RepairService>();
         return services;

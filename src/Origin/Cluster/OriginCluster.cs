@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Distribution;
+using P2PRegistry.Origin.Authorization;
 using P2PRegistry.Origin.P2P;
 using P2PRegistry.Origin.Storage;
 
@@ -34,8 +35,9 @@ internal sealed class OriginCluster
 
     private readonly TimeProvider _time;
 
-    public OriginCluster(BlobStore blobs, ClusterClient? client, ClusterSecret? secret, ClusterMetrics metrics, TimeProvider time, ILogger<OriginCluster> logger)
+    public OriginCluster(BlobStore blobs, ClusterClient? client, ClusterSecret? secret, ClusterMetrics metrics, FailedAttemptLimiter failedAttempts, TimeProvider time, ILogger<OriginCluster> logger)
     {
+        FailedAttempts = failedAttempts;
         Metrics = metrics;
         _time = time;
         Tombstones = new Tombstones(client is null ? null : Path.Combine(blobs.Layout.Root, "cluster", "tombstones.json"));
@@ -50,6 +52,9 @@ internal sealed class OriginCluster
     public ClusterClient? Client { get; }
 
     public ClusterMetrics Metrics { get; }
+
+    /// <summary>Failed cluster authentications per client address: past the limit a client gets 429 until its window ends.</summary>
+    public FailedAttemptLimiter FailedAttempts { get; }
 
     /// <summary>Raised with a member's index when a manifest or tag could not be sent to it (the repair loop sends it again).</summary>
     public event Action<int>? ManifestMissed;
@@ -233,8 +238,12 @@ internal sealed class OriginCluster
         await Task.WhenAll(sends).ConfigureAwait(false);
     }
 
-    /// <summary>The blob is here, or some live member of its ranking holds it (asked best first).</summary>
-    public async Task<bool> ExistsAsync(Digest digest, CancellationToken cancellationToken)
+    /// <summary>
+    /// The blob is here, or some live member of its ranking holds it (asked best first) and has linked it into
+    /// <paramref name="repository"/> under its collector's hold: a HEAD alone would let that member's collector remove a
+    /// blob it found old and unreferenced right after answering, before the manifest that names it arrives.
+    /// </summary>
+    public async Task<bool> ExistsAsync(Digest digest, string repository, CancellationToken cancellationToken)
     {
         if (_blobs.TryGetLength(digest, out _))
         {
@@ -249,7 +258,7 @@ internal sealed class OriginCluster
         foreach (var member in client.Members.Rank(digest))
         {
             if (member != client.Members.Self && client.Members.IsLive(member)
-                && await client.HeadBlobAsync(member, digest, cancellationToken).ConfigureAwait(false) == Holding.Holds)
+                && await client.LinkBlobAsync(member, digest, repository, cancellationToken).ConfigureAwait(false) == Holding.Holds)
             {
                 return true;
             }

@@ -19,6 +19,10 @@ namespace P2PRegistry.Origin.Collection;
 /// nothing stored refers to a missing blob. Uploads in progress live in <c>uploads/</c>, which the sweep never
 /// touches; a blob committed but not yet named by a manifest is protected by the grace period.
 /// </para>
+/// <para>
+/// Releases are recorded only while a pass runs (between <see cref="BeginPass"/> and <see cref="EndPass"/>): one
+/// before the pass began is case (b) and needs no record, so with collection disabled nothing accumulates.
+/// </para>
 /// </summary>
 internal sealed class CollectionGate
 {
@@ -28,6 +32,7 @@ internal sealed class CollectionGate
     private readonly Dictionary<Digest, int>[] _pins = Enumerable.Range(0, StripeCount).Select(_ => new Dictionary<Digest, int>()).ToArray();
     private readonly ConcurrentDictionary<Digest, long> _released = new();
     private readonly TimeProvider _time;
+    private long _passStart;
 
     public CollectionGate(TimeProvider time) => _time = time;
 
@@ -66,7 +71,11 @@ internal sealed class CollectionGate
                     _pins[stripe][digest] = count;
                 }
 
-                _released[digest] = _time.GetTimestamp();
+                // A pass beginning after this read saw the link this writer wrote before releasing (case b).
+                if (Volatile.Read(ref _passStart) != 0)
+                {
+                    _released[digest] = _time.GetTimestamp();
+                }
             }
         }
     }
@@ -74,7 +83,8 @@ internal sealed class CollectionGate
     /// <summary>A timestamp for <see cref="TryRemove"/>: taken before the pass reads the store.</summary>
     public long BeginPass()
     {
-        var start = _time.GetTimestamp();
+        var start = Math.Max(1, _time.GetTimestamp());
+        Volatile.Write(ref _passStart, start);
         // Releases before this pass are covered by its inventory (case b), so only later ones need remembering.
         foreach (var (digest, at) in _released)
         {
@@ -86,6 +96,16 @@ internal sealed class CollectionGate
 
         return start;
     }
+
+    /// <summary>The pass is over: releases stop being recorded until the next <see cref="BeginPass"/>.</summary>
+    public void EndPass()
+    {
+        Volatile.Write(ref _passStart, 0);
+        _released.Clear();
+    }
+
+    /// <summary>Releases remembered now (bounded by the digests released during one pass).</summary>
+    internal int ReleasedCount => _released.Count;
 
     /// <summary>Runs <paramref name="remove"/> under the digest's lock unless a writer holds or released it since <paramref name="passStart"/>.</summary>
     public bool TryRemove(Digest digest, long passStart, Action remove)

@@ -42,10 +42,25 @@ internal sealed class GarbageCollector
     /// <summary>Raised for each manifest marked conservatively (corrupt, unknown media type).</summary>
     public event Action<DoubtfulManifest>? Doubt;
 
+    /// <summary>Raised on the pass's thread once the inventory is read, before anything is marked or removed (a test seam: races with writers).</summary>
+    internal event Action? InventoryTaken;
+
     public GcReport Run(bool dryRun, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
         var passStart = _gate.BeginPass();
+        try
+        {
+            return Run(dryRun, passStart, cancellationToken);
+        }
+        finally
+        {
+            _gate.EndPass();
+        }
+    }
+
+    private GcReport Run(bool dryRun, long passStart, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
         if (!dryRun)
         {
             _usage?.Flush();
@@ -53,6 +68,7 @@ internal sealed class GarbageCollector
 
         var now = _time.GetUtcNow().UtcDateTime;
         var inventory = StorageInventory.Read(_layout, _isPulledThrough, cancellationToken);
+        InventoryTaken?.Invoke();
         var report = new GcReport { DryRun = dryRun, BlobsSeen = inventory.Blobs.Count };
         var manifests = new Dictionary<Digest, ReadOnlyMemory<byte>?>();
         ReadOnlyMemory<byte>? Read(Digest digest)

@@ -40,6 +40,9 @@ internal sealed class GarbageCollectorService : BackgroundService
     /// </summary>
     public IReadOnlySet<P2PRegistry.Core.Content.Digest> Unreferenced { get; private set; } = new HashSet<P2PRegistry.Core.Content.Digest>();
 
+    /// <summary>The collector the passes run (tests subscribe to its seams).</summary>
+    internal GarbageCollector Collector => _collector;
+
     /// <summary>One pass now (after the one running, if any); <paramref name="dryRun"/> null = as configured.</summary>
     public async Task<GcReport> RunAsync(bool? dryRun, CancellationToken cancellationToken)
     {

@@ -48,7 +48,23 @@ internal sealed partial class RegistryHandler
             return;
         }
 
-        await BlobSender.SendAsync(context, _blobs.DataPath(digest), offset, count, _metrics.BytesSent).ConfigureAwait(false);
+        try
+        {
+            await BlobSender.SendAsync(context, _blobs.DataPath(digest), offset, count, _metrics.BytesSent).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException && !context.Response.HasStarted)
+        {
+            // Removed since the check (the collector, or this member dropping a copy its owners hold): in a cluster an
+            // owner still has it; else it is gone. Either way no 500, and no member is marked down for it.
+            context.Response.Headers.Clear();
+            if (_cluster.Enabled && _repositories.HasBlob(path.Name, digest)
+                && await _cluster.TryProxyAsync(context, digest, ClusterEndpoints.BlobPath(digest), head, _metrics.BytesSent).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            throw new RegistryException(RegistryError.BlobUnknown, "blob unknown to registry", digest.Value);
+        }
     }
 
     /// <summary>The shared blob headers, plus: a blob never changes under its digest.</summary>

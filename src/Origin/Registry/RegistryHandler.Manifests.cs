@@ -131,7 +131,7 @@ internal sealed partial class RegistryHandler
         using var pin = _gc.Hold([digest, .. references.Blobs, .. references.Manifests]);
         foreach (var blob in references.Blobs)
         {
-            if (!_repositories.HasBlob(path.Name, blob) || !await _cluster.ExistsAsync(blob, context.RequestAborted).ConfigureAwait(false))
+            if (!_repositories.HasBlob(path.Name, blob) || !await _cluster.ExistsAsync(blob, path.Name, context.RequestAborted).ConfigureAwait(false))
             {
                 throw new RegistryException(RegistryError.ManifestBlobUnknown, "manifest references a blob unknown to this repository", blob.Value);
             }

@@ -26,7 +26,7 @@ internal sealed partial class RegistryHandler
             var digest = ParseDigest(mountValue.ToString());
             var from = query["from"].ToString();
             using var pin = _gc.Hold(digest);
-            if (RepositoryName.IsValid(from) && _repositories.HasBlob(from, digest) && await _cluster.ExistsAsync(digest, context.RequestAborted).ConfigureAwait(false))
+            if (RepositoryName.IsValid(from) && _repositories.HasBlob(from, digest) && await _cluster.ExistsAsync(digest, path.Name, context.RequestAborted).ConfigureAwait(false))
             {
                 await _repositories.LinkBlobAsync(path.Name, digest, CancellationToken.None).ConfigureAwait(false);
                 OriginLog.BlobMounted(_logger, digest.Value, from, path.Name);

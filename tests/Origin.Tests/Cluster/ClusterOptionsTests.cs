@@ -16,6 +16,7 @@ public sealed class ClusterOptionsTests : IDisposable
         Self = "http://127.0.0.1:5002",
         ReplicationFactor = 2,
         SecretFile = _secretFile,
+        AllowInsecureSecret = true,
     };
 
     [Fact]
@@ -48,6 +49,8 @@ public sealed class ClusterOptionsTests : IDisposable
         { "self-without-members", "Origin:Cluster:Self" },
         { "tombstone-retention-short", "Origin:Cluster:TombstoneRetention" },
         { "tombstone-retention-long", "Origin:Cluster:TombstoneRetention" },
+        { "secret-over-http", "Origin:Cluster:AllowInsecureSecret" },
+        { "failed-attempts", "Origin:Cluster:MaxFailedAttempts" },
     };
 
     [Theory]
@@ -71,6 +74,8 @@ public sealed class ClusterOptionsTests : IDisposable
             case "short-secret": File.WriteAllText(_secretFile, "short\n"); break;
             case "repair-interval": options.RepairInterval = TimeSpan.Zero; break;
             case "self-without-members": options.Members.Clear(); break;
+            case "secret-over-http": options.AllowInsecureSecret = false; break;
+            case "failed-attempts": options.MaxFailedAttempts = 0; break;
         }
 
         var failures = options.Validate(hasClientCertificateTrust: false).ToList();
@@ -94,8 +99,38 @@ public sealed class ClusterOptionsTests : IDisposable
             "--Origin:Cluster:Members:1=http://127.0.0.1:5002",
             "--Origin:Cluster:Self=http://127.0.0.1:5003",
             $"--Origin:Cluster:SecretFile={_secretFile}",
+            "--Origin:Cluster:AllowInsecureSecret=true",
         ]));
         Assert.Contains("Origin:Cluster:Self", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_SecretWithHttpsMembersOnly_NeedsNoOptIn()
+    {
+        var options = Valid();
+        options.AllowInsecureSecret = false;
+        options.Members = ["https://a.example:5001", "https://b.example:5002"];
+        options.Self = "https://a.example:5001";
+        Assert.Empty(options.Validate(hasClientCertificateTrust: false));
+    }
+
+    [Fact]
+    public async Task Start_SecretFileWithHttpMembers_IsRefusedUnlessAllowedExplicitly()
+    {
+        string[] cluster =
+        [
+            "--Origin:Cluster:Members:0=http://127.0.0.1:5001",
+            "--Origin:Cluster:Members:1=http://127.0.0.1:5002",
+            "--Origin:Cluster:Self=http://127.0.0.1:5001",
+            $"--Origin:Cluster:SecretFile={_secretFile}",
+            "--Origin:Cluster:RepairInterval=01:00:00",
+        ];
+        var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => OriginServer.StartAsync(cluster));
+        Assert.Contains("Origin:Cluster:AllowInsecureSecret", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("http://127.0.0.1:5002", ex.Message, StringComparison.Ordinal);
+
+        await using var allowed = await OriginServer.StartAsync([.. cluster, "--Origin:Cluster:AllowInsecureSecret=true"]);
+        Assert.True(allowed.Services.GetService(typeof(OriginCluster)) is OriginCluster { Enabled: true });
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class ClusterReplicationTests : IAsyncLifetime
 
     private Task<OriginServer> StartMemberAsync(int i, string? storagePath = null)
     {
-        var args = new List<string> { "--urls", _urls[i], $"--Origin:Cluster:Self={_urls[i]}", $"--Origin:Cluster:SecretFile={_secretFile}",
+        var args = new List<string> { "--urls", _urls[i], $"--Origin:Cluster:Self={_urls[i]}", $"--Origin:Cluster:SecretFile={_secretFile}", "--Origin:Cluster:AllowInsecureSecret=true",
             "--Origin:Cluster:RequestTimeout=00:00:05", "--Origin:Cluster:DownTime=00:00:00", "--Origin:Cluster:RepairInterval=01:00:00" };
         args.AddRange(_urls.Select((url, n) => $"--Origin:Cluster:Members:{n}={url}"));
         return OriginServer.StartAsync([.. args], storagePath);
@@ -252,5 +252,74 @@ public sealed class ClusterReplicationTests : IAsyncLifetime
             _origins[2] = null;
             Directory.Delete(storage, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task ClusterApi_WrongSecretPastTheLimit_Is429ForThatClient_EvenWithTheRightSecret()
+    {
+        using var refused = new CounterProbe(Origin(0), "p2pregistry.origin.cluster.refused");
+        HttpRequestMessage Read(string secret)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Head, $"/p2p/v1/cluster/blobs/{Digest.Compute("x"u8).Value}");
+            request.Headers.TryAddWithoutValidation(ClusterSecret.HeaderName, secret);
+            return request;
+        }
+
+        // Origin:Cluster:MaxFailedAttempts defaults to 10 per minute.
+        for (var i = 0; i < 10; i++)
+        {
+            using var guess = Read($"guess-{i:D4}-0123456789abcdef");
+            using var response = await Origin(0).Client.SendAsync(guess);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using var right = Read(Secret);
+        using var blocked = await Origin(0).Client.SendAsync(right);
+        Assert.Equal(HttpStatusCode.TooManyRequests, blocked.StatusCode);
+        Assert.True(blocked.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal(11, refused.Total);
+
+        // Another member (another client of member 1) is not affected.
+        using var other = new HttpRequestMessage(HttpMethod.Head, $"/p2p/v1/cluster/blobs/{Digest.Compute("x"u8).Value}");
+        other.Headers.TryAddWithoutValidation(ClusterSecret.HeaderName, Secret);
+        using var fine = await Origin(1).Client.SendAsync(other);
+        Assert.Equal(HttpStatusCode.NotFound, fine.StatusCode);
+    }
+
+    [Fact]
+    public async Task BlobRemovedBetweenCheckAndOpen_RegistryGetIsProxiedToTheOtherOwner_ClusterGetIs404_NoMemberMarkedDown()
+    {
+        var content = OriginServer.RandomBytes(7000, 90);
+        var digest = Digest.Compute(content);
+        var first = _placement.Rank(digest)[0];
+        var second = _placement.Rank(digest)[1];
+        var other = _placement.Rank(digest)[2];
+        Assert.Equal(digest, await Origin(other).PushBlobAsync("team/race", content));
+
+        // A dangling symlink in place of the data file: the existence check (FileInfo) sees a file, the open that follows
+        // finds none — exactly what a delete between the two (the collector, a dropped local copy) leaves.
+        var data = Origin(first).BlobDataPath(digest);
+        File.Delete(data);
+        File.CreateSymbolicLink(data, data + ".gone");
+
+        using (var direct = await Origin(first).Client.GetAsync($"/v2/team/race/blobs/{digest.Value}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, direct.StatusCode);
+            Assert.Equal(content, await direct.Content.ReadAsByteArrayAsync());
+            Assert.Equal(_urls[second], direct.Headers.GetValues(OriginCluster.ProxiedHeader).Single());
+        }
+
+        using (var cluster = new HttpRequestMessage(HttpMethod.Get, ClusterEndpoints.BlobPath(digest)))
+        {
+            cluster.Headers.TryAddWithoutValidation(ClusterSecret.HeaderName, Secret);
+            using var response = await Origin(first).Client.SendAsync(cluster);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal(["BLOB_UNKNOWN"], await OriginServer.ErrorCodesAsync(response));
+        }
+
+        // The member without the blob asks the first owner first: a miss there, the bytes from the second, nobody down.
+        Assert.Equal(content, await Origin(other).Client.GetByteArrayAsync($"/v2/team/race/blobs/{digest.Value}"));
+        var members = Origin(other).Services.GetRequiredService<OriginCluster>().Members!;
+        Assert.False(members.IsMarkedDown(first), "the member that lost the race was marked down");
     }
 }

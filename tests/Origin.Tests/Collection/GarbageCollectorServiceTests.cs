@@ -57,4 +57,23 @@ public sealed class GarbageCollectorServiceTests
         using var get = await origin.Client.GetAsync("/v2/gc/kept/manifests/v1");
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
     }
+
+    [Fact]
+    public async Task GcDisabled_PushesAndMounts_LeaveNoReleaseRemembered()
+    {
+        await using var origin = await OriginServer.StartAsync(["--Origin:Gc:Enabled=false"]);
+        var gate = origin.Services.GetRequiredService<CollectionGate>();
+        for (var seed = 1; seed <= 3; seed++)
+        {
+            await origin.PushImageAsync($"gc/off{seed}", "v1", seed: seed);
+        }
+
+        var layer = await origin.PushBlobAsync("gc/off1", OriginServer.RandomBytes(500, 77));
+        using (var mount = await origin.Client.PostAsync($"/v2/gc/mounted/blobs/uploads/?mount={layer.Value}&from=gc/off1", null))
+        {
+            Assert.Equal(HttpStatusCode.Created, mount.StatusCode);
+        }
+
+        Assert.Equal(0, gate.ReleasedCount);
+    }
 }

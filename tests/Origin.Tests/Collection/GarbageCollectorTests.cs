@@ -187,6 +187,33 @@ public sealed class GarbageCollectorTests : IDisposable
     }
 
     [Fact]
+    public void Release_IsRememberedOnlyWhileAPassRuns()
+    {
+        var digest = Digest.Compute("y"u8);
+        for (var i = 0; i < 100; i++)
+        {
+            _gate.Hold(digest, Digest.Compute(BitConverter.GetBytes(i))).Dispose();
+        }
+
+        Assert.Equal(0, _gate.ReleasedCount);
+        var start = _gate.BeginPass();
+        _gate.Hold(digest).Dispose();
+        Assert.Equal(1, _gate.ReleasedCount);
+        Assert.False(_gate.TryRemove(digest, start, () => Assert.Fail("removed though released after the pass began")));
+        _gate.EndPass();
+        Assert.Equal(0, _gate.ReleasedCount);
+    }
+
+    [Fact]
+    public void Run_EndsItsPass_ReleasesAfterItAreNotRemembered()
+    {
+        Blob("anything");
+        Collector().Run(dryRun: false, CancellationToken.None);
+        _gate.Hold(Digest.Compute("z"u8)).Dispose();
+        Assert.Equal(0, _gate.ReleasedCount);
+    }
+
+    [Fact]
     public void Run_CorruptManifest_KeepsEverythingItMightReference()
     {
         var layer = Blob("layer of a manifest whose file rotted");
