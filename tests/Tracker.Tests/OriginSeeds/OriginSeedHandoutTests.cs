@@ -210,21 +210,19 @@ public sealed class OriginSeedHandoutTests : IDisposable
         _cache.Add(_metaInfo, replicas);
         await AnnounceOrigin(replicas[0], 200);
         await AnnounceOrigin(replicas[1], 201);
-        await Announce(1);
 
-        // Few agents: the stored origin records would fit the places left; every handout must still end with the
-        // replicas in rank order (the best last), each once. Repeated: the policy picks at random among equals.
+        // Only the replicas in the swarm: their stored records would fit the place left; every handout must still end
+        // with the replicas in rank order (the best last), each once. Repeated: the policy picks at random among equals.
         for (var round = 0; round < 20; round++)
         {
             var peers = await Announce(9);
 
-            Assert.Equal(3, peers.Count); // everyone but the asker: agent 1 and both replicas
-            Assert.Equal(PeerRole.Agent, peers[0].Role);
+            Assert.Equal(2, peers.Count); // everyone but the asker: both replicas
             Assert.True(peers[^2].IsAt(replicas[1].Address, replicas[1].Port));
             Assert.True(peers[^1].IsAt(replicas[0].Address, replicas[0].Port));
         }
 
-        for (var i = 2; i <= 5; i++)
+        for (var i = 1; i <= 5; i++)
         {
             await Announce(i);
         }
