@@ -205,6 +205,7 @@ public static class AgentApp
         var client = new Contracts.Tracker.Tracker.TrackerClient(channel);
         return new TrackerEndpoint(
             url,
+            // The labels the agent started with, also for a tracker a settings reload adds: changing them needs a restart.
             new GrpcTrackerClient(client, TrackerRole.Agent, timeout, time, Labels(options)),
             // The tracker may have to ask the origin first (its own OriginTimeout), then answer.
             new GrpcMetaInfoSource(client, options.OriginTimeout + timeout, time),

@@ -39,7 +39,7 @@ internal sealed class TrackerOptionsValidator : IValidateOptions<TrackerOptions>
             }
         }
 
-        if (options.OriginUrls.Select(u => u.TrimEnd('/')).Distinct(StringComparer.Ordinal).Count() != options.OriginUrls.Count)
+        if (options.OriginUrls.Select(u => P2PRegistry.Core.Placement.RendezvousRing.TryNodeId(u, out var id) ? id : u).Distinct(StringComparer.Ordinal).Count() != options.OriginUrls.Count)
         {
             errors.Add("Tracker:OriginUrls lists an origin twice.");
         }

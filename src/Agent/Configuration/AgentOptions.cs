@@ -201,7 +201,7 @@ public sealed class AgentOptions
             }
         }
 
-        if (OriginUrls.Select(u => u.TrimEnd('/')).Distinct(StringComparer.Ordinal).Count() != OriginUrls.Count)
+        if (OriginUrls.Select(u => P2PRegistry.Core.Placement.RendezvousRing.TryNodeId(u, out var id) ? id : u).Distinct(StringComparer.Ordinal).Count() != OriginUrls.Count)
         {
             yield return $"{SectionName}:OriginUrls lists an origin twice.";
         }

@@ -25,7 +25,8 @@ internal sealed class OriginFailoverHandler : DelegatingHandler
     public OriginFailoverHandler(IReadOnlyList<string> originUrls, HttpMessageHandler inner, TimeProvider time)
         : base(inner)
     {
-        var trimmed = originUrls.Select(u => u.TrimEnd('/')).ToList();
+        // Node ids as the origins spell their members (RendezvousRing.NodeId), so this ranking is theirs.
+        var trimmed = originUrls.Select(RendezvousRing.NodeId).ToList();
         _origins = [.. trimmed.Select(u => new Uri(u + "/"))];
         _ring = new RendezvousRing(trimmed);
         _time = time;

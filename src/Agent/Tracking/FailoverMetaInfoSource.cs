@@ -1,4 +1,3 @@
-using System.Text;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
 
@@ -13,7 +12,7 @@ internal sealed class FailoverMetaInfoSource(TrackerDirectory trackers, Tracking
     public async Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string registryNamespace, CancellationToken cancellationToken)
     {
         MetaInfoUnavailableException? last = null;
-        foreach (var tracker in trackers.Current.Order(Encoding.UTF8.GetBytes(digest.Value), trackers.Health))
+        foreach (var tracker in trackers.Current.Order(digest, trackers.Health))
         {
             try
             {

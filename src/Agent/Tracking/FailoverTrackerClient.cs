@@ -6,7 +6,7 @@ using P2PRegistry.Swarm.Tracking;
 namespace P2PRegistry.Agent.Tracking;
 
 /// <summary>
-/// Announces to the blob's tracker (rendezvous hashing of the info hash over <see cref="TrackerDirectory"/>) and,
+/// Announces to the blob's tracker (rendezvous hashing of the digest, as <see cref="FailoverMetaInfoSource"/> does, over <see cref="TrackerDirectory"/>) and,
 /// when it is unreachable, to the next — one pass over the list, no retries over time (the engine's announce loop
 /// decides when to try again). A refusal is an answer: it is not failed over.
 /// </summary>
@@ -15,7 +15,7 @@ internal sealed class FailoverTrackerClient(TrackerDirectory trackers, TrackingM
     public async Task<AnnounceResult> AnnounceAsync(InfoHash infoHash, Digest digest, PeerId peerId, int port, bool complete, long bytesLeft, AnnounceEvent announceEvent, CancellationToken cancellationToken)
     {
         TrackerException? last = null;
-        foreach (var tracker in trackers.Current.Order(infoHash.ToArray(), trackers.Health))
+        foreach (var tracker in trackers.Current.Order(digest, trackers.Health))
         {
             try
             {

@@ -1,10 +1,12 @@
+using System.Text;
+using P2PRegistry.Core.Content;
 using P2PRegistry.Core.Placement;
 
 namespace P2PRegistry.Agent.Tracking;
 
 /// <summary>
-/// The trackers an agent uses, fixed once built (a reload builds a new set). A key's trackers are ranked by
-/// rendezvous hashing, so every agent with the same list sends a blob's announces to the same tracker (trackers
+/// The trackers an agent uses, fixed once built (a reload builds a new set). A blob's trackers are ranked by
+/// rendezvous hashing of its digest, so every agent with the same list sends a blob's announces (and metainfo requests) to the same tracker (trackers
 /// with in-memory peer stores then still see whole swarms) and, when it fails, to the same next one.
 /// </summary>
 internal sealed class TrackerSet
@@ -18,6 +20,12 @@ internal sealed class TrackerSet
     }
 
     public IReadOnlyList<TrackerEndpoint> Endpoints { get; }
+
+    /// <summary>
+    /// The trackers to try for a blob, by its digest: the one key of both its metainfo requests and its announces, so
+    /// one tracker both fetches the blob's metainfo from the origin and holds its swarm.
+    /// </summary>
+    public List<TrackerEndpoint> Order(Digest digest, TrackerHealth health) => Order(Encoding.UTF8.GetBytes(digest.Value), health);
 
     /// <summary>
     /// The trackers to try for <paramref name="key"/>, in order: the available ones by rank, then those
@@ -49,6 +57,6 @@ internal sealed class TrackerSet
         return order;
     }
 
-    /// <summary>A tracker URL as a ring node id: scheme, host and port, lower case, no path (every agent must derive the same id).</summary>
-    public static string NodeId(string url) => new Uri(url).GetLeftPart(UriPartial.Authority).ToLowerInvariant();
+    /// <summary>A tracker URL as a ring node id (<see cref="RendezvousRing.NodeId"/>: every agent must derive the same id).</summary>
+    public static string NodeId(string url) => RendezvousRing.NodeId(url);
 }

@@ -58,6 +58,38 @@ public sealed class RendezvousRing
 
     public IReadOnlyList<string> NodeIds { get; }
 
+    /// <summary>
+    /// A node's id from its URL, the one spelling every process must use (origins rank their members, trackers their
+    /// origins, agents their origins and trackers, and placement holds only when all produce the same strings):
+    /// <c>scheme://host[:port]/path</c> — surrounding white space trimmed, scheme and host lower case, the scheme's
+    /// default port dropped (any other kept), the path kept as written but without trailing slashes, no user info,
+    /// query or fragment. <c>HTTP://Origin-0:80/</c> and <c>http://origin-0</c> are one node.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not an absolute URL.</exception>
+    public static string NodeId(string url) =>
+        TryNodeId(url, out var id) ? id : throw new ArgumentException($"'{url}' is not an absolute URL.", nameof(url));
+
+    /// <summary><see cref="NodeId"/>, or false for anything that is no absolute URL with a host.</summary>
+    public static bool TryNodeId(string? url, out string id)
+    {
+        id = string.Empty;
+        if (url is null || !Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || uri.IsFile || uri.HostNameType == UriHostNameType.Unknown || uri.Host.Length == 0)
+        {
+            return false;
+        }
+
+        // Uri lower-cases scheme and host already; IPv6 hosts keep their brackets.
+        var builder = new StringBuilder(uri.Scheme.Length + uri.Host.Length + uri.AbsolutePath.Length + 9)
+            .Append(uri.Scheme.ToLowerInvariant()).Append("://").Append(uri.Host.ToLowerInvariant());
+        if (!uri.IsDefaultPort)
+        {
+            builder.Append(':').Append(uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        id = builder.Append(uri.AbsolutePath.TrimEnd('/')).ToString();
+        return true;
+    }
+
     public int Count => NodeIds.Count;
 
     /// <summary>The weight of one node for one key (exposed for tests and diagnostics).</summary>

@@ -1,3 +1,5 @@
+using P2PRegistry.Core.Placement;
+
 namespace P2PRegistry.Origin.Cluster;
 
 /// <summary>
@@ -58,8 +60,11 @@ public sealed class ClusterOptions
 
     public bool Enabled => Members.Count > 0;
 
-    /// <summary>A member URL in one spelling: no trailing slash (members are compared and hashed as strings).</summary>
-    public static string Normalize(string url) => url.Trim().TrimEnd('/');
+    /// <summary>
+    /// A member URL in one spelling, <see cref="RendezvousRing.NodeId"/> (members are compared and hashed as strings, by
+    /// trackers and agents too); anything that is no absolute URL only trimmed, for <see cref="Validate"/> to report.
+    /// </summary>
+    public static string Normalize(string url) => RendezvousRing.TryNodeId(url, out var id) ? id : url.Trim().TrimEnd('/');
 
     /// <summary>One message per problem, each naming the key.</summary>
     public IEnumerable<string> Validate(bool hasClientCertificateTrust)

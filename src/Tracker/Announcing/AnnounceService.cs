@@ -82,23 +82,33 @@ internal sealed class AnnounceService(
         var limit = policy.Limit(command.NumWant);
 
         // The origins appended below take places of their own: the policy fills the others, so an origin never pushes
-        // out a peer it chose (with locality, that is the share of remote peers that keeps zones connected).
+        // out a peer it chose (with locality, that is the share of remote peers that keeps zones connected). Their
+        // records in the store (origins announce too) are left to the append, so each is counted once and placed last.
         var originPlaces = 0;
         for (var i = 0; i < origins.Count; i++)
         {
             originPlaces += IsAt(command, origins[i]) ? 0 : 1;
         }
 
-        var numWant = Math.Max(1, limit - originPlaces);
+        var excluded = origins.Count > 0 ? origins : null;
         var peers = stored.Peers.Count == 0
             ? stored.Peers
-            : policy.Select(stored.Peers, command.PeerId, command.Address, command.Port, numWant, random, command.Locality);
-        if (origins.Count > 0 && policy.HandsOutOrigin(command.Locality, peers))
+            : policy.Select(stored.Peers, command.PeerId, command.Address, command.Port, Math.Max(1, limit - originPlaces), random, command.Locality, excluded);
+        if (originPlaces > 0)
         {
-            // A cluster's replicas in reverse: each call puts its origin last, so the best-ranked origin ends up last.
-            for (var i = origins.Count - 1; i >= 0; i--)
+            if (policy.HandsOutOrigin(command.Locality, peers))
             {
-                peers = WithOriginLast(peers, origins[i], command);
+                // A cluster's replicas in reverse: each call puts its origin last, so the best-ranked origin ends up last.
+                for (var i = origins.Count - 1; i >= 0; i--)
+                {
+                    peers = WithOriginLast(peers, origins[i], command);
+                }
+            }
+            else if (stored.Peers.Count > 0)
+            {
+                // No origin for this asker after all (a bridge of the origin's zone serves it): the places kept for
+                // the origins go to peers. Rare (locality with a known origin zone, a remote asker), so a second pass.
+                peers = policy.Select(stored.Peers, command.PeerId, command.Address, command.Port, limit, random, command.Locality, excluded);
             }
         }
 
@@ -198,8 +208,9 @@ internal sealed class AnnounceService(
 
     private static bool IsAt(AnnounceCommand command, IPEndPoint endPoint) => command.Port == endPoint.Port && command.Address.Equals(endPoint.Address);
 
-    // The origin's record is the same for every handout: made once per endpoint (origins are few; the map is bounded
-    // anyway, past it the record is made per call), rather than hashing the endpoint on every announce.
+    // The origin's record is the same for every handout: made once per endpoint and looked up by it (origins are
+    // few; the map is bounded anyway, past it the record is made per call), rather than rebuilt with its SHA-1 peer
+    // id on every announce.
     private PeerRecord OriginRecord(IPEndPoint origin)
     {
         if (_originRecords.TryGetValue(origin, out var record))

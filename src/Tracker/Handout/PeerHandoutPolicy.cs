@@ -110,7 +110,8 @@ internal sealed class PeerHandoutPolicy
         int askerPort,
         int numWant,
         Random random,
-        PeerLocality? askerLocality = null)
+        PeerLocality? askerLocality = null,
+        IReadOnlyList<IPEndPoint>? excluded = null)
     {
         var limit = Limit(numWant);
         var near = _settings.Locality && askerLocality is { HasZone: true } ? askerLocality : null;
@@ -119,7 +120,7 @@ internal sealed class PeerHandoutPolicy
         foreach (var peer in candidates)
         {
             // By address too: a restarted peer announces a new id from the same ip:port before its old entry expires.
-            if (peer.Id == asker || peer.IsAt(askerAddress, askerPort))
+            if (peer.Id == asker || peer.IsAt(askerAddress, askerPort) || IsExcluded(peer, excluded))
             {
                 continue;
             }
@@ -172,6 +173,25 @@ internal sealed class PeerHandoutPolicy
 
         TakeRandom(buckets[OriginBucket], selected, limit, random);
         return selected;
+    }
+
+    // Indexed: the list is a cluster's few origins, checked for every candidate of every announce.
+    private static bool IsExcluded(PeerRecord peer, IReadOnlyList<IPEndPoint>? excluded)
+    {
+        if (excluded is null)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < excluded.Count; i++)
+        {
+            if (peer.IsAt(excluded[i].Address, excluded[i].Port))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

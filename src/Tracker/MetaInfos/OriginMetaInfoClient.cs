@@ -23,8 +23,9 @@ internal sealed class OriginMetaInfoClient(HttpClient httpClient, IReadOnlyList<
     /// <summary>The origin's BitTorrent peer endpoint (<c>address:port</c>): it seeds the blob from there.</summary>
     public const string OriginPeerHeader = "X-P2P-Origin-Peer";
 
-    private readonly string[] _origins = originUrls is { Count: > 1 } ? [.. originUrls.Select(u => u.TrimEnd('/'))] : [];
-    private readonly RendezvousRing? _ring = originUrls is { Count: > 1 } ? new RendezvousRing([.. originUrls.Select(u => u.TrimEnd('/'))]) : null;
+    // Node ids as the origins spell their members (RendezvousRing.NodeId), so this ranking is theirs; each is also a base URL.
+    private readonly string[] _origins = originUrls is { Count: > 1 } ? [.. originUrls.Select(RendezvousRing.NodeId)] : [];
+    private readonly RendezvousRing? _ring = originUrls is { Count: > 1 } ? new RendezvousRing([.. originUrls.Select(RendezvousRing.NodeId)]) : null;
 
     public async Task<OriginMetaInfo> FetchAsync(Digest digest, string? ns, CancellationToken cancellationToken)
     {

@@ -97,11 +97,16 @@ internal static class RedisScripts
         local v = redis.call('HGET', p, id)
         if v then
           if ownedElsewhere(v) then return finish('owned', false) end
-          -- Live and ours (expired ones were pruned above): refresh in place.
-          redis.call('HSET', p, id, value)
-          redis.call('ZADD', t, now, id)
-          redis.call('ZADD', S, now, ih)
-          return finish('stored', true)
+          if tonumber(redis.call('ZSCORE', t, id) or '0') >= cutoff and string.match(v, '^%S+ (%S+)') == key then
+            -- Live, ours and counted under this quota key: refresh in place.
+            redis.call('HSET', p, id, value)
+            redis.call('ZADD', t, now, id)
+            redis.call('ZADD', S, now, ih)
+            return finish('stored', true)
+          end
+          -- Expired (the prune is bounded, so it may still be here) or counted under another key: release its
+          -- counters and admit it afresh, so the quotas count it under the address it announces from now.
+          drop(id)
         end
 
         if not redis.call('ZSCORE', S, ih) and redis.call('ZCARD', S) >= maxSwarms then

@@ -37,7 +37,7 @@ public sealed class FailoverTrackerClientTests : IDisposable
     private Task<AnnounceResult> AnnounceAsync(CancellationToken cancellationToken = default) =>
         Client().AnnounceAsync(s_infoHash, s_digest, s_peerId, 6881, false, 100, AnnounceEvent.None, cancellationToken);
 
-    /// <summary>The trackers in the ring's order for the announce key: first is the blob's tracker.</summary>
+    /// <summary>The trackers in the ring's order for a key (a blob's: its digest): first is the blob's tracker.</summary>
     private List<ScriptedTracker> Ranked(byte[] key)
     {
         var urls = _trackers.Keys.ToList();
@@ -47,7 +47,7 @@ public sealed class FailoverTrackerClientTests : IDisposable
     [Fact]
     public async Task AnnounceAsync_AllHealthy_GoesOnlyToTheBlobsRendezvousTracker()
     {
-        var ranked = Ranked(s_infoHash.ToArray());
+        var ranked = Ranked(Encoding.UTF8.GetBytes(s_digest.Value));
 
         for (var i = 0; i < 3; i++)
         {
@@ -60,7 +60,7 @@ public sealed class FailoverTrackerClientTests : IDisposable
     [Fact]
     public async Task AnnounceAsync_FirstUnreachable_FailsOverToTheNextAndSkipsTheFailedOneForAWhile()
     {
-        var ranked = Ranked(s_infoHash.ToArray());
+        var ranked = Ranked(Encoding.UTF8.GetBytes(s_digest.Value));
         ranked[0].Behaviour = TrackerBehaviour.Unreachable;
 
         var result = await AnnounceAsync();
@@ -79,7 +79,7 @@ public sealed class FailoverTrackerClientTests : IDisposable
     [Fact]
     public async Task AnnounceAsync_Timeout_FailsOverToo()
     {
-        var ranked = Ranked(s_infoHash.ToArray());
+        var ranked = Ranked(Encoding.UTF8.GetBytes(s_digest.Value));
         ranked[0].Behaviour = TrackerBehaviour.Timeout;
 
         await AnnounceAsync();
@@ -91,7 +91,7 @@ public sealed class FailoverTrackerClientTests : IDisposable
     [Fact]
     public async Task AnnounceAsync_Refused_IsAnAnswerNotFailedOver()
     {
-        var ranked = Ranked(s_infoHash.ToArray());
+        var ranked = Ranked(Encoding.UTF8.GetBytes(s_digest.Value));
         ranked[0].Behaviour = TrackerBehaviour.Refuse;
 
         await Assert.ThrowsAsync<TrackerException>(() => AnnounceAsync());
@@ -111,7 +111,7 @@ public sealed class FailoverTrackerClientTests : IDisposable
         await Assert.ThrowsAsync<TrackerException>(() => AnnounceAsync());
         Assert.All(_trackers.Values, t => Assert.Equal(1, t.Calls)); // one pass, no retries
 
-        var ranked = Ranked(s_infoHash.ToArray());
+        var ranked = Ranked(Encoding.UTF8.GetBytes(s_digest.Value));
         ranked[2].Behaviour = TrackerBehaviour.Answer;
         var result = await AnnounceAsync(); // every tracker is skipped, yet all are tried rather than none
         Assert.Single(result.Peers);
@@ -120,7 +120,7 @@ public sealed class FailoverTrackerClientTests : IDisposable
     [Fact]
     public async Task AnnounceAsync_Cancelled_DoesNotFailOver()
     {
-        var ranked = Ranked(s_infoHash.ToArray());
+        var ranked = Ranked(Encoding.UTF8.GetBytes(s_digest.Value));
         ranked[0].Behaviour = TrackerBehaviour.Unreachable;
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
@@ -128,6 +128,30 @@ public sealed class FailoverTrackerClientTests : IDisposable
         await Assert.ThrowsAsync<TrackerException>(() => AnnounceAsync(cancelled.Token));
 
         Assert.Equal([1, 0, 0], ranked.Select(t => t.Calls));
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_AndGetMetaInfoAsync_OfOneBlob_GoToTheSameTracker()
+    {
+        // Several blobs: keyed apart (info hash vs digest), some would surely land on different trackers.
+        for (var seed = 10; seed < 30; seed++)
+        {
+            var blob = TestBlob.Create(1000, 16 * 1024, seed: seed);
+            foreach (var tracker in _trackers.Values)
+            {
+                tracker.MetaInfo = blob.MetaInfo;
+            }
+
+            var before = _trackers.Values.Select(t => t.Calls).ToList();
+            Assert.NotNull(await MetaInfos().GetMetaInfoAsync(blob.Digest, "", default));
+            var afterMetaInfo = _trackers.Values.Select(t => t.Calls).ToList();
+            await Client().AnnounceAsync(blob.MetaInfo.InfoHash, blob.Digest, s_peerId, 6881, false, 100, AnnounceEvent.Started, default);
+            var afterAnnounce = _trackers.Values.Select(t => t.Calls).ToList();
+
+            var metaInfoTracker = Enumerable.Range(0, before.Count).Single(i => afterMetaInfo[i] != before[i]);
+            var announceTracker = Enumerable.Range(0, before.Count).Single(i => afterAnnounce[i] != afterMetaInfo[i]);
+            Assert.Equal(metaInfoTracker, announceTracker);
+        }
     }
 
     [Fact]

@@ -87,4 +87,41 @@ public class RendezvousRingTests
         Assert.Throws<ArgumentException>(() => new RendezvousRing(["a", ""]));
         Assert.Throws<ArgumentException>(() => new RendezvousRing([new string('x', RendezvousRing.MaxNodeIdBytes + 1)]));
     }
+
+    [Theory]
+    [InlineData("http://origin-0:5000", "http://origin-0:5000")]
+    [InlineData("http://origin-0:5000/", "http://origin-0:5000")]
+    [InlineData("  HTTP://Origin-0:5000//  ", "http://origin-0:5000")]
+    [InlineData("http://origin-0:80/", "http://origin-0")]
+    [InlineData("https://origin-0:443", "https://origin-0")]
+    [InlineData("https://origin-0:80", "https://origin-0:80")]
+    [InlineData("http://Origin-0:5000/Registry/", "http://origin-0:5000/Registry")]
+    [InlineData("http://user@origin-0:5000/a?q=1#f", "http://origin-0:5000/a")]
+    [InlineData("http://[FD00::1]:7001/", "http://[fd00::1]:7001")]
+    [InlineData("http://10.0.0.1:7001", "http://10.0.0.1:7001")]
+    public void NodeId_OneSpellingPerNode(string url, string expected) => Assert.Equal(expected, RendezvousRing.NodeId(url));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("origin-0:5000")]
+    [InlineData("/var/lib/origin")]
+    [InlineData("not a url")]
+    public void NodeId_NotAnAbsoluteUrl_IsRefused(string url)
+    {
+        Assert.Throws<ArgumentException>(() => RendezvousRing.NodeId(url));
+        Assert.False(RendezvousRing.TryNodeId(url, out _));
+    }
+
+    [Fact]
+    public void NodeId_ListsSpelledDifferently_RankEveryKeyAlike()
+    {
+        string[] other = ["HTTP://10.0.0.1:7001/", "http://10.0.0.2:7001//", " http://10.0.0.3:7001"];
+        var one = new RendezvousRing([.. ThreeNodes.Select(RendezvousRing.NodeId)]);
+        var two = new RendezvousRing([.. other.Select(RendezvousRing.NodeId)]);
+
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal(one.Rank($"sha256:{i}"), two.Rank($"sha256:{i}"));
+        }
+    }
 }

@@ -140,11 +140,11 @@ internal sealed class TrackerCluster : IAsyncDisposable
         return (blob, metaInfo);
     }
 
-    /// <summary>The trackers in the order agents try them for a blob's announces (rendezvous hashing of its info hash).</summary>
-    public List<TrackerProcess> RankFor(InfoHash infoHash)
+    /// <summary>The trackers in the order agents try them for a blob's announces and metainfo (rendezvous hashing of its digest).</summary>
+    public List<TrackerProcess> RankFor(Digest digest)
     {
         var urls = TrackerUrls;
-        return [.. new RendezvousRing(urls).Rank(infoHash.ToArray()).Select(i => Trackers[i])];
+        return [.. new RendezvousRing([.. urls.Select(RendezvousRing.NodeId)]).Rank(digest.Value).Select(i => Trackers[i])];
     }
 
     /// <summary>GET the blob from one agent as containerd would; the sha256 of the whole body.</summary>

@@ -24,7 +24,7 @@ public sealed class TrackerClusterTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task BlobsTrackerKilledMidSwarm_EveryPullCompletesThroughTheOthers()
     {
         var (blob, metaInfo) = await _cluster.PushAsync(32, seed: 201);
-        var ranked = _cluster.RankFor(metaInfo.InfoHash);
+        var ranked = _cluster.RankFor(metaInfo.Digest);
         var victim = ranked[0];
 
         // Paced (4 MiB/s into each agent) so the swarm is still running when its tracker dies.
@@ -94,7 +94,7 @@ public sealed class TrackerClusterTests(ITestOutputHelper output) : IAsyncLifeti
         for (var seed = 300; seed < 340 && chosen is null; seed++)
         {
             var pushed = await _cluster.PushAsync(1, seed);
-            if (_cluster.RankFor(pushed.MetaInfo.InfoHash)[0] == fourth)
+            if (_cluster.RankFor(pushed.MetaInfo.Digest)[0] == fourth)
             {
                 chosen = pushed;
             }

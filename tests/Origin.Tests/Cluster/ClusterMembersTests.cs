@@ -85,4 +85,19 @@ public sealed class ClusterMembersTests
         time.Advance(TimeSpan.FromSeconds(2));
         Assert.True(members.IsLive(1));
     }
+
+    [Fact]
+    public void Owners_MembersSpelledDifferently_RankedAsTrackersAndAgentsRankThem()
+    {
+        // One node id per member (RendezvousRing.NodeId), whichever way the operator wrote it.
+        var spelled = Members(["HTTP://A:5000/", "http://b:5000//", " http://c:5000 "], "http://a:5000");
+        var ring = new P2PRegistry.Core.Placement.RendezvousRing([.. Three.Select(P2PRegistry.Core.Placement.RendezvousRing.NodeId)]);
+
+        Assert.Equal(Three, spelled.Members);
+        Assert.Equal(0, spelled.Self);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal(ring.Rank(DigestOf(i).Value), spelled.Rank(DigestOf(i)));
+        }
+    }
 }

@@ -83,4 +83,35 @@ public sealed class OriginClusterMetaInfoTests
         Assert.True(cache.TryGetOriginPeer(metaInfo.InfoHash, out var first));
         Assert.Equal(peers[0], first);
     }
+
+    /// <summary>Records which origin (by port) each request went to, answering 404 so the client asks every origin.</summary>
+    private sealed class RecordingHandler : HttpMessageHandler
+    {
+        public List<int> Asked { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Asked.Add(request.RequestUri!.Port - 5001);
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.NotFound));
+        }
+    }
+
+    [Fact]
+    public async Task Fetch_OriginsSpelledOtherwiseThanTheOriginsSpellTheirMembers_StillRankedAsTheOriginsRankOwners()
+    {
+        // The origins list their members as "http://127.0.0.1:5001" …; this tracker's operator wrote them differently.
+        string[] spelledOtherwise = ["HTTP://127.0.0.1:5001/", "http://127.0.0.1:5002//", " http://127.0.0.1:5003 "];
+        var originsOwnRing = new RendezvousRing([.. Origins.Select(RendezvousRing.NodeId)]);
+
+        for (var i = 0; i < 20; i++)
+        {
+            var digest = P2PRegistry.Core.Content.Digest.Compute(System.Text.Encoding.UTF8.GetBytes($"blob {i}"));
+            var handler = new RecordingHandler();
+            var client = new OriginMetaInfoClient(new HttpClient(handler), spelledOtherwise, 3);
+
+            await Assert.ThrowsAsync<MetaInfoException>(() => client.FetchAsync(digest, null, default));
+
+            Assert.Equal(originsOwnRing.Rank(digest.Value), handler.Asked);
+        }
+    }
 }

@@ -181,6 +181,89 @@ public sealed class OriginSeedHandoutTests : IDisposable
         Assert.True(zoneA[^1].IsAt(s_origin.Address, s_origin.Port));
     }
 
+    [Fact]
+    public async Task Announce_OriginZoneKnown_OtherZoneWithABridge_GetsAFullHandoutWithoutOrigin()
+    {
+        var announcer = new AnnounceService(
+            _store, new PeerHandoutPolicy(new HandoutSettings(3, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), OriginZone: "a")),
+            new PeerStoreOptions(TimeSpan.FromSeconds(90), 100, 100), new AnnounceValidator([]), _metaInfos, _cache, loopbackQuotaExempt: true, new Random(7),
+            new TrackerMetrics(_meters, _store), NullLogger<AnnounceService>.Instance);
+        await _metaInfos.GetAsync(_metaInfo.Digest, null, default);
+        await Announce(1, "a");
+        for (var i = 2; i <= 5; i++)
+        {
+            await Announce(i, "b");
+        }
+
+        var zoneB = await Announce(9, "b", announcer);
+
+        // No origin for zone b (agent 1 bridges to zone a), so its place is a peer's: 3 of 3, the bridge among them.
+        Assert.Equal(3, zoneB.Count);
+        Assert.DoesNotContain(zoneB, p => p.Role == PeerRole.Origin);
+        Assert.Contains(zoneB, p => p.Locality.Zone == "a");
+    }
+
+    [Fact]
+    public async Task Announce_ClusterOfOriginsThatAnnounceThemselves_EachHandedOutOnceAndLastInRankOrder()
+    {
+        IPEndPoint[] replicas = [IPEndPoint.Parse("10.9.9.1:6881"), IPEndPoint.Parse("10.9.9.2:6881")];
+        _cache.Add(_metaInfo, replicas);
+        await AnnounceOrigin(replicas[0], 200);
+        await AnnounceOrigin(replicas[1], 201);
+
+        // Only the replicas in the swarm: their stored records would fit the place left; every handout must still end
+        // with the replicas in rank order (the best last), each once. Repeated: the policy picks at random among equals.
+        for (var round = 0; round < 20; round++)
+        {
+            var peers = await Announce(9);
+
+            Assert.Equal(2, peers.Count); // everyone but the asker: both replicas
+            Assert.True(peers[^2].IsAt(replicas[1].Address, replicas[1].Port));
+            Assert.True(peers[^1].IsAt(replicas[0].Address, replicas[0].Port));
+        }
+
+        for (var i = 1; i <= 5; i++)
+        {
+            await Announce(i);
+        }
+
+        var full = await Announce(9);
+
+        Assert.Equal(3, full.Count); // MaxPeers
+        Assert.Equal(PeerRole.Agent, full[0].Role);
+        Assert.True(full[^2].IsAt(replicas[1].Address, replicas[1].Port));
+        Assert.True(full[^1].IsAt(replicas[0].Address, replicas[0].Port));
+    }
+
+    [Fact]
+    public async Task Announce_AskerIsAnOriginOfTheCluster_GetsTheOtherReplicaButNeverItself()
+    {
+        IPEndPoint[] replicas = [IPEndPoint.Parse("10.9.9.1:6881"), IPEndPoint.Parse("10.9.9.2:6881")];
+        _cache.Add(_metaInfo, replicas);
+        await AnnounceOrigin(replicas[1], 201);
+        for (var i = 1; i <= 5; i++)
+        {
+            await Announce(i);
+        }
+
+        var peers = await AnnounceOrigin(replicas[0], 200);
+
+        Assert.Equal(3, peers.Count); // MaxPeers: two agents and the other replica
+        Assert.All(peers.Take(2), p => Assert.Equal(PeerRole.Agent, p.Role));
+        Assert.True(peers[^1].IsAt(replicas[1].Address, replicas[1].Port));
+        Assert.DoesNotContain(peers, p => p.IsAt(replicas[0].Address, replicas[0].Port));
+    }
+
+    private async Task<IReadOnlyList<PeerRecord>> AnnounceOrigin(IPEndPoint endPoint, int n)
+    {
+        var id = new byte[20];
+        id[0] = (byte)n;
+        var claim = new AnnounceClaim(_metaInfo.InfoHash, new PeerId(id), null, endPoint.Port, PeerRole.Origin, true, 0, P2PRegistry.Tracker.Peers.AnnounceEvent.None, 0);
+        var decision = await _announcer.AnnounceAsync(claim, new AnnouncerIdentity(endPoint.Address, IsOrigin: true), "grpc", default);
+        Assert.False(decision.Refused, decision.Reason);
+        return decision.Result.Peers;
+    }
+
     private async Task<IReadOnlyList<PeerRecord>> Announce(int n, string zone = "", AnnounceService? announcer = null)
     {
         var id = new byte[20];

@@ -239,6 +239,34 @@ public abstract class PeerStoreContractTests
     }
 
     [Fact]
+    public async Task AnnounceAsync_ExpiredPeerIdBeyondOnePruneBatch_ReturnsFromANewAddressWithExactQuotas()
+    {
+        // More expired peers than one announce prunes (the Redis store's batch is 64): the returning peer's own
+        // expired record is still there when it announces from its new address.
+        var store = Create(perAddress: 1, perAddressPerSwarm: 1);
+        for (var i = 0; i < 70; i++)
+        {
+            Assert.Equal(PeerStoreOutcome.Stored, (await store.AnnounceAsync(s_swarm, From($"10.0.1.{i + 1}", 100 + i), AnnounceEvent.Started, default)).Outcome);
+        }
+
+        Time.Advance(TimeSpan.FromSeconds(1));
+        await store.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.Started, default);
+        Time.Advance(TimeSpan.FromSeconds(91));
+
+        var back = await store.AnnounceAsync(s_swarm, From("10.0.0.9", 1), AnnounceEvent.Started, default);
+
+        Assert.Equal(PeerStoreOutcome.Stored, back.Outcome);
+        Assert.True(Assert.Single(back.Peers).Address.Equals(IPAddress.Parse("10.0.0.9")));
+        // The old address holds nothing any more; the new one holds exactly this peer, in the swarm and in total.
+        Assert.Equal(PeerStoreOutcome.Stored, (await store.AnnounceAsync(Swarm(1), From("10.0.0.1", 5), AnnounceEvent.Started, default)).Outcome);
+        Assert.Equal(PeerStoreOutcome.SwarmAddressQuota, (await store.AnnounceAsync(s_swarm, From("10.0.0.9", 6), AnnounceEvent.Started, default)).Outcome);
+        Assert.Equal(PeerStoreOutcome.AddressQuota, (await store.AnnounceAsync(Swarm(2), From("10.0.0.9", 7), AnnounceEvent.Started, default)).Outcome);
+        Assert.Equal(PeerStoreOutcome.Removed, (await store.AnnounceAsync(s_swarm, From("10.0.0.9", 1), AnnounceEvent.Stopped, default)).Outcome);
+        // Its quota comes back when it stops: the counter held one, not zero.
+        Assert.Equal(PeerStoreOutcome.Stored, (await store.AnnounceAsync(Swarm(2), From("10.0.0.9", 7), AnnounceEvent.Started, default)).Outcome);
+    }
+
+    [Fact]
     public async Task AnnounceAsync_OneAddressManyPeerIds_CappedPerSwarmWhileOthersGetIn()
     {
         var store = Create(maxPeersPerSwarm: 10, perAddressPerSwarm: 2);
