@@ -26,6 +26,8 @@ public sealed partial class SwarmEngine
     private Task _announceLoop = Task.CompletedTask;
     private int _seedsInFlight;
     private int _failuresInARow;
+    private int _announcesPending;
+    private bool _announceLoopParked;
 
     /// <summary>Complete blobs announced as seeds, with their swarm open or closed.</summary>
     public int SeededBlobCount
@@ -233,17 +235,52 @@ public sealed partial class SwarmEngine
         (downloading ? _downloadSchedule : _seedSchedule).Schedule(target, due);
     }
 
-    private void WakeAnnouncer()
+    /// <summary>
+    /// Tests with a fake clock: the announce loop sleeps until the next due time (its timer set), no announce is on its
+    /// way or in flight, and nothing is due now. Advancing the clock then moves the schedule by exactly that much.
+    /// </summary>
+    internal bool AnnouncesSettled
     {
-        try
+        get
         {
-            if (_announceWake.CurrentCount == 0)
+            lock (_announceLock)
             {
-                _announceWake.Release();
+                var now = Now();
+                return _announceLoopParked
+                    && _announcesPending == 0
+                    && !(_downloadSchedule.NextDue <= now)
+                    && !(_seedsInFlight < MaxSeedAnnouncesInFlight && _seedSchedule.NextDue <= now);
             }
         }
-        catch (Exception exception) when (exception is SemaphoreFullException or ObjectDisposedException)
+    }
+
+    /// <summary>Tests: announces taken from the schedules and not finished yet, with the loop asleep (null while it runs).</summary>
+    internal int? AnnouncesPendingWhileParked
+    {
+        get
         {
+            lock (_announceLock)
+            {
+                return _announceLoopParked ? _announcesPending : null;
+            }
+        }
+    }
+
+    private void WakeAnnouncer()
+    {
+        lock (_announceLock)
+        {
+            _announceLoopParked = false;
+            try
+            {
+                if (_announceWake.CurrentCount == 0)
+                {
+                    _announceWake.Release();
+                }
+            }
+            catch (Exception exception) when (exception is SemaphoreFullException or ObjectDisposedException)
+            {
+            }
         }
     }
 
@@ -253,13 +290,15 @@ public sealed partial class SwarmEngine
         var due = new List<(AnnounceTarget Target, bool SeedSlot)>();
         while (!token.IsCancellationRequested)
         {
-            TimeSpan wait;
+            CancellationTokenSource? wake = null;
+            Task? sleep = null;
             lock (_announceLock)
             {
                 var now = Now();
                 while (_downloadSchedule.TryTakeDue(now, out var target))
                 {
                     target.InFlight = true;
+                    _announcesPending++;
                     due.Add((target, false));
                 }
 
@@ -267,6 +306,7 @@ public sealed partial class SwarmEngine
                 {
                     target.InFlight = true;
                     _seedsInFlight++;
+                    _announcesPending++;
                     due.Add((target, true));
                 }
 
@@ -277,7 +317,15 @@ public sealed partial class SwarmEngine
                 }
 
                 // A wait is bounded (a day), so a clock that jumps cannot leave the loop asleep for good.
-                wait = next is { } at ? TimeSpan.FromTicks(Math.Clamp(at - now, 0, TimeSpan.TicksPerDay)) : TimeSpan.FromDays(1);
+                var wait = next is { } at ? TimeSpan.FromTicks(Math.Clamp(at - now, 0, TimeSpan.TicksPerDay)) : TimeSpan.FromDays(1);
+                if (wait > TimeSpan.Zero)
+                {
+                    // The timer is set from the same reading of the clock as the wait (a clock advanced in between would
+                    // make it late); parked, for AnnouncesSettled, unless a wake is already pending.
+                    wake = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    sleep = Task.Delay(wait, _context.Time, wake.Token);
+                    _announceLoopParked = _announceWake.CurrentCount == 0;
+                }
             }
 
             foreach (var (target, seedSlot) in due)
@@ -289,22 +337,36 @@ public sealed partial class SwarmEngine
             }
 
             due.Clear();
-            if (wait <= TimeSpan.Zero)
+            if (wake is null || sleep is null)
             {
                 continue;
             }
 
-            using var wake = CancellationTokenSource.CreateLinkedTokenSource(token);
-            var signal = _announceWake.WaitAsync(wake.Token);
-            var sleep = Task.Delay(wait, _context.Time, wake.Token);
-            await Task.WhenAny(signal, sleep).ConfigureAwait(false);
-            await wake.CancelAsync().ConfigureAwait(false);
-            try
+            using (wake)
             {
-                await signal.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
+                var signal = _announceWake.WaitAsync(wake.Token);
+                await Task.WhenAny(signal, sleep).ConfigureAwait(false);
+                lock (_announceLock)
+                {
+                    _announceLoopParked = false;
+                }
+
+                await wake.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await signal.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                try
+                {
+                    await sleep.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
             }
         }
     }
@@ -331,6 +393,7 @@ public sealed partial class SwarmEngine
         lock (_announceLock)
         {
             target.InFlight = false;
+            _announcesPending--;
             if (seedSlot)
             {
                 _seedsInFlight--;
@@ -403,8 +466,8 @@ public sealed partial class SwarmEngine
     /// <summary>One announce, bounded by the tracker timeout; null when the tracker failed (logged, never thrown).</summary>
     private async Task<AnnounceResult?> AnnounceAsync(InfoHash infoHash, Digest digest, bool complete, long left, AnnounceEvent announceEvent, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_context.Options.TrackerTimeout);
+        using var deadline = new CancellationTokenSource(_context.Options.TrackerTimeout, _context.Time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         _context.Metrics.AnnounceAttempted();
         try
         {

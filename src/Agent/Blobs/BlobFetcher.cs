@@ -89,6 +89,21 @@ internal sealed class BlobFetcher : IAsyncDisposable
     }
 
     /// <summary>
+    /// Runs <paramref name="remove"/> (the removal of <paramref name="digest"/>'s partial download) unless a fetch of it is
+    /// in progress, under the lock <see cref="GetOrStart"/> takes: a fetch cannot start in between and resume files that
+    /// are then unlinked; one asked for meanwhile starts once they are gone. Returns what <paramref name="remove"/> did
+    /// (the bytes removed), 0 when a fetch runs.
+    /// </summary>
+    public long RemoveIfIdle(Digest digest, Func<Digest, long> remove)
+    {
+        ArgumentNullException.ThrowIfNull(remove);
+        lock (_lock)
+        {
+            return _fetches.ContainsKey(digest) ? 0 : remove(digest);
+        }
+    }
+
+    /// <summary>
     /// Gives up a download nobody is reading and no peer serves (the client was sent elsewhere). Its
     /// verified pieces stay on disk for the next attempt.
     /// </summary>

@@ -97,20 +97,15 @@ internal sealed class PartialDownloads(IOptions<AgentOptions> options, ILogger<P
     public bool IsAbandoned(DateTimeOffset lastWrite, DateTimeOffset now) => now - lastWrite > _retention;
 
     /// <summary>
-    /// Removes the partial download of <paramref name="digest"/> (both the swarm's and an origin stream's) unless
-    /// <paramref name="isActive"/> says a fetch runs for it now. Returns the bytes removed.
+    /// Removes the partial download of <paramref name="digest"/> (both the swarm's and an origin stream's). Only through
+    /// <see cref="BlobFetcher.RemoveIfIdle"/>, which holds off a fetch of it from starting (and resuming these files)
+    /// until the files are gone. Returns the bytes removed.
     /// </summary>
-    public long Remove(Digest digest, Func<Digest, bool> isActive)
+    public long Remove(Digest digest)
     {
         var removed = 0L;
         foreach (var data in new[] { Path.Combine(_root, digest.Hex), Path.Combine(_root, digest.Hex + OriginBlobDownload.FileSuffix) })
         {
-            // Checked again right before the delete: a fetch may have started since the listing.
-            if (isActive(digest))
-            {
-                return removed;
-            }
-
             try
             {
                 var length = PartialDownloadFiles.Length(data);

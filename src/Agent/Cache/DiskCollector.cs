@@ -158,7 +158,7 @@ internal sealed class DiskCollector : BackgroundService
         var expired = new HashSet<Digest>();
         foreach (var partial in partials)
         {
-            if (!partial.Pinned && _partials.IsAbandoned(partial.LastUsed, now) && _partials.Remove(partial.Digest, _isDownloading) is > 0 and var bytes)
+            if (!partial.Pinned && _partials.IsAbandoned(partial.LastUsed, now) && _fetcher.RemoveIfIdle(partial.Digest, _partials.Remove) is > 0 and var bytes)
             {
                 removed.Add(partial with { Bytes = bytes });
                 _metrics.Evicted("partial_download", bytes);
@@ -277,7 +277,7 @@ internal sealed class DiskCollector : BackgroundService
                     _metrics.Evicted("blob", victim.Bytes + metaInfo);
                     return victim.Bytes + metaInfo;
                 case GcItemKind.PartialDownload:
-                    var partial = _partials.Remove(victim.Digest, _isDownloading);
+                    var partial = _fetcher.RemoveIfIdle(victim.Digest, _partials.Remove);
                     _metrics.Evicted("partial_download", partial);
                     return partial;
                 default:

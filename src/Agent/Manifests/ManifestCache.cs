@@ -19,6 +19,10 @@ internal sealed class ManifestCache
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<Digest, DateTimeOffset> _uses = new();
 
+    // Put (type, then content) and Remove (content, then type) each under it: interleaved, they left a content file
+    // without its type file.
+    private readonly Lock _writeLock = new();
+
     public ManifestCache(string root, TimeProvider? time = null)
     {
         _root = Path.Combine(Path.GetFullPath(root), Digest.Sha256Algorithm);
@@ -51,6 +55,14 @@ internal sealed class ManifestCache
 
     public void Put(Manifest manifest)
     {
+        lock (_writeLock)
+        {
+            PutLocked(manifest);
+        }
+    }
+
+    private void PutLocked(Manifest manifest)
+    {
         var path = Path.Combine(_root, manifest.Digest.Hex);
         if (File.Exists(path) && File.Exists(path + TypeSuffix))
         {
@@ -77,29 +89,25 @@ internal sealed class ManifestCache
     /// <summary>Every cached manifest as a collector item: both files' bytes, its last use, when it was written.</summary>
     public List<GcItem> List()
     {
+        // Every content file, with or without its type file: a lone one (a crash between the two writes) is a candidate
+        // too, else it would count in the usage for good.
         var items = new List<GcItem>();
-        foreach (var type in new DirectoryInfo(_root).EnumerateFiles("*" + TypeSuffix))
+        foreach (var content in new DirectoryInfo(_root).EnumerateFiles())
         {
-            var hex = type.Name[..^TypeSuffix.Length];
-            if (!Digest.TryParse(Digest.Sha256Algorithm + ":" + hex, out var digest))
+            if (content.Name.Length != 64 || !Digest.TryParse(Digest.Sha256Algorithm + ":" + content.Name, out var digest))
             {
                 continue;
             }
 
-            var content = new FileInfo(Path.Combine(_root, hex));
-            if (!content.Exists)
-            {
-                continue;
-            }
-
-            var written = new DateTimeOffset(type.LastWriteTimeUtc, TimeSpan.Zero);
+            var type = new FileInfo(content.FullName + TypeSuffix);
+            var written = new DateTimeOffset(type.Exists ? type.LastWriteTimeUtc : content.LastWriteTimeUtc, TimeSpan.Zero);
             var lastUsed = new DateTimeOffset(content.LastWriteTimeUtc, TimeSpan.Zero);
             if (_uses.TryGetValue(digest, out var used) && used > lastUsed)
             {
                 lastUsed = used;
             }
 
-            items.Add(new GcItem(GcItemKind.Manifest, digest, content.Length + type.Length, lastUsed, written, Pinned: false));
+            items.Add(new GcItem(GcItemKind.Manifest, digest, content.Length + (type.Exists ? type.Length : 0), lastUsed, written, Pinned: false));
         }
 
         return items;
@@ -110,6 +118,14 @@ internal sealed class ManifestCache
     /// between finds a miss. Returns the bytes removed.
     /// </summary>
     public long Remove(Digest digest, DateTimeOffset lastUsedSeen)
+    {
+        lock (_writeLock)
+        {
+            return RemoveLocked(digest, lastUsedSeen);
+        }
+    }
+
+    private long RemoveLocked(Digest digest, DateTimeOffset lastUsedSeen)
     {
         if (_uses.TryGetValue(digest, out var used) && used > lastUsedSeen)
         {

@@ -56,6 +56,24 @@ public sealed class ManifestCacheTests : IDisposable
     }
 
     [Fact]
+    public void List_ContentWithoutItsTypeFile_IsACandidate_AndRemoveTakesIt()
+    {
+        var cache = new ManifestCache(_dir.Path, _time);
+        var manifest = NewManifest("{\"schemaVersion\":2,\"lone\":true}");
+        var content = Path.Combine(_dir.Path, Digest.Sha256Algorithm, manifest.Digest.Hex);
+        File.WriteAllBytes(content, manifest.Content.ToArray());
+        File.WriteAllText(Path.Combine(_dir.Path, Digest.Sha256Algorithm, "not-a-digest"), "x");
+
+        var item = Assert.Single(cache.List());
+        Assert.Equal(manifest.Digest, item.Digest);
+        Assert.Equal(manifest.Content.Length, item.Bytes);
+        Assert.Null(cache.TryGet(manifest.Digest));
+        Assert.Equal(manifest.Content.Length, cache.Remove(manifest.Digest, item.LastUsed));
+        Assert.False(File.Exists(content));
+        Assert.Empty(cache.List());
+    }
+
+    [Fact]
     public void Remove_UsedSinceTheListing_Refused_ElseBothFilesGo()
     {
         var cache = new ManifestCache(_dir.Path, _time);

@@ -1,5 +1,6 @@
-using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Swarm.Announcing;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
@@ -93,9 +94,10 @@ public sealed class IdleSeedTests(ITestOutputHelper output)
     [Fact]
     public async Task SeedOnDemand_TenThousandBlobs_AFewHundredBytesEachNoFileNoTask()
     {
-        // A tracker that hangs: announces stay in flight, at most 32 of them (the engine's bound for seeds).
-        var tracker = new FakeTracker { Fault = ct => Task.Delay(System.Threading.Timeout.Infinite, ct) };
-        await using var node = await TestNode.StartAsync(tracker, o => o.TrackerTimeout = TimeSpan.FromSeconds(5));
+        // A tracker that hangs: announces stay in flight until the tracker timeout, at most 32 of them (the engine's bound for seeds).
+        var time = new FakeTimeProvider();
+        var tracker = new FakeTracker { Clock = time, Fault = ct => Task.Delay(System.Threading.Timeout.Infinite, ct) };
+        await using var node = await TestNode.StartAsync(tracker, o => o.TrackerTimeout = TimeSpan.FromSeconds(5), time: time);
         var resolved = 0;
         node.Engine.SeedResolver = _ =>
         {
@@ -119,43 +121,74 @@ public sealed class IdleSeedTests(ITestOutputHelper output)
         Assert.Equal(0, node.Engine.OpenSwarmCount);
         Assert.Equal(0, Volatile.Read(ref resolved));
 
-        // The first announces go out spread (20 ms apart on average), and no more than 32 hang at once.
-        await WaitUntilAsync(() => tracker.AnnounceCount >= 32);
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        Assert.Equal(32, tracker.AnnounceCount);
+        // Past the whole spread window every blob is due, yet no more than 32 announces go out, however long one waits.
+        time.Advance(SwarmTestContext.FastOptions().AnnounceSpread);
+        await WaitUntilAsync(() => node.Engine.AnnouncesPendingWhileParked is > 0 and var pending && pending == tracker.InFlight);
+        Assert.Equal(SwarmEngine.MaxSeedAnnouncesInFlight, tracker.AnnounceCount);
+        Assert.Equal(SwarmEngine.MaxSeedAnnouncesInFlight, tracker.PeakInFlight);
+
+        // At the tracker timeout they give up and free their slots for the next 32.
+        time.Advance(TimeSpan.FromSeconds(5));
+        await WaitUntilAsync(() => tracker.AnnounceCount >= 2 * SwarmEngine.MaxSeedAnnouncesInFlight
+            && node.Engine.AnnouncesPendingWhileParked is { } pending && pending == tracker.InFlight);
+        Assert.Equal(2 * SwarmEngine.MaxSeedAnnouncesInFlight, tracker.AnnounceCount);
+        Assert.Equal(SwarmEngine.MaxSeedAnnouncesInFlight, tracker.InFlight);
     }
 
     [Fact]
     public async Task Announce_TrackerDown_SeedsBackOffThenAllReannounceSoonAfterItReturns()
     {
-        var tracker = new FakeTracker();
+        var time = new FakeTimeProvider();
+        var tracker = new FakeTracker { Clock = time };
         var down = 1;
         tracker.Fault = _ => Volatile.Read(ref down) == 1 ? throw new InvalidOperationException("tracker down") : Task.CompletedTask;
 
         // Seeds announce every 0.5 s when all is well; back-off up to 4 s.
-        await using var node = await TestNode.StartAsync(tracker, o => o.AnnounceBackoffCap = TimeSpan.FromSeconds(4));
+        static void Configure(SwarmOptions o) => o.AnnounceBackoffCap = TimeSpan.FromSeconds(4);
+        var policy = AnnouncePolicy.From(SwarmTestContext.FastOptions(Configure));
+        await using var node = await TestNode.StartAsync(tracker, Configure, time: time);
         var blobs = Enumerable.Range(0, 50).Select(i => TestBlob.Create(1000 + i, 16 * 1024, seed: i)).ToList();
         node.Engine.SeedResolver = _ => null;
+        var start = time.GetUtcNow();
         node.Engine.SeedOnDemand(blobs.Select(b => (b.MetaInfo.InfoHash, b.Digest)));
 
-        var start = DateTime.UtcNow;
-        await Task.Delay(TimeSpan.FromSeconds(10));
-        var attempts = tracker.AnnounceCount;
-        var elapsed = DateTime.UtcNow - start;
+        // 20 s of the engine's time, in steps: each attempt lands on the first step at or after it is due.
+        await RunAsync(node, time, TimeSpan.FromSeconds(20), () => false);
 
-        // Without back-off: one per blob per 0.5 s, 1000 in 10 s. With it (mean delays 0.5, 1, 2, 2 … s): about 6 per blob.
-        var perBlobPerSecond = attempts / 50.0 / elapsed.TotalSeconds;
-        Assert.True(perBlobPerSecond < 1.0, $"{attempts} announces of 50 blobs in {elapsed.TotalSeconds:F1} s");
-        Assert.True(attempts >= 100, $"only {attempts} announces: the seeds stopped trying");
+        var gaps = new List<TimeSpan>();
+        foreach (var blob in blobs)
+        {
+            var times = tracker.Times(blob.MetaInfo.InfoHash);
+            Assert.True(times.Count >= 2, $"{times.Count} announces of a blob in 20 s: it stopped trying");
 
+            // The first within the spread of 50 announces (20 ms each), then after k failures a delay in [0.5 s, ceiling(k)].
+            Assert.InRange(times[0] - start, TimeSpan.Zero, policy.SpreadWindow(50, downloading: false) + Step);
+            for (var k = 1; k < times.Count; k++)
+            {
+                var gap = times[k] - times[k - 1];
+                Assert.InRange(gap, TimeSpan.FromMilliseconds(500), policy.Ceiling(downloading: false, k) + Step);
+                if (k >= 3)
+                {
+                    gaps.Add(gap);
+                }
+            }
+        }
+
+        // From the third failure on the ceiling is 4 s (mean 2 s); without back-off seeds would retry every 0.5 s.
+        var mean = TimeSpan.FromTicks((long)gaps.Average(g => g.Ticks));
+        output.WriteLine($"{tracker.AnnounceCount} announces of 50 blobs in 20 s; mean gap from the third failure {mean.TotalSeconds:F2} s");
+        Assert.True(mean > TimeSpan.FromSeconds(1), $"mean gap {mean.TotalSeconds:F2} s after three failures");
+
+        // The tracker returns: the first announce due finds it (within the cap), and the rest follow within the spread of
+        // 50 announces (1 s), not each at its own back-off, up to 4 s later.
         Volatile.Write(ref down, 0);
-        var back = DateTime.UtcNow;
-        await WaitUntilAsync(() => blobs.All(b => tracker.Seeds(b.MetaInfo.InfoHash) == 1));
-        var recovered = DateTime.UtcNow - back;
-
-        // The first announce due (within a second, most blobs are backing off at random) finds it back, and the rest follow
-        // within 50 × 20 ms, well before the 4 s cap.
-        Assert.True(recovered < TimeSpan.FromSeconds(4), $"all listed again after {recovered.TotalSeconds:F1} s");
+        var back = time.GetUtcNow();
+        await RunAsync(node, time, TimeSpan.FromSeconds(10), () => blobs.All(b => tracker.Seeds(b.MetaInfo.InfoHash) == 1));
+        Assert.All(blobs, b => Assert.Equal(1, tracker.Seeds(b.MetaInfo.InfoHash)));
+        var firstBack = blobs.Select(b => tracker.Times(b.MetaInfo.InfoHash).First(t => t > back)).ToList();
+        output.WriteLine($"first success {(firstBack.Min() - back).TotalSeconds:F2} s after the tracker returned, all within {(firstBack.Max() - firstBack.Min()).TotalSeconds:F2} s");
+        Assert.InRange(firstBack.Min() - back, TimeSpan.Zero, TimeSpan.FromSeconds(4) + Step);
+        Assert.InRange(firstBack.Max() - firstBack.Min(), TimeSpan.Zero, policy.SpreadWindow(50, downloading: false) + Step);
     }
 
     [Fact]
@@ -163,15 +196,50 @@ public sealed class IdleSeedTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         var blob = TestBlob.Create(300_000, 256 * 1024);
-        var tracker = new FakeTracker();
-        var failures = 0;
-        tracker.Fault = _ => { Interlocked.Increment(ref failures); throw new InvalidOperationException("tracker down"); };
-        await using var node = await TestNode.StartAsync(tracker, o => o.DownloadAnnounceBackoffCap = TimeSpan.FromSeconds(1));
+        var time = new FakeTimeProvider();
+        var tracker = new FakeTracker { Clock = time, Fault = _ => throw new InvalidOperationException("tracker down") };
+        static void Configure(SwarmOptions o) => o.DownloadAnnounceBackoffCap = TimeSpan.FromSeconds(1);
+        var policy = AnnouncePolicy.From(SwarmTestContext.FastOptions(Configure));
+        await using var node = await TestNode.StartAsync(tracker, Configure, time: time);
+        var start = time.GetUtcNow();
         _ = await node.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("d"));
 
-        // Interval 0.2 s, cap 1 s: over 5 s at least one attempt per second (ceiling 0.4, 0.8, then 1 s), and not a busy loop.
-        await Task.Delay(TimeSpan.FromSeconds(5));
-        Assert.InRange(Volatile.Read(ref failures), 5, 40);
+        await RunAsync(node, time, TimeSpan.FromSeconds(5), () => false);
+
+        // Interval 0.2 s, cap 1 s: at once, then after k failures a delay in [0.2 s, ceiling(k)] (0.4, 0.8, then 1 s): at
+        // least one attempt a second, never a busy loop.
+        var times = tracker.Times(blob.MetaInfo.InfoHash);
+        output.WriteLine($"{times.Count} announces in 5 s");
+        Assert.InRange(times[0] - start, TimeSpan.Zero, Step);
+        Assert.InRange(times.Count, 5, 26);
+        for (var k = 1; k < times.Count; k++)
+        {
+            Assert.InRange(times[k] - times[k - 1], TimeSpan.FromMilliseconds(200), policy.Ceiling(downloading: true, k) + Step);
+        }
+    }
+
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Advances the engine's clock by <see cref="Step"/> at a time, each once its announces settled, for <paramref name="duration"/> or until <paramref name="done"/>.</summary>
+    private static async Task RunAsync(TestNode node, FakeTimeProvider time, TimeSpan duration, Func<bool> done)
+    {
+        var end = time.GetUtcNow() + duration;
+        await SettledAsync(node);
+        while (time.GetUtcNow() < end && !done())
+        {
+            time.Advance(Step);
+            await SettledAsync(node);
+        }
+    }
+
+    private static async Task SettledAsync(TestNode node)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!node.Engine.AnnouncesSettled)
+        {
+            Assert.True(deadline.Elapsed < Timeout, "the announce loop did not settle");
+            await Task.Delay(1);
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

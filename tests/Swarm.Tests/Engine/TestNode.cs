@@ -26,7 +26,8 @@ internal sealed class TestNode : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <param name="settings">Configuration under <c>Swarm:</c> that options cannot carry (e.g. <c>Swarm:Tls:CertificatePath</c>).</param>
-    public static async Task<TestNode> StartAsync(ITrackerClient tracker, Action<SwarmOptions>? configure = null, IDictionary<string, string?>? settings = null)
+    /// <param name="time">The engine's clock (a fake one for tests of its schedules); the system clock unless given.</param>
+    public static async Task<TestNode> StartAsync(ITrackerClient tracker, Action<SwarmOptions>? configure = null, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -38,6 +39,11 @@ internal sealed class TestNode : IAsyncDisposable
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         }
         builder.Services.AddSingleton(tracker);
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
+
         var section = settings is null ? null : new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(SwarmOptions.SectionName);
         builder.Services.AddSwarm(section, configure: o =>
         {

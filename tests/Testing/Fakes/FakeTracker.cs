@@ -19,12 +19,33 @@ public sealed class FakeTracker : ITrackerClient
     private readonly HashSet<PeerId> _origins = [];
     private readonly List<(InfoHash InfoHash, IPEndPoint EndPoint)> _extraPeers = [];
     private readonly List<AnnounceEvent> _events = [];
+    private readonly Dictionary<InfoHash, List<DateTimeOffset>> _times = [];
     private int _announceCount;
+    private int _inFlight;
+    private int _peakInFlight;
 
     /// <summary>Called before each announce: throw or hang to simulate a broken tracker.</summary>
     public Func<CancellationToken, Task>? Fault { get; set; }
 
     public int AnnounceCount => Volatile.Read(ref _announceCount);
+
+    /// <summary>The clock the time of each announce is read from (<see cref="Times"/>); the system clock unless set.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>Announces inside this tracker now (a hanging <see cref="Fault"/> holds them).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>The most announces that were inside this tracker at once.</summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
+
+    /// <summary>When each announce of <paramref name="infoHash"/> arrived, by <see cref="Clock"/>, in order.</summary>
+    public IReadOnlyList<DateTimeOffset> Times(InfoHash infoHash)
+    {
+        lock (_lock)
+        {
+            return _times.TryGetValue(infoHash, out var times) ? [.. times] : [];
+        }
+    }
 
     /// <summary>The event of every announce so far, in order.</summary>
     public IReadOnlyList<AnnounceEvent> Events
@@ -80,11 +101,29 @@ public sealed class FakeTracker : ITrackerClient
         lock (_lock)
         {
             _events.Add(announceEvent);
+            if (!_times.TryGetValue(infoHash, out var times))
+            {
+                times = [];
+                _times.Add(infoHash, times);
+            }
+
+            times.Add(Clock.GetUtcNow());
+            _peakInFlight = Math.Max(_peakInFlight, ++_inFlight);
         }
 
-        if (Fault is { } fault)
+        try
         {
-            await fault(cancellationToken);
+            if (Fault is { } fault)
+            {
+                await fault(cancellationToken);
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _inFlight--;
+            }
         }
 
         lock (_lock)
