@@ -13,6 +13,7 @@ using P2PRegistry.Agent.Tracking;
 using P2PRegistry.Hosting;
 using P2PRegistry.Hosting.Configuration;
 using P2PRegistry.Hosting.Security;
+using P2PRegistry.Hosting.Storage;
 using P2PRegistry.Swarm;
 using P2PRegistry.Swarm.Tracking;
 using P2PRegistry.Swarm.Transport;
@@ -74,7 +75,16 @@ public static class AgentApp
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<AgentMetrics>();
-        services.AddSingleton<DiskFullReporter>();
+        services.AddSingleton(sp =>
+        {
+            var metrics = sp.GetRequiredService<AgentMetrics>();
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("P2PRegistry.Agent.Diagnostics.DiskFullReporter");
+            return new DiskFullReporter(
+                sp.GetRequiredService<IOptions<AgentOptions>>().Value.DataPath,
+                sp.GetRequiredService<TimeProvider>(),
+                metrics.DiskFull,
+                (path, reason, suppressed) => AgentLog.DiskFull(logger, path, reason, suppressed));
+        });
         services.AddSwarm(builder.Configuration.GetSection(SwarmOptions.SectionName), swarm =>
         {
             swarm.PeerPort = settings.PeerPort;

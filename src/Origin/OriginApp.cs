@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Hosting;
 using P2PRegistry.Hosting.Security;
+using P2PRegistry.Hosting.Storage;
 using P2PRegistry.Origin.Cluster;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
@@ -61,7 +62,16 @@ public static class OriginApp
         services.AddMetrics();
         services.AddSingleton<OriginMetrics>();
         services.AddSingleton(sp => new StorageLayout(sp.GetRequiredService<IOptions<OriginOptions>>().Value.StoragePath));
-        services.AddSingleton<StorageFullReporter>();
+        services.AddSingleton(sp =>
+        {
+            var metrics = sp.GetRequiredService<OriginMetrics>();
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("P2PRegistry.Origin.Storage.DiskFull");
+            return new DiskFullReporter(
+                sp.GetRequiredService<IOptions<OriginOptions>>().Value.StoragePath,
+                sp.GetRequiredService<TimeProvider>(),
+                metrics.DiskFull,
+                (path, reason, suppressed) => OriginLog.StorageFull(logger, path, reason, suppressed));
+        });
         services.AddSingleton<BlobStore>();
         services.AddSingleton<RepositoryStore>();
         services.AddSingleton<UploadManager>();

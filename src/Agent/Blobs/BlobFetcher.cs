@@ -6,6 +6,7 @@ using P2PRegistry.Agent.Diagnostics;
 using P2PRegistry.Agent.Tracking;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Hosting.Storage;
 using P2PRegistry.Swarm;
 
 namespace P2PRegistry.Agent.Blobs;

@@ -8,6 +8,7 @@ using P2PRegistry.Agent.Manifests;
 using P2PRegistry.Agent.Tracking;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Distribution;
+using P2PRegistry.Hosting.Storage;
 using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Agent.Registry;

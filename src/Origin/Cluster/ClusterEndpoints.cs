@@ -114,11 +114,11 @@ internal static class ClusterEndpoints
         {
             await RegistryErrors.WriteAsync(context, ex.Error, ex.Message, ex.Detail, ex.Headers).ConfigureAwait(false);
         }
-        catch (IOException ex) when (!context.Response.HasStarted && services.GetRequiredService<StorageFullReporter>().IsFull(ex))
+        catch (IOException ex) when (!context.Response.HasStarted && services.GetRequiredService<DiskFullReporter>().IsFull(ex))
         {
             // The writer deleted its temp file; the sending member counts the copy as missing here, not this member as down.
             var path = context.Request.Path.StartsWithSegments(Prefix + "/blobs", StringComparison.Ordinal) ? FullDiskReplica : FullDiskManifest;
-            services.GetRequiredService<StorageFullReporter>().Report(path, ex);
+            services.GetRequiredService<DiskFullReporter>().Report(path, ex);
             await RegistryErrors.WriteAsync(context, RegistryError.InsufficientStorage, "insufficient storage: this member's disk is full", null, [new("Retry-After", "60")]).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Hosting.Storage;
 using P2PRegistry.Origin.Authorization;
 using P2PRegistry.Origin.Cluster;
 using P2PRegistry.Origin.Configuration;
@@ -38,14 +39,14 @@ internal sealed partial class RegistryHandler
     private readonly UpstreamManifests _upstreamManifests;
     private readonly NotFoundCache _notFound;
     private readonly NamespaceRule _names;
-    private readonly StorageFullReporter _storageFull;
+    private readonly DiskFullReporter _storageFull;
     private readonly OriginCluster _cluster;
     private readonly Collection.CollectionGate _gc;
     private readonly Collection.PullThroughUsage _pullThroughUsage;
 
     public RegistryHandler(BlobStore blobs, RepositoryStore repositories, UploadManager uploads, PushAuthenticator auth,
         OriginMetrics metrics, IOptions<OriginOptions> options, TimeProvider time, ILogger<RegistryHandler> logger,
-        UpstreamCatalog upstreams, BlobFills fills, UpstreamManifests upstreamManifests, NotFoundCache notFound, StorageFullReporter storageFull,
+        UpstreamCatalog upstreams, BlobFills fills, UpstreamManifests upstreamManifests, NotFoundCache notFound, DiskFullReporter storageFull,
         OriginCluster cluster, Collection.CollectionGate gc, Collection.PullThroughUsage pullThroughUsage)
     {
         _storageFull = storageFull;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Hosting.Storage;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Swarm.Pieces;
 
@@ -16,12 +17,12 @@ internal sealed class BlobStore
     private readonly StorageLayout _layout;
     private readonly OriginMetrics _metrics;
     private readonly ILogger<BlobStore> _logger;
-    private readonly StorageFullReporter _storageFull;
+    private readonly DiskFullReporter _storageFull;
 
     // One on-demand metainfo computation per digest, however many callers ask at once.
     private readonly ConcurrentDictionary<Digest, Lazy<Task<MetaInfo>>> _computing = new();
 
-    public BlobStore(StorageLayout layout, OriginMetrics metrics, ILogger<BlobStore> logger, StorageFullReporter storageFull)
+    public BlobStore(StorageLayout layout, OriginMetrics metrics, ILogger<BlobStore> logger, DiskFullReporter storageFull)
     {
         _storageFull = storageFull;
         _layout = layout;

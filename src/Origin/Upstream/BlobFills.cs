@@ -30,7 +30,7 @@ internal sealed class BlobFills : IDisposable
     private readonly RepositoryStore _repositories;
     private readonly OriginMetrics _metrics;
     private readonly ILogger<BlobFills> _logger;
-    private readonly StorageFullReporter _storageFull;
+    private readonly DiskFullReporter _storageFull;
     private readonly TimeSpan _fillTimeout;
     private readonly TimeSpan _headersTimeout;
     private readonly TimeSpan _idleTimeout;
@@ -41,7 +41,7 @@ internal sealed class BlobFills : IDisposable
     private readonly TimeSpan _queueTimeout;
     private readonly Collection.CollectionGate _gc;
 
-    public BlobFills(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<BlobFills> logger, StorageFullReporter storageFull, Collection.CollectionGate gc)
+    public BlobFills(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<BlobFills> logger, DiskFullReporter storageFull, Collection.CollectionGate gc)
     {
         _storageFull = storageFull;
         _gc = gc;

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Hosting.Storage;
 using P2PRegistry.Origin.Configuration;
 using P2PRegistry.Origin.Diagnostics;
 using P2PRegistry.Origin.Manifests;
@@ -25,13 +26,13 @@ internal sealed class UpstreamManifests
     private readonly RepositoryStore _repositories;
     private readonly OriginMetrics _metrics;
     private readonly ILogger<UpstreamManifests> _logger;
-    private readonly StorageFullReporter _storageFull;
+    private readonly DiskFullReporter _storageFull;
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _revalidationTimeout;
     private readonly long _maxBytes;
     private readonly Collection.CollectionGate _gc;
 
-    public UpstreamManifests(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<UpstreamManifests> logger, StorageFullReporter storageFull, Collection.CollectionGate gc)
+    public UpstreamManifests(BlobStore blobs, RepositoryStore repositories, OriginMetrics metrics, IOptions<OriginOptions> options, ILogger<UpstreamManifests> logger, DiskFullReporter storageFull, Collection.CollectionGate gc)
     {
         _storageFull = storageFull;
         _gc = gc;
