@@ -37,7 +37,7 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
         try
         {
             var maxClients = options.ClientCounts.Max();
-            log.WriteLine($"run {Run.RunPrefix}: {maxClients} client hosts, {options.SizeMib} MiB, {options.RateMbit} Mbit/s, {(options.Loopback ? "loopback" : "namespaces")}");
+            log.WriteLine($"run {Run.RunPrefix}: {maxClients} client hosts, {(options.ImageWorkload ? "an image" : $"{options.SizeMib} MiB")}, {options.RateMbit} Mbit/s, {(options.Loopback ? "loopback" : "namespaces")}");
             _testbed = options.Loopback
                 ? new LoopbackTestbed(Run, maxClients, options.RateMbit)
                 : await NamespaceTestbed.CreateAsync(Run, maxClients, options.RateMbit, cancellationToken, options.Zones == 2 ? options.InterZoneMbit : null).ConfigureAwait(false);

@@ -97,6 +97,18 @@ public sealed class ImageBuilderTests : IDisposable
     }
 
     [Fact]
+    public async Task ChainId_OfThreeLayers_FollowsTheOciDefinition()
+    {
+        var image = await ImageBuilder.BuildAsync(_directory, [1000, 2000, 3000], seed: 5, CancellationToken.None);
+        static string Sha(string text) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(text)));
+        var d = image.Layers.Select(l => l.DiffId).ToList();
+        Assert.Equal(Sha(Sha(d[0] + " " + d[1]) + " " + d[2]), image.ChainId);
+
+        var one = await ImageBuilder.BuildAsync(Path.Combine(_directory, "one"), [1000], seed: 5, CancellationToken.None);
+        Assert.Equal(one.Layers[0].DiffId, one.ChainId);
+    }
+
+    [Fact]
     public async Task Build_NoLayers_Throws() =>
         await Assert.ThrowsAsync<ArgumentException>(() => ImageBuilder.BuildAsync(_directory, [], 1, CancellationToken.None));
 
