@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Harness.Cli;
+using P2PRegistry.Harness.Images;
 using P2PRegistry.Harness.Lab;
 using P2PRegistry.Harness.Measuring;
 using P2PRegistry.Harness.Reporting;
@@ -36,12 +37,28 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
         try
         {
             var maxClients = options.ClientCounts.Max();
-            log.WriteLine($"run {Run.RunPrefix}: {maxClients} client hosts, {options.SizeMib} MiB, {options.RateMbit} Mbit/s, {(options.Loopback ? "loopback" : "namespaces")}");
+            log.WriteLine($"run {Run.RunPrefix}: {maxClients} client hosts, {(options.ImageWorkload ? "an image" : $"{options.SizeMib} MiB")}, {options.RateMbit} Mbit/s, {(options.Loopback ? "loopback" : "namespaces")}");
             _testbed = options.Loopback
                 ? new LoopbackTestbed(Run, maxClients, options.RateMbit)
                 : await NamespaceTestbed.CreateAsync(Run, maxClients, options.RateMbit, cancellationToken, options.Zones == 2 ? options.InterZoneMbit : null).ConfigureAwait(false);
 
-            var blob = await MakeBlobAsync(Path.Combine(_runDirectory, "blob"), options.BlobBytes, cancellationToken).ConfigureAwait(false);
+            // The image workload's unit is the image (the bound, ×F); the systems' own setup publishes its config blob.
+            BuiltImage? image = null;
+            Blob blob;
+            if (options.ImageWorkload)
+            {
+                var sizes = LayerSizes.Geometric(options.Layers, options.LayerMinMib, options.LayerMaxMib);
+                image = await ImageBuilder.BuildAsync(Path.Combine(_runDirectory, "image"), sizes, Random.Shared.Next(), cancellationToken).ConfigureAwait(false);
+                blob = image.Config.AsBlob();
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"image: {image.Layers.Count} gzip layers of {string.Join(", ", sizes.Select(b => (b / 1048576.0).ToString("0.#", CultureInfo.InvariantCulture)))} MiB of random bytes, {image.TotalBytes / 1048576.0:0.0} MiB in all; waves {string.Join(",", options.WaveSizes(maxClients))} (of {maxClients})"));
+            }
+            else
+            {
+                blob = await MakeBlobAsync(Path.Combine(_runDirectory, "blob"), options.BlobBytes, cancellationToken).ConfigureAwait(false);
+            }
+
+            var unitBytes = image?.TotalBytes ?? blob.Length;
             var pieceLength = PieceLength.For(blob.Length);
             var calibration = await Calibration.MeasureAsync(_testbed, options.RateMbit, _runDirectory, _processes, cancellationToken).ConfigureAwait(false);
             log.WriteLine($"calibration: {calibration.Method}");
@@ -49,18 +66,21 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
             var runs = new List<RunReport>();
             foreach (var n in options.ClientCounts)
             {
-                var bound = LowerBound.Seconds(blob.Length, calibration.BytesPerSecond, n);
+                // With waves, the bound is that of the largest wave: the clients of one wave start together.
+                var together = options.ImageWorkload ? options.WaveSizes(n).Max() : n;
+                var bound = LowerBound.Seconds(unitBytes, calibration.BytesPerSecond, together);
                 if (options.Zones == 2)
                 {
                     // Zone b (the seed host is in a) must receive every byte at least once over the link between zones.
-                    bound = Math.Max(bound, LowerBound.AcrossZones(blob.Length, calibration.BytesPerSecond * options.InterZoneMbit / options.RateMbit));
+                    bound = Math.Max(bound, LowerBound.AcrossZones(unitBytes, calibration.BytesPerSecond * options.InterZoneMbit / options.RateMbit));
                 }
 
                 log.WriteLine($"N = {n}: lower bound {bound:0.00} s");
                 var systems = new List<SystemReport>();
                 foreach (var name in options.Systems)
                 {
-                    systems.Add(await RunSystemAsync(Create(name, options), n, blob, pieceLength, bound, cancellationToken).ConfigureAwait(false));
+                    var system = image is null ? Create(name, options) : new ContainerdImageSystem(Create(name, options), image, options.WaveSizes(n));
+                    systems.Add(await RunSystemAsync(system, n, blob, unitBytes, pieceLength, bound, cancellationToken).ConfigureAwait(false));
                 }
 
                 runs.Add(new RunReport(n, bound, systems));
@@ -71,7 +91,11 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
                 StartedAt = started,
                 Machine = $"{Environment.MachineName}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
                 Testbed = _testbed.Description,
-                BlobBytes = blob.Length,
+                BlobBytes = unitBytes,
+                Workload = options.Workload,
+                Image = image is null ? null : new ImageSummary(
+                    $"<seed>/{ContainerdImageSystem.Repository}:{ContainerdImageSystem.Tag}", image.ManifestDigest,
+                    [.. image.Layers.Select(l => l.ContentBytes)], [.. image.Layers.Select(l => l.Blob.Length)], image.TotalBytes),
                 RateMbit = options.RateMbit,
                 PieceLength = pieceLength,
                 PayloadBytesPerSecond = calibration.BytesPerSecond,
@@ -93,7 +117,8 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown system."),
     };
 
-    private async Task<SystemReport> RunSystemAsync(ISystemUnderTest system, int n, Blob blob, int pieceLength, double bound, CancellationToken cancellationToken)
+    /// <param name="unitBytes">F: what each client must receive (the blob, or the whole image), for the egress multiple.</param>
+    private async Task<SystemReport> RunSystemAsync(ISystemUnderTest system, int n, Blob blob, long unitBytes, int pieceLength, double bound, CancellationToken cancellationToken)
     {
         log.WriteLine($"  {system.Name}, N = {n}");
         var availability = await system.CheckAvailableAsync(cancellationToken).ConfigureAwait(false);
@@ -131,7 +156,7 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
             linkBytes = after - before;
             if (zonesBefore is not null && zonesAfter is not null)
             {
-                crossZone = CrossZoneBytes.Between(zonesBefore, zonesAfter, blob.Length);
+                crossZone = CrossZoneBytes.Between(zonesBefore, zonesAfter, unitBytes);
             }
             server = await system.CollectAsync(context, cancellationToken).ConfigureAwait(false);
         }
@@ -148,8 +173,9 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
         var clients = new List<ClientReport>();
         foreach (var r in results)
         {
-            bool? identical = r.CompletionSeconds is null || !File.Exists(r.OutputPath) ? null : await Sha256HexAsync(r.OutputPath, cancellationToken).ConfigureAwait(false) == blob.Sha256Hex;
-            clients.Add(new ClientReport(r.Host, r.CompletionSeconds, r.CpuSeconds, identical, r.Error));
+            bool? identical = r.Verified
+                ?? (r.CompletionSeconds is null || !File.Exists(r.OutputPath) ? null : await Sha256HexAsync(r.OutputPath, cancellationToken).ConfigureAwait(false) == blob.Sha256Hex);
+            clients.Add(new ClientReport(r.Host, r.CompletionSeconds, r.CpuSeconds, identical, r.Error, r.Wave));
         }
 
         Directory.Delete(work, recursive: true);
@@ -159,6 +185,7 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
         // A slowest time is only meaningful when every client finished.
         double? slowest = allDone ? times.Max() : null;
         var egressBytes = linkBytes ?? server?.OriginPayloadBytes;
+        var waves = clients.Select(c => c.Wave).Distinct().Count() > 1 ? WaveReports(clients) : null;
         var report = new SystemReport
         {
             Name = system.Name,
@@ -170,17 +197,34 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
             SlowestSeconds = slowest,
             MedianToBound = median / bound,
             SlowestToBound = slowest / bound,
+            P50Seconds = allDone ? Percentile.NearestRank(times, 50) : null,
+            P99Seconds = allDone ? Percentile.NearestRank(times, 99) : null,
+            Waves = waves,
             OriginLinkBytes = linkBytes,
             OriginPayloadBytes = server?.OriginPayloadBytes,
-            OriginEgressTimesF = egressBytes / (double)blob.Length,
+            OriginEgressTimesF = egressBytes / (double)unitBytes,
             CrossZone = crossZone,
             ServerCpuSeconds = server?.CpuSeconds,
             ClientCpuSeconds = clients.All(c => c.CpuSeconds is null) ? null : clients.Sum(c => c.CpuSeconds ?? 0),
         };
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"    done {report.Completed}/{n}; median {median:0.00} s, slowest {slowest:0.00} s ({report.SlowestToBound:0.00}× bound); origin egress {report.OriginEgressTimesF:0.00}×F{CrossZoneText(crossZone)}"));
+            $"    done {report.Completed}/{n}; median {median:0.00} s, slowest {slowest:0.00} s ({report.SlowestToBound:0.00}× bound); origin egress {report.OriginEgressTimesF:0.00}×F{CrossZoneText(crossZone)}; p50 {report.P50Seconds:0.00} s, p99 {report.P99Seconds:0.00} s"));
+        foreach (var wave in waves ?? [])
+        {
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    wave {wave.Wave}: {wave.Done}/{wave.Clients}; p50 {wave.P50Seconds:0.00} s, p99 {wave.P99Seconds:0.00} s"));
+        }
+
         return report;
     }
+
+    /// <summary>Each wave's p50 / p99 from its own start; a wave with a client that did not finish has none.</summary>
+    public static IReadOnlyList<WaveReport> WaveReports(IReadOnlyList<ClientReport> clients) =>
+        [.. clients.GroupBy(c => c.Wave).OrderBy(g => g.Key).Select(g =>
+        {
+            var done = g.Where(c => c.Seconds is not null && c.Identical == true).Select(c => c.Seconds!.Value).ToList();
+            var all = done.Count == g.Count();
+            return new WaveReport(g.Key + 1, g.Count(), done.Count, all ? Percentile.NearestRank(done, 50) : null, all ? Percentile.NearestRank(done, 99) : null);
+        })];
 
     private static string CrossZoneText(IReadOnlyList<ZoneCrossing>? crossZone) => crossZone is null
         ? ""

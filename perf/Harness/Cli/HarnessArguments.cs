@@ -8,6 +8,8 @@ internal static class HarnessArguments
     public const int MaxAgents = 64;
     public const int MaxSizeMib = 16 * 1024;
     public const int MaxRateMbit = 100_000;
+    public const int MaxLayers = 32;
+    public const int MaxLayerMib = 4096;
 
     public const string Usage = """
         P2PRegistry.Harness: how fast does a blob reach every node when N nodes want it at once?
@@ -30,6 +32,15 @@ internal static class HarnessArguments
                                (1..100000, default --rate-mbit: one host's link for all of a zone's traffic)
           --locality on|off    p2pregistry: agents announce their zone, the tracker hands out near peers first
                                (default on; off = Tracker:Locality=false, Swarm:PreferLocalPeers=false)
+          --workload W         blob (default: one blob, fetched by curl / aria2c) or image: every client host runs
+                               its own containerd, which pulls and unpacks a multi-layer gzip image (ctr images pull;
+                               unpigz on PATH); systems registry and p2pregistry (the default for this workload)
+          --layers K           image: gzip layers (1..32, default 8)
+          --layer-mib MIN-MAX  image: random content of the smallest and the largest layer, MiB, sizes growing
+                               geometrically between them (1..4096, default 5-200; one number = every layer)
+          --waves K            image: a rolling update: clients start in K waves, each wave when the previous one
+                               finished (default 1: all at once)
+          --wave-percent P     image: waves of P % of the clients each, rounded up (e.g. 20); instead of --waves
           --cleanup            delete leftover namespaces and processes of earlier harness runs, then exit
           --help
         """;
@@ -37,6 +48,8 @@ internal static class HarnessArguments
     public static HarnessOptions Parse(IReadOnlyList<string> args)
     {
         var options = new HarnessOptions();
+        var systemsGiven = false;
+        var imageOnly = false;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -81,6 +94,8 @@ internal static class HarnessArguments
                 }
             }
 
+            systemsGiven |= name == "systems";
+            imageOnly |= name is "layers" or "layer-mib" or "waves" or "wave-percent";
             options = name switch
             {
                 "agents" => options with { Agents = Int(name, Value(), 1, MaxAgents) },
@@ -94,6 +109,11 @@ internal static class HarnessArguments
                 "zones" => options with { Zones = Int(name, Value(), 1, 2) },
                 "inter-zone-mbit" => options with { InterZoneMbitSetting = Int(name, Value(), 1, MaxRateMbit) },
                 "locality" => options with { Locality = OnOff(name, Value()) },
+                "workload" => options with { Workload = Workload(Value()) },
+                "layers" => options with { Layers = Int(name, Value(), 1, MaxLayers) },
+                "layer-mib" => LayerMib(options, Value()),
+                "waves" => options with { Waves = Int(name, Value(), 1, MaxAgents) },
+                "wave-percent" => options with { WavePercent = Int(name, Value(), 1, 100) },
                 "loopback" => Flag(options with { Loopback = true }, NoValue),
                 "cleanup" => Flag(options with { Cleanup = true }, NoValue),
                 "help" or "h" => Flag(options with { Help = true }, NoValue),
@@ -101,7 +121,58 @@ internal static class HarnessArguments
             };
         }
 
-        return CheckZones(options);
+        return CheckWorkload(CheckZones(options), systemsGiven, imageOnly);
+    }
+
+    private static HarnessOptions CheckWorkload(HarnessOptions options, bool systemsGiven, bool imageOnly)
+    {
+        if (!options.ImageWorkload)
+        {
+            return imageOnly ? throw new HarnessArgumentException("--layers, --layer-mib, --waves and --wave-percent need --workload image.") : options;
+        }
+
+        if (options.Loopback)
+        {
+            throw new HarnessArgumentException("--workload image needs namespaces (a containerd per client host on a shaped link), not --loopback.");
+        }
+
+        if (options.Tls != "off")
+        {
+            throw new HarnessArgumentException("--workload image runs without TLS (containerd's hosts.toml names plain-HTTP registries); drop --tls.");
+        }
+
+        if (options.Waves is not null && options.WavePercent is not null)
+        {
+            throw new HarnessArgumentException("--waves and --wave-percent both set the waves; give one.");
+        }
+
+        if (options.Waves is { } waves && waves > options.ClientCounts.Min())
+        {
+            throw new HarnessArgumentException($"--waves {waves} needs at least as many clients, got {options.ClientCounts.Min()}.");
+        }
+
+        if (!systemsGiven)
+        {
+            return options with { Systems = HarnessOptions.ImageSystems };
+        }
+
+        var other = options.Systems.FirstOrDefault(s => !HarnessOptions.ImageSystems.Contains(s));
+        return other is null
+            ? options
+            : throw new HarnessArgumentException($"--workload image: '{other}' has no image workload; use {string.Join(" and/or ", HarnessOptions.ImageSystems)}.");
+    }
+
+    private static string Workload(string value) =>
+        HarnessOptions.Workloads.Contains(value) ? value : throw new HarnessArgumentException($"--workload must be one of {string.Join(", ", HarnessOptions.Workloads)}, got '{value}'.");
+
+    private static HarnessOptions LayerMib(HarnessOptions options, string value)
+    {
+        var dash = value.IndexOf('-', StringComparison.Ordinal);
+        var min = Int("layer-mib", dash < 0 ? value : value[..dash], 1, MaxLayerMib);
+        var max = dash < 0 ? min : Int("layer-mib", value[(dash + 1)..], 1, MaxLayerMib);
+        return min <= max
+            ? options with { LayerMinMib = min, LayerMaxMib = max }
+            : throw new HarnessArgumentException($"--layer-mib: the smallest layer ({min}) must not be larger than the largest ({max}).");
     }
 
     private static HarnessOptions CheckZones(HarnessOptions options)

@@ -59,4 +59,33 @@ internal sealed record HarnessOptions
     public IReadOnlyList<int> ClientCounts => Scale.Count > 0 ? Scale : [Agents];
 
     public long BlobBytes => SizeMib * 1024L * 1024L;
+
+    public static readonly IReadOnlyList<string> Workloads = ["blob", "image"];
+
+    /// <summary>The systems that have an <c>image</c> workload (containerd pulls from a registry, or through a mirror).</summary>
+    public static readonly IReadOnlyList<string> ImageSystems = ["registry", "p2pregistry"];
+
+    /// <summary><c>blob</c>: every client fetches one blob (curl, aria2c); <c>image</c>: every client host's containerd pulls and unpacks an image.</summary>
+    public string Workload { get; init; } = "blob";
+
+    public bool ImageWorkload => Workload == "image";
+
+    /// <summary>Image workload: the number of gzip layers.</summary>
+    public int Layers { get; init; } = 8;
+
+    /// <summary>Image workload: the smallest layer's random content, MiB (the sizes grow geometrically to <see cref="LayerMaxMib"/>).</summary>
+    public int LayerMinMib { get; init; } = 5;
+
+    /// <summary>Image workload: the largest layer's random content, MiB.</summary>
+    public int LayerMaxMib { get; init; } = 200;
+
+    /// <summary>Image workload: clients start in this many waves, each when the previous one finished; unset = one wave.</summary>
+    public int? Waves { get; init; }
+
+    /// <summary>Image workload: each wave is this percentage of the clients (rounded up); the alternative to <see cref="Waves"/>.</summary>
+    public int? WavePercent { get; init; }
+
+    /// <summary>Clients per wave for <paramref name="clients"/> clients, first wave first (one wave without a wave setting).</summary>
+    public IReadOnlyList<int> WaveSizes(int clients) =>
+        WavePercent is { } percent ? Images.WavePlan.ByPercent(clients, percent) : Images.WavePlan.ByCount(clients, Waves ?? 1);
 }

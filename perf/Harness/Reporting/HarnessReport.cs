@@ -20,4 +20,10 @@ internal sealed record HarnessReport
     public required string Calibration { get; init; }
 
     public required IReadOnlyList<RunReport> Runs { get; init; }
+
+    /// <summary><c>blob</c> or <c>image</c>.</summary>
+    public string Workload { get; init; } = "blob";
+
+    /// <summary>The image workload's image; null for the blob workload. <see cref="BlobBytes"/> is then its total size.</summary>
+    public ImageSummary? Image { get; init; }
 }

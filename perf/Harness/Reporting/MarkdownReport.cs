@@ -15,7 +15,17 @@ internal static class MarkdownReport
         sb.AppendLine("# P2PRegistry harness report").AppendLine();
         sb.AppendLine(Inv($"- started: {report.StartedAt:yyyy-MM-dd HH:mm:ss} UTC on {report.Machine}"));
         sb.AppendLine(Inv($"- testbed: {report.Testbed}"));
-        sb.AppendLine(Inv($"- blob: {report.BlobBytes / 1048576.0:0.##} MiB, piece length {report.PieceLength / 1024} KiB; links {report.RateMbit} Mbit/s"));
+        if (report.Image is { } image)
+        {
+            sb.AppendLine(Inv($"- workload: image — containerd on every client host pulls and unpacks {image.Reference} ({image.LayerBlobBytes.Count} gzip layers of ")
+                + string.Join(", ", image.LayerContentBytes.Select(b => Inv($"{b / 1048576.0:0.#}")))
+                + Inv($" MiB of random bytes; {image.TotalBytes / 1048576.0:0.##} MiB to fetch, F, with config and manifest {image.ManifestDigest}); links {report.RateMbit} Mbit/s"));
+        }
+        else
+        {
+            sb.AppendLine(Inv($"- blob: {report.BlobBytes / 1048576.0:0.##} MiB, piece length {report.PieceLength / 1024} KiB; links {report.RateMbit} Mbit/s"));
+        }
+
         sb.AppendLine(Inv($"- payload rate for the bound: {report.PayloadBytesPerSecond / 1e6:0.00} MB/s; {report.Calibration}"));
         sb.AppendLine("- bound: Kumar & Ross, T ≥ max(F/u_origin, F/d_min, N·F/(u_origin + Σu_i))").AppendLine();
         foreach (var run in report.Runs)
@@ -30,6 +40,11 @@ internal static class MarkdownReport
             }
 
             sb.AppendLine();
+            if (report.Image is not null)
+            {
+                sb.Append(ImageReadyTable(run));
+            }
+
             foreach (var system in run.Systems.Where(s => s.CrossZone is { Count: > 0 }))
             {
                 sb.AppendLine(Inv($"- {system.Name} cross-zone bytes (link frames that arrived in each zone from the other): ")
@@ -69,6 +84,53 @@ internal static class MarkdownReport
             sb.AppendLine();
         }
 
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Image-ready time (ctr pull start → exit 0, image unpacked): p50 and p99 per system, each as a ratio to the
+    /// first system in the run that has them (the baseline, e.g. registry); then, with waves, the same per wave.
+    /// </summary>
+    public static string ImageReadyTable(RunReport run)
+    {
+        var sb = new StringBuilder();
+        var baseline = run.Systems.FirstOrDefault(s => s.P50Seconds is not null && s.P99Seconds is not null);
+        sb.AppendLine(Inv($"Image-ready time, nearest-rank percentiles{(baseline is null ? "" : $"; ratios against {baseline.Name}")}:")).AppendLine();
+        sb.AppendLine("| system | p50 s | p99 s | p50 ratio | p99 ratio |");
+        sb.AppendLine("|---|---|---|---|---|");
+        foreach (var s in run.Systems.Where(s => s.Available))
+        {
+            sb.AppendLine(Inv($"| {s.Name} | {F(s.P50Seconds, "0.00")} | {F(s.P99Seconds, "0.00")} | {F(s.P50Seconds / baseline?.P50Seconds, "0.00")} | {F(s.P99Seconds / baseline?.P99Seconds, "0.00")} |"));
+        }
+
+        sb.AppendLine();
+        var waved = run.Systems.Where(s => s.Waves is { Count: > 0 }).ToList();
+        if (waved.Count == 0)
+        {
+            return sb.ToString();
+        }
+
+        sb.AppendLine("Rolling update: each wave starts when the previous one is done; times from the wave's start (p50 / p99 s):").AppendLine();
+        sb.AppendLine("| wave | clients | " + string.Join(" | ", waved.Select(s => s.Name)) + (baseline is null ? "" : " | p50 / p99 ratio, " + string.Join(", ", waved.Where(s => s != baseline).Select(s => s.Name))) + " |");
+        sb.AppendLine("|---|---|" + string.Concat(waved.Select(_ => "---|")) + (baseline is null ? "" : "---|"));
+        var baseWaves = baseline?.Waves ?? [];
+        foreach (var wave in waved[0].Waves!)
+        {
+            var cells = waved.Select(s => s.Waves!.FirstOrDefault(w => w.Wave == wave.Wave) is { } w ? Inv($"{F(w.P50Seconds, "0.00")} / {F(w.P99Seconds, "0.00")}") : "—");
+            var row = Inv($"| {wave.Wave} | {wave.Clients} | ") + string.Join(" | ", cells);
+            if (baseline is not null)
+            {
+                var b = baseWaves.FirstOrDefault(w => w.Wave == wave.Wave);
+                var ratios = waved.Where(s => s != baseline).Select(s => s.Waves!.FirstOrDefault(w => w.Wave == wave.Wave) is { } w
+                    ? Inv($"{F(w.P50Seconds / b?.P50Seconds, "0.00")} / {F(w.P99Seconds / b?.P99Seconds, "0.00")}")
+                    : "—");
+                row += " | " + string.Join(", ", ratios);
+            }
+
+            sb.AppendLine(row + " |");
+        }
+
+        sb.AppendLine();
         return sb.ToString();
     }
 

@@ -23,6 +23,15 @@ internal sealed record SystemReport
 
     public double? SlowestSeconds { get; init; }
 
+    /// <summary>Nearest-rank p50 of the clients' times (from their wave's start); null unless every client finished.</summary>
+    public double? P50Seconds { get; init; }
+
+    /// <summary>Nearest-rank p99 (with fewer than 100 clients: the slowest); null unless every client finished.</summary>
+    public double? P99Seconds { get; init; }
+
+    /// <summary>With a rolling update: each wave's figures, first wave first; null when all clients started together.</summary>
+    public IReadOnlyList<WaveReport>? Waves { get; init; }
+
     public double? MedianToBound { get; init; }
 
     public double? SlowestToBound { get; init; }

@@ -40,9 +40,10 @@ internal static class ClientFleet
         return path;
     }
 
-    public static async Task<Outcome> RunAsync(SystemContext context, IReadOnlyList<Client> clients, Completion completion, CancellationToken cancellationToken)
+    /// <param name="barrierName">The barrier FIFO's file name in the work folder: one per group of clients started together (a wave).</param>
+    public static async Task<Outcome> RunAsync(SystemContext context, IReadOnlyList<Client> clients, Completion completion, CancellationToken cancellationToken, string barrierName = "start.fifo")
     {
-        using var barrier = await StartBarrier.CreateAsync(Path.Combine(context.WorkDirectory, "start.fifo"), cancellationToken).ConfigureAwait(false);
+        using var barrier = await StartBarrier.CreateAsync(Path.Combine(context.WorkDirectory, barrierName), cancellationToken).ConfigureAwait(false);
         var started = new List<ProcessGroup.Tracked>();
         foreach (var client in clients)
         {

@@ -44,6 +44,9 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
     /// <summary>The Tracker's HTTP base URL on the seed host, once <see cref="StartSeedSideAsync"/> ran.</summary>
     public string TrackerUrl { get; private set; } = "";
 
+    /// <summary>The registry API of the Agent on <paramref name="host"/> (on that host's 127.0.0.1), once <see cref="SetupAsync"/> ran.</summary>
+    public string AgentUrl(LabHost host) => _agents.First(a => a.Host == host).Url;
+
     public string Description => "Origin + Tracker on the seed host; an Agent per client (warmed by one small pull, as a running DaemonSet agent is); each client pulls through its Agent's /v2/ API"
         + (controlTls ? "; TLS between agents and origin/tracker" : "") + (peerTls ? "; TLS on the peer ports" : "")
         + (agentApiTls ? "; TLS on the agents' registry APIs" : "") + (locality ? "" : "; Tracker:Locality=false, Swarm:PreferLocalPeers=false");

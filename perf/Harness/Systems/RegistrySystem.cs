@@ -15,6 +15,9 @@ internal sealed class RegistrySystem : ISystemUnderTest
 
     public string Name => "registry";
 
+    /// <summary>docker-registry's base URL on the seed host, once <see cref="SetupAsync"/> ran.</summary>
+    public string BaseUrl => _baseUrl;
+
     public string Description => "docker-registry on the seed host; each client: curl GET /v2/<repo>/blobs/<digest>";
 
     public async Task<Availability> CheckAvailableAsync(CancellationToken cancellationToken) =>
