@@ -1,8 +1,7 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using P2PRegistry.Core.Pieces;
-using P2PRegistry.Core.Placement;
 using P2PRegistry.Core.Wire;
+using P2PRegistry.Swarm.PiecePicking;
 using P2PRegistry.Swarm.Sessions;
 
 namespace P2PRegistry.Swarm;
@@ -153,8 +152,8 @@ internal sealed partial class BlobSwarm
     }
 
     /// <summary>
-    /// Splits the pieces to pull across zones between this node and its local peers by rendezvous hashing (each side
-    /// computes the same split from the same ids), so they do not all pull the same piece across at once.
+    /// Splits the pieces to pull across zones between this node and its local peers (<see cref="CrossingShare"/>), so
+    /// each piece that must cross is fetched across by one agent of the zone while the others wait for its <c>have</c>.
     /// </summary>
     private void UpdateCrossingShareLocked()
     {
@@ -163,34 +162,16 @@ internal sealed partial class BlobSwarm
             return;
         }
 
-        List<string> ids = [Context.PeerId.ToHex()];
+        var locals = new List<string>();
         foreach (var other in _peers.Values)
         {
             if (other.IsLocal)
             {
-                ids.Add(other.Session.RemotePeerId.ToHex());
+                locals.Add(other.Session.RemotePeerId.ToHex());
             }
         }
 
-        if (ids.Count == 1)
-        {
-            picker.SetCrossingShare(null);
-            return;
-        }
-
-        var ring = new RendezvousRing(ids.Distinct(StringComparer.Ordinal).ToList());
-        var share = new Bitfield(picker.PieceCount);
-        Span<byte> key = stackalloc byte[4];
-        for (var piece = 0; piece < picker.PieceCount; piece++)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(key, piece);
-            if (ring.Top(key, 1)[0] == 0)
-            {
-                share.Set(piece);
-            }
-        }
-
-        picker.SetCrossingShare(share);
+        picker.SetCrossingShare(CrossingShare.Compute(Context.PeerId.ToHex(), locals, picker.PieceCount));
     }
 
     /// <summary>The session's timer: pipeline size, stalls, the end of a snub, reveals held back, slot rotation.</summary>

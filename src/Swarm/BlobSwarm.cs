@@ -47,7 +47,8 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
         if (download)
         {
             _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            Picker = new PiecePicker(MetaInfo.PieceCount, MetaInfo.PieceLength, MetaInfo.Length, new Random(), context.Options.BlockSize);
+            Picker = new PiecePicker(MetaInfo.PieceCount, MetaInfo.PieceLength, MetaInfo.Length, new Random(), context.Options.BlockSize,
+                context.Time, context.Options.CrossingWait);
             for (var i = 0; i < MetaInfo.PieceCount; i++)
             {
                 if (store.HasPiece(i))

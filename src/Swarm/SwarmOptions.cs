@@ -163,6 +163,14 @@ public sealed class SwarmOptions
     public bool PreferLocalPeers { get; set; } = true;
 
     /// <summary>
+    /// With <see cref="PreferLocalPeers"/>: the agents of a zone split the pieces to fetch from other zones between them
+    /// (each piece is one agent's, by rendezvous hashing of the piece over their peer ids); another agent's piece is
+    /// fetched across only after waiting this long for that agent's <c>have</c>, counted from when this node first could
+    /// have fetched it, so a slow or dead agent never stalls the zone. Zero: no waiting (each piece may cross more than once).
+    /// </summary>
+    public TimeSpan CrossingWait { get; set; } = PiecePicking.PiecePicker.DefaultCrossingWait;
+
+    /// <summary>
     /// When super-seeding: bytes of pieces shown and not yet sent, across the peers being super-seeded, shared out
     /// equally with at least two pieces each (a lone downloader gets them all). Measured with 256 KiB pieces: 2 MiB
     /// left the seed's uplink idle between reveals with 4 peers (slowest 1.13× the bound against 1.03× at 8 MiB);
@@ -210,6 +218,11 @@ public sealed class SwarmOptions
         if (P2PRegistry.Core.Placement.TopologyLabel.Problem(Zone) is { } zoneProblem)
         {
             yield return $"{SectionName}:Zone '{Zone}' {zoneProblem}.";
+        }
+
+        if (CrossingWait < TimeSpan.Zero || CrossingWait > TimeSpan.FromMinutes(1))
+        {
+            yield return $"{SectionName}:CrossingWait must be 0…00:01:00, got {CrossingWait}.";
         }
 
         if (MaxConnections < 1)

@@ -27,6 +27,17 @@ public sealed class SwarmOptionsTests
     }
 
     [Fact]
+    public void Validate_CrossingWaitOutOfRange_NamesTheKey()
+    {
+        Assert.Empty(new SwarmOptions { CrossingWait = TimeSpan.Zero }.Validate());
+        foreach (var wait in new[] { TimeSpan.FromMilliseconds(-1), TimeSpan.FromMinutes(2) })
+        {
+            var problem = Assert.Single(new SwarmOptions { CrossingWait = wait }.Validate());
+            Assert.Contains("Swarm:CrossingWait", problem, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Validate_NegativeHotPieceBytes_NamesTheKey()
     {
         var problem = Assert.Single(new SwarmOptions { HotPieceBytes = -1 }.Validate());

@@ -12,11 +12,13 @@ namespace P2PRegistry.Swarm.PiecePicking;
 /// Locality: a peer of another zone (<c>remote</c>) is asked only for pieces that no local peer serving us holds, so a
 /// zone pulls each piece across once and spreads it inside; when every local holder of a piece chokes us (or stalled),
 /// the piece is the remote peers' again, so a zone that lacks data still gets it. The local peers also split the
-/// pieces to pull across between them (<see cref="SetCrossingShare"/>): pieces in flight are not announced, and without
-/// the split every agent of a zone pulled the same few pieces a bridge had just got. Another's share is asked of a remote
-/// peer only when this node has nothing else to ask for (none of its share at that peer, and no local peer serves a
-/// piece it lacks), so a share whose owner is slow or cut off, or that no one owns (local peers that see different
-/// local peers split differently), still arrives.
+/// pieces to pull across between them (<see cref="SetCrossingShare"/>, <see cref="CrossingShare"/>): each piece is
+/// fetched across by the one agent whose share it is. A piece in flight is not announced (BEP 3: <c>have</c> means
+/// verified), so the others do not see it coming; they hold back from fetching another's piece across for
+/// <c>crossingWait</c> from the first time they could have, waiting for its owner's <c>have</c>. Past that they fetch it
+/// themselves, so a share whose owner is slow, cut off or dead, or that no one owns (local peers that see different
+/// local peers split differently), still arrives. Origins are exempt: they super-seed (show each peer a few distinct
+/// pieces) and are already asked only for pieces no peer holds.
 /// </summary>
 /// <remarks>
 /// Pure state, no I/O and no locking: the swarm calls it under its lock. Peers are small integer ids.
@@ -28,6 +30,9 @@ internal sealed class PiecePicker
     /// <summary>At most this many peers are asked for one block in endgame.</summary>
     public const int MaxRequestersPerBlock = 3;
 
+    /// <summary>How long a node waits for the owner of a piece's crossing share before fetching it across itself.</summary>
+    public static readonly TimeSpan DefaultCrossingWait = TimeSpan.FromSeconds(2);
+
     private readonly int _pieceLength;
     private readonly long _length;
     private readonly int _blockSize;
@@ -37,17 +42,28 @@ internal sealed class PiecePicker
     private readonly int[] _availability;
     private readonly int[] _unservedAvailability;
     private readonly int[] _localServing;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _crossingWait;
     private Bitfield? _crossingShare;
-    private bool _shareOnly;
+
+    // Per piece: when this node first held back from fetching another's share across (0 = not yet); set on first use.
+    private long[]? _deferredSince;
+    private long _now;
     private readonly Dictionary<int, PieceProgress> _inProgress = [];
     private readonly List<PieceProgress> _started = [];
     private int _openBlocks;
     private int _priorityFirst;
     private int _priorityCount;
 
-    public PiecePicker(int pieceCount, int pieceLength, long length, Random random, int blockSize = DefaultBlockSize)
+    /// <param name="time">The clock of the crossing wait (fake in tests).</param>
+    /// <param name="crossingWait">How long another's crossing share is left to its owner (default <see cref="DefaultCrossingWait"/>; zero: not at all).</param>
+    public PiecePicker(int pieceCount, int pieceLength, long length, Random random, int blockSize = DefaultBlockSize,
+        TimeProvider? time = null, TimeSpan? crossingWait = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
+        _time = time ?? TimeProvider.System;
+        _crossingWait = crossingWait ?? DefaultCrossingWait;
+        ArgumentOutOfRangeException.ThrowIfLessThan(_crossingWait, TimeSpan.Zero, nameof(crossingWait));
         PieceCount = pieceCount;
         _pieceLength = pieceLength;
         _length = length;
@@ -195,24 +211,23 @@ internal sealed class PiecePicker
     }
 
     /// <summary>
-    /// The pieces this node pulls from remote peers for its zone (by rendezvous over itself and its local peers); the
-    /// rest only when it has nothing else to do. Null: every piece (no local peers, or no locality).
+    /// The pieces this node pulls from remote peers for its zone (<see cref="CrossingShare"/>); another's piece only once
+    /// it waited <c>crossingWait</c> for it. Null: every piece (no local peers, or no locality).
     /// </summary>
-    public void SetCrossingShare(Bitfield? share) => _crossingShare = share;
-
-    /// <summary>Some piece this node lacks is held by a local peer that serves us.</summary>
-    public bool HasLocalWork()
+    public void SetCrossingShare(Bitfield? share)
     {
-        for (var i = 0; i < PieceCount; i++)
+        _crossingShare = share;
+        if (share is not null)
         {
-            if (_localServing[i] > 0 && !_have[i])
-            {
-                return true;
-            }
+            _deferredSince ??= new long[PieceCount];
         }
-
-        return false;
     }
+
+    /// <summary>
+    /// Whether a remote peer (not an origin) may be asked for the piece now as far as the crossing share goes: it is this
+    /// node's share, or there is no share, or this node has left it to its owner for <c>crossingWait</c> already.
+    /// </summary>
+    public bool MayCross(int piece) => !HeldBackForOwner(piece, _time.GetTimestamp(), record: false);
 
     /// <summary>A connected peer of this node's zone holds the piece and serves us: remote peers are not asked for it.</summary>
     public bool IsHeldLocally(int piece) => _localServing[piece] > 0;
@@ -257,24 +272,16 @@ internal sealed class PiecePicker
     /// download, so it is asked only for pieces no connected peer holds, and never for endgame duplicates
     /// (a duplicate it sends is wasted). <paramref name="remote"/> true asks a peer of another zone: only for
     /// pieces no local peer serving us holds (<see cref="IsHeldLocally"/>), endgame duplicates included, and of those
-    /// only this node's <see cref="SetCrossingShare">share</see> while it has any at that peer or a local peer serves
-    /// anything this node lacks.
+    /// (unless it is an origin) this node's <see cref="SetCrossingShare">share</see>, and another's once this node left
+    /// it to its owner for <c>crossingWait</c>.
     /// </summary>
     public int Pick(int peer, Bitfield peerPieces, Span<BlockRequest> destination, bool origin = false, bool remote = false)
     {
-        if (!remote || _crossingShare is null)
-        {
-            return PickCore(peer, peerPieces, destination, origin, remote, shareOnly: false);
-        }
-
-        var picked = PickCore(peer, peerPieces, destination, origin, remote, shareOnly: true);
-        return picked > 0 || HasLocalWork() ? picked : PickCore(peer, peerPieces, destination, origin, remote, shareOnly: false);
-    }
-
-    private int PickCore(int peer, Bitfield peerPieces, Span<BlockRequest> destination, bool origin, bool remote, bool shareOnly)
-    {
         var picked = 0;
-        _shareOnly = shareOnly;
+        if (remote && !origin && _crossingShare is not null)
+        {
+            _now = Math.Max(1, _time.GetTimestamp());
+        }
 
         // 1. The priority window (the reader's next missing pieces), in order.
         var missing = 0;
@@ -512,7 +519,28 @@ internal sealed class PiecePicker
     // this node neither has nor started are looked at, in ascending order.
     // What an origin (every peer's last resort) or a remote peer (when a local one serves the piece) is not asked for.
     private bool Excluded(int piece, bool origin, bool remote) =>
-        (origin && IsHeldByPeer(piece)) || (remote && (IsHeldLocally(piece) || (_shareOnly && _crossingShare is { } share && !share[piece])));
+        (origin && IsHeldByPeer(piece)) || (remote && (IsHeldLocally(piece) || (!origin && HeldBackForOwner(piece, _now, record: true))));
+
+    // Another's crossing share, left to its owner until crossingWait after this node first could have fetched it.
+    private bool HeldBackForOwner(int piece, long now, bool record)
+    {
+        if (_crossingShare is not { } share || share[piece] || _deferredSince is not { } since)
+        {
+            return false;
+        }
+
+        if (since[piece] == 0)
+        {
+            if (record)
+            {
+                since[piece] = now;
+            }
+
+            return _crossingWait > TimeSpan.Zero;
+        }
+
+        return _time.GetElapsedTime(since[piece], now) < _crossingWait;
+    }
 
     private int PickRarestUnstarted(Bitfield peerPieces, bool origin, bool remote)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using P2PRegistry.Core.Pieces;
 using P2PRegistry.Swarm.PiecePicking;
 
@@ -9,7 +10,10 @@ public sealed class PiecePickerLocalityTests
     private const int Block = PiecePicker.DefaultBlockSize;
     private const int PieceLength = 2 * Block;
 
-    private static PiecePicker Create(int pieces) => new(pieces, PieceLength, (long)pieces * PieceLength, new Random(3));
+    private static readonly TimeSpan Wait = PiecePicker.DefaultCrossingWait;
+
+    private static PiecePicker Create(int pieces, TimeProvider? time = null) =>
+        new(pieces, PieceLength, (long)pieces * PieceLength, new Random(3), time: time ?? new FakeTimeProvider());
 
     private static Bitfield Only(int pieces, params int[] set)
     {
@@ -96,25 +100,89 @@ public sealed class PiecePickerLocalityTests
     }
 
     [Fact]
-    public void Remote_AskedOnlyForTheCrossingShare_UntilNothingElseIsLeft()
+    public void Remote_AskedOnlyForTheCrossingShare_OthersWaitForTheirOwner()
     {
-        var picker = Create(8);
+        var time = new FakeTimeProvider();
+        var picker = Create(8, time);
         picker.AddAvailability(All(8));
         picker.SetCrossingShare(Only(8, 1, 5));
 
-        // The share first; the other pieces are local peers' shares.
+        // Only this node's share crosses; the other pieces are local peers' to fetch across.
         Assert.Equal([1, 5], PickedPieces(picker, peer: 2, All(8), remote: true));
 
-        // None of the share left at that peer, but a local peer serves a piece this node lacks: nothing crosses.
-        picker.AddAvailability(Only(8, 0), unserved: false, local: true);
-        Assert.True(picker.HasLocalWork());
+        // Nothing else to do, no local peer serves anything: still nothing crosses before the wait is over.
+        Assert.Empty(PickedPieces(picker, peer: 2, Only(8, 2, 3, 4, 6, 7), remote: true));
+        time.Advance(Wait - TimeSpan.FromMilliseconds(1));
         Assert.Empty(PickedPieces(picker, peer: 2, Only(8, 2, 3, 4, 6, 7), remote: true));
 
-        // Nothing to fetch inside the zone either: another's share crosses (its owner may be slow or cut off).
-        picker.RemoveAvailability(Only(8, 0), unserved: false, local: true);
-        Assert.False(picker.HasLocalWork());
-        Assert.Equal([2, 3, 4, 6, 7], PickedPieces(picker, peer: 2, Only(8, 2, 3, 4, 6, 7), remote: true));
+        // The owners' haves arrive for two of them: those are fetched inside the zone, never across.
+        var owner = Only(8, 2, 3);
+        picker.AddAvailability(owner, unserved: false, local: true);
+        Assert.Equal([2, 3], PickedPieces(picker, peer: 1, owner, remote: false));
+
+        // The wait is over and nobody announced the rest (an owner slow or gone): they cross.
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal([4, 6, 7], PickedPieces(picker, peer: 2, Only(8, 2, 3, 4, 6, 7), remote: true));
     }
+
+    [Fact]
+    public void CrossingWait_CountsFromWhenThePieceCouldFirstCross()
+    {
+        var time = new FakeTimeProvider();
+        var picker = Create(8, time);
+        picker.AddAvailability(All(8));
+        picker.SetCrossingShare(Only(8, 0));
+        Assert.Equal([0], PickedPieces(picker, peer: 2, Only(8, 0, 1), remote: true));
+        Assert.False(picker.MayCross(1));
+        Assert.False(picker.MayCross(2));
+
+        // Piece 2 shows up at a remote peer only later: its own wait starts then.
+        time.Advance(Wait / 2);
+        Assert.Empty(PickedPieces(picker, peer: 3, Only(8, 2), remote: true));
+        time.Advance(Wait / 2);
+        Assert.True(picker.MayCross(1));
+        Assert.False(picker.MayCross(2));
+        Assert.Equal([1], PickedPieces(picker, peer: 2, Only(8, 1, 2), remote: true));
+        Assert.Empty(PickedPieces(picker, peer: 3, Only(8, 2), remote: true));
+
+        time.Advance(Wait / 2);
+        Assert.Equal([2], PickedPieces(picker, peer: 3, Only(8, 2), remote: true));
+    }
+
+    [Fact]
+    public void CrossingWait_NotForOriginsNorLocalPeersNorWithoutAShare()
+    {
+        var time = new FakeTimeProvider();
+        var picker = Create(4, time);
+        picker.AddAvailability(All(4), unserved: true); // an origin (it super-seeds: what it shows is all it has for us)
+
+        // No local peer known: every piece is this node's.
+        Assert.True(picker.MayCross(3));
+        Assert.Equal([0, 1, 2, 3], PickedPieces(picker, peer: 2, All(4), remote: true));
+        picker.Release(2);
+
+        picker.SetCrossingShare(Only(4, 0));
+        Assert.False(picker.MayCross(3));
+        var buffer = new BlockRequest[64];
+        var count = picker.Pick(9, All(4), buffer, origin: true, remote: true);
+        Assert.Equal([0, 1, 2, 3], buffer[..count].Select(b => b.Piece).Distinct().Order().ToArray());
+        picker.Release(9);
+
+        Assert.Equal([0, 1, 2, 3], PickedPieces(picker, peer: 1, All(4), remote: false));
+    }
+
+    [Fact]
+    public void CrossingWait_Zero_CrossesAtOnce()
+    {
+        var picker = new PiecePicker(4, PieceLength, 4L * PieceLength, new Random(3), time: new FakeTimeProvider(), crossingWait: TimeSpan.Zero);
+        picker.AddAvailability(All(4));
+        picker.SetCrossingShare(Only(4, 0));
+        Assert.Equal([0, 1, 2, 3], PickedPieces(picker, peer: 2, All(4), remote: true));
+    }
+
+    [Fact]
+    public void CrossingWait_Negative_Refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PiecePicker(4, PieceLength, 4L * PieceLength, new Random(3), crossingWait: TimeSpan.FromSeconds(-1)));
 
     [Fact]
     public void CrossingShare_DoesNotLimitLocalPeers()
