@@ -166,28 +166,45 @@ skopeo_copy() {
 }
 
 declare -A t   # t[row]="s1 s2 …"
-# add ROW COMMAND…: run the command (it prints seconds) and append its result to the row; stop on any failure.
-add() { local v; v=$("${@:2}") || { echo "$1: '${*:2}' failed" >&2; exit 1; }; t[$1]="${t[$1]:-} $(printf '%.3f' "$v")"; }
-# try_add ROW COMMAND…: the same, but a failure is counted (failed[ROW]) and the run goes on.
-declare -A failed
-try_add() { local v; if v=$("${@:2}"); then t[$1]="${t[$1]:-} $(printf '%.3f' "$v")"; else failed[$1]=$(( ${failed[$1]:-0} + 1 )); echo "$1: failed (counted)" >&2; fi; }
+# CPU time (user + system, clock ticks) the processes in $servers have used so far: the servers' work for a pull,
+# which unlike seconds stays comparable when other programs load the machine.
+cpu_ticks() { local sum=0 pid; for pid in ${servers:-}; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
+hz=$(getconf CLK_TCK)
+declare -A failed cpu
+# add ROW COMMAND…: run the command (it prints seconds) and append its result to the row, and the CPU seconds of
+# $servers meanwhile to cpu[ROW]; stop on any failure. try_add: a failure is counted (failed[ROW]) and the run goes on.
+add() { record_run 0 "$@"; }
+try_add() { record_run 1 "$@"; }
+record_run() {
+  local tolerate=$1 row=$2 v c0 c1; shift 2
+  c0=$(cpu_ticks)
+  if v=$("$@"); then
+    c1=$(cpu_ticks)
+    t[$row]="${t[$row]:-} $(printf '%.3f' "$v")"
+    cpu[$row]="${cpu[$row]:-} $(awk -v d="$((c1 - c0))" -v hz="$hz" 'BEGIN{printf "%.2f", d / hz}')"
+  elif [ "$tolerate" = 1 ]; then
+    failed[$row]=$(( ${failed[$row]:-0} + 1 )); echo "$row: failed (counted)" >&2
+  else
+    echo "$row: '$*' failed" >&2; exit 1
+  fi
+}
 hwm=()
 expect=$digest
 log "blob: $size_mib MiB, $runs runs; phase 1: docker-registry, origin, agent cold / warm, tail Range"
 for run in $(seq 1 "$runs"); do
-  drop_page_cache $(source_files "$digest"); add registry timed_get "$registry/v2/perf/blob/blobs/$digest"
-  add registry_warm timed_get "$registry/v2/perf/blob/blobs/$digest"
-  drop_page_cache $(source_files "$digest"); add origin timed_get "$origin/v2/perf/blob/blobs/$digest"
+  drop_page_cache $(source_files "$digest"); servers=$registry_pid add registry timed_get "$registry/v2/perf/blob/blobs/$digest"
+  servers=$registry_pid add registry_warm timed_get "$registry/v2/perf/blob/blobs/$digest"
+  drop_page_cache $(source_files "$digest"); servers=$origin_pid add origin timed_get "$origin/v2/perf/blob/blobs/$digest"
   drop_page_cache $(source_files "$digest")
   start_agent "agent-$run"; a_pid=$agent_pid; a_url=$agent_url
-  add cold timed_get "$a_url/v2/perf/blob/blobs/$digest"
+  servers="$a_pid $origin_pid" add cold timed_get "$a_url/v2/perf/blob/blobs/$digest"
   hwm+=("$(hwm_kib "$a_pid")")
-  add warm timed_get "$a_url/v2/perf/blob/blobs/$digest"
+  servers=$a_pid add warm timed_get "$a_url/v2/perf/blob/blobs/$digest"
   # The last run's Agent stays: the seeder of the from-a-peer phase.
   [ "$run" = "$runs" ] && { seeder_pid=$a_pid; } || stop_agent "$a_pid" "agent-$run"
   drop_page_cache $(source_files "$digest")
   start_agent "tail-$run"
-  expect=$tail_digest try_add tail timed_get "$agent_url/v2/perf/blob/blobs/$digest" -r "$((blob_bytes - tail_bytes))-$((blob_bytes - 1))"
+  servers="$agent_pid $origin_pid" expect=$tail_digest try_add tail timed_get "$agent_url/v2/perf/blob/blobs/$digest" -r "$((blob_bytes - tail_bytes))-$((blob_bytes - 1))"
   stop_agent "$agent_pid" "tail-$run"
   log "run $run: registry ${t[registry]##* } s, agent cold ${t[cold]##* } s, warm ${t[warm]##* } s, tail ${t[tail]:-(failed)} s"
 done
@@ -196,9 +213,9 @@ log "phase 2: pull-through (images of $image_mib MiB, pushed to docker-registry)
 for run in $(seq 1 "$runs"); do push_image "perf/app-$run"; done
 expect=""
 for run in $(seq 1 "$runs"); do
-  add skopeo_direct skopeo_copy "127.0.0.1:$registry_port" "perf/app-$run"
+  servers=$registry_pid add skopeo_direct skopeo_copy "127.0.0.1:$registry_port" "perf/app-$run"
   start_agent "pt-$run" --Agent:DefaultRegistry="$upstream_name"
-  add skopeo_agent skopeo_copy "${agent_url#http://}" "perf/app-$run"
+  servers="$agent_pid $origin_pid $registry_pid" add skopeo_agent skopeo_copy "${agent_url#http://}" "perf/app-$run"
   stop_agent "$agent_pid" "pt-$run"
   log "run $run: skopeo direct ${t[skopeo_direct]##* } s, through a cold agent ${t[skopeo_agent]##* } s"
 done
@@ -207,40 +224,46 @@ log "phase 3: from a peer (the Origin stopped; the Tracker hands out the seeding
 kill "$origin_pid"; wait "$origin_pid" 2>/dev/null || true
 expect=$digest
 for run in $(seq 1 "$runs"); do
-  add registry_peer timed_get "$registry/v2/perf/blob/blobs/$digest"
+  servers=$registry_pid add registry_peer timed_get "$registry/v2/perf/blob/blobs/$digest"
   start_agent "peer-$run"
-  add peer timed_get "$agent_url/v2/perf/blob/blobs/$digest"
+  servers="$agent_pid $seeder_pid" add peer timed_get "$agent_url/v2/perf/blob/blobs/$digest"
   stop_agent "$agent_pid" "peer-$run"
   log "run $run: registry ${t[registry_peer]##* } s, from a peer ${t[peer]##* } s"
 done
 kill -0 "$seeder_pid"
 
 m() { printf '%s\n' ${t[$1]} | median; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+mc() { printf '%s\n' ${cpu[$1]} | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "—" }'; }
 rate() { awk -v s="$1" -v mib="$2" 'BEGIN{printf "%.0f", mib/s}'; }
+# row LABEL KEY BASEKEY BASELABEL MIB: one line of the table; the ratios are KEY's medians over BASEKEY's.
+row() {
+  local label=$1 key=$2 base=$3 base_label=$4 mib=$5
+  if [ -z "${t[$key]:-}" ]; then
+    echo "| $label | all $runs failed | — | — | $base_label $(m "$base") s | — | — |"; return
+  fi
+  local s c; s=$(m "$key"); c=$(mc "$key")
+  [ -n "${failed[$key]:-}" ] && label="$label (${failed[$key]} of $runs failed)"
+  echo "| $label | $s | $([ "$mib" = - ] && echo — || rate "$s" "$mib") | $c | $base_label $(m "$base") s, CPU $(mc "$base") s | $(ratio "$s" "$(m "$base")") | $(ratio "$c" "$(mc "$base")") |"
+}
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cold_def=$([ "$drop_cache" = 1 ] && echo "source files dropped from the page cache" || echo "source files in the page cache")
 table=$(
-  echo "| ${size_mib} MiB blob, loopback, median of $runs (interleaved) | seconds | MiB/s | baseline (same runs) | ratio |"
-  echo "|---|---|---|---|---|"
-  r=$(m registry); echo "| docker-registry, curl (cold: $cold_def) | $r | $(rate "$r" "$size_mib") | — | 1.00 |"
-  w=$(m registry_warm); echo "| docker-registry, curl, warm (again) | $w | $(rate "$w" "$size_mib") | docker-registry $r s | $(ratio "$w" "$r") |"
-  o=$(m origin); echo "| origin, curl | $o | $(rate "$o" "$size_mib") | docker-registry $r s | $(ratio "$o" "$r") |"
-  c=$(m cold); echo "| agent, cold (swarm from the origin's seeder) | $c | $(rate "$c" "$size_mib") | docker-registry $r s | $(ratio "$c" "$r") |"
-  v=$(m warm); echo "| agent, warm (its cache) | $v | $(rate "$v" "$size_mib") | docker-registry $r s | $(ratio "$v" "$r") |"
-  rp=$(m registry_peer); p=$(m peer)
-  echo "| agent, from a peer (a second agent, the origin stopped) | $p | $(rate "$p" "$size_mib") | docker-registry $rp s | $(ratio "$p" "$rp") |"
-  if [ -n "${t[tail]:-}" ]; then
-    tl=$(m tail); echo "| agent, last 1 MiB by \`Range\`, cold$([ -n "${failed[tail]:-}" ] && echo " (${failed[tail]} of $runs failed)") | $tl | — | agent cold, full $c s | $(ratio "$tl" "$c") |"
-  else
-    echo "| agent, last 1 MiB by \`Range\`, cold | all $runs failed | — | agent cold, full $c s | — |"
-  fi
-  d=$(m skopeo_direct); a=$(m skopeo_agent)
-  echo "| pull-through: \`skopeo copy\` of a ${image_mib} MiB image through a cold agent | $a | $(rate "$a" "$image_mib") | skopeo from docker-registry $d s | $(ratio "$a" "$d") |"
+  echo "| ${size_mib} MiB blob, loopback, median of $runs (interleaved) | seconds | MiB/s | server CPU s | baseline (same runs) | time ratio | CPU ratio |"
+  echo "|---|---|---|---|---|---|---|"
+  row "docker-registry, curl (cold: $cold_def)" registry registry docker-registry "$size_mib"
+  row "docker-registry, curl, warm (again)" registry_warm registry docker-registry "$size_mib"
+  row "origin, curl" origin registry docker-registry "$size_mib"
+  row "agent, cold (swarm from the origin's seeder; CPU: agent + origin)" cold registry docker-registry "$size_mib"
+  row "agent, warm (its cache)" warm registry docker-registry "$size_mib"
+  row "agent, from a peer (a second agent, the origin stopped; CPU: both agents)" peer registry_peer docker-registry "$size_mib"
+  row "agent, last 1 MiB by \`Range\`, cold (CPU: agent + origin)" tail cold "agent cold, full:" -
+  row "pull-through: \`skopeo copy\` of a ${image_mib} MiB image through a cold agent (CPU: agent + origin + upstream)" skopeo_agent skopeo_direct "skopeo from docker-registry" "$image_mib"
   echo
   echo "Agent peak RSS (VmHWM) after a cold pull: $(printf '%s\n' "${hwm[@]}" | sort -n | tail -1 | awk '{printf "%.0f MiB", $1/1024}') (largest of $runs agents)."
   echo "Per-run seconds: registry${t[registry]}; origin${t[origin]}; agent cold${t[cold]}; warm${t[warm]}; tail${t[tail]:-} (failed: ${failed[tail]:-0});"
   echo "registry (phase 3)${t[registry_peer]}; from a peer${t[peer]}; skopeo direct${t[skopeo_direct]}; through the agent${t[skopeo_agent]}."
+  echo "Per-run server CPU seconds: registry${cpu[registry]}; agent cold${cpu[cold]}; from a peer${cpu[peer]}; through the agent${cpu[skopeo_agent]}."
   echo "Load average: $load_start at the start, $load_end at the end (2 cores; above ~6 the figures are indicative only)."
 )
 echo "$table"
