@@ -201,7 +201,6 @@ internal sealed partial class MirrorHandler
     private async Task StreamAsync(HttpContext context, BlobFetch fetch, IBlobDownload download, long offset, long count)
     {
         var end = offset + count;
-        var body = context.Response.Body;
         var cancellationToken = context.RequestAborted;
         Microsoft.Win32.SafeHandles.SafeFileHandle file;
         try
@@ -223,7 +222,7 @@ internal sealed partial class MirrorHandler
         }
 
         var start = offset;
-        var buffer = ArrayPool<byte>.Shared.Rent(StreamChunk);
+        var writer = context.Response.BodyWriter;
         var stall = new StreamStallWatchdog(_options.StreamStallTimeout, _time, cancellationToken);
         try
         {
@@ -244,16 +243,26 @@ internal sealed partial class MirrorHandler
                         await download.Completion.WaitAsync(stall.Token).ConfigureAwait(false);
                     }
 
+                    // Read straight into the response's pipe: one copy from the piece (or the file) to the buffer
+                    // the socket sends from, not two through a buffer of our own.
                     var length = (int)Math.Min(StreamChunk, Math.Min(end, readable) - offset);
-                    var read = download.Read(file, offset, buffer.AsSpan(0, length));
+                    var memory = writer.GetMemory(length);
+                    var read = download.Read(file, offset, memory.Span[..Math.Min(length, memory.Length)]);
                     if (read == 0)
                     {
                         throw new IOException($"{download.Path} ended at {offset}.");
                     }
 
+                    writer.Advance(read);
                     stall.WriteStarted();
-                    await body.WriteAsync(buffer.AsMemory(0, read), stall.Token).ConfigureAwait(false);
+                    var flushed = await writer.FlushAsync(stall.Token).ConfigureAwait(false);
                     stall.WriteFinished();
+                    if (flushed.IsCompleted)
+                    {
+                        // The client went away; nothing reads the rest.
+                        return;
+                    }
+
                     _metrics.BytesServed(read);
                     offset += read;
                 }
@@ -276,7 +285,6 @@ internal sealed partial class MirrorHandler
         finally
         {
             stall.Dispose();
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
