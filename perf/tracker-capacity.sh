@@ -6,19 +6,21 @@
 # latency, and the CPU of the tracker (and redis) and of the load generator over the measured window.
 # Usage: perf/tracker-capacity.sh [--store memory|redis] [--name NAME] [--duration-seconds 20] [--callers 64]
 #   [--connections 4] [--swarms 1000] [--max-peers 10000] [--min-peers 10] [--tracker-arg --Tracker:X=Y]...
+#   [--tracker-dir DIR]   (a tracker already built there, e.g. another commit's for a baseline in the same session)
 # Writes report.md, report.json and console.log to perf/results/tracker-capacity/<NAME>/ (default: the store).
 # Binds 127.0.0.1 only; everything started is stopped by PID on exit.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
-store=memory; name=""; load_args=(); tracker_args=()
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+store=memory; name=""; load_args=(); tracker_args=(); tracker_dir=""
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --store) store=${2:-}; shift 2 ;;
     --name) name=${2:-}; shift 2 ;;
     --duration-seconds|--callers|--connections|--swarms|--max-peers|--min-peers) load_args+=("$1" "${2:-}"); shift 2 ;;
     --tracker-arg) tracker_args+=("${2:-}"); shift 2 ;;
+    --tracker-dir) tracker_dir=${2:-}; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -30,7 +32,7 @@ if [ "$store" = redis ]; then
   command -v redis-server >/dev/null || { echo "redis-server is not installed (./test.sh installs it: apt-get install redis-server)" >&2; exit 1; }
   # The Redis store (Tracker:PeerStore=Redis) comes with the trackers work of issue 20; without it the tracker would
   # silently keep its peers in memory and the figures would be the memory store's.
-  if ! grep -rqs 'RedisPeerStore' src/Tracker --include='*.cs'; then
+  if [ -z "$tracker_dir" ] && ! grep -rqs 'RedisPeerStore' src/Tracker --include='*.cs'; then
     echo "This tracker has no Redis peer store (no RedisPeerStore in src/Tracker): Tracker:PeerStore=Redis is not" >&2
     echo "supported by this build, so --store redis cannot be measured. Merge the Redis store first." >&2
     exit 1
@@ -38,9 +40,14 @@ if [ "$store" = redis ]; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-for p in src/Tracker/P2PRegistry.Tracker.csproj perf/TrackerLoad/P2PRegistry.TrackerLoad.csproj; do
-  dotnet build "$p" -c Release -v q -nologo >/dev/null
-done
+if [ -n "$tracker_dir" ]; then
+  [ -f "$tracker_dir/P2PRegistry.Tracker.dll" ] || { echo "--tracker-dir: no P2PRegistry.Tracker.dll in $tracker_dir" >&2; exit 2; }
+  tracker_dll=$tracker_dir/P2PRegistry.Tracker.dll
+else
+  dotnet build src/Tracker/P2PRegistry.Tracker.csproj -c Release -v q -nologo >/dev/null
+  tracker_dll=src/Tracker/bin/Release/net10.0/P2PRegistry.Tracker.dll
+fi
+dotnet build perf/TrackerLoad/P2PRegistry.TrackerLoad.csproj -c Release -v q -nologo >/dev/null
 
 work=$(mktemp -d /tmp/p2preg-tracker-capacity.XXXXXX)
 pids=()
@@ -59,7 +66,7 @@ fi
 
 grpc_port=$(free_port); http_port=$(free_port); metainfo_port=$(free_port)
 # TrustedProxyNetworks: the load generator names each peer's address (10.x.y.z) in `ip`, as a proxy would.
-dotnet src/Tracker/bin/Release/net10.0/P2PRegistry.Tracker.dll --Tracker:GrpcUrl="http://127.0.0.1:$grpc_port" \
+dotnet "$tracker_dll" --Tracker:GrpcUrl="http://127.0.0.1:$grpc_port" \
   --Tracker:HttpUrl="http://127.0.0.1:$http_port" --Tracker:OriginUrl="http://127.0.0.1:$metainfo_port" \
   --Tracker:TrustedProxyNetworks:0=127.0.0.0/8 --Logging:LogLevel:Default=Warning \
   "${store_args[@]}" "${tracker_args[@]}" > "$work/tracker.log" 2>&1 &
@@ -87,7 +94,7 @@ if [ "$status" != 0 ]; then
 fi
 
 {
-  echo "Tracker capacity, store: $store, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src perf || echo '+changes')"
+  echo "Tracker capacity, store: $store, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src perf || echo '+changes')${tracker_dir:+, tracker from $tracker_dir}"
   echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores."
   echo
   sed -n '/^| store/,$p' "$work/console.log"

@@ -15,7 +15,13 @@ internal sealed record PhaseReport(long Announces, double Seconds, LatencyReport
     public double PerSecond => Seconds <= 0 ? 0 : Math.Round(Announces / Seconds, 0);
 }
 
-internal sealed record EventReport(long Started, long Periodic, long Completed);
+/// <param name="AnswerBytes">The tracker's answers, in bytes, all told (their mean says how many peers each handed out).</param>
+internal sealed record EventReport(long Started, long Periodic, long Completed, long AnswerBytes)
+{
+    public long Total => Started + Periodic + Completed;
+
+    public double MeanAnswerBytes => Total == 0 ? 0 : Math.Round((double)AnswerBytes / Total, 0);
+}
 
 internal sealed record ProcessCpu(string Name, double Seconds);
 
@@ -63,7 +69,7 @@ internal sealed record LoadReport(
         var text = new StringBuilder();
         text.AppendLine(MarkdownHeader).AppendLine(MarkdownRow()).AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"- {Callers} callers (announces in flight) over {Connections} HTTP/2 connections, closed loop; {Cores} cores shared by the tracker and the load generator.");
-        text.AppendLine(CultureInfo.InvariantCulture, $"- measured: {Measure.Announces} announces in {Measure.Seconds:0.0} s — {MeasuredEvents.Started} started, {MeasuredEvents.Periodic} periodic, {MeasuredEvents.Completed} completed; mean {Measure.Latency!.MeanMicros / 1000:0.00} ms, max {Ms(Measure.Latency.MaxMicros)} ms.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"- measured: {Measure.Announces} announces in {Measure.Seconds:0.0} s — {MeasuredEvents.Started} started, {MeasuredEvents.Periodic} periodic, {MeasuredEvents.Completed} completed, answers of {MeasuredEvents.MeanAnswerBytes:0} bytes on average; mean {Measure.Latency!.MeanMicros / 1000:0.00} ms, max {Ms(Measure.Latency.MaxMicros)} ms.");
         text.AppendLine(CultureInfo.InvariantCulture, $"- populate (every peer's STARTED, not measured above): {Populate.Announces} announces at {Populate.PerSecond:0}/s, p50 {Ms(Populate.Latency!.P50Micros)} ms, p99 {Ms(Populate.Latency.P99Micros)} ms.");
         text.AppendLine(CultureInfo.InvariantCulture, $"- warm-up: {Warmup.Announces} announces, {MetaInfoFetches} metainfo fetches by the tracker, in {Warmup.Seconds:0.0} s.");
         if (Errors.Total != 0)

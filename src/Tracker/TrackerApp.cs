@@ -85,8 +85,9 @@ public static class TrackerApp
                 return new InMemoryPeerStore(storeOptions, time);
             }
 
-            // A handout is chosen from a sample of the swarm: a few times what one announce may get, never the whole swarm.
-            var settings = new RedisPeerStoreSettings(options.Redis.Configuration, options.Redis.KeyPrefix, Math.Max(4 * options.MaxPeersHandedOut, 100));
+            // What an announce reads back at most: as the in-memory store, twice the most any announce gets (a sample, group by
+            // group in handout order, never the whole swarm).
+            var settings = new RedisPeerStoreSettings(options.Redis.Configuration, options.Redis.KeyPrefix, 2 * options.MaxPeersHandedOut);
             return ActivatorUtilities.CreateInstance<RedisPeerStore>(sp, storeOptions, settings, time);
         });
         services.AddSingleton(sp =>

@@ -42,6 +42,9 @@ internal sealed class AnnounceService(
         {
             Locality = command.Locality,
         };
+        // Every replica origin of the blob (one, or R in a cluster of origins), best ranked first.
+        var origins = command.Event != AnnounceEvent.Stopped ? metaInfos.OriginPeers(command.InfoHash) : [];
+        var limit = policy.Limit(command.NumWant);
         PeerStoreAnnounceResult stored;
         try
         {
@@ -50,7 +53,8 @@ internal sealed class AnnounceService(
                 return Refuse(AnnounceRefusal.UnknownInfoHash, "unknown info_hash " + claim.InfoHash.ToHex(), identity, transport);
             }
 
-            stored = await peerStore.AnnounceAsync(command.InfoHash, record, command.Event, cancellationToken, quotaExempt).ConfigureAwait(false);
+            var candidates = policy.Candidates(limit, command.Locality, origins.Count);
+            stored = await peerStore.AnnounceAsync(command.InfoHash, record, command.Event, cancellationToken, quotaExempt, candidates).ConfigureAwait(false);
         }
         catch (PeerStoreUnavailableException)
         {
@@ -77,9 +81,6 @@ internal sealed class AnnounceService(
         }
 
         metrics.Announce(command.Role, command.Event, transport, stored.Outcome);
-        // Every replica origin of the blob (one, or R in a cluster of origins), best ranked first.
-        var origins = command.Event != AnnounceEvent.Stopped ? metaInfos.OriginPeers(command.InfoHash) : [];
-        var limit = policy.Limit(command.NumWant);
 
         // The origins appended below take places of their own: the policy fills the others, so an origin never pushes
         // out a peer it chose (with locality, that is the share of remote peers that keeps zones connected). Their

@@ -39,6 +39,17 @@ internal sealed class PeerHandoutPolicy
     /// <summary>How many peers an asker gets when it asks for <paramref name="numWant"/> (0 or less = the default).</summary>
     public int Limit(int numWant) => numWant <= 0 ? _settings.MaxPeers : Math.Min(numWant, _settings.MaxPeers);
 
+    /// <summary>
+    /// How many of a swarm's live peers the store returns for a handout of <paramref name="limit"/> places. The store
+    /// answers group by group in this policy's order (complete agents, incomplete agents, origins) with a uniform sample
+    /// of the group that does not fit, so without locality the policy needs only the handout itself, the asker (under
+    /// its id and, restarted, under an old one at the same address) and the <paramref name="excluded"/> origins it
+    /// leaves out for appending them last. With locality it looks for the asker's rack and zone among them: then the
+    /// store's own bound (<see cref="int.MaxValue"/> here).
+    /// </summary>
+    public int Candidates(int limit, PeerLocality? asker, int excluded) =>
+        _settings.Locality && asker is { HasZone: true } ? int.MaxValue : limit + 2 + excluded;
+
     /// <summary>A downloading peer needs new peers soon; a seed only has to stay listed.</summary>
     public TimeSpan IntervalFor(bool complete) => complete ? _settings.SeedingInterval : _settings.DownloadingInterval;
 

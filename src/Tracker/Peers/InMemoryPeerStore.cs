@@ -16,6 +16,9 @@ internal sealed class InMemoryPeerStore : IPeerStore
 {
     private static readonly PeerRecord[] s_noPeers = [];
 
+    /// <summary>Draws from a sampled group per place in the answer, at most (expired peers are drawn and skipped).</summary>
+    private const int MaxDrawFactor = 2;
+
     private readonly ConcurrentDictionary<InfoHash, Swarm> _swarms = new();
     private readonly PeerStoreOptions _options;
     private readonly TimeProvider _time;
@@ -37,8 +40,10 @@ internal sealed class InMemoryPeerStore : IPeerStore
         _addresses = new AddressQuota(options.MaxPeersPerAddress);
     }
 
-    public ValueTask<PeerStoreAnnounceResult> AnnounceAsync(InfoHash infoHash, PeerRecord peer, AnnounceEvent announceEvent, CancellationToken cancellationToken, bool quotaExempt = false)
+    public ValueTask<PeerStoreAnnounceResult> AnnounceAsync(InfoHash infoHash, PeerRecord peer, AnnounceEvent announceEvent, CancellationToken cancellationToken, bool quotaExempt = false, int candidates = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(candidates, 1);
+        var maxCandidates = Math.Min(candidates, _options.MaxCandidates);
         var now = _time.GetUtcNow();
         var cutoff = now - _options.PeerTtl;
         peer = peer with { LastSeen = now };
@@ -77,7 +82,7 @@ internal sealed class InMemoryPeerStore : IPeerStore
 
                 // The snapshot is copied under the lock so the handout policy can run outside it. A refused
                 // announce gets no peers; a swarm created for it and left empty goes again at once.
-                var peers = outcome is PeerStoreOutcome.Stored or PeerStoreOutcome.SwarmFull ? swarm.Live(cutoff, _options.MaxCandidates) : s_noPeers;
+                var peers = outcome is PeerStoreOutcome.Stored or PeerStoreOutcome.SwarmFull ? swarm.Live(cutoff, maxCandidates) : s_noPeers;
                 RemoveIfEmpty(infoHash, swarm);
                 return new(new PeerStoreAnnounceResult(outcome, peers));
             }
@@ -358,9 +363,12 @@ internal sealed class InMemoryPeerStore : IPeerStore
         }
 
         /// <summary>
-        /// Up to <paramref name="max"/> peers, group by group in handout order: every peer of a group that fits whole,
-        /// else that many of it chosen uniformly at random (a partial Fisher–Yates shuffle of the group in place; the
-        /// order inside a group means nothing), and none of the groups after it. Expired peers are left out.
+        /// Up to <paramref name="max"/> live peers, group by group in handout order: every peer of a group that fits
+        /// whole, else a uniform sample of it (a partial Fisher–Yates shuffle of the group in place; the order inside a
+        /// group means nothing), and none of the groups after it. Expired peers are skipped and the draw goes on past
+        /// them, so peers that stopped announcing (until the sweep drops them) take no place of a live one; at most
+        /// <see cref="MaxDrawFactor"/> × <paramref name="max"/> draws from a sampled group, so a group of expired peers
+        /// costs an announce no more than that.
         /// </summary>
         public PeerRecord[] Live(DateTimeOffset cutoff, int max)
         {
@@ -372,14 +380,13 @@ internal sealed class InMemoryPeerStore : IPeerStore
 
             var live = new PeerRecord[size];
             var count = 0;
-            var budget = size;
             foreach (var group in _groups)
             {
-                var take = Math.Min(group.Count, budget);
-                budget -= take;
-                for (var i = 0; i < take; i++)
+                var whole = group.Count <= size - count;
+                var draws = whole ? group.Count : Math.Min(group.Count, MaxDrawFactor * size);
+                for (var i = 0; i < draws && count < size; i++)
                 {
-                    if (take < group.Count)
+                    if (!whole)
                     {
                         Swap(group, i, Random.Shared.Next(i, group.Count));
                     }
@@ -389,6 +396,11 @@ internal sealed class InMemoryPeerStore : IPeerStore
                     {
                         live[count++] = record;
                     }
+                }
+
+                if (count == size)
+                {
+                    break;
                 }
             }
 

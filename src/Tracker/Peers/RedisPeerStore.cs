@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using P2PRegistry.Core.MetaInfos;
 using StackExchange.Redis;
 
@@ -7,21 +6,24 @@ namespace P2PRegistry.Tracker.Peers;
 
 /// <summary>
 /// Peers of every swarm in Redis, so any number of tracker replicas serve the same swarms. Each announce is one
-/// script call (<see cref="RedisScripts.Announce"/>): ownership, quotas, insert and a bounded read of the swarm
-/// happen atomically on the server. Time comes from this process's <see cref="TimeProvider"/> (trackers' clocks
+/// script call (<see cref="RedisScripts.Announce"/>: ownership, quotas and the write, atomically on the server), then
+/// one round trip of ZRANDMEMBER reads bounded by what the handout needs (<see cref="ReadCandidatesAsync"/>). Time comes from this process's <see cref="TimeProvider"/> (trackers' clocks
 /// are kept by NTP; a skew of a second or two only shifts expiry by as much).
 /// When Redis cannot be reached, every call fails at once with <see cref="PeerStoreUnavailableException"/> (no
 /// queueing behind a dead connection) and the connection is retried in the background.
 /// </summary>
 internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
 {
-    /// <summary>Expired peers one announce drops from its own swarm, at most; the sweeper drops idle swarms.</summary>
-    internal const int PruneBatch = 64;
+    /// <summary>Expired peers of one group of one swarm one sweep script call drops, at most.</summary>
+    internal const int PruneBatch = 256;
 
-    /// <summary>Idle swarms one sweep script drops; a sweep runs it at most <see cref="MaxSweepBatches"/> times.</summary>
+    /// <summary>Idle swarms one sweep script call drops, and active swarms it scans; a sweep makes at most <see cref="MaxSweepBatches"/> calls.</summary>
     internal const int SweepBatch = 128;
 
     internal const int MaxSweepBatches = 64;
+
+    /// <summary>The sweep script's cursor for "skip the scan of active swarms" (ZSCAN cursors are numbers).</summary>
+    private const string NoScan = "-";
 
     private static readonly TimeSpan s_logPeriod = TimeSpan.FromSeconds(30);
 
@@ -43,6 +45,9 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     private long _swarms;
     private long _failures;
     private long _lastLoggedAt = long.MinValue;
+
+    // Where the scan of active swarms goes on at the next sweep ("0": from the start).
+    private string _sweepCursor = "0";
 
     public RedisPeerStore(PeerStoreOptions options, RedisPeerStoreSettings settings, TimeProvider time, RedisPeerStoreMetrics metrics, ILogger<RedisPeerStore> logger)
         : this(options, settings, time, metrics, logger, connection: null)
@@ -90,21 +95,25 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         return options;
     }
 
-    public async ValueTask<PeerStoreAnnounceResult> AnnounceAsync(InfoHash infoHash, PeerRecord peer, AnnounceEvent announceEvent, CancellationToken cancellationToken, bool quotaExempt = false)
+    public async ValueTask<PeerStoreAnnounceResult> AnnounceAsync(InfoHash infoHash, PeerRecord peer, AnnounceEvent announceEvent, CancellationToken cancellationToken, bool quotaExempt = false, int candidates = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(candidates, 1);
         var now = _time.GetUtcNow();
+        var cutoff = (now - _options.PeerTtl).ToUnixTimeMilliseconds();
         var hex = infoHash.ToHex();
         var stop = announceEvent == AnnounceEvent.Stopped;
-        RedisKey[] keys = [SwarmKey('t', hex), SwarmKey('p', hex), SwarmKey('a', hex), _addressesKey, _swarmsKey, _countersKey];
+        var groups = GroupKeys(hex);
+        RedisKey[] keys = [groups[0], groups[1], groups[2], SwarmKey('p', hex), SwarmKey('a', hex), _addressesKey, _swarmsKey, _countersKey];
         RedisValue[] values =
         [
             hex,
             peer.Id.ToArray(),
-            peer.Address.ToString(),
+            RedisPeerRecord.Owner(peer.Address),
             RedisPeerRecord.QuotaKey(peer.Address),
+            RedisPeerRecord.Group(peer).ToString(),
             RedisPeerRecord.Encode(peer),
             now.ToUnixTimeMilliseconds(),
-            (now - _options.PeerTtl).ToUnixTimeMilliseconds(),
+            cutoff,
             stop ? "s" : "a",
             quotaExempt ? "1" : "0",
             _options.MaxSwarms,
@@ -112,8 +121,6 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
             _options.MaxPeers,
             _options.MaxPeersPerAddress,
             _options.MaxPeersPerAddressPerSwarm,
-            _settings.SampleSize,
-            PruneBatch,
         ];
 
         var reply = (RedisResult[])(await RunAsync(stop ? "stop" : "announce", db => db.ScriptEvaluateAsync(RedisScripts.Announce, keys, values)).ConfigureAwait(false))!;
@@ -132,51 +139,116 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
             var other => throw new PeerStoreUnavailableException($"The Redis peer store answered an unknown outcome '{other}'."),
         };
 
-        if (reply.Length == 3)
+        if (reply.Length < 6)
         {
             return new PeerStoreAnnounceResult(outcome, s_noPeers);
         }
 
-        var peers = new List<PeerRecord>((reply.Length - 3) / 3);
-        for (var i = 3; i + 2 < reply.Length; i += 3)
+        long[] sizes = [(long)reply[3], (long)reply[4], (long)reply[5]];
+        var peers = await ReadCandidatesAsync(groups, sizes, Math.Min(candidates, _settings.SampleSize), cutoff, hex).ConfigureAwait(false);
+        return new PeerStoreAnnounceResult(outcome, peers);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="wanted"/> live peers, group by group in handout order (complete agents, incomplete agents,
+    /// origins): a group that fits whole is read whole, the one that does not is sampled (ZRANDMEMBER: distinct members
+    /// at random, a few more than the places left, since members that expired since the last sweep come back too and are
+    /// skipped here), the groups after it are not read. All reads go out at once, one round trip.
+    /// </summary>
+    private async Task<List<PeerRecord>> ReadCandidatesAsync(RedisKey[] groups, long[] sizes, int wanted, long cutoff, string hex)
+    {
+        Span<int> take = stackalloc int[3];
+        Span<long> count = stackalloc long[3];
+        var budget = wanted;
+        for (var g = 0; g < groups.Length && budget > 0; g++)
         {
-            var id = (byte[]?)reply[i];
-            var lastSeen = long.Parse((string)reply[i + 1]!, NumberStyles.Integer, CultureInfo.InvariantCulture);
-            if (id is { Length: PeerId.Length }
-                && RedisPeerRecord.TryDecode(new PeerId(id), (string)reply[i + 2]!, DateTimeOffset.FromUnixTimeMilliseconds(lastSeen), out var record))
+            take[g] = (int)Math.Min(sizes[g], budget);
+            count[g] = sizes[g] <= budget ? sizes[g] : Math.Min(sizes[g], take[g] + (take[g] / 4) + 2);
+            budget -= take[g];
+        }
+
+        var takes = take.ToArray();
+        var counts = count.ToArray();
+        var samples = await RunAsync("read", db =>
+        {
+            var reads = new Task<SortedSetEntry[]>[groups.Length];
+            for (var g = 0; g < groups.Length; g++)
             {
-                peers.Add(record);
+                reads[g] = counts[g] > 0 ? db.SortedSetRandomMembersWithScoresAsync(groups[g], counts[g]) : Task.FromResult(Array.Empty<SortedSetEntry>());
             }
-            else
+
+            return Task.WhenAll(reads);
+        }).ConfigureAwait(false);
+
+        var peers = new List<PeerRecord>(Math.Min(wanted, 256));
+        for (var g = 0; g < samples.Length; g++)
+        {
+            var taken = 0;
+            foreach (var entry in samples[g])
             {
-                _logger.RedisRecordInvalid(hex);
+                if (taken == takes[g])
+                {
+                    break;
+                }
+
+                var lastSeen = (long)entry.Score;
+                if (lastSeen < cutoff)
+                {
+                    continue;
+                }
+
+                if (RedisPeerRecord.TryDecode(((ReadOnlyMemory<byte>)entry.Element).Span, DateTimeOffset.FromUnixTimeMilliseconds(lastSeen), out var record))
+                {
+                    peers.Add(record);
+                    taken++;
+                }
+                else
+                {
+                    _logger.RedisRecordInvalid(hex);
+                }
             }
         }
 
-        return new PeerStoreAnnounceResult(outcome, peers);
+        return peers;
     }
 
     public async ValueTask<bool> HasSwarmAsync(InfoHash infoHash, CancellationToken cancellationToken)
     {
         var cutoff = (_time.GetUtcNow() - _options.PeerTtl).ToUnixTimeMilliseconds();
-        var key = SwarmKey('t', infoHash.ToHex());
-        return await RunAsync("has_swarm", db => db.SortedSetLengthAsync(key, cutoff, double.PositiveInfinity)).ConfigureAwait(false) > 0;
+        var groups = GroupKeys(infoHash.ToHex());
+        var live = await RunAsync("has_swarm", db => Task.WhenAll(groups.Select(key => db.SortedSetLengthAsync(key, cutoff, double.PositiveInfinity)))).ConfigureAwait(false);
+        return live.Any(n => n > 0);
     }
 
+    /// <summary>
+    /// Drops idle swarms (all their peers expired) and, going on from where the last sweep stopped, the expired peers of
+    /// active ones: each script call handles <see cref="SweepBatch"/> swarms of each kind and at most
+    /// <see cref="PruneBatch"/> expired peers per group of a swarm; a sweep makes at most <see cref="MaxSweepBatches"/>
+    /// calls, so however many swarms there are, one sweep is bounded and the next one carries on.
+    /// </summary>
     public async ValueTask<int> SweepAsync(CancellationToken cancellationToken)
     {
         var cutoff = (_time.GetUtcNow() - _options.PeerTtl).ToUnixTimeMilliseconds();
         RedisKey[] keys = [_swarmsKey, _addressesKey, _countersKey];
-        RedisValue[] values = [_settings.KeyPrefix, cutoff, SweepBatch];
         var dropped = 0;
+        var scanned = false;
         for (var batch = 0; batch < MaxSweepBatches; batch++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var cursor = scanned ? NoScan : Volatile.Read(ref _sweepCursor);
+            RedisValue[] values = [_settings.KeyPrefix, cutoff, SweepBatch, cursor, PruneBatch];
             var reply = (RedisResult[])(await RunAsync("sweep", db => db.ScriptEvaluateAsync(RedisScripts.Sweep, keys, values)).ConfigureAwait(false))!;
             dropped += (int)reply[0];
-            Volatile.Write(ref _peers, (long)reply[2]);
-            Volatile.Write(ref _swarms, (long)reply[3]);
-            if ((int)reply[1] < SweepBatch)
+            Volatile.Write(ref _peers, (long)reply[3]);
+            Volatile.Write(ref _swarms, (long)reply[4]);
+            if (!scanned)
+            {
+                var next = (string?)reply[2] ?? "0";
+                Volatile.Write(ref _sweepCursor, next);
+                scanned = next == "0";
+            }
+
+            if ((int)reply[1] < SweepBatch && scanned)
             {
                 break;
             }
@@ -201,6 +273,9 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     }
 
     private RedisKey SwarmKey(char kind, string hex) => string.Concat(_settings.KeyPrefix, kind.ToString(), ":", hex);
+
+    /// <summary>The swarm's group sets in handout order: complete agents, incomplete agents, origins.</summary>
+    private RedisKey[] GroupKeys(string hex) => [SwarmKey('c', hex), SwarmKey('i', hex), SwarmKey('o', hex)];
 
     private async Task<T> RunAsync<T>(string operation, Func<IDatabase, Task<T>> call)
     {

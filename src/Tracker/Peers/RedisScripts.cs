@@ -1,158 +1,206 @@
 namespace P2PRegistry.Tracker.Peers;
 
 /// <summary>
-/// The Lua scripts of <see cref="RedisPeerStore"/>: one script call per announce, so concurrent announces on any
-/// number of trackers see each other's changes atomically (Redis runs a script to completion before the next command).
+/// The Lua scripts of <see cref="RedisPeerStore"/>: one script call per announce decides and writes, so concurrent
+/// announces on any number of trackers see each other's changes atomically (Redis runs a script to completion before
+/// the next command). The script reads back no peers: the store reads its candidates with ZRANDMEMBER afterwards,
+/// bounded by the handout, straight from the group sets (no per-peer lookups).
 /// </summary>
 /// <remarks>
-/// Keys (all under the prefix <c>P</c>):
-/// <c>P t:&lt;info hash hex&gt;</c> sorted set peer id → last seen (Unix ms);
-/// <c>P p:&lt;hex&gt;</c> hash peer id → record (<c>&lt;owner address&gt; &lt;quota key&gt; …</c>, see <see cref="RedisPeerRecord"/>);
-/// <c>P a:&lt;hex&gt;</c> hash quota key → peers of that address in the swarm;
-/// <c>P addresses</c> hash quota key → peers of that address across swarms;
-/// <c>P swarms</c> sorted set info hash hex → last stored announce (Unix ms);
-/// <c>P counters</c> hash with field <c>peers</c>.
-/// The sweep script derives swarm keys from the prefix, so the store needs one Redis (or a primary with replicas),
-/// not Redis Cluster.
+/// Keys (all under the prefix <c>P</c>), for each swarm (<c>&lt;hex&gt;</c>: its info hash):
+/// <c>P c:&lt;hex&gt;</c>, <c>P i:&lt;hex&gt;</c>, <c>P o:&lt;hex&gt;</c> sorted sets of complete agents, incomplete
+/// agents and origins (the handout policy's order): member the packed record (<see cref="RedisPeerRecord"/>), score
+/// its last announce (Unix ms);
+/// <c>P p:&lt;hex&gt;</c> hash peer id → <c>group (1) · quota key length (1) · quota key · member</c>, which finds a
+/// peer's member (and who owns its id) from its id;
+/// <c>P a:&lt;hex&gt;</c> hash quota key → peers of that address in the swarm.
+/// Across swarms: <c>P addresses</c> hash quota key → peers of that address; <c>P swarms</c> sorted set info hash hex →
+/// last stored announce (Unix ms, to the second); <c>P counters</c> hash with field <c>peers</c>.
+/// A periodic announce of a live peer whose record did not change is one HGET and one ZADD. Expired peers are dropped
+/// by the sweep script in bounded batches (and by an announce only when its swarm or its address's share of it is full).
+/// The sweep derives swarm keys from the prefix, so the store needs one Redis (or a primary with replicas), not Redis Cluster.
 /// </remarks>
 internal static class RedisScripts
 {
-    // KEYS: t p a addresses swarms counters
-    // ARGV: infoHashHex peerId owner quotaKey record now cutoff mode(a|s) exempt(1|0)
-    //       maxSwarms maxPeersPerSwarm maxPeers maxPeersPerAddress maxPeersPerAddressPerSwarm sample pruneBatch
-    // Reply: { outcome, peers, swarms, [peerId, lastSeen, record]… }
-    public const string Announce = """
-        local t, p, a, A, S, N = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-        local ih, id, owner, key, value = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-        local now, cutoff = tonumber(ARGV[6]), tonumber(ARGV[7])
-        local mode, exempt = ARGV[8], ARGV[9] == '1'
-        local maxSwarms, maxPerSwarm, maxPeers = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-        local maxPerAddr, maxPerAddrSwarm = tonumber(ARGV[13]), tonumber(ARGV[14])
-        local sample, batch = tonumber(ARGV[15]), tonumber(ARGV[16])
+    // What both scripts share: a peer's entry and how to drop it with its counters.
+    private const string Common = """
+        local function parse(v)
+          local ql = string.byte(v, 2)
+          return string.sub(v, 1, 1), string.sub(v, 3, 2 + ql), string.sub(v, 3 + ql)
+        end
 
-        local function count(h, f) return tonumber(redis.call('HGET', h, f) or '0') end
+        local function ownerOf(m)
+          return string.sub(m, 21, 21 + string.byte(m, 21))
+        end
 
-        local function drop(pid)
-          local v = redis.call('HGET', p, pid)
-          redis.call('ZREM', t, pid)
-          if not v then return end
+        -- g: the group sets by letter; p a A N: the swarm's peers and address counts, all addresses, the counters.
+        local function drop(g, p, a, A, N, pid, v)
+          local group, k, m = parse(v)
+          redis.call('ZREM', g[group], m)
           redis.call('HDEL', p, pid)
-          local k = string.match(v, '^%S+ (%S+)')
           if redis.call('HINCRBY', a, k, -1) <= 0 then redis.call('HDEL', a, k) end
           if redis.call('HINCRBY', A, k, -1) <= 0 then redis.call('HDEL', A, k) end
           redis.call('HINCRBY', N, 'peers', -1)
         end
 
-        -- Bounded: an announce drops at most this many of its swarm's expired peers.
-        local function prune(limit)
-          local ids = redis.call('ZRANGEBYSCORE', t, '-inf', '(' .. cutoff, 'LIMIT', 0, limit)
-          for _, pid in ipairs(ids) do drop(pid) end
+        -- A swarm's peers not seen since the cutoff, at most limit of each group.
+        local function prune(g, p, a, A, N, cutoff, limit)
+          local dropped = 0
+          for _, group in ipairs({ 'c', 'i', 'o' }) do
+            local members = redis.call('ZRANGEBYSCORE', g[group], '-inf', '(' .. cutoff, 'LIMIT', 0, limit)
+            for _, m in ipairs(members) do
+              local pid = string.sub(m, 1, 20)
+              local v = redis.call('HGET', p, pid)
+              if v and select(3, parse(v)) == m then
+                drop(g, p, a, A, N, pid, v)
+                dropped = dropped + 1
+              else
+                redis.call('ZREM', g[group], m)
+              end
+            end
+          end
+          return dropped
         end
 
-        local function finish(outcome, withPeers)
-          if redis.call('EXISTS', t) == 0 then
-            redis.call('DEL', p, a)
+        """;
+
+    // KEYS: c i o p a addresses swarms counters
+    // ARGV: infoHashHex peerId owner quotaKey group member now cutoff mode(a|s) exempt(1|0)
+    //       maxSwarms maxPeersPerSwarm maxPeers maxPeersPerAddress maxPeersPerAddressPerSwarm
+    // Reply: { outcome, peers, swarms[, complete, incomplete, origins] } — the group sizes (expired members included
+    // until swept) when the announce gets peers, so the store knows how many to read from each.
+    public const string Announce = Common + """
+        local g = { c = KEYS[1], i = KEYS[2], o = KEYS[3] }
+        local p, a, A, S, N = KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+        local ih, id, owner, key, group, member = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+        local now, cutoff = tonumber(ARGV[7]), tonumber(ARGV[8])
+        local mode, exempt = ARGV[9], ARGV[10] == '1'
+        local maxSwarms, maxPerSwarm, maxPeers = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+        local maxPerAddr, maxPerAddrSwarm = tonumber(ARGV[14]), tonumber(ARGV[15])
+
+        local function count(h, f) return tonumber(redis.call('HGET', h, f) or '0') end
+
+        -- kept: nothing was removed, so the swarm cannot have become empty.
+        local function finish(outcome, withPeers, kept)
+          if not kept and redis.call('EXISTS', p) == 0 then
+            redis.call('DEL', a)
             redis.call('ZREM', S, ih)
           end
           local reply = { outcome, count(N, 'peers'), redis.call('ZCARD', S) }
           if withPeers then
-            -- Never the whole swarm: all live peers when there are few, else a random sample of them.
-            local flat
-            if redis.call('ZCOUNT', t, cutoff, '+inf') <= sample then
-              flat = redis.call('ZRANGEBYSCORE', t, cutoff, '+inf', 'WITHSCORES')
-            else
-              flat = redis.call('ZRANDMEMBER', t, sample * 2, 'WITHSCORES')
-            end
-            local n = 0
-            for i = 1, #flat, 2 do
-              if n >= sample then break end
-              if tonumber(flat[i + 1]) >= cutoff then
-                local v = redis.call('HGET', p, flat[i])
-                if v then
-                  reply[#reply + 1] = flat[i]
-                  reply[#reply + 1] = flat[i + 1]
-                  reply[#reply + 1] = v
-                  n = n + 1
-                end
-              end
-            end
+            reply[4] = redis.call('ZCARD', g.c)
+            reply[5] = redis.call('ZCARD', g.i)
+            reply[6] = redis.call('ZCARD', g.o)
           end
           return reply
         end
 
-        local function ownedElsewhere(v)
-          return tonumber(redis.call('ZSCORE', t, id) or '0') >= cutoff and string.match(v, '^(%S+)') ~= owner
+        -- The swarm's last announce, kept to the second: the sweep only compares it with a TTL.
+        local function touch()
+          local last = tonumber(redis.call('ZSCORE', S, ih) or '0')
+          if now - last >= 1000 then redis.call('ZADD', S, now, ih) end
         end
 
-        if mode == 's' then
-          local v = redis.call('HGET', p, id)
-          if v then
-            if ownedElsewhere(v) then return finish('owned', false) end
-            drop(id)
-          end
-          return finish('removed', false)
-        end
+        local entry = group .. string.char(#key) .. key .. member
 
-        prune(batch)
         local v = redis.call('HGET', p, id)
+        local live = false
         if v then
-          if ownedElsewhere(v) then return finish('owned', false) end
-          if tonumber(redis.call('ZSCORE', t, id) or '0') >= cutoff and string.match(v, '^%S+ (%S+)') == key then
-            -- Live, ours and counted under this quota key: refresh in place.
-            redis.call('HSET', p, id, value)
-            redis.call('ZADD', t, now, id)
-            redis.call('ZADD', S, now, ih)
-            return finish('stored', true)
+          local oldGroup, oldKey, oldMember = parse(v)
+          live = tonumber(redis.call('ZSCORE', g[oldGroup], oldMember) or '0') >= cutoff
+          -- The id belongs to the address that registered it while it is live: anyone else repeating it could move
+          -- the peer to their own endpoint or (with a stop) remove it.
+          if live and ownerOf(oldMember) ~= owner then return finish('owned', false) end
+          if mode == 's' then
+            drop(g, p, a, A, N, id, v)
+            return finish('removed', false)
           end
-          -- Expired (the prune is bounded, so it may still be here) or counted under another key: release its
-          -- counters and admit it afresh, so the quotas count it under the address it announces from now.
-          drop(id)
+          if live and oldKey == key then
+            -- Live, ours and counted under this quota key: refresh in place.
+            if oldMember ~= member then
+              redis.call('ZREM', g[oldGroup], oldMember)
+              redis.call('HSET', p, id, entry)
+            end
+            redis.call('ZADD', g[group], now, member)
+            touch()
+            return finish('stored', true, true)
+          end
+          -- Expired (the sweep had not reached it yet) or counted under another key: release its counters and
+          -- admit it afresh, so the quotas count it under the address it announces from now.
+          drop(g, p, a, A, N, id, v)
+        elseif mode == 's' then
+          return finish('removed', false)
         end
 
         if not redis.call('ZSCORE', S, ih) and redis.call('ZCARD', S) >= maxSwarms then
           return finish('too_many_swarms', false)
         end
 
-        local size, mine = redis.call('ZCARD', t), count(a, key)
+        local size, mine = redis.call('HLEN', p), count(a, key)
         if size >= maxPerSwarm or (not exempt and mine >= maxPerAddrSwarm) then
           -- Full of peers that stopped announcing? Drop this swarm's expired peers before deciding.
-          prune(maxPerSwarm)
-          size, mine = redis.call('ZCARD', t), count(a, key)
+          prune(g, p, a, A, N, cutoff, maxPerSwarm)
+          size, mine = redis.call('HLEN', p), count(a, key)
         end
         if size >= maxPerSwarm then return finish('swarm_full', true) end
         if not exempt and mine >= maxPerAddrSwarm then return finish('swarm_address_quota', false) end
         if not exempt and count(A, key) >= maxPerAddr then return finish('address_quota', false) end
         if count(N, 'peers') >= maxPeers then return finish('too_many_peers', false) end
 
-        redis.call('HSET', p, id, value)
-        redis.call('ZADD', t, now, id)
+        redis.call('HSET', p, id, entry)
+        redis.call('ZADD', g[group], now, member)
         redis.call('HINCRBY', a, key, 1)
         redis.call('HINCRBY', A, key, 1)
         redis.call('HINCRBY', N, 'peers', 1)
         redis.call('ZADD', S, now, ih)
-        return finish('stored', true)
+        return finish('stored', true, true)
         """;
 
-    // KEYS: swarms addresses counters; ARGV: prefix cutoff limit.
-    // A swarm whose newest announce is older than the cutoff has only expired peers: all of it goes.
-    // Reply: { peers dropped, swarms dropped, peers, swarms }
-    public const string Sweep = """
+    // KEYS: swarms addresses counters; ARGV: prefix cutoff limit cursor ("-": no scan) peerBatch.
+    // First the idle swarms (newest announce older than the cutoff: only expired peers; all of it goes), at most limit;
+    // then the next swarms of a ZSCAN from cursor, about limit of them, each losing at most peerBatch expired peers
+    // per group. Reply: { peers dropped, idle swarms dropped, next cursor ("0": the scan is done), peers, swarms }
+    public const string Sweep = Common + """
         local S, A, N = KEYS[1], KEYS[2], KEYS[3]
         local prefix, cutoff, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-        local swarms = redis.call('ZRANGEBYSCORE', S, '-inf', '(' .. cutoff, 'LIMIT', 0, limit)
+        local cursor, batch = ARGV[4], tonumber(ARGV[5])
+
+        local function keysOf(ih)
+          return { c = prefix .. 'c:' .. ih, i = prefix .. 'i:' .. ih, o = prefix .. 'o:' .. ih },
+            prefix .. 'p:' .. ih, prefix .. 'a:' .. ih
+        end
+
         local dropped = 0
-        for _, ih in ipairs(swarms) do
-          local p = prefix .. 'p:' .. ih
+        -- A swarm's score lags its newest announce by up to a second (the announce script writes it to the second).
+        local idle = redis.call('ZRANGEBYSCORE', S, '-inf', '(' .. (cutoff - 1000), 'LIMIT', 0, limit)
+        for _, ih in ipairs(idle) do
+          local g, p, a = keysOf(ih)
           local values = redis.call('HVALS', p)
           for _, v in ipairs(values) do
-            local k = string.match(v, '^%S+ (%S+)')
+            local _, k = parse(v)
             if redis.call('HINCRBY', A, k, -1) <= 0 then redis.call('HDEL', A, k) end
           end
           redis.call('HINCRBY', N, 'peers', -#values)
           dropped = dropped + #values
-          redis.call('DEL', prefix .. 't:' .. ih, p, prefix .. 'a:' .. ih)
+          redis.call('DEL', g.c, g.i, g.o, p, a)
           redis.call('ZREM', S, ih)
         end
-        return { dropped, #swarms, tonumber(redis.call('HGET', N, 'peers') or '0'), redis.call('ZCARD', S) }
+
+        if cursor == '-' then
+          return { dropped, #idle, '-', tonumber(redis.call('HGET', N, 'peers') or '0'), redis.call('ZCARD', S) }
+        end
+        local scan = redis.call('ZSCAN', S, cursor, 'COUNT', limit)
+        local members = scan[2]
+        for n = 1, #members, 2 do
+          local ih = members[n]
+          local g, p, a = keysOf(ih)
+          dropped = dropped + prune(g, p, a, A, N, cutoff, batch)
+          if redis.call('EXISTS', p) == 0 then
+            redis.call('DEL', a)
+            redis.call('ZREM', S, ih)
+          end
+        end
+
+        return { dropped, #idle, scan[1], tonumber(redis.call('HGET', N, 'peers') or '0'), redis.call('ZCARD', S) }
         """;
 }

@@ -61,6 +61,40 @@ public abstract class PeerStoreContractTests
     }
 
     [Fact]
+    public async Task AnnounceAsync_FewerCandidatesThanTheSwarm_CompleteAgentsWholeThenASampleOfIncompleteAndNoOrigins()
+    {
+        var store = Create();
+        for (var n = 1; n <= 3; n++)
+        {
+            await store.AnnounceAsync(s_swarm, From($"10.0.0.{n}", n) with { Complete = true }, AnnounceEvent.Started, default);
+        }
+
+        for (var n = 11; n <= 40; n++)
+        {
+            await store.AnnounceAsync(s_swarm, From($"10.0.0.{n}", n), AnnounceEvent.Started, default);
+        }
+
+        await store.AnnounceAsync(s_swarm, TestPeers.Origin(99), AnnounceEvent.Started, default, quotaExempt: true);
+
+        var seen = new HashSet<PeerId>();
+        for (var i = 0; i < 20; i++)
+        {
+            var result = await store.AnnounceAsync(s_swarm, From("10.0.0.11", 11), AnnounceEvent.None, default, candidates: 8);
+
+            // The handout policy's order: every complete agent, then incomplete ones at random, origins only when room is left.
+            Assert.Equal(8, result.Peers.Count);
+            Assert.Equal(8, result.Peers.Select(p => p.Id).Distinct().Count());
+            Assert.Equal(3, result.Peers.Count(p => p.Complete && p.Role == PeerRole.Agent));
+            Assert.DoesNotContain(result.Peers, p => p.Role == PeerRole.Origin);
+            seen.UnionWith(result.Peers.Where(p => !p.Complete).Select(p => p.Id));
+        }
+
+        // A sample, not a fixed slice: 20 announces of 5 incomplete places each cover far more than 5 of the 30.
+        Assert.True(seen.Count > 10, $"the incomplete agents handed out were only {seen.Count}");
+        Assert.Equal(new PeerStoreStatistics(1, 34), store.GetStatistics());
+    }
+
+    [Fact]
     public async Task AnnounceAsync_SamePeerAgain_ReplacesItsRecord()
     {
         var store = Create();
