@@ -78,7 +78,9 @@ public sealed class AgentRangeReadTests : IClassFixture<ColdBlobFixture>, IDispo
 
         // Nobody reads it any more: the download closes, keeping exactly those pieces, and the blob is not cached.
         await WaitForAsync(() => Task.FromResult(log.Any(l => l.Contains("Closed the idle download of byte ranges", StringComparison.Ordinal))));
+        // (Logged as it closes; the resume file is written as the download's file closes, a moment later.)
         var resume = Path.Combine(agent.DataPath, "download", _fixture.Blob.Digest.Hex + ".pieces");
+        await WaitForAsync(() => Task.FromResult(File.Exists(resume) && AgentColdBlobTests.CountVerifiedPieces(resume) >= TailPieces));
         Assert.Equal(TailPieces, AgentColdBlobTests.CountVerifiedPieces(resume));
         Assert.Equal(TailPieces, await agent.MetricAsync("p2pregistry_swarm_pieces_verified_total"));
         Assert.False(File.Exists(Path.Combine(agent.DataPath, "cache", "sha256", _fixture.Blob.Digest.Hex)));
