@@ -15,9 +15,12 @@ work=$(mktemp -d /tmp/p2preg-tail-range.XXXXXX)
 pids=()
 source perf/lib.sh
 
-for project in Origin Tracker Agent; do
-  dotnet build "src/$project/P2PRegistry.$project.csproj" -c Release -v q -nologo >/dev/null
-done
+# SKIP_BUILD=1: use the Release binaries as they are (built already, e.g. by `dotnet build P2PRegistry.sln -c Release`).
+if [ "${SKIP_BUILD:-}" != 1 ]; then
+  for project in Origin Tracker Agent; do
+    dotnet build "src/$project/P2PRegistry.$project.csproj" -c Release -v q -nologo >/dev/null
+  done
+fi
 blob="$work/blob"
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$blob"
 digest="sha256:$(sha256sum "$blob" | cut -d' ' -f1)"
@@ -36,14 +39,16 @@ wait_ready "http://127.0.0.1:$origin_port/v2/"
 wait_ready "http://127.0.0.1:$tracker_http/healthz"
 push_blob "http://127.0.0.1:$origin_port" perf/blob
 
-# fetch <name> <extra agent settings> <curl range or ""> <expected sha256>: seconds in all, through a fresh agent.
+# fetch <name> <extra agent settings> <curl range or ""> <expected sha256>: seconds in all, through a fresh agent. The
+# miss timeout is long so that the first request (the tracker asks the origin for the MetaInfo, which hashes the blob
+# once) is not a fast 404 on a busy machine; no measured request waits on it.
 fetch() {
   local name=$1 extra=$2 range=$3 expected=$4 agent_port agent_pid out
   agent_port=$(free_port)
   # shellcheck disable=SC2086
   dotnet src/Agent/bin/Release/net10.0/P2PRegistry.Agent.dll --Agent:RegistryUrl="http://127.0.0.1:$agent_port" \
     --Agent:PeerPort=0 --Agent:TrackerUrl="http://127.0.0.1:$tracker_grpc" --Agent:OriginUrl="http://127.0.0.1:$origin_port" \
-    --Agent:DataPath="$work/$name" --Logging:LogLevel:Default=Warning $extra > "$work/$name.log" 2>&1 &
+    --Agent:DataPath="$work/$name" --Agent:MissTimeout=00:00:30 --Logging:LogLevel:Default=Warning $extra > "$work/$name.log" 2>&1 &
   agent_pid=$!; pids+=("$agent_pid")
   wait_ready "http://127.0.0.1:$agent_port/readyz"
   out=$(curl -fsS ${range:+-r "$range"} -o "$work/pulled" -w '%{time_total}\n' "http://127.0.0.1:$agent_port/v2/perf/blob/blobs/$digest")
