@@ -60,7 +60,7 @@ internal sealed partial class BlobSwarm
 
             Picker?.AddAvailability(piece, peer.IsUnserved, peer.IsLocal);
             OnPeerHaveLocked(peer, piece);
-            if (Picker is not { } picker || !IsDownloading || picker.Has(piece))
+            if (Picker is not { } picker || !IsDownloading || picker.Has(piece) || !picker.IsWanted(piece))
             {
                 // Nothing new to ask this peer for: every peer's have of every piece lands here.
                 return;

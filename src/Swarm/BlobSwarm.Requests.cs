@@ -1,3 +1,4 @@
+using P2PRegistry.Core.Pieces;
 using P2PRegistry.Swarm.PiecePicking;
 using P2PRegistry.Swarm.Sessions;
 
@@ -6,6 +7,8 @@ namespace P2PRegistry.Swarm;
 // What this node asks of each peer while downloading: interest, the request pipeline, stalls. Under the lock.
 internal sealed partial class BlobSwarm
 {
+    private Bitfield? _everyPiece;
+
     private void FillAllLocked()
     {
         foreach (var peer in _peers.Values)
@@ -16,6 +19,28 @@ internal sealed partial class BlobSwarm
 
     // With a zone of our own and PreferLocalPeers, every peer not known to be in our zone is remote; otherwise none is.
     private bool IsRemote(Peer peer) => !peer.IsLocal && Context.Options.PreferLocalPeers && Context.Options.Zone.Length > 0;
+
+    /// <summary>
+    /// The pieces this node may ask the peer for: what it showed, except that a download of byte ranges asks an origin
+    /// for any piece. An origin is a complete seed of every blob it serves (the tracker says so), but it super-seeds: it
+    /// shows each agent a few pieces, the least copied first, which a reader of one range may never be shown. The origin
+    /// serves a request for any piece it holds.
+    /// </summary>
+    private Bitfield PiecesToAsk(Peer peer)
+    {
+        if (!peer.Session.IsOrigin || Picker is not { WantsAll: false })
+        {
+            return peer.Pieces;
+        }
+
+        if (_everyPiece is null)
+        {
+            _everyPiece = new Bitfield(MetaInfo.PieceCount);
+            _everyPiece.SetAll();
+        }
+
+        return _everyPiece;
+    }
 
     private bool IsSnubbed(Peer peer) => peer.SnubbedUntil != 0 && Context.Time.GetTimestamp() < peer.SnubbedUntil;
 
@@ -47,7 +72,7 @@ internal sealed partial class BlobSwarm
         }
 
         Span<BlockRequest> picked = stackalloc BlockRequest[want];
-        var count = picker.Pick(peer.Key, peer.Pieces, picked, origin: peer.Session.IsOrigin, remote: IsRemote(peer));
+        var count = picker.Pick(peer.Key, PiecesToAsk(peer), picked, origin: peer.Session.IsOrigin, remote: IsRemote(peer));
         if (count > 0 && outstanding.Count == 0)
         {
             // The stall clock starts when the peer is first given work.
@@ -69,7 +94,7 @@ internal sealed partial class BlobSwarm
     /// <summary>BEP 3 interested / not interested, from what the peer has that this node lacks.</summary>
     private void UpdateInterest(Peer peer)
     {
-        var interesting = Picker is { } picker && IsDownloading && picker.IsInteresting(peer.Pieces);
+        var interesting = Picker is { } picker && IsDownloading && picker.IsInteresting(PiecesToAsk(peer));
         if (interesting != peer.AmInterested)
         {
             peer.AmInterested = interesting;

@@ -35,7 +35,8 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
     private int _queuedPieces;
     private bool _disposed;
 
-    public BlobSwarm(SwarmContext context, PieceStore store, bool download)
+    /// <param name="wantAll">False: a download of byte ranges, which fetches only the pieces asked for (<see cref="Want"/>).</param>
+    public BlobSwarm(SwarmContext context, PieceStore store, bool download, bool wantAll = true)
     {
         Context = context;
         Store = store;
@@ -49,6 +50,11 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
             _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             Picker = new PiecePicker(MetaInfo.PieceCount, MetaInfo.PieceLength, MetaInfo.Length, new Random(), context.Options.BlockSize,
                 context.Time, context.Options.CrossingWait);
+            if (!wantAll)
+            {
+                Picker.WantOnly();
+            }
+
             for (var i = 0; i < MetaInfo.PieceCount; i++)
             {
                 if (store.HasPiece(i))
@@ -305,6 +311,56 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
         {
             peer.Session.Send(new Outbound(OutboundKind.Have, piece));
         }
+    }
+
+    /// <summary>True while every piece is fetched (false for a download of byte ranges: see <see cref="Want"/>).</summary>
+    public bool WantsAll
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return Picker?.WantsAll ?? true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A reader of a byte range needs these pieces: a download started for ranges fetches them (and only the pieces
+    /// asked for so far); a whole download fetches every piece anyway.
+    /// </summary>
+    public void Want(int firstPiece, int count)
+    {
+        lock (_sync)
+        {
+            if (Picker is { } picker && IsDownloading && picker.Want(firstPiece, count))
+            {
+                OnWantedChangedLocked();
+            }
+        }
+    }
+
+    /// <summary>Every piece is fetched from now on (a whole-blob reader came to a download started for ranges).</summary>
+    public void WantAll()
+    {
+        lock (_sync)
+        {
+            if (Picker is { } picker && IsDownloading && picker.WantAll())
+            {
+                OnWantedChangedLocked();
+            }
+        }
+    }
+
+    // Peers that hold a newly wanted piece become interesting (BEP 3 interested), then are asked for it.
+    private void OnWantedChangedLocked()
+    {
+        foreach (var peer in _peers.Values)
+        {
+            UpdateInterest(peer);
+        }
+
+        FillAllLocked();
     }
 
     /// <summary>A streaming reader needs these pieces next.</summary>

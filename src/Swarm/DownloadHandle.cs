@@ -94,6 +94,18 @@ public sealed class DownloadHandle
         return total;
     }
 
+    /// <summary>True while every piece is fetched; false for a download of byte ranges (started with <c>wantAll: false</c>).</summary>
+    public bool WantsAll => _swarm.WantsAll;
+
+    /// <summary>
+    /// A reader of a byte range needs <paramref name="count"/> pieces from <paramref name="firstPiece"/>: a download of
+    /// byte ranges fetches those (and only the pieces asked for so far); a whole download fetches every piece anyway.
+    /// </summary>
+    public void Want(int firstPiece, int count) => _swarm.Want(firstPiece, count);
+
+    /// <summary>Every piece is fetched from now on: the download completes (and is checked against its digest).</summary>
+    public void WantAll() => _swarm.WantAll();
+
     /// <summary>A streaming reader is at <paramref name="firstPiece"/>: the next <paramref name="count"/> pieces it lacks are fetched before any other.</summary>
     public void Prioritize(int firstPiece, int count) => _swarm.Prioritize(firstPiece, count);
 }

@@ -77,7 +77,16 @@ public sealed partial class SwarmEngine : IAsyncDisposable
     /// Downloads a blob into <paramref name="path"/> (resuming from its bitfield file if one is there), and
     /// keeps seeding it afterwards. A second call for the same blob returns the same download.
     /// </summary>
-    public Task<DownloadHandle> StartDownloadAsync(MetaInfo metaInfo, string path, CancellationToken cancellationToken = default)
+    public Task<DownloadHandle> StartDownloadAsync(MetaInfo metaInfo, string path, CancellationToken cancellationToken = default) =>
+        StartDownloadAsync(metaInfo, path, wantAll: true, cancellationToken);
+
+    /// <summary>
+    /// Starts (or resumes) a download into <paramref name="path"/>. <paramref name="wantAll"/> false: a download of byte
+    /// ranges, which fetches only the pieces its readers ask for (<see cref="DownloadHandle.Want"/>) until
+    /// <see cref="DownloadHandle.WantAll"/>; it completes only once every piece is here. A download already running is
+    /// returned (made whole when <paramref name="wantAll"/>; a whole one stays whole).
+    /// </summary>
+    public Task<DownloadHandle> StartDownloadAsync(MetaInfo metaInfo, string path, bool wantAll, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metaInfo);
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
@@ -85,6 +94,11 @@ public sealed partial class SwarmEngine : IAsyncDisposable
         {
             if (_swarms.TryGetValue(metaInfo.InfoHash, out var existing))
             {
+                if (wantAll)
+                {
+                    existing.Handle.WantAll();
+                }
+
                 return Task.FromResult(existing.Handle);
             }
 
@@ -96,7 +110,7 @@ public sealed partial class SwarmEngine : IAsyncDisposable
                 _context.Metrics.ResumedPiecesDiscarded(store.ResumedPiecesDiscarded);
             }
 
-            var swarm = new BlobSwarm(_context, store, download: true);
+            var swarm = new BlobSwarm(_context, store, download: true, wantAll);
             SwarmLog.DownloadStarted(_logger, metaInfo.Digest.Value, metaInfo.InfoHash, metaInfo.Length, metaInfo.PieceCount, store.VerifiedCount,
                 store.UsesDirectIo ? "direct I/O" : _context.Options.DirectIo ? "page cache (the file system refused O_DIRECT)" : "page cache (Swarm:DirectIo off)");
             var entry = Add(swarm);

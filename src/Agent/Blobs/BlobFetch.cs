@@ -8,12 +8,19 @@ namespace P2PRegistry.Agent.Blobs;
 /// pulls the blob through from its upstream), then <see cref="Cached"/> once the verified blob is in the cache
 /// and seeded from there.
 /// </summary>
-internal sealed class BlobFetch(Digest digest, string registryNamespace, string? repository)
+/// <remarks>
+/// A fetch started for a <c>Range</c> request (<see cref="RangeOnly"/>) downloads only the pieces its readers ask for,
+/// until a whole-blob reader joins it (<see cref="MakeWhole"/>); its <see cref="BlobFetcher"/> stops it once it has been
+/// idle for <c>Agent:RangeIdleTimeout</c>.
+/// </remarks>
+internal sealed class BlobFetch(Digest digest, string registryNamespace, string? repository, bool rangeOnly = false)
 {
     private readonly TaskCompletionSource<IBlobDownload> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _resolved = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _cached = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _readers;
+    private long _joins;
+    private volatile bool _rangeOnly = rangeOnly;
 
     public Digest Digest { get; } = digest;
 
@@ -37,7 +44,20 @@ internal sealed class BlobFetch(Digest digest, string registryNamespace, string?
     /// <summary>Clients streaming from this download right now.</summary>
     public int Readers => Volatile.Read(ref _readers);
 
-    public void AddReader() => Interlocked.Increment(ref _readers);
+    /// <summary>Readers that ever joined: an idle fetch whose count moved was read meanwhile.</summary>
+    public long Joins => Interlocked.Read(ref _joins);
+
+    /// <summary>True while the download fetches only the pieces that readers of byte ranges ask for.</summary>
+    public bool RangeOnly => _rangeOnly;
+
+    /// <summary>A whole-blob reader joined: the download fetches every piece from now on (its reader tells the swarm).</summary>
+    public void MakeWhole() => _rangeOnly = false;
+
+    public void AddReader()
+    {
+        Interlocked.Increment(ref _joins);
+        Interlocked.Increment(ref _readers);
+    }
 
     public void RemoveReader() => Interlocked.Decrement(ref _readers);
 

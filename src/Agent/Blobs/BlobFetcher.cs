@@ -31,12 +31,14 @@ internal sealed class BlobFetcher : IAsyncDisposable
     private readonly AgentOptions _options;
     private readonly ILogger<BlobFetcher> _logger;
     private readonly DiskFullReporter _diskFull;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly string _downloadRoot;
     private int _disposed;
 
-    public BlobFetcher(IMetaInfoSource metaInfos, OriginBlobStreamer origin, MetaInfoShelf shelf, SwarmEngine engine, BlobCache cache, AgentMetrics metrics, IOptions<AgentOptions> options, ILogger<BlobFetcher> logger, DiskFullReporter diskFull)
+    public BlobFetcher(IMetaInfoSource metaInfos, OriginBlobStreamer origin, MetaInfoShelf shelf, SwarmEngine engine, BlobCache cache, AgentMetrics metrics, IOptions<AgentOptions> options, ILogger<BlobFetcher> logger, DiskFullReporter diskFull, TimeProvider time)
     {
+        _time = time;
         _diskFull = diskFull;
         _metaInfos = metaInfos;
         _origin = origin;
@@ -72,12 +74,135 @@ internal sealed class BlobFetcher : IAsyncDisposable
                 return existing;
             }
 
-            var fetch = new BlobFetch(digest, registryNamespace, repository);
-            _fetches.Add(digest, fetch);
-            _metrics.DownloadStarted();
-            _ = Task.Run(() => RunAsync(fetch));
-            return fetch;
+            return StartLocked(digest, registryNamespace, repository, rangeOnly: false);
         }
+    }
+
+    private BlobFetch StartLocked(Digest digest, string registryNamespace, string? repository, bool rangeOnly)
+    {
+        var fetch = new BlobFetch(digest, registryNamespace, repository, rangeOnly);
+        _fetches.Add(digest, fetch);
+        _metrics.DownloadStarted();
+        _ = Task.Run(() => RunAsync(fetch));
+        return fetch;
+    }
+
+    /// <summary>
+    /// Joins a reader to the download of <paramref name="digest"/> (the one in progress, or a new one), under the lock an
+    /// idle download of byte ranges is stopped under, so it cannot stop once joined. <paramref name="rangeOnly"/>: the
+    /// reader wants a byte range, and a new download fetches only the pieces asked for; false makes a download of byte
+    /// ranges whole. Null when <c>Agent:MaxRangeDownloads</c> downloads of byte ranges are open and each is being read.
+    /// The reader leaves with <see cref="Leave"/>.
+    /// </summary>
+    public BlobFetch? Join(Digest digest, string registryNamespace, string? repository, bool rangeOnly)
+    {
+        Task? stopping = null;
+        BlobFetch fetch;
+        lock (_lock)
+        {
+            if (!_fetches.TryGetValue(digest, out var existing) && rangeOnly && !TryMakeRoomLocked(out stopping))
+            {
+                return null;
+            }
+
+            fetch = existing ?? StartLocked(digest, registryNamespace, repository, rangeOnly);
+            if (!rangeOnly)
+            {
+                fetch.MakeWhole();
+            }
+
+            fetch.AddReader();
+        }
+
+        ObserveStop(stopping);
+        return fetch;
+    }
+
+    /// <summary>
+    /// A reader is done. A download of byte ranges nobody reads any more is stopped after <c>Agent:RangeIdleTimeout</c>
+    /// unless read again meanwhile; its verified pieces stay on disk for the next request.
+    /// </summary>
+    public void Leave(BlobFetch fetch)
+    {
+        fetch.RemoveReader();
+        if (fetch.RangeOnly && fetch.Readers == 0)
+        {
+            _ = StopWhenIdleAsync(fetch, fetch.Joins);
+        }
+    }
+
+    private async Task StopWhenIdleAsync(BlobFetch fetch, long joins)
+    {
+        try
+        {
+            await Task.Delay(_options.RangeIdleTimeout, _time, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        Task? stopping;
+        lock (_lock)
+        {
+            stopping = fetch.Joins == joins ? StopIdleRangeLocked(fetch) : null;
+        }
+
+        ObserveStop(stopping);
+    }
+
+    // At the limit of downloads of byte ranges, the one idle longest goes; false when every one is being read.
+    private bool TryMakeRoomLocked(out Task? stopping)
+    {
+        stopping = null;
+        var open = 0;
+        BlobFetch? idlest = null;
+        foreach (var candidate in _fetches.Values)
+        {
+            if (!candidate.RangeOnly)
+            {
+                continue;
+            }
+
+            open++;
+            if (candidate.Readers == 0 && (idlest is null || candidate.Joins < idlest.Joins))
+            {
+                idlest = candidate;
+            }
+        }
+
+        if (open < _options.MaxRangeDownloads)
+        {
+            return true;
+        }
+
+        stopping = idlest is null ? null : StopIdleRangeLocked(idlest);
+        return stopping is not null;
+    }
+
+    /// <summary>
+    /// Stops a download of byte ranges that nobody reads, under the lock: the engine forgets its swarm (and closes its
+    /// file, which keeps its verified pieces) before another request can start the blob again.
+    /// </summary>
+    private Task? StopIdleRangeLocked(BlobFetch fetch)
+    {
+        if (!fetch.RangeOnly || fetch.Readers > 0 || !_fetches.TryGetValue(fetch.Digest, out var current) || current != fetch
+            || !fetch.Started.IsCompletedSuccessfully || fetch.Started.Result is not SwarmBlobDownload { Handle: var handle } || handle.IsComplete)
+        {
+            return null;
+        }
+
+        _fetches.Remove(fetch.Digest);
+        _metrics.DownloadEnded();
+        AgentLog.RangeDownloadClosed(_logger, fetch.Digest.Value, handle.VerifiedPieces, handle.PieceCount);
+        fetch.Fail(new BlobUnavailableException("the download of byte ranges was closed while idle"));
+        return _engine.StopAsync(handle.InfoHash);
+    }
+
+    private static void ObserveStop(Task? stopping)
+    {
+        // Only the stopped announce is left to run; its failures are the engine's to log.
+        _ = stopping?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     /// <summary>The download in progress for <paramref name="digest"/>, if any.</summary>
@@ -161,6 +286,8 @@ internal sealed class BlobFetcher : IAsyncDisposable
                     throw new BlobUnavailableException("no origin holds this blob");
                 }
 
+                // Streamed in order from the origin as it pulls the blob through: there are no pieces to fetch apart.
+                fetch.MakeWhole();
                 fetch.SetResolved();
                 var (download, streamed) = await _origin.StreamAsync(fetch, _stopping.Token).ConfigureAwait(false);
                 try
@@ -186,7 +313,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
             fetch.SetResolved();
             AgentLog.FetchStarted(_logger, digest.Value, metaInfo.Length, metaInfo.PieceCount);
             path = Path.Combine(_downloadRoot, digest.Hex);
-            handle = await _engine.StartDownloadAsync(metaInfo, path, _stopping.Token).ConfigureAwait(false);
+            handle = await _engine.StartDownloadAsync(metaInfo, path, wantAll: !fetch.RangeOnly, _stopping.Token).ConfigureAwait(false);
             fetch.SetStarted(new SwarmBlobDownload(handle, _options.StreamPriorityPieces));
 
             // Succeeds only once every piece passed its SHA-1 and the whole file its sha256.
@@ -210,8 +337,9 @@ internal sealed class BlobFetcher : IAsyncDisposable
             {
                 ex = new BlobUnavailableException($"the agent's disk is full ({stage})", ex);
             }
-            else if (ex is not BlobUnavailableException)
+            else if (ex is not BlobUnavailableException && !fetch.Cached.IsCompleted)
             {
+                // (A download of byte ranges closed while idle failed its fetch first: no failure to log.)
                 AgentLog.FetchFailed(_logger, digest.Value, ex);
             }
 

@@ -30,6 +30,23 @@ internal sealed class SwarmBlobDownload(DownloadHandle handle, int priorityPiece
     }
 
     /// <summary>
+    /// Like <see cref="WaitReadableAsync"/>, for a reader of a part of the blob: every verified byte is sendable, the last
+    /// piece's too (its SHA-1 is the check; the whole blob's sha256 is for whole-blob readers, and may never come when
+    /// only some pieces are fetched).
+    /// </summary>
+    public async ValueTask<long> WaitVerifiedAsync(long offset, CancellationToken cancellationToken)
+    {
+        var end = HereUntil(offset, out var piece);
+        if (end <= offset)
+        {
+            await Handle.WaitForPieceAsync(piece, cancellationToken).ConfigureAwait(false);
+            end = Math.Max(HereUntil(offset, out _), PieceEnd(piece));
+        }
+
+        return end;
+    }
+
+    /// <summary>
     /// Puts the reader's next missing pieces first. Holds until the first of them: a reader passing through pieces
     /// that are already here asks again only once it reaches one it has to wait for.
     /// </summary>

@@ -126,6 +126,37 @@ public sealed class AgentOptions
     public int StreamPriorityPieces { get; set; } = 32;
 
     /// <summary>
+    /// A <c>Range</c> request on a blob not in the cache fetches the pieces covering the range and this many bytes past
+    /// its end (rounded up to whole pieces, never past the blob's end): a reader of a lazily pulled image usually reads
+    /// on, and the next request then finds its pieces here. 4 MiB: one round trip's worth of a few pieces.
+    /// </summary>
+    public long RangeReadAhead { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>The largest <see cref="RangeReadAhead"/> accepted (each range request may make the agent fetch that much more).</summary>
+    public const long MaxRangeReadAhead = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Whether a <c>Range</c> request on a blob not in the cache also fetches the rest of the blob in the background.
+    /// Off by default: a lazy reader reads a small part of an image (the Slacker paper: 6.4 % of its bytes), and the
+    /// rest would cost its sources' uplinks and this node's disk for nothing; a later whole <c>GET</c> fetches what is
+    /// missing, reusing the pieces already here. On: the range is served as soon as its pieces verify and the blob then
+    /// completes and enters the cache, for nodes that will read all of it anyway.
+    /// </summary>
+    public bool RangeContinuesDownload { get; set; }
+
+    /// <summary>
+    /// A download of byte ranges (<see cref="RangeContinuesDownload"/> off) that no client reads for this long is
+    /// stopped; its verified pieces stay on disk (with its resume file) for the next request.
+    /// </summary>
+    public TimeSpan RangeIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The most downloads of byte ranges open at once. One more stops the one idle longest; when every one is being read,
+    /// the request is a fast 404 (containerd then asks its next host).
+    /// </summary>
+    public int MaxRangeDownloads { get; set; } = 16;
+
+    /// <summary>
     /// A client stream of a blob the agent is still fetching that writes no byte to the client for this long is cut
     /// (the connection aborted), so containerd retries instead of waiting on a source that stopped sending.
     /// </summary>
@@ -307,6 +338,21 @@ public sealed class AgentOptions
         if (!string.IsNullOrEmpty(Rack) && string.IsNullOrEmpty(Zone))
         {
             yield return $"{SectionName}:Rack '{Rack}' needs {SectionName}:Zone: a rack is only known inside its zone.";
+        }
+
+        if (RangeReadAhead < 0 || RangeReadAhead > MaxRangeReadAhead)
+        {
+            yield return $"{SectionName}:RangeReadAhead must be 0…{MaxRangeReadAhead} bytes, got {RangeReadAhead}.";
+        }
+
+        if (RangeIdleTimeout <= TimeSpan.Zero)
+        {
+            yield return $"{SectionName}:RangeIdleTimeout must be positive, got {RangeIdleTimeout}.";
+        }
+
+        if (MaxRangeDownloads is < 1 or > 1024)
+        {
+            yield return $"{SectionName}:MaxRangeDownloads must be 1…1024, got {MaxRangeDownloads}.";
         }
 
         if (StreamPriorityPieces < 1)

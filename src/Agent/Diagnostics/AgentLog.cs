@@ -55,6 +55,12 @@ internal static partial class AgentLog
     [LoggerMessage(17, LogLevel.Warning, "Cached blob {Digest} has no usable MetaInfo to check it against: removed from the cache, the next request fetches it again")]
     public static partial void CachedBlobWithoutMetaInfo(ILogger logger, string digest);
 
+    [LoggerMessage(32, LogLevel.Debug, "Range read of {Digest}: serving bytes {Offset}-{Last} from pieces {FirstPiece}-{LastPiece} (with read-ahead), piece-verified, not waiting for the rest of the blob; fetching {Fetch}")]
+    public static partial void RangeRead(ILogger logger, string digest, long offset, long last, int firstPiece, int lastPiece, string fetch);
+
+    [LoggerMessage(33, LogLevel.Information, "Closed the idle download of byte ranges of {Digest}: {Verified} of {Pieces} pieces verified, kept on disk for the next request")]
+    public static partial void RangeDownloadClosed(ILogger logger, string digest, int verified, int pieces);
+
     [LoggerMessage(31, LogLevel.Error, "Data folder full: a {WritePath} write failed ({Reason}); nothing of it stays, nothing is cached (a blob is a fast miss for the requests after it, a manifest is served from memory); {Suppressed} more since the last such line")]
     public static partial void DiskFull(ILogger logger, string writePath, string reason, long suppressed);
 }

@@ -58,8 +58,7 @@ internal sealed partial class MirrorHandler
 
         _metrics.CacheMiss();
         var requestedAt = _time.GetTimestamp();
-        var fetch = _fetcher.GetOrStart(digest, ns, UpstreamRepository(path.Name, ns));
-        fetch.AddReader();
+        var fetch = JoinFetch(context, digest, ns, UpstreamRepository(path.Name, ns));
         try
         {
             var download = await WaitStartedAsync(fetch, requestedAt, context.RequestAborted).ConfigureAwait(false);
@@ -80,18 +79,22 @@ internal sealed partial class MirrorHandler
                 return;
             }
 
-            if (download is SwarmBlobDownload { Handle: var handle })
+            // A part of the blob is served as its pieces verify; the whole blob only once it hashed to its digest.
+            var whole = offset == 0 && count == length;
+            if (download is SwarmBlobDownload swarm)
             {
+                WantPieces(fetch, swarm, offset, count, whole);
+                var handle = swarm.Handle;
                 var firstPiece = (int)(offset / handle.MetaInfo.PieceLength);
                 handle.Prioritize(firstPiece, _options.StreamPriorityPieces);
                 await WaitFirstSourceAsync(context, fetch, handle, firstPiece, sourceClock).ConfigureAwait(false);
             }
 
-            await StreamAsync(context, fetch, download, offset, count).ConfigureAwait(false);
+            await StreamAsync(context, fetch, download, offset, count, pieceVerified: !whole && download is SwarmBlobDownload).ConfigureAwait(false);
         }
         finally
         {
-            fetch.RemoveReader();
+            _fetcher.Leave(fetch);
         }
     }
 
@@ -197,8 +200,10 @@ internal sealed partial class MirrorHandler
     /// the whole blob's sha256 has matched: the client never gets all the bytes of a blob that does not hash to its
     /// digest. A failure after the headers cuts the connection, so no client mistakes it for the end; so does a stall
     /// (no byte sent for <c>Agent:StreamStallTimeout</c>), so the client retries rather than waits on a source that stopped.
+    /// <paramref name="pieceVerified"/>: a part of a swarm download (a <c>Range</c>), sent as each piece passes its SHA-1,
+    /// without waiting for the rest of the blob.
     /// </summary>
-    private async Task StreamAsync(HttpContext context, BlobFetch fetch, IBlobDownload download, long offset, long count)
+    private async Task StreamAsync(HttpContext context, BlobFetch fetch, IBlobDownload download, long offset, long count, bool pieceVerified)
     {
         var end = offset + count;
         var cancellationToken = context.RequestAborted;
@@ -237,8 +242,10 @@ internal sealed partial class MirrorHandler
                         prioritizedUntil = download.Prioritize(offset);
                     }
 
-                    var readable = download.IsComplete ? download.Length : await download.WaitReadableAsync(offset, stall.Token).ConfigureAwait(false);
-                    if (readable >= download.Length)
+                    var readable = download.IsComplete ? download.Length
+                        : pieceVerified ? await ((SwarmBlobDownload)download).WaitVerifiedAsync(offset, stall.Token).ConfigureAwait(false)
+                        : await download.WaitReadableAsync(offset, stall.Token).ConfigureAwait(false);
+                    if (readable >= download.Length && !pieceVerified)
                     {
                         await download.Completion.WaitAsync(stall.Token).ConfigureAwait(false);
                     }

@@ -19,6 +19,8 @@ namespace P2PRegistry.Swarm.PiecePicking;
 /// themselves, so a share whose owner is slow, cut off or dead, or that no one owns (local peers that see different
 /// local peers split differently), still arrives. Origins are exempt: they super-seed (show each peer a few distinct
 /// pieces) and are already asked only for pieces no peer holds.
+/// Wanted pieces: a download started for byte ranges (<see cref="WantOnly"/>) picks only the pieces asked for with
+/// <see cref="Want"/>, and its endgame and interest count those only; <see cref="WantAll"/> makes it a whole download.
 /// </summary>
 /// <remarks>
 /// Pure state, no I/O and no locking: the swarm calls it under its lock. Peers are small integer ids.
@@ -38,6 +40,7 @@ internal sealed class PiecePicker
     private readonly int _blockSize;
     private readonly Random _random;
     private readonly Bitfield _have;
+    private Bitfield? _wanted;
     private readonly Bitfield _startedPieces;
     private readonly int[] _availability;
     private readonly int[] _unservedAvailability;
@@ -88,8 +91,80 @@ internal sealed class PiecePicker
 
     public bool IsComplete => _have.AllSet;
 
-    /// <summary>True when no missing block is left unasked: duplicates may be requested.</summary>
-    public bool IsEndgame => _openBlocks == 0 && !_have.AllSet;
+    /// <summary>True when no missing (wanted) block is left unasked: duplicates may be requested.</summary>
+    public bool IsEndgame => _wanted is null ? _openBlocks == 0 && !_have.AllSet : IsWantedEndgame();
+
+    /// <summary>Every piece is fetched (the default), not only the pieces asked for with <see cref="Want"/>.</summary>
+    public bool WantsAll => _wanted is null;
+
+    /// <summary>The piece is to be fetched: every piece, or one asked for since <see cref="WantOnly"/>.</summary>
+    public bool IsWanted(int piece) => _wanted is null || _wanted[piece];
+
+    /// <summary>From now on only the pieces asked for with <see cref="Want"/> are fetched (none yet).</summary>
+    public void WantOnly() => _wanted = new Bitfield(PieceCount);
+
+    /// <summary>
+    /// Adds <paramref name="count"/> pieces from <paramref name="firstPiece"/> (those inside the blob) to the pieces to
+    /// fetch; nothing changes while every piece is wanted. True when a piece this node lacks was added.
+    /// </summary>
+    public bool Want(int firstPiece, int count)
+    {
+        if (_wanted is not { } wanted)
+        {
+            return false;
+        }
+
+        var added = false;
+        var end = (int)Math.Min(PieceCount, (long)firstPiece + Math.Max(count, 0));
+        for (var piece = Math.Max(firstPiece, 0); piece < end; piece++)
+        {
+            added |= wanted.Set(piece) && !_have[piece];
+        }
+
+        return added;
+    }
+
+    /// <summary>Every piece is fetched from now on (a whole download). True when that changed anything.</summary>
+    public bool WantAll()
+    {
+        var changed = _wanted is not null;
+        _wanted = null;
+        return changed;
+    }
+
+    // Endgame of a partial download: every wanted piece still missing is started and has no block left to ask.
+    private bool IsWantedEndgame()
+    {
+        var wanted = _wanted!.Words;
+        var have = _have.Words;
+        var started = _startedPieces.Words;
+        var missing = false;
+        for (var w = 0; w < wanted.Length; w++)
+        {
+            var lacking = wanted[w] & ~have[w];
+            if ((lacking & ~started[w]) != 0)
+            {
+                return false;
+            }
+
+            missing |= lacking != 0;
+        }
+
+        if (!missing)
+        {
+            return false;
+        }
+
+        foreach (var progress in _started)
+        {
+            if (progress.OpenCount > 0 && _wanted[progress.Index])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     public bool Has(int piece) => _have[piece];
 
@@ -235,14 +310,15 @@ internal sealed class PiecePicker
     /// <summary>A connected peer that is not an origin holds the piece and is not choking us.</summary>
     public bool IsHeldByPeer(int piece) => _availability[piece] > _unservedAvailability[piece];
 
-    /// <summary>Whether a peer holds anything this node lacks (BEP 3 <c>interested</c>).</summary>
+    /// <summary>Whether a peer holds anything this node lacks and wants (BEP 3 <c>interested</c>).</summary>
     public bool IsInteresting(Bitfield peerPieces)
     {
         var peer = peerPieces.Words;
         var have = _have.Words;
+        var wanted = _wanted is { } set ? set.Words : default;
         for (var w = 0; w < have.Length; w++)
         {
-            if ((peer[w] & ~have[w]) != 0)
+            if ((peer[w] & ~have[w] & (wanted.IsEmpty ? ~0UL : wanted[w])) != 0)
             {
                 return true;
             }
@@ -290,7 +366,7 @@ internal sealed class PiecePicker
             piece = _have.FirstClear(piece + 1))
         {
             missing++;
-            if (peerPieces[piece] && !Excluded(piece, origin, remote))
+            if (peerPieces[piece] && IsWanted(piece) && !Excluded(piece, origin, remote))
             {
                 picked += TakeOpenBlocks(GetOrStart(piece, peer), peer, destination[picked..]);
             }
@@ -300,7 +376,7 @@ internal sealed class PiecePicker
         for (var i = 0; i < _started.Count && picked < destination.Length; i++)
         {
             var progress = _started[i];
-            if (progress.OpenCount > 0 && peerPieces[progress.Index] && !Excluded(progress.Index, origin, remote))
+            if (progress.OpenCount > 0 && peerPieces[progress.Index] && IsWanted(progress.Index) && !Excluded(progress.Index, origin, remote))
             {
                 picked += TakeOpenBlocks(progress, peer, destination[picked..]);
             }
@@ -550,9 +626,10 @@ internal sealed class PiecePicker
         var peer = peerPieces.Words;
         var have = _have.Words;
         var started = _startedPieces.Words;
+        var wanted = _wanted is { } set ? set.Words : default;
         for (var w = 0; w < have.Length; w++)
         {
-            var candidates = peer[w] & ~have[w] & ~started[w];
+            var candidates = peer[w] & ~have[w] & ~started[w] & (wanted.IsEmpty ? ~0UL : wanted[w]);
             while (candidates != 0)
             {
                 var bit = BitOperations.LeadingZeroCount(candidates);
@@ -586,7 +663,7 @@ internal sealed class PiecePicker
         var picked = 0;
         foreach (var progress in _started)
         {
-            if (!peerPieces[progress.Index] || (progress.Exclusive && progress.Owner != peer) || (remote && IsHeldLocally(progress.Index)))
+            if (!peerPieces[progress.Index] || !IsWanted(progress.Index) || (progress.Exclusive && progress.Owner != peer) || (remote && IsHeldLocally(progress.Index)))
             {
                 continue;
             }

@@ -186,7 +186,7 @@ public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDispos
     }
 
     /// <summary>Set bits of the engine's bitfield file: "P2PB", version, 20-byte info hash, then the bitfield.</summary>
-    private static int CountVerifiedPieces(string path)
+    internal static int CountVerifiedPieces(string path)
     {
         var bytes = File.ReadAllBytes(path);
         Assert.True(bytes.Length > 25 && bytes.AsSpan(0, 4).SequenceEqual("P2PB"u8), $"{path} is not a bitfield file");
