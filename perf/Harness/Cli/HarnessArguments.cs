@@ -30,6 +30,8 @@ internal static class HarnessArguments
                                (1..100000, default --rate-mbit: one host's link for all of a zone's traffic)
           --locality on|off    p2pregistry: agents announce their zone, the tracker hands out near peers first
                                (default on; off = Tracker:Locality=false, Swarm:PreferLocalPeers=false)
+          --cold-agents        p2pregistry: no warm-up pull; the measured pull is each agent's first request
+                               (started, then ready on /readyz, as a fresh node is)
           --cleanup            delete leftover namespaces and processes of earlier harness runs, then exit
           --help
         """;
@@ -95,6 +97,7 @@ internal static class HarnessArguments
                 "inter-zone-mbit" => options with { InterZoneMbitSetting = Int(name, Value(), 1, MaxRateMbit) },
                 "locality" => options with { Locality = OnOff(name, Value()) },
                 "loopback" => Flag(options with { Loopback = true }, NoValue),
+                "cold-agents" => Flag(options with { ColdAgents = true }, NoValue),
                 "cleanup" => Flag(options with { Cleanup = true }, NoValue),
                 "help" or "h" => Flag(options with { Help = true }, NoValue),
                 _ => throw new HarnessArgumentException($"Unknown option --{name}. See --help."),
