@@ -81,8 +81,9 @@ internal sealed class ReadinessMonitor(
                 reachable = await ProbeAllAsync(stoppingToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
+            // Stopping: a call cut short may end in its client's own exception rather than a cancellation.
         }
     }
 

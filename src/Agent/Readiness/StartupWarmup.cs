@@ -64,11 +64,12 @@ internal sealed class StartupWarmup(
             var status = await step(cancellationToken).ConfigureAwait(false);
             return $"{name} {status} in {clock.ElapsedMilliseconds} ms";
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // Out of time (or stopping): a cancelled call may surface as its client's own exception (gRPC: RpcException).
             return $"{name} unfinished after {clock.ElapsedMilliseconds} ms";
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
             // Refused, reset, a TLS failure: the first pull will meet it too; the warm-up only reports it.
             return $"{name} failed in {clock.ElapsedMilliseconds} ms ({ex.Message})";

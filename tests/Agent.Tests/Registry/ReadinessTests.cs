@@ -48,6 +48,29 @@ public sealed class ReadinessTests : IDisposable
         await WaitUntilAsync(async () => (await agent.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task WarmUp_MetaInfoRoundTripOutOfTime_EndsCancelledAsAGrpcCallDoes_AgentStaysUpAndBecomesReady()
+    {
+        // A cancelled gRPC call throws RpcException(Cancelled), not OperationCanceledException: the warm-up's bound
+        // running out on it must leave the agent running, and ready.
+        _metaInfos.Fault = async ct =>
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Cancelled, "cancelled"));
+            }
+        };
+        await using var agent = await TestAgent.StartAsync(_dir.Combine("c"), _metaInfos, _tracker, originUrl: null, new FakeTrackerProbe(answers: true), "--Agent:StartupWarmupTimeout=00:00:01");
+
+        await WaitUntilAsync(async () => (await agent.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
+        Assert.True(agent.Logs.Contains(70, "unfinished"), "the step out of time was not reported");
+        Assert.Equal(HttpStatusCode.OK, (await agent.Client.GetAsync("/healthz")).StatusCode);
+    }
+
     private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
