@@ -2,12 +2,14 @@ using System.Net;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Agent.Blobs;
 using P2PRegistry.Agent.Cache;
 using P2PRegistry.Agent.Configuration;
 using P2PRegistry.Agent.Diagnostics;
 using P2PRegistry.Agent.Manifests;
+using P2PRegistry.Agent.Readiness;
 using P2PRegistry.Agent.Registry;
 using P2PRegistry.Agent.Tracking;
 using P2PRegistry.Hosting;
@@ -40,6 +42,10 @@ public static class AgentApp
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+
+        // The health check service logs every unhealthy check as an error (each kubelet probe while not ready); the
+        // readiness monitor logs why the agent is not ready, once per probe round.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
 
         AddSettingsFile(builder.Configuration);
         var section = builder.Configuration.GetSection(AgentOptions.SectionName);
@@ -135,10 +141,13 @@ public static class AgentApp
         services.AddSingleton<BlobFetcher>();
         services.AddSingleton<MirrorHandler>();
         services.AddSingleton(registryListener);
+        services.AddSingleton<StartupWarmup>();
+        services.AddSingleton<ReadinessMonitor>();
 
         // Hosted services stop in reverse order: the peer port closes (and its connections end) before
         // AgentStartup disposes the engine, so no connection arrives at a stopped engine.
         services.AddHostedService<AgentStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReadinessMonitor>());
         services.AddHostedService<IdleSeedCloser>();
         services.AddSwarmPeerListener(sp =>
         {
@@ -149,7 +158,8 @@ public static class AgentApp
         // Registered after AgentStartup, so it stops before AgentStartup disposes the fetcher, the shelf and the engine.
         services.AddHostedService(sp => sp.GetRequiredService<DiskCollector>());
         services.AddOperationalEndpoints(AgentMetrics.MeterName, SwarmMetrics.MeterName)
-            .AddCheck<DataFolderHealthCheck>("data", tags: [OperationalEndpoints.ReadyTag]);
+            .AddCheck<DataFolderHealthCheck>("data", tags: [OperationalEndpoints.ReadyTag])
+            .Add(new HealthCheckRegistration("trackers", sp => sp.GetRequiredService<ReadinessMonitor>(), failureStatus: null, tags: [OperationalEndpoints.ReadyTag]));
         configureServices?.Invoke(services);
         AnnounceWatch.Decorate(services);
 
@@ -219,7 +229,8 @@ public static class AgentApp
             new GrpcTrackerClient(client, TrackerRole.Agent, timeout, time, Labels(options)),
             // The tracker may have to ask the origin first (its own OriginTimeout), then answer.
             new GrpcMetaInfoSource(client, options.OriginTimeout + timeout, time),
-            channel);
+            channel,
+            new GrpcTrackerProbe(new Grpc.Health.V1.Health.HealthClient(channel), ReadinessMonitor.ProbeTimeout, time));
     }
 
     private static TopologyLabels Labels(AgentOptions options) => new(options.Zone, options.Rack);

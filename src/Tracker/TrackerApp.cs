@@ -114,8 +114,13 @@ public static class TrackerApp
         services.AddOperationalEndpoints(TrackerMetrics.MeterName)
             .AddCheck<RedisPeerStoreHealthCheck>("peer-store", tags: [OperationalEndpoints.ReadyTag]);
 
+        // grpc.health.v1 on the gRPC port, answering from the same readiness checks as /readyz (run on each call): an
+        // agent's readiness is one round trip over the channel it announces on (and it warms that channel's connection).
+        services.AddGrpcHealthChecks(grpc => grpc.Services.Map(string.Empty, check => check.Tags.Contains(OperationalEndpoints.ReadyTag)));
+
         var app = builder.Build();
         app.MapGrpcService<TrackerGrpcService>();
+        app.MapGrpcHealthChecksService();
         app.MapBep3();
 
         app.MapOperationalEndpoints();

@@ -38,6 +38,25 @@ public sealed class HarnessArgumentsTests
     }
 
     [Fact]
+    public void Parse_ColdAgents_IsAFlag_OffByDefault()
+    {
+        Assert.False(HarnessArguments.Parse([]).ColdAgents);
+        Assert.True(HarnessArguments.Parse(["--cold-agents", "--systems", "p2pregistry"]).ColdAgents);
+        Assert.Equal("--cold-agents takes no value.", Assert.Throws<HarnessArgumentException>(() => HarnessArguments.Parse(["--cold-agents=yes"])).Message);
+        Assert.Contains("--cold-agents", HarnessArguments.Usage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_ColdAgents_TheSystemSaysItsAgentsAreCold()
+    {
+        var cold = HarnessRunner.Create("p2pregistry", HarnessArguments.Parse(["--cold-agents"]));
+        var warm = HarnessRunner.Create("p2pregistry", HarnessArguments.Parse([]));
+
+        Assert.Contains("measured pull is its first request", cold.Description, StringComparison.Ordinal);
+        Assert.Contains("warmed by one small pull", warm.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_AllOptions_BothSpellings()
     {
         var o = HarnessArguments.Parse(["--agents", "3", "--size-mib=8", "--rate-mbit", "50", "--systems", "aria2c, Registry,p2pregistry",

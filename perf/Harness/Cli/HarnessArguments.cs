@@ -41,6 +41,8 @@ internal static class HarnessArguments
           --waves K            image: a rolling update: clients start in K waves, each wave when the previous one
                                finished (default 1: all at once)
           --wave-percent P     image: waves of P % of the clients each, rounded up (e.g. 20); instead of --waves
+          --cold-agents        p2pregistry: no warm-up pull; the measured pull is each agent's first request
+                               (started, then ready on /readyz, as a fresh node is)
           --cleanup            delete leftover namespaces and processes of earlier harness runs, then exit
           --help
         """;
@@ -115,6 +117,7 @@ internal static class HarnessArguments
                 "waves" => options with { Waves = Int(name, Value(), 1, MaxAgents) },
                 "wave-percent" => options with { WavePercent = Int(name, Value(), 1, 100) },
                 "loopback" => Flag(options with { Loopback = true }, NoValue),
+                "cold-agents" => Flag(options with { ColdAgents = true }, NoValue),
                 "cleanup" => Flag(options with { Cleanup = true }, NoValue),
                 "help" or "h" => Flag(options with { Help = true }, NoValue),
                 _ => throw new HarnessArgumentException($"Unknown option --{name}. See --help."),

@@ -50,6 +50,12 @@ internal sealed record HarnessOptions
     /// </summary>
     public string Tls { get; init; } = "off";
 
+    /// <summary>
+    /// p2pregistry: no warm-up pull; the agents are started, each waits for its /readyz, and the measured pull is each
+    /// agent's first request (a fresh node: autoscaling, the first wave of a rollout).
+    /// </summary>
+    public bool ColdAgents { get; init; }
+
     public bool ControlTls => Tls is "control" or "all";
 
     public bool PeerTls => Tls is "peer" or "all";

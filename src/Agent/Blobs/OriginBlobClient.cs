@@ -7,6 +7,16 @@ namespace P2PRegistry.Agent.Blobs;
 /// </summary>
 internal sealed class OriginBlobClient(HttpClient http)
 {
+    /// <summary>
+    /// <c>GET /v2/</c> at start: opens this client's connection to the origin (TCP, TLS) before the first pull needs it.
+    /// Any answer will do; returns its status code.
+    /// </summary>
+    public async Task<int> WarmUpAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync("v2/", HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        return (int)response.StatusCode;
+    }
+
     /// <summary>The blob's length as the origin (or, through it, the upstream) knows it; null when it has no such blob.</summary>
     public async Task<long?> GetLengthAsync(string repository, string digest, string registryNamespace, CancellationToken cancellationToken)
     {

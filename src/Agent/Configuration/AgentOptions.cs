@@ -84,16 +84,24 @@ public sealed class AgentOptions
     public string DefaultRegistry { get; set; } = "docker.io";
 
     /// <summary>
-    /// How long a miss may take to find a MetaInfo and a first piece source (or an origin to answer for a
-    /// manifest) before the agent answers 404, so containerd moves on to the next host instead of hanging.
+    /// How soon a blob miss with no source is a 404, so containerd moves on to its next host: the tracker answered with
+    /// no peer, or no tracker is reachable to say (Registry/MissRule.cs). Also the connect timeout of the tracker and
+    /// origin clients.
     /// </summary>
     public TimeSpan MissTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How long a reader waits for a first connected peer when the tracker did hand out peers (connections under way),
-    /// counted from the request; without any peer handed out the miss timeout applies (and it is never shorter than that).
+    /// How long a blob miss waits for a source that exists but is slow, per phase: a reachable tracker's MetaInfo answer
+    /// (from the request), then a first connected peer when the tracker handed out peers or its announce answer is on
+    /// the way (from the download's start). Never shorter than <see cref="MissTimeout"/>.
     /// </summary>
-    public TimeSpan SourceTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan SourceTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The most the start-up warm-up may take (opening the origin clients' connections, a first request through the
+    /// registry API) before the agent can be ready; readiness also waits for a tracker to answer.
+    /// </summary>
+    public TimeSpan StartupWarmupTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// A partial download untouched this long is removed, at start and by the collector while running (a recent one is
@@ -313,6 +321,11 @@ public sealed class AgentOptions
         if (SourceTimeout <= TimeSpan.Zero || SourceTimeout > TimeSpan.FromSeconds(60))
         {
             yield return $"{SectionName}:SourceTimeout must be positive and at most 60 s, got {SourceTimeout}.";
+        }
+
+        if (StartupWarmupTimeout <= TimeSpan.Zero || StartupWarmupTimeout > TimeSpan.FromSeconds(60))
+        {
+            yield return $"{SectionName}:StartupWarmupTimeout must be positive and at most 60 s, got {StartupWarmupTimeout}.";
         }
 
         if (OriginTimeout <= TimeSpan.Zero)

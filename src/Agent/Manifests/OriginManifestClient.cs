@@ -27,6 +27,16 @@ internal sealed class OriginManifestClient(HttpClient http, TimeSpan timeout)
         "application/vnd.docker.distribution.manifest.v2+json",
     ];
 
+    /// <summary>
+    /// <c>GET /v2/</c> at start: opens this client's connection to the origin (TCP, TLS) before the first pull needs it.
+    /// Any answer will do; returns its status code.
+    /// </summary>
+    public async Task<int> WarmUpAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync("v2/", HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        return (int)response.StatusCode;
+    }
+
     public async Task<ManifestLookup> GetAsync(string name, string reference, Digest? expected, string registryNamespace, CancellationToken cancellationToken)
     {
         var uri = $"v2/{name}/manifests/{Uri.EscapeDataString(reference)}?ns={Uri.EscapeDataString(registryNamespace)}";

@@ -18,8 +18,8 @@ internal sealed partial class MirrorHandler
     /// <summary>
     /// HEAD/GET a blob with one byte range: from the cache when it is there (checked piece by piece first when it was
     /// not verified since this start, and fetched again when it is corrupt), else streamed from the swarm download as
-    /// its pieces verify. A miss the agent cannot serve soon is a 404 within <c>Agent:MissTimeout</c>, so containerd
-    /// moves to its next host.
+    /// its pieces verify. A miss with no source is a 404 within <c>Agent:MissTimeout</c>, so containerd moves to its next
+    /// host; a source that exists but is slow is waited for, within <c>Agent:SourceTimeout</c> (<see cref="MissRule"/>).
     /// </summary>
     private async Task GetBlobAsync(HttpContext context, RegistryPath path, bool head)
     {
@@ -110,8 +110,9 @@ internal sealed partial class MirrorHandler
             return;
         }
 
+        // A reachable tracker may still be asking the origin: the patient budget; otherwise the miss timeout.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(_options.MissTimeout);
+        timeout.CancelAfter(_missRule.WhileResolving(_trackers.AnyReachable).Limit);
         string reason;
         try
         {
@@ -142,21 +143,26 @@ internal sealed partial class MirrorHandler
     }
 
     /// <summary>
-    /// Waits (within the miss timeout) until the fetch knows where the bytes come from, then for the download to
-    /// start (an origin pulling the blob through from upstream may take longer to answer; the fetch bounds that).
+    /// Waits until the fetch knows where the bytes come from (<see cref="MissRule.WhileResolving"/>: the miss timeout,
+    /// longer while a tracker is reachable — its answer is on the way), then for the download to start (an origin pulling
+    /// the blob through from upstream may take longer to answer; the fetch bounds that).
     /// </summary>
     private async Task<IBlobDownload> WaitStartedAsync(BlobFetch fetch, long startedAt, CancellationToken cancellationToken)
     {
         string reason;
         try
         {
-            var remaining = _options.MissTimeout - _time.GetElapsedTime(startedAt);
-            await fetch.Resolved.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
+            // Reachability is asked once the miss timeout is over: the MetaInfo request may have been the tracker's first answer.
+            if (!await ResolvedWithinAsync(fetch, startedAt, _missRule.MissTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                var budget = _missRule.WhileResolving(_trackers.AnyReachable);
+                if (!await ResolvedWithinAsync(fetch, startedAt, budget.Limit, cancellationToken).ConfigureAwait(false))
+                {
+                    throw FastMiss(fetch.Digest, fetch.Namespace, budget.Reason);
+                }
+            }
+
             return await fetch.Started.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            reason = "no MetaInfo in time (tracker or origin slow or down)";
         }
         catch (BlobUnavailableException ex)
         {
@@ -166,22 +172,36 @@ internal sealed partial class MirrorHandler
         throw FastMiss(fetch.Digest, fetch.Namespace, reason);
     }
 
+    /// <summary>Whether the fetch resolved before <paramref name="limit"/> (counted from <paramref name="startedAt"/>); throws if it failed.</summary>
+    private async Task<bool> ResolvedWithinAsync(BlobFetch fetch, long startedAt, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var remaining = limit - _time.GetElapsedTime(startedAt);
+        try
+        {
+            await fetch.Resolved.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
-    /// A source for the first piece this reader needs must show up: a connected peer, or the piece itself. Within the
-    /// miss timeout, or the source timeout when the tracker handed out peers (connections under way). Otherwise 404,
-    /// and a download nobody else reads is dropped (its pieces stay).
+    /// A source for the first piece this reader needs must show up: a connected peer, or the piece itself, within the
+    /// budget <see cref="MissRule.WhileAwaitingSource"/> gives (asked again as the announce answers). Otherwise 404, and a
+    /// download nobody else reads is dropped (its pieces stay).
     /// </summary>
     private async Task WaitFirstSourceAsync(HttpContext context, BlobFetch fetch, DownloadHandle handle, int firstPiece, long startedAt)
     {
         var piece = handle.WaitForPieceAsync(firstPiece, context.RequestAborted);
         while (!piece.IsCompleted && handle.PeerCount == 0 && !handle.IsComplete)
         {
-            var elapsed = _time.GetElapsedTime(startedAt);
-            var budget = _announces.PeersHandedOut(handle.InfoHash) > 0 && _options.SourceTimeout > _options.MissTimeout ? _options.SourceTimeout : _options.MissTimeout;
-            if (elapsed >= budget)
+            var budget = _missRule.WhileAwaitingSource(_announces.PeersHandedOut(handle.InfoHash), _trackers.AnyReachable);
+            if (_time.GetElapsedTime(startedAt) >= budget.Limit)
             {
                 await _fetcher.AbandonIfIdleAsync(fetch, exceptReaders: 1).ConfigureAwait(false);
-                throw FastMiss(fetch.Digest, fetch.Namespace, budget == _options.MissTimeout ? "no peer serves it" : $"no peer connected within {budget.TotalSeconds:0.#} s");
+                throw FastMiss(fetch.Digest, fetch.Namespace, budget.Reason);
             }
 
             // A peer connection has no event to wait on; polling at a small fraction of the timeout is enough.

@@ -34,10 +34,14 @@ internal sealed partial class MirrorHandler
     private readonly TimeProvider _time;
     private readonly ILogger<MirrorHandler> _logger;
     private readonly DiskFullReporter _diskFull;
+    private readonly TrackerDirectory _trackers;
+    private readonly MissRule _missRule;
 
     public MirrorHandler(OriginManifestClient origin, OriginListingClient listings, ManifestCache manifests, BlobCache cache, CacheVerifier verifier, BlobFetcher fetcher, IMetaInfoSource metaInfos, AnnounceWatch announces, OriginBlobClient originBlobs,
-        AgentMetrics metrics, IOptions<AgentOptions> options, TimeProvider time, ILogger<MirrorHandler> logger, DiskFullReporter diskFull)
+        AgentMetrics metrics, IOptions<AgentOptions> options, TimeProvider time, ILogger<MirrorHandler> logger, DiskFullReporter diskFull, TrackerDirectory trackers)
     {
+        _trackers = trackers;
+        _missRule = new MissRule(options.Value.MissTimeout, options.Value.SourceTimeout);
         _diskFull = diskFull;
         _origin = origin;
         _listings = listings;

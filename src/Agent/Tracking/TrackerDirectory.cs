@@ -39,6 +39,9 @@ internal sealed class TrackerDirectory : IDisposable
 
     public TrackerHealth Health { get; }
 
+    /// <summary>Whether some tracker of the current list is reachable (<see cref="TrackerHealth.IsReachable"/>).</summary>
+    public bool AnyReachable => Health.AnyReachable(Current.Endpoints.Select(e => e.Url));
+
     /// <summary>Re-reads <c>Agent:TrackerUrls</c> / <c>Agent:TrackerUrl</c> (the options' precedence) and applies them.</summary>
     internal void Reload()
     {

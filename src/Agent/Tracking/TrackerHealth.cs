@@ -1,13 +1,15 @@
 namespace P2PRegistry.Agent.Tracking;
 
 /// <summary>
-/// Passive health of the trackers, learnt from the calls themselves (no probes): a tracker that failed is skipped
+/// Health of the trackers, learnt from the calls themselves and the readiness probes: a tracker that failed is skipped
 /// for <see cref="BaseDelay"/>, doubling with each further failure up to <see cref="MaxDelay"/>, and is healthy
-/// again after its first answer. Skipped trackers are still tried when every healthy one has failed.
+/// again after its first answer. Skipped trackers are still tried when every healthy one has failed. A tracker is
+/// <see cref="IsReachable">reachable</see> once it answered (a call or a readiness probe) and until a call to it fails.
 /// </summary>
 internal sealed class TrackerHealth(TimeProvider time, TimeSpan baseDelay, TimeSpan maxDelay)
 {
     private readonly Dictionary<string, State> _states = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
 
     public TimeSpan BaseDelay => baseDelay;
 
@@ -22,11 +24,30 @@ internal sealed class TrackerHealth(TimeProvider time, TimeSpan baseDelay, TimeS
         }
     }
 
+    /// <summary>Whether this tracker answered its last call or probe (never called yet: not reachable).</summary>
+    public bool IsReachable(string tracker)
+    {
+        lock (_states)
+        {
+            return _answered.Contains(tracker);
+        }
+    }
+
+    /// <summary>Whether any of <paramref name="trackers"/> is <see cref="IsReachable">reachable</see>.</summary>
+    public bool AnyReachable(IEnumerable<string> trackers)
+    {
+        lock (_states)
+        {
+            return trackers.Any(_answered.Contains);
+        }
+    }
+
     /// <summary>Records a failure; returns how long the tracker is skipped from now.</summary>
     public TimeSpan Failed(string tracker)
     {
         lock (_states)
         {
+            _answered.Remove(tracker);
             var failures = _states.TryGetValue(tracker, out var state) ? state.Failures + 1 : 1;
             // 10 s, 20 s, 30 s …: doubling, capped (the shift is capped too, so it cannot overflow).
             var delay = TimeSpan.FromTicks(Math.Min(maxDelay.Ticks, baseDelay.Ticks << Math.Min(failures - 1, 20)));
@@ -41,6 +62,7 @@ internal sealed class TrackerHealth(TimeProvider time, TimeSpan baseDelay, TimeS
         lock (_states)
         {
             _states.Remove(tracker);
+            _answered.Add(tracker);
         }
     }
 
@@ -53,6 +75,8 @@ internal sealed class TrackerHealth(TimeProvider time, TimeSpan baseDelay, TimeS
             {
                 _states.Remove(tracker);
             }
+
+            _answered.RemoveWhere(t => !trackers.Contains(t));
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using P2PRegistry.Agent.Blobs;
 using P2PRegistry.Agent.Tests.Support;
 using P2PRegistry.Testing.Blobs;
@@ -246,6 +247,55 @@ public sealed class SwarmBlobTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.8), $"gave up after {clock.Elapsed} although the tracker had handed out a peer: " + string.Join("\n", agent.Logs.Entries.Select(e => e.Category + " " + e.Id + " " + e.Message)));
         Assert.True(agent.Logs.Contains(3, "no peer connected within 3 s"), "the reason was not logged");
+    }
+
+    [Fact]
+    public async Task MetaInfoSlow_TrackerReachable_WaitedFor_NoFastMiss_TheBlobIsServed()
+    {
+        var (blob, seed) = await StartSeedAsync(1024 * 1024, 256 * 1024);
+        await using var _ = seed;
+
+        // The tracker answers its probe at once but takes 2.5 s over the MetaInfo (it asks a busy origin): longer than
+        // the 1 s miss timeout, yet a source exists and its answer is on the way.
+        _metaInfos.Fault = ct => Task.Delay(TimeSpan.FromSeconds(2.5), ct);
+        var probe = new FakeTrackerProbe(answers: true);
+        await using var agent = await TestAgent.StartAsync(_dir.Combine("patient-metainfo"), _metaInfos, _tracker, originUrl: null, probe, "--Agent:MissTimeout=00:00:01", "--Agent:SourceTimeout=00:00:20");
+        await WaitUntilAsync(() => probe.Probes > 0 && agent.Services.GetRequiredService<P2PRegistry.Agent.Tracking.TrackerDirectory>().AnyReachable);
+
+        using var response = await agent.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(blob.Content, await response.Content.ReadAsByteArrayAsync());
+        Assert.False(agent.Logs.Contains(3, "blob"), "a fast miss was logged");
+    }
+
+    [Fact]
+    public async Task AnnounceSlow_TrackerReachable_WaitedFor_NoFastMiss_TheBlobIsServed()
+    {
+        var (blob, seed) = await StartSeedAsync(1024 * 1024, 256 * 1024);
+        await using var _ = seed;
+
+        // The MetaInfo comes at once, the announce that hands out the seed only after 2.5 s.
+        _tracker.Fault = ct => Task.Delay(TimeSpan.FromSeconds(2.5), ct);
+        var probe = new FakeTrackerProbe(answers: true);
+        await using var agent = await TestAgent.StartAsync(_dir.Combine("patient-announce"), _metaInfos, _tracker, originUrl: null, probe, "--Agent:MissTimeout=00:00:01", "--Agent:SourceTimeout=00:00:20");
+        await WaitUntilAsync(() => agent.Services.GetRequiredService<P2PRegistry.Agent.Tracking.TrackerDirectory>().AnyReachable);
+
+        using var response = await agent.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(blob.Content, await response.Content.ReadAsByteArrayAsync());
+        Assert.False(agent.Logs.Contains(3, "blob"), "a fast miss was logged");
+    }
+
+    [Fact]
+    public async Task MetaInfoSlow_NoTrackerReachable_404WithinTheMissTimeout()
+    {
+        _metaInfos.Fault = ct => Task.Delay(TimeSpan.FromSeconds(30), ct);
+        await using var agent = await TestAgent.StartAsync(_dir.Combine("unreachable"), _metaInfos, _tracker, originUrl: null, new FakeTrackerProbe(answers: false));
+
+        await AssertFastMissAsync(agent);
+        Assert.True(agent.Logs.Contains(3, "no tracker reachable"), "the reason was not logged");
     }
 
     [Fact]

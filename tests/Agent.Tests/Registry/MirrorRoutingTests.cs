@@ -160,8 +160,12 @@ public sealed class MirrorRoutingTests : IAsyncLifetime
         var metrics = await _agent.Client.GetStringAsync("/metrics");
         Assert.Contains("p2pregistry_agent_cache_hits", metrics, StringComparison.Ordinal);
         Assert.Contains("p2pregistry_agent_bytes_served", metrics, StringComparison.Ordinal);
+        // No tracker listens at this agent's Agent:TrackerUrl: it is live, but not ready.
         using var ready = await _agent.Client.GetAsync("/readyz");
-        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("\"trackers\"", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var live = await _agent.Client.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         _ = Encoding.UTF8;
     }
 }

@@ -46,7 +46,14 @@ internal sealed class TestAgent : IAsyncDisposable
     /// Starts an agent. Without <paramref name="metaInfos"/> / <paramref name="tracker"/> the real gRPC clients
     /// are used against <c>Agent:TrackerUrl</c> (by default a port nobody listens on).
     /// </summary>
-    public static async Task<TestAgent> StartAsync(string dataPath, IMetaInfoSource? metaInfos = null, ITrackerClient? tracker = null, string? originUrl = null, params string[] settings)
+    public static Task<TestAgent> StartAsync(string dataPath, IMetaInfoSource? metaInfos = null, ITrackerClient? tracker = null, string? originUrl = null, params string[] settings) =>
+        StartAsync(dataPath, metaInfos, tracker, originUrl, probe: null, settings);
+
+    /// <summary>
+    /// Starts an agent whose one configured tracker is probed by <paramref name="probe"/> (readiness, and whether a slow
+    /// source is worth waiting for); its calls go to <paramref name="metaInfos"/> / <paramref name="tracker"/> as above.
+    /// </summary>
+    public static async Task<TestAgent> StartAsync(string dataPath, IMetaInfoSource? metaInfos, ITrackerClient? tracker, string? originUrl, ITrackerProbe? probe, params string[] settings)
     {
         var logs = new LogCapture();
         string[] args =
@@ -72,10 +79,22 @@ internal sealed class TestAgent : IAsyncDisposable
             {
                 services.AddSingleton(tracker);
             }
+
+            if (probe is not null)
+            {
+                services.AddSingleton(sp => new TrackerDirectory(
+                    [ProbedTrackerUrl],
+                    url => new TrackerEndpoint(url, tracker ?? throw new ArgumentNullException(nameof(tracker)), metaInfos ?? throw new ArgumentNullException(nameof(metaInfos)), probe: probe),
+                    new TrackerHealth(TimeProvider.System, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)),
+                    sp.GetRequiredService<ILogger<TrackerDirectory>>()));
+            }
         });
         await app.StartAsync();
         return new TestAgent(app, dataPath, logs);
     }
+
+    /// <summary>The tracker of an agent started with a probe (its URL only names it: calls go to the test's fakes).</summary>
+    public const string ProbedTrackerUrl = "http://tracker.test:7001";
 
     /// <summary>A port that was free a moment ago: connections to it are refused.</summary>
     public static int UnusedPort()

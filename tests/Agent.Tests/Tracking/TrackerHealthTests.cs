@@ -58,4 +58,32 @@ public sealed class TrackerHealthTests
         Assert.True(health.IsAvailable("a"));
         Assert.False(health.IsAvailable("b"));
     }
+
+    [Fact]
+    public void IsReachable_OnlyAfterAnAnswer_UntilTheNextFailure()
+    {
+        var health = Create();
+        Assert.False(health.IsReachable("a"));
+        Assert.False(health.AnyReachable(["a", "b"]));
+
+        health.Succeeded("a");
+        Assert.True(health.IsReachable("a"));
+        Assert.True(health.AnyReachable(["b", "a"]));
+        Assert.False(health.AnyReachable(["b"]));
+
+        health.Failed("a");
+        Assert.False(health.IsReachable("a"));
+        Assert.False(health.AnyReachable(["a", "b"]));
+    }
+
+    [Fact]
+    public void Retain_ForgetsThatARemovedTrackerAnswered()
+    {
+        var health = Create();
+        health.Succeeded("a");
+
+        health.Retain(["b"]);
+
+        Assert.False(health.IsReachable("a"));
+    }
 }

@@ -55,7 +55,9 @@ public sealed class ColdBlobFixture : IAsyncLifetime
 [Trait("Category", TestCategories.Integration)]
 public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDisposable
 {
-    private const string ServingMissTimeout = "--Agent:MissTimeout=00:00:10";
+    // These agents must serve, not fall back: a source that exists is waited for (Agent:SourceTimeout) however loaded the
+    // machine; Agent:MissTimeout keeps its default, the answer when no source exists.
+    private const string PatientSources = "--Agent:SourceTimeout=00:00:30";
     private readonly ColdBlobFixture _fixture;
 
     public AgentColdBlobTests(ColdBlobFixture fixture, ITestOutputHelper output)
@@ -71,7 +73,7 @@ public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDispos
     [Fact]
     public async Task Cold256MiB_FirstBytesArriveWhileTheAgentStillDownloads_AndARangeOnAColdBlobIs206()
     {
-        await using var agent = await AgentProcess.StartAsync("stream", _fixture.Tracker.GrpcUrl, _fixture.Origin.BaseAddress, _fixture.Output.WriteLine, ServingMissTimeout);
+        await using var agent = await AgentProcess.StartAsync("stream", _fixture.Tracker.GrpcUrl, _fixture.Origin.BaseAddress, _fixture.Output.WriteLine, PatientSources);
         using var http = new HttpClient { BaseAddress = agent.BaseAddress, Timeout = TimeSpan.FromMinutes(3) };
 
         using var response = await http.GetAsync(BlobPath, HttpCompletionOption.ResponseHeadersRead);
@@ -102,7 +104,7 @@ public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDispos
         Assert.Equal(_fixture.Blob.Digest.Hex, Convert.ToHexStringLower(sha.GetHashAndReset()));
 
         // Another agent, for which the blob is cold: a Range from 200 MiB on is a 206 with exactly those bytes.
-        await using var other = await AgentProcess.StartAsync("range", _fixture.Tracker.GrpcUrl, _fixture.Origin.BaseAddress, _fixture.Output.WriteLine, ServingMissTimeout);
+        await using var other = await AgentProcess.StartAsync("range", _fixture.Tracker.GrpcUrl, _fixture.Origin.BaseAddress, _fixture.Output.WriteLine, PatientSources);
         using var otherHttp = new HttpClient { BaseAddress = other.BaseAddress, Timeout = TimeSpan.FromMinutes(3) };
         const long start = 200L * 1024 * 1024;
         using var request = new HttpRequestMessage(HttpMethod.Get, BlobPath);
@@ -130,7 +132,7 @@ public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDispos
         int pieceLength;
         var bitfield = Path.Combine(data.Path, "download", _fixture.Blob.Digest.Hex + ".pieces");
         await using (var first = await AgentProcess.StartAsync("restart-1", _fixture.Tracker.GrpcUrl, _fixture.Origin.BaseAddress, data.Path,
-            _fixture.Output.WriteLine, ServingMissTimeout, $"--Agent:IngressBytesPerSecond={ingress}", "--Swarm:ResumeFlushInterval=00:00:00.5"))
+            _fixture.Output.WriteLine, PatientSources, $"--Agent:IngressBytesPerSecond={ingress}", "--Swarm:ResumeFlushInterval=00:00:00.5"))
         {
             using var http = new HttpClient { BaseAddress = first.BaseAddress, Timeout = TimeSpan.FromMinutes(3) };
             using var response = await http.GetAsync(BlobPath, HttpCompletionOption.ResponseHeadersRead);
@@ -154,7 +156,7 @@ public sealed class AgentColdBlobTests : IClassFixture<ColdBlobFixture>, IDispos
                 secondLog.Enqueue(line);
                 _fixture.Output.WriteLine(line);
             },
-            ServingMissTimeout);
+            PatientSources);
         using var secondHttp = new HttpClient { BaseAddress = second.BaseAddress, Timeout = TimeSpan.FromMinutes(3) };
         using (var response = await secondHttp.GetAsync(BlobPath, HttpCompletionOption.ResponseHeadersRead))
         {

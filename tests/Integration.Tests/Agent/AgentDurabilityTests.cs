@@ -14,7 +14,9 @@ namespace P2PRegistry.Integration.Tests.Agent;
 [Trait("Category", TestCategories.Integration)]
 public sealed class AgentDurabilityTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string ServingMissTimeout = "--Agent:MissTimeout=00:00:10";
+    // These agents must serve, not fall back: a source that exists is waited for (Agent:SourceTimeout) however loaded the
+    // machine; Agent:MissTimeout keeps its default, the answer when no source exists.
+    private const string PatientSources = "--Agent:SourceTimeout=00:00:30";
 
     // The read path and the seed must catch the flipped byte on their own: the background sha256 would otherwise race them.
     private const string NoBackgroundCheck = "--Agent:VerifyCacheInBackground=false";
@@ -61,7 +63,7 @@ public sealed class AgentDurabilityTests(ITestOutputHelper output) : IAsyncLifet
         var data = _dir.CreateSubdirectory("a");
         var cached = Path.Combine(data, "cache", "sha256", layer.Digest["sha256:".Length..]);
 
-        await using (var first = await AgentProcess.StartAsync("a-1", _tracker.GrpcUrl, _origin.BaseAddress, data, Log("a-1"), ServingMissTimeout))
+        await using (var first = await AgentProcess.StartAsync("a-1", _tracker.GrpcUrl, _origin.BaseAddress, data, Log("a-1"), PatientSources))
         {
             Assert.Equal(layer.Digest, await GetDigestAsync(first, layerPath));
             await WaitUntilAsync(() => File.Exists(cached), "the layer to enter a-1's cache");
@@ -76,11 +78,11 @@ public sealed class AgentDurabilityTests(ITestOutputHelper output) : IAsyncLifet
         {
             restartedLog.Enqueue(line);
             Log("a-2")(line);
-        }, ServingMissTimeout, NoBackgroundCheck);
+        }, PatientSources, NoBackgroundCheck);
 
         // A peer agent first, while the restarted one still seeds the layer: it must never be sent the bad piece
         // (it would fail its SHA-1, and the peer would blacklist the sender).
-        await using (var peer = await AgentProcess.StartAsync("peer", _tracker.GrpcUrl, _origin.BaseAddress, Log("peer"), ServingMissTimeout))
+        await using (var peer = await AgentProcess.StartAsync("peer", _tracker.GrpcUrl, _origin.BaseAddress, Log("peer"), PatientSources))
         {
             Assert.Equal(layer.Digest, await GetDigestAsync(peer, layerPath));
             Assert.Equal(0, await peer.MetricAsync("p2pregistry_swarm_peers_blacklisted_total"));
@@ -124,7 +126,7 @@ public sealed class AgentDurabilityTests(ITestOutputHelper output) : IAsyncLifet
         var pieceLength = P2PRegistry.Core.MetaInfos.PieceLength.For(blob.Length);
         int flipped;
         await using (var first = await AgentProcess.StartAsync("partial-1", _tracker.GrpcUrl, _origin.BaseAddress, data, Log("partial-1"),
-            ServingMissTimeout, "--Agent:IngressBytesPerSecond=16777216", "--Swarm:ResumeFlushInterval=00:00:00.2"))
+            PatientSources, "--Agent:IngressBytesPerSecond=16777216", "--Swarm:ResumeFlushInterval=00:00:00.2"))
         {
             using var http = new HttpClient { BaseAddress = first.BaseAddress, Timeout = TimeSpan.FromMinutes(3) };
             using var response = await http.GetAsync(blobPath, HttpCompletionOption.ResponseHeadersRead);
@@ -147,7 +149,7 @@ public sealed class AgentDurabilityTests(ITestOutputHelper output) : IAsyncLifet
         {
             secondLog.Enqueue(line);
             Log("partial-2")(line);
-        }, ServingMissTimeout);
+        }, PatientSources);
 
         Assert.Equal(blob.Digest.Value, await GetDigestAsync(second, blobPath));
         Assert.Contains(secondLog, line => line.Contains($"Resumed download {blob.Digest}: 1 of the", StringComparison.Ordinal));

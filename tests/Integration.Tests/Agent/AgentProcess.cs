@@ -35,7 +35,14 @@ internal sealed class AgentProcess : IAsyncDisposable
         StartAsync(name, trackerGrpc, origin, dataPath, FreePort.Next(), onOutputLine, extra);
 
     /// <summary>Starts an agent on a given registry port (a restarted agent takes its predecessor's port, as on a node).</summary>
-    public static async Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, string? dataPath, int port, Action<string>? onOutputLine = null, params string[] extra)
+    public static Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, string? dataPath, int port, Action<string>? onOutputLine = null, params string[] extra) =>
+        StartAsync(name, trackerGrpc, origin, dataPath, port, awaitReady: true, onOutputLine, extra);
+
+    /// <summary>Starts an agent and returns once it is live (<c>/healthz</c>), ready or not (its tracker may be down).</summary>
+    public static Task<AgentProcess> StartLiveAsync(string name, Uri trackerGrpc, Uri origin, Action<string>? onOutputLine = null, params string[] extra) =>
+        StartAsync(name, trackerGrpc, origin, dataPath: null, FreePort.Next(), awaitReady: false, onOutputLine, extra);
+
+    private static async Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, string? dataPath, int port, bool awaitReady, Action<string>? onOutputLine, string[] extra)
     {
         var owned = dataPath is null ? new TempDirectory("agent-" + name) : null;
         var data = dataPath ?? owned!.Path;
@@ -53,7 +60,7 @@ internal sealed class AgentProcess : IAsyncDisposable
         {
             Name = name,
             OnOutputLine = onOutputLine,
-            Readiness = Readiness.HttpOk(new Uri($"http://127.0.0.1:{port}/readyz")),
+            Readiness = Readiness.HttpOk(new Uri($"http://127.0.0.1:{port}/{(awaitReady ? "readyz" : "healthz")}")),
         };
         options.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         try

@@ -12,7 +12,9 @@ namespace P2PRegistry.Integration.Tests.Agent;
 [Trait("Category", TestCategories.Integration)]
 public sealed class AgentPullTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string ServingMissTimeout = "--Agent:MissTimeout=00:00:10";
+    // These agents must serve, not fall back: a source that exists is waited for (Agent:SourceTimeout) however loaded the
+    // machine; Agent:MissTimeout keeps its default, the answer when no source exists.
+    private const string PatientSources = "--Agent:SourceTimeout=00:00:30";
 
     private const string UnresolvableRegistry = "origin.invalid:5000";
     private OriginProcess _origin = null!;
@@ -30,11 +32,9 @@ public sealed class AgentPullTests(ITestOutputHelper output) : IAsyncLifetime
             OnOutputLine = Log("origin"),
         });
         _tracker = await TrackerProcess.StartAsync(_origin.BaseAddress, Log("tracker"));
-        // These agents must serve (not fall back): on a CI machine running every test assembly at once, the
-        // default 1 s miss budget (metainfo + a first connected source) can run out before a source connects.
-        // The fast-miss path keeps the default and is tested below with tracker and origin gone.
-        _agentA = await AgentProcess.StartAsync("agent-a", _tracker.GrpcUrl, _origin.BaseAddress, Log("agent-a"), ServingMissTimeout);
-        _agentB = await AgentProcess.StartAsync("agent-b", _tracker.GrpcUrl, _origin.BaseAddress, Log("agent-b"), ServingMissTimeout);
+        // The fast-miss path (no source: Agent:MissTimeout, default) is tested below with tracker and origin gone.
+        _agentA = await AgentProcess.StartAsync("agent-a", _tracker.GrpcUrl, _origin.BaseAddress, Log("agent-a"), PatientSources);
+        _agentB = await AgentProcess.StartAsync("agent-b", _tracker.GrpcUrl, _origin.BaseAddress, Log("agent-b"), PatientSources);
     }
 
     public async Task DisposeAsync()

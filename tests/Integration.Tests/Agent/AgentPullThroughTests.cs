@@ -12,7 +12,9 @@ namespace P2PRegistry.Integration.Tests.Agent;
 [Trait("Category", TestCategories.Integration)]
 public sealed class AgentPullThroughTests : IClassFixture<UpstreamFixture>, IDisposable
 {
-    private const string ServingMissTimeout = "--Agent:MissTimeout=00:00:10";
+    // These agents must serve, not fall back: a source that exists is waited for (Agent:SourceTimeout) however loaded the
+    // machine; Agent:MissTimeout keeps its default, the answer when no source exists.
+    private const string PatientSources = "--Agent:SourceTimeout=00:00:30";
 
     /// <summary>A second registry name, served by a plain docker-registry holding another image under the same name and tag.</summary>
     private const string OtherName = "other.example:5000";
@@ -50,7 +52,7 @@ public sealed class AgentPullThroughTests : IClassFixture<UpstreamFixture>, IDis
             OnOutputLine = Log("origin"),
         });
         await using var tracker = await TrackerProcess.StartAsync(origin.BaseAddress, Log("tracker"));
-        await using var agent = await AgentProcess.StartAsync("agent", tracker.GrpcUrl, origin.BaseAddress, Log("agent"), ServingMissTimeout);
+        await using var agent = await AgentProcess.StartAsync("agent", tracker.GrpcUrl, origin.BaseAddress, Log("agent"), PatientSources);
         await using var node = await ContainerdProcess.StartAsync(_output.WriteLine);
 
         // Each registry's hosts.toml names a server that does not resolve and the agent as its only host: whatever
@@ -92,7 +94,7 @@ public sealed class AgentPullThroughTests : IClassFixture<UpstreamFixture>, IDis
         {
             for (var i = 0; i < 4; i++)
             {
-                agents.Add(await AgentProcess.StartAsync($"agent-{i}", tracker.GrpcUrl, origin.BaseAddress, Log($"agent-{i}"), ServingMissTimeout));
+                agents.Add(await AgentProcess.StartAsync($"agent-{i}", tracker.GrpcUrl, origin.BaseAddress, Log($"agent-{i}"), PatientSources));
             }
 
             // As containerd would: the tag, then every blob of the image, all agents at the same moment.
@@ -146,7 +148,7 @@ public sealed class AgentPullThroughTests : IClassFixture<UpstreamFixture>, IDis
             OnOutputLine = Log("origin"),
         });
         await using var tracker = await TrackerProcess.StartAsync(origin.BaseAddress, Log("tracker"));
-        await using var agent = await AgentProcess.StartAsync("agent", tracker.GrpcUrl, origin.BaseAddress, Log("agent"), ServingMissTimeout);
+        await using var agent = await AgentProcess.StartAsync("agent", tracker.GrpcUrl, origin.BaseAddress, Log("agent"), PatientSources);
 
         // containerd with the agent as docker.io's mirror: it sends /v2/library/app/...?ns=docker.io.
         await using var node = await ContainerdProcess.StartAsync(_output.WriteLine);

@@ -26,9 +26,12 @@ internal sealed class TrackerProcess : IAsyncDisposable
 
     public Uri TorrentUrl(string digest) => new(HttpUrl, "/p2p/v1/torrent/" + digest);
 
-    public static async Task<TrackerProcess> StartAsync(Uri originUrl, Action<string>? onOutputLine = null, params string[] extraArgs)
+    public static Task<TrackerProcess> StartAsync(Uri originUrl, Action<string>? onOutputLine = null, params string[] extraArgs) =>
+        StartAsync(originUrl, FreePort.Next(), onOutputLine, extraArgs);
+
+    /// <summary>Starts a tracker whose gRPC port is given (agents started before it already point there).</summary>
+    public static async Task<TrackerProcess> StartAsync(Uri originUrl, int grpcPort, Action<string>? onOutputLine = null, params string[] extraArgs)
     {
-        var grpcPort = FreePort.Next();
         var httpPort = FreePort.Next();
         var dll = RepositoryPaths.ProjectDll("Tracker", "P2PRegistry.Tracker");
         var options = new ManagedProcessOptions("dotnet",
