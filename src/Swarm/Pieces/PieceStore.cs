@@ -148,7 +148,7 @@ internal sealed class PieceStore : IDisposable
     /// <paramref name="directIo"/> whole pieces bypass the page cache where the file system allows it, and the last
     /// <paramref name="hotPieceBytes"/> bytes of pieces stored or read stay in memory (at least four pieces; 0: none).
     /// </summary>
-    public static PieceStore OpenForDownload(MetaInfo metaInfo, string path, bool directIo = true, long hotPieceBytes = 32 * 1024 * 1024, long flushBytes = DefaultFlushBytes, TimeSpan? flushInterval = null, TimeProvider? time = null)
+    public static PieceStore OpenForDownload(MetaInfo metaInfo, string path, bool directIo = true, long hotPieceBytes = 8 * 1024 * 1024, long flushBytes = DefaultFlushBytes, TimeSpan? flushInterval = null, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(hotPieceBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(flushBytes);

@@ -29,6 +29,9 @@ public sealed class ContainerImagesFixture : IAsyncLifetime
 
     public ContainerdProcess Containerd => _containerd ?? throw new InvalidOperationException("not initialised");
 
+    /// <summary>Where <c>deploy/docker/publish.sh</c> wrote the components (<c>&lt;component&gt;/</c> each), as the images copy them.</summary>
+    public string PublishPath => _context.Combine("artifacts", "publish");
+
     /// <summary>What happened while building, with times, for the tests to print.</summary>
     public List<string> BuildLog { get; } = [];
 
@@ -39,7 +42,7 @@ public sealed class ContainerImagesFixture : IAsyncLifetime
         var total = Stopwatch.StartNew();
         await StepAsync("publish (deploy/docker/publish.sh)", () => ProcessRunner.RunOrThrowAsync(
             Path.Combine(RepositoryPaths.Root, "deploy", "docker", "publish.sh"),
-            [_context.Combine("artifacts", "publish")],
+            [PublishPath],
             TimeSpan.FromMinutes(15)));
 
         _buildah = new Buildah();
