@@ -10,19 +10,21 @@
 #   pull-through      `skopeo copy … dir:` of an image (busybox-free: one random layer + config) through a fresh Agent
 #                     whose Origin pulls it through from docker-registry, against skopeo straight from docker-registry
 #   agent RSS         the Agent's peak resident memory (VmHWM) after its cold pull (largest over the runs)
+#   agent footprint   perf/agent-footprint.sh on the same Agent: start to ready, idle RSS, peak RSS of a cold pull and
+#                     while seeding a second Agent (skipped with --no-footprint)
 # One node has no other host to fall back to: the Agents wait up to 30 s for a source (MissTimeout, SourceTimeout)
 # instead of answering a fast 404. "Cold" means the same for every system: no process has served the bytes before (a fresh Agent, an image the Origin
 # never pulled through), the source files as just written (in the page cache). --drop-cache also drops the page
 # cache of every source file (posix_fadvise DONTNEED) before each cold pull: then cold figures measure the disk.
 # Each row is the median of --runs runs, interleaved with its baseline run by run, so load changes hit both.
-# Usage: perf/single-node.sh [--size-mib 1024] [--image-mib 200] [--runs 3] [--drop-cache] [--record DIR] [--bin DIR]
+# Usage: perf/single-node.sh [--size-mib 1024] [--image-mib 200] [--runs 3] [--drop-cache] [--record DIR] [--bin DIR] [--no-footprint]
 # --record DIR writes the table with date, commit and load average to DIR/README.md (perf/results/single-node).
 # --bin DIR runs the builds in DIR/Origin, DIR/Tracker, DIR/Agent (copies of bin/Release/net10.0, e.g. of an older
 # commit) instead of building the tree.
 # Everything binds to 127.0.0.1 and is stopped (by PID) on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-size_mib=1024; image_mib=200; runs=3; drop_cache=0; record=""; bin=""
+size_mib=1024; image_mib=200; runs=3; drop_cache=0; record=""; bin=""; footprint=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib=$2; shift 2 ;;
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --drop-cache) drop_cache=1; shift ;;
     --record) record=$2; shift 2 ;;
+    --no-footprint) footprint=0; shift ;;
     --bin) bin=$(cd "$2" && pwd); shift 2 ;;
     *) echo "usage: $0 [--size-mib M] [--image-mib M] [--runs N] [--drop-cache] [--record DIR] [--bin DIR]" >&2; exit 2 ;;
   esac
@@ -246,6 +249,19 @@ row() {
   [ -n "${failed[$key]:-}" ] && label="$label (${failed[$key]} of $runs failed)"
   echo "| $label | $s | $([ "$mib" = - ] && echo — || rate "$s" "$mib") | $c | $base_label $(m "$base") s, CPU $(mc "$base") s | $(ratio "$s" "$(m "$base")") | $(ratio "$c" "$(mc "$base")") |"
 }
+footprint_line=""
+if [ "$footprint" = 1 ]; then
+  log "footprint: perf/agent-footprint.sh --size $size_mib"
+  fp_args=(--size "$size_mib" --starts 3)
+  [ -n "$bin" ] && fp_args+=(--agent "$bin/Agent/P2PRegistry.Agent.dll")
+  fp=$("$(dirname "$0")/agent-footprint.sh" "${fp_args[@]}" | grep '^footprint:' || true)
+  if [ -n "$fp" ]; then
+    kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" ${fp#footprint:}"; }
+    footprint_line="Agent footprint (perf/agent-footprint.sh): start to ready $(kv ready_s) s (median of 3), idle RSS $(kv idle_mib) MiB, peak RSS (VmHWM) of a cold pull $(kv cold_hwm_mib) MiB, while seeding a second agent $(kv seed_hwm_mib) MiB."
+  else
+    footprint_line="Agent footprint: perf/agent-footprint.sh failed (see its output above)."
+  fi
+fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cold_def=$([ "$drop_cache" = 1 ] && echo "source files dropped from the page cache" || echo "source files in the page cache")
 table=$(
@@ -261,6 +277,7 @@ table=$(
   row "pull-through: \`skopeo copy\` of a ${image_mib} MiB image through a cold agent (CPU: agent + origin + upstream)" skopeo_agent skopeo_direct "skopeo from docker-registry" "$image_mib"
   echo
   echo "Agent peak RSS (VmHWM) after a cold pull: $(printf '%s\n' "${hwm[@]}" | sort -n | tail -1 | awk '{printf "%.0f MiB", $1/1024}') (largest of $runs agents)."
+  [ -n "$footprint_line" ] && echo "$footprint_line"
   echo "Per-run seconds: registry${t[registry]}; origin${t[origin]}; agent cold${t[cold]}; warm${t[warm]}; tail${t[tail]:-} (failed: ${failed[tail]:-0});"
   echo "registry (phase 3)${t[registry_peer]}; from a peer${t[peer]}; skopeo direct${t[skopeo_direct]}; through the agent${t[skopeo_agent]}."
   echo "Per-run server CPU seconds: registry${cpu[registry]}; agent cold${cpu[cold]}; from a peer${cpu[peer]}; through the agent${cpu[skopeo_agent]}."
