@@ -21,6 +21,9 @@ internal static class RedisPeerRecord
     private const byte OriginFlag = 1;
     private const byte CompleteFlag = 2;
 
+    /// <summary>UTF-8 that throws on invalid bytes instead of decoding them to U+FFFD.</summary>
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>The set a peer is kept in, in handout order: <c>c</c> complete agents, <c>i</c> incomplete agents, <c>o</c> origins.</summary>
     public static char Group(PeerRecord peer) => peer.Role == PeerRole.Origin ? 'o' : peer.Complete ? 'c' : 'i';
 
@@ -66,7 +69,10 @@ internal static class RedisPeerRecord
         return record;
     }
 
-    /// <summary>Decodes a member written by <see cref="Encode"/>; false for anything else (the key space is shared, so check).</summary>
+    /// <summary>
+    /// Decodes a member written by <see cref="Encode"/>; false for anything else (the key space is shared, so check),
+    /// a rack longer than <see cref="MaxLabelBytes"/> or labels that are not valid UTF-8 included.
+    /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> record, DateTimeOffset lastSeen, out PeerRecord peer)
     {
         peer = null!;
@@ -95,9 +101,24 @@ internal static class RedisPeerRecord
             return false;
         }
 
-        var locality = labels.IsEmpty
-            ? PeerLocality.Unknown
-            : new PeerLocality(Encoding.UTF8.GetString(labels[..zoneLength]), Encoding.UTF8.GetString(labels[zoneLength..]));
+        // The rack is the rest of the record: bounded as when encoding, and both labels strict UTF-8 (the key space is shared).
+        if (labels.Length - zoneLength > MaxLabelBytes)
+        {
+            return false;
+        }
+
+        PeerLocality locality;
+        try
+        {
+            locality = labels.IsEmpty
+                ? PeerLocality.Unknown
+                : new PeerLocality(s_strictUtf8.GetString(labels[..zoneLength]), s_strictUtf8.GetString(labels[zoneLength..]));
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+
         peer = new PeerRecord(id, address, port, (flags & OriginFlag) != 0 ? PeerRole.Origin : PeerRole.Agent, (flags & CompleteFlag) != 0, bytesLeft, lastSeen)
         {
             Locality = locality,

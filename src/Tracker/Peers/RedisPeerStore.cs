@@ -7,7 +7,7 @@ namespace P2PRegistry.Tracker.Peers;
 /// <summary>
 /// Peers of every swarm in Redis, so any number of tracker replicas serve the same swarms. Each announce is one
 /// script call (<see cref="RedisScripts.Announce"/>: ownership, quotas and the write, atomically on the server), then
-/// one round trip of ZRANDMEMBER reads bounded by what the handout needs (<see cref="ReadCandidatesAsync"/>). Time comes from this process's <see cref="TimeProvider"/> (trackers' clocks
+/// one round trip of reads bounded by what the handout needs (<see cref="ReadCandidatesAsync"/>). Time comes from this process's <see cref="TimeProvider"/> (trackers' clocks
 /// are kept by NTP; a skew of a second or two only shifts expiry by as much).
 /// When Redis cannot be reached, every call fails at once with <see cref="PeerStoreUnavailableException"/> (no
 /// queueing behind a dead connection) and the connection is retried in the background.
@@ -144,37 +144,43 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
             return new PeerStoreAnnounceResult(outcome, s_noPeers);
         }
 
-        long[] sizes = [(long)reply[3], (long)reply[4], (long)reply[5]];
-        var peers = await ReadCandidatesAsync(groups, sizes, Math.Min(candidates, _settings.SampleSize), cutoff, hex).ConfigureAwait(false);
+        long[] live = [(long)reply[3], (long)reply[4], (long)reply[5]];
+        var peers = await ReadCandidatesAsync(groups, live, Math.Min(candidates, _settings.SampleSize), cutoff, hex).ConfigureAwait(false);
         return new PeerStoreAnnounceResult(outcome, peers);
     }
 
     /// <summary>
     /// Up to <paramref name="wanted"/> live peers, group by group in handout order (complete agents, incomplete agents,
-    /// origins): a group that fits whole is read whole, the one that does not is sampled (ZRANDMEMBER: distinct members
-    /// at random, a few more than the places left, since members that expired since the last sweep come back too and are
-    /// skipped here), the groups after it are not read. All reads go out at once, one round trip.
+    /// origins), from the groups' live sizes (<paramref name="live"/>: expired members, still there until the sweep, take
+    /// no place): a group that fits whole is read whole (its live members, by score), the one that does not is sampled
+    /// (ZRANDMEMBER: distinct members at random, a few more than the places left, since expired members come back too and
+    /// are skipped here), the groups after it are not read. All reads go out at once, one round trip; when the sample
+    /// comes back short (many expired members), a second read tops it up with live members by score.
     /// </summary>
-    private async Task<List<PeerRecord>> ReadCandidatesAsync(RedisKey[] groups, long[] sizes, int wanted, long cutoff, string hex)
+    private async Task<List<PeerRecord>> ReadCandidatesAsync(RedisKey[] groups, long[] live, int wanted, long cutoff, string hex)
     {
-        Span<int> take = stackalloc int[3];
-        Span<long> count = stackalloc long[3];
+        var takes = new int[groups.Length];
+        var sampled = -1;
         var budget = wanted;
         for (var g = 0; g < groups.Length && budget > 0; g++)
         {
-            take[g] = (int)Math.Min(sizes[g], budget);
-            count[g] = sizes[g] <= budget ? sizes[g] : Math.Min(sizes[g], take[g] + (take[g] / 4) + 2);
-            budget -= take[g];
+            takes[g] = (int)Math.Min(live[g], budget);
+            if (live[g] > budget)
+            {
+                sampled = g;
+            }
+
+            budget -= takes[g];
         }
 
-        var takes = take.ToArray();
-        var counts = count.ToArray();
         var samples = await RunAsync("read", db =>
         {
             var reads = new Task<SortedSetEntry[]>[groups.Length];
             for (var g = 0; g < groups.Length; g++)
             {
-                reads[g] = counts[g] > 0 ? db.SortedSetRandomMembersWithScoresAsync(groups[g], counts[g]) : Task.FromResult(Array.Empty<SortedSetEntry>());
+                reads[g] = takes[g] == 0 ? Task.FromResult(Array.Empty<SortedSetEntry>())
+                    : g == sampled ? db.SortedSetRandomMembersWithScoresAsync(groups[g], takes[g] + (takes[g] / 4) + 2)
+                    : LiveAsync(db, groups[g], cutoff, takes[g]);
             }
 
             return Task.WhenAll(reads);
@@ -183,33 +189,51 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         var peers = new List<PeerRecord>(Math.Min(wanted, 256));
         for (var g = 0; g < samples.Length; g++)
         {
-            var taken = 0;
-            foreach (var entry in samples[g])
+            var taken = Take(samples[g], takes[g], cutoff, hex, peers, null);
+            if (g == sampled && taken < takes[g])
             {
-                if (taken == takes[g])
-                {
-                    break;
-                }
-
-                var lastSeen = (long)entry.Score;
-                if (lastSeen < cutoff)
-                {
-                    continue;
-                }
-
-                if (RedisPeerRecord.TryDecode(((ReadOnlyMemory<byte>)entry.Element).Span, DateTimeOffset.FromUnixTimeMilliseconds(lastSeen), out var record))
-                {
-                    peers.Add(record);
-                    taken++;
-                }
-                else
-                {
-                    _logger.RedisRecordInvalid(hex);
-                }
+                var more = await RunAsync("read", db => LiveAsync(db, groups[g], cutoff, takes[g])).ConfigureAwait(false);
+                var have = peers.Skip(peers.Count - taken).Select(p => p.Id).ToHashSet();
+                Take(more, takes[g] - taken, cutoff, hex, peers, have);
             }
         }
 
         return peers;
+    }
+
+    /// <summary>Up to <paramref name="count"/> live members of a group (last seen at or after the cutoff), oldest first.</summary>
+    private static Task<SortedSetEntry[]> LiveAsync(IDatabase db, RedisKey group, long cutoff, int count) =>
+        db.SortedSetRangeByScoreWithScoresAsync(group, cutoff, double.PositiveInfinity, Exclude.None, Order.Ascending, 0, count);
+
+    /// <summary>Adds up to <paramref name="places"/> live, decodable members not in <paramref name="skip"/> to <paramref name="peers"/>; how many it added.</summary>
+    private int Take(SortedSetEntry[] entries, int places, long cutoff, string hex, List<PeerRecord> peers, HashSet<PeerId>? skip)
+    {
+        var taken = 0;
+        foreach (var entry in entries)
+        {
+            if (taken == places)
+            {
+                break;
+            }
+
+            var lastSeen = (long)entry.Score;
+            if (lastSeen < cutoff)
+            {
+                continue;
+            }
+
+            if (!RedisPeerRecord.TryDecode(((ReadOnlyMemory<byte>)entry.Element).Span, DateTimeOffset.FromUnixTimeMilliseconds(lastSeen), out var record))
+            {
+                _logger.RedisRecordInvalid(hex);
+            }
+            else if (skip is null || !skip.Contains(record.Id))
+            {
+                peers.Add(record);
+                taken++;
+            }
+        }
+
+        return taken;
     }
 
     public async ValueTask<bool> HasSwarmAsync(InfoHash infoHash, CancellationToken cancellationToken)

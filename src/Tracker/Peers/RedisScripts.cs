@@ -67,8 +67,9 @@ internal static class RedisScripts
     // KEYS: c i o p a addresses swarms counters
     // ARGV: infoHashHex peerId owner quotaKey group member now cutoff mode(a|s) exempt(1|0)
     //       maxSwarms maxPeersPerSwarm maxPeers maxPeersPerAddress maxPeersPerAddressPerSwarm
-    // Reply: { outcome, peers, swarms[, complete, incomplete, origins] } — the group sizes (expired members included
-    // until swept) when the announce gets peers, so the store knows how many to read from each.
+    // Reply: { outcome, peers, swarms[, complete, incomplete, origins] } — the live members of each group (last seen at
+    // or after the cutoff; expired ones stay until swept) when the announce gets peers, so the store knows how many to
+    // read from each.
     public const string Announce = Common + """
         local g = { c = KEYS[1], i = KEYS[2], o = KEYS[3] }
         local p, a, A, S, N = KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
@@ -88,9 +89,9 @@ internal static class RedisScripts
           end
           local reply = { outcome, count(N, 'peers'), redis.call('ZCARD', S) }
           if withPeers then
-            reply[4] = redis.call('ZCARD', g.c)
-            reply[5] = redis.call('ZCARD', g.i)
-            reply[6] = redis.call('ZCARD', g.o)
+            reply[4] = redis.call('ZCOUNT', g.c, cutoff, '+inf')
+            reply[5] = redis.call('ZCOUNT', g.i, cutoff, '+inf')
+            reply[6] = redis.call('ZCOUNT', g.o, cutoff, '+inf')
           end
           return reply
         end

@@ -98,29 +98,6 @@ public sealed class InMemoryPeerStoreCandidateTests
     }
 
     [Fact]
-    public async Task AnnounceAsync_Sampled_LeavesOutExpiredPeers()
-    {
-        var store = CreateStore(max: 3);
-        for (var n = 1; n <= 4; n++)
-        {
-            await store.AnnounceAsync(s_swarm, TestPeers.Agent(n, complete: true), AnnounceEvent.Started, default);
-        }
-
-        _time.Advance(TimeSpan.FromSeconds(91));
-        var withTheLiveOne = 0;
-        for (var i = 0; i < 50; i++)
-        {
-            // Up to 3 of the group's 5 (4 expired until the sweep): what comes back is live, and only that.
-            var result = await store.AnnounceAsync(s_swarm, TestPeers.Agent(10, complete: true), AnnounceEvent.None, default);
-            Assert.All(result.Peers, p => Assert.Equal(TestPeers.Id(10), p.Id));
-            withTheLiveOne += result.Peers.Count;
-        }
-
-        // Expired peers take no place: the draw goes on past them, so the live one comes back every time.
-        Assert.Equal(50, withTheLiveOne);
-    }
-
-    [Fact]
     public async Task AnnounceAsync_StoppedAndSwept_GroupsStayConsistent()
     {
         var store = CreateStore(max: 100);

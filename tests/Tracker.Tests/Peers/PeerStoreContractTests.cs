@@ -391,6 +391,82 @@ public abstract class PeerStoreContractTests
     }
 
     [Fact]
+    public async Task AnnounceAsync_Sampled_LeavesOutExpiredPeers()
+    {
+        var store = Create();
+        for (var n = 1; n <= 4; n++)
+        {
+            await store.AnnounceAsync(s_swarm, TestPeers.Agent(n, complete: true), AnnounceEvent.Started, default);
+        }
+
+        Time.Advance(Ttl + TimeSpan.FromSeconds(1));
+        var withTheLiveOne = 0;
+        for (var i = 0; i < 50; i++)
+        {
+            // Up to 3 of the group's 5 (4 expired until the sweep): what comes back is live, and only that.
+            var result = await store.AnnounceAsync(s_swarm, TestPeers.Agent(10, complete: true), AnnounceEvent.None, default, candidates: 3);
+            Assert.All(result.Peers, p => Assert.Equal(TestPeers.Id(10), p.Id));
+            withTheLiveOne += result.Peers.Count;
+        }
+
+        // Expired peers take no place: the live one comes back every time.
+        Assert.Equal(50, withTheLiveOne);
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_ExpiredGroupBiggerThanTheCandidates_TakesNoPlaceAndLaterGroupsAreRead()
+    {
+        var store = Create();
+        for (var n = 1; n <= 60; n++)
+        {
+            await store.AnnounceAsync(s_swarm, From($"10.0.0.{n}", n) with { Complete = true }, AnnounceEvent.Started, default);
+        }
+
+        Time.Advance(Ttl + TimeSpan.FromSeconds(1));
+        for (var n = 61; n <= 65; n++)
+        {
+            await store.AnnounceAsync(s_swarm, From($"10.0.1.{n}", n), AnnounceEvent.Started, default);
+        }
+
+        await store.AnnounceAsync(s_swarm, TestPeers.Origin(99), AnnounceEvent.Started, default, quotaExempt: true);
+
+        // 60 complete agents, all expired (not swept yet), more than the 50 places: the live ones of the later groups fill them.
+        var result = await store.AnnounceAsync(s_swarm, From("10.0.1.61", 61), AnnounceEvent.None, default, candidates: 50);
+
+        var expected = Enumerable.Range(61, 5).Select(TestPeers.Id).Append(TestPeers.Origin(99).Id).ToHashSet();
+        Assert.Equal(expected, result.Peers.Select(p => p.Id).ToHashSet());
+        Assert.Equal(6, result.Peers.Count);
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_SampledGroupPartlyExpired_FillsEveryPlaceWithLivePeers()
+    {
+        var store = Create(maxPeersPerSwarm: 1000);
+        for (var n = 1; n <= 20; n++)
+        {
+            await store.AnnounceAsync(s_swarm, From($"10.0.0.{n}", n) with { Complete = true }, AnnounceEvent.Started, default);
+        }
+
+        Time.Advance(Ttl + TimeSpan.FromSeconds(1));
+        for (var n = 101; n <= 160; n++)
+        {
+            await store.AnnounceAsync(s_swarm, From($"10.0.1.{n - 100}", n) with { Complete = true }, AnnounceEvent.Started, default);
+        }
+
+        var live = Enumerable.Range(101, 60).Select(TestPeers.Id).ToHashSet();
+        for (var i = 0; i < 10; i++)
+        {
+            // 80 complete agents, 20 of them expired: 50 places, 60 live ones to fill them from, nothing expired handed out
+            // (a sample of 50 and a few more from the 80 holds about 48 live ones: the shortfall is made up with live ones).
+            var result = await store.AnnounceAsync(s_swarm, From("10.0.1.1", 101) with { Complete = true }, AnnounceEvent.None, default, candidates: 50);
+
+            Assert.Equal(50, result.Peers.Count);
+            Assert.Equal(50, result.Peers.Select(p => p.Id).Distinct().Count());
+            Assert.Subset(live, result.Peers.Select(p => p.Id).ToHashSet());
+        }
+    }
+
+    [Fact]
     public async Task AnnounceAsync_ConcurrentAnnouncesAndStops_KeepCountsConsistent()
     {
         var store = Create(maxSwarms: 1000, maxPeersPerSwarm: 1000);

@@ -64,6 +64,15 @@ public sealed class RedisPeerRecordTests
         Assert.Throws<ArgumentException>(() => RedisPeerRecord.Encode(peer));
     }
 
+    [Fact]
+    public void TryDecode_RackOf255Bytes_IsTheLongestAccepted()
+    {
+        var peer = new PeerRecord(TestPeers.Id(1), IPAddress.Loopback, 1, PeerRole.Agent, false, 0, s_seen) { Locality = new PeerLocality("z", new string('r', 255)) };
+
+        Assert.True(RedisPeerRecord.TryDecode(RedisPeerRecord.Encode(peer), s_seen, out var decoded));
+        Assert.Equal(peer.Locality, decoded.Locality);
+    }
+
     public static TheoryData<byte[]> Garbage()
     {
         var valid = RedisPeerRecord.Encode(new PeerRecord(TestPeers.Id(1), IPAddress.Parse("10.0.0.1"), 6881, PeerRole.Agent, true, 10, s_seen));
@@ -84,6 +93,9 @@ public sealed class RedisPeerRecordTests
             With(27, 4),            // unknown flag
             With(28, 0x80),         // negative bytes left
             With(36, 1),            // zone longer than what follows
+            valid.Concat(Enumerable.Repeat((byte)'r', 256)).ToArray(), // rack (the rest of the record) longer than 255 bytes
+            valid.Append((byte)0xFF).ToArray(),                        // rack not UTF-8
+            With(36, 1).Append((byte)0xC3).Append((byte)'r').ToArray(), // zone a cut UTF-8 sequence
         };
     }
 
