@@ -597,10 +597,12 @@ internal sealed class PiecePicker
     private bool Excluded(int piece, bool origin, bool remote) =>
         (origin && IsHeldByPeer(piece)) || (remote && (IsHeldLocally(piece) || (!origin && HeldBackForOwner(piece, _now, record: true))));
 
-    // Another's crossing share, left to its owner until crossingWait after this node first could have fetched it.
+    // Another's crossing share, left to its owner until crossingWait after this node first could have fetched it. Not
+    // while this node fetches only some pieces (byte ranges): the share assumes every local node fetches the whole blob,
+    // and a have for a piece only this node wants may never come.
     private bool HeldBackForOwner(int piece, long now, bool record)
     {
-        if (_crossingShare is not { } share || share[piece] || _deferredSince is not { } since)
+        if (_wanted is not null || _crossingShare is not { } share || share[piece] || _deferredSince is not { } since)
         {
             return false;
         }
