@@ -131,7 +131,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
     /// </summary>
     public void Leave(BlobFetch fetch)
     {
-        fetch.RemoveReader();
+        fetch.RemoveReader(_time.GetTimestamp());
         if (fetch.RangeOnly && fetch.Readers == 0)
         {
             _ = StopWhenIdleAsync(fetch, fetch.Joins);
@@ -164,7 +164,8 @@ internal sealed class BlobFetcher : IAsyncDisposable
         ObserveStop(stopping);
     }
 
-    // At the limit of downloads of byte ranges, the one idle longest goes; false when every one is being read.
+    // At the limit of downloads of byte ranges, the one whose last reader left longest ago goes (among those that
+    // started: one still starting cannot be stopped yet); false when none can go.
     private bool TryMakeRoomLocked(out Task? stopping)
     {
         stopping = null;
@@ -178,7 +179,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
             }
 
             open++;
-            if (candidate.Readers == 0 && (idlest is null || candidate.Joins < idlest.Joins))
+            if (candidate.Readers == 0 && candidate.Started.IsCompletedSuccessfully && (idlest is null || candidate.LastLeft < idlest.LastLeft))
             {
                 idlest = candidate;
             }

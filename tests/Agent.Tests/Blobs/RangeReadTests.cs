@@ -171,6 +171,35 @@ public sealed class RangeReadTests : IDisposable
     }
 
     [Fact]
+    public async Task MaxRangeDownloads_OneMoreBlob_ClosesTheOneWhoseLastReaderLeftLongestAgo_NotTheOneReadLeast()
+    {
+        var (often, oftenSeed) = await StartSeedAsync(seed: 1);
+        await using var _ = oftenSeed;
+        var (once, onceSeed) = await StartSeedAsync(seed: 2);
+        await using var __ = onceSeed;
+        var third = await TestBlob.CreateAsync(PieceLength, PieceLength, seed: 3);
+        _metaInfos.Add(third.MetaInfo);
+        await using var agent = await StartAgentAsync("--Agent:MaxRangeDownloads=2");
+
+        // Read three times, but the last time before the other one.
+        for (var i = 0; i < 3; i++)
+        {
+            var reader = agent.Fetcher.Join(often.Digest, "test", "img", rangeOnly: true)!;
+            await reader.Started.WaitAsync(TimeSpan.FromSeconds(20));
+            agent.Fetcher.Leave(reader);
+        }
+
+        await Task.Delay(50);
+        var last = agent.Fetcher.Join(once.Digest, "test", "img", rangeOnly: true)!;
+        await last.Started.WaitAsync(TimeSpan.FromSeconds(20));
+        agent.Fetcher.Leave(last);
+
+        Assert.NotNull(agent.Fetcher.Join(third.Digest, "test", "img", rangeOnly: true));
+        Assert.Null(agent.Fetcher.Find(often.Digest));
+        Assert.Same(last, agent.Fetcher.Find(once.Digest));
+    }
+
+    [Fact]
     public async Task RangeDownload_ItsReadersAllLeftBeforeItStarted_IsStoppedOnceIdle()
     {
         var (blob, seed) = await StartSeedAsync();
