@@ -38,6 +38,12 @@ public sealed class HarnessArgumentsTests
     }
 
     [Fact]
+    public void Parse_ColdAgentsWithoutTheP2PRegistrySystem_Refused() =>
+        Assert.Equal(
+            "--cold-agents applies to the p2pregistry system only; add it to --systems or drop the flag.",
+            Assert.Throws<HarnessArgumentException>(() => HarnessArguments.Parse(["--cold-agents", "--systems", "registry,aria2c"])).Message);
+
+    [Fact]
     public void Parse_ColdAgents_IsAFlag_OffByDefault()
     {
         Assert.False(HarnessArguments.Parse([]).ColdAgents);
@@ -49,7 +55,7 @@ public sealed class HarnessArgumentsTests
     [Fact]
     public void Create_ColdAgents_TheSystemSaysItsAgentsAreCold()
     {
-        var cold = HarnessRunner.Create("p2pregistry", HarnessArguments.Parse(["--cold-agents"]));
+        var cold = HarnessRunner.Create("p2pregistry", HarnessArguments.Parse(["--cold-agents", "--systems", "p2pregistry"]));
         var warm = HarnessRunner.Create("p2pregistry", HarnessArguments.Parse([]));
 
         Assert.Contains("measured pull is its first request", cold.Description, StringComparison.Ordinal);

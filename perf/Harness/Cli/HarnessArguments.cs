@@ -124,8 +124,14 @@ internal static class HarnessArguments
             };
         }
 
-        return CheckWorkload(CheckZones(options), systemsGiven, imageOnly);
+        return CheckColdAgents(CheckWorkload(CheckZones(options), systemsGiven, imageOnly));
     }
+
+    // Only the p2pregistry system has agents to keep cold: without it the flag would change nothing.
+    private static HarnessOptions CheckColdAgents(HarnessOptions options) =>
+        !options.ColdAgents || options.Systems.Contains("p2pregistry")
+            ? options
+            : throw new HarnessArgumentException("--cold-agents applies to the p2pregistry system only; add it to --systems or drop the flag.");
 
     private static HarnessOptions CheckWorkload(HarnessOptions options, bool systemsGiven, bool imageOnly)
     {

@@ -20,6 +20,7 @@ internal sealed class BlobFetch(Digest digest, string registryNamespace, string?
     private readonly TaskCompletionSource _cached = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _readers;
     private long _joins;
+    private long _lastLeft;
     private volatile bool _rangeOnly = rangeOnly;
 
     public Digest Digest { get; } = digest;
@@ -59,7 +60,15 @@ internal sealed class BlobFetch(Digest digest, string registryNamespace, string?
         Interlocked.Increment(ref _readers);
     }
 
-    public void RemoveReader() => Interlocked.Decrement(ref _readers);
+    /// <summary>A reader left at <paramref name="timestamp"/> (<see cref="TimeProvider.GetTimestamp"/>).</summary>
+    public void RemoveReader(long timestamp)
+    {
+        Interlocked.Exchange(ref _lastLeft, timestamp);
+        Interlocked.Decrement(ref _readers);
+    }
+
+    /// <summary>When a reader last left (<see cref="TimeProvider.GetTimestamp"/>); 0 if none did.</summary>
+    public long LastLeft => Interlocked.Read(ref _lastLeft);
 
     internal void SetResolved() => _resolved.TrySetResult();
 

@@ -114,6 +114,13 @@ internal sealed class BlobFetcher : IAsyncDisposable
             fetch.AddReader();
         }
 
+        if (!rangeOnly && fetch.Started is { IsCompletedSuccessfully: true, Result: SwarmBlobDownload { Handle: var handle } })
+        {
+            // Made whole after it started: the swarm fetches every piece from now on (once it had started, RunAsync
+            // no longer looks), whatever becomes of this reader.
+            handle.WantAll();
+        }
+
         ObserveStop(stopping);
         return fetch;
     }
@@ -124,7 +131,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
     /// </summary>
     public void Leave(BlobFetch fetch)
     {
-        fetch.RemoveReader();
+        fetch.RemoveReader(_time.GetTimestamp());
         if (fetch.RangeOnly && fetch.Readers == 0)
         {
             _ = StopWhenIdleAsync(fetch, fetch.Joins);
@@ -135,10 +142,16 @@ internal sealed class BlobFetcher : IAsyncDisposable
     {
         try
         {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
             await Task.Delay(_options.RangeIdleTimeout, _time, _stopping.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
+            // Shutting down (the token's source may be disposed already): the engine stops every swarm.
             return;
         }
 
@@ -151,7 +164,8 @@ internal sealed class BlobFetcher : IAsyncDisposable
         ObserveStop(stopping);
     }
 
-    // At the limit of downloads of byte ranges, the one idle longest goes; false when every one is being read.
+    // At the limit of downloads of byte ranges, the one whose last reader left longest ago goes (among those that
+    // started: one still starting cannot be stopped yet); false when none can go.
     private bool TryMakeRoomLocked(out Task? stopping)
     {
         stopping = null;
@@ -165,7 +179,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
             }
 
             open++;
-            if (candidate.Readers == 0 && (idlest is null || candidate.Joins < idlest.Joins))
+            if (candidate.Readers == 0 && candidate.Started.IsCompletedSuccessfully && (idlest is null || candidate.LastLeft < idlest.LastLeft))
             {
                 idlest = candidate;
             }
@@ -315,6 +329,16 @@ internal sealed class BlobFetcher : IAsyncDisposable
             path = Path.Combine(_downloadRoot, digest.Hex);
             handle = await _engine.StartDownloadAsync(metaInfo, path, wantAll: !fetch.RangeOnly, _stopping.Token).ConfigureAwait(false);
             fetch.SetStarted(new SwarmBlobDownload(handle, _options.StreamPriorityPieces));
+            if (!fetch.RangeOnly)
+            {
+                // A whole-blob reader joined while the download was being set up for byte ranges only.
+                handle.WantAll();
+            }
+            else if (fetch.Readers == 0)
+            {
+                // Its readers all left before it started: their idle timers found nothing to stop, so one starts now.
+                _ = StopWhenIdleAsync(fetch, fetch.Joins);
+            }
 
             // Succeeds only once every piece passed its SHA-1 and the whole file its sha256.
             await handle.Completion.ConfigureAwait(false);

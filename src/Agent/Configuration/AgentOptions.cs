@@ -158,6 +158,9 @@ public sealed class AgentOptions
     /// </summary>
     public TimeSpan RangeIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The largest <see cref="RangeIdleTimeout"/> (well inside what a timer can wait).</summary>
+    public static readonly TimeSpan MaxRangeIdleTimeout = TimeSpan.FromHours(1);
+
     /// <summary>
     /// The most downloads of byte ranges open at once. One more stops the one idle longest; when every one is being read,
     /// the request is a fast 404 (containerd then asks its next host).
@@ -358,9 +361,9 @@ public sealed class AgentOptions
             yield return $"{SectionName}:RangeReadAhead must be 0…{MaxRangeReadAhead} bytes, got {RangeReadAhead}.";
         }
 
-        if (RangeIdleTimeout <= TimeSpan.Zero)
+        if (RangeIdleTimeout <= TimeSpan.Zero || RangeIdleTimeout > MaxRangeIdleTimeout)
         {
-            yield return $"{SectionName}:RangeIdleTimeout must be positive, got {RangeIdleTimeout}.";
+            yield return $"{SectionName}:RangeIdleTimeout must be positive and at most {MaxRangeIdleTimeout}, got {RangeIdleTimeout}.";
         }
 
         if (MaxRangeDownloads is < 1 or > 1024)

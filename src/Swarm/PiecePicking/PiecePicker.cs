@@ -298,12 +298,6 @@ internal sealed class PiecePicker
         }
     }
 
-    /// <summary>
-    /// Whether a remote peer (not an origin) may be asked for the piece now as far as the crossing share goes: it is this
-    /// node's share, or there is no share, or this node has left it to its owner for <c>crossingWait</c> already.
-    /// </summary>
-    public bool MayCross(int piece) => !HeldBackForOwner(piece, _time.GetTimestamp(), record: false);
-
     /// <summary>A connected peer of this node's zone holds the piece and serves us: remote peers are not asked for it.</summary>
     public bool IsHeldLocally(int piece) => _localServing[piece] > 0;
 
@@ -595,23 +589,21 @@ internal sealed class PiecePicker
     // this node neither has nor started are looked at, in ascending order.
     // What an origin (every peer's last resort) or a remote peer (when a local one serves the piece) is not asked for.
     private bool Excluded(int piece, bool origin, bool remote) =>
-        (origin && IsHeldByPeer(piece)) || (remote && (IsHeldLocally(piece) || (!origin && HeldBackForOwner(piece, _now, record: true))));
+        (origin && IsHeldByPeer(piece)) || (remote && (IsHeldLocally(piece) || (!origin && HeldBackForOwner(piece, _now))));
 
-    // Another's crossing share, left to its owner until crossingWait after this node first could have fetched it.
-    private bool HeldBackForOwner(int piece, long now, bool record)
+    // Another's crossing share, left to its owner until crossingWait after this node first could have fetched it. Not
+    // while this node fetches only some pieces (byte ranges): the share assumes every local node fetches the whole blob,
+    // and a have for a piece only this node wants may never come.
+    private bool HeldBackForOwner(int piece, long now)
     {
-        if (_crossingShare is not { } share || share[piece] || _deferredSince is not { } since)
+        if (_wanted is not null || _crossingShare is not { } share || share[piece] || _deferredSince is not { } since)
         {
             return false;
         }
 
         if (since[piece] == 0)
         {
-            if (record)
-            {
-                since[piece] = now;
-            }
-
+            since[piece] = now;
             return _crossingWait > TimeSpan.Zero;
         }
 

@@ -161,11 +161,84 @@ public sealed class RangeReadTests : IDisposable
             Assert.Equal(blob.Content.AsSpan(0, 10).ToArray(), await first.Content.ReadAsByteArrayAsync());
         }
 
+        // The server leaves the download in its finally, which can run after the client has read the 10 bytes.
+        await WaitUntilAsync(() => agent.Fetcher.Find(blob.Digest)!.Readers == 0);
         using var second = await GetRangeAsync(agent, other, "bytes=0-9");
 
         Assert.Equal(other.Content.AsSpan(0, 10).ToArray(), await second.Content.ReadAsByteArrayAsync());
         Assert.Null(agent.Fetcher.Find(blob.Digest));
         Assert.True(agent.Logs.Contains(33, blob.Digest.Value));
+    }
+
+    [Fact]
+    public async Task MaxRangeDownloads_OneMoreBlob_ClosesTheOneWhoseLastReaderLeftLongestAgo_NotTheOneReadLeast()
+    {
+        var (often, oftenSeed) = await StartSeedAsync(seed: 1);
+        await using var _ = oftenSeed;
+        var (once, onceSeed) = await StartSeedAsync(seed: 2);
+        await using var __ = onceSeed;
+        var third = await TestBlob.CreateAsync(PieceLength, PieceLength, seed: 3);
+        _metaInfos.Add(third.MetaInfo);
+        await using var agent = await StartAgentAsync("--Agent:MaxRangeDownloads=2");
+
+        // Read three times, but the last time before the other one.
+        for (var i = 0; i < 3; i++)
+        {
+            var reader = agent.Fetcher.Join(often.Digest, "test", "img", rangeOnly: true)!;
+            await reader.Started.WaitAsync(TimeSpan.FromSeconds(20));
+            agent.Fetcher.Leave(reader);
+        }
+
+        await Task.Delay(50);
+        var last = agent.Fetcher.Join(once.Digest, "test", "img", rangeOnly: true)!;
+        await last.Started.WaitAsync(TimeSpan.FromSeconds(20));
+        agent.Fetcher.Leave(last);
+
+        Assert.NotNull(agent.Fetcher.Join(third.Digest, "test", "img", rangeOnly: true));
+        Assert.Null(agent.Fetcher.Find(often.Digest));
+        Assert.Same(last, agent.Fetcher.Find(once.Digest));
+    }
+
+    [Fact]
+    public async Task RangeDownload_ItsReadersAllLeftBeforeItStarted_IsStoppedOnceIdle()
+    {
+        var (blob, seed) = await StartSeedAsync();
+        await using var _ = seed;
+        var tracker = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _metaInfos.Fault = token => tracker.Task.WaitAsync(token);
+        await using var agent = await StartAgentAsync("--Agent:RangeIdleTimeout=00:00:00.2", "--Agent:MissTimeout=00:00:30");
+
+        // The only reader joins and leaves while the tracker has not answered: its idle timer fires before the start.
+        var fetch = agent.Fetcher.Join(blob.Digest, "test", "img", rangeOnly: true)!;
+        agent.Fetcher.Leave(fetch);
+        await Task.Delay(1000);
+        Assert.False(fetch.Started.IsCompleted);
+
+        tracker.SetResult();
+        await fetch.Started.WaitAsync(TimeSpan.FromSeconds(20));
+        await WaitUntilAsync(() => agent.Fetcher.Find(blob.Digest) is null);
+        await WaitUntilAsync(() => agent.Logs.Contains(33, blob.Digest.Value));
+    }
+
+    [Fact]
+    public async Task WholeReader_JoinsAStartedRangeDownload_AndLeavesAtOnce_TheSwarmWantsEveryPiece()
+    {
+        var (blob, seed) = await StartSeedAsync();
+        await using var _ = seed;
+        await using var agent = await StartAgentAsync();
+        var range = agent.Fetcher.Join(blob.Digest, "test", "img", rangeOnly: true)!;
+        var handle = Assert.IsType<SwarmBlobDownload>(await range.Started.WaitAsync(TimeSpan.FromSeconds(20))).Handle;
+        Assert.False(handle.WantsAll);
+
+        // A GET without Range that ends before it says which pieces it wants (a client abort): the download is whole now.
+        var whole = agent.Fetcher.Join(blob.Digest, "test", "img", rangeOnly: false)!;
+        agent.Fetcher.Leave(whole);
+        agent.Fetcher.Leave(range);
+
+        Assert.False(range.RangeOnly);
+        Assert.True(handle.WantsAll);
+        await range.Cached.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(agent.Cache.Contains(blob.Digest));
     }
 
     [Fact]

@@ -22,6 +22,21 @@ public sealed class AgentOptionsTests
         Assert.Equal(0, options.CacheCapacityBytes);
     }
 
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("01:00:00.001")]
+    [InlineData("60.00:00:00")]
+    public void Validate_RangeIdleTimeoutNotPositiveOrAboveAnHour_Refused(string value)
+    {
+        var errors = new AgentOptions { RangeIdleTimeout = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture) }.Validate().ToList();
+
+        Assert.Contains(errors, e => e.StartsWith("Agent:RangeIdleTimeout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_RangeIdleTimeoutOfAnHour_Accepted() =>
+        Assert.Empty(new AgentOptions { RangeIdleTimeout = TimeSpan.FromHours(1) }.Validate());
+
     [Fact]
     public void Validate_ZoneAndRackLabels_AcceptedWhenLabelValues()
     {

@@ -133,15 +133,12 @@ public sealed class PiecePickerLocalityTests
         picker.AddAvailability(All(8));
         picker.SetCrossingShare(Only(8, 0));
         Assert.Equal([0], PickedPieces(picker, peer: 2, Only(8, 0, 1), remote: true));
-        Assert.False(picker.MayCross(1));
-        Assert.False(picker.MayCross(2));
+        Assert.Empty(PickedPieces(picker, peer: 4, Only(8, 1), remote: true));
 
         // Piece 2 shows up at a remote peer only later: its own wait starts then.
         time.Advance(Wait / 2);
         Assert.Empty(PickedPieces(picker, peer: 3, Only(8, 2), remote: true));
         time.Advance(Wait / 2);
-        Assert.True(picker.MayCross(1));
-        Assert.False(picker.MayCross(2));
         Assert.Equal([1], PickedPieces(picker, peer: 2, Only(8, 1, 2), remote: true));
         Assert.Empty(PickedPieces(picker, peer: 3, Only(8, 2), remote: true));
 
@@ -157,12 +154,12 @@ public sealed class PiecePickerLocalityTests
         picker.AddAvailability(All(4), unserved: true); // an origin (it super-seeds: what it shows is all it has for us)
 
         // No local peer known: every piece is this node's.
-        Assert.True(picker.MayCross(3));
         Assert.Equal([0, 1, 2, 3], PickedPieces(picker, peer: 2, All(4), remote: true));
         picker.Release(2);
 
         picker.SetCrossingShare(Only(4, 0));
-        Assert.False(picker.MayCross(3));
+        Assert.Equal([0], PickedPieces(picker, peer: 2, All(4), remote: true));
+        picker.Release(2);
         var buffer = new BlockRequest[64];
         var count = picker.Pick(9, All(4), buffer, origin: true, remote: true);
         Assert.Equal([0, 1, 2, 3], buffer[..count].Select(b => b.Piece).Distinct().Order().ToArray());

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using P2PRegistry.Core.Pieces;
 using P2PRegistry.Swarm.PiecePicking;
 
@@ -54,6 +55,30 @@ public sealed class PiecePickerWantedTests
         Assert.Equal(8, blocks.Length);
         Assert.Equal([14, 15], blocks.Select(b => b.Piece).Distinct().Order());
         Assert.True(picker.IsInteresting(All(16)));
+    }
+
+    [Fact]
+    public void Pick_RangeOnlyWithACrossingShare_TheWantedPiecesCrossAtOnce_TheWholeDownloadLeavesThemToTheirOwners()
+    {
+        var time = new FakeTimeProvider();
+        var picker = new PiecePicker(8, PieceLength, 8L * PieceLength, new Random(7), time: time);
+        picker.WantOnly();
+        picker.AddAvailability(All(8));
+        var share = new Bitfield(8);
+        share.Set(0);
+        picker.SetCrossingShare(share);
+        Assert.True(picker.Want(5, 2));
+
+        // Pieces 5 and 6 are another node's share, but that node may never want them: no crossing wait.
+        var buffer = new BlockRequest[64];
+        var count = picker.Pick(1, All(8), buffer, remote: true);
+        Assert.Equal([5, 6], buffer[..count].Select(b => b.Piece).Distinct().Order().ToArray());
+        picker.Release(1);
+
+        // Whole, the download leaves the rest of another's share to its owner for the wait.
+        Assert.True(picker.WantAll());
+        count = picker.Pick(2, All(8), buffer, remote: true);
+        Assert.Equal([0], buffer[..count].Select(b => b.Piece).Distinct().ToArray());
     }
 
     [Fact]
