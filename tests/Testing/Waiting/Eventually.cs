@@ -1,0 +1,29 @@
+namespace P2PRegistry.Testing.Waiting;
+
+/// <summary>
+/// A bounded poll for something that happens after the call that causes it returns (a background announce, a counter
+/// updated after the waiters are released): asks every 20 ms until the condition holds or the timeout passes. The
+/// timeout is generous so a busy machine does not fail the test; the caller asserts the condition afterwards.
+/// </summary>
+public static class Eventually
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>True once <paramref name="condition"/> holds, false if it still does not after <paramref name="timeout"/>.</summary>
+    public static async Task<bool> HoldsAsync(Func<bool> condition, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (!condition())
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20));
+        }
+
+        return true;
+    }
+}
