@@ -59,6 +59,11 @@ internal sealed partial class BlobSwarm
             }
 
             Picker?.AddAvailability(piece, peer.IsUnserved, peer.IsLocal);
+            if (peer.IsLocal)
+            {
+                Picker?.OnLocalHave(peer.Key, piece);
+            }
+
             OnPeerHaveLocked(peer, piece);
             if (Picker is not { } picker || !IsDownloading || picker.Has(piece) || !picker.IsWanted(piece))
             {
@@ -162,12 +167,12 @@ internal sealed partial class BlobSwarm
             return;
         }
 
-        var locals = new List<string>();
+        var locals = new List<(string, int)>();
         foreach (var other in _peers.Values)
         {
             if (other.IsLocal)
             {
-                locals.Add(other.Session.RemotePeerId.ToHex());
+                locals.Add((other.Session.RemotePeerId.ToHex(), other.Key));
             }
         }
 

@@ -14,10 +14,12 @@ namespace P2PRegistry.Swarm.PiecePicking;
 /// the piece is the remote peers' again, so a zone that lacks data still gets it. The local peers also split the
 /// pieces to pull across between them (<see cref="SetCrossingShare"/>, <see cref="CrossingShare"/>): each piece is
 /// fetched across by the one agent whose share it is. A piece in flight is not announced (BEP 3: <c>have</c> means
-/// verified), so the others do not see it coming; they hold back from fetching another's piece across for
-/// <c>crossingWait</c> from the first time they could have, waiting for its owner's <c>have</c>. Past that they fetch it
-/// themselves, so a share whose owner is slow, cut off or dead, or that no one owns (local peers that see different
-/// local peers split differently), still arrives. Origins are exempt: they super-seed (show each peer a few distinct
+/// verified), so the others do not see it coming; they leave another's share to its owner as long as the owner shows
+/// progress on it (a <c>have</c> of a piece of its share, <see cref="OnLocalHave"/>) at least every <c>crossingWait</c>:
+/// on a saturated link between zones every owner is behind on its share all along, and a wait counted per piece would
+/// send the same pieces across twice. An owner that shows no progress for <c>crossingWait</c> (slow, cut off or dead)
+/// loses its share to the others until it shows progress again, so the share still arrives; pieces nobody owns
+/// (local peers that see different local peers split differently) are the others' after the same wait. Origins are exempt: they super-seed (show each peer a few distinct
 /// pieces) and are already asked only for pieces no peer holds.
 /// Wanted pieces: a download started for byte ranges (<see cref="WantOnly"/>) picks only the pieces asked for with
 /// <see cref="Want"/>, and its endgame and interest count those only; <see cref="WantAll"/> makes it a whole download.
@@ -32,7 +34,7 @@ internal sealed class PiecePicker
     /// <summary>At most this many peers are asked for one block in endgame.</summary>
     public const int MaxRequestersPerBlock = 3;
 
-    /// <summary>How long a node waits for the owner of a piece's crossing share before fetching it across itself.</summary>
+    /// <summary>How long the owner of a crossing share may show no progress on it before the others fetch it across.</summary>
     public static readonly TimeSpan DefaultCrossingWait = TimeSpan.FromSeconds(2);
 
     private readonly int _pieceLength;
@@ -47,10 +49,10 @@ internal sealed class PiecePicker
     private readonly int[] _localServing;
     private readonly TimeProvider _time;
     private readonly TimeSpan _crossingWait;
-    private Bitfield? _crossingShare;
+    private CrossingShare? _crossingShare;
 
-    // Per piece: when this node first held back from fetching another's share across (0 = not yet); set on first use.
-    private long[]? _deferredSince;
+    // Per owner of the crossing share: when it last showed progress on its share (or became an owner).
+    private long[] _ownerProgress = [];
     private long _now;
     private readonly Dictionary<int, PieceProgress> _inProgress = [];
     private readonly List<PieceProgress> _started = [];
@@ -59,7 +61,7 @@ internal sealed class PiecePicker
     private int _priorityCount;
 
     /// <param name="time">The clock of the crossing wait (fake in tests).</param>
-    /// <param name="crossingWait">How long another's crossing share is left to its owner (default <see cref="DefaultCrossingWait"/>; zero: not at all).</param>
+    /// <param name="crossingWait">How long the owner of a crossing share may show no progress before the others take it over (default <see cref="DefaultCrossingWait"/>; zero: shares are not waited for).</param>
     public PiecePicker(int pieceCount, int pieceLength, long length, Random random, int blockSize = DefaultBlockSize,
         TimeProvider? time = null, TimeSpan? crossingWait = null)
     {
@@ -286,15 +288,41 @@ internal sealed class PiecePicker
     }
 
     /// <summary>
-    /// The pieces this node pulls from remote peers for its zone (<see cref="CrossingShare"/>); another's piece only once
-    /// it waited <c>crossingWait</c> for it. Null: every piece (no local peers, or no locality).
+    /// The split of the pieces to pull from remote peers between this node and its local peers (<see cref="CrossingShare"/>):
+    /// this node's own share, and another's piece only while its owner shows no progress. Null: every piece (no local
+    /// peers, or no locality). An owner that stays an owner (the same connection) keeps its progress clock; a new one
+    /// starts with a full <c>crossingWait</c>.
     /// </summary>
-    public void SetCrossingShare(Bitfield? share)
+    public void SetCrossingShare(CrossingShare? share)
     {
-        _crossingShare = share;
-        if (share is not null)
+        var now = Math.Max(1, _time.GetTimestamp());
+        var progress = share is null ? [] : new long[share.OwnerCount];
+        Array.Fill(progress, now);
+        if (share is not null && _crossingShare is { } previous)
         {
-            _deferredSince ??= new long[PieceCount];
+            foreach (var (peer, owner) in share.Peers)
+            {
+                if (previous.TryGetOwner(peer, out var before))
+                {
+                    progress[owner] = _ownerProgress[before];
+                }
+            }
+        }
+
+        _crossingShare = share;
+        _ownerProgress = progress;
+    }
+
+    /// <summary>
+    /// A local peer announced a piece (<c>have</c>): if the piece is of its crossing share, its owner showed progress, and
+    /// the rest of its share stays its own for another <c>crossingWait</c>.
+    /// </summary>
+    public void OnLocalHave(int peer, int piece)
+    {
+        if (_crossingShare is { } share && (uint)piece < (uint)PieceCount && share.TryGetOwner(peer, out var owner)
+            && share.OwnerOf(piece) == owner)
+        {
+            _ownerProgress[owner] = Math.Max(1, _time.GetTimestamp());
         }
     }
 
@@ -591,23 +619,18 @@ internal sealed class PiecePicker
     private bool Excluded(int piece, bool origin, bool remote) =>
         (origin && IsHeldByPeer(piece)) || (remote && (IsHeldLocally(piece) || (!origin && HeldBackForOwner(piece, _now))));
 
-    // Another's crossing share, left to its owner until crossingWait after this node first could have fetched it. Not
-    // while this node fetches only some pieces (byte ranges): the share assumes every local node fetches the whole blob,
-    // and a have for a piece only this node wants may never come.
+    // Another's crossing share, left to its owner while the owner showed progress on it within crossingWait. Not while
+    // this node fetches only some pieces (byte ranges): the share assumes every local node fetches the whole blob, and a
+    // have for a piece only this node wants may never come.
     private bool HeldBackForOwner(int piece, long now)
     {
-        if (_wanted is not null || _crossingShare is not { } share || share[piece] || _deferredSince is not { } since)
+        if (_wanted is not null || _crossingShare is not { } share)
         {
             return false;
         }
 
-        if (since[piece] == 0)
-        {
-            since[piece] = now;
-            return _crossingWait > TimeSpan.Zero;
-        }
-
-        return _time.GetElapsedTime(since[piece], now) < _crossingWait;
+        var owner = share.OwnerOf(piece);
+        return owner != CrossingShare.Self && _time.GetElapsedTime(_ownerProgress[owner], now) < _crossingWait;
     }
 
     private int PickRarestUnstarted(Bitfield peerPieces, bool origin, bool remote)

@@ -95,9 +95,12 @@ public sealed class IdleSeedTests(ITestOutputHelper output)
     public async Task SeedOnDemand_TenThousandBlobs_AFewHundredBytesEachNoFileNoTask()
     {
         // A tracker that hangs: announces stay in flight until the tracker timeout, at most 32 of them (the engine's bound for seeds).
+        // The timeout is longer than the spread window, so the first 32 cannot time out while the clock is moved across
+        // the window (the fake clock fires timers in order, and an announce may start before the move has finished).
         var time = new FakeTimeProvider();
         var tracker = new FakeTracker { Clock = time, Fault = ct => Task.Delay(System.Threading.Timeout.Infinite, ct) };
-        await using var node = await TestNode.StartAsync(tracker, o => o.TrackerTimeout = TimeSpan.FromSeconds(5), time: time);
+        var trackerTimeout = SwarmTestContext.FastOptions().AnnounceSpread * 2;
+        await using var node = await TestNode.StartAsync(tracker, o => o.TrackerTimeout = trackerTimeout, time: time);
         var resolved = 0;
         node.Engine.SeedResolver = _ =>
         {
@@ -128,7 +131,7 @@ public sealed class IdleSeedTests(ITestOutputHelper output)
         Assert.Equal(SwarmEngine.MaxSeedAnnouncesInFlight, tracker.PeakInFlight);
 
         // At the tracker timeout they give up and free their slots for the next 32.
-        time.Advance(TimeSpan.FromSeconds(5));
+        time.Advance(trackerTimeout);
         await WaitUntilAsync(() => tracker.AnnounceCount >= 2 * SwarmEngine.MaxSeedAnnouncesInFlight
             && node.Engine.AnnouncesPendingWhileParked is { } pending && pending == tracker.InFlight);
         Assert.Equal(2 * SwarmEngine.MaxSeedAnnouncesInFlight, tracker.AnnounceCount);

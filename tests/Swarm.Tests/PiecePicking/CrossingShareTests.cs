@@ -14,12 +14,13 @@ public sealed class CrossingShareTests
         var owners = new int[pieces];
         foreach (var self in Zone)
         {
-            var share = CrossingShare.Compute(self, Zone.Where(id => id != self), pieces);
+            var share = CrossingShare.Compute(self, Locals(Zone.Where(id => id != self)), pieces);
             Assert.NotNull(share);
-            Assert.InRange(share.SetCount, pieces / 8, pieces / 2); // about a quarter each
+            Assert.Equal(Zone.Length, share.OwnerCount);
+            Assert.InRange(share.Own.SetCount, pieces / 8, pieces / 2); // about a quarter each
             for (var piece = 0; piece < pieces; piece++)
             {
-                owners[piece] += share[piece] ? 1 : 0;
+                owners[piece] += share.Own[piece] ? 1 : 0;
             }
         }
 
@@ -29,9 +30,9 @@ public sealed class CrossingShareTests
     [Fact]
     public void Compute_SameAnswerWhateverTheOrderOrDuplicates()
     {
-        var first = CrossingShare.Compute(Zone[0], [Zone[1], Zone[2], Zone[3]], 64)!;
-        var second = CrossingShare.Compute(Zone[0], [Zone[3], Zone[1], Zone[2], Zone[1], Zone[0]], 64)!;
-        Assert.Equal(first.Words.ToArray(), second.Words.ToArray());
+        var first = CrossingShare.Compute(Zone[0], Locals([Zone[1], Zone[2], Zone[3]]), 64)!;
+        var second = CrossingShare.Compute(Zone[0], Locals([Zone[3], Zone[1], Zone[2], Zone[1], Zone[0]]), 64)!;
+        Assert.Equal(first.Own.Words.ToArray(), second.Own.Words.ToArray());
     }
 
     [Fact]
@@ -41,9 +42,9 @@ public sealed class CrossingShareTests
     public void Compute_AnAgentLeaves_OnlyItsPiecesMove()
     {
         const int pieces = 256;
-        var before = CrossingShare.Compute(Zone[0], [Zone[1], Zone[2], Zone[3]], pieces)!;
-        var after = CrossingShare.Compute(Zone[0], [Zone[1], Zone[2]], pieces)!;
-        var leaving = CrossingShare.Compute(Zone[3], [Zone[0], Zone[1], Zone[2]], pieces)!;
+        var before = CrossingShare.Compute(Zone[0], Locals([Zone[1], Zone[2], Zone[3]]), pieces)!.Own;
+        var after = CrossingShare.Compute(Zone[0], Locals([Zone[1], Zone[2]]), pieces)!.Own;
+        var leaving = CrossingShare.Compute(Zone[3], Locals([Zone[0], Zone[1], Zone[2]]), pieces)!.Own;
         for (var piece = 0; piece < pieces; piece++)
         {
             if (before[piece])
@@ -58,4 +59,28 @@ public sealed class CrossingShareTests
 
         Assert.True(after.SetCount > before.SetCount);
     }
+
+    [Fact]
+    public void Compute_EachPiecesOwner_IsTheAgentWhoseShareItIs_AndAPeerConnectedTwiceIsOneOwner()
+    {
+        const int pieces = 128;
+        var share = CrossingShare.Compute(Zone[0], [(Zone[1], 5), (Zone[2], 6), (Zone[1], 7)], pieces)!;
+        Assert.Equal(3, share.OwnerCount);
+        Assert.True(share.TryGetOwner(5, out var first) && share.TryGetOwner(7, out var again) && first == again);
+        Assert.True(share.TryGetOwner(6, out var second) && second != first && second != CrossingShare.Self);
+        Assert.False(share.TryGetOwner(8, out _));
+
+        var theirs = CrossingShare.Compute(Zone[1], Locals([Zone[0], Zone[2]]), pieces)!.Own;
+        for (var piece = 0; piece < pieces; piece++)
+        {
+            Assert.Equal(share.Own[piece], share.OwnerOf(piece) == CrossingShare.Self);
+            Assert.Equal(theirs[piece], share.OwnerOf(piece) == first);
+        }
+    }
+
+    [Fact]
+    public void Of_RefusesAnOwnerOutsideTheSplit() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => CrossingShare.Of([0, 2], 2, new Dictionary<int, int>()));
+
+    private static (string, int)[] Locals(IEnumerable<string> ids) => ids.Select((id, i) => (id, i + 1)).ToArray();
 }

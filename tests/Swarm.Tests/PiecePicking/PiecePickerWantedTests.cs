@@ -64,9 +64,7 @@ public sealed class PiecePickerWantedTests
         var picker = new PiecePicker(8, PieceLength, 8L * PieceLength, new Random(7), time: time);
         picker.WantOnly();
         picker.AddAvailability(All(8));
-        var share = new Bitfield(8);
-        share.Set(0);
-        picker.SetCrossingShare(share);
+        picker.SetCrossingShare(CrossingShare.Of([0, 1, 1, 1, 1, 1, 1, 1], 2, new Dictionary<int, int> { [10] = 1 }));
         Assert.True(picker.Want(5, 2));
 
         // Pieces 5 and 6 are another node's share, but that node may never want them: no crossing wait.

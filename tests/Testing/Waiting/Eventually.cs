@@ -26,4 +26,25 @@ public static class Eventually
 
         return true;
     }
+
+    /// <summary>
+    /// True once the asynchronous <paramref name="condition"/> holds (a status read over HTTP, a file listing), false if
+    /// it still does not after <paramref name="timeout"/>; asks every 100 ms, one ask at a time.
+    /// </summary>
+    public static async Task<bool> HoldsAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+
+        return true;
+    }
 }
