@@ -113,7 +113,7 @@ internal sealed class HarnessRunner(HarnessOptions options, TextWriter log)
     {
         "registry" => new RegistrySystem(),
         "aria2c" => new Aria2cSystem(),
-        "p2pregistry" => new P2PRegistrySystem(options?.ControlTls ?? false, options?.PeerTls ?? false, options?.AgentApiTls ?? false, options?.Locality ?? true, options?.ColdAgents ?? false),
+        "p2pregistry" => new P2PRegistrySystem(options?.ControlTls ?? false, options?.PeerTls ?? false, options?.AgentApiTls ?? false, options?.Locality ?? true, options?.ColdAgents ?? false, options?.ComponentDirectory),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown system."),
     };
 

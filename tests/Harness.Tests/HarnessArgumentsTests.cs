@@ -53,6 +53,35 @@ public sealed class HarnessArgumentsTests
     }
 
     [Fact]
+    public void Parse_Bin_TheFolderOfTheThreeBuilds_ElseAClearError()
+    {
+        var bin = Directory.CreateTempSubdirectory("harness-bin-");
+        try
+        {
+            foreach (var component in new[] { "Origin", "Tracker" })
+            {
+                Directory.CreateDirectory(Path.Combine(bin.FullName, component));
+                File.WriteAllBytes(Path.Combine(bin.FullName, component, $"P2PRegistry.{component}.dll"), []);
+            }
+
+            Assert.Equal($"--bin {bin.FullName}: no Agent/P2PRegistry.Agent.dll under {bin.FullName}.",
+                Assert.Throws<HarnessArgumentException>(() => HarnessArguments.Parse(["--bin", bin.FullName])).Message);
+
+            Directory.CreateDirectory(Path.Combine(bin.FullName, "Agent"));
+            File.WriteAllBytes(Path.Combine(bin.FullName, "Agent", "P2PRegistry.Agent.dll"), []);
+            var options = HarnessArguments.Parse(["--bin", bin.FullName]);
+            Assert.Equal(bin.FullName, options.ComponentDirectory);
+            Assert.Null(HarnessArguments.Parse([]).ComponentDirectory);
+            Assert.Contains($"components from {bin.FullName}", HarnessRunner.Create("p2pregistry", options).Description, StringComparison.Ordinal);
+            Assert.Contains("--bin DIR", HarnessArguments.Usage, StringComparison.Ordinal);
+        }
+        finally
+        {
+            bin.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Create_ColdAgents_TheSystemSaysItsAgentsAreCold()
     {
         var cold = HarnessRunner.Create("p2pregistry", HarnessArguments.Parse(["--cold-agents", "--systems", "p2pregistry"]));

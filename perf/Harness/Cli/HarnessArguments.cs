@@ -43,6 +43,8 @@ internal static class HarnessArguments
           --wave-percent P     image: waves of P % of the clients each, rounded up (e.g. 20); instead of --waves
           --cold-agents        p2pregistry: no warm-up pull; the measured pull is each agent's first request
                                (started, then ready on /readyz, as a fresh node is)
+          --bin DIR            p2pregistry: run DIR/Origin/P2PRegistry.Origin.dll, DIR/Tracker/…, DIR/Agent/… (e.g. the
+                               output of dotnet publish, or a copy of an older commit's build) instead of src/*/bin
           --cleanup            delete leftover namespaces and processes of earlier harness runs, then exit
           --help
         """;
@@ -118,6 +120,7 @@ internal static class HarnessArguments
                 "wave-percent" => options with { WavePercent = Int(name, Value(), 1, 100) },
                 "loopback" => Flag(options with { Loopback = true }, NoValue),
                 "cold-agents" => Flag(options with { ColdAgents = true }, NoValue),
+                "bin" => options with { ComponentDirectory = ComponentDirectory(Value()) },
                 "cleanup" => Flag(options with { Cleanup = true }, NoValue),
                 "help" or "h" => Flag(options with { Help = true }, NoValue),
                 _ => throw new HarnessArgumentException($"Unknown option --{name}. See --help."),
@@ -125,6 +128,18 @@ internal static class HarnessArguments
         }
 
         return CheckColdAgents(CheckWorkload(CheckZones(options), systemsGiven, imageOnly));
+    }
+
+    // Checked here, not when the system starts: a typo should not cost the testbed's set-up first.
+    private static string ComponentDirectory(string value)
+    {
+        var full = Path.GetFullPath(NonEmpty("bin", value));
+        var missing = new[] { "Origin", "Tracker", "Agent" }
+            .Where(component => !File.Exists(Path.Combine(full, component, $"P2PRegistry.{component}.dll")))
+            .ToList();
+        return missing.Count == 0
+            ? full
+            : throw new HarnessArgumentException($"--bin {value}: no {string.Join(", ", missing.Select(c => $"{c}/P2PRegistry.{c}.dll"))} under {full}.");
     }
 
     // Only the p2pregistry system has agents to keep cold: without it the flag would change nothing.

@@ -56,6 +56,9 @@ internal sealed record HarnessOptions
     /// </summary>
     public bool ColdAgents { get; init; }
 
+    /// <summary>p2pregistry: the folder holding Origin/, Tracker/ and Agent/ builds to run (null: src/*/bin of this checkout).</summary>
+    public string? ComponentDirectory { get; init; }
+
     public bool ControlTls => Tls is "control" or "all";
 
     public bool PeerTls => Tls is "peer" or "all";

@@ -19,7 +19,10 @@ namespace P2PRegistry.Harness.Systems;
 /// <param name="locality">The tracker's <c>Tracker:Locality</c> and the agents' <c>Swarm:PreferLocalPeers</c> (ask peers of another
 /// zone only for what no peer of their own zone serves); with zones, every Agent announces its zone (<c>Agent:Zone</c>) either way.</param>
 /// <param name="coldAgents">No warm-up pull: the measured pull is each Agent's first request, once its /readyz answered.</param>
-internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = false, bool agentApiTls = false, bool locality = true, bool coldAgents = false) : ISystemUnderTest
+/// <param name="componentDirectory">The folder of Origin/, Tracker/ and Agent/ builds to run (e.g. published, ReadyToRun);
+/// null: the builds under src/ of this checkout.</param>
+internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = false, bool agentApiTls = false, bool locality = true, bool coldAgents = false,
+    string? componentDirectory = null) : ISystemUnderTest
 {
     public const string Repository = "harness/blob";
     private const int OriginPort = 5000;
@@ -52,7 +55,8 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
         + (coldAgents ? "cold: started, ready on /readyz, and the measured pull is its first request" : "warmed by one small pull, as a running DaemonSet agent is")
         + "); each client pulls through its Agent's /v2/ API"
         + (controlTls ? "; TLS between agents and origin/tracker" : "") + (peerTls ? "; TLS on the peer ports" : "")
-        + (agentApiTls ? "; TLS on the agents' registry APIs" : "") + (locality ? "" : "; Tracker:Locality=false, Swarm:PreferLocalPeers=false");
+        + (agentApiTls ? "; TLS on the agents' registry APIs" : "") + (locality ? "" : "; Tracker:Locality=false, Swarm:PreferLocalPeers=false")
+        + (componentDirectory is null ? "" : $"; components from {componentDirectory}");
 
     /// <summary>Size of the warm-up blob every Agent pulls before the barrier.</summary>
     public const int WarmUpBytes = 4 * 1024 * 1024;
@@ -69,7 +73,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
         var dlls = new Dictionary<string, string>();
         foreach (var (folder, assembly) in new[] { ("Origin", "P2PRegistry.Origin"), ("Tracker", "P2PRegistry.Tracker"), ("Agent", "P2PRegistry.Agent") })
         {
-            if (FindComponent(folder, assembly) is { } dll)
+            if (Component(folder, assembly) is { } dll)
             {
                 dlls[folder] = dll;
             }
@@ -189,6 +193,11 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
         return null;
     }
 
+    // The component this run uses: from --bin when given, else the checkout's build.
+    private string? Component(string folder, string assembly) =>
+        componentDirectory is null ? FindComponent(folder, assembly)
+        : Path.Combine(componentDirectory, folder, assembly + ".dll") is var path && File.Exists(path) ? path : null;
+
     /// <summary>
     /// The built entry assembly of a component under src/, preferring the configuration the harness itself was
     /// built in (bin/&lt;Configuration&gt;/net10.0), else the other one.
@@ -217,8 +226,8 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
     public async Task<byte[]> StartSeedSideAsync(SystemContext context, CancellationToken cancellationToken)
     {
         var seed = context.Seed;
-        var origin = FindComponent("Origin", "P2PRegistry.Origin") ?? throw new InvalidOperationException("src/Origin is not built.");
-        var tracker = FindComponent("Tracker", "P2PRegistry.Tracker") ?? throw new InvalidOperationException("src/Tracker is not built.");
+        var origin = Component("Origin", "P2PRegistry.Origin") ?? throw new InvalidOperationException("src/Origin is not built.");
+        var tracker = Component("Tracker", "P2PRegistry.Tracker") ?? throw new InvalidOperationException("src/Tracker is not built.");
         var work = context.WorkDirectory;
         if (controlTls || peerTls || agentApiTls)
         {
@@ -270,7 +279,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
     public async Task SetupAsync(SystemContext context, CancellationToken cancellationToken)
     {
         await StartSeedSideAsync(context, cancellationToken).ConfigureAwait(false);
-        var agent = FindComponent("Agent", "P2PRegistry.Agent") ?? throw new InvalidOperationException("src/Agent is not built.");
+        var agent = Component("Agent", "P2PRegistry.Agent") ?? throw new InvalidOperationException("src/Agent is not built.");
         _agents.Clear();
         foreach (var host in context.Clients)
         {
