@@ -2,6 +2,7 @@ using P2PRegistry.Agent.Tests.Support;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Agent.Tests.Blobs;
 
@@ -30,7 +31,7 @@ public sealed class IdleSeedingTests : IDisposable
         }
 
         await using var seed = await TestAgent.StartAsync(_dir.Combine("seed"), _metaInfos, _tracker, settings: "--Agent:IdleSeedTimeout=00:00:01");
-        await WaitUntilAsync(() => blobs.All(b => _tracker.Seeds(b.MetaInfo.InfoHash) == 1));
+        await Eventually.AssertAsync(() => blobs.All(b => _tracker.Seeds(b.MetaInfo.InfoHash) == 1));
         Assert.Equal(0, seed.Engine.OpenSwarmCount);
         Assert.Equal(5, seed.Engine.SeededBlobCount);
 
@@ -44,22 +45,12 @@ public sealed class IdleSeedingTests : IDisposable
 
         // Idle for a second: closed again; every blob still seeded and announced, none "stopped".
         // The count drops before the closing run writes its log line, so wait for both.
-        await WaitUntilAsync(() => seed.Engine.OpenSwarmCount == 0
+        await Eventually.AssertAsync(() => seed.Engine.OpenSwarmCount == 0
             && seed.Logs.Entries.Any(e => e.Category == "P2PRegistry.Swarm.SwarmEngine" && e.Id.Id == 25));
         Assert.Equal(5, seed.Engine.SeededBlobCount);
         Assert.Equal(1, peer.Engine.SeededBlobCount);
         Assert.Equal(1, peer.Engine.OpenSwarmCount); // its own timeout is the default 10 min
         Assert.Equal(0, _tracker.Stopped(blobs[2].MetaInfo.InfoHash));
         Assert.Equal(2, _tracker.Seeds(blobs[2].MetaInfo.InfoHash));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 600 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(condition());
     }
 }

@@ -5,6 +5,7 @@ using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Agent.Tests.Blobs;
 
@@ -53,7 +54,7 @@ public sealed class OriginStreamTests : IAsyncLifetime
         Assert.Equal(Upstream, _metaInfos.Namespaces.Single());
         // Cached, then seeded (in that order, a moment apart) under the info hash the origin computes for the same
         // bytes, so later agents find it in the swarm.
-        await WaitUntilAsync(() => agent.Cache.Contains(blob.Digest) && agent.Engine.GetStatistics(blob.MetaInfo.InfoHash) is not null);
+        await Eventually.AssertAsync(() => agent.Cache.Contains(blob.Digest) && agent.Engine.GetStatistics(blob.MetaInfo.InfoHash) is not null);
         Assert.Equal(blob.Content, await File.ReadAllBytesAsync(agent.Cache.PathOf(blob.Digest)));
         Assert.NotNull(agent.Engine.GetStatistics(blob.MetaInfo.InfoHash));
         Assert.Equal(blob.MetaInfo.Encoded.ToArray(), await File.ReadAllBytesAsync(Path.Combine(agent.DataPath, "metainfo", blob.Digest.Hex)));
@@ -137,7 +138,7 @@ public sealed class OriginStreamTests : IAsyncLifetime
         Assert.True(received < real.Content.Length);
         Assert.False(agent.Cache.Contains(real.Digest));
         Assert.Contains(agent.Logs.Entries, e => e.Id.Id == 11 && e.Message.Contains(real.Digest.Value, StringComparison.Ordinal));
-        await WaitUntilAsync(() => Directory.GetFiles(Path.Combine(agent.DataPath, "download")).Length == 0);
+        await Eventually.AssertAsync(() => Directory.GetFiles(Path.Combine(agent.DataPath, "download")).Length == 0);
     }
 
     [Fact]
@@ -183,15 +184,5 @@ public sealed class OriginStreamTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("more than the whole cache", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(Path.Combine(agent.DataPath, "download")));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(condition());
     }
 }

@@ -5,6 +5,7 @@ using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
 using P2PRegistry.Testing.Peers;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Agent.Tests.Blobs;
 
@@ -34,7 +35,7 @@ public sealed class RangeReadTests : IDisposable
         blob.InstallInto(seedPath);
         _metaInfos.Add(blob.MetaInfo);
         var agent = await TestAgent.StartAsync(seedPath, _metaInfos, _tracker, settings: $"--Agent:EgressBytesPerSecond={egress}");
-        await WaitUntilAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
+        await Eventually.AssertAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
         return agent;
     }
 
@@ -83,7 +84,7 @@ public sealed class RangeReadTests : IDisposable
 
         // Piece 4, then 5, 6 and 7 read ahead: their requests went out with the range's, so they arrive without more asking.
         var handle = Download(agent, blob);
-        await WaitUntilAsync(() => handle.VerifiedPieces == 4);
+        await Eventually.AssertAsync(() => handle.VerifiedPieces == 4);
         Assert.Equal(4L * PieceLength, handle.Statistics.BytesDownloaded);
         Assert.True(Enumerable.Range(4, 4).All(p => handle.VerifiedRunEnd(p) > 0));
     }
@@ -105,7 +106,7 @@ public sealed class RangeReadTests : IDisposable
 
         // The whole blob: every piece now, the sha256 checked, then the cache; the two pieces are not fetched again.
         Assert.Equal(blob.Content, await agent.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}"));
-        await WaitUntilAsync(() => agent.Cache.Contains(blob.Digest));
+        await Eventually.AssertAsync(() => agent.Cache.Contains(blob.Digest));
         Assert.True(handle.IsComplete);
         Assert.Equal(blob.Content.Length, handle.Statistics.BytesDownloaded);
     }
@@ -120,7 +121,7 @@ public sealed class RangeReadTests : IDisposable
         using var response = await GetRangeAsync(agent, blob, "bytes=100-199");
 
         Assert.Equal(blob.Content.AsSpan(100, 100).ToArray(), await response.Content.ReadAsByteArrayAsync());
-        await WaitUntilAsync(() => agent.Cache.Contains(blob.Digest));
+        await Eventually.AssertAsync(() => agent.Cache.Contains(blob.Digest));
         Assert.Equal(blob.Content, await File.ReadAllBytesAsync(agent.Cache.PathOf(blob.Digest)));
     }
 
@@ -136,7 +137,7 @@ public sealed class RangeReadTests : IDisposable
             Assert.Equal(blob.Content.AsSpan(0, PieceLength).ToArray(), await first.Content.ReadAsByteArrayAsync());
         }
 
-        await WaitUntilAsync(() => agent.Logs.Contains(33, "1 of 32 pieces verified"));
+        await Eventually.AssertAsync(() => agent.Logs.Contains(33, "1 of 32 pieces verified"));
         Assert.Null(agent.Fetcher.Find(blob.Digest));
         Assert.True(File.Exists(Path.Combine(agent.DataPath, "download", blob.Digest.Hex)));
         Assert.False(agent.Cache.Contains(blob.Digest));
@@ -162,7 +163,7 @@ public sealed class RangeReadTests : IDisposable
         }
 
         // The server leaves the download in its finally, which can run after the client has read the 10 bytes.
-        await WaitUntilAsync(() => agent.Fetcher.Find(blob.Digest)!.Readers == 0);
+        await Eventually.AssertAsync(() => agent.Fetcher.Find(blob.Digest)!.Readers == 0);
         using var second = await GetRangeAsync(agent, other, "bytes=0-9");
 
         Assert.Equal(other.Content.AsSpan(0, 10).ToArray(), await second.Content.ReadAsByteArrayAsync());
@@ -216,8 +217,8 @@ public sealed class RangeReadTests : IDisposable
 
         tracker.SetResult();
         await fetch.Started.WaitAsync(TimeSpan.FromSeconds(20));
-        await WaitUntilAsync(() => agent.Fetcher.Find(blob.Digest) is null);
-        await WaitUntilAsync(() => agent.Logs.Contains(33, blob.Digest.Value));
+        await Eventually.AssertAsync(() => agent.Fetcher.Find(blob.Digest) is null);
+        await Eventually.AssertAsync(() => agent.Logs.Contains(33, blob.Digest.Value));
     }
 
     [Fact]
@@ -252,7 +253,7 @@ public sealed class RangeReadTests : IDisposable
         await using var agent = await StartAgentAsync("--Agent:MissTimeout=00:00:10");
 
         var response = GetRangeAsync(agent, blob, $"bytes={10 * PieceLength}-{(11 * PieceLength) - 1}");
-        await WaitUntilAsync(() => agent.Engine.BlacklistedCount == 1);
+        await Eventually.AssertAsync(() => agent.Engine.BlacklistedCount == 1);
         Assert.True(liar.BlocksSent > 0);
         Assert.False(response.IsCompleted, "the range was answered with nothing but the liar's bytes to send");
 
@@ -264,15 +265,5 @@ public sealed class RangeReadTests : IDisposable
         var download = Download(agent, blob);
         Assert.True(download.Statistics.PiecesFailed >= 1);
         Assert.Equal(1, download.VerifiedPieces);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 400 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(condition());
     }
 }

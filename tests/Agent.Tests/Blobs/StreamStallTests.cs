@@ -8,6 +8,7 @@ using P2PRegistry.Swarm.Tracking;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Agent.Tests.Blobs;
 
@@ -38,7 +39,7 @@ public sealed class StreamStallTests : IAsyncLifetime
         blob.InstallInto(_dir.Combine("seed"));
         _metaInfos.Add(blob.MetaInfo);
         await using var seed = await TestAgent.StartAsync(_dir.Combine("seed"), _metaInfos, _tracker);
-        await WaitUntilAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
+        await Eventually.AssertAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
 
         // The agent's only source is the seed behind a relay that passes on its first 2 MiB and then nothing, with
         // the connection left open.
@@ -109,16 +110,6 @@ public sealed class StreamStallTests : IAsyncLifetime
         {
             return (received, ex);
         }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(condition());
     }
 
     /// <summary>Hands out one peer, whoever asks.</summary>

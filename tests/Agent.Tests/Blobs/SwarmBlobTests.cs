@@ -6,6 +6,7 @@ using P2PRegistry.Agent.Tests.Support;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Agent.Tests.Blobs;
 
@@ -27,7 +28,7 @@ public sealed class SwarmBlobTests : IDisposable
         var seed = await TestAgent.StartAsync(seedPath, _metaInfos, _tracker, settings: $"--Agent:EgressBytesPerSecond={egress}");
 
         // The seed announces itself in the background; a leecher asking before that would find nobody to ask.
-        await WaitUntilAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
+        await Eventually.AssertAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
         return (blob, seed);
     }
 
@@ -45,7 +46,7 @@ public sealed class SwarmBlobTests : IDisposable
         Assert.Equal(blob.Content, bytes);
         Assert.Equal("docker.io", _metaInfos.Namespaces.Last());
 
-        await WaitUntilAsync(() => agent.Cache.Contains(blob.Digest));
+        await Eventually.AssertAsync(() => agent.Cache.Contains(blob.Digest));
         Assert.Equal(blob.Content, await File.ReadAllBytesAsync(agent.Cache.PathOf(blob.Digest)));
         Assert.Equal(blob.Content, await agent.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}"));
         Assert.Empty(Directory.GetFiles(Path.Combine(agent.DataPath, "download")));
@@ -103,10 +104,10 @@ public sealed class SwarmBlobTests : IDisposable
 
         var getB = b.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}", stopB.Token);
         var getA = a.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}");
-        await WaitUntilAsync(() => a.Fetcher.Find(blob.Digest)?.Started.IsCompletedSuccessfully == true);
+        await Eventually.AssertAsync(() => a.Fetcher.Find(blob.Digest)?.Started.IsCompletedSuccessfully == true);
         var handle = Assert.IsType<SwarmBlobDownload>(await a.Fetcher.Find(blob.Digest)!.Started).Handle;
         Assert.Equal(blob.Content, await getA);
-        await WaitUntilAsync(() => a.Cache.Contains(blob.Digest));
+        await Eventually.AssertAsync(() => a.Cache.Contains(blob.Digest));
 
         // A moved the file into its cache and kept the swarm: no "stopped" announce, the same swarm (it counts the
         // whole download), and B, still fetching, still connected to it (the seed's session closes: both complete).
@@ -158,7 +159,7 @@ public sealed class SwarmBlobTests : IDisposable
 
         await using var second = await StartAgentAsync("resumer");
         Assert.Equal(blob.Content, await second.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}"));
-        await WaitUntilAsync(() => second.Logs.Contains(5));
+        await Eventually.AssertAsync(() => second.Logs.Contains(5));
         var downloaded = second.Logs.Entries.First(e => e.Id.Id == 5 && e.Category.EndsWith("BlobFetcher", StringComparison.Ordinal)).Message;
 
         // "Cached <digest>: <peers> bytes from peers, <origins> from origins": no more than the missing pieces.
@@ -230,7 +231,7 @@ public sealed class SwarmBlobTests : IDisposable
         _metaInfos.Add(blob.MetaInfo);
         await using var agent = await StartAgentAsync();
         await AssertFastMissAsync(agent, blob.Digest.Value);
-        await WaitUntilAsync(() => agent.Fetcher.ActiveCount == 0);
+        await Eventually.AssertAsync(() => agent.Fetcher.ActiveCount == 0);
     }
 
     [Fact]
@@ -260,7 +261,7 @@ public sealed class SwarmBlobTests : IDisposable
         _metaInfos.Fault = ct => Task.Delay(TimeSpan.FromSeconds(2.5), ct);
         var probe = new FakeTrackerProbe(answers: true);
         await using var agent = await TestAgent.StartAsync(_dir.Combine("patient-metainfo"), _metaInfos, _tracker, originUrl: null, probe, "--Agent:MissTimeout=00:00:01", "--Agent:SourceTimeout=00:00:20");
-        await WaitUntilAsync(() => probe.Probes > 0 && agent.Services.GetRequiredService<P2PRegistry.Agent.Tracking.TrackerDirectory>().AnyReachable);
+        await Eventually.AssertAsync(() => probe.Probes > 0 && agent.Services.GetRequiredService<P2PRegistry.Agent.Tracking.TrackerDirectory>().AnyReachable);
 
         using var response = await agent.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}");
 
@@ -279,7 +280,7 @@ public sealed class SwarmBlobTests : IDisposable
         _tracker.Fault = ct => Task.Delay(TimeSpan.FromSeconds(2.5), ct);
         var probe = new FakeTrackerProbe(answers: true);
         await using var agent = await TestAgent.StartAsync(_dir.Combine("patient-announce"), _metaInfos, _tracker, originUrl: null, probe, "--Agent:MissTimeout=00:00:01", "--Agent:SourceTimeout=00:00:20");
-        await WaitUntilAsync(() => agent.Services.GetRequiredService<P2PRegistry.Agent.Tracking.TrackerDirectory>().AnyReachable);
+        await Eventually.AssertAsync(() => agent.Services.GetRequiredService<P2PRegistry.Agent.Tracking.TrackerDirectory>().AnyReachable);
 
         using var response = await agent.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}");
 
@@ -317,7 +318,7 @@ public sealed class SwarmBlobTests : IDisposable
         }
 
         var get = agent.Client.GetAsync($"/v2/test/img/blobs/{blob.Digest}");
-        await WaitUntilAsync(() => agent.Logs.Contains(4, "Fetching"));
+        await Eventually.AssertAsync(() => agent.Logs.Contains(4, "Fetching"));
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.False(get.IsCompleted, "the response came while the download's files were still being created");
 
@@ -355,15 +356,5 @@ public sealed class SwarmBlobTests : IDisposable
         Assert.Contains("BLOB_UNKNOWN", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.True(agent.Logs.Contains(3, "blob"), "the fast-miss path was not logged");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(condition());
     }
 }

@@ -5,6 +5,7 @@ using P2PRegistry.Agent.Tests.Support;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Agent.Tests.Cache;
 
@@ -77,7 +78,7 @@ public sealed class CacheReverifyTests : IDisposable
         // Found before the response starts: the request itself is answered from the swarm, with the right bytes.
         Assert.Equal(blob.Content, await agent.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}"));
         Assert.True(agent.Logs.Contains(15, blob.Digest.Value));
-        await WaitUntilAsync(() => agent.Cache.Contains(blob.Digest));
+        await Eventually.AssertAsync(() => agent.Cache.Contains(blob.Digest));
         Assert.Equal(blob.Content, await File.ReadAllBytesAsync(agent.Cache.PathOf(blob.Digest)));
         Assert.Equal(blob.Content, await agent.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}"));
         Assert.Contains("p2pregistry_agent_cache_corrupt", await agent.Client.GetStringAsync("/metrics"), StringComparison.Ordinal);
@@ -115,7 +116,7 @@ public sealed class CacheReverifyTests : IDisposable
 
         await using var agent = await TestAgent.StartAsync(_dir.Combine("agent"), _metaInfos, _tracker);
 
-        await WaitUntilAsync(() => agent.Logs.Contains(16));
+        await Eventually.AssertAsync(() => agent.Logs.Contains(16));
         Assert.False(agent.Cache.Contains(rotten.Digest));
         Assert.False(File.Exists(agent.Cache.PathOf(rotten.Digest)));
         using var lease = agent.Cache.TryAcquire(intact.Digest);
@@ -133,7 +134,7 @@ public sealed class CacheReverifyTests : IDisposable
         blob.InstallInto(_dir.Combine("rotten"), damaged);
         _metaInfos.Add(blob.MetaInfo);
         await using var rotten = await TestAgent.StartAsync(_dir.Combine("rotten"), _metaInfos, _tracker, settings: NoBackgroundCheck);
-        await WaitUntilAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
+        await Eventually.AssertAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
 
         // A peer asks the restarted agent for its pieces: the piece that fails is never sent, the seed stops, and the
         // agent drops the blob from its cache. The peer, with no other source, gets nothing wrong (and no whole blob).
@@ -141,7 +142,7 @@ public sealed class CacheReverifyTests : IDisposable
         using var cut = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var attempt = Record.ExceptionAsync(() => peer.Client.GetByteArrayAsync($"/v2/test/img/blobs/{blob.Digest}", cut.Token));
 
-        await WaitUntilAsync(() => !rotten.Cache.Contains(blob.Digest));
+        await Eventually.AssertAsync(() => !rotten.Cache.Contains(blob.Digest));
         Assert.True(rotten.Logs.Contains(15, blob.Digest.Value));
         Assert.True(rotten.Logs.Contains(15, "found by the seed"));
         Assert.False(File.Exists(rotten.Cache.PathOf(blob.Digest)));
@@ -156,17 +157,7 @@ public sealed class CacheReverifyTests : IDisposable
         blob.InstallInto(seedPath);
         _metaInfos.Add(blob.MetaInfo);
         var seed = await TestAgent.StartAsync(seedPath, _metaInfos, _tracker);
-        await WaitUntilAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
+        await Eventually.AssertAsync(() => _tracker.Seeds(blob.MetaInfo.InfoHash) > 0);
         return seed;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 600 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(condition());
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using P2PRegistry.Agent.Tests.Support;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Agent.Tests.Registry;
 
@@ -21,7 +22,7 @@ public sealed class ReadinessTests : IDisposable
         await using var agent = await TestAgent.StartAsync(_dir.Combine("a"), _metaInfos, _tracker, originUrl: null, probe);
 
         // Several probes failed (it keeps trying), and all the while the agent says it is not ready, naming why.
-        await WaitUntilAsync(() => probe.Probes >= 3);
+        await Eventually.AssertAsync(() => probe.Probes >= 3, timeout: TimeSpan.FromSeconds(60));
         using (var notReady = await agent.Client.GetAsync("/readyz"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
@@ -35,7 +36,7 @@ public sealed class ReadinessTests : IDisposable
         }
 
         probe.Answers = true;
-        await WaitUntilAsync(async () => (await agent.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
+        await Eventually.AssertAsync(async () => (await agent.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, timeout: TimeSpan.FromSeconds(60));
         Assert.True(agent.Logs.Contains(71, TestAgent.ProbedTrackerUrl), "readiness was not logged");
         Assert.True(agent.Logs.Contains(70, "registry API 200"), "the warm-up was not logged with its steps");
     }
@@ -45,7 +46,7 @@ public sealed class ReadinessTests : IDisposable
     {
         await using var agent = await TestAgent.StartAsync(_dir.Combine("b"), _metaInfos, _tracker, originUrl: null, new FakeTrackerProbe(answers: true));
 
-        await WaitUntilAsync(async () => (await agent.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
+        await Eventually.AssertAsync(async () => (await agent.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, timeout: TimeSpan.FromSeconds(60));
     }
 
     [Fact]
@@ -66,20 +67,8 @@ public sealed class ReadinessTests : IDisposable
         };
         await using var agent = await TestAgent.StartAsync(_dir.Combine("c"), _metaInfos, _tracker, originUrl: null, new FakeTrackerProbe(answers: true), "--Agent:StartupWarmupTimeout=00:00:01");
 
-        await WaitUntilAsync(async () => (await agent.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
+        await Eventually.AssertAsync(async () => (await agent.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, timeout: TimeSpan.FromSeconds(60));
         Assert.True(agent.Logs.Contains(70, "unfinished"), "the step out of time was not reported");
         Assert.Equal(HttpStatusCode.OK, (await agent.Client.GetAsync("/healthz")).StatusCode);
-    }
-
-    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "not within 60 s");
-            await Task.Delay(50);
-        }
     }
 }

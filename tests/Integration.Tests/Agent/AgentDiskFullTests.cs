@@ -4,6 +4,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using P2PRegistry.Integration.Tests.Swarm;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Integration.Tests.Agent;
 
@@ -100,7 +101,7 @@ public sealed class AgentDiskFullTests(ITestOutputHelper output)
             using var blob = await http.GetAsync(BlobPath(digest, ns));
             Assert.Equal(HttpStatusCode.OK, blob.StatusCode);
             Assert.Equal(digest, Digest(await blob.Content.ReadAsByteArrayAsync()));
-            await WaitUntilAsync(() => File.Exists(cacheDisk.Combine("sha256", Hex(digest))) && File.Exists(metaInfoDisk.Combine(Hex(digest))), $"{digest} cached with its MetaInfo");
+            await Eventually.AssertAsync(() => File.Exists(cacheDisk.Combine("sha256", Hex(digest))) && File.Exists(metaInfoDisk.Combine(Hex(digest))), $"{digest} cached with its MetaInfo", timeout: TimeSpan.FromSeconds(60));
         }
 
         using (var manifest = await http.GetAsync($"/v2/{Repository}/manifests/{image.ManifestDigest}?ns={Uri.EscapeDataString(ns)}"))
@@ -142,7 +143,7 @@ public sealed class AgentDiskFullTests(ITestOutputHelper output)
         using var blob = await http.GetAsync(BlobPath(big.Digest, upstreamName));
         Assert.Equal(HttpStatusCode.OK, blob.StatusCode);
         Assert.Equal(big.Digest, Digest(await blob.Content.ReadAsByteArrayAsync()));
-        await WaitUntilAsync(() => File.Exists(Path.Combine(data.Path, "cache", "sha256", Hex(big.Digest))), $"{big.Digest} cached");
+        await Eventually.AssertAsync(() => File.Exists(Path.Combine(data.Path, "cache", "sha256", Hex(big.Digest))), $"{big.Digest} cached", timeout: TimeSpan.FromSeconds(60));
         await AssertNoLeftoversAsync(data.Path);
     }
 
@@ -186,7 +187,7 @@ public sealed class AgentDiskFullTests(ITestOutputHelper output)
     /// </summary>
     private async Task AssertNoLeftoversAsync(string dataPath)
     {
-        await WaitUntilAsync(() => Task.FromResult(Leftovers(dataPath).Count == 0), $"no leftovers under the data folder (at first: {string.Join(", ", Leftovers(dataPath))})");
+        await Eventually.AssertAsync(() => Task.FromResult(Leftovers(dataPath).Count == 0), $"no leftovers under the data folder (at first: {string.Join(", ", Leftovers(dataPath))})", timeout: TimeSpan.FromSeconds(60));
         output.WriteLine($"[test] data folder: {string.Join(", ", Files(dataPath))}");
     }
 
@@ -214,7 +215,7 @@ public sealed class AgentDiskFullTests(ITestOutputHelper output)
     }
 
     private static async Task WaitForDiskFullAsync(AgentProcess agent, string writePath) =>
-        await WaitUntilAsync(async () => await DiskFullCountAsync(agent, writePath) >= 1, $"disk_full{{path=\"{writePath}\"}} counted");
+        await Eventually.AssertAsync(async () => await DiskFullCountAsync(agent, writePath) >= 1, $"disk_full{{path=\"{writePath}\"}} counted", timeout: TimeSpan.FromSeconds(60));
 
     private static async Task<long> DiskFullCountAsync(AgentProcess agent, string writePath)
     {
@@ -223,18 +224,6 @@ public sealed class AgentDiskFullTests(ITestOutputHelper output)
         return text.Split('\n')
             .Where(l => l.StartsWith("p2pregistry_agent_disk_full", StringComparison.Ordinal) && l.Contains($"path=\"{writePath}\"", StringComparison.Ordinal))
             .Sum(l => (long)double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
-    }
-
-    private static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"not within 60 s: {what}");
-            await Task.Delay(100);
-        }
     }
 
     private static string Hex(string digest) => digest["sha256:".Length..];

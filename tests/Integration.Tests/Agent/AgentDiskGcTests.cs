@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using P2PRegistry.Integration.Tests.Swarm;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Integration.Tests.Agent;
 
@@ -73,7 +74,7 @@ public sealed class AgentDiskGcTests(ITestOutputHelper output) : IAsyncLifetime
 
         // The agent measures the tmpfs (statvfs of its data folder), not the file system /tmp is on.
         var size = (await DfAsync(data)).Size;
-        await WaitUntilAsync(async () => await agent.MetricAsync("p2pregistry_agent_gc_filesystem_size_bytes") == size, "the agent to report the tmpfs's size");
+        await Eventually.AssertAsync(async () => await agent.MetricAsync("p2pregistry_agent_gc_filesystem_size_bytes") == size, "the agent to report the tmpfs's size", timeout: TimeSpan.FromSeconds(90));
 
         using var http = new HttpClient { BaseAddress = agent.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
         var order = new[] { 0, 1, 2, 3, 4, 5, 0, 6 };
@@ -175,7 +176,7 @@ public sealed class AgentDiskGcTests(ITestOutputHelper output) : IAsyncLifetime
     private static async Task<(long Used, long Size)> SettleAsync(AgentProcess agent, string data)
     {
         var runs = await agent.MetricAsync("p2pregistry_agent_gc_runs_total");
-        await WaitUntilAsync(async () => await agent.MetricAsync("p2pregistry_agent_gc_runs_total") >= runs + 2, "two more collector runs");
+        await Eventually.AssertAsync(async () => await agent.MetricAsync("p2pregistry_agent_gc_runs_total") >= runs + 2, "two more collector runs", timeout: TimeSpan.FromSeconds(90));
         return await DfAsync(data);
     }
 
@@ -190,16 +191,6 @@ public sealed class AgentDiskGcTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private static string CachedPath(string data, string digest) => Path.Combine(data, "cache", "sha256", digest["sha256:".Length..]);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(200);
-        }
-    }
 
     private Action<string> Log(string name) => line =>
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using P2PRegistry.Integration.Tests.Origin;
 using P2PRegistry.Integration.Tests.Swarm;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Integration.Tests.Agent;
 
@@ -66,7 +67,7 @@ public sealed class AgentDurabilityTests(ITestOutputHelper output) : IAsyncLifet
         await using (var first = await AgentProcess.StartAsync("a-1", _tracker.GrpcUrl, _origin.BaseAddress, data, Log("a-1"), PatientSources))
         {
             Assert.Equal(layer.Digest, await GetDigestAsync(first, layerPath));
-            await WaitUntilAsync(() => File.Exists(cached), "the layer to enter a-1's cache");
+            await Eventually.AssertAsync(() => File.Exists(cached), "the layer to enter a-1's cache", timeout: TimeSpan.FromSeconds(60));
         }
 
         // A bad sector while the agent is down: one byte of piece 5 of the cached layer.
@@ -107,7 +108,7 @@ public sealed class AgentDurabilityTests(ITestOutputHelper output) : IAsyncLifet
 
         Assert.Contains(restartedLog, line => line.Contains($"Cached blob {layer.Digest} is corrupt on disk", StringComparison.Ordinal));
         Assert.Equal(1, await restarted.MetricAsync("p2pregistry_agent_cache_corrupt_total"));
-        await WaitUntilAsync(() => File.Exists(cached), "the layer to be fetched again into the cache");
+        await Eventually.AssertAsync(() => File.Exists(cached), "the layer to be fetched again into the cache", timeout: TimeSpan.FromSeconds(60));
         Assert.Equal(layer.Digest, SwarmBlob.DigestOf(cached).Value);
     }
 
@@ -133,7 +134,7 @@ public sealed class AgentDurabilityTests(ITestOutputHelper output) : IAsyncLifet
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             await using var body = await response.Content.ReadAsStreamAsync();
             await body.ReadExactlyAsync(new byte[24 * 1024 * 1024]);
-            await WaitUntilAsync(() => RecordedPieces(download + ".pieces").Count >= 4, "the resume file to record pieces");
+            await Eventually.AssertAsync(() => RecordedPieces(download + ".pieces").Count >= 4, "the resume file to record pieces", timeout: TimeSpan.FromSeconds(60));
 
             // A crash: no shutdown code runs.
             first.Process.Kill();
@@ -198,16 +199,6 @@ public sealed class AgentDurabilityTests(ITestOutputHelper output) : IAsyncLifet
         {
             return null;
         }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        for (var i = 0; i < 600 && !condition(); i++)
-        {
-            await Task.Delay(100);
-        }
-
-        Assert.True(condition(), $"timed out waiting for {what}");
     }
 
     private Action<string> Log(string name) => line =>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Integration.Tests.Origin;
 
@@ -37,17 +38,7 @@ public sealed class OriginGarbageCollectionTests(ITestOutputHelper output) : IDi
     private async Task WaitForPassesAsync(int count)
     {
         var target = Volatile.Read(ref _passes) + count;
-        await WaitUntilAsync(() => Volatile.Read(ref _passes) >= target, $"{count} garbage collection passes");
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Settle;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out after {Settle} waiting for {what}");
-            await Task.Delay(100);
-        }
+        await Eventually.AssertAsync(() => Volatile.Read(ref _passes) >= target, $"{count} garbage collection passes", timeout: Settle);
     }
 
     private static string BlobData(string storage, string digest)
@@ -171,8 +162,8 @@ public sealed class OriginGarbageCollectionTests(ITestOutputHelper output) : IDi
         Assert.Contains(deleted.Layers[^1].Digest, deletedOnly);
         // A removal deletes the data first, then the metainfo, the folder and the links: wait for the whole of it.
         var orphanLink = Path.Combine(storage, "repositories", "gc", "orphan", "_layers", "sha256", orphan.Split(':')[1]);
-        await WaitUntilAsync(() => !Directory.Exists(Path.GetDirectoryName(BlobData(storage, orphan))) && !Directory.Exists(orphanLink)
-            && deletedOnly.All(d => !Directory.Exists(Path.GetDirectoryName(BlobData(storage, d)))), "the orphan and the deleted image's blobs (data, metainfo, folder, links) to be collected");
+        await Eventually.AssertAsync(() => !Directory.Exists(Path.GetDirectoryName(BlobData(storage, orphan))) && !Directory.Exists(orphanLink)
+            && deletedOnly.All(d => !Directory.Exists(Path.GetDirectoryName(BlobData(storage, d)))), "the orphan and the deleted image's blobs (data, metainfo, folder, links) to be collected", timeout: Settle);
         Assert.False(File.Exists(BlobData(storage, orphan)));
 
         // The upload in progress outlived passes well past the grace period: it completes, and the blob is there.

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Net.Client;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Integration.Tests.Trackers;
 
@@ -29,7 +30,7 @@ public sealed class TrackerClusterTests(ITestOutputHelper output) : IAsyncLifeti
 
         // Paced (4 MiB/s into each agent) so the swarm is still running when its tracker dies.
         var pulls = _cluster.Agents.Select(a => TrackerCluster.PullAsync(a, blob.Digest)).ToList();
-        await WaitUntilAsync(async () => await TrackerCluster.MetricAsync(victim.HttpUrl, "p2pregistry_tracker_announces_total") >= AgentCount, "every agent to announce to the blob's tracker");
+        await Eventually.AssertAsync(async () => await TrackerCluster.MetricAsync(victim.HttpUrl, "p2pregistry_tracker_announces_total") >= AgentCount, "every agent to announce to the blob's tracker", timeout: TimeSpan.FromSeconds(90));
         victim.Process.Kill();
         output.WriteLine($"[test] killed {victim.GrpcUrl}, the blob's tracker; {pulls.Count(p => p.IsCompleted)} pulls had finished");
 
@@ -59,16 +60,16 @@ public sealed class TrackerClusterTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.All(digests, d => Assert.Equal(blob.Digest, d));
         var tracker = _cluster.Trackers[0];
         using var probe = new TrackerProbe(tracker.GrpcUrl, metaInfo.InfoHash, blob.Digest);
-        await WaitUntilAsync(async () => await probe.PeersAsync() >= AgentCount, "every agent to be listed as a seed");
+        await Eventually.AssertAsync(async () => await probe.PeersAsync() >= AgentCount, "every agent to be listed as a seed", timeout: TimeSpan.FromSeconds(90));
 
         _cluster.Redis.Kill();
-        await WaitUntilAsync(async () => await ReadyAsync(tracker) == System.Net.HttpStatusCode.ServiceUnavailable, "the tracker to be unready without Redis");
+        await Eventually.AssertAsync(async () => await ReadyAsync(tracker) == System.Net.HttpStatusCode.ServiceUnavailable, "the tracker to be unready without Redis", timeout: TimeSpan.FromSeconds(90));
         await _cluster.Redis.RestartAsync();
         var restarted = Stopwatch.StartNew();
-        await WaitUntilAsync(async () => await ReadyAsync(tracker) == System.Net.HttpStatusCode.OK, "the tracker to be ready again");
+        await Eventually.AssertAsync(async () => await ReadyAsync(tracker) == System.Net.HttpStatusCode.OK, "the tracker to be ready again", timeout: TimeSpan.FromSeconds(90));
 
         // The new Redis is empty: the swarm comes back as its seeds announce again (each within an announce interval).
-        await WaitUntilAsync(async () => await probe.PeersAsync() >= AgentCount, "the seeds to be listed again");
+        await Eventually.AssertAsync(async () => await probe.PeersAsync() >= AgentCount, "the seeds to be listed again", timeout: TimeSpan.FromSeconds(90));
         var recovered = restarted.Elapsed;
         output.WriteLine($"[test] all {AgentCount} seeds listed again {recovered.TotalSeconds:0.0} s after Redis restarted (announce interval {TrackerCluster.AnnounceInterval.TotalSeconds} s)");
         // One interval, plus the reconnect (≤ 2 s back-off) and one announce that may have failed just before it.
@@ -85,9 +86,9 @@ public sealed class TrackerClusterTests(ITestOutputHelper output) : IAsyncLifeti
         var fourth = await _cluster.AddTrackerAsync();
         var fourthUrl = fourth.GrpcUrl.GetLeftPart(UriPartial.Authority).ToLowerInvariant();
         _cluster.WriteSettings();
-        await WaitUntilAsync(
+        await Eventually.AssertAsync(
             () => Task.FromResult(_cluster.AgentOutput.Values.All(lines => lines.Any(l => l.Contains("Trackers: ", StringComparison.Ordinal) && l.Contains(fourthUrl, StringComparison.Ordinal)))),
-            "every agent to reload its tracker list");
+            "every agent to reload its tracker list", timeout: TimeSpan.FromSeconds(90));
 
         // A blob whose rendezvous tracker is the new one (about one in four is): the agents must go there.
         (Swarm.SwarmBlob Blob, MetaInfo MetaInfo)? chosen = null;
@@ -117,16 +118,6 @@ public sealed class TrackerClusterTests(ITestOutputHelper output) : IAsyncLifeti
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using var response = await http.GetAsync(new Uri(tracker.HttpUrl, "/readyz"));
         return response.StatusCode;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(90), $"timed out waiting for {what}");
-            await Task.Delay(200);
-        }
     }
 
     private void Log(string name, string line)

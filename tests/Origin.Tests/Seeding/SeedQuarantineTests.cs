@@ -13,6 +13,7 @@ using P2PRegistry.Origin.Seeding;
 using P2PRegistry.Swarm;
 using P2PRegistry.Swarm.Tracking;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Origin.Tests.Seeding;
 
@@ -43,7 +44,7 @@ public sealed class SeedQuarantineTests
         var leechPath = Path.Combine(origin.StoragePath, "leech");
 
         var download = await leecher.Engine.StartDownloadAsync(metaInfo, leechPath);
-        await WaitUntilAsync(() => quarantined.Total > 0 && logs.Entries.Any(IsQuarantineLine));
+        await Eventually.AssertAsync(() => quarantined.Total > 0 && logs.Entries.Any(IsQuarantineLine), timeout: TimeSpan.FromSeconds(60));
 
         // Never sent: the leecher failed no piece (it would have, and blacklisted the origin) and lacks that one.
         Assert.Equal(0, download.Statistics.PiecesFailed);
@@ -74,7 +75,7 @@ public sealed class SeedQuarantineTests
 
         Assert.Null(origin.Services.GetRequiredService<SeedIndex>().Resolve(metaInfo.InfoHash));
         var engine = origin.Services.GetRequiredService<SwarmEngine>();
-        await WaitUntilAsync(() => engine.GetStatistics(metaInfo.InfoHash) is null);
+        await Eventually.AssertAsync(() => engine.GetStatistics(metaInfo.InfoHash) is null, timeout: TimeSpan.FromSeconds(60));
 
         // A push of the same digest restores it.
         Assert.Equal(digest, await origin.PushBlobAsync("seed/quarantine", content));
@@ -100,16 +101,6 @@ public sealed class SeedQuarantineTests
 
     private static bool IsQuarantineLine((string Category, EventId EventId, LogLevel Level, string Message) entry) =>
         entry.Category == typeof(SeedQuarantine).FullName && entry.EventId.Id == 62;
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < Timeout, "condition not met in time");
-            await Task.Delay(20);
-        }
-    }
 
     /// <summary>A swarm engine as an agent runs it, told by its "tracker" that the origin's peer port has every blob.</summary>
     private sealed class Leecher : IAsyncDisposable, ITrackerClient

@@ -4,6 +4,7 @@ using P2PRegistry.Swarm.Announcing;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Waiting;
 using Xunit.Abstractions;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
@@ -28,7 +29,7 @@ public sealed class IdleSeedTests(ITestOutputHelper output)
             return infoHash == blob.MetaInfo.InfoHash ? new SeedSource(blob.MetaInfo, path) : null;
         };
         seed.Engine.Seed(blob.MetaInfo, path);
-        await WaitUntilAsync(() => tracker.Seeds(blob.MetaInfo.InfoHash) == 1);
+        await Eventually.AssertAsync(() => tracker.Seeds(blob.MetaInfo.InfoHash) == 1);
 
         // Not idle yet for a minute; idle for zero: closed.
         Assert.Equal(0, seed.Engine.CloseIdleSeeds(TimeSpan.FromMinutes(1)));
@@ -39,7 +40,7 @@ public sealed class IdleSeedTests(ITestOutputHelper output)
 
         // Still announced as a seed (several times: the seed interval is 0.5 s here), never "stopped".
         var announced = tracker.AnnounceCount;
-        await WaitUntilAsync(() => tracker.AnnounceCount >= announced + 3);
+        await Eventually.AssertAsync(() => tracker.AnnounceCount >= announced + 3);
         Assert.Equal(0, tracker.Stopped(blob.MetaInfo.InfoHash));
         Assert.Equal(1, tracker.Seeds(blob.MetaInfo.InfoHash));
         Assert.Equal(0, Volatile.Read(ref resolved));
@@ -80,7 +81,7 @@ public sealed class IdleSeedTests(ITestOutputHelper output)
 
         node.Engine.SeedOnDemand(blobs.Select(b => (b.MetaInfo.InfoHash, b.Digest)));
 
-        await WaitUntilAsync(() => blobs.All(b => tracker.Seeds(b.MetaInfo.InfoHash) == 1));
+        await Eventually.AssertAsync(() => blobs.All(b => tracker.Seeds(b.MetaInfo.InfoHash) == 1));
         Assert.Equal(0, node.Engine.OpenSwarmCount);
         Assert.Equal(200, node.Engine.SeededBlobCount);
         Assert.All(tracker.Events.Take(200), e => Assert.Equal(P2PRegistry.Swarm.Tracking.AnnounceEvent.Started, e));
@@ -126,13 +127,13 @@ public sealed class IdleSeedTests(ITestOutputHelper output)
 
         // Past the whole spread window every blob is due, yet no more than 32 announces go out, however long one waits.
         time.Advance(SwarmTestContext.FastOptions().AnnounceSpread);
-        await WaitUntilAsync(() => node.Engine.AnnouncesPendingWhileParked is > 0 and var pending && pending == tracker.InFlight);
+        await Eventually.AssertAsync(() => node.Engine.AnnouncesPendingWhileParked is > 0 and var pending && pending == tracker.InFlight);
         Assert.Equal(SwarmEngine.MaxSeedAnnouncesInFlight, tracker.AnnounceCount);
         Assert.Equal(SwarmEngine.MaxSeedAnnouncesInFlight, tracker.PeakInFlight);
 
         // At the tracker timeout they give up and free their slots for the next 32.
         time.Advance(trackerTimeout);
-        await WaitUntilAsync(() => tracker.AnnounceCount >= 2 * SwarmEngine.MaxSeedAnnouncesInFlight
+        await Eventually.AssertAsync(() => tracker.AnnounceCount >= 2 * SwarmEngine.MaxSeedAnnouncesInFlight
             && node.Engine.AnnouncesPendingWhileParked is { } pending && pending == tracker.InFlight);
         Assert.Equal(2 * SwarmEngine.MaxSeedAnnouncesInFlight, tracker.AnnounceCount);
         Assert.Equal(SwarmEngine.MaxSeedAnnouncesInFlight, tracker.InFlight);
@@ -243,15 +244,5 @@ public sealed class IdleSeedTests(ITestOutputHelper output)
             Assert.True(deadline.Elapsed < Timeout, "the announce loop did not settle");
             await Task.Delay(1);
         }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 600 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(condition());
     }
 }

@@ -3,6 +3,7 @@ using P2PRegistry.Swarm.Tests.Pieces;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
 
@@ -42,7 +43,7 @@ public sealed class SeedQuarantineTests
         var corruption = await first.Task.WaitAsync(Timeout);
 
         Assert.Equal(new SeedCorruption(blob.MetaInfo.InfoHash, blob.MetaInfo.Digest, 3, path), corruption);
-        await WaitUntilAsync(() => seed.Engine.GetStatistics(blob.MetaInfo.InfoHash) is null);
+        await Eventually.AssertAsync(() => seed.Engine.GetStatistics(blob.MetaInfo.InfoHash) is null);
         Assert.Equal(0, download.VerifiedRunEnd(3)); // piece 3 never arrived
         Assert.False(download.IsComplete);
         Assert.Equal(0, leecher.Engine.BlacklistedCount); // nothing corrupt was sent
@@ -67,20 +68,10 @@ public sealed class SeedQuarantineTests
         await using var leecher = await TestNode.StartAsync(tracker);
 
         var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
-        await WaitUntilAsync(() => leecher.Engine.BlacklistedCount > 0);
+        await Eventually.AssertAsync(() => leecher.Engine.BlacklistedCount > 0);
 
         Assert.False(download.IsComplete);
         Assert.NotNull(seed.Engine.GetStatistics(blob.MetaInfo.InfoHash));
         Assert.Equal(0, Volatile.Read(ref raised));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < Timeout, "condition not met in time");
-            await Task.Delay(20);
-        }
     }
 }

@@ -6,6 +6,7 @@ using P2PRegistry.Swarm.Pieces;
 using P2PRegistry.Swarm.Sessions;
 using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.FileSystem;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Swarm.Tests.Sessions;
 
@@ -222,7 +223,7 @@ public sealed class PeerSessionTests
             var (first, firstSession, firstRun) = await InterestedRawPeerAsync(seed, blob);
             PeerMessageWriter.WriteNotInterested(first.Output);
             await first.Output.FlushAsync();
-            await WaitUntilAsync(() => seed.Describe(firstSession)?.PeerInterested == false);
+            await Eventually.AssertAsync(() => seed.Describe(firstSession)?.PeerInterested == false);
 
             Assert.False(seed.Describe(firstSession)!.PeerInterested);
             Assert.False(seed.Describe(firstSession)!.AmChoking); // keeps the slot while nobody else wants it
@@ -264,7 +265,7 @@ public sealed class PeerSessionTests
 
             PeerMessageWriter.WriteNotInterested(pipe.Output);
             await pipe.Output.FlushAsync();
-            await WaitUntilAsync(() => leech.Store.HotPieceCount == 0);
+            await Eventually.AssertAsync(() => leech.Store.HotPieceCount == 0);
 
             Assert.Equal(0, leech.Store.HotPieceCount);
             peer.Close("test over");
@@ -379,14 +380,6 @@ public sealed class PeerSessionTests
     }
 
     // Polls until the condition holds or the test's timeout passes; the caller asserts it.
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition() && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
-    }
 
     private static async Task AnswerRequestsAsync(IDuplexPipe pipe, Func<(int Piece, int Begin), byte[]> answer)
     {

@@ -47,4 +47,18 @@ public static class Eventually
 
         return true;
     }
+
+    /// <summary>Fails the test unless <paramref name="condition"/> holds within <paramref name="timeout"/>, naming <paramref name="what"/>.</summary>
+    public static async Task AssertAsync(Func<bool> condition, string? what = null, TimeSpan? timeout = null)
+    {
+        var within = timeout ?? DefaultTimeout;
+        Xunit.Assert.True(await HoldsAsync(condition, within), $"not within {within.TotalSeconds:0} s: {what ?? "the awaited condition"}");
+    }
+
+    /// <summary>Fails the test unless the asynchronous <paramref name="condition"/> holds within <paramref name="timeout"/>.</summary>
+    public static async Task AssertAsync(Func<Task<bool>> condition, string? what = null, TimeSpan? timeout = null)
+    {
+        var within = timeout ?? DefaultTimeout;
+        Xunit.Assert.True(await HoldsAsync(condition, within), $"not within {within.TotalSeconds:0} s: {what ?? "the awaited condition"}");
+    }
 }

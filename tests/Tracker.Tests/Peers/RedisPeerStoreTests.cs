@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Testing;
 using P2PRegistry.Testing.Redis;
+using P2PRegistry.Testing.Waiting;
 using P2PRegistry.Tracker.Peers;
 
 namespace P2PRegistry.Tracker.Tests.Peers;
@@ -81,7 +82,7 @@ public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixtur
 
         own.Kill();
         var watch = Stopwatch.StartNew();
-        await WaitUntilAsync(async () =>
+        await Eventually.AssertAsync(async () =>
         {
             try
             {
@@ -92,7 +93,7 @@ public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixtur
             {
                 return true;
             }
-        });
+        }, timeout: TimeSpan.FromSeconds(60));
         await Assert.ThrowsAsync<PeerStoreUnavailableException>(store.PingAsync);
         watch.Restart();
         await Assert.ThrowsAsync<PeerStoreUnavailableException>(async () => await store.AnnounceAsync(s_swarm, From("10.0.0.2", 2), AnnounceEvent.Started, default));
@@ -100,7 +101,7 @@ public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixtur
 
         await own.RestartAsync();
         PeerStoreAnnounceResult result = default;
-        await WaitUntilAsync(async () =>
+        await Eventually.AssertAsync(async () =>
         {
             try
             {
@@ -111,22 +112,12 @@ public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixtur
             {
                 return false;
             }
-        });
+        }, timeout: TimeSpan.FromSeconds(60));
 
         // The restarted Redis is empty: the peer that announced again is listed, the one that has not yet is not.
         Assert.Equal(PeerStoreOutcome.Stored, result.Outcome);
         Assert.Equal(TestPeers.Id(2), Assert.Single(result.Peers).Id);
         await store.PingAsync();
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the condition did not hold within 60 s");
-            await Task.Delay(100);
-        }
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
