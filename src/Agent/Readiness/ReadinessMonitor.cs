@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using P2PRegistry.Agent.Tracking;
 
@@ -16,6 +15,7 @@ internal sealed class ReadinessMonitor(
     IHostApplicationLifetime lifetime,
     TrackerDirectory trackers,
     StartupWarmup warmup,
+    TimeProvider time,
     ILogger<ReadinessMonitor> logger) : BackgroundService, IHealthCheck
 {
     internal static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
@@ -25,7 +25,7 @@ internal sealed class ReadinessMonitor(
     /// <summary>One probe's bound: an answer takes a round trip, a connection refused fails at once.</summary>
     internal static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Stopwatch _sinceStart = Stopwatch.StartNew();
+    private readonly long _started = time.GetTimestamp();
     private volatile bool _warmedUp;
     private volatile string _problem = "starting";
 
@@ -77,7 +77,7 @@ internal sealed class ReadinessMonitor(
                     delay = TimeSpan.FromTicks(Math.Min(LastRetry.Ticks, delay.Ticks * 2));
                 }
 
-                await Task.Delay(wait, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
                 reachable = await ProbeAllAsync(stoppingToken).ConfigureAwait(false);
             }
         }
@@ -102,7 +102,7 @@ internal sealed class ReadinessMonitor(
 
         if (!wasReachable)
         {
-            ReadinessLog.Ready(logger, answered[0].Url, _sinceStart.ElapsedMilliseconds);
+            ReadinessLog.Ready(logger, answered[0].Url, (long)time.GetElapsedTime(_started).TotalMilliseconds);
         }
 
         return true;
@@ -116,8 +116,8 @@ internal sealed class ReadinessMonitor(
             return "cannot be probed";
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ProbeTimeout);
+        using var deadline = new CancellationTokenSource(ProbeTimeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             await probe.ProbeAsync(timeout.Token).ConfigureAwait(false);
@@ -133,7 +133,7 @@ internal sealed class ReadinessMonitor(
                 trackers.Health.Failed(endpoint.Url);
             }
 
-            return timeout.IsCancellationRequested ? $"no answer within {ProbeTimeout.TotalSeconds:0} s" : ex.Message;
+            return deadline.IsCancellationRequested ? $"no answer within {ProbeTimeout.TotalSeconds:0} s" : ex.Message;
         }
     }
 }

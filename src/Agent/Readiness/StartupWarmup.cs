@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using P2PRegistry.Agent.Blobs;
 using P2PRegistry.Agent.Configuration;
@@ -23,6 +22,7 @@ internal sealed class StartupWarmup(
     AgentApp.RegistryListener registry,
     TrackerDirectory trackers,
     IOptions<AgentOptions> options,
+    TimeProvider time,
     ILogger<StartupWarmup> logger)
 {
     private static readonly Digest EmptyBlob = Digest.Compute([]);
@@ -30,9 +30,9 @@ internal sealed class StartupWarmup(
     /// <summary>Runs the steps at once; returns when all finished or the time is up.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Value.StartupWarmupTimeout);
+        var started = time.GetTimestamp();
+        using var deadline = new CancellationTokenSource(options.Value.StartupWarmupTimeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         List<Task<string>> steps =
         [
             StepAsync("origin (manifests)", manifests.WarmUpAsync, timeout.Token),
@@ -53,26 +53,28 @@ internal sealed class StartupWarmup(
 
         var outcomes = await Task.WhenAll(steps).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        ReadinessLog.WarmedUp(logger, clock.ElapsedMilliseconds, string.Join("; ", outcomes));
+        ReadinessLog.WarmedUp(logger, Milliseconds(started), string.Join("; ", outcomes));
     }
 
-    private static async Task<string> StepAsync(string name, Func<CancellationToken, Task<int>> step, CancellationToken cancellationToken)
+    private long Milliseconds(long since) => (long)time.GetElapsedTime(since).TotalMilliseconds;
+
+    private async Task<string> StepAsync(string name, Func<CancellationToken, Task<int>> step, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
+        var started = time.GetTimestamp();
         try
         {
             var status = await step(cancellationToken).ConfigureAwait(false);
-            return $"{name} {status} in {clock.ElapsedMilliseconds} ms";
+            return $"{name} {status} in {Milliseconds(started)} ms";
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             // Out of time (or stopping): a cancelled call may surface as its client's own exception (gRPC: RpcException).
-            return $"{name} unfinished after {clock.ElapsedMilliseconds} ms";
+            return $"{name} unfinished after {Milliseconds(started)} ms";
         }
         catch (Exception ex)
         {
             // Refused, reset, a TLS failure: the first pull will meet it too; the warm-up only reports it.
-            return $"{name} failed in {clock.ElapsedMilliseconds} ms ({ex.Message})";
+            return $"{name} failed in {Milliseconds(started)} ms ({ex.Message})";
         }
     }
 
