@@ -153,9 +153,9 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     /// Up to <paramref name="wanted"/> live peers, group by group in handout order (complete agents, incomplete agents,
     /// origins), from the groups' live sizes (<paramref name="live"/>: expired members, still there until the sweep, take
     /// no place): a group that fits whole is read whole (its live members, by score), the one that does not is sampled
-    /// (ZRANDMEMBER: distinct members at random, a few more than the places left, since expired members come back too and
-    /// are skipped here), the groups after it are not read. All reads go out at once, one round trip; when the sample
-    /// comes back short (many expired members), a second read tops it up with live members by score.
+    /// (<see cref="SampleAsync"/>: two windows of its live members by rank at random places), the groups after it are
+    /// not read. All reads go out at once, one round trip; when the sample comes back short (members that expired or
+    /// moved since they were counted), a second read tops it up with live members by score.
     /// </summary>
     private async Task<List<PeerRecord>> ReadCandidatesAsync(RedisKey[] groups, long[] live, int wanted, long cutoff, string hex)
     {
@@ -179,7 +179,7 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
             for (var g = 0; g < groups.Length; g++)
             {
                 reads[g] = takes[g] == 0 ? Task.FromResult(Array.Empty<SortedSetEntry>())
-                    : g == sampled ? db.SortedSetRandomMembersWithScoresAsync(groups[g], takes[g] + (takes[g] / 4) + 2)
+                    : g == sampled ? SampleAsync(db, groups[g], live[g], takes[g])
                     : LiveAsync(db, groups[g], cutoff, takes[g]);
             }
 
@@ -199,6 +199,44 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         }
 
         return peers;
+    }
+
+    /// <summary>
+    /// A uniform sample of <paramref name="count"/> of a group's <paramref name="live"/> live members, read by rank: a
+    /// group is ordered by last announce, so its live members are its last <paramref name="live"/> ranks. Two disjoint
+    /// windows of them (half the sample each, on a ring of the live ranks) at random places: each live member is read
+    /// with the same probability, count / live, for the cost of walking to the windows (O(log n) each) — ZRANDMEMBER
+    /// drew each member by its own random probes of the set's hash table, most of Redis's CPU per announce.
+    /// Members that expired or moved since the count come back too; the caller skips them and tops up.
+    /// </summary>
+    private static async Task<SortedSetEntry[]> SampleAsync(IDatabase db, RedisKey group, long live, int count)
+    {
+        var first = (count + 1) / 2;
+        var second = count - first;
+        var start = Random.Shared.NextInt64(live);
+        // The second window starts anywhere past the first that leaves it room before the first comes round again.
+        var secondStart = (start + first + Random.Shared.NextInt64(live - count + 1)) % live;
+        var reads = new List<Task<SortedSetEntry[]>>(4);
+        Window(db, group, live, start, first, reads);
+        Window(db, group, live, secondStart, second, reads);
+        var parts = await Task.WhenAll(reads).ConfigureAwait(false);
+        return parts.Length == 1 ? parts[0] : [.. parts.SelectMany(p => p)];
+    }
+
+    // Live ranks 0..live-1 are the set's ranks -live..-1 (from the end); a window past the last wraps to the first.
+    private static void Window(IDatabase db, RedisKey group, long live, long start, long length, List<Task<SortedSetEntry[]>> reads)
+    {
+        if (length <= 0)
+        {
+            return;
+        }
+
+        var end = Math.Min(start + length, live);
+        reads.Add(db.SortedSetRangeByRankWithScoresAsync(group, start - live, end - live - 1));
+        if (start + length > live)
+        {
+            reads.Add(db.SortedSetRangeByRankWithScoresAsync(group, -live, start + length - live - live - 1));
+        }
     }
 
     /// <summary>Up to <paramref name="count"/> live members of a group (last seen at or after the cutoff), oldest first.</summary>
