@@ -12,6 +12,9 @@ internal sealed record PeerRecord(
     long BytesLeft,
     DateTimeOffset LastSeen)
 {
+    // The cached encoding, shared with the copies of WithLastSeen (which encode the same); made when first needed.
+    private EncodingBox? _encoding;
+
     /// <summary>A copy (<c>with</c>) is another record: every field but the cached encoding, which belongs to the original.</summary>
     private PeerRecord(PeerRecord original)
     {
@@ -36,11 +39,23 @@ internal sealed record PeerRecord(
     /// kept here because the record is immutable and handed out many times before its peer announces again.
     /// Left out of equality, and not carried by a copy.
     /// </summary>
-    internal byte[]? GrpcEncoding { get; set; }
+    internal byte[]? GrpcEncoding
+    {
+        get => _encoding?.Value;
+        set => (_encoding ??= new EncodingBox()).Value = value;
+    }
+
+    /// <summary>This peer as last seen at another time: a record that shares this one's cached encoding (which the time is no part of).</summary>
+    internal PeerRecord WithLastSeen(DateTimeOffset lastSeen) => new(this) { LastSeen = lastSeen, _encoding = _encoding ??= new EncodingBox() };
 
     public bool Equals(PeerRecord? other) =>
         other is not null && Id == other.Id && Address.Equals(other.Address) && Port == other.Port && Role == other.Role
         && Complete == other.Complete && BytesLeft == other.BytesLeft && LastSeen == other.LastSeen && Locality == other.Locality;
 
     public override int GetHashCode() => HashCode.Combine(Id, Address, Port, Role, Complete, BytesLeft, LastSeen, Locality);
+
+    private sealed class EncodingBox
+    {
+        public byte[]? Value { get; set; }
+    }
 }

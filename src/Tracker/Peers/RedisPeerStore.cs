@@ -31,6 +31,9 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     private static readonly TimeSpan s_firstConnectWait = TimeSpan.FromSeconds(1);
     private static readonly PeerRecord[] s_noPeers = [];
 
+    /// <summary>Decoded members kept, at most; past it the cache starts again empty (members change with their peers' state).</summary>
+    internal const int MaxDecodedMembers = 1 << 16;
+
     private readonly PeerStoreOptions _options;
     private readonly RedisPeerStoreSettings _settings;
     private readonly TimeProvider _time;
@@ -41,6 +44,10 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     private readonly RedisKey _addressesKey;
     private readonly RedisKey _swarmsKey;
     private readonly RedisKey _countersKey;
+
+    // Members as decoded before, by their bytes: a member is read by many announces between two of its peer's, and its
+    // record (with its cached gRPC encoding) is reused rather than decoded and encoded again for each.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<byte[], PeerRecord> _decoded = new(MemberComparer.Instance);
     private long _peers;
     private long _swarms;
     private long _failures;
@@ -260,7 +267,7 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
                 continue;
             }
 
-            if (!RedisPeerRecord.TryDecode(((ReadOnlyMemory<byte>)entry.Element).Span, DateTimeOffset.FromUnixTimeMilliseconds(lastSeen), out var record))
+            if (!TryDecode(((ReadOnlyMemory<byte>)entry.Element).Span, DateTimeOffset.FromUnixTimeMilliseconds(lastSeen), out var record))
             {
                 _logger.RedisRecordInvalid(hex);
             }
@@ -272,6 +279,29 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         }
 
         return taken;
+    }
+
+    private bool TryDecode(ReadOnlySpan<byte> member, DateTimeOffset lastSeen, out PeerRecord record)
+    {
+        var decoded = _decoded.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (decoded.TryGetValue(member, out var known))
+        {
+            record = known.LastSeen == lastSeen ? known : known.WithLastSeen(lastSeen);
+            return true;
+        }
+
+        if (!RedisPeerRecord.TryDecode(member, lastSeen, out record))
+        {
+            return false;
+        }
+
+        if (_decoded.Count >= MaxDecodedMembers)
+        {
+            _decoded.Clear();
+        }
+
+        _decoded.TryAdd(member.ToArray(), record);
+        return true;
     }
 
     public async ValueTask<bool> HasSwarmAsync(InfoHash infoHash, CancellationToken cancellationToken)
@@ -399,5 +429,26 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         {
             // Never connected: nothing to close.
         }
+    }
+
+    /// <summary>Members compared by their bytes, looked up by a span of them (no copy per lookup).</summary>
+    private sealed class MemberComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static MemberComparer Instance { get; } = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(alternate);
+            return hash.ToHashCode();
+        }
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }

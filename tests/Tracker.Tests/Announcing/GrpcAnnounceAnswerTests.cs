@@ -65,6 +65,18 @@ public sealed class GrpcAnnounceAnswerTests
     }
 
     [Fact]
+    public void Record_seen_again_shares_its_encoding_with_the_original()
+    {
+        var first = TestPeers.Agent(6, complete: true);
+        var later = first.WithLastSeen(first.LastSeen.AddMinutes(1));
+        var encoded = GrpcPeerEncoding.Of(later);
+
+        Assert.Equal(first.LastSeen.AddMinutes(1), later.LastSeen);
+        Assert.Equal(first with { LastSeen = later.LastSeen }, later);
+        Assert.Same(encoded, GrpcPeerEncoding.Of(first));
+    }
+
+    [Fact]
     public void Records_equal_whether_or_not_encoded()
     {
         var encoded = TestPeers.Agent(9, complete: true);
