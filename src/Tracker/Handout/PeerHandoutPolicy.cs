@@ -168,11 +168,18 @@ internal sealed class PeerHandoutPolicy
         var limit = Limit(numWant);
         var near = _settings.Locality && askerLocality is { HasZone: true } ? askerLocality : null;
         var localCount = 0;
+        var askerKey = PeerRecord.KeyOf(askerAddress);
+        Span<UInt128> excludedKeys = excluded is null || excluded.Count <= 8 ? stackalloc UInt128[8] : new UInt128[excluded.Count];
+        for (var i = 0; i < (excluded?.Count ?? 0); i++)
+        {
+            excludedKeys[i] = PeerRecord.KeyOf(excluded![i].Address);
+        }
+
         for (var c = 0; c < candidates.Count; c++)
         {
             var peer = candidates[c];
             // By address too: a restarted peer announces a new id from the same ip:port before its old entry expires.
-            if (peer.Id == asker || peer.IsAt(askerAddress, askerPort) || IsExcluded(peer, excluded))
+            if (peer.Id == asker || peer.IsAt(askerKey, askerAddress, askerPort) || IsExcluded(peer, excluded, excludedKeys))
             {
                 continue;
             }
@@ -228,7 +235,7 @@ internal sealed class PeerHandoutPolicy
     }
 
     // Indexed: the list is a cluster's few origins, checked for every candidate of every announce.
-    private static bool IsExcluded(PeerRecord peer, IReadOnlyList<IPEndPoint>? excluded)
+    private static bool IsExcluded(PeerRecord peer, IReadOnlyList<IPEndPoint>? excluded, ReadOnlySpan<UInt128> keys)
     {
         if (excluded is null)
         {
@@ -237,7 +244,7 @@ internal sealed class PeerHandoutPolicy
 
         for (var i = 0; i < excluded.Count; i++)
         {
-            if (peer.IsAt(excluded[i].Address, excluded[i].Port))
+            if (peer.IsAt(keys[i], excluded[i].Address, excluded[i].Port))
             {
                 return true;
             }

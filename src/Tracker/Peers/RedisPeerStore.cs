@@ -286,7 +286,19 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         var decoded = _decoded.GetAlternateLookup<ReadOnlySpan<byte>>();
         if (decoded.TryGetValue(member, out var known))
         {
-            record = known.LastSeen == lastSeen ? known : known.WithLastSeen(lastSeen);
+            if (known.LastSeen == lastSeen)
+            {
+                record = known;
+                return true;
+            }
+
+            record = known.WithLastSeen(lastSeen);
+            if (known.GrpcEncoding is null)
+            {
+                // Not encoded yet: keep the copy, which the handout may encode, so later reads share its encoding.
+                decoded[member] = record;
+            }
+
             return true;
         }
 

@@ -65,15 +65,29 @@ public sealed class GrpcAnnounceAnswerTests
     }
 
     [Fact]
-    public void Record_seen_again_shares_its_encoding_with_the_original()
+    public void Record_seen_again_carries_the_encoding_of_the_original()
     {
         var first = TestPeers.Agent(6, complete: true);
+        var encoded = GrpcPeerEncoding.Of(first);
         var later = first.WithLastSeen(first.LastSeen.AddMinutes(1));
-        var encoded = GrpcPeerEncoding.Of(later);
 
         Assert.Equal(first.LastSeen.AddMinutes(1), later.LastSeen);
         Assert.Equal(first with { LastSeen = later.LastSeen }, later);
-        Assert.Same(encoded, GrpcPeerEncoding.Of(first));
+        Assert.Same(encoded, GrpcPeerEncoding.Of(later));
+    }
+
+    [Fact]
+    public void Records_at_the_same_address_are_at_it_and_others_are_not()
+    {
+        var v4 = TestPeers.Agent(1, complete: true);
+        Assert.True(v4.IsAt(PeerRecord.KeyOf(IPAddress.Parse("10.0.0.1")), IPAddress.Parse("10.0.0.1"), v4.Port));
+        Assert.False(v4.IsAt(PeerRecord.KeyOf(IPAddress.Parse("10.0.0.2")), IPAddress.Parse("10.0.0.2"), v4.Port));
+        Assert.False(v4.IsAt(PeerRecord.KeyOf(IPAddress.Parse("::ffff:10.0.0.1")), IPAddress.Parse("::ffff:10.0.0.1"), v4.Port));
+
+        var v6 = v4 with { Address = IPAddress.Parse("2001:db8::1") };
+        Assert.True(v6.IsAt(PeerRecord.KeyOf(IPAddress.Parse("2001:db8::1")), IPAddress.Parse("2001:db8::1"), v4.Port));
+        Assert.False(v6.IsAt(PeerRecord.KeyOf(IPAddress.Parse("2001:db8::2")), IPAddress.Parse("2001:db8::2"), v4.Port));
+        Assert.False(v6.IsAt(PeerRecord.KeyOf(IPAddress.Parse("2001:db8::1")), IPAddress.Parse("2001:db8::1"), v4.Port + 1));
     }
 
     [Fact]
