@@ -25,6 +25,14 @@ public static class TrackerApp
         var builder = WebApplication.CreateBuilder(args).ApplyComponentDefaults();
         var services = builder.Services;
 
+        // The per-request plumbing of ASP.NET Core's hosting logs (a log scope and an Activity for every announce) is
+        // off unless a level is set for it: at the components' levels it writes nothing, yet costs every request.
+        const string hostingDiagnostics = "Microsoft.AspNetCore.Hosting.Diagnostics";
+        if (builder.Configuration[$"Logging:LogLevel:{hostingDiagnostics}"] is null)
+        {
+            builder.Logging.AddFilter(hostingDiagnostics, LogLevel.None);
+        }
+
         services.AddSingleton<IValidateOptions<TrackerOptions>, TrackerOptionsValidator>();
         services.AddOptions<TrackerOptions>().BindConfiguration(TrackerOptions.SectionName).ValidateOnStart();
 

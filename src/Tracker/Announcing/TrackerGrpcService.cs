@@ -12,10 +12,15 @@ using PeerRoleDto = P2PRegistry.Contracts.Tracker.PeerRole;
 
 namespace P2PRegistry.Tracker.Announcing;
 
-/// <summary>The gRPC face of the tracker (proto/tracker.proto) for our own agents and origins.</summary>
-internal sealed class TrackerGrpcService(AnnounceService announcer, IAnnouncerAuthority authority, MetaInfoService metaInfos) : Contracts.Tracker.Tracker.TrackerBase
+/// <summary>
+/// The gRPC face of the tracker (proto/tracker.proto) for our own agents and origins. Bound by
+/// <see cref="TrackerGrpcBinding"/> rather than the generated base class: an announce's answer is written from its
+/// peers' cached encodings (<see cref="GrpcAnnounceAnswer"/>), the same bytes on the wire as the generated
+/// <c>AnnounceResponse</c>.
+/// </summary>
+internal sealed class TrackerGrpcService(AnnounceService announcer, IAnnouncerAuthority authority, MetaInfoService metaInfos) : TrackerGrpcBinding
 {
-    public override async Task<AnnounceResponse> Announce(AnnounceRequest request, ServerCallContext context)
+    public override async Task<GrpcAnnounceAnswer> Announce(AnnounceRequest request, ServerCallContext context)
     {
         var claim = ToClaim(request);
 
@@ -33,26 +38,7 @@ internal sealed class TrackerGrpcService(AnnounceService announcer, IAnnouncerAu
         }
 
         var result = decision.Result;
-
-        var response = new AnnounceResponse
-        {
-            IntervalSeconds = Seconds(result.Interval),
-            MinIntervalSeconds = Seconds(result.MinInterval),
-        };
-        foreach (var peer in result.Peers)
-        {
-            response.Peers.Add(new Contracts.Tracker.Peer
-            {
-                // ToArray is a fresh copy nobody else holds: wrap it rather than copy it again.
-                PeerId = UnsafeByteOperations.UnsafeWrap(peer.Id.ToArray()),
-                Ip = peer.Address.ToString(),
-                Port = peer.Port,
-                Complete = peer.Complete,
-                Role = peer.Role == Peers.PeerRole.Origin ? PeerRoleDto.Origin : PeerRoleDto.Agent,
-            });
-        }
-
-        return response;
+        return new GrpcAnnounceAnswer(result.Peers, Seconds(result.Interval), Seconds(result.MinInterval));
     }
 
     public override async Task<GetMetaInfoResponse> GetMetaInfo(GetMetaInfoRequest request, ServerCallContext context)

@@ -23,6 +23,11 @@ internal sealed class PeerHandoutPolicy
     private const int OriginBucket = 6;
     private const int BucketCount = 7;
 
+    // The buckets of one Select, reused by the next on the same thread (Select never awaits): an announce builds no
+    // lists but the handout it returns. Cleared after each use, so they hold no record past it.
+    [ThreadStatic]
+    private static List<PeerRecord>[]? t_buckets;
+
     private readonly HandoutSettings _settings;
 
     public PeerHandoutPolicy(HandoutSettings settings)
@@ -124,14 +129,57 @@ internal sealed class PeerHandoutPolicy
         PeerLocality? askerLocality = null,
         IReadOnlyList<IPEndPoint>? excluded = null)
     {
+        var buckets = t_buckets ??= NewBuckets();
+        try
+        {
+            return Select(buckets, candidates, asker, askerAddress, askerPort, numWant, random, askerLocality, excluded);
+        }
+        finally
+        {
+            foreach (var bucket in buckets)
+            {
+                bucket.Clear();
+            }
+        }
+    }
+
+    private static List<PeerRecord>[] NewBuckets()
+    {
+        var buckets = new List<PeerRecord>[BucketCount];
+        for (var i = 0; i < buckets.Length; i++)
+        {
+            buckets[i] = [];
+        }
+
+        return buckets;
+    }
+
+    private List<PeerRecord> Select(
+        List<PeerRecord>[] buckets,
+        IReadOnlyList<PeerRecord> candidates,
+        PeerId asker,
+        IPAddress askerAddress,
+        int askerPort,
+        int numWant,
+        Random random,
+        PeerLocality? askerLocality,
+        IReadOnlyList<IPEndPoint>? excluded)
+    {
         var limit = Limit(numWant);
         var near = _settings.Locality && askerLocality is { HasZone: true } ? askerLocality : null;
-        var buckets = new List<PeerRecord>?[BucketCount];
         var localCount = 0;
-        foreach (var peer in candidates)
+        var askerKey = PeerRecord.KeyOf(askerAddress);
+        Span<UInt128> excludedKeys = excluded is null || excluded.Count <= 8 ? stackalloc UInt128[8] : new UInt128[excluded.Count];
+        for (var i = 0; i < (excluded?.Count ?? 0); i++)
         {
+            excludedKeys[i] = PeerRecord.KeyOf(excluded![i].Address);
+        }
+
+        for (var c = 0; c < candidates.Count; c++)
+        {
+            var peer = candidates[c];
             // By address too: a restarted peer announces a new id from the same ip:port before its old entry expires.
-            if (peer.Id == asker || peer.IsAt(askerAddress, askerPort) || IsExcluded(peer, excluded))
+            if (peer.Id == asker || peer.IsAt(askerKey, askerAddress, askerPort) || IsExcluded(peer, excluded, excludedKeys))
             {
                 continue;
             }
@@ -151,10 +199,10 @@ internal sealed class PeerHandoutPolicy
                 }
             }
 
-            (buckets[index] ??= []).Add(peer);
+            buckets[index].Add(peer);
         }
 
-        var remoteCount = (buckets[RemoteBucket]?.Count ?? 0) + (buckets[RemoteBucket + 1]?.Count ?? 0);
+        var remoteCount = buckets[RemoteBucket].Count + buckets[RemoteBucket + 1].Count;
         var selected = new List<PeerRecord>(Math.Min(limit, candidates.Count));
         if (near is null)
         {
@@ -187,7 +235,7 @@ internal sealed class PeerHandoutPolicy
     }
 
     // Indexed: the list is a cluster's few origins, checked for every candidate of every announce.
-    private static bool IsExcluded(PeerRecord peer, IReadOnlyList<IPEndPoint>? excluded)
+    private static bool IsExcluded(PeerRecord peer, IReadOnlyList<IPEndPoint>? excluded, ReadOnlySpan<UInt128> keys)
     {
         if (excluded is null)
         {
@@ -196,7 +244,7 @@ internal sealed class PeerHandoutPolicy
 
         for (var i = 0; i < excluded.Count; i++)
         {
-            if (peer.IsAt(excluded[i].Address, excluded[i].Port))
+            if (peer.IsAt(keys[i], excluded[i].Address, excluded[i].Port))
             {
                 return true;
             }
@@ -210,9 +258,9 @@ internal sealed class PeerHandoutPolicy
     /// 64-bit mix (the SplitMix64 finaliser) of the last 8 bytes of both peer ids, which agents fill at random. Cheap
     /// (no hashing of whole ids: it runs for every remote candidate of every announce) and the same on every call.
     /// </summary>
-    private static void TakeByAffinity(List<PeerRecord>? bucket, List<PeerRecord> selected, int count, PeerId asker)
+    private static void TakeByAffinity(List<PeerRecord> bucket, List<PeerRecord> selected, int count, PeerId asker)
     {
-        if (bucket is null || count <= 0)
+        if (count <= 0 || bucket.Count == 0)
         {
             return;
         }
@@ -260,13 +308,8 @@ internal sealed class PeerHandoutPolicy
     }
 
     // A partial Fisher–Yates shuffle: only as many swaps as peers taken, each equally likely to be picked.
-    private static void TakeRandom(List<PeerRecord>? bucket, List<PeerRecord> selected, int limit, Random random)
+    private static void TakeRandom(List<PeerRecord> bucket, List<PeerRecord> selected, int limit, Random random)
     {
-        if (bucket is null)
-        {
-            return;
-        }
-
         var take = Math.Min(bucket.Count, limit - selected.Count);
         for (var i = 0; i < take; i++)
         {

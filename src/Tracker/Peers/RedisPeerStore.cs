@@ -31,6 +31,9 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     private static readonly TimeSpan s_firstConnectWait = TimeSpan.FromSeconds(1);
     private static readonly PeerRecord[] s_noPeers = [];
 
+    /// <summary>Decoded members kept, at most; past it the cache starts again empty (members change with their peers' state).</summary>
+    internal const int MaxDecodedMembers = 1 << 16;
+
     private readonly PeerStoreOptions _options;
     private readonly RedisPeerStoreSettings _settings;
     private readonly TimeProvider _time;
@@ -41,6 +44,10 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     private readonly RedisKey _addressesKey;
     private readonly RedisKey _swarmsKey;
     private readonly RedisKey _countersKey;
+
+    // Members as decoded before, by their bytes: a member is read by many announces between two of its peer's, and its
+    // record (with its cached gRPC encoding) is reused rather than decoded and encoded again for each.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<byte[], PeerRecord> _decoded = new(MemberComparer.Instance);
     private long _peers;
     private long _swarms;
     private long _failures;
@@ -153,9 +160,9 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     /// Up to <paramref name="wanted"/> live peers, group by group in handout order (complete agents, incomplete agents,
     /// origins), from the groups' live sizes (<paramref name="live"/>: expired members, still there until the sweep, take
     /// no place): a group that fits whole is read whole (its live members, by score), the one that does not is sampled
-    /// (ZRANDMEMBER: distinct members at random, a few more than the places left, since expired members come back too and
-    /// are skipped here), the groups after it are not read. All reads go out at once, one round trip; when the sample
-    /// comes back short (many expired members), a second read tops it up with live members by score.
+    /// (<see cref="SampleAsync"/>: two windows of its live members by rank at random places), the groups after it are
+    /// not read. All reads go out at once, one round trip; when the sample comes back short (members that expired or
+    /// moved since they were counted), a second read tops it up with live members by score.
     /// </summary>
     private async Task<List<PeerRecord>> ReadCandidatesAsync(RedisKey[] groups, long[] live, int wanted, long cutoff, string hex)
     {
@@ -179,7 +186,7 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
             for (var g = 0; g < groups.Length; g++)
             {
                 reads[g] = takes[g] == 0 ? Task.FromResult(Array.Empty<SortedSetEntry>())
-                    : g == sampled ? db.SortedSetRandomMembersWithScoresAsync(groups[g], takes[g] + (takes[g] / 4) + 2)
+                    : g == sampled ? SampleAsync(db, groups[g], live[g], takes[g])
                     : LiveAsync(db, groups[g], cutoff, takes[g]);
             }
 
@@ -199,6 +206,44 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         }
 
         return peers;
+    }
+
+    /// <summary>
+    /// A uniform sample of <paramref name="count"/> of a group's <paramref name="live"/> live members, read by rank: a
+    /// group is ordered by last announce, so its live members are its last <paramref name="live"/> ranks. Two disjoint
+    /// windows of them (half the sample each, on a ring of the live ranks) at random places: each live member is read
+    /// with the same probability, count / live, for the cost of walking to the windows (O(log n) each) — ZRANDMEMBER
+    /// drew each member by its own random probes of the set's hash table, most of Redis's CPU per announce.
+    /// Members that expired or moved since the count come back too; the caller skips them and tops up.
+    /// </summary>
+    private static async Task<SortedSetEntry[]> SampleAsync(IDatabase db, RedisKey group, long live, int count)
+    {
+        var first = (count + 1) / 2;
+        var second = count - first;
+        var start = Random.Shared.NextInt64(live);
+        // The second window starts anywhere past the first that leaves it room before the first comes round again.
+        var secondStart = (start + first + Random.Shared.NextInt64(live - count + 1)) % live;
+        var reads = new List<Task<SortedSetEntry[]>>(4);
+        Window(db, group, live, start, first, reads);
+        Window(db, group, live, secondStart, second, reads);
+        var parts = await Task.WhenAll(reads).ConfigureAwait(false);
+        return parts.Length == 1 ? parts[0] : [.. parts.SelectMany(p => p)];
+    }
+
+    // Live ranks 0..live-1 are the set's ranks -live..-1 (from the end); a window past the last wraps to the first.
+    private static void Window(IDatabase db, RedisKey group, long live, long start, long length, List<Task<SortedSetEntry[]>> reads)
+    {
+        if (length <= 0)
+        {
+            return;
+        }
+
+        var end = Math.Min(start + length, live);
+        reads.Add(db.SortedSetRangeByRankWithScoresAsync(group, start - live, end - live - 1));
+        if (start + length > live)
+        {
+            reads.Add(db.SortedSetRangeByRankWithScoresAsync(group, -live, start + length - live - live - 1));
+        }
     }
 
     /// <summary>Up to <paramref name="count"/> live members of a group (last seen at or after the cutoff), oldest first.</summary>
@@ -222,7 +267,7 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
                 continue;
             }
 
-            if (!RedisPeerRecord.TryDecode(((ReadOnlyMemory<byte>)entry.Element).Span, DateTimeOffset.FromUnixTimeMilliseconds(lastSeen), out var record))
+            if (!TryDecode(((ReadOnlyMemory<byte>)entry.Element).Span, DateTimeOffset.FromUnixTimeMilliseconds(lastSeen), out var record))
             {
                 _logger.RedisRecordInvalid(hex);
             }
@@ -234,6 +279,41 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         }
 
         return taken;
+    }
+
+    private bool TryDecode(ReadOnlySpan<byte> member, DateTimeOffset lastSeen, out PeerRecord record)
+    {
+        var decoded = _decoded.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (decoded.TryGetValue(member, out var known))
+        {
+            if (known.LastSeen == lastSeen)
+            {
+                record = known;
+                return true;
+            }
+
+            record = known.WithLastSeen(lastSeen);
+            if (known.GrpcEncoding is null)
+            {
+                // Not encoded yet: keep the copy, which the handout may encode, so later reads share its encoding.
+                decoded[member] = record;
+            }
+
+            return true;
+        }
+
+        if (!RedisPeerRecord.TryDecode(member, lastSeen, out record))
+        {
+            return false;
+        }
+
+        if (_decoded.Count >= MaxDecodedMembers)
+        {
+            _decoded.Clear();
+        }
+
+        _decoded.TryAdd(member.ToArray(), record);
+        return true;
     }
 
     public async ValueTask<bool> HasSwarmAsync(InfoHash infoHash, CancellationToken cancellationToken)
@@ -361,5 +441,26 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         {
             // Never connected: nothing to close.
         }
+    }
+
+    /// <summary>Members compared by their bytes, looked up by a span of them (no copy per lookup).</summary>
+    private sealed class MemberComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static MemberComparer Instance { get; } = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(alternate);
+            return hash.ToHashCode();
+        }
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }

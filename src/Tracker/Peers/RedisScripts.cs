@@ -3,7 +3,7 @@ namespace P2PRegistry.Tracker.Peers;
 /// <summary>
 /// The Lua scripts of <see cref="RedisPeerStore"/>: one script call per announce decides and writes, so concurrent
 /// announces on any number of trackers see each other's changes atomically (Redis runs a script to completion before
-/// the next command). The script reads back no peers: the store reads its candidates with ZRANDMEMBER afterwards,
+/// the next command). The script reads back no peers: the store reads its candidates by rank (ZRANGE) afterwards,
 /// bounded by the handout, straight from the group sets (no per-peer lookups).
 /// </summary>
 /// <remarks>
