@@ -75,7 +75,9 @@ internal sealed class MetaInfoShelf : IDisposable
 
         if (_cache.Contains(digest) && TryLoad(digest) is { } metaInfo && metaInfo.InfoHash == infoHash)
         {
-            return new SeedSource(metaInfo, _cache.PathOf(digest));
+            // A blob checked out whole since this start (downloaded here, or checked by the background pass) is
+            // seeded without checking each piece again on its first read.
+            return new SeedSource(metaInfo, _cache.PathOf(digest), VerifiedHere: _cache.IsVerified(digest));
         }
 
         _seeded.TryRemove(new KeyValuePair<InfoHash, Digest>(infoHash, digest));
