@@ -408,7 +408,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
     {
         var digest = fetch.Digest;
         _cache.Admit(digest, path);
-        _engine.Seed(metaInfo, _cache.PathOf(digest), verifiedHere: true);
+        _engine.Seed(metaInfo, _cache.PathOf(digest));
         _metrics.DownloadFinished(fromPeers, fromOrigins);
         AgentLog.FetchCached(_logger, digest.Value, fromPeers, fromOrigins);
         Remove(fetch);

@@ -75,9 +75,7 @@ internal sealed class MetaInfoShelf : IDisposable
 
         if (_cache.Contains(digest) && TryLoad(digest) is { } metaInfo && metaInfo.InfoHash == infoHash)
         {
-            // A blob checked out whole since this start (downloaded here, or checked by the background pass) is
-            // seeded without checking each piece again on its first read.
-            return new SeedSource(metaInfo, _cache.PathOf(digest), VerifiedHere: _cache.IsVerified(digest));
+            return new SeedSource(metaInfo, _cache.PathOf(digest));
         }
 
         _seeded.TryRemove(new KeyValuePair<InfoHash, Digest>(infoHash, digest));

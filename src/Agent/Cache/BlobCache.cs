@@ -85,18 +85,6 @@ public sealed class BlobCache
         }
     }
 
-    /// <summary>
-    /// True when the blob is cached and checked out whole since this start (admitted by this process after its digest
-    /// matched, or checked by the background pass): its seed needs no check of each piece on first read.
-    /// </summary>
-    public bool IsVerified(Digest digest)
-    {
-        lock (_lock)
-        {
-            return _entries.TryGetValue(digest, out var entry) && entry.Verified;
-        }
-    }
-
     /// <summary>The cached blobs not verified since this start (found on disk at start and not checked yet).</summary>
     public List<Digest> Unverified()
     {
