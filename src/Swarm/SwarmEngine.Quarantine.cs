@@ -79,11 +79,12 @@ public sealed partial class SwarmEngine
 
     /// <summary>
     /// The swarm of a complete blob to seed: its file checked piece by piece on first read when
-    /// <see cref="SwarmOptions.VerifySeedsOnFirstRead"/> says so, and quarantined when a piece fails.
+    /// <see cref="SwarmOptions.VerifySeedsOnFirstRead"/> says so and this process did not verify the file itself
+    /// (<paramref name="verifiedHere"/>), and quarantined when a piece fails.
     /// </summary>
-    private BlobSwarm OpenSeed(MetaInfo metaInfo, string path)
+    private BlobSwarm OpenSeed(MetaInfo metaInfo, string path, bool verifiedHere)
     {
-        var store = PieceStore.OpenComplete(metaInfo, path, _context.Options.VerifySeedsOnFirstRead);
+        var store = PieceStore.OpenComplete(metaInfo, path, _context.Options.VerifySeedsOnFirstRead && !verifiedHere);
         try
         {
             var swarm = new BlobSwarm(_context, store, download: false);

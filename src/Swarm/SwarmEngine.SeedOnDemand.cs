@@ -2,8 +2,12 @@ using P2PRegistry.Core.MetaInfos;
 
 namespace P2PRegistry.Swarm;
 
-/// <summary>A complete blob that can be seeded: its metainfo and the file holding it.</summary>
-public sealed record SeedSource(MetaInfo MetaInfo, string Path);
+/// <summary>
+/// A complete blob that can be seeded: its metainfo and the file holding it. <paramref name="VerifiedHere"/>: this
+/// process checked the file against its digest itself (it wrote it, verified and fsynced, since it started), so its
+/// pieces are not checked again on their first read (<see cref="SwarmOptions.VerifySeedsOnFirstRead"/>).
+/// </summary>
+public sealed record SeedSource(MetaInfo MetaInfo, string Path, bool VerifiedHere = false);
 
 public sealed partial class SwarmEngine
 {
@@ -29,7 +33,7 @@ public sealed partial class SwarmEngine
                 return null;
             }
 
-            Seed(source.MetaInfo, source.Path);
+            Seed(source.MetaInfo, source.Path, source.VerifiedHere);
             return FindSwarm(infoHash);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ObjectDisposedException)

@@ -119,8 +119,13 @@ public sealed partial class SwarmEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Seeds a complete, verified blob read-only (the origin's stored blobs, an agent's cache).</summary>
-    public DownloadHandle Seed(MetaInfo metaInfo, string path)
+    /// <summary>
+    /// Seeds a complete, verified blob read-only (the origin's stored blobs, an agent's cache). With
+    /// <paramref name="verifiedHere"/> (this process wrote the file, checked against its digest and fsynced, since it
+    /// started) its pieces are not checked again on their first read; otherwise
+    /// <see cref="SwarmOptions.VerifySeedsOnFirstRead"/> decides.
+    /// </summary>
+    public DownloadHandle Seed(MetaInfo metaInfo, string path, bool verifiedHere = false)
     {
         ArgumentNullException.ThrowIfNull(metaInfo);
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
@@ -131,7 +136,7 @@ public sealed partial class SwarmEngine : IAsyncDisposable
                 return existing.Handle;
             }
 
-            var swarm = OpenSeed(metaInfo, path);
+            var swarm = OpenSeed(metaInfo, path, verifiedHere);
             SwarmLog.SeedStarted(_logger, metaInfo.Digest.Value, metaInfo.InfoHash, path);
             return Add(swarm).Handle;
         }

@@ -6,6 +6,7 @@ using P2PRegistry.Agent.Tracking;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Distribution;
 using P2PRegistry.Swarm;
+using P2PRegistry.Swarm.Pieces;
 using static P2PRegistry.Distribution.RegistryRequest;
 
 namespace P2PRegistry.Agent.Registry;
@@ -13,6 +14,10 @@ namespace P2PRegistry.Agent.Registry;
 internal sealed partial class MirrorHandler
 {
     private const int StreamChunk = 1024 * 1024;
+
+    // How far ahead of a streaming reader the complete file is asked into the page cache (ReadAhead), in one go once
+    // half of it was sent: the download wrote it past the page cache, and a reader that fell behind reads it back.
+    private const long ReadAheadBytes = 32L * 1024 * 1024;
     private static readonly Digest EmptyDigest = Digest.Compute([]);
 
     /// <summary>
@@ -254,6 +259,7 @@ internal sealed partial class MirrorHandler
             using (file)
             {
                 var prioritizedUntil = -1L;
+                var advisedUntil = offset;
                 while (offset < end)
                 {
                     if (offset >= prioritizedUntil && !download.IsComplete)
@@ -268,6 +274,13 @@ internal sealed partial class MirrorHandler
                     if (readable >= download.Length && !pieceVerified)
                     {
                         await download.Completion.WaitAsync(stall.Token).ConfigureAwait(false);
+                    }
+
+                    if (download.IsComplete && offset >= advisedUntil - (ReadAheadBytes / 2))
+                    {
+                        var from = Math.Max(offset, advisedUntil);
+                        advisedUntil = Math.Min(end, offset + ReadAheadBytes);
+                        ReadAhead.Advise(file, from, advisedUntil - from);
                     }
 
                     // Read straight into the response's pipe: one copy from the piece (or the file) to the buffer

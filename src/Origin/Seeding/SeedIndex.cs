@@ -12,9 +12,17 @@ namespace P2PRegistry.Origin.Seeding;
 /// up to date as blobs are stored (and as metainfos are served, which covers ones recomputed on demand).
 /// Only digests are kept (~100 bytes per blob): the metainfo is read from disk when a swarm actually opens.
 /// </summary>
+/// <remarks>
+/// A blob this process stored (its SHA-256 checked while it was written, fsynced, then renamed into place) is seeded
+/// without checking each piece again on its first read; one found on disk at start is checked (docs/operations.md,
+/// Origin, has the threat model).
+/// </remarks>
 internal sealed class SeedIndex
 {
     private readonly ConcurrentDictionary<InfoHash, Digest> _digests = new();
+
+    // The blobs this process stored itself (one entry per stored blob at most, like _digests).
+    private readonly ConcurrentDictionary<Digest, byte> _storedHere = new();
     private readonly StorageLayout _layout;
     private readonly ILogger<SeedIndex> _logger;
 
@@ -23,12 +31,21 @@ internal sealed class SeedIndex
         ArgumentNullException.ThrowIfNull(blobs);
         _layout = blobs.Layout;
         _logger = logger;
-        blobs.Stored += Add;
+        blobs.Stored += OnStored;
     }
 
     public int Count => _digests.Count;
 
     public void Add(MetaInfo metaInfo) => _digests[metaInfo.InfoHash] = metaInfo.Digest;
+
+    /// <summary>True when this process stored the blob itself (verified against its digest, fsynced) since it started.</summary>
+    public bool StoredHere(Digest digest) => _storedHere.ContainsKey(digest);
+
+    private void OnStored(MetaInfo metaInfo)
+    {
+        _storedHere[metaInfo.Digest] = 0;
+        Add(metaInfo);
+    }
 
     /// <summary>Reads every <c>blobs/sha256/xx/&lt;hex&gt;/metainfo</c> whose blob is present; damaged ones are skipped (the metainfo endpoint recomputes them).</summary>
     public int Load()
@@ -77,11 +94,12 @@ internal sealed class SeedIndex
         if (!File.Exists(data))
         {
             _digests.TryRemove(new KeyValuePair<InfoHash, Digest>(infoHash, digest));
+            _storedHere.TryRemove(digest, out _);
             return null;
         }
 
         // A small file (20 bytes per piece) read once per swarm opened: fine on the handshake path.
         var metaInfo = MetaInfo.Decode(File.ReadAllBytes(_layout.BlobMetaInfo(digest)));
-        return metaInfo.InfoHash == infoHash ? new SeedSource(metaInfo, data) : null;
+        return metaInfo.InfoHash == infoHash ? new SeedSource(metaInfo, data, VerifiedHere: StoredHere(digest)) : null;
     }
 }

@@ -18,9 +18,10 @@ using P2PRegistry.Testing.Waiting;
 namespace P2PRegistry.Origin.Tests.Seeding;
 
 /// <summary>
-/// A stored blob that rotted on disk (one byte flipped behind the origin's back), fetched by a swarm engine over the
-/// origin's peer port: the corrupt piece never leaves the origin, which moves the blob into quarantine, logs and counts
-/// it, and serves it no more over HTTP until it is pushed again.
+/// A stored blob that rotted on disk (one byte flipped while the origin was down), fetched by a swarm engine over the
+/// restarted origin's peer port: the corrupt piece never leaves the origin, which moves the blob into quarantine, logs
+/// and counts it, and serves it no more over HTTP until it is pushed again. A blob the running process stored itself
+/// is seeded without that check (verified as it was written); a restart checks it again.
 /// </summary>
 public sealed class SeedQuarantineTests
 {
@@ -29,14 +30,24 @@ public sealed class SeedQuarantineTests
     [Fact]
     public async Task SeedCorrupted_PieceFlippedOnDisk_NeverSentBlobQuarantinedAndNoLongerServed()
     {
-        var logs = new CapturingLoggerProvider();
-        await using var origin = await OriginServer.StartAsync(configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
+        using var storage = new TempDirectory();
         var content = OriginServer.RandomBytes(1_200_000, 7); // 5 pieces of 256 KiB
-        var digest = await origin.PushBlobAsync("seed/quarantine", content);
-        var metaInfo = MetaInfo.Decode(await origin.Client.GetByteArrayAsync($"/p2p/v1/metainfo/{digest.Value}"));
         const int corruptPiece = 2;
-        var stored = origin.BlobDataPath(digest);
+        Digest digest;
+        MetaInfo metaInfo;
+        string stored;
+        await using (var first = await OriginServer.StartAsync(storagePath: storage.Path))
+        {
+            digest = await first.PushBlobAsync("seed/quarantine", content);
+            metaInfo = MetaInfo.Decode(await first.Client.GetByteArrayAsync($"/p2p/v1/metainfo/{digest.Value}"));
+            stored = first.BlobDataPath(digest);
+        }
+
+        // The byte flips while no origin runs; the next one to start did not store the blob, so it checks it.
         FileDamage.FlipByte(stored, (corruptPiece * metaInfo.PieceLength) + 1234);
+        var logs = new CapturingLoggerProvider();
+        await using var origin = await OriginServer.StartAsync(storagePath: storage.Path, configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
+        Assert.False(origin.Services.GetRequiredService<SeedIndex>().StoredHere(digest));
         var corrupt = await File.ReadAllBytesAsync(stored);
         using var quarantined = new CounterProbe(origin, "p2pregistry.origin.blobs.quarantined");
         var peerPort = origin.Services.GetRequiredService<PeerListener>().BoundEndPoint!;
@@ -80,6 +91,34 @@ public sealed class SeedQuarantineTests
         // A push of the same digest restores it.
         Assert.Equal(digest, await origin.PushBlobAsync("seed/quarantine", content));
         Assert.Equal(content, await origin.Client.GetByteArrayAsync($"/v2/seed/quarantine/blobs/{digest.Value}"));
+    }
+
+    [Fact]
+    public async Task Resolve_BlobStoredByThisProcess_SeededWithoutFirstReadCheckUntilARestart()
+    {
+        using var storage = new TempDirectory();
+        var content = OriginServer.RandomBytes(600_000, 9);
+        Digest digest;
+        MetaInfo metaInfo;
+        await using (var first = await OriginServer.StartAsync(storagePath: storage.Path))
+        {
+            digest = await first.PushBlobAsync("seed/trusted", content);
+            metaInfo = MetaInfo.Decode(await first.Client.GetByteArrayAsync($"/p2p/v1/metainfo/{digest.Value}"));
+            var here = first.Services.GetRequiredService<SeedIndex>().Resolve(metaInfo.InfoHash);
+            Assert.NotNull(here);
+            Assert.True(here.VerifiedHere);
+        }
+
+        await using var restarted = await OriginServer.StartAsync(storagePath: storage.Path);
+        var index = restarted.Services.GetRequiredService<SeedIndex>();
+        var found = index.Resolve(metaInfo.InfoHash);
+        Assert.NotNull(found);
+        Assert.Equal(digest, found.MetaInfo.Digest);
+        Assert.False(found.VerifiedHere);
+
+        // Pushed again to the running process: stored here from now on.
+        Assert.Equal(digest, await restarted.PushBlobAsync("seed/trusted", content));
+        Assert.True(index.StoredHere(digest));
     }
 
     [Fact]
