@@ -52,7 +52,7 @@ public static class AgentApp
 
         // The listeners are needed before the options are validated; a bad value here is reported by the
         // validation below, so fall back to the defaults rather than failing with a less clear message.
-        var settings = section.Get<AgentOptions>(o => o.ErrorOnUnknownConfiguration = false) ?? new AgentOptions();
+        var settings = section.Get<AgentOptions>() ?? new AgentOptions();
         // The registry URL needs a literal IP address (node-local loopback by default): validated below.
         var registryListener = new RegistryListener();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -76,7 +76,7 @@ public static class AgentApp
         });
 
         var services = builder.Services;
-        services.AddValidatedOptions<AgentOptions>(section, o => o.Validate());
+        services.AddOptions<AgentOptions>().Bind(section).ValidateAtStart(section.Path, o => o.Validate());
         services.AddComponentTls("Agent:Tls", sp => sp.GetRequiredService<IOptions<AgentOptions>>().Value.Tls);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();

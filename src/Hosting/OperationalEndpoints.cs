@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -43,21 +44,45 @@ public static class OperationalEndpoints
             Predicate = check => check.Tags.Contains(ReadyTag),
             ResponseWriter = WriteHealthAsync,
         });
-        endpoints.MapGet("/metrics", (PrometheusExporter exporter) =>
-            Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        // A RequestDelegate, not a lambda with injected parameters: that overload builds its handler by reflection.
+        endpoints.MapGet("/metrics", context =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            return context.Response.WriteAsync(context.RequestServices.GetRequiredService<PrometheusExporter>().Scrape(), context.RequestAborted);
+        });
         return endpoints;
     }
 
-    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    /// <summary>
+    /// <c>{"status":"Healthy","checks":{"data":{"status":"Healthy","description":null}}}</c>, written directly (no
+    /// reflection over the report's types).
+    /// </summary>
+    internal static Task WriteHealthAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
-        var body = new Dictionary<string, object>
+        return context.Response.Body.WriteAsync(HealthJson(report), context.RequestAborted).AsTask();
+    }
+
+    internal static byte[] HealthJson(HealthReport report)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
         {
-            ["status"] = report.Status.ToString(),
-            ["checks"] = report.Entries.ToDictionary(
-                e => e.Key,
-                e => new { status = e.Value.Status.ToString(), description = e.Value.Description ?? e.Value.Exception?.Message }),
-        };
-        return context.Response.WriteAsync(JsonSerializer.Serialize(body));
+            json.WriteStartObject();
+            json.WriteString("status", report.Status.ToString());
+            json.WriteStartObject("checks");
+            foreach (var (name, entry) in report.Entries)
+            {
+                json.WriteStartObject(name);
+                json.WriteString("status", entry.Status.ToString());
+                json.WriteString("description", entry.Description ?? entry.Exception?.Message);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 }

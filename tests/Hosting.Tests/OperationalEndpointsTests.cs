@@ -41,4 +41,23 @@ public class OperationalEndpointsTests
 
         await app.StopAsync();
     }
+
+    [Fact]
+    public void HealthJson_NamesEachCheckWithStatusAndDescription()
+    {
+        var report = new HealthReport(
+            new Dictionary<string, HealthReportEntry>
+            {
+                ["data"] = new(HealthStatus.Healthy, null, TimeSpan.Zero, null, null),
+                ["trackers \"a\""] = new(HealthStatus.Unhealthy, null, TimeSpan.Zero, new InvalidOperationException("no tracker answered"), null),
+                ["disk"] = new(HealthStatus.Degraded, "92% full", TimeSpan.Zero, null, null),
+            },
+            TimeSpan.Zero);
+
+        var json = System.Text.Encoding.UTF8.GetString(OperationalEndpoints.HealthJson(report));
+
+        Assert.Equal(
+            """{"status":"Unhealthy","checks":{"data":{"status":"Healthy","description":null},"trackers \u0022a\u0022":{"status":"Unhealthy","description":"no tracker answered"},"disk":{"status":"Degraded","description":"92% full"}}}""",
+            json);
+    }
 }

@@ -42,7 +42,7 @@ internal static class ContainerdConfigCheck
         TomlTable root;
         try
         {
-            root = TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(configFile)) ?? new TomlTable();
+            root = TomlSerializer.Deserialize(File.ReadAllText(configFile), ContainerdTomlContext.Default.TomlTable) ?? new TomlTable();
         }
         catch (TomlException ex)
         {

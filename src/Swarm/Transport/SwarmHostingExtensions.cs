@@ -47,14 +47,14 @@ public static class SwarmHostingExtensions
     /// </summary>
     private static void AddPeerTls(IServiceCollection services, IConfiguration? section)
     {
-        var settings = section?.Get<TlsOptions>();
-        if (settings is null)
+        // A plain call on a non-null section: the configuration binder's source generator does not intercept `section?.Get`.
+        if (section is null || section.Get<TlsOptions>() is not { } settings)
         {
             return;
         }
 
         // Any key under Swarm:Tls is checked at start: a section that would leave TLS off (no certificate) is an error.
-        var keys = section!.GetChildren().Select(child => child.Path).ToList();
+        var keys = section.GetChildren().Select(child => child.Path).ToList();
         services.AddSingleton<IValidateOptions<SwarmOptions>>(new PeerTlsValidator(settings, keys));
         if (!settings.HasServerCertificate)
         {
