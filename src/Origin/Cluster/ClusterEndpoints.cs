@@ -318,6 +318,9 @@ internal static class ClusterEndpoints
         var digest = Digest.Compute(body);
         using var pin = services.GetRequiredService<CollectionGate>().Hold([digest, .. references.Blobs, .. references.Manifests]);
         var cluster = services.GetRequiredService<OriginCluster>();
+        // The content is stored like a blob before it is linked as a manifest: the repair loop must not take it for a
+        // stand-in blob in between.
+        using var replicating = cluster.HoldReplicating(digest);
         var tagOrNull = tag.Length > 0 ? tag : null;
         var decision = new OfferDecision(true, tagOrNull is not null, false, false);
         if (context.Request.Query["offer"].ToString() == "1")

@@ -132,22 +132,45 @@ internal sealed class OriginCluster
         }
 
         // The repair loop leaves a blob alone while a push replicates it (else both would copy it, and a 1 GiB layer twice).
-        _replicating.AddOrUpdate(digest, 1, (_, count) => count + 1);
-        try
+        using (HoldReplicating(digest))
         {
             await ReplicateAsync(client, digest, length, repository, cancellationToken).ConfigureAwait(false);
         }
-        finally
+    }
+
+    /// <summary>A push is replicating this blob now, or a manifest replica with this digest is being stored.</summary>
+    public bool IsReplicating(Digest digest) => _replicating.ContainsKey(digest);
+
+    /// <summary>
+    /// Marks the digest as being replicated until the returned scope is disposed: the repair loop neither copies nor
+    /// drops it meanwhile (a manifest replica is stored like a blob before it is linked as a manifest).
+    /// </summary>
+    public IDisposable HoldReplicating(Digest digest)
+    {
+        _replicating.AddOrUpdate(digest, 1, (_, count) => count + 1);
+        return new ReplicatingScope(this, digest);
+    }
+
+    private void ReleaseReplicating(Digest digest)
+    {
+        if (_replicating.AddOrUpdate(digest, 0, (_, count) => count - 1) <= 0)
         {
-            if (_replicating.AddOrUpdate(digest, 0, (_, count) => count - 1) <= 0)
-            {
-                _replicating.TryRemove(new KeyValuePair<Digest, int>(digest, 0));
-            }
+            _replicating.TryRemove(new KeyValuePair<Digest, int>(digest, 0));
         }
     }
 
-    /// <summary>A push is replicating this blob now.</summary>
-    public bool IsReplicating(Digest digest) => _replicating.ContainsKey(digest);
+    private sealed class ReplicatingScope(OriginCluster owner, Digest digest) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.ReleaseReplicating(digest);
+            }
+        }
+    }
 
     private async Task ReplicateAsync(ClusterClient client, Digest digest, long length, string? repository, CancellationToken cancellationToken)
     {

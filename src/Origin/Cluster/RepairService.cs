@@ -134,9 +134,9 @@ internal sealed class RepairService : BackgroundService
                 }
             }
 
-            // A manifest that arrived since the round listed them (its replica is stored like a blob) is kept by every
-            // member: asked again right before the copy goes, not only from the round's first list.
-            if (plan.DropLocal && copied && !ManifestRevisions().Exists(m => m.Digest == digest))
+            // A manifest that arrived since the round listed them (its replica is stored like a blob, under a replicating
+            // hold until it is linked) is kept by every member: asked again right before the copy goes.
+            if (plan.DropLocal && copied && !_cluster.IsReplicating(digest) && !ManifestRevisions().Exists(m => m.Digest == digest))
             {
                 _cluster.DropLocal(digest, plan.Owners);
                 dropped++;
