@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Core.Health;
 using P2PRegistry.Core.Placement;
 
 namespace P2PRegistry.Agent.Origins;
@@ -19,8 +19,7 @@ internal sealed class OriginFailoverHandler : DelegatingHandler
 
     private readonly Uri[] _origins;
     private readonly RendezvousRing _ring;
-    private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<int, long> _downSince = new();
+    private readonly PassiveHealth<int> _health;
 
     public OriginFailoverHandler(IReadOnlyList<string> originUrls, HttpMessageHandler inner, TimeProvider time)
         : base(inner)
@@ -29,7 +28,7 @@ internal sealed class OriginFailoverHandler : DelegatingHandler
         var trimmed = originUrls.Select(RendezvousRing.NodeId).ToList();
         _origins = [.. trimmed.Select(u => new Uri(u + "/"))];
         _ring = new RendezvousRing(trimmed);
-        _time = time;
+        _health = new PassiveHealth<int>(time, DownTime, DownTime);
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -51,7 +50,7 @@ internal sealed class OriginFailoverHandler : DelegatingHandler
                 var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 if (last || response.StatusCode is not (HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout))
                 {
-                    _downSince.TryRemove(origin, out _);
+                    _health.Succeeded(origin);
                     return response;
                 }
 
@@ -61,7 +60,7 @@ internal sealed class OriginFailoverHandler : DelegatingHandler
             {
             }
 
-            _downSince[origin] = _time.GetTimestamp();
+            _health.Failed(origin);
         }
     }
 
@@ -73,8 +72,6 @@ internal sealed class OriginFailoverHandler : DelegatingHandler
         int[] order = slash >= 0 && Digest.TryParse(Uri.UnescapeDataString(path[(slash + 1)..]), out var digest)
             ? _ring.Rank(digest.Value)
             : [.. Enumerable.Range(0, _origins.Length)];
-        return [.. order.OrderBy(IsDown)];
+        return [.. order.OrderBy(origin => !_health.IsAvailable(origin))];
     }
-
-    private bool IsDown(int origin) => _downSince.TryGetValue(origin, out var since) && _time.GetElapsedTime(since) < DownTime;
 }

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Core.Health;
 using P2PRegistry.Core.Placement;
 
 namespace P2PRegistry.Origin.Cluster;
@@ -12,9 +12,7 @@ namespace P2PRegistry.Origin.Cluster;
 internal sealed class ClusterMembers
 {
     private readonly RendezvousRing _ring;
-    private readonly TimeProvider _time;
-    private readonly TimeSpan _downTime;
-    private readonly ConcurrentDictionary<int, long> _downSince = new();
+    private readonly PassiveHealth<int> _health;
 
     public ClusterMembers(IReadOnlyList<string> members, string self, int replicationFactor, TimeProvider time, TimeSpan downTime)
     {
@@ -29,8 +27,7 @@ internal sealed class ClusterMembers
         ArgumentOutOfRangeException.ThrowIfLessThan(replicationFactor, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(replicationFactor, Members.Count);
         ReplicationFactor = replicationFactor;
-        _time = time;
-        _downTime = downTime;
+        _health = new PassiveHealth<int>(time, downTime, downTime);
     }
 
     public List<string> Members { get; }
@@ -49,32 +46,18 @@ internal sealed class ClusterMembers
     public int[] Owners(Digest digest) => _ring.Rank(digest.Value)[..ReplicationFactor];
 
     /// <summary>This origin, or a member with no failure in the last <see cref="ClusterOptions.DownTime"/>.</summary>
-    public bool IsLive(int member)
-    {
-        if (member == Self || !_downSince.TryGetValue(member, out var since))
-        {
-            return true;
-        }
-
-        if (_time.GetElapsedTime(since) < _downTime)
-        {
-            return false;
-        }
-
-        _downSince.TryRemove(new KeyValuePair<int, long>(member, since));
-        return true;
-    }
+    public bool IsLive(int member) => member == Self || _health.IsAvailable(member);
 
     public void MarkDown(int member)
     {
         if (member != Self)
         {
-            _downSince[member] = _time.GetTimestamp();
+            _health.Failed(member);
         }
     }
 
-    public void MarkUp(int member) => _downSince.TryRemove(member, out _);
+    public void MarkUp(int member) => _health.Succeeded(member);
 
     /// <summary>Marked down and not up since (whatever <see cref="ClusterOptions.DownTime"/> says): what tests check.</summary>
-    internal bool IsMarkedDown(int member) => _downSince.ContainsKey(member);
+    internal bool IsMarkedDown(int member) => _health.HasFailed(member);
 }

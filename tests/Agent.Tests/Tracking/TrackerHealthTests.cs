@@ -24,16 +24,6 @@ public sealed class TrackerHealthTests
     }
 
     [Fact]
-    public void Failed_Repeatedly_BacksOffUpToTheCap()
-    {
-        var health = Create();
-
-        var delays = Enumerable.Range(0, 5).Select(_ => health.Failed("a")).ToList();
-
-        Assert.Equal([10, 20, 30, 30, 30], delays.Select(d => (int)d.TotalSeconds));
-    }
-
-    [Fact]
     public void Succeeded_ResetsTheBackOff()
     {
         var health = Create();
@@ -44,19 +34,6 @@ public sealed class TrackerHealthTests
 
         Assert.True(health.IsAvailable("a"));
         Assert.Equal(TimeSpan.FromSeconds(10), health.Failed("a"));
-    }
-
-    [Fact]
-    public void Retain_ForgetsTrackersNoLongerListed()
-    {
-        var health = Create();
-        health.Failed("a");
-        health.Failed("b");
-
-        health.Retain(["b"]);
-
-        Assert.True(health.IsAvailable("a"));
-        Assert.False(health.IsAvailable("b"));
     }
 
     [Fact]
