@@ -136,7 +136,7 @@ internal sealed class RepairService : BackgroundService
 
             // A manifest that arrived since the round listed them (its replica is stored like a blob, under a replicating
             // hold until it is linked) is kept by every member: asked again right before the copy goes.
-            if (plan.DropLocal && copied && !_cluster.IsReplicating(digest) && !ManifestRevisions().Exists(m => m.Digest == digest))
+            if (plan.DropLocal && copied && !_cluster.IsReplicating(digest) && !IsManifest(digest))
             {
                 _cluster.DropLocal(digest, plan.Owners);
                 dropped++;
@@ -276,6 +276,27 @@ internal sealed class RepairService : BackgroundService
             if (page.Count < 1000)
             {
                 return revisions;
+            }
+
+            after = page[^1];
+        }
+    }
+
+    /// <summary>Whether some repository links <paramref name="digest"/> as a manifest revision now (one link read per repository).</summary>
+    private bool IsManifest(Digest digest)
+    {
+        string? after = null;
+        while (true)
+        {
+            var page = _repositories.ListRepositories(after, 1000, _ => true);
+            if (page.Exists(repository => _repositories.TryGetManifest(repository, digest, out _)))
+            {
+                return true;
+            }
+
+            if (page.Count < 1000)
+            {
+                return false;
             }
 
             after = page[^1];
