@@ -115,21 +115,29 @@ internal sealed partial class MirrorHandler
             return;
         }
 
-        // A reachable tracker may still be asking the origin: the patient budget; otherwise the miss timeout.
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(_missRule.WhileResolving(_trackers.AnyReachable).Limit);
+        // The miss timeout first; past it, the patient budget if a tracker is reachable by then (the MetaInfo request may
+        // have been its first answer), as a GET waits.
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var startedAt = _time.GetTimestamp();
+        var lookup = LengthAsync(digest, ns, repository, abandon.Token);
         string reason;
         try
         {
-            var length = (await _metaInfos.GetMetaInfoAsync(digest, ns, timeout.Token).ConfigureAwait(false))?.Length
-                ?? await _originBlobs.GetLengthAsync(repository, digest.Value, ns, timeout.Token).ConfigureAwait(false);
-            if (length is { } known)
+            if (!await FinishedWithinAsync(lookup, startedAt, _missRule.MissTimeout, context.RequestAborted).ConfigureAwait(false)
+                && !await FinishedWithinAsync(lookup, startedAt, _missRule.WhileResolving(_trackers.AnyReachable).Limit, context.RequestAborted).ConfigureAwait(false))
+            {
+                await abandon.CancelAsync().ConfigureAwait(false);
+                reason = "the tracker or the origin did not answer in time";
+            }
+            else if (await lookup.ConfigureAwait(false) is { } known)
             {
                 RegistryResponses.WriteBlobHeaders(context, digest, known);
                 return;
             }
-
-            reason = "no origin holds this blob or can pull it through";
+            else
+            {
+                reason = "no origin holds this blob or can pull it through";
+            }
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
@@ -146,6 +154,11 @@ internal sealed partial class MirrorHandler
 
         throw FastMiss(digest, ns, reason);
     }
+
+    /// <summary>The blob's length from its MetaInfo, else from the origin (which asks its upstream); null when nobody has it.</summary>
+    private async Task<long?> LengthAsync(Digest digest, string ns, string repository, CancellationToken cancellationToken) =>
+        (await _metaInfos.GetMetaInfoAsync(digest, ns, cancellationToken).ConfigureAwait(false))?.Length
+        ?? await _originBlobs.GetLengthAsync(repository, digest.Value, ns, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Waits until the fetch knows where the bytes come from (<see cref="MissRule.WhileResolving"/>: the miss timeout,
@@ -178,12 +191,16 @@ internal sealed partial class MirrorHandler
     }
 
     /// <summary>Whether the fetch resolved before <paramref name="limit"/> (counted from <paramref name="startedAt"/>); throws if it failed.</summary>
-    private async Task<bool> ResolvedWithinAsync(BlobFetch fetch, long startedAt, TimeSpan limit, CancellationToken cancellationToken)
+    private Task<bool> ResolvedWithinAsync(BlobFetch fetch, long startedAt, TimeSpan limit, CancellationToken cancellationToken) =>
+        FinishedWithinAsync(fetch.Resolved, startedAt, limit, cancellationToken);
+
+    /// <summary>Whether <paramref name="task"/> finished before <paramref name="limit"/> (counted from <paramref name="startedAt"/>); throws if it failed.</summary>
+    private async Task<bool> FinishedWithinAsync(Task task, long startedAt, TimeSpan limit, CancellationToken cancellationToken)
     {
         var remaining = limit - _time.GetElapsedTime(startedAt);
         try
         {
-            await fetch.Resolved.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
+            await task.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)

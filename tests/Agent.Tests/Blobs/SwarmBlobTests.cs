@@ -290,6 +290,43 @@ public sealed class SwarmBlobTests : IDisposable
     }
 
     [Fact]
+    public async Task HeadMiss_TrackerReachableOnlyAfterTheHeadStarted_MetaInfoSlow_WaitedFor_TheLengthIsGiven()
+    {
+        var blob = await TestBlob.CreateAsync(1024 * 1024, 256 * 1024);
+        _metaInfos.Add(blob.MetaInfo);
+
+        // No tracker reachable when the HEAD arrives; one answers while the HEAD waits; the MetaInfo comes 1 s after the
+        // 2 s miss timeout. The HEAD asks again when the miss timeout is over, as a GET does, and waits for it.
+        var probe = new FakeTrackerProbe(answers: false);
+        await using var agent = await TestAgent.StartAsync(_dir.Combine("head-reachable-later"), _metaInfos, _tracker, originUrl: null,
+            probe, "--Agent:MissTimeout=00:00:02", "--Agent:SourceTimeout=00:00:30");
+        await Eventually.AssertAsync(() => agent.Logs.Entries.Any(e => e.Id.Name == "WarmedUp")); // its MetaInfo request is over
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _metaInfos.Fault = async ct =>
+        {
+            asked.TrySetResult();
+            await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        };
+        var trackers = agent.Services.GetRequiredService<P2PRegistry.Agent.Tracking.TrackerDirectory>();
+        Assert.False(trackers.AnyReachable);
+
+        using var request = new HttpRequestMessage(HttpMethod.Head, $"/v2/test/img/blobs/{blob.Digest}");
+        var head = agent.Client.SendAsync(request);
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        probe.Answers = true;
+        foreach (var endpoint in trackers.Current.Endpoints)
+        {
+            trackers.Health.Succeeded(endpoint.Url);
+        }
+
+        using var response = await head;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(blob.Content.Length, response.Content.Headers.ContentLength);
+        Assert.False(agent.Logs.Contains(3, "blob"), "a fast miss was logged");
+    }
+
+    [Fact]
     public async Task MetaInfoSlow_NoTrackerReachable_404WithinTheMissTimeout()
     {
         _metaInfos.Fault = ct => Task.Delay(TimeSpan.FromSeconds(30), ct);
