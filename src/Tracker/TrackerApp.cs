@@ -95,7 +95,8 @@ public static class TrackerApp
 
             // What an announce reads back at most: as the in-memory store, twice the most any announce gets (a sample, group by
             // group in handout order, never the whole swarm).
-            var settings = new RedisPeerStoreSettings(options.Redis.Configuration, options.Redis.KeyPrefix, 2 * options.MaxPeersHandedOut);
+            var settings = new RedisPeerStoreSettings(
+                options.Redis.Configuration, options.Redis.KeyPrefix, 2 * options.MaxPeersHandedOut, options.Redis.CandidateCacheTtl, options.Redis.CandidateCacheEntries);
             return ActivatorUtilities.CreateInstance<RedisPeerStore>(sp, storeOptions, settings, time);
         });
         services.AddSingleton(sp =>

@@ -9,6 +9,20 @@ internal sealed class TrackerRedisOptions
     /// <summary>Prepended to every key, so one Redis can hold several clusters' peers apart.</summary>
     public string KeyPrefix { get; set; } = "p2pregistry:";
 
+    /// <summary>
+    /// How long a swarm's sample of peers, once read from Redis, answers this tracker's announces to that swarm
+    /// (zero: every announce reads its own). Peers that joined or left since are seen that much later.
+    /// </summary>
+    public TimeSpan CandidateCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Swarms whose sample is cached, at most (past it the cache starts again empty).</summary>
+    public int CandidateCacheEntries { get; set; } = 8192;
+
+    /// <summary>The longest <see cref="CandidateCacheTtl"/>: well under any announce interval.</summary>
+    public static readonly TimeSpan MaxCandidateCacheTtl = TimeSpan.FromSeconds(30);
+
+    public const int MaxCandidateCacheEntries = 1_000_000;
+
     public IEnumerable<string> Validate(string section)
     {
         if (string.IsNullOrWhiteSpace(Configuration))
@@ -35,6 +49,16 @@ internal sealed class TrackerRedisOptions
             {
                 yield return error;
             }
+        }
+
+        if (CandidateCacheTtl < TimeSpan.Zero || CandidateCacheTtl > MaxCandidateCacheTtl)
+        {
+            yield return $"{section}:CandidateCacheTtl must be between 00:00:00 (off) and {MaxCandidateCacheTtl}, got {CandidateCacheTtl}.";
+        }
+
+        if (CandidateCacheEntries < 1 || CandidateCacheEntries > MaxCandidateCacheEntries)
+        {
+            yield return $"{section}:CandidateCacheEntries must be between 1 and {MaxCandidateCacheEntries}, got {CandidateCacheEntries}.";
         }
 
         if (string.IsNullOrEmpty(KeyPrefix) || KeyPrefix.Length > 64 || KeyPrefix.Any(char.IsWhiteSpace))

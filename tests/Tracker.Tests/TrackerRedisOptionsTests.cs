@@ -53,4 +53,21 @@ public sealed class TrackerRedisOptionsTests
     {
         Assert.Contains(Errors(new TrackerOptions { PeerStore = "Redis", Redis = { Configuration = "127.0.0.1:6379", KeyPrefix = prefix } }), e => e.StartsWith("Tracker:Redis:KeyPrefix", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData(-1, 8192, "Tracker:Redis:CandidateCacheTtl")]
+    [InlineData(31, 8192, "Tracker:Redis:CandidateCacheTtl")]
+    [InlineData(1, 0, "Tracker:Redis:CandidateCacheEntries")]
+    public void Validate_BadCandidateCache_NamesTheKey(int ttlSeconds, int entries, string key)
+    {
+        var options = new TrackerOptions { PeerStore = "Redis", Redis = { Configuration = "127.0.0.1:6379", CandidateCacheTtl = TimeSpan.FromSeconds(ttlSeconds), CandidateCacheEntries = entries } };
+
+        Assert.StartsWith(key, Assert.Single(Errors(options)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_CandidateCacheOff_IsFine()
+    {
+        Assert.Empty(Errors(new TrackerOptions { PeerStore = "Redis", Redis = { Configuration = "127.0.0.1:6379", CandidateCacheTtl = TimeSpan.Zero } }));
+    }
 }

@@ -5,9 +5,12 @@ using StackExchange.Redis;
 namespace P2PRegistry.Tracker.Peers;
 
 /// <summary>
-/// Peers of every swarm in Redis, so any number of tracker replicas serve the same swarms. Each announce is one
-/// script call (<see cref="RedisScripts.Announce"/>: ownership, quotas and the write, atomically on the server), then
-/// one round trip of reads bounded by what the handout needs (<see cref="ReadCandidatesAsync"/>). Time comes from this process's <see cref="TimeProvider"/> (trackers' clocks
+/// Peers of every swarm in Redis, so any number of tracker replicas serve the same swarms. Announces are written in
+/// batches (<see cref="RedisAnnounceWriter"/>: group commit, one script call, <see cref="RedisScripts.Announce"/>, for
+/// the announces that arrived while the last one ran: ownership, quotas and the write, atomically on the server), then
+/// each reads its candidates in one round trip bounded by what the handout needs (<see cref="ReadCandidatesAsync"/>),
+/// or takes them from the short-lived per-swarm cache (<see cref="CandidateCache"/>, when
+/// <see cref="RedisPeerStoreSettings.CandidateCacheTtl"/> is on). Time comes from this process's <see cref="TimeProvider"/> (trackers' clocks
 /// are kept by NTP; a skew of a second or two only shifts expiry by as much).
 /// When Redis cannot be reached, every call fails at once with <see cref="PeerStoreUnavailableException"/> (no
 /// queueing behind a dead connection) and the connection is retried in the background.
@@ -44,6 +47,8 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
     private readonly RedisKey _addressesKey;
     private readonly RedisKey _swarmsKey;
     private readonly RedisKey _countersKey;
+    private readonly RedisAnnounceWriter _writer;
+    private readonly CandidateCache? _candidates;
 
     // Members as decoded before, by their bytes: a member is read by many announces between two of its peer's, and its
     // record (with its cached gRPC encoding) is reused rather than decoded and encoded again for each.
@@ -80,6 +85,9 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         logger.RedisConfigured(string.Join(",", redisOptions.EndPoints.Select(e => e.ToString())), settings.KeyPrefix);
         _ownsConnection = connection is null;
         _redis = connection ?? ConnectionMultiplexer.ConnectAsync(redisOptions);
+        RedisKey[] batchKeys = [_addressesKey, _swarmsKey, _countersKey];
+        _writer = new RedisAnnounceWriter(values => RunAsync("announce", db => db.ScriptEvaluateAsync(RedisScripts.Announce, batchKeys, values)), BatchArguments);
+        _candidates = settings.CandidateCacheTtl > TimeSpan.Zero ? new CandidateCache(time, settings.CandidateCacheTtl, settings.CandidateCacheEntries) : null;
     }
 
     /// <summary>
@@ -107,54 +115,95 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(candidates, 1);
         var now = _time.GetUtcNow();
         var cutoff = (now - _options.PeerTtl).ToUnixTimeMilliseconds();
-        var hex = infoHash.ToHex();
         var stop = announceEvent == AnnounceEvent.Stopped;
-        var groups = GroupKeys(hex);
-        RedisKey[] keys = [groups[0], groups[1], groups[2], SwarmKey('p', hex), SwarmKey('a', hex), _addressesKey, _swarmsKey, _countersKey];
-        RedisValue[] values =
+        IReadOnlyList<PeerRecord> cached = s_noPeers;
+        var hit = !stop && _candidates is not null && _candidates.TryGet(infoHash, out cached);
+        var hex = infoHash.ToHex();
+        var packed = Pack(hex, peer, stop, quotaExempt, counts: !hit);
+        var write = await _writer.WriteAsync(packed).WaitAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _peers, write.Peers);
+        Volatile.Write(ref _swarms, write.Swarms);
+        var outcome = write.Outcome switch
+        {
+            1 => PeerStoreOutcome.Stored,
+            2 => PeerStoreOutcome.Removed,
+            3 => PeerStoreOutcome.PeerIdOwnedElsewhere,
+            4 => PeerStoreOutcome.SwarmFull,
+            5 => PeerStoreOutcome.TooManySwarms,
+            6 => PeerStoreOutcome.SwarmAddressQuota,
+            7 => PeerStoreOutcome.AddressQuota,
+            8 => PeerStoreOutcome.TooManyPeers,
+            var other => throw new PeerStoreUnavailableException($"The Redis peer store answered an unknown outcome {other}."),
+        };
+
+        if (outcome == PeerStoreOutcome.Removed)
+        {
+            // Gone from this tracker's answers at once (from other trackers' within their cache's TTL).
+            _candidates?.Remove(infoHash);
+        }
+
+        if (outcome is not (PeerStoreOutcome.Stored or PeerStoreOutcome.SwarmFull))
+        {
+            return new PeerStoreAnnounceResult(outcome, s_noPeers);
+        }
+
+        var wanted = Math.Min(candidates, _settings.SampleSize);
+        if (hit)
+        {
+            return new PeerStoreAnnounceResult(outcome, Head(cached, wanted));
+        }
+
+        long[] live = [write.Complete, write.Incomplete, write.Origins];
+        if (_candidates is null)
+        {
+            return new PeerStoreAnnounceResult(outcome, await ReadCandidatesAsync(GroupKeys(hex), live, wanted, cutoff, hex).ConfigureAwait(false));
+        }
+
+        // Read for the cache: the store's whole sample, whatever this announce wants of it.
+        var read = (await ReadCandidatesAsync(GroupKeys(hex), live, _settings.SampleSize, cutoff, hex).ConfigureAwait(false)).ToArray();
+        _candidates.Set(infoHash, read, now);
+        return new PeerStoreAnnounceResult(outcome, Head(read, wanted));
+    }
+
+    private static IReadOnlyList<PeerRecord> Head(IReadOnlyList<PeerRecord> peers, int count) =>
+        peers.Count <= count ? peers : peers is PeerRecord[] array ? new ArraySegment<PeerRecord>(array, 0, count) : peers.Take(count).ToArray();
+
+    /// <summary>One announce for <see cref="RedisScripts.Announce"/>: mode · exempt · counts · group · quota key length · info hash hex · quota key · member.</summary>
+    private static byte[] Pack(string hex, PeerRecord peer, bool stop, bool quotaExempt, bool counts)
+    {
+        var quotaKey = RedisPeerRecord.QuotaKey(peer.Address);
+        var member = RedisPeerRecord.Encode(peer);
+        var packed = new byte[5 + hex.Length + quotaKey.Length + member.Length];
+        packed[0] = stop ? (byte)'s' : (byte)'a';
+        packed[1] = quotaExempt ? (byte)'1' : (byte)'0';
+        packed[2] = counts ? (byte)'1' : (byte)'0';
+        packed[3] = (byte)RedisPeerRecord.Group(peer);
+        packed[4] = (byte)quotaKey.Length;
+        System.Text.Encoding.ASCII.GetBytes(hex, packed.AsSpan(5));
+        quotaKey.CopyTo(packed, 5 + hex.Length);
+        member.CopyTo(packed, 5 + hex.Length + quotaKey.Length);
+        return packed;
+    }
+
+    /// <summary>What every batch's script call starts with: the prefix, the time, and the limits.</summary>
+    private RedisValue[] BatchArguments()
+    {
+        var now = _time.GetUtcNow();
+        return
         [
-            hex,
-            peer.Id.ToArray(),
-            RedisPeerRecord.Owner(peer.Address),
-            RedisPeerRecord.QuotaKey(peer.Address),
-            RedisPeerRecord.Group(peer).ToString(),
-            RedisPeerRecord.Encode(peer),
+            _settings.KeyPrefix,
             now.ToUnixTimeMilliseconds(),
-            cutoff,
-            stop ? "s" : "a",
-            quotaExempt ? "1" : "0",
+            (now - _options.PeerTtl).ToUnixTimeMilliseconds(),
             _options.MaxSwarms,
             _options.MaxPeersPerSwarm,
             _options.MaxPeers,
             _options.MaxPeersPerAddress,
             _options.MaxPeersPerAddressPerSwarm,
         ];
-
-        var reply = (RedisResult[])(await RunAsync(stop ? "stop" : "announce", db => db.ScriptEvaluateAsync(RedisScripts.Announce, keys, values)).ConfigureAwait(false))!;
-        Volatile.Write(ref _peers, (long)reply[1]);
-        Volatile.Write(ref _swarms, (long)reply[2]);
-        var outcome = (string?)reply[0] switch
-        {
-            "stored" => PeerStoreOutcome.Stored,
-            "removed" => PeerStoreOutcome.Removed,
-            "owned" => PeerStoreOutcome.PeerIdOwnedElsewhere,
-            "swarm_full" => PeerStoreOutcome.SwarmFull,
-            "too_many_swarms" => PeerStoreOutcome.TooManySwarms,
-            "swarm_address_quota" => PeerStoreOutcome.SwarmAddressQuota,
-            "address_quota" => PeerStoreOutcome.AddressQuota,
-            "too_many_peers" => PeerStoreOutcome.TooManyPeers,
-            var other => throw new PeerStoreUnavailableException($"The Redis peer store answered an unknown outcome '{other}'."),
-        };
-
-        if (reply.Length < 6)
-        {
-            return new PeerStoreAnnounceResult(outcome, s_noPeers);
-        }
-
-        long[] live = [(long)reply[3], (long)reply[4], (long)reply[5]];
-        var peers = await ReadCandidatesAsync(groups, live, Math.Min(candidates, _settings.SampleSize), cutoff, hex).ConfigureAwait(false);
-        return new PeerStoreAnnounceResult(outcome, peers);
     }
+
+    /// <summary>Script calls that wrote announces so far (each one batch of one or more).</summary>
+    internal long WriteBatches => _writer.Batches;
 
     /// <summary>
     /// Up to <paramref name="wanted"/> live peers, group by group in handout order (complete agents, incomplete agents,
@@ -420,6 +469,7 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
+        _writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
         if (_ownsConnection && _redis.IsCompletedSuccessfully)
         {
             _redis.Result.Dispose();
@@ -428,6 +478,7 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _writer.DisposeAsync().ConfigureAwait(false);
         if (!_ownsConnection)
         {
             return;

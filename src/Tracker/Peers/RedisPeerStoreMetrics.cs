@@ -12,7 +12,7 @@ internal sealed class RedisPeerStoreMetrics
     public RedisPeerStoreMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(TrackerMetrics.MeterName);
-        _duration = meter.CreateHistogram<double>("p2pregistry.tracker.store.duration", "s", "Round trips to the Redis peer store, by operation (announce, stop, read, has_swarm, sweep, ping).");
+        _duration = meter.CreateHistogram<double>("p2pregistry.tracker.store.duration", "s", "Round trips to the Redis peer store, by operation (announce: one script call writing a batch of announces and stops; read, has_swarm, sweep, ping).");
         _errors = meter.CreateCounter<long>("p2pregistry.tracker.store.errors", "{error}", "Redis peer store operations that failed (unreachable, timeout, error reply), by operation.");
     }
 

@@ -1,9 +1,9 @@
 namespace P2PRegistry.Tracker.Peers;
 
 /// <summary>
-/// The Lua scripts of <see cref="RedisPeerStore"/>: one script call per announce decides and writes, so concurrent
-/// announces on any number of trackers see each other's changes atomically (Redis runs a script to completion before
-/// the next command). The script reads back no peers: the store reads its candidates by rank (ZRANGE) afterwards,
+/// The Lua scripts of <see cref="RedisPeerStore"/>: one script call decides and writes a batch of announces, one after
+/// the other (<see cref="RedisAnnounceWriter"/>), so concurrent announces on any number of trackers see each other's
+/// changes atomically (Redis runs a script to completion before the next command). The script reads back no peers: the store reads its candidates by rank (ZRANGE) afterwards,
 /// bounded by the handout, straight from the group sets (no per-peer lookups).
 /// </summary>
 /// <remarks>
@@ -64,97 +64,117 @@ internal static class RedisScripts
 
         """;
 
-    // KEYS: c i o p a addresses swarms counters
-    // ARGV: infoHashHex peerId owner quotaKey group member now cutoff mode(a|s) exempt(1|0)
-    //       maxSwarms maxPeersPerSwarm maxPeers maxPeersPerAddress maxPeersPerAddressPerSwarm
-    // Reply: { outcome, peers, swarms[, complete, incomplete, origins] } — the live members of each group (last seen at
-    // or after the cutoff; expired ones stay until swept) when the announce gets peers, so the store knows how many to
-    // read from each.
+    // KEYS: addresses swarms counters
+    // ARGV: prefix now cutoff maxSwarms maxPeersPerSwarm maxPeers maxPeersPerAddress maxPeersPerAddressPerSwarm, then one
+    //       packed announce per argument, applied in order: mode (a|s) · exempt (1|0) · counts (1|0) · group (c|i|o) ·
+    //       quota key length (1) · info hash hex (40) · quota key · member (the peer id is its first 20 bytes, the owner
+    //       the address with its length from byte 21: RedisPeerRecord)
+    // Reply: { peers, swarms, then four integers per announce: outcome, and the live members of each group (complete,
+    // incomplete, origins; last seen at or after the cutoff, expired ones stay until swept) when the announce gets peers
+    // and asked for counts, else -1 }. Outcomes: 1 stored, 2 removed, 3 owned, 4 swarm_full, 5 too_many_swarms,
+    // 6 swarm_address_quota, 7 address_quota, 8 too_many_peers.
     public const string Announce = Common + """
-        local g = { c = KEYS[1], i = KEYS[2], o = KEYS[3] }
-        local p, a, A, S, N = KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-        local ih, id, owner, key, group, member = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-        local now, cutoff = tonumber(ARGV[7]), tonumber(ARGV[8])
-        local mode, exempt = ARGV[9], ARGV[10] == '1'
-        local maxSwarms, maxPerSwarm, maxPeers = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-        local maxPerAddr, maxPerAddrSwarm = tonumber(ARGV[14]), tonumber(ARGV[15])
+        local A, S, N = KEYS[1], KEYS[2], KEYS[3]
+        local prefix, now, cutoff = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+        local maxSwarms, maxPerSwarm, maxPeers = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+        local maxPerAddr, maxPerAddrSwarm = tonumber(ARGV[7]), tonumber(ARGV[8])
 
         local function count(h, f) return tonumber(redis.call('HGET', h, f) or '0') end
 
-        -- kept: nothing was removed, so the swarm cannot have become empty.
-        local function finish(outcome, withPeers, kept)
-          if not kept and redis.call('EXISTS', p) == 0 then
-            redis.call('DEL', a)
-            redis.call('ZREM', S, ih)
-          end
-          local reply = { outcome, count(N, 'peers'), redis.call('ZCARD', S) }
-          if withPeers then
-            reply[4] = redis.call('ZCOUNT', g.c, cutoff, '+inf')
-            reply[5] = redis.call('ZCOUNT', g.i, cutoff, '+inf')
-            reply[6] = redis.call('ZCOUNT', g.o, cutoff, '+inf')
-          end
-          return reply
-        end
+        local function one(arg)
+          local mode, exempt, counts, group = string.sub(arg, 1, 1), string.sub(arg, 2, 2) == '1', string.sub(arg, 3, 3) == '1', string.sub(arg, 4, 4)
+          local ql = string.byte(arg, 5)
+          local ih = string.sub(arg, 6, 45)
+          local key = string.sub(arg, 46, 45 + ql)
+          local member = string.sub(arg, 46 + ql)
+          local id, owner = string.sub(member, 1, 20), ownerOf(member)
+          local g = { c = prefix .. 'c:' .. ih, i = prefix .. 'i:' .. ih, o = prefix .. 'o:' .. ih }
+          local p, a = prefix .. 'p:' .. ih, prefix .. 'a:' .. ih
 
-        -- The swarm's last announce, kept to the second: the sweep only compares it with a TTL.
-        local function touch()
-          local last = tonumber(redis.call('ZSCORE', S, ih) or '0')
-          if now - last >= 1000 then redis.call('ZADD', S, now, ih) end
-        end
-
-        local entry = group .. string.char(#key) .. key .. member
-
-        local v = redis.call('HGET', p, id)
-        local live = false
-        if v then
-          local oldGroup, oldKey, oldMember = parse(v)
-          live = tonumber(redis.call('ZSCORE', g[oldGroup], oldMember) or '0') >= cutoff
-          -- The id belongs to the address that registered it while it is live: anyone else repeating it could move
-          -- the peer to their own endpoint or (with a stop) remove it.
-          if live and ownerOf(oldMember) ~= owner then return finish('owned', false) end
-          if mode == 's' then
-            drop(g, p, a, A, N, id, v)
-            return finish('removed', false)
-          end
-          if live and oldKey == key then
-            -- Live, ours and counted under this quota key: refresh in place.
-            if oldMember ~= member then
-              redis.call('ZREM', g[oldGroup], oldMember)
-              redis.call('HSET', p, id, entry)
+          -- kept: nothing was removed, so the swarm cannot have become empty.
+          local function finish(outcome, withPeers, kept)
+            if not kept and redis.call('EXISTS', p) == 0 then
+              redis.call('DEL', a)
+              redis.call('ZREM', S, ih)
             end
-            redis.call('ZADD', g[group], now, member)
-            touch()
-            return finish('stored', true, true)
+            if withPeers and counts then
+              return outcome, redis.call('ZCOUNT', g.c, cutoff, '+inf'), redis.call('ZCOUNT', g.i, cutoff, '+inf'), redis.call('ZCOUNT', g.o, cutoff, '+inf')
+            end
+            return outcome, -1, -1, -1
           end
-          -- Expired (the sweep had not reached it yet) or counted under another key: release its counters and
-          -- admit it afresh, so the quotas count it under the address it announces from now.
-          drop(g, p, a, A, N, id, v)
-        elseif mode == 's' then
-          return finish('removed', false)
+
+          -- The swarm's last announce, kept to the second: the sweep only compares it with a TTL.
+          local function touch()
+            local last = tonumber(redis.call('ZSCORE', S, ih) or '0')
+            if now - last >= 1000 then redis.call('ZADD', S, now, ih) end
+          end
+
+          local entry = group .. string.char(#key) .. key .. member
+
+          local v = redis.call('HGET', p, id)
+          local live = false
+          if v then
+            local oldGroup, oldKey, oldMember = parse(v)
+            live = tonumber(redis.call('ZSCORE', g[oldGroup], oldMember) or '0') >= cutoff
+            -- The id belongs to the address that registered it while it is live: anyone else repeating it could move
+            -- the peer to their own endpoint or (with a stop) remove it.
+            if live and ownerOf(oldMember) ~= owner then return finish(3, false) end
+            if mode == 's' then
+              drop(g, p, a, A, N, id, v)
+              return finish(2, false)
+            end
+            if live and oldKey == key then
+              -- Live, ours and counted under this quota key: refresh in place.
+              if oldMember ~= member then
+                redis.call('ZREM', g[oldGroup], oldMember)
+                redis.call('HSET', p, id, entry)
+              end
+              redis.call('ZADD', g[group], now, member)
+              touch()
+              return finish(1, true, true)
+            end
+            -- Expired (the sweep had not reached it yet) or counted under another key: release its counters and
+            -- admit it afresh, so the quotas count it under the address it announces from now.
+            drop(g, p, a, A, N, id, v)
+          elseif mode == 's' then
+            return finish(2, false)
+          end
+
+          if not redis.call('ZSCORE', S, ih) and redis.call('ZCARD', S) >= maxSwarms then
+            return finish(5, false)
+          end
+
+          local size, mine = redis.call('HLEN', p), count(a, key)
+          if size >= maxPerSwarm or (not exempt and mine >= maxPerAddrSwarm) then
+            -- Full of peers that stopped announcing? Drop this swarm's expired peers before deciding.
+            prune(g, p, a, A, N, cutoff, maxPerSwarm)
+            size, mine = redis.call('HLEN', p), count(a, key)
+          end
+          if size >= maxPerSwarm then return finish(4, true) end
+          if not exempt and mine >= maxPerAddrSwarm then return finish(6, false) end
+          if not exempt and count(A, key) >= maxPerAddr then return finish(7, false) end
+          if count(N, 'peers') >= maxPeers then return finish(8, false) end
+
+          redis.call('HSET', p, id, entry)
+          redis.call('ZADD', g[group], now, member)
+          redis.call('HINCRBY', a, key, 1)
+          redis.call('HINCRBY', A, key, 1)
+          redis.call('HINCRBY', N, 'peers', 1)
+          redis.call('ZADD', S, now, ih)
+          return finish(1, true, true)
         end
 
-        if not redis.call('ZSCORE', S, ih) and redis.call('ZCARD', S) >= maxSwarms then
-          return finish('too_many_swarms', false)
+        local reply = { 0, 0 }
+        for n = 9, #ARGV do
+          local outcome, c, i, o = one(ARGV[n])
+          reply[#reply + 1] = outcome
+          reply[#reply + 1] = c
+          reply[#reply + 1] = i
+          reply[#reply + 1] = o
         end
-
-        local size, mine = redis.call('HLEN', p), count(a, key)
-        if size >= maxPerSwarm or (not exempt and mine >= maxPerAddrSwarm) then
-          -- Full of peers that stopped announcing? Drop this swarm's expired peers before deciding.
-          prune(g, p, a, A, N, cutoff, maxPerSwarm)
-          size, mine = redis.call('HLEN', p), count(a, key)
-        end
-        if size >= maxPerSwarm then return finish('swarm_full', true) end
-        if not exempt and mine >= maxPerAddrSwarm then return finish('swarm_address_quota', false) end
-        if not exempt and count(A, key) >= maxPerAddr then return finish('address_quota', false) end
-        if count(N, 'peers') >= maxPeers then return finish('too_many_peers', false) end
-
-        redis.call('HSET', p, id, entry)
-        redis.call('ZADD', g[group], now, member)
-        redis.call('HINCRBY', a, key, 1)
-        redis.call('HINCRBY', A, key, 1)
-        redis.call('HINCRBY', N, 'peers', 1)
-        redis.call('ZADD', S, now, ih)
-        return finish('stored', true, true)
+        reply[1] = count(N, 'peers')
+        reply[2] = redis.call('ZCARD', S)
+        return reply
         """;
 
     // KEYS: swarms addresses counters; ARGV: prefix cutoff limit cursor ("-": no scan) peerBatch.

@@ -20,10 +20,10 @@ public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixtur
     private readonly List<RedisPeerStore> _stores = [];
     private readonly string _prefix = $"test-{Guid.NewGuid():N}:";
 
-    private RedisPeerStore Create(string configuration, int sampleSize = 100, TimeProvider? time = null, Task<StackExchange.Redis.ConnectionMultiplexer>? connection = null)
+    private RedisPeerStore Create(string configuration, int sampleSize = 100, TimeProvider? time = null, Task<StackExchange.Redis.ConnectionMultiplexer>? connection = null, PeerStoreOptions? options = null, TimeSpan cacheTtl = default)
     {
         var store = new RedisPeerStore(
-            s_options, new RedisPeerStoreSettings(configuration, _prefix, sampleSize), time ?? _time, new RedisPeerStoreMetrics(new TestMeterFactory()), NullLogger<RedisPeerStore>.Instance,
+            options ?? s_options, new RedisPeerStoreSettings(configuration, _prefix, sampleSize, cacheTtl), time ?? _time, new RedisPeerStoreMetrics(new TestMeterFactory()), NullLogger<RedisPeerStore>.Instance,
             connection ?? redis.Connection);
         _stores.Add(store);
         return store;
@@ -118,6 +118,89 @@ public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixtur
         Assert.Equal(PeerStoreOutcome.Stored, result.Outcome);
         Assert.Equal(TestPeers.Id(2), Assert.Single(result.Peers).Id);
         await store.PingAsync();
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_ManyAtOnce_AreWrittenInFewerScriptCalls_EachWithItsOwnOutcome()
+    {
+        // At most 3 peers of one address in a swarm: the address 10.0.9.9 announces 6 peers among 120 others at once.
+        var options = s_options with { MaxPeersPerAddressPerSwarm = 3 };
+        var store = Create(redis.Server.Configuration, sampleSize: 200, options: options);
+        // Peer 1 is registered from 10.0.0.1; an announce of its id from elsewhere, in the middle of the batch, is refused.
+        await store.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.Started, default);
+        var before = store.WriteBatches;
+
+        var announces = new List<(PeerRecord Peer, Task<PeerStoreAnnounceResult> Result)>();
+        for (var i = 2; i <= 127; i++)
+        {
+            var peer = i % 20 == 0 ? From("10.0.9.9", i) : i == 64 ? From("10.0.0.66", 1) : From($"10.1.{i / 256}.{i % 256}", i);
+            announces.Add((peer, store.AnnounceAsync(s_swarm, peer, AnnounceEvent.Started, default).AsTask()));
+        }
+
+        var outcomes = await Task.WhenAll(announces.Select(a => a.Result));
+
+        var calls = store.WriteBatches - before;
+        Assert.True(calls < announces.Count, $"{announces.Count} concurrent announces took {calls} script calls");
+        var hijack = await announces.Single(a => a.Peer.Address.Equals(IPAddress.Parse("10.0.0.66"))).Result;
+        Assert.Equal(PeerStoreOutcome.PeerIdOwnedElsewhere, hijack.Outcome);
+        Assert.Empty(hijack.Peers);
+        var quota = announces.Select((a, i) => (a.Peer, outcomes[i])).Where(a => a.Peer.Address.Equals(IPAddress.Parse("10.0.9.9"))).Select(a => a.Item2.Outcome).ToList();
+        Assert.Equal(3, quota.Count(o => o == PeerStoreOutcome.Stored));
+        Assert.Equal(3, quota.Count(o => o == PeerStoreOutcome.SwarmAddressQuota));
+        for (var i = 0; i < announces.Count; i++)
+        {
+            var peer = announces[i].Peer;
+            if (peer.Address.Equals(IPAddress.Parse("10.0.9.9")) || peer.Address.Equals(IPAddress.Parse("10.0.0.66")))
+            {
+                continue;
+            }
+
+            // Stored, and (no cache) its own read sees itself.
+            Assert.Equal(PeerStoreOutcome.Stored, outcomes[i].Outcome);
+            Assert.Contains(outcomes[i].Peers, p => p.Id == peer.Id);
+        }
+
+        // 1 + 119 others + 3 of the quota'd address.
+        Assert.Equal(123, store.GetStatistics().Peers);
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_CandidateCache_AnswersFromOneReadUntilTheTtl_AndForgetsAStopAtOnce()
+    {
+        var store = Create(redis.Server.Configuration, cacheTtl: TimeSpan.FromSeconds(1));
+        var first = await store.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.Started, default);
+        var second = await store.AnnounceAsync(s_swarm, From("10.0.0.2", 2), AnnounceEvent.Started, default);
+
+        // The second announce is stored, and answered from the sample read by the first (which did not hold it yet).
+        Assert.Equal(PeerStoreOutcome.Stored, second.Outcome);
+        Assert.Equal([TestPeers.Id(1)], first.Peers.Select(p => p.Id));
+        Assert.Equal([TestPeers.Id(1)], second.Peers.Select(p => p.Id));
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var third = await store.AnnounceAsync(s_swarm, From("10.0.0.3", 3), AnnounceEvent.Started, default);
+        Assert.Equal(new HashSet<PeerId> { TestPeers.Id(1), TestPeers.Id(2), TestPeers.Id(3) }, third.Peers.Select(p => p.Id).ToHashSet());
+
+        // A stop through this tracker drops the swarm's cached sample: the next answer is read again, without it.
+        Assert.Equal(PeerStoreOutcome.Removed, (await store.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.Stopped, default)).Outcome);
+        var fourth = await store.AnnounceAsync(s_swarm, From("10.0.0.2", 2), AnnounceEvent.None, default);
+        Assert.Equal(new HashSet<PeerId> { TestPeers.Id(2), TestPeers.Id(3) }, fourth.Peers.Select(p => p.Id).ToHashSet());
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_CandidateCache_AnAnnounceWantingFewerGetsTheHeadOfTheSample()
+    {
+        var store = Create(redis.Server.Configuration, sampleSize: 10, cacheTtl: TimeSpan.FromSeconds(1));
+        for (var i = 1; i <= 20; i++)
+        {
+            await store.AnnounceAsync(s_swarm, From($"10.0.0.{i}", i), AnnounceEvent.Started, default);
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var full = await store.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.None, default);
+        var few = await store.AnnounceAsync(s_swarm, From("10.0.0.2", 2), AnnounceEvent.None, default, candidates: 4);
+
+        Assert.Equal(10, full.Peers.Count);
+        Assert.Equal(full.Peers.Take(4).Select(p => p.Id), few.Peers.Select(p => p.Id));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

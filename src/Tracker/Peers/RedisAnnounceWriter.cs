@@ -1,0 +1,139 @@
+using System.Threading.Channels;
+using StackExchange.Redis;
+
+namespace P2PRegistry.Tracker.Peers;
+
+/// <summary>
+/// Group commit of announces: each announce queues its write and waits for its own result; writer loops send what
+/// queued since their last call as one script call (<see cref="RedisScripts.Announce"/>, at most <see cref="MaxBatch"/>
+/// announces, applied in order). No timer: a batch is whatever arrived while the previous one was in flight, so an
+/// idle tracker sends each announce at once and a busy one pays Redis's per-command cost once per batch.
+/// Every wait is bounded: the queue by <see cref="Capacity"/> (a full queue fails the announce at once), a batch by the
+/// connection's timeout (its failure fails every announce in it).
+/// </summary>
+internal sealed class RedisAnnounceWriter : IAsyncDisposable
+{
+    /// <summary>Announces in one script call, at most.</summary>
+    internal const int MaxBatch = 128;
+
+    /// <summary>Announces queued, at most; past it an announce fails at once (Redis is not keeping up).</summary>
+    internal const int Capacity = 8192;
+
+    /// <summary>Script calls in flight at once: one batch forms while the other runs.</summary>
+    internal const int Writers = 2;
+
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(Capacity)
+    {
+        SingleReader = false,
+        SingleWriter = false,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly Func<RedisValue[], Task<RedisResult>> _run;
+    private readonly Func<RedisValue[]> _common;
+    private readonly Task[] _loops;
+    private long _batches;
+
+    /// <param name="run">Sends one script call with these arguments; throws <see cref="PeerStoreUnavailableException"/> when Redis fails.</param>
+    /// <param name="common">The arguments every batch starts with (prefix, now, cutoff, limits), made when the batch is sent.</param>
+    public RedisAnnounceWriter(Func<RedisValue[], Task<RedisResult>> run, Func<RedisValue[]> common)
+    {
+        _run = run;
+        _common = common;
+        _loops = new Task[Writers];
+        for (var i = 0; i < Writers; i++)
+        {
+            _loops[i] = Task.Run(LoopAsync);
+        }
+    }
+
+    /// <summary>Script calls sent so far (each holds one or more announces).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>Queues one packed announce (<see cref="RedisScripts.Announce"/>) and returns its outcome code and group counts.</summary>
+    public Task<AnnounceWrite> WriteAsync(byte[] packed)
+    {
+        var pending = new Pending(packed);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new PeerStoreUnavailableException($"The Redis peer store has {Capacity} announces queued: Redis is not keeping up.");
+        }
+
+        return pending.Result.Task;
+    }
+
+    private async Task LoopAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            await SendAsync(batch).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    private async Task SendAsync(List<Pending> batch)
+    {
+        try
+        {
+            var common = _common();
+            var values = new RedisValue[common.Length + batch.Count];
+            common.CopyTo(values, 0);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                values[common.Length + i] = batch[i].Packed;
+            }
+
+            Interlocked.Increment(ref _batches);
+            var reply = (RedisResult[])(await _run(values).ConfigureAwait(false))!;
+            if (reply.Length != 2 + (4 * batch.Count))
+            {
+                throw new PeerStoreUnavailableException($"The Redis peer store answered {reply.Length} values for a batch of {batch.Count} announces.");
+            }
+
+            var peers = (long)reply[0];
+            var swarms = (long)reply[1];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var at = 2 + (4 * i);
+                batch[i].Result.TrySetResult(new AnnounceWrite((int)reply[at], (long)reply[at + 1], (long)reply[at + 2], (long)reply[at + 3], peers, swarms));
+            }
+        }
+        catch (Exception ex)
+        {
+            // Every announce of the batch hears of it (the caller maps PeerStoreUnavailableException to a refusal).
+            var failure = ex as PeerStoreUnavailableException ?? new PeerStoreUnavailableException($"Redis peer store unavailable: {ex.Message}", ex);
+            foreach (var pending in batch)
+            {
+                pending.Result.TrySetException(failure);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+    }
+
+    private sealed class Pending(byte[] packed)
+    {
+        public byte[] Packed { get; } = packed;
+
+        public TaskCompletionSource<AnnounceWrite> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>One announce's part of a batch's reply: its outcome code (<see cref="RedisScripts.Announce"/>), its swarm's live members per group (-1: not asked), and the store's totals after the batch.</summary>
+internal readonly record struct AnnounceWrite(int Outcome, long Complete, long Incomplete, long Origins, long Peers, long Swarms);
