@@ -16,8 +16,10 @@ fi
 # util-linux-extra (fincore) is the one tool a unit test uses (DirectIoStoreTests reads the page cache with it).
 tools=(util-linux-extra)
 if ((!fast)); then
+  # clang and zlib1g-dev: the Native AOT link of the agent (deploy/docker/publish.sh, which the container image tests
+  # run); clang brings binutils (ld, objcopy) and libc6-dev.
   tools+=(skopeo containerd umoci pigz busybox-static docker-registry aria2 mktorrent opentracker redis-server iproute2 curl
-    apache2-utils nodejs buildah debootstrap docker-compose)
+    apache2-utils nodejs buildah debootstrap docker-compose clang zlib1g-dev)
 fi
 missing=()
 for pkg in "${tools[@]}"; do

@@ -20,7 +20,8 @@
 # Usage: perf/single-node.sh [--size-mib 1024] [--image-mib 200] [--runs 3] [--drop-cache] [--record DIR] [--bin DIR] [--no-footprint]
 # --record DIR writes the table with date, commit and load average to DIR/README.md (perf/results/single-node).
 # --bin DIR runs the builds in DIR/Origin, DIR/Tracker, DIR/Agent (copies of bin/Release/net10.0, e.g. of an older
-# commit) instead of building the tree.
+# commit, or deploy/docker/publish.sh's output with its lower-case folders and the Native AOT agent executable)
+# instead of building the tree.
 # Everything binds to 127.0.0.1 and is stopped (by PID) on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,15 +54,31 @@ source perf/lib.sh
 started=$(date -u '+%Y-%m-%d %H:%M UTC'); commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# component NAME: the program of NAME (Origin, Tracker, Agent). With --bin: under DIR/NAME or DIR/name (publish.sh's
+# layout), its .dll, else its native executable (a Native AOT publish has no .dll).
+component() {
+  if [ -z "$bin" ]; then echo "src/$1/bin/Release/net10.0/P2PRegistry.$1.dll"; return; fi
+  local d f
+  for d in "$bin/$1" "$bin/${1,,}"; do
+    for f in "$d/P2PRegistry.$1.dll" "$d/P2PRegistry.$1"; do
+      [ -f "$f" ] && { echo "$f"; return; }
+    done
+  done
+  echo "--bin $bin: no $1/P2PRegistry.$1(.dll)" >&2; return 1
+}
 if [ -z "$bin" ]; then
   for project in Origin Tracker Agent; do
     dotnet build "src/$project/P2PRegistry.$project.csproj" -c Release -v q -nologo >/dev/null
   done
-  dll() { echo "src/$1/bin/Release/net10.0/P2PRegistry.$1.dll"; }
 else
   commit="$commit (--bin $bin)"
-  dll() { echo "$bin/$1/P2PRegistry.$1.dll"; }
 fi
+# <name>_cmd: the command line that runs each component (dotnet <assembly>, or the executable itself).
+for project in Origin Tracker Agent; do
+  path=$(component "$project") || exit 2
+  case "$path" in *.dll) cmd=(dotnet "$path") ;; *) cmd=("$path") ;; esac
+  case "$project" in Origin) origin_cmd=("${cmd[@]}") ;; Tracker) tracker_cmd=("${cmd[@]}") ;; Agent) agent_cmd=("${cmd[@]}") ;; esac
+done
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
 # drop_page_cache FILE…: with --drop-cache, evict the files from the page cache (written back first).
@@ -106,13 +123,13 @@ wait_ready "http://127.0.0.1:$registry_port/v2/"
 registry="http://127.0.0.1:$registry_port"
 upstream_name="upstream.perf:5000"
 origin_port=$(free_port); origin_peer_port=$(free_port)
-dotnet "$(dll Origin)" --urls "http://127.0.0.1:$origin_port" --Origin:StoragePath="$work/origin" \
+"${origin_cmd[@]}" --urls "http://127.0.0.1:$origin_port" --Origin:StoragePath="$work/origin" \
   --Origin:Push:AllowAnonymous=true --Origin:Peer:Port="$origin_peer_port" \
   --Origin:Upstreams:0:Name="$upstream_name" --Origin:Upstreams:0:Url="$registry" --Origin:Upstreams:0:AllowHttp=true \
   --Logging:LogLevel:Default=Warning > "$work/origin.log" 2>&1 &
 origin_pid=$!; pids+=("$origin_pid")
 tracker_http=$(free_port); tracker_grpc=$(free_port)
-dotnet "$(dll Tracker)" --Tracker:HttpUrl="http://127.0.0.1:$tracker_http" --Tracker:GrpcUrl="http://127.0.0.1:$tracker_grpc" \
+"${tracker_cmd[@]}" --Tracker:HttpUrl="http://127.0.0.1:$tracker_http" --Tracker:GrpcUrl="http://127.0.0.1:$tracker_grpc" \
   --Tracker:OriginUrl="http://127.0.0.1:$origin_port" --Logging:LogLevel:Default=Warning > "$work/tracker.log" 2>&1 &
 pids+=("$!")
 origin="http://127.0.0.1:$origin_port"
@@ -125,7 +142,7 @@ push_blob "$registry" perf/blob
 start_agent() {
   local name=$1; shift
   local port; port=$(free_port)
-  dotnet "$(dll Agent)" --Agent:RegistryUrl="http://127.0.0.1:$port" --Agent:PeerPort=0 \
+  "${agent_cmd[@]}" --Agent:RegistryUrl="http://127.0.0.1:$port" --Agent:PeerPort=0 \
     --Agent:TrackerUrl="http://127.0.0.1:$tracker_grpc" --Agent:OriginUrl="$origin" --Agent:DataPath="$work/$name" \
     --Agent:MissTimeout=00:00:30 --Agent:SourceTimeout=00:00:30 --Logging:LogLevel:Default=Warning "$@" > "$work/$name.log" 2>&1 &
   agent_pid=$!; pids+=("$agent_pid")
@@ -253,7 +270,7 @@ footprint_line=""
 if [ "$footprint" = 1 ]; then
   log "footprint: perf/agent-footprint.sh --size $size_mib"
   fp_args=(--size "$size_mib" --starts 3)
-  [ -n "$bin" ] && fp_args+=(--agent "$bin/Agent/P2PRegistry.Agent.dll")
+  [ -n "$bin" ] && fp_args+=(--agent "$(component Agent)")
   fp=$("$(dirname "$0")/agent-footprint.sh" "${fp_args[@]}" | grep '^footprint:' || true)
   if [ -n "$fp" ]; then
     kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" ${fp#footprint:}"; }

@@ -1,4 +1,5 @@
 using P2PRegistry.Harness.Cli;
+using P2PRegistry.Harness.Systems;
 
 namespace P2PRegistry.Harness.Tests;
 
@@ -64,7 +65,7 @@ public sealed class HarnessArgumentsTests
                 File.WriteAllBytes(Path.Combine(bin.FullName, component, $"P2PRegistry.{component}.dll"), []);
             }
 
-            Assert.Equal($"--bin {bin.FullName}: no Agent/P2PRegistry.Agent.dll under {bin.FullName}.",
+            Assert.Equal($"--bin {bin.FullName}: no Agent/P2PRegistry.Agent(.dll) under {bin.FullName}.",
                 Assert.Throws<HarnessArgumentException>(() => HarnessArguments.Parse(["--bin", bin.FullName])).Message);
 
             Directory.CreateDirectory(Path.Combine(bin.FullName, "Agent"));
@@ -74,6 +75,39 @@ public sealed class HarnessArgumentsTests
             Assert.Null(HarnessArguments.Parse([]).ComponentDirectory);
             Assert.Contains($"components from {bin.FullName}", HarnessRunner.Create("p2pregistry", options).Description, StringComparison.Ordinal);
             Assert.Contains("--bin DIR", HarnessArguments.Usage, StringComparison.Ordinal);
+        }
+        finally
+        {
+            bin.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// deploy/docker/publish.sh's layout: lower-case folders, the agent a native executable (Native AOT, no .dll); the
+    /// origin and the tracker assemblies run with dotnet, the agent executable by itself.
+    /// </summary>
+    [Fact]
+    public void Parse_Bin_PublishLayoutWithANativeAgent_RunsTheExecutable()
+    {
+        var bin = Directory.CreateTempSubdirectory("harness-bin-");
+        try
+        {
+            foreach (var component in new[] { "Origin", "Tracker" })
+            {
+                Directory.CreateDirectory(Path.Combine(bin.FullName, component.ToLowerInvariant()));
+                File.WriteAllBytes(Path.Combine(bin.FullName, component.ToLowerInvariant(), $"P2PRegistry.{component}.dll"), []);
+            }
+
+            Directory.CreateDirectory(Path.Combine(bin.FullName, "agent"));
+            var agent = Path.Combine(bin.FullName, "agent", "P2PRegistry.Agent");
+            File.WriteAllBytes(agent, []);
+
+            Assert.Equal(bin.FullName, HarnessArguments.Parse(["--bin", bin.FullName]).ComponentDirectory);
+            Assert.Equal(agent, P2PRegistrySystem.PublishedComponent(bin.FullName, "Agent", "P2PRegistry.Agent"));
+            Assert.Equal([agent], P2PRegistrySystem.Launch(agent));
+            var origin = P2PRegistrySystem.PublishedComponent(bin.FullName, "Origin", "P2PRegistry.Origin");
+            Assert.Equal(Path.Combine(bin.FullName, "origin", "P2PRegistry.Origin.dll"), origin);
+            Assert.Equal(["dotnet", origin!], P2PRegistrySystem.Launch(origin!));
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using P2PRegistry.Harness.Systems;
 
 namespace P2PRegistry.Harness.Cli;
 
@@ -44,7 +45,9 @@ internal static class HarnessArguments
           --cold-agents        p2pregistry: no warm-up pull; the measured pull is each agent's first request
                                (started, then ready on /readyz, as a fresh node is)
           --bin DIR            p2pregistry: run DIR/Origin/P2PRegistry.Origin.dll, DIR/Tracker/…, DIR/Agent/… (e.g. the
-                               output of dotnet publish, or a copy of an older commit's build) instead of src/*/bin
+                               output of dotnet publish, or a copy of an older commit's build) instead of src/*/bin;
+                               folders may be lower-case (deploy/docker/publish.sh's layout), and a component with no
+                               .dll runs as the native executable P2PRegistry.<Component> (the Native AOT agent)
           --cleanup            delete leftover namespaces and processes of earlier harness runs, then exit
           --help
         """;
@@ -135,11 +138,11 @@ internal static class HarnessArguments
     {
         var full = Path.GetFullPath(NonEmpty("bin", value));
         var missing = new[] { "Origin", "Tracker", "Agent" }
-            .Where(component => !File.Exists(Path.Combine(full, component, $"P2PRegistry.{component}.dll")))
+            .Where(component => P2PRegistrySystem.PublishedComponent(full, component, $"P2PRegistry.{component}") is null)
             .ToList();
         return missing.Count == 0
             ? full
-            : throw new HarnessArgumentException($"--bin {value}: no {string.Join(", ", missing.Select(c => $"{c}/P2PRegistry.{c}.dll"))} under {full}.");
+            : throw new HarnessArgumentException($"--bin {value}: no {string.Join(", ", missing.Select(c => $"{c}/P2PRegistry.{c}(.dll)"))} under {full}.");
     }
 
     // Only the p2pregistry system has agents to keep cold: without it the flag would change nothing.

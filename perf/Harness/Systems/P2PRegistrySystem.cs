@@ -19,7 +19,8 @@ namespace P2PRegistry.Harness.Systems;
 /// <param name="locality">The tracker's <c>Tracker:Locality</c> and the agents' <c>Swarm:PreferLocalPeers</c> (ask peers of another
 /// zone only for what no peer of their own zone serves); with zones, every Agent announces its zone (<c>Agent:Zone</c>) either way.</param>
 /// <param name="coldAgents">No warm-up pull: the measured pull is each Agent's first request, once its /readyz answered.</param>
-/// <param name="componentDirectory">The folder of Origin/, Tracker/ and Agent/ builds to run (e.g. published, ReadyToRun);
+/// <param name="componentDirectory">The folder of Origin/, Tracker/ and Agent/ builds to run (e.g. published: ReadyToRun, or the
+/// Native AOT agent, a native executable; see <see cref="PublishedComponent"/>);
 /// null: the builds under src/ of this checkout.</param>
 internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = false, bool agentApiTls = false, bool locality = true, bool coldAgents = false,
     string? componentDirectory = null) : ISystemUnderTest
@@ -112,7 +113,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
     private static string Describe(HttpStatusCode? status) => status is { } s ? $"{(int)s}" : "nothing: it did not start";
 
     /// <summary>Starts the built component on a free 127.0.0.1 port, sends one request, stops it by PID.</summary>
-    private static async Task<HttpStatusCode?> ProbeAsync(string dll, string method, string path, CancellationToken cancellationToken)
+    private static async Task<HttpStatusCode?> ProbeAsync(string component, string method, string path, CancellationToken cancellationToken)
     {
         int port;
         using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
@@ -121,13 +122,14 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
             port = ((IPEndPoint)socket.LocalEndPoint!).Port;
         }
 
-        var psi = new ProcessStartInfo("dotnet")
+        var launch = Launch(component);
+        var psi = new ProcessStartInfo(launch[0])
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { dll, "--urls", $"http://127.0.0.1:{port}", "--Logging:LogLevel:Default=" + LogLevel })
+        foreach (var arg in launch.Skip(1).Concat(["--urls", $"http://127.0.0.1:{port}", "--Logging:LogLevel:Default=" + LogLevel]))
         {
             psi.ArgumentList.Add(arg);
         }
@@ -195,8 +197,22 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
 
     // The component this run uses: from --bin when given, else the checkout's build.
     private string? Component(string folder, string assembly) =>
-        componentDirectory is null ? FindComponent(folder, assembly)
-        : Path.Combine(componentDirectory, folder, assembly + ".dll") is var path && File.Exists(path) ? path : null;
+        componentDirectory is null ? FindComponent(folder, assembly) : PublishedComponent(componentDirectory, folder, assembly);
+
+    /// <summary>
+    /// A component under a --bin folder: <c>DIR/&lt;Folder&gt;/</c> or <c>DIR/&lt;folder&gt;/</c> (deploy/docker/publish.sh's
+    /// layout), its entry assembly (<c>&lt;assembly&gt;.dll</c>, run with <c>dotnet</c>), else its native executable
+    /// (<c>&lt;assembly&gt;</c> alone: a Native AOT publish has no .dll). Null when neither exists.
+    /// </summary>
+    public static string? PublishedComponent(string directory, string folder, string assembly) =>
+        new[] { folder, folder.ToLowerInvariant() }
+            .Distinct()
+            .SelectMany(f => new[] { Path.Combine(directory, f, assembly + ".dll"), Path.Combine(directory, f, assembly) })
+            .FirstOrDefault(File.Exists);
+
+    /// <summary>The command line that runs a component: <c>dotnet &lt;path&gt;</c> for an assembly, the path itself for an executable.</summary>
+    public static string[] Launch(string path) =>
+        path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? ["dotnet", path] : [path];
 
     /// <summary>
     /// The built entry assembly of a component under src/, preferring the configuration the harness itself was
@@ -241,7 +257,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
         // The Origin's BitTorrent seeder binds and advertises the seed host's address: agents in other namespaces dial it.
         // The testbed's network is the harness's own, so the blob is pushed anonymously (Origin:Push:AllowAnonymous).
         _origin = context.Processes.Start("origin", seed,
-            ["dotnet", origin, "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"), "--Origin:Push:AllowAnonymous=true",
+            [.. Launch(origin), "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"), "--Origin:Push:AllowAnonymous=true",
                 "--Origin:Peer:Address=" + seed.Address,
                 "--Origin:Peer:Port=" + context.Testbed.Port(seed, OriginPeerPort).ToString(CultureInfo.InvariantCulture),
                 "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Origin")],
@@ -254,7 +270,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
         // With zones the tracker knows where the origin sits (the seed host's zone).
         List<string> originZone = context.Testbed.ZoneOf(seed) is { } zone ? ["--Tracker:OriginZone=" + zone] : [];
         _tracker = context.Processes.Start("tracker", seed,
-            ["dotnet", tracker, .. originZone, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl,
+            [.. Launch(tracker), .. originZone, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl,
                 "--Tracker:Locality=" + (locality ? "true" : "false"), "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Tracker")],
             Path.Combine(work, "tracker.log"));
         await ServerProbe.WaitForHttpAsync(seed, TrackerUrl + "/healthz", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
@@ -284,7 +300,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
         foreach (var host in context.Clients)
         {
             var url = $"{(agentApiTls ? "https" : "http")}://127.0.0.1:{context.Testbed.Port(host, AgentPort)}";
-            List<string> command = ["dotnet", agent,
+            List<string> command = [.. Launch(agent),
                 "--Agent:RegistryUrl=" + url,
                 "--Agent:PeerAddress=" + host.Address,
                 "--Agent:PeerPort=" + context.Testbed.Port(host, AgentPeerPort).ToString(CultureInfo.InvariantCulture),

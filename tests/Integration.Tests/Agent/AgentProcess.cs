@@ -3,8 +3,8 @@ using System.Globalization;
 namespace P2PRegistry.Integration.Tests.Agent;
 
 /// <summary>
-/// Our Agent as a real process: <c>dotnet P2PRegistry.Agent.dll --Agent:RegistryUrl=… --Agent:TrackerUrl=…</c> on
-/// free loopback ports, ready when <c>/readyz</c> answers. Stopped by PID on dispose; its data folder is deleted.
+/// Our Agent as a real process: <c>dotnet P2PRegistry.Agent.dll --Agent:RegistryUrl=… --Agent:TrackerUrl=…</c> (or a
+/// published executable: <see cref="StartExecutableAsync"/>) on free loopback ports, ready when <c>/readyz</c> answers. Stopped by PID on dispose; its data folder is deleted.
 /// </summary>
 internal sealed class AgentProcess : IAsyncDisposable
 {
@@ -42,13 +42,21 @@ internal sealed class AgentProcess : IAsyncDisposable
     public static Task<AgentProcess> StartLiveAsync(string name, Uri trackerGrpc, Uri origin, Action<string>? onOutputLine = null, params string[] extra) =>
         StartAsync(name, trackerGrpc, origin, dataPath: null, FreePort.Next(), awaitReady: false, onOutputLine, extra);
 
-    private static async Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, string? dataPath, int port, bool awaitReady, Action<string>? onOutputLine, string[] extra)
+    /// <summary>
+    /// Starts the agent program at <paramref name="executable"/> (a published one, e.g. the Native AOT executable of
+    /// <c>deploy/docker/publish.sh</c>) instead of the build's assembly; ready on <c>/readyz</c>.
+    /// </summary>
+    public static Task<AgentProcess> StartExecutableAsync(string executable, string name, Uri trackerGrpc, Uri origin, Action<string>? onOutputLine = null, params string[] extra) =>
+        StartAsync(name, trackerGrpc, origin, dataPath: null, FreePort.Next(), awaitReady: true, onOutputLine, extra, executable);
+
+    private static async Task<AgentProcess> StartAsync(string name, Uri trackerGrpc, Uri origin, string? dataPath, int port, bool awaitReady, Action<string>? onOutputLine, string[] extra,
+        string? executable = null)
     {
         var owned = dataPath is null ? new TempDirectory("agent-" + name) : null;
         var data = dataPath ?? owned!.Path;
-        var options = new ManagedProcessOptions("dotnet",
+        var options = new ManagedProcessOptions(executable ?? "dotnet",
         [
-            RepositoryPaths.ProjectDll("Agent", "P2PRegistry.Agent"),
+            .. executable is null ? [RepositoryPaths.ProjectDll("Agent", "P2PRegistry.Agent")] : Array.Empty<string>(),
             $"--Agent:RegistryUrl=http://127.0.0.1:{port}",
             "--Agent:PeerPort=0",
             $"--Agent:TrackerUrl={trackerGrpc.GetLeftPart(UriPartial.Authority)}",

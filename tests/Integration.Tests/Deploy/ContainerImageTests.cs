@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using P2PRegistry.Integration.Tests.Agent;
-using P2PRegistry.Testing.Assemblies;
 
 namespace P2PRegistry.Integration.Tests.Deploy;
 
@@ -42,22 +41,6 @@ public sealed class ContainerImageTests
         Assert.Equal(["CMD", "/app/" + program, "healthcheck"], Strings(config["Healthcheck"]!["Test"]));
         Assert.Contains(listenSetting, Strings(config["Env"]));
         Assert.Equal(hasVolume, config["Volumes"]?.AsObject().ContainsKey("/var/lib/p2pregistry") ?? false);
-    }
-
-    /// <summary>
-    /// What a user deploys is ready without JIT-compiling its start-up path first: publish.sh precompiles the agent's
-    /// own assemblies (ReadyToRun), the ones the build output runs as IL.
-    /// </summary>
-    [Theory]
-    [InlineData("P2PRegistry.Agent.dll")]
-    [InlineData("P2PRegistry.Swarm.dll")]
-    [InlineData("P2PRegistry.Core.dll")]
-    [InlineData("P2PRegistry.Hosting.dll")]
-    public void AgentPublish_OwnAssemblies_AreReadyToRun(string assembly)
-    {
-        var path = Path.Combine(_fixture.PublishPath, "agent", assembly);
-        Assert.True(File.Exists(path), $"publish.sh wrote no {path}");
-        Assert.True(ReadyToRunImage.IsReadyToRun(path), $"{path} carries no ReadyToRun code");
     }
 
     /// <summary>
