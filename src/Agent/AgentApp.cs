@@ -9,6 +9,7 @@ using P2PRegistry.Agent.Cache;
 using P2PRegistry.Agent.Configuration;
 using P2PRegistry.Agent.Diagnostics;
 using P2PRegistry.Agent.Manifests;
+using P2PRegistry.Agent.Memory;
 using P2PRegistry.Agent.Readiness;
 using P2PRegistry.Agent.Registry;
 using P2PRegistry.Agent.Tracking;
@@ -157,6 +158,11 @@ public static class AgentApp
 
         // Registered after AgentStartup, so it stops before AgentStartup disposes the fetcher, the shelf and the engine.
         services.AddHostedService(sp => sp.GetRequiredService<DiskCollector>());
+        services.AddHostedService(sp => new IdleMemoryTrimmer(
+            () => sp.GetRequiredService<BlobFetcher>().ActiveCount, IdleMemoryTrimmer.TrimProcessMemory,
+            sp.GetRequiredService<IOptions<AgentOptions>>().Value.IdleTrimAfter, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<IdleMemoryTrimmer>>()));
+
         services.AddOperationalEndpoints(AgentMetrics.MeterName, SwarmMetrics.MeterName)
             .AddCheck<DataFolderHealthCheck>("data", tags: [OperationalEndpoints.ReadyTag])
             .Add(new HealthCheckRegistration("trackers", sp => sp.GetRequiredService<ReadinessMonitor>(), failureStatus: null, tags: [OperationalEndpoints.ReadyTag]));

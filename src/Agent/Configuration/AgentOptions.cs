@@ -117,6 +117,12 @@ public sealed class AgentOptions
     public TimeSpan IdleSeedTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
+    /// With no blob download in progress for this long, the agent gives memory back to the node once (a full, compacting
+    /// collection), until the next download; zero: never.
+    /// </summary>
+    public TimeSpan IdleTrimAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// After a start, hash every cached blob (sha256) in the background, one after another, so each is served with no
     /// check once it matched and a corrupt one is removed before anyone asks for it. Off: each piece is still checked on
     /// its first read (over HTTP and by the seed) before it is sent.
@@ -314,6 +320,11 @@ public sealed class AgentOptions
         if (IdleSeedTimeout < TimeSpan.FromSeconds(1))
         {
             yield return $"{SectionName}:IdleSeedTimeout must be at least 1 s, got {IdleSeedTimeout}.";
+        }
+
+        if (IdleTrimAfter != TimeSpan.Zero && (IdleTrimAfter < TimeSpan.FromSeconds(1) || IdleTrimAfter > TimeSpan.FromHours(24)))
+        {
+            yield return $"{SectionName}:IdleTrimAfter must be 0 (never) or between 1 s and 24 h, got {IdleTrimAfter}.";
         }
 
         if (PartialDownloadRetention < TimeSpan.Zero)

@@ -76,6 +76,7 @@ public sealed class AgentOptionsTests
             DefaultRegistry = "docker.io/library",
             StreamStallTimeout = TimeSpan.Zero,
             IdleSeedTimeout = TimeSpan.Zero,
+            IdleTrimAfter = TimeSpan.FromMilliseconds(100),
             StartupWarmupTimeout = TimeSpan.FromMinutes(2),
         };
         var errors = options.Validate().ToList();
@@ -90,6 +91,7 @@ public sealed class AgentOptionsTests
         Assert.Contains(errors, e => e.StartsWith("Agent:DefaultRegistry", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:SourceTimeout", StringComparison.Ordinal) && e.Contains("00:05:00", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:StreamStallTimeout", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:IdleTrimAfter", StringComparison.Ordinal) && e.Contains("00:00:00.1", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:IdleSeedTimeout", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Agent:StartupWarmupTimeout", StringComparison.Ordinal) && e.Contains("00:02:00", StringComparison.Ordinal));
     }
