@@ -53,12 +53,15 @@ internal sealed class PieceStore : IDisposable
         _file = file;
         _verified = verified;
         _resume = resume;
-        _hot = file.UsesDirectIo && hotPieces > 0 ? new HotPieces(hotPieces, windowPieces) : null;
+        _hot = (file.UsesDirectIo || firstRead is not null) && hotPieces > 0 ? new HotPieces(hotPieces, windowPieces) : null;
         _firstRead = firstRead;
         _flushBytes = flushBytes;
         _flushInterval = flushInterval;
         _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>Pieces checked on their first read kept in memory for the next reads of a seed (at least two pieces).</summary>
+    internal const long FirstReadHotBytes = 4L * 1024 * 1024;
 
     /// <summary>Default of <c>flushBytes</c>: verified bytes that wait for one flush at most.</summary>
     public const long DefaultFlushBytes = 64L * 1024 * 1024;
@@ -84,7 +87,7 @@ internal sealed class PieceStore : IDisposable
     /// <summary>True while whole pieces are written and read with direct I/O.</summary>
     public bool UsesDirectIo => _file.UsesDirectIo;
 
-    /// <summary>Pieces held in memory now (0 without direct I/O).</summary>
+    /// <summary>Pieces held in memory now (0 without direct I/O, unless a seed keeps the pieces it checked on first read).</summary>
     public int HotPieceCount => _hot?.Count ?? 0;
 
     /// <summary>True when each piece is checked against its SHA-1 on its first read (a complete blob opened to seed).</summary>
@@ -258,7 +261,11 @@ internal sealed class PieceStore : IDisposable
 
         var verified = new Bitfield(metaInfo.PieceCount);
         verified.SetAll();
-        return new PieceStore(metaInfo, file, verified, resume: null, hotPieces: 0, verifyOnFirstRead ? new FirstReadVerifier(metaInfo, path) : null);
+
+        // A piece checked on its first read was read whole: it stays in memory for the block requests that follow
+        // (a peer asks for the rest of the piece next), which then cost neither a read nor a system call.
+        var hotPieces = verifyOnFirstRead ? (int)Math.Max(2, FirstReadHotBytes / metaInfo.PieceLength) : 0;
+        return new PieceStore(metaInfo, file, verified, resume: null, hotPieces, verifyOnFirstRead ? new FirstReadVerifier(metaInfo, path) : null);
     }
 
     public bool HasPiece(int index)
@@ -550,10 +557,11 @@ internal sealed class PieceStore : IDisposable
     private bool ReadVerifying(FirstReadVerifier firstRead, int piece, int offsetInPiece, Span<byte> destination)
     {
         var size = MetaInfo.GetPieceSize(piece);
-        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        var buffer = PieceBufferPool.Shared.Rent(MetaInfo.PieceLength);
+        var kept = false;
         try
         {
-            var bytes = buffer.AsSpan(0, size);
+            var bytes = buffer.Slice(size);
             if (!_file.ReadExactly(MetaInfo.GetPieceOffset(piece), bytes))
             {
                 return false;
@@ -570,11 +578,20 @@ internal sealed class PieceStore : IDisposable
             }
 
             bytes.Slice(offsetInPiece, destination.Length).CopyTo(destination);
+            if (_hot is not null)
+            {
+                _hot.Keep(piece, buffer);
+                kept = true;
+            }
+
             return true;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (!kept)
+            {
+                PieceBufferPool.Shared.Return(buffer);
+            }
         }
     }
 
