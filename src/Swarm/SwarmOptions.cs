@@ -150,7 +150,7 @@ public sealed class SwarmOptions
     /// disk; a reader further behind reads the rest from the disk. Bounds a download's piece memory to
     /// <c>HotPieceBytes + ReaderWindowBytes</c> (0 = readers hold nothing).
     /// </summary>
-    public long ReaderWindowBytes { get; set; } = 16 * 1024 * 1024;
+    public long ReaderWindowBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
     /// Complete blobs are super-seeded to our own peers (peer id starting with <c>-PR0001-</c>): they are shown a

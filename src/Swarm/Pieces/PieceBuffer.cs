@@ -44,8 +44,8 @@ internal sealed class PieceBuffer
 /// </summary>
 internal sealed class PieceBufferPool
 {
-    /// <summary>The process's pool (16 MiB idle at most).</summary>
-    public static PieceBufferPool Shared { get; } = new(16L * 1024 * 1024);
+    /// <summary>The process's pool (8 MiB idle at most).</summary>
+    public static PieceBufferPool Shared { get; } = new(8L * 1024 * 1024);
 
     private readonly Lock _lock = new();
     private readonly Dictionary<int, Stack<PieceBuffer>> _idle = [];
