@@ -1,46 +1,55 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace P2PRegistry.Swarm.Pieces;
 
 /// <summary>
-/// Memory for one piece, its start aligned for direct I/O (<see cref="DirectIo.Alignment"/>): a piece reassembled
-/// here is hashed, written with <c>O_DIRECT</c> and kept hot from the same bytes, with no bounce copy into an aligned
-/// buffer. A pinned array (it never moves, so its alignment holds), so a buffer that is never given back is still
-/// collected. Rented from and returned to a <see cref="PieceBufferPool"/>.
+/// Memory for one piece, aligned for direct I/O (<see cref="DirectIo.Alignment"/>): a piece reassembled here is
+/// hashed, written with <c>O_DIRECT</c> and kept hot from the same bytes, with no bounce copy into an aligned buffer.
+/// Native memory, freed as soon as the pool does not keep it (not left for the collector, so a burst of pieces does
+/// not raise the process's memory until the next full collection); a buffer never given back is freed when collected.
+/// Rented from and returned to a <see cref="PieceBufferPool"/>; never used after it was returned.
 /// </summary>
-internal sealed class PieceBuffer
+internal sealed unsafe class PieceBuffer
 {
-    private readonly byte[] _array;
-    private readonly int _start;
+    private byte* _memory;
 
     public PieceBuffer(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Capacity = DirectIo.RoundUp(capacity);
-        _array = GC.AllocateUninitializedArray<byte>(Capacity + DirectIo.Alignment, pinned: true);
-        _start = AlignmentOffset(_array);
+        _memory = (byte*)NativeMemory.AlignedAlloc((nuint)Capacity, DirectIo.Alignment);
     }
+
+    ~PieceBuffer() => NativeMemory.AlignedFree(_memory);
 
     /// <summary>Usable bytes (the length asked for, rounded up to the alignment).</summary>
     public int Capacity { get; }
 
-    public Span<byte> Span => _array.AsSpan(_start, Capacity);
-
-    public Span<byte> Slice(int length) => _array.AsSpan(_start, length);
-
-    private static unsafe int AlignmentOffset(byte[] array)
+    public Span<byte> Span
     {
-        var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-        var misalignment = (int)(address & (DirectIo.Alignment - 1));
-        return misalignment == 0 ? 0 : DirectIo.Alignment - misalignment;
+        get
+        {
+            ObjectDisposedException.ThrowIf(_memory is null, this);
+            return new Span<byte>(_memory, Capacity);
+        }
+    }
+
+    public Span<byte> Slice(int length) => Span[..length];
+
+    /// <summary>Gives the memory back to the system (the pool does, for a buffer it does not keep).</summary>
+    public void Free()
+    {
+        var memory = _memory;
+        _memory = null;
+        NativeMemory.AlignedFree(memory);
+        GC.SuppressFinalize(this);
     }
 }
 
 /// <summary>
 /// Idle <see cref="PieceBuffer"/>s kept for the next piece, by capacity: a download reassembles, writes and keeps its
 /// pieces in the same few buffers instead of allocating a piece's memory for each. Bounded by idle bytes; a buffer
-/// returned past the bound is left to the collector.
+/// returned past the bound is freed at once.
 /// </summary>
 internal sealed class PieceBufferPool
 {
@@ -93,6 +102,7 @@ internal sealed class PieceBufferPool
         {
             if (_idleBytes + buffer.Capacity > _maxIdleBytes)
             {
+                buffer.Free();
                 return;
             }
 
