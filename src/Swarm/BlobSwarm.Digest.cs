@@ -1,12 +1,13 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Swarm;
 
-// The blob's SHA-256 is advanced over the verified prefix while the download runs (in order, reading back
-// through the store — hot pieces or direct reads — the pieces that verified out of order), so the check at
-// completion has little or nothing left to read. A streaming reader's priority window makes the prefix advance steadily.
+// The blob's SHA-256 is advanced over the verified prefix while the download runs, from the piece buffers in memory:
+// the next piece in order as it is stored, the ones that verified out of order from the store's hot pieces (the hash
+// holds a reader window there; a piece gone from memory is read back), so the check at completion has little or
+// nothing left to do. A streaming reader's priority window makes the prefix advance steadily.
 internal sealed partial class BlobSwarm
 {
     private readonly Lock _digestLock = new();
@@ -14,13 +15,17 @@ internal sealed partial class BlobSwarm
     private int _digestNext;
     private int _digestCatchingUp;
 
+    // The hash's place as a reader of the store: the pieces from _digestNext on that verified out of order stay in
+    // memory (within the store's reader window) until they are hashed, instead of being read back from the disk.
+    private int _digestHold;
+
     /// <summary>
     /// After piece <paramref name="piece"/> was verified and written (its bytes still in
     /// <paramref name="buffer"/>): hashed at once when it is the next in order. Pieces that verified earlier
-    /// out of order are read back by a background catch-up, never on a session's receive loop. Skipped when
-    /// the hash is busy: whatever is left is done at completion.
+    /// out of order are hashed by a background catch-up (from memory while the store holds them, else read back),
+    /// never on a session's receive loop. Skipped when the hash is busy: whatever is left is done at completion.
     /// </summary>
-    private void AdvanceDigest(int piece, byte[] buffer)
+    private void AdvanceDigest(int piece, PieceBuffer buffer)
     {
         if (_digest is null || !_digestLock.TryEnter())
         {
@@ -32,8 +37,9 @@ internal sealed partial class BlobSwarm
         {
             if (piece == _digestNext && _digest is not null)
             {
-                _digest.AppendData(buffer, 0, MetaInfo.GetPieceSize(piece));
+                _digest.AppendData(buffer.Slice(MetaInfo.GetPieceSize(piece)));
                 _digestNext++;
+                Store.MoveHold(_digestHold, _digestNext);
             }
 
             catchUp = _digestNext < MetaInfo.PieceCount && Store.HasPiece(_digestNext);
@@ -51,12 +57,11 @@ internal sealed partial class BlobSwarm
 
     private void CatchUpDigest()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(MetaInfo.PieceLength);
         try
         {
             lock (_digestLock)
             {
-                AdvanceDigestLocked(-1, buffer);
+                AdvanceDigestLocked();
             }
         }
         catch (Exception exception) when (exception is IOException or ObjectDisposedException)
@@ -66,57 +71,62 @@ internal sealed partial class BlobSwarm
         finally
         {
             Volatile.Write(ref _digestCatchingUp, 0);
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private void AdvanceDigestLocked(int heldPiece, byte[] buffer)
+    private void AdvanceDigestLocked()
     {
-        while (_digest is not null && _digestNext < MetaInfo.PieceCount)
+        PieceBuffer? buffer = null;
+        try
         {
-            var size = MetaInfo.GetPieceSize(_digestNext);
-            if (_digestNext != heldPiece)
+            while (_digest is not null && _digestNext < MetaInfo.PieceCount && Store.HasPiece(_digestNext))
             {
-                if (!Store.HasPiece(_digestNext) || buffer.Length < size || !Store.ReadExactly(_digestNext, 0, buffer.AsSpan(0, size), keep: false))
+                if (!Store.TryAppendHot(_digestNext, _digest))
                 {
-                    return;
+                    var size = MetaInfo.GetPieceSize(_digestNext);
+                    buffer ??= PieceBufferPool.Shared.Rent(MetaInfo.PieceLength);
+                    if (!Store.ReadExactly(_digestNext, 0, buffer.Slice(size), keep: false))
+                    {
+                        return;
+                    }
+
+                    _digest.AppendData(buffer.Slice(size));
                 }
 
-                heldPiece = _digestNext;
+                _digestNext++;
+                Store.MoveHold(_digestHold, _digestNext);
             }
-
-            _digest.AppendData(buffer, 0, size);
-            _digestNext++;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                PieceBufferPool.Shared.Return(buffer);
+            }
         }
     }
 
     /// <summary>Finishes the running hash; null when the swarm was stopped meanwhile.</summary>
     private bool? DigestMatches()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(MetaInfo.PieceLength);
-        try
+        lock (_digestLock)
         {
-            lock (_digestLock)
+            if (_digest is null)
             {
-                if (_digest is null)
-                {
-                    return null;
-                }
-
-                AdvanceDigestLocked(-1, buffer);
-                if (_digestNext != MetaInfo.PieceCount)
-                {
-                    return false;
-                }
-
-                Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-                _digest.GetHashAndReset(hash);
-                return Digest.FromSha256(hash) == MetaInfo.Digest;
+                return null;
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+
+            AdvanceDigestLocked();
+            Store.ReleaseHold(_digestHold);
+            _digestHold = 0;
+            if (_digestNext != MetaInfo.PieceCount)
+            {
+                return false;
+            }
+
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            _digest.GetHashAndReset(hash);
+            return Digest.FromSha256(hash) == MetaInfo.Digest;
         }
     }
 

@@ -62,6 +62,70 @@ internal static partial class DirectIo
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="data"/> at <paramref name="offset"/> (aligned) straight from its memory when that is
+    /// aligned too: true when written, false when the file system refused (the caller falls back to the page cache),
+    /// null when the memory is not aligned (the caller copies into an aligned buffer).
+    /// </summary>
+    public static unsafe bool? WriteIfAligned(SafeFileHandle direct, ReadOnlySpan<byte> data, long offset)
+    {
+        // Pinned for the check and the write: memory that moved in between would no longer be aligned.
+        fixed (byte* memory = data)
+        {
+            if (!IsAligned((long)(nuint)memory, data.Length) || !IsAligned(offset, 0))
+            {
+                return null;
+            }
+
+            try
+            {
+                RandomAccess.Write(direct, data, offset);
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the whole of <paramref name="destination"/> at <paramref name="offset"/> straight into its memory when
+    /// memory, offset and length are aligned: the bytes read (fewer at the end of the file), -1 when the file system
+    /// refused, null when not aligned (the caller reads through an aligned buffer of its own).
+    /// </summary>
+    public static unsafe int? ReadIfAligned(SafeFileHandle direct, Span<byte> destination, long offset)
+    {
+        fixed (byte* memory = destination)
+        {
+            if (destination.IsEmpty || !IsAligned((long)(nuint)memory, destination.Length) || !IsAligned(offset, 0))
+            {
+                return null;
+            }
+
+            try
+            {
+                var total = 0;
+                while (total < destination.Length)
+                {
+                    var read = RandomAccess.Read(direct, destination[total..], offset + total);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    total += read;
+                }
+
+                return total;
+            }
+            catch (IOException)
+            {
+                return -1;
+            }
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 }

@@ -1,24 +1,39 @@
-using System.Buffers;
+using System.Security.Cryptography;
 
 namespace P2PRegistry.Swarm.Pieces;
 
 /// <summary>
-/// The pieces a download stored or read last, kept in memory (pooled arrays): peers ask for a piece soon after we
-/// announce it, and the streaming reader follows close behind the download, so most reads of a download written with
-/// direct I/O are served from here instead of the disk. Oldest out first; bounded by a piece count.
+/// The pieces a download stored or read last, kept in memory (pooled, aligned <see cref="PieceBuffer"/>s): peers ask
+/// for a piece soon after we announce it, and the streaming reader follows behind the download, so most reads of a
+/// download written with direct I/O are served from here instead of the disk. Of the pieces no reader holds, the newest
+/// <c>capacity</c> stay (oldest out first); besides them, the pieces a reader holds (<see cref="Hold"/>: the
+/// <c>window</c> pieces from its place on, not read yet) stay until it has passed them, up to <c>capacity + window</c>
+/// pieces in all, after which the oldest go whatever holds them (the reader then reads those from the disk).
 /// </summary>
 internal sealed class HotPieces : IDisposable
 {
+    /// <summary>Holds at once (readers of one download); one more gets no hold (id 0) and reads from the disk.</summary>
+    internal const int MaxHolds = 64;
+
     private readonly Lock _lock = new();
-    private readonly Dictionary<int, byte[]> _pieces = [];
-    private readonly Queue<int> _order = new();
+    private readonly Dictionary<int, PieceBuffer> _pieces = [];
+
+    // Oldest first; at most capacity + window entries, so the scans below stay short.
+    private readonly List<int> _order = [];
+    private readonly Dictionary<int, int> _holds = [];
+    private readonly PieceBufferPool _pool;
     private readonly int _capacity;
+    private readonly int _window;
+    private int _nextHold;
     private bool _disposed;
 
-    public HotPieces(int capacity)
+    public HotPieces(int capacity, int window = 0, PieceBufferPool? pool = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        ArgumentOutOfRangeException.ThrowIfNegative(window);
         _capacity = capacity;
+        _window = window;
+        _pool = pool ?? PieceBufferPool.Shared;
     }
 
     public int Count
@@ -32,25 +47,19 @@ internal sealed class HotPieces : IDisposable
         }
     }
 
-    /// <summary>Takes ownership of <paramref name="buffer"/> (rented from the shared pool), which holds the whole piece.</summary>
-    public void Keep(int piece, byte[] buffer)
+    /// <summary>Takes ownership of <paramref name="buffer"/> (rented from the pool), which holds the whole piece.</summary>
+    public void Keep(int piece, PieceBuffer buffer)
     {
         lock (_lock)
         {
             if (_disposed || !_pieces.TryAdd(piece, buffer))
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                _pool.Return(buffer);
                 return;
             }
 
-            _order.Enqueue(piece);
-            while (_order.Count > _capacity)
-            {
-                if (_pieces.Remove(_order.Dequeue(), out var evicted))
-                {
-                    ArrayPool<byte>.Shared.Return(evicted);
-                }
-            }
+            _order.Add(piece);
+            TrimLocked();
         }
     }
 
@@ -65,17 +74,90 @@ internal sealed class HotPieces : IDisposable
             }
 
             // Under the lock: an evicted buffer goes back to the pool and may be reused at once.
-            buffer.AsSpan(offsetInPiece, destination.Length).CopyTo(destination);
+            buffer.Span.Slice(offsetInPiece, destination.Length).CopyTo(destination);
             return true;
         }
     }
 
-    /// <summary>Gives every kept piece back to the pool; later pieces are kept again.</summary>
+    /// <summary>Appends the first <paramref name="length"/> bytes of a kept piece to <paramref name="hash"/>; false when it is not here.</summary>
+    public bool TryAppendTo(int piece, int length, IncrementalHash hash)
+    {
+        lock (_lock)
+        {
+            if (!_pieces.TryGetValue(piece, out var buffer))
+            {
+                return false;
+            }
+
+            hash.AppendData(buffer.Slice(length));
+            return true;
+        }
+    }
+
+    /// <summary>True when the piece is kept (for tests).</summary>
+    internal bool Contains(int piece)
+    {
+        lock (_lock)
+        {
+            return _pieces.ContainsKey(piece);
+        }
+    }
+
+    /// <summary>
+    /// A reader at <paramref name="firstPiece"/> holds the window from there on; returns the hold's id, for
+    /// <see cref="MoveHold"/> and <see cref="Release"/>.
+    /// </summary>
+    public int Hold(int firstPiece)
+    {
+        lock (_lock)
+        {
+            if (_disposed || _window == 0 || _holds.Count >= MaxHolds)
+            {
+                return 0;
+            }
+
+            var id = ++_nextHold;
+            _holds[id] = firstPiece;
+            return id;
+        }
+    }
+
+    /// <summary>The reader moved on to <paramref name="firstPiece"/>: the pieces before it are no longer held.</summary>
+    public void MoveHold(int hold, int firstPiece)
+    {
+        lock (_lock)
+        {
+            if (_holds.TryGetValue(hold, out var current) && current != firstPiece)
+            {
+                _holds[hold] = firstPiece;
+                TrimLocked();
+            }
+        }
+    }
+
+    public void Release(int hold)
+    {
+        lock (_lock)
+        {
+            if (_holds.Remove(hold))
+            {
+                TrimLocked();
+            }
+        }
+    }
+
+    /// <summary>Gives every kept piece no reader holds back to the pool; later pieces are kept again.</summary>
     public void Clear()
     {
         lock (_lock)
         {
-            ReturnAllLocked();
+            for (var i = _order.Count - 1; i >= 0; i--)
+            {
+                if (!IsHeldLocked(_order[i]))
+                {
+                    EvictAtLocked(i);
+                }
+            }
         }
     }
 
@@ -84,18 +166,68 @@ internal sealed class HotPieces : IDisposable
         lock (_lock)
         {
             _disposed = true;
-            ReturnAllLocked();
+            foreach (var buffer in _pieces.Values)
+            {
+                _pool.Return(buffer);
+            }
+
+            _pieces.Clear();
+            _order.Clear();
+            _holds.Clear();
         }
     }
 
-    private void ReturnAllLocked()
+    private void TrimLocked()
     {
-        foreach (var buffer in _pieces.Values)
+        // The pieces no reader holds: the newest `capacity` of them stay. The held ones stay besides them, up to
+        // capacity + window pieces in all; past that the oldest go, held or not.
+        var unheld = 0;
+        foreach (var piece in _order)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (!IsHeldLocked(piece))
+            {
+                unheld++;
+            }
         }
 
-        _pieces.Clear();
-        _order.Clear();
+        for (var i = 0; unheld > _capacity && i < _order.Count;)
+        {
+            if (IsHeldLocked(_order[i]))
+            {
+                i++;
+                continue;
+            }
+
+            EvictAtLocked(i);
+            unheld--;
+        }
+
+        while (_order.Count > _capacity + _window)
+        {
+            EvictAtLocked(0);
+        }
+    }
+
+    private bool IsHeldLocked(int piece)
+    {
+        foreach (var first in _holds.Values)
+        {
+            if (piece >= first && piece - first < _window)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void EvictAtLocked(int index)
+    {
+        var piece = _order[index];
+        _order.RemoveAt(index);
+        if (_pieces.Remove(piece, out var buffer))
+        {
+            _pool.Return(buffer);
+        }
     }
 }
