@@ -1,13 +1,12 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using P2PRegistry.Core.Content;
-using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Swarm;
 
-// The blob's SHA-256 is advanced over the verified prefix while the download runs, from the piece buffers in memory:
-// the next piece in order as it is stored, the ones that verified out of order from the store's hot pieces (the hash
-// holds a reader window there; a piece gone from memory is read back), so the check at completion has little or
-// nothing left to do. A streaming reader's priority window makes the prefix advance steadily.
+// The blob's SHA-256 is advanced over the verified prefix while the download runs (in order, reading back
+// through the store — hot pieces or direct reads — the pieces that verified out of order), so the check at
+// completion has little or nothing left to read. A streaming reader's priority window makes the prefix advance steadily.
 internal sealed partial class BlobSwarm
 {
     private readonly Lock _digestLock = new();
@@ -15,17 +14,13 @@ internal sealed partial class BlobSwarm
     private int _digestNext;
     private int _digestCatchingUp;
 
-    // The hash's place as a reader of the store: the pieces from _digestNext on that verified out of order stay in
-    // memory (within the store's reader window) until they are hashed, instead of being read back from the disk.
-    private int _digestHold;
-
     /// <summary>
     /// After piece <paramref name="piece"/> was verified and written (its bytes still in
     /// <paramref name="buffer"/>): hashed at once when it is the next in order. Pieces that verified earlier
-    /// out of order are hashed by a background catch-up (from memory while the store holds them, else read back),
-    /// never on a session's receive loop. Skipped when the hash is busy: whatever is left is done at completion.
+    /// out of order are read back by a background catch-up, never on a session's receive loop. Skipped when
+    /// the hash is busy: whatever is left is done at completion.
     /// </summary>
-    private void AdvanceDigest(int piece, PieceBuffer buffer)
+    private void AdvanceDigest(int piece, byte[] buffer)
     {
         if (_digest is null || !_digestLock.TryEnter())
         {
@@ -37,9 +32,8 @@ internal sealed partial class BlobSwarm
         {
             if (piece == _digestNext && _digest is not null)
             {
-                _digest.AppendData(buffer.Slice(MetaInfo.GetPieceSize(piece)));
+                _digest.AppendData(buffer, 0, MetaInfo.GetPieceSize(piece));
                 _digestNext++;
-                Store.MoveHold(_digestHold, _digestNext);
             }
 
             catchUp = _digestNext < MetaInfo.PieceCount && Store.HasPiece(_digestNext);
@@ -57,11 +51,12 @@ internal sealed partial class BlobSwarm
 
     private void CatchUpDigest()
     {
+        var buffer = ArrayPool<byte>.Shared.Rent(MetaInfo.PieceLength);
         try
         {
             lock (_digestLock)
             {
-                AdvanceDigestLocked();
+                AdvanceDigestLocked(-1, buffer);
             }
         }
         catch (Exception exception) when (exception is IOException or ObjectDisposedException)
@@ -71,62 +66,57 @@ internal sealed partial class BlobSwarm
         finally
         {
             Volatile.Write(ref _digestCatchingUp, 0);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private void AdvanceDigestLocked()
+    private void AdvanceDigestLocked(int heldPiece, byte[] buffer)
     {
-        PieceBuffer? buffer = null;
-        try
+        while (_digest is not null && _digestNext < MetaInfo.PieceCount)
         {
-            while (_digest is not null && _digestNext < MetaInfo.PieceCount && Store.HasPiece(_digestNext))
+            var size = MetaInfo.GetPieceSize(_digestNext);
+            if (_digestNext != heldPiece)
             {
-                if (!Store.TryAppendHot(_digestNext, _digest))
+                if (!Store.HasPiece(_digestNext) || buffer.Length < size || !Store.ReadExactly(_digestNext, 0, buffer.AsSpan(0, size), keep: false))
                 {
-                    var size = MetaInfo.GetPieceSize(_digestNext);
-                    buffer ??= PieceBufferPool.Shared.Rent(MetaInfo.PieceLength);
-                    if (!Store.ReadExactly(_digestNext, 0, buffer.Slice(size), keep: false))
-                    {
-                        return;
-                    }
-
-                    _digest.AppendData(buffer.Slice(size));
+                    return;
                 }
 
-                _digestNext++;
-                Store.MoveHold(_digestHold, _digestNext);
+                heldPiece = _digestNext;
             }
-        }
-        finally
-        {
-            if (buffer is not null)
-            {
-                PieceBufferPool.Shared.Return(buffer);
-            }
+
+            _digest.AppendData(buffer, 0, size);
+            _digestNext++;
         }
     }
 
     /// <summary>Finishes the running hash; null when the swarm was stopped meanwhile.</summary>
     private bool? DigestMatches()
     {
-        lock (_digestLock)
+        var buffer = ArrayPool<byte>.Shared.Rent(MetaInfo.PieceLength);
+        try
         {
-            if (_digest is null)
+            lock (_digestLock)
             {
-                return null;
-            }
+                if (_digest is null)
+                {
+                    return null;
+                }
 
-            AdvanceDigestLocked();
-            Store.ReleaseHold(_digestHold);
-            _digestHold = 0;
-            if (_digestNext != MetaInfo.PieceCount)
-            {
-                return false;
-            }
+                AdvanceDigestLocked(-1, buffer);
+                if (_digestNext != MetaInfo.PieceCount)
+                {
+                    return false;
+                }
 
-            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-            _digest.GetHashAndReset(hash);
-            return Digest.FromSha256(hash) == MetaInfo.Digest;
+                Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+                _digest.GetHashAndReset(hash);
+                return Digest.FromSha256(hash) == MetaInfo.Digest;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

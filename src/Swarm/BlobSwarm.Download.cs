@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Security.Cryptography;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Swarm.PiecePicking;
-using P2PRegistry.Swarm.Pieces;
 using P2PRegistry.Swarm.Sessions;
 
 namespace P2PRegistry.Swarm;
@@ -17,14 +16,13 @@ internal sealed partial class BlobSwarm
 
     /// <summary>
     /// A block arrived: only a block asked of this peer counts (as progress for its stall clock, and for the picker);
-    /// its bytes are copied into the piece being reassembled (a pooled, aligned <see cref="PieceBuffer"/> shared by
-    /// every peer contributing to the piece, which is then hashed, written directly and kept hot as it is), endgame
-    /// duplicates are cancelled, and a completed piece is verified. Returns the bytes accepted.
+    /// its bytes are copied into the piece being reassembled (a pooled buffer shared by every peer contributing to the
+    /// piece), endgame duplicates are cancelled, and a completed piece is verified. Returns the bytes accepted.
     /// </summary>
     public int OnBlock(PeerSession session, int piece, int begin, in ReadOnlySequence<byte> block)
     {
         var length = (int)block.Length;
-        PieceBuffer? completed = null;
+        byte[]? completed = null;
         lock (_sync)
         {
             if (!_peers.TryGetValue(session.Id, out var peer))
@@ -64,11 +62,11 @@ internal sealed partial class BlobSwarm
             peer.BytesSinceTick += length;
             if (!_assembly.TryGetValue(piece, out var buffer))
             {
-                buffer = PieceBufferPool.Shared.Rent(MetaInfo.PieceLength);
+                buffer = ArrayPool<byte>.Shared.Rent(MetaInfo.GetPieceSize(piece));
                 _assembly.Add(piece, buffer);
             }
 
-            block.CopyTo(buffer.Span.Slice(begin, length));
+            block.CopyTo(buffer.AsSpan(begin, length));
             foreach (var key in _cancelScratch)
             {
                 if (_peers.TryGetValue(key, out var other))
@@ -104,11 +102,11 @@ internal sealed partial class BlobSwarm
     /// <see cref="MaxQueuedPieces"/> wait per swarm; past that the receive loop writes itself, so a disk slower than
     /// the network slows the peers over TCP instead of piling up piece buffers.
     /// </summary>
-    private void CompletePiece(int piece, PieceBuffer buffer)
+    private void CompletePiece(int piece, byte[] buffer)
     {
-        if (!MetaInfo.PieceHashMatches(piece, buffer.Slice(MetaInfo.GetPieceSize(piece))))
+        if (!MetaInfo.PieceHashMatches(piece, buffer.AsSpan(0, MetaInfo.GetPieceSize(piece))))
         {
-            PieceBufferPool.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer);
             OnPieceFailed(piece);
             return;
         }
@@ -138,7 +136,7 @@ internal sealed partial class BlobSwarm
     }
 
     /// <summary>Never throws: on the thread pool an exception would end the process.</summary>
-    private void StorePieceAndReturn(int piece, PieceBuffer buffer)
+    private void StorePieceAndReturn(int piece, byte[] buffer)
     {
         var kept = false;
         try
@@ -157,17 +155,17 @@ internal sealed partial class BlobSwarm
         {
             if (!kept)
             {
-                PieceBufferPool.Shared.Return(buffer);
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
     }
 
     /// <summary>Writes and records a verified piece; true when the store kept <paramref name="buffer"/> (a hot piece).</summary>
-    private bool StorePiece(int piece, PieceBuffer buffer)
+    private bool StorePiece(int piece, byte[] buffer)
     {
         try
         {
-            Store.Write(piece, 0, buffer.Slice(MetaInfo.GetPieceSize(piece)));
+            Store.Write(piece, 0, buffer.AsSpan(0, MetaInfo.GetPieceSize(piece)));
         }
         catch (IOException exception)
         {

@@ -23,7 +23,7 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
 
     private readonly Lock _sync = new();
     private readonly Dictionary<int, Peer> _peers = [];
-    private readonly Dictionary<int, PieceBuffer> _assembly = [];
+    private readonly Dictionary<int, byte[]> _assembly = [];
     private readonly Dictionary<int, TaskCompletionSource> _pieceWaiters = [];
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<int> _cancelScratch = [];
@@ -48,7 +48,6 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
         if (download)
         {
             _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            _digestHold = store.Hold(0);
             Picker = new PiecePicker(MetaInfo.PieceCount, MetaInfo.PieceLength, MetaInfo.Length, new Random(), context.Options.BlockSize,
                 context.Time, context.Options.CrossingWait);
             if (!wantAll)
@@ -364,19 +363,6 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
         FillAllLocked();
     }
 
-    /// <summary>A reader that goes through the blob in order starts at <paramref name="firstPiece"/> (see <see cref="ReaderWindow"/>).</summary>
-    public ReaderWindow OpenReaderWindow(int firstPiece) => new(this, Store.Hold(firstPiece));
-
-    /// <summary>The reader of <paramref name="hold"/> is done: a complete download nobody fetches from frees its hot pieces.</summary>
-    internal void CloseReaderWindow(int hold)
-    {
-        Store.ReleaseHold(hold);
-        lock (_sync)
-        {
-            ReleaseHotPiecesIfIdleLocked();
-        }
-    }
-
     /// <summary>A streaming reader needs these pieces next.</summary>
     public void Prioritize(int firstPiece, int count)
     {
@@ -456,7 +442,7 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
             sessions = [.. _peers.Values.Select(static p => p.Session)];
             foreach (var buffer in _assembly.Values)
             {
-                PieceBufferPool.Shared.Return(buffer);
+                ArrayPool<byte>.Shared.Return(buffer);
             }
 
             _assembly.Clear();

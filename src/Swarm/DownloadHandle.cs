@@ -81,8 +81,7 @@ public sealed class DownloadHandle
 
             var inPiece = (int)(offset - meta.GetPieceOffset(piece));
             var length = Math.Min(destination.Length, meta.GetPieceSize(piece) - inPiece);
-            // Not kept hot when read from the disk: an in-order reader does not come back to it.
-            if (!_swarm.Store.ReadExactly(piece, inPiece, destination[..length], keep: false))
+            if (!_swarm.Store.ReadExactly(piece, inPiece, destination[..length]))
             {
                 throw new IOException($"{Path} is shorter than {meta.Digest}.");
             }
@@ -93,17 +92,6 @@ public sealed class DownloadHandle
         }
 
         return total;
-    }
-
-    /// <summary>
-    /// A reader that will read the blob in order from <paramref name="offset"/> (with <see cref="Read"/>): the verified
-    /// pieces ahead of it stay in memory until it has read them (bounded; see <see cref="ReaderWindow"/>). Dispose it
-    /// when the reader is done.
-    /// </summary>
-    public ReaderWindow OpenReaderWindow(long offset)
-    {
-        var meta = _swarm.MetaInfo;
-        return _swarm.OpenReaderWindow((int)(Math.Clamp(offset, 0, meta.Length) / meta.PieceLength));
     }
 
     /// <summary>True while every piece is fetched; false for a download of byte ranges (started with <c>wantAll: false</c>).</summary>

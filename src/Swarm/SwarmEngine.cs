@@ -103,7 +103,7 @@ public sealed partial class SwarmEngine : IAsyncDisposable
             }
 
             var options = _context.Options;
-            var store = PieceStore.OpenForDownload(metaInfo, path, options.DirectIo, options.HotPieceBytes, options.ResumeFlushBytes, options.ResumeFlushInterval, _context.Time, options.ReaderWindowBytes);
+            var store = PieceStore.OpenForDownload(metaInfo, path, options.DirectIo, options.HotPieceBytes, options.ResumeFlushBytes, options.ResumeFlushInterval, _context.Time);
             if (store.ResumedPiecesDiscarded > 0)
             {
                 SwarmLog.ResumedPiecesDiscarded(_logger, metaInfo.Digest.Value, store.ResumedPiecesDiscarded, store.ResumedPieces);

@@ -144,15 +144,6 @@ public sealed class SwarmOptions
     public long HotPieceBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
-    /// With direct I/O: bytes of pieces, per in-order reader of a download (a streaming response, the blob's running
-    /// sha256), kept in memory beyond <see cref="HotPieceBytes"/> from the reader's place on until it has read them, so a
-    /// reader a little behind the download is fed from the verified piece buffers instead of reading them back from the
-    /// disk; a reader further behind reads the rest from the disk. Bounds a download's piece memory to
-    /// <c>HotPieceBytes + ReaderWindowBytes</c> (0 = readers hold nothing).
-    /// </summary>
-    public long ReaderWindowBytes { get; set; } = 8 * 1024 * 1024;
-
-    /// <summary>
     /// Complete blobs are super-seeded to our own peers (peer id starting with <c>-PR0001-</c>): they are shown a
     /// few pieces at a time, the least copied first, instead of the full bitfield, so each copy this node sends
     /// is a distinct piece until all went out once. Standard clients still get the full bitfield. For an origin
@@ -336,11 +327,6 @@ public sealed class SwarmOptions
         if (HotPieceBytes < 0)
         {
             yield return $"{SectionName}:HotPieceBytes must be 0 (none) or positive, got {HotPieceBytes}.";
-        }
-
-        if (ReaderWindowBytes < 0)
-        {
-            yield return $"{SectionName}:ReaderWindowBytes must be 0 (none) or positive, got {ReaderWindowBytes}.";
         }
 
         if (ResumeFlushBytes < 1)

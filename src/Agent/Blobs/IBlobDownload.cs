@@ -36,14 +36,4 @@ internal interface IBlobDownload
     /// <see cref="Path"/>) or through the download itself while it writes past the page cache. Returns the bytes read.
     /// </summary>
     int Read(SafeFileHandle file, long offset, Span<byte> destination);
-
-    /// <summary>
-    /// A reader that goes through the blob in order from <paramref name="offset"/>: what it is about to read stays in
-    /// memory for it where the download keeps pieces there (bounded). Null when there is nothing to hold. Dispose it
-    /// when the reader is done; report its place with <see cref="ReaderAt"/>.
-    /// </summary>
-    IDisposable? OpenReaderWindow(long offset);
-
-    /// <summary>The reader of <paramref name="window"/> has read everything before <paramref name="offset"/>.</summary>
-    void ReaderAt(IDisposable? window, long offset);
 }

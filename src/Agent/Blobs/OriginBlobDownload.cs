@@ -30,11 +30,4 @@ internal sealed class OriginBlobDownload(long length, string path) : IBlobDownlo
     public long Prioritize(long offset) => Length;
 
     public int Read(SafeFileHandle file, long offset, Span<byte> destination) => RandomAccess.Read(file, destination, offset);
-
-    /// <summary>Bytes streamed from the origin go through the page cache: nothing to hold.</summary>
-    public IDisposable? OpenReaderWindow(long offset) => null;
-
-    public void ReaderAt(IDisposable? window, long offset)
-    {
-    }
 }

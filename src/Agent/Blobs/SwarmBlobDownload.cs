@@ -71,29 +71,26 @@ internal sealed class SwarmBlobDownload(DownloadHandle handle, int priorityPiece
     }
 
     /// <summary>
-    /// The reader's bytes come through the download while its store is open: the pieces in memory (the reader's window,
-    /// see <see cref="OpenReaderWindow"/>) without touching the disk, the others from the file (direct reads while the
-    /// download writes directly: a cached read of the file could keep stale bytes). Once the download is complete and
-    /// its store closed, the file is read as usual. A closed store of an incomplete download (failed, abandoned, shutting
-    /// down) ends the stream.
+    /// Until the download is complete its file is written with direct I/O, so the reader's bytes come through the
+    /// download (its hot pieces, or direct reads); a cached read of the file could keep stale bytes. Complete, the file
+    /// is read as usual. A closed store of an incomplete download (failed, abandoned, shutting down) ends the stream.
     /// </summary>
     public int Read(SafeFileHandle file, long offset, Span<byte> destination)
     {
-        try
+        if (!Handle.IsComplete)
         {
-            return Handle.Read(offset, destination);
-        }
-        catch (ObjectDisposedException) when (Handle.IsComplete)
-        {
-            // Completed and stopped (an idle seed closed): the file is final now.
+            try
+            {
+                return Handle.Read(offset, destination);
+            }
+            catch (ObjectDisposedException) when (Handle.IsComplete)
+            {
+                // Completed and stopped between the check and the read: the file is final now.
+            }
         }
 
         return RandomAccess.Read(file, destination, offset);
     }
-
-    public IDisposable? OpenReaderWindow(long offset) => Handle.OpenReaderWindow(offset);
-
-    public void ReaderAt(IDisposable? window, long offset) => (window as ReaderWindow)?.MoveTo(offset);
 
     private long PieceEnd(int piece) => Handle.MetaInfo.GetPieceOffset(piece) + Handle.MetaInfo.GetPieceSize(piece);
 

@@ -271,9 +271,6 @@ internal sealed partial class MirrorHandler
         var start = offset;
         var writer = context.Response.BodyWriter;
         var stall = new StreamStallWatchdog(_options.StreamStallTimeout, _time, cancellationToken);
-
-        // The verified pieces ahead of this reader stay in memory (bounded) until sent: not read back from the disk.
-        var window = download.IsComplete ? null : download.OpenReaderWindow(offset);
         try
         {
             using (file)
@@ -325,7 +322,6 @@ internal sealed partial class MirrorHandler
 
                     _metrics.BytesServed(read);
                     offset += read;
-                    download.ReaderAt(window, offset);
                 }
             }
         }
@@ -345,7 +341,6 @@ internal sealed partial class MirrorHandler
         }
         finally
         {
-            window?.Dispose();
             stall.Dispose();
         }
     }

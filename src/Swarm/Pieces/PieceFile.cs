@@ -173,17 +173,6 @@ internal sealed class PieceFile : IDisposable
             return false;
         }
 
-        if (DirectIo.WriteIfAligned(direct, data, offset) is { } written)
-        {
-            // Memory aligned already (a piece reassembled in a PieceBuffer): no bounce copy.
-            if (!written)
-            {
-                StopDirectIo();
-            }
-
-            return written;
-        }
-
         var buffer = RentAligned(data.Length);
         try
         {
@@ -213,19 +202,6 @@ internal sealed class PieceFile : IDisposable
     {
         // A direct transfer starts and ends on the alignment: the blocks holding the range are read, no more (a block
         // request must not cost a whole piece from the disk). A read at the end of the file stops there.
-        if (DirectIo.ReadIfAligned(direct, destination, offset) is { } directRead)
-        {
-            // Aligned memory and range (a whole piece into a PieceBuffer): straight in, no bounce copy.
-            if (directRead < 0)
-            {
-                StopDirectIo();
-                return null;
-            }
-
-            Interlocked.Add(ref _bytesRead, directRead);
-            return directRead == destination.Length;
-        }
-
         var start = offset & ~(long)(DirectIo.Alignment - 1);
         var skip = (int)(offset - start);
         var needed = skip + destination.Length;

@@ -47,21 +47,18 @@ internal sealed class PieceStore : IDisposable
     private long _unflushedSince;
     private int _flushCount;
 
-    private PieceStore(MetaInfo metaInfo, PieceFile file, Bitfield verified, ResumeFile? resume, int hotPieces, FirstReadVerifier? firstRead, long flushBytes = 0, TimeSpan flushInterval = default, TimeProvider? time = null, int windowPieces = 0)
+    private PieceStore(MetaInfo metaInfo, PieceFile file, Bitfield verified, ResumeFile? resume, int hotPieces, FirstReadVerifier? firstRead, long flushBytes = 0, TimeSpan flushInterval = default, TimeProvider? time = null)
     {
         MetaInfo = metaInfo;
         _file = file;
         _verified = verified;
         _resume = resume;
-        _hot = (file.UsesDirectIo || firstRead is not null) && hotPieces > 0 ? new HotPieces(hotPieces, windowPieces) : null;
+        _hot = file.UsesDirectIo && hotPieces > 0 ? new HotPieces(hotPieces) : null;
         _firstRead = firstRead;
         _flushBytes = flushBytes;
         _flushInterval = flushInterval;
         _time = time ?? TimeProvider.System;
     }
-
-    /// <summary>Pieces checked on their first read kept in memory for the next reads of a seed (at least two pieces).</summary>
-    internal const long FirstReadHotBytes = 4L * 1024 * 1024;
 
     /// <summary>Default of <c>flushBytes</c>: verified bytes that wait for one flush at most.</summary>
     public const long DefaultFlushBytes = 64L * 1024 * 1024;
@@ -87,7 +84,7 @@ internal sealed class PieceStore : IDisposable
     /// <summary>True while whole pieces are written and read with direct I/O.</summary>
     public bool UsesDirectIo => _file.UsesDirectIo;
 
-    /// <summary>Pieces held in memory now (0 without direct I/O, unless a seed keeps the pieces it checked on first read).</summary>
+    /// <summary>Pieces held in memory now (0 without direct I/O).</summary>
     public int HotPieceCount => _hot?.Count ?? 0;
 
     /// <summary>True when each piece is checked against its SHA-1 on its first read (a complete blob opened to seed).</summary>
@@ -149,14 +146,11 @@ internal sealed class PieceStore : IDisposable
     /// Opens (or creates) a partial blob for download. A resume file for the same info hash, beside a data file of the
     /// blob's length, is trusted for the pieces it names; otherwise the data file is started afresh. With
     /// <paramref name="directIo"/> whole pieces bypass the page cache where the file system allows it, and the last
-    /// <paramref name="hotPieceBytes"/> bytes of pieces stored or read stay in memory (at least four pieces; 0: none),
-    /// and besides them up to <paramref name="readerWindowBytes"/> of the pieces a reader holds (<see cref="Hold"/>)
-    /// until it has read them.
+    /// <paramref name="hotPieceBytes"/> bytes of pieces stored or read stay in memory (at least four pieces; 0: none).
     /// </summary>
-    public static PieceStore OpenForDownload(MetaInfo metaInfo, string path, bool directIo = true, long hotPieceBytes = 8 * 1024 * 1024, long flushBytes = DefaultFlushBytes, TimeSpan? flushInterval = null, TimeProvider? time = null, long readerWindowBytes = 0)
+    public static PieceStore OpenForDownload(MetaInfo metaInfo, string path, bool directIo = true, long hotPieceBytes = 8 * 1024 * 1024, long flushBytes = DefaultFlushBytes, TimeSpan? flushInterval = null, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(hotPieceBytes);
-        ArgumentOutOfRangeException.ThrowIfNegative(readerWindowBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(flushBytes);
         ArgumentNullException.ThrowIfNull(metaInfo);
         var verified = new Bitfield(metaInfo.PieceCount);
@@ -187,8 +181,7 @@ internal sealed class PieceStore : IDisposable
             }
 
             var hotPieces = hotPieceBytes == 0 ? 0 : (int)Math.Clamp(hotPieceBytes / metaInfo.PieceLength, 4, int.MaxValue);
-            var windowPieces = hotPieces == 0 ? 0 : (int)Math.Min(readerWindowBytes / metaInfo.PieceLength, int.MaxValue);
-            return new PieceStore(metaInfo, file, verified, resume, hotPieces, firstRead: null, flushBytes, flushInterval ?? DefaultFlushInterval, time, windowPieces)
+            return new PieceStore(metaInfo, file, verified, resume, hotPieces, firstRead: null, flushBytes, flushInterval ?? DefaultFlushInterval, time)
             {
                 ResumedPieces = resumed,
                 ResumedPiecesDiscarded = discarded,
@@ -261,11 +254,7 @@ internal sealed class PieceStore : IDisposable
 
         var verified = new Bitfield(metaInfo.PieceCount);
         verified.SetAll();
-
-        // A piece checked on its first read was read whole: it stays in memory for the block requests that follow
-        // (a peer asks for the rest of the piece next), which then cost neither a read nor a system call.
-        var hotPieces = verifyOnFirstRead ? (int)Math.Max(2, FirstReadHotBytes / metaInfo.PieceLength) : 0;
-        return new PieceStore(metaInfo, file, verified, resume: null, hotPieces, verifyOnFirstRead ? new FirstReadVerifier(metaInfo, path) : null);
+        return new PieceStore(metaInfo, file, verified, resume: null, hotPieces: 0, verifyOnFirstRead ? new FirstReadVerifier(metaInfo, path) : null);
     }
 
     public bool HasPiece(int index)
@@ -309,50 +298,22 @@ internal sealed class PieceStore : IDisposable
     }
 
     /// <summary>
-    /// Hands a whole piece's buffer (rented from <see cref="PieceBufferPool.Shared"/>, written already) to the store,
-    /// which keeps it in memory for the next reads while it uses direct I/O, or returns it to the pool.
+    /// Hands a whole piece's buffer (rented from the shared pool, written already) to the store, which keeps it in
+    /// memory for the next reads while it uses direct I/O, or returns it to the pool.
     /// </summary>
-    public void Keep(int piece, PieceBuffer buffer)
+    public void Keep(int piece, byte[] buffer)
     {
         if (_hot is null)
         {
-            PieceBufferPool.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer);
             return;
         }
 
         _hot.Keep(piece, buffer);
     }
 
-    /// <summary>Frees the pieces kept in memory that no reader holds (a complete download nobody is fetching from): reads refill them.</summary>
+    /// <summary>Frees the pieces kept in memory (a complete download nobody is fetching from): reads refill them.</summary>
     public void ReleaseHotPieces() => _hot?.Clear();
-
-    /// <summary>
-    /// A reader that goes through the blob in order (a streaming response, the blob's digest) is at
-    /// <paramref name="firstPiece"/>: the pieces of its window from there on stay in memory until it has moved past
-    /// them (see <see cref="OpenForDownload"/>). Returns the hold (0: none, reads come from the disk), for
-    /// <see cref="MoveHold"/> and <see cref="ReleaseHold"/>.
-    /// </summary>
-    public int Hold(int firstPiece) => _hot?.Hold(firstPiece) ?? 0;
-
-    public void MoveHold(int hold, int firstPiece)
-    {
-        if (hold != 0)
-        {
-            _hot?.MoveHold(hold, firstPiece);
-        }
-    }
-
-    public void ReleaseHold(int hold)
-    {
-        if (hold != 0)
-        {
-            _hot?.Release(hold);
-        }
-    }
-
-    /// <summary>Appends a whole verified piece to <paramref name="hash"/> when it is in memory; false otherwise (read it).</summary>
-    public bool TryAppendHot(int piece, System.Security.Cryptography.IncrementalHash hash) =>
-        _hot?.TryAppendTo(piece, MetaInfo.GetPieceSize(piece), hash) == true;
 
     /// <summary>
     /// Records a piece (written already) as verified: in memory at once, in the resume file with the next flush
@@ -455,25 +416,21 @@ internal sealed class PieceStore : IDisposable
             return true;
         }
 
-        // Only a whole piece is kept: a block request must not hold a piece in memory, nor cost one from the disk. It is
-        // read into the buffer that is kept (aligned: no bounce copy), then copied out.
+        if (!_file.ReadExactly(MetaInfo.GetPieceOffset(piece) + offsetInPiece, destination))
+        {
+            return false;
+        }
+
+        // Only a whole piece is kept: a block request must not hold a piece in memory, nor cost one from the disk.
         var size = MetaInfo.GetPieceSize(piece);
         if (keep && _hot is not null && offsetInPiece == 0 && destination.Length == size && _file.UsesDirectIo)
         {
-            var kept = PieceBufferPool.Shared.Rent(MetaInfo.PieceLength);
-            var bytes = kept.Slice(size);
-            if (!_file.ReadExactly(MetaInfo.GetPieceOffset(piece), bytes))
-            {
-                PieceBufferPool.Shared.Return(kept);
-                return false;
-            }
-
-            bytes.CopyTo(destination);
-            _hot.Keep(piece, kept);
-            return true;
+            var copy = ArrayPool<byte>.Shared.Rent(size);
+            destination.CopyTo(copy);
+            _hot.Keep(piece, copy);
         }
 
-        return _file.ReadExactly(MetaInfo.GetPieceOffset(piece) + offsetInPiece, destination);
+        return true;
     }
 
     /// <summary>
@@ -557,11 +514,10 @@ internal sealed class PieceStore : IDisposable
     private bool ReadVerifying(FirstReadVerifier firstRead, int piece, int offsetInPiece, Span<byte> destination)
     {
         var size = MetaInfo.GetPieceSize(piece);
-        var buffer = PieceBufferPool.Shared.Rent(MetaInfo.PieceLength);
-        var kept = false;
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
-            var bytes = buffer.Slice(size);
+            var bytes = buffer.AsSpan(0, size);
             if (!_file.ReadExactly(MetaInfo.GetPieceOffset(piece), bytes))
             {
                 return false;
@@ -578,20 +534,11 @@ internal sealed class PieceStore : IDisposable
             }
 
             bytes.Slice(offsetInPiece, destination.Length).CopyTo(destination);
-            if (_hot is not null)
-            {
-                _hot.Keep(piece, buffer);
-                kept = true;
-            }
-
             return true;
         }
         finally
         {
-            if (!kept)
-            {
-                PieceBufferPool.Shared.Return(buffer);
-            }
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

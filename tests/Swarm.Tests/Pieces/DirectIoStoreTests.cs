@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using P2PRegistry.Swarm.Pieces;
@@ -59,8 +60,8 @@ public sealed class DirectIoStoreTests
         for (var piece = 0; piece < 8; piece++)
         {
             store.Write(piece, 0, blob.Piece(piece));
-            var buffer = PieceBufferPool.Shared.Rent(PieceLength);
-            blob.Piece(piece).CopyTo(buffer.Span);
+            var buffer = ArrayPool<byte>.Shared.Rent(PieceLength);
+            blob.Piece(piece).CopyTo(buffer);
             store.Keep(piece, buffer);
         }
 
@@ -98,42 +99,6 @@ public sealed class DirectIoStoreTests
     }
 
     [Fact]
-    public void PiecesAReaderHolds_StayInMemoryPastTheHotPieces_UntilItHasReadThem()
-    {
-        using var dir = new TempDirectory();
-        var blob = TestBlob.Create(Length, PieceLength);
-        var path = dir.Combine("blob");
-        using var store = PieceStore.OpenForDownload(blob.MetaInfo, path, directIo: true, hotPieceBytes: 4 * PieceLength, readerWindowBytes: 8 * PieceLength);
-        var hold = store.Hold(0);
-        for (var piece = 0; piece < 12; piece++)
-        {
-            var buffer = PieceBufferPool.Shared.Rent(PieceLength);
-            blob.Piece(piece).CopyTo(buffer.Span);
-            store.Write(piece, 0, buffer.Slice(PieceLength));
-            store.Keep(piece, buffer);
-        }
-
-        // The reader's 8 pieces (0..7) and the last 4 stored are all in memory: reading them costs no disk read.
-        var bytes = new byte[PieceLength];
-        for (var piece = 0; piece < 12; piece++)
-        {
-            Assert.True(store.ReadExactly(piece, 0, bytes, keep: false));
-            Assert.Equal(blob.Piece(piece).ToArray(), bytes);
-            store.MoveHold(hold, piece + 1);
-        }
-
-        Assert.Equal(0, store.BytesReadFromDisk);
-        Assert.Equal(4, store.HotPieceCount);
-        store.ReleaseHold(hold);
-
-        // Read back from the disk (direct, straight into an aligned buffer), the piece is intact too.
-        store.ReleaseHotPieces();
-        Assert.True(store.ReadExactly(0, 0, bytes));
-        Assert.Equal(blob.Piece(0).ToArray(), bytes);
-        Assert.Equal(PieceLength, store.BytesReadFromDisk);
-    }
-
-    [Fact]
     public void DirectIoOff_PiecesGoThroughThePageCache()
     {
         using var dir = new TempDirectory();
@@ -143,7 +108,7 @@ public sealed class DirectIoStoreTests
 
         Assert.False(store.UsesDirectIo);
         store.Write(0, 0, blob.Piece(0));
-        store.Keep(0, PieceBufferPool.Shared.Rent(PieceLength));
+        store.Keep(0, ArrayPool<byte>.Shared.Rent(PieceLength));
         Assert.True(ResidentBytes(path) >= PieceLength);
         var bytes = new byte[PieceLength];
         Assert.True(store.ReadExactly(0, 0, bytes));
