@@ -9,6 +9,9 @@ namespace P2PRegistry.Agent.Blobs;
 /// </summary>
 internal interface IBlobDownload
 {
+    /// <summary>How much the download has stored so far (grows while its source delivers, in any order).</summary>
+    long Stored { get; }
+
     long Length { get; }
 
     /// <summary>The file being written; readers open it by their own handle (it stays valid when the file moves into the cache).</summary>

@@ -18,6 +18,8 @@ internal sealed class OriginBlobDownload(long length, string path) : IBlobDownlo
 
     public long Length { get; } = length;
 
+    public long Stored => Blob.Written;
+
     public string Path { get; } = path;
 
     public bool IsComplete => Blob.IsComplete;

@@ -10,6 +10,9 @@ internal sealed class SwarmBlobDownload(DownloadHandle handle, int priorityPiece
 
     public long Length => Handle.MetaInfo.Length;
 
+    /// <summary>Verified pieces, in bytes (a piece's length each; only the change matters).</summary>
+    public long Stored => (long)Handle.VerifiedPieces * Handle.MetaInfo.PieceLength;
+
     public string Path => Handle.Path;
 
     public bool IsComplete => Handle.IsComplete;

@@ -120,7 +120,7 @@ public sealed class AgentOptions
     /// With no blob download in progress for this long, the agent gives memory back to the node once (a full, compacting
     /// collection), until the next download; zero: never.
     /// </summary>
-    public TimeSpan IdleTrimAfter { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan IdleTrimAfter { get; set; } = TimeSpan.FromSeconds(90);
 
     /// <summary>
     /// After a start, hash every cached blob (sha256) in the background, one after another, so each is served with no
@@ -174,8 +174,9 @@ public sealed class AgentOptions
     public int MaxRangeDownloads { get; set; } = 16;
 
     /// <summary>
-    /// A client stream of a blob the agent is still fetching that writes no byte to the client for this long is cut
-    /// (the connection aborted), so containerd retries instead of waiting on a source that stopped sending.
+    /// A client stream of a blob the agent is still fetching that writes no byte to the client for this long, while the
+    /// download stores nothing either, is cut (the connection aborted), so containerd retries instead of waiting on a
+    /// source that stopped sending.
     /// </summary>
     public TimeSpan StreamStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

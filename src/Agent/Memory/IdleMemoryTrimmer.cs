@@ -45,8 +45,17 @@ internal sealed partial class IdleMemoryTrimmer : BackgroundService
     /// <summary>Trims done since start.</summary>
     public int Trims => Volatile.Read(ref _trims);
 
-    /// <summary>A full, compacting, aggressive collection: the GC decommits what it freed, so the working set shrinks.</summary>
-    public static void TrimProcessMemory() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    /// <summary>
+    /// A full, compacting, aggressive collection; then the pools' own trimming (run after a full collection: the shared
+    /// array pool drops buffers unused for a minute) and a second collection for what they let go. The GC decommits what
+    /// it freed, so the working set shrinks.
+    /// </summary>
+    public static void TrimProcessMemory()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -270,7 +270,7 @@ internal sealed partial class MirrorHandler
 
         var start = offset;
         var writer = context.Response.BodyWriter;
-        var stall = new StreamStallWatchdog(_options.StreamStallTimeout, _time, cancellationToken);
+        var stall = new StreamStallWatchdog(_options.StreamStallTimeout, _time, cancellationToken, () => download.Stored);
         try
         {
             using (file)

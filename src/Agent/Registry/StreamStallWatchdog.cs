@@ -1,7 +1,8 @@
 namespace P2PRegistry.Agent.Registry;
 
 /// <summary>
-/// Watches one client stream for progress (bytes written to the client): once none came for the timeout,
+/// Watches one client stream for progress (bytes written to the client, or the download behind it storing more): once
+/// neither came for the timeout,
 /// <see cref="Token"/> is cancelled and <see cref="IsStalled"/> is set, so the stream is cut instead of hanging on a
 /// source that stopped sending (containerd retries a cut stream; it waits forever on an open one). The timer fires
 /// once per timeout at most and is re-armed from the last progress, so a progressing stream costs a timestamp per write.
@@ -12,6 +13,8 @@ internal sealed class StreamStallWatchdog : IDisposable
     private readonly TimeSpan _timeout;
     private readonly CancellationTokenSource _cancel;
     private readonly ITimer _timer;
+    private readonly Func<long>? _sourceProgress;
+    private long _lastSource;
     private readonly Lock _lock = new();
     private long _lastProgress;
     private bool _stalled;
@@ -19,13 +22,20 @@ internal sealed class StreamStallWatchdog : IDisposable
     private bool _disposed;
 
     /// <param name="aborted">The request's own cancellation (the client went away): <see cref="Token"/> follows it.</param>
-    public StreamStallWatchdog(TimeSpan timeout, TimeProvider time, CancellationToken aborted)
+    /// <param name="sourceProgress">
+    /// How far the download behind the stream has got (a count that grows as it stores data), asked once per timeout: a
+    /// stream waiting for its next bytes in order while the download stores others (a swarm's pieces arrive in any order,
+    /// and a seed may reveal the next one late) is not stalled.
+    /// </param>
+    public StreamStallWatchdog(TimeSpan timeout, TimeProvider time, CancellationToken aborted, Func<long>? sourceProgress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         _time = time;
         _timeout = timeout;
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         _lastProgress = time.GetTimestamp();
+        _sourceProgress = sourceProgress;
+        _lastSource = sourceProgress?.Invoke() ?? 0;
         _timer = time.CreateTimer(static state => ((StreamStallWatchdog)state!).Check(), this, timeout, Timeout.InfiniteTimeSpan);
     }
 
@@ -67,6 +77,12 @@ internal sealed class StreamStallWatchdog : IDisposable
             if (_disposed || _stalled)
             {
                 return;
+            }
+
+            if (_sourceProgress?.Invoke() is { } source && source != _lastSource)
+            {
+                _lastSource = source;
+                Progress();
             }
 
             var idle = Volatile.Read(ref _writing) ? TimeSpan.Zero : _time.GetElapsedTime(Volatile.Read(ref _lastProgress));

@@ -44,6 +44,30 @@ public sealed class StreamStallWatchdogTests
     }
 
     [Fact]
+    public void SourceStoringOtherData_NotAStall_ThenASourceThatStopsToo_Cuts()
+    {
+        var time = new FakeTimeProvider();
+        long stored = 0;
+        using var watchdog = new StreamStallWatchdog(Timeout, time, CancellationToken.None, () => Volatile.Read(ref stored));
+
+        // No byte reaches the client for four timeouts (the next piece in order is late), but the download stores other
+        // pieces all along: the source is alive.
+        for (var i = 0; i < 8; i++)
+        {
+            time.Advance(Timeout / 2);
+            Interlocked.Add(ref stored, 256 * 1024);
+        }
+
+        Assert.False(watchdog.Token.IsCancellationRequested);
+
+        // Now the download stops too: cut within two timeouts (the source is asked once per timeout).
+        time.Advance(Timeout);
+        time.Advance(Timeout);
+        Assert.True(watchdog.IsStalled);
+        Assert.True(watchdog.Token.IsCancellationRequested);
+    }
+
+    [Fact]
     public void SlowClientWrite_LongerThanTheTimeout_NotAStall_TheSourceClockRunsAfterIt()
     {
         var time = new FakeTimeProvider();
