@@ -159,7 +159,8 @@ public static class AgentApp
         // Registered after AgentStartup, so it stops before AgentStartup disposes the fetcher, the shelf and the engine.
         services.AddHostedService(sp => sp.GetRequiredService<DiskCollector>());
         services.AddHostedService(sp => new IdleMemoryTrimmer(
-            () => sp.GetRequiredService<BlobFetcher>().ActiveCount, IdleMemoryTrimmer.TrimProcessMemory,
+            () => (sp.GetRequiredService<BlobFetcher>().ActiveCount, sp.GetRequiredService<BlobFetcher>().StartedCount),
+            IdleMemoryTrimmer.MarkIdle, IdleMemoryTrimmer.TrimProcessMemory,
             sp.GetRequiredService<IOptions<AgentOptions>>().Value.IdleTrimAfter, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<IdleMemoryTrimmer>>()));
 

@@ -22,6 +22,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
 {
     private readonly Dictionary<Digest, BlobFetch> _fetches = [];
     private readonly Lock _lock = new();
+    private long _started;
     private readonly IMetaInfoSource _metaInfos;
     private readonly OriginBlobStreamer _origin;
     private readonly MetaInfoShelf _shelf;
@@ -51,6 +52,9 @@ internal sealed class BlobFetcher : IAsyncDisposable
         _downloadRoot = Path.GetFullPath(_options.DownloadPath);
         Directory.CreateDirectory(_downloadRoot);
     }
+
+    /// <summary>Downloads started since the agent started (a download that began and ended between two looks shows here).</summary>
+    public long StartedCount => Interlocked.Read(ref _started);
 
     /// <summary>Downloads in progress (tests and metrics).</summary>
     public int ActiveCount
@@ -82,6 +86,7 @@ internal sealed class BlobFetcher : IAsyncDisposable
     {
         var fetch = new BlobFetch(digest, registryNamespace, repository, rangeOnly);
         _fetches.Add(digest, fetch);
+        Interlocked.Increment(ref _started);
         _metrics.DownloadStarted();
         _ = Task.Run(() => RunAsync(fetch));
         return fetch;

@@ -12,7 +12,8 @@ namespace P2PRegistry.Agent.Memory;
 /// </summary>
 internal sealed partial class IdleMemoryTrimmer : BackgroundService
 {
-    private readonly Func<int> _activeDownloads;
+    private readonly Func<(int Active, long Started)> _downloads;
+    private readonly Action _markIdle;
     private readonly Action _trim;
     private readonly TimeSpan _after;
     private readonly TimeProvider _time;
@@ -21,20 +22,24 @@ internal sealed partial class IdleMemoryTrimmer : BackgroundService
     // Made with the trimmer, so its period counts from construction, whenever the host gets to ExecuteAsync.
     private readonly PeriodicTimer? _timer;
     private long? _idleSince;
+    private long _lastStarted;
     private bool _trimmed;
     private int _trims;
 
-    /// <param name="activeDownloads">Blob downloads in progress now.</param>
+    /// <param name="downloads">Blob downloads in progress now, and started since the agent started (a download that began
+    /// and ended between two looks re-arms the trim too).</param>
+    /// <param name="markIdle">Runs when an idle stretch begins (<see cref="MarkIdle"/> outside tests).</param>
     /// <param name="trim">Gives memory back (<see cref="TrimProcessMemory"/> outside tests).</param>
     /// <param name="after">How long without a download before the trim; zero: never.</param>
-    public IdleMemoryTrimmer(Func<int> activeDownloads, Action trim, TimeSpan after, TimeProvider time, ILogger<IdleMemoryTrimmer> logger)
+    public IdleMemoryTrimmer(Func<(int Active, long Started)> downloads, Action markIdle, Action trim, TimeSpan after, TimeProvider time, ILogger<IdleMemoryTrimmer> logger)
     {
         if (after != TimeSpan.Zero)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(after, TimeSpan.FromSeconds(1));
         }
 
-        _activeDownloads = activeDownloads;
+        _downloads = downloads;
+        _markIdle = markIdle;
         _trim = trim;
         _after = after;
         _time = time;
@@ -46,9 +51,14 @@ internal sealed partial class IdleMemoryTrimmer : BackgroundService
     public int Trims => Volatile.Read(ref _trims);
 
     /// <summary>
-    /// A full, compacting, aggressive collection; then the pools' own trimming (run after a full collection: the shared
-    /// array pool drops buffers unused for a minute) and a second collection for what they let go. The GC decommits what
-    /// it freed, so the working set shrinks.
+    /// A full collection as an idle stretch begins: the shared array pool stamps the buffers it holds at a full
+    /// collection and drops, at a later one, those unused for a minute since — the trim, at least a minute later, frees them.
+    /// </summary>
+    public static void MarkIdle() => GC.Collect();
+
+    /// <summary>
+    /// A full, compacting, aggressive collection; then the pools' own trimming (run after a full collection) and a second
+    /// collection for what they let go. The GC decommits what it freed, so the working set shrinks.
     /// </summary>
     public static void TrimProcessMemory()
     {
@@ -84,25 +94,32 @@ internal sealed partial class IdleMemoryTrimmer : BackgroundService
 
     private void Tick()
     {
-        if (_activeDownloads() > 0)
+        var (active, started) = _downloads();
+        if (active > 0 || started != _lastStarted)
         {
+            _lastStarted = started;
             _idleSince = null;
             _trimmed = false;
             return;
         }
 
-        _idleSince ??= _time.GetTimestamp();
+        if (_idleSince is null)
+        {
+            _idleSince = _time.GetTimestamp();
+            _markIdle();
+        }
+
         if (_trimmed || _time.GetElapsedTime(_idleSince.Value) < _after)
         {
             return;
         }
 
         var before = Environment.WorkingSet;
-        var started = _time.GetTimestamp();
+        var trimStart = _time.GetTimestamp();
         _trim();
         _trimmed = true;
         Interlocked.Increment(ref _trims);
-        Trimmed(_logger, _after, before >> 20, Environment.WorkingSet >> 20, _time.GetElapsedTime(started).TotalMilliseconds);
+        Trimmed(_logger, _after, before >> 20, Environment.WorkingSet >> 20, _time.GetElapsedTime(trimStart).TotalMilliseconds);
     }
 
     [LoggerMessage(120, LogLevel.Information, "No download for {Idle}: memory trimmed, working set {BeforeMiB} → {AfterMiB} MiB in {Milliseconds:0.0} ms")]

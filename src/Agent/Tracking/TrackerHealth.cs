@@ -39,23 +39,25 @@ internal sealed class TrackerHealth(TimeProvider time, TimeSpan baseDelay, TimeS
         }
     }
 
+    // Failed, Succeeded and Retain change both tables under _answered's lock, so a tracker is never left reachable
+    // and skipped at once by two calls that interleave.
+
     /// <summary>Records a failure; returns how long the tracker is skipped from now.</summary>
     public TimeSpan Failed(string tracker)
     {
         lock (_answered)
         {
             _answered.Remove(tracker);
+            return _health.Failed(tracker);
         }
-
-        return _health.Failed(tracker);
     }
 
     /// <summary>The tracker answered (a refusal is an answer too): it is healthy again.</summary>
     public void Succeeded(string tracker)
     {
-        _health.Succeeded(tracker);
         lock (_answered)
         {
+            _health.Succeeded(tracker);
             _answered.Add(tracker);
         }
     }
@@ -63,9 +65,9 @@ internal sealed class TrackerHealth(TimeProvider time, TimeSpan baseDelay, TimeS
     /// <summary>Forgets trackers no longer configured, so the table stays as small as the tracker list.</summary>
     public void Retain(IReadOnlyCollection<string> trackers)
     {
-        _health.Retain(trackers);
         lock (_answered)
         {
+            _health.Retain(trackers);
             _answered.RemoveWhere(t => !trackers.Contains(t));
         }
     }

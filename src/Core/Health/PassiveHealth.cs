@@ -52,8 +52,9 @@ public sealed class PassiveHealth<TKey>
         lock (_failed)
         {
             var failures = _failed.TryGetValue(server, out var state) ? state.Failures + 1 : 1;
-            // base, 2 × base, 4 × base …, capped; the shift is capped too, so it cannot overflow.
-            var delay = TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, BaseDelay.Ticks << Math.Min(failures - 1, 20)));
+            // base, 2 × base, 4 × base …, capped; compared before shifting, so it cannot overflow.
+            var shift = Math.Min(failures - 1, 20);
+            var delay = BaseDelay.Ticks > (MaxDelay.Ticks >> shift) ? MaxDelay : TimeSpan.FromTicks(BaseDelay.Ticks << shift);
             var ticks = (long)(delay.Ticks * (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond);
             _failed[server] = new State(failures, _time.GetTimestamp() + ticks);
             return delay;

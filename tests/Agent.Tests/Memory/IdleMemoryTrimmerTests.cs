@@ -10,6 +10,8 @@ public sealed class IdleMemoryTrimmerTests
     private static readonly TimeSpan After = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _time = new();
     private int _active;
+    private long _started;
+    private int _marks;
     private int _trims;
     private int _ticks;
     private bool _ticking = true;
@@ -19,10 +21,10 @@ public sealed class IdleMemoryTrimmerTests
         _ticking = after != TimeSpan.Zero;
         return new(() =>
         {
-            var active = Volatile.Read(ref _active);
+            var downloads = (Volatile.Read(ref _active), Interlocked.Read(ref _started));
             Interlocked.Increment(ref _ticks);
-            return active;
-        }, () => Interlocked.Increment(ref _trims), after ?? After, _time, NullLogger<IdleMemoryTrimmer>.Instance);
+            return downloads;
+        }, () => Interlocked.Increment(ref _marks), () => Interlocked.Increment(ref _trims), after ?? After, _time, NullLogger<IdleMemoryTrimmer>.Instance);
     }
 
     /// <summary>Moves the fake clock one timer period at a time and waits for the trimmer's tick at each (none when it is off).</summary>
@@ -55,6 +57,7 @@ public sealed class IdleMemoryTrimmerTests
         _active = 0;
         await AdvanceAsync(After + (After / 2));
         Assert.Equal(1, trimmer.Trims);
+        Assert.Equal(1, _marks);
         await AdvanceAsync(After * 4);
         Assert.Equal(1, trimmer.Trims);
         Assert.Equal(1, _trims);
@@ -67,6 +70,23 @@ public sealed class IdleMemoryTrimmerTests
         Assert.Equal(1, trimmer.Trims);
         await AdvanceAsync(After);
         Assert.Equal(2, trimmer.Trims);
+    }
+
+    [Fact]
+    public async Task ADownloadThatBeganAndEndedBetweenTwoLooks_ReArmsTheTrimToo()
+    {
+        await using var _ = Started(Create(), out var trimmer);
+        await AdvanceAsync(After * 2);
+        Assert.Equal(1, trimmer.Trims);
+
+        // A short pull: started and done before the trimmer looked again.
+        Interlocked.Increment(ref _started);
+        await AdvanceAsync(After / 4);
+        Assert.Equal(1, trimmer.Trims);
+        await AdvanceAsync(After * 2);
+
+        Assert.Equal(2, trimmer.Trims);
+        Assert.Equal(2, _marks);
     }
 
     [Fact]

@@ -51,6 +51,21 @@ public sealed class PassiveHealthTests
     }
 
     [Fact]
+    public void Failed_ABaseDelayThatWouldOverflowWhenDoubled_StaysAtTheCap()
+    {
+        var health = new PassiveHealth<int>(_time, TimeSpan.FromDays(20), TimeSpan.FromDays(10_000));
+
+        var delays = new List<TimeSpan>();
+        for (var i = 0; i < 30; i++)
+        {
+            delays.Add(health.Failed(3));
+        }
+
+        Assert.All(delays, d => Assert.InRange(d, TimeSpan.FromDays(20), TimeSpan.FromDays(10_000)));
+        Assert.Equal(TimeSpan.FromDays(10_000), delays[^1]);
+    }
+
+    [Fact]
     public void EqualDelays_AFixedSkipTime()
     {
         var health = new PassiveHealth<int>(_time, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
