@@ -4,6 +4,7 @@ using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm;
 using P2PRegistry.Swarm.Tracking;
 using P2PRegistry.Testing.Http;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Integration.Tests.Swarm;
 
@@ -42,8 +43,10 @@ public sealed class SwarmProofTests : IClassFixture<SwarmFixture>
 
         var file = Path.Combine(outDir, blob.Digest.Value);
         Assert.Equal(blob.Digest, SwarmBlob.DigestOf(file));
-        // The only source was the origin's peer port, which the tracker learnt from the metainfo fetch.
-        Assert.True(await SwarmFixture.OriginBytesUploadedAsync(_fixture.Origin) - uploadedBefore >= blob.Length);
+        // The only source was the origin's peer port, which the tracker learnt from the metainfo fetch. Its upload counter
+        // is read from /metrics, which may lag the last block aria2c received.
+        await Eventually.AssertAsync(async () => await SwarmFixture.OriginBytesUploadedAsync(_fixture.Origin) - uploadedBefore >= blob.Length,
+            "the origin's uploaded bytes reach the blob's length");
     }
 
     [Fact]
