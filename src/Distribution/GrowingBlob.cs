@@ -65,7 +65,10 @@ public sealed class GrowingBlob
         }
     }
 
-    /// <summary>Waits until more than <paramref name="position"/> bytes are readable and returns how many are; throws the writer's failure.</summary>
+    /// <summary>
+    /// Waits until more than <paramref name="position"/> bytes are readable and returns how many are; throws the writer's
+    /// failure unless it came once the blob was verified.
+    /// </summary>
     public async ValueTask<long> WaitReadableAsync(long position, CancellationToken cancellationToken)
     {
         while (true)
@@ -73,7 +76,9 @@ public sealed class GrowingBlob
             Task progress;
             lock (_gate)
             {
-                if (_failure is not null)
+                // Verified bytes stay sendable: a writer that failed after verifying (its fsync or its move into the
+                // store) leaves nothing bad for a reader that holds the file open.
+                if (_failure is not null && !_verified)
                 {
                     throw _failure;
                 }
@@ -113,7 +118,25 @@ public sealed class GrowingBlob
         Pulse();
     }
 
-    /// <summary>The whole blob (<paramref name="length"/> bytes) is written and verified: release the held-back byte.</summary>
+    /// <summary>
+    /// The whole blob (<paramref name="length"/> bytes) is written and hashed to its digest: release the held-back byte
+    /// now, while the writer still makes the file durable and moves it into its store (<see cref="Complete"/> follows, or
+    /// <see cref="Fail"/>). A reader's last byte then waits for the hash, not for an fsync.
+    /// </summary>
+    public void Verify(long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        lock (_gate)
+        {
+            _length = length;
+            _written = length;
+            _verified = true;
+        }
+
+        Pulse();
+    }
+
+    /// <summary>The whole blob (<paramref name="length"/> bytes) is written, verified and stored: release the held-back byte.</summary>
     public void Complete(long length)
     {
         lock (_gate)

@@ -20,6 +20,26 @@ public sealed class GrowingBlobTests
     }
 
     [Fact]
+    public async Task Verify_ReleasesTheFinalByteBeforeCompletion_AndALaterFailureLeavesItReadable()
+    {
+        var blob = new GrowingBlob(10);
+        blob.Advance(10);
+        var last = blob.WaitReadableAsync(9, CancellationToken.None).AsTask();
+        Assert.False(last.IsCompleted);
+
+        blob.Verify(10);
+        Assert.Equal(10, await last.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(10, blob.Readable);
+        Assert.False(blob.Completion.IsCompleted, "verified is not yet stored");
+
+        // The writer's fsync or move failed: the verified bytes are still good to send, the blob just is not stored.
+        blob.Fail(new IOException("fsync failed"));
+        Assert.Equal(10, await blob.WaitReadableAsync(9, CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(() => blob.Completion);
+        Assert.False(blob.IsComplete);
+    }
+
+    [Fact]
     public async Task Readers_WakeAsBytesArrive_AndGetTheWritersFailure()
     {
         var blob = new GrowingBlob();

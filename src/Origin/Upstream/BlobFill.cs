@@ -94,6 +94,16 @@ internal sealed class BlobFill
         }
     }
 
+    /// <summary>
+    /// The whole blob hashed to its digest: attached readers may send the final byte while the fill makes the file durable
+    /// and renames it into the store (<see cref="Complete"/> or <see cref="Fail"/> follows).
+    /// </summary>
+    public void Verify(long length)
+    {
+        _blob.Verify(length);
+        _length.TrySetResult(length);
+    }
+
     /// <summary>The blob is verified and in the store: release the held-back bytes.</summary>
     public void Complete(long length)
     {

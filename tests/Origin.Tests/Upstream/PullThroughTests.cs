@@ -42,6 +42,18 @@ public sealed class PullThroughTests : IAsyncLifetime
 
     private string BlobTail => $"blobs/{_layerDigest.Value}";
 
+    /// <summary>The fill's move into the store follows its last byte: waits (bounded) for it.</summary>
+    private async Task WaitStoredAsync(Digest digest)
+    {
+        var stored = _origin.BlobDataPath(digest);
+        for (var i = 0; i < 200 && !File.Exists(stored); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(File.Exists(stored), $"{digest} was not stored");
+    }
+
     [Fact]
     public async Task Manifest_ByTag_IsPulledStoredAndRevalidatedEveryTime()
     {
@@ -214,7 +226,8 @@ public sealed class PullThroughTests : IAsyncLifetime
         }
 
         Assert.Equal(1, _upstream.Count("GET", BlobTail));
-        Assert.True(File.Exists(_origin.BlobDataPath(_layerDigest)));
+        // The final byte went out once the digest matched; the fsync and the move into the store follow.
+        await WaitStoredAsync(_layerDigest);
         using var metaInfo = await _origin.Client.GetAsync($"/p2p/v1/metainfo/{_layerDigest.Value}");
         Assert.Equal(HttpStatusCode.OK, metaInfo.StatusCode);
 
@@ -290,6 +303,38 @@ public sealed class PullThroughTests : IAsyncLifetime
         using var again = await _origin.Client.GetAsync($"/v2/team/app/{BlobTail}{Ns}");
         Assert.Equal(_layer, await again.Content.ReadAsByteArrayAsync());
         Assert.Equal(2, _upstream.Count("GET", BlobTail));
+    }
+
+    [Fact]
+    public async Task Blob_StoreFailsAfterTheDigestMatched_ClientGetsTheVerifiedBody_NothingKept()
+    {
+        // A file where the blob's directory goes: the commit into the store fails after the bytes hashed to the digest.
+        var blobDirectory = Path.GetDirectoryName(_origin.BlobDataPath(_layerDigest))!;
+        Directory.CreateDirectory(Path.GetDirectoryName(blobDirectory)!);
+        await File.WriteAllBytesAsync(blobDirectory, [0]);
+        _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var response = await _origin.Client.GetAsync($"/v2/team/app/{BlobTail}{Ns}", HttpCompletionOption.ResponseHeadersRead))
+        {
+            // Headers sent: the requester streams from the fill's file.
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            _upstream.Gate.SetResult();
+            Assert.Equal(_layer, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.False(File.Exists(_origin.BlobDataPath(_layerDigest)));
+        for (var i = 0; i < 200 && Directory.GetFiles(Path.Combine(_origin.StoragePath, "uploads")).Length > 0; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(_origin.StoragePath, "uploads")));
+
+        // Not stored: once the store can take it, the next request fills it again.
+        File.Delete(blobDirectory);
+        using var again = await _origin.Client.GetAsync($"/v2/team/app/{BlobTail}{Ns}");
+        Assert.Equal(_layer, await again.Content.ReadAsByteArrayAsync());
+        Assert.Equal(2, _upstream.Count("GET", BlobTail));
+        await WaitStoredAsync(_layerDigest);
     }
 
     [Fact]
