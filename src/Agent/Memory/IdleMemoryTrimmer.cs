@@ -7,11 +7,14 @@ namespace P2PRegistry.Agent.Memory;
 /// Gives memory back to the node once the agent has had no blob download in progress for <c>Agent:IdleTrimAfter</c>: a
 /// pull leaves the GC heap and the pools sized for it (piece buffers, socket and pipe buffers) while the agent then sits
 /// idle for minutes or hours next to the node's workloads. Trims once per idle stretch (the next download re-arms it);
-/// seeding goes on meanwhile. Looks four times per <c>IdleTrimAfter</c>, so a trim comes 1–1.25 of it after the last
-/// download ended.
+/// seeding goes on meanwhile. Looks <see cref="LooksPerIdleTime"/> times per <c>IdleTrimAfter</c>, so a trim comes
+/// 1–1.125 of it after the last download ended (a look is a counter read).
 /// </summary>
 internal sealed partial class IdleMemoryTrimmer : BackgroundService
 {
+    /// <summary>Looks per idle time: a trim comes at most two looks (an eighth of the idle time) after it is due.</summary>
+    internal const int LooksPerIdleTime = 16;
+
     private readonly Func<(int Active, long Started)> _downloads;
     private readonly Action _markIdle;
     private readonly Action _trim;
@@ -44,7 +47,7 @@ internal sealed partial class IdleMemoryTrimmer : BackgroundService
         _after = after;
         _time = time;
         _logger = logger;
-        _timer = after == TimeSpan.Zero ? null : new PeriodicTimer(after / 4, time);
+        _timer = after == TimeSpan.Zero ? null : new PeriodicTimer(after / LooksPerIdleTime, time);
     }
 
     /// <summary>Trims done since start.</summary>

@@ -12,7 +12,9 @@ namespace P2PRegistry.Core.Wire;
 /// BEP 10: <c>{m: {name: id}, p: port, v: client, reqq: n}</c>, all optional; an id of 0 in <c>m</c>
 /// disables that extension. Our own key <c>p2pregistry_block</c> announces the largest block this peer
 /// serves, so two of our peers can agree on blocks larger than the standard 16 KiB; <c>p2pregistry_zone</c> names
-/// the sender's zone (a topology label), so a peer prefers peers of its own zone whichever side connected.
+/// the sender's zone (a topology label), so a peer prefers peers of its own zone whichever side connected;
+/// <c>p2pregistry_lazy_have</c> = 1 says the sender needs no <c>have</c> for a piece it already has (a node that
+/// super-seeds needs every one: it reveals the next piece when it hears of the last).
 /// </remarks>
 public sealed class ExtensionHandshake
 {
@@ -23,6 +25,9 @@ public sealed class ExtensionHandshake
 
     /// <summary>The dictionary key of the sender's zone (<see cref="Placement.TopologyLabel"/>).</summary>
     public const string ZoneKey = "p2pregistry_zone";
+
+    /// <summary>The dictionary key of our own capability: 1 = send this peer no <c>have</c> for a piece it has.</summary>
+    public const string LazyHaveKey = "p2pregistry_lazy_have";
 
     private static readonly IComparer<string> s_utf8Order = Comparer<string>.Create(
         static (x, y) => Encoding.UTF8.GetBytes(x).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(y)));
@@ -44,6 +49,12 @@ public sealed class ExtensionHandshake
 
     /// <summary>The sender's zone (<c>p2pregistry_zone</c>, a topology label); absent when unknown or for standard clients.</summary>
     public string? Zone { get; init; }
+
+    /// <summary>
+    /// The sender needs no <c>have</c> for a piece it already has (<c>p2pregistry_lazy_have</c> = 1); false for standard
+    /// clients, which may count every have (libtorrent's <c>send_redundant_have</c>), and for a super-seeding node.
+    /// </summary>
+    public bool LazyHave { get; init; }
 
     /// <summary>Writes the whole extended message (length prefix, id 20, ext id 0, dictionary).</summary>
     public void WriteMessage(IBufferWriter<byte> output)
@@ -78,6 +89,12 @@ public sealed class ExtensionHandshake
         {
             writer.WriteString(MaxBlockLengthKey);
             writer.WriteInteger(block);
+        }
+
+        if (LazyHave)
+        {
+            writer.WriteString(LazyHaveKey);
+            writer.WriteInteger(1);
         }
 
         if (Zone is { Length: > 0 } zone)
@@ -158,6 +175,7 @@ public sealed class ExtensionHandshake
             },
             RequestQueueLength = OptionalInteger(dictionary, "reqq", 1, int.MaxValue),
             MaxBlockLength = OptionalInteger(dictionary, MaxBlockLengthKey, 1, int.MaxValue),
+            LazyHave = OptionalInteger(dictionary, LazyHaveKey, 0, 1) == 1,
             Zone = dictionary[ZoneKey] switch
             {
                 null => null,

@@ -127,6 +127,7 @@ internal sealed partial class PeerSession
         }
 
         var handshake = ExtensionHandshake.Decode(payload);
+        RemoteLazyHave = handshake.LazyHave;
 
         // Only the port is taken from the peer; the address is the one the socket sees.
         if (handshake.Port is { } port && RemoteEndPoint is IPEndPoint remote && AdvertisedEndPoint is null)

@@ -121,6 +121,7 @@ internal sealed partial class PeerSession
                     Port = _context.ListenPort > 0 ? _context.ListenPort : null,
                     RequestQueueLength = _context.Options.MaxQueuedRequestsPerPeer,
                     Zone = _context.Options.Zone.Length > 0 ? _context.Options.Zone : null,
+                    LazyHave = !_context.SuperSeed,
                 }.WriteMessage(output);
                 break;
             case OutboundKind.Request:

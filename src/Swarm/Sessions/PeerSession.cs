@@ -28,6 +28,7 @@ internal sealed partial class PeerSession
     private long _lastSentAt;
     private int _wakePending;
     private int _queued;
+    private bool _remoteLazyHave;
 
     public PeerSession(
         IPeerSessionOwner owner,
@@ -82,6 +83,16 @@ internal sealed partial class PeerSession
 
     /// <summary>The zone the peer said it is in (extension handshake), or empty when it named none.</summary>
     public string RemoteZone { get; private set; } = string.Empty;
+
+    /// <summary>
+    /// The peer said it needs no <c>have</c> for a piece it already has (extension handshake
+    /// <c>p2pregistry_lazy_have</c>): in a large swarm most haves would tell a peer what it knows.
+    /// </summary>
+    public bool RemoteLazyHave
+    {
+        get => Volatile.Read(ref _remoteLazyHave);
+        private set => Volatile.Write(ref _remoteLazyHave, value);
+    }
 
     /// <summary>Where the peer listens: dialled, or advertised on its observed address; null when unknown.</summary>
     public IPEndPoint? PeerEndPoint => ListenEndPoint ?? AdvertisedEndPoint;

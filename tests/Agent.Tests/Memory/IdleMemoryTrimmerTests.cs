@@ -30,7 +30,7 @@ public sealed class IdleMemoryTrimmerTests
     /// <summary>Moves the fake clock one timer period at a time and waits for the trimmer's tick at each (none when it is off).</summary>
     private async Task AdvanceAsync(TimeSpan by)
     {
-        for (var step = After / 4; by > TimeSpan.Zero; by -= step)
+        for (var step = After / IdleMemoryTrimmer.LooksPerIdleTime; by > TimeSpan.Zero; by -= step)
         {
             var ticks = Volatile.Read(ref _ticks);
             _time.Advance(step);
@@ -73,6 +73,22 @@ public sealed class IdleMemoryTrimmerTests
     }
 
     [Fact]
+    public async Task TheTrim_ComesAtMostAnEighthOfTheIdleTimeAfterItIsDue()
+    {
+        await using var _ = Started(Create(), out var trimmer);
+        _active = 1;
+        await AdvanceAsync(After);
+
+        // The download ends just after a look: the next look sees it idle, the trim is due the idle time after that.
+        _active = 0;
+        await AdvanceAsync(After - (After / IdleMemoryTrimmer.LooksPerIdleTime));
+        Assert.Equal(0, trimmer.Trims);
+        await AdvanceAsync(After / 8);
+
+        Assert.Equal(1, trimmer.Trims);
+    }
+
+    [Fact]
     public async Task ADownloadThatBeganAndEndedBetweenTwoLooks_ReArmsTheTrimToo()
     {
         await using var _ = Started(Create(), out var trimmer);
@@ -81,7 +97,7 @@ public sealed class IdleMemoryTrimmerTests
 
         // A short pull: started and done before the trimmer looked again.
         Interlocked.Increment(ref _started);
-        await AdvanceAsync(After / 4);
+        await AdvanceAsync(After / IdleMemoryTrimmer.LooksPerIdleTime);
         Assert.Equal(1, trimmer.Trims);
         await AdvanceAsync(After * 2);
 

@@ -36,6 +36,29 @@ public class ExtensionHandshakeTests
         Assert.Equal("zone-b", ExtensionHandshake.Decode(new ReadOnlySequence<byte>(output.WrittenMemory)).Zone);
     }
 
+    [Fact]
+    public void LazyHave_RoundTrips_BetweenTheBlockAndZoneKeys()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        new ExtensionHandshake { MaxBlockLength = 65536, LazyHave = true, Zone = "a" }.WriteDictionary(output);
+
+        Assert.Equal("d1:mde17:p2pregistry_blocki65536e21:p2pregistry_lazy_havei1e16:p2pregistry_zone1:ae", Encoding.ASCII.GetString(output.WrittenSpan));
+        Assert.True(ExtensionHandshake.Decode(new ReadOnlySequence<byte>(output.WrittenMemory)).LazyHave);
+    }
+
+    [Theory]
+    [InlineData("d1:mdee", false)] // a standard client: every have
+    [InlineData("d21:p2pregistry_lazy_havei0ee", false)]
+    [InlineData("d21:p2pregistry_lazy_havei1ee", true)]
+    public void Decode_LazyHave(string dict, bool expected) =>
+        Assert.Equal(expected, ExtensionHandshake.Decode(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(dict))).LazyHave);
+
+    [Theory]
+    [InlineData("d21:p2pregistry_lazy_havei2ee")]
+    [InlineData("d21:p2pregistry_lazy_have1:1e")]
+    public void Decode_LazyHaveThatIsNotZeroOrOne_Refused(string dict) =>
+        Assert.Throws<PeerProtocolException>(() => ExtensionHandshake.Decode(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(dict))));
+
     [Theory]
     [InlineData("d16:p2pregistry_zonei1ee")]
     [InlineData("d16:p2pregistry_zone4:a b.e")]
