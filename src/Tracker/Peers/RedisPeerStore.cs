@@ -120,7 +120,8 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         var hit = !stop && _candidates is not null && _candidates.TryGet(infoHash, out cached);
         var hex = infoHash.ToHex();
         var packed = Pack(hex, peer, stop, quotaExempt, counts: !hit);
-        var write = await _writer.WriteAsync(packed).WaitAsync(cancellationToken).ConfigureAwait(false);
+        // One peer's announces to one swarm apply in the order they came (a stop after a start never lands first).
+        var write = await _writer.WriteAsync(packed, HashCode.Combine(infoHash, peer.Id)).WaitAsync(cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _peers, write.Peers);
         Volatile.Write(ref _swarms, write.Swarms);
         var outcome = write.Outcome switch
