@@ -12,8 +12,10 @@ namespace P2PRegistry.Tracker.Peers;
 /// (by the caller's order key, a hash of swarm and peer) with its own queue and sends its next batch only when the
 /// last one completed (and one connection delivers calls to Redis in order), so a peer's stop queued after its start
 /// never lands first and leaves a ghost peer until the peer TTL. Two loops keep one batch forming while the other runs.
-/// Every wait is bounded: the queue by <see cref="Capacity"/> (a full queue fails the announce at once), a batch by the
-/// connection's timeout (its failure fails every announce in it).
+/// Every wait is bounded: the queue by <see cref="Capacity"/> (a full queue fails the announce at once), the time an
+/// announce waits in it by the queue timeout (<c>Tracker:Redis:QueueTimeout</c>: one found older when its loop takes
+/// the next batch fails and is never sent, so never applied late), a batch by the connection's timeout (its failure
+/// fails every announce in it). So an announce's answer comes within the queue timeout plus one batch's timeout.
 /// </summary>
 internal sealed class RedisAnnounceWriter : IAsyncDisposable
 {
@@ -30,15 +32,24 @@ internal sealed class RedisAnnounceWriter : IAsyncDisposable
 
     private readonly Func<RedisValue[], Task<RedisResult>> _run;
     private readonly Func<RedisValue[]> _common;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _queueTimeout;
+    private readonly long _queueTimeoutTicks;
     private readonly Task[] _loops;
     private long _batches;
 
     /// <param name="run">Sends one script call with these arguments; throws <see cref="PeerStoreUnavailableException"/> when Redis fails.</param>
     /// <param name="common">The arguments every batch starts with (prefix, now, cutoff, limits), made when the batch is sent.</param>
-    public RedisAnnounceWriter(Func<RedisValue[], Task<RedisResult>> run, Func<RedisValue[]> common)
+    /// <param name="time">The clock of the queue timeout.</param>
+    /// <param name="queueTimeout">How long an announce may wait in the queue; one that waited longer fails unsent.</param>
+    public RedisAnnounceWriter(Func<RedisValue[], Task<RedisResult>> run, Func<RedisValue[]> common, TimeProvider time, TimeSpan queueTimeout)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(queueTimeout, TimeSpan.Zero);
         _run = run;
         _common = common;
+        _time = time;
+        _queueTimeout = queueTimeout;
+        _queueTimeoutTicks = (long)(queueTimeout.TotalSeconds * time.TimestampFrequency);
         _queues = new Channel<Pending>[Writers];
         _loops = new Task[Writers];
         for (var i = 0; i < Writers; i++)
@@ -63,7 +74,7 @@ internal sealed class RedisAnnounceWriter : IAsyncDisposable
     /// <param name="orderKey">Announces with the same key apply in the order they were queued (the caller's hash of swarm and peer).</param>
     public Task<AnnounceWrite> WriteAsync(byte[] packed, int orderKey)
     {
-        var pending = new Pending(packed);
+        var pending = new Pending(packed, _time.GetTimestamp());
         if (!_queues[(int)((uint)orderKey % Writers)].Writer.TryWrite(pending))
         {
             throw new PeerStoreUnavailableException($"The Redis peer store has {Capacity / Writers} announces queued for one writer: Redis is not keeping up.");
@@ -77,8 +88,19 @@ internal sealed class RedisAnnounceWriter : IAsyncDisposable
         var batch = new List<Pending>(MaxBatch);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            var now = _time.GetTimestamp();
+            PeerStoreUnavailableException? expired = null;
             while (batch.Count < MaxBatch && reader.TryRead(out var pending))
             {
+                if (now - pending.QueuedAt > _queueTimeoutTicks)
+                {
+                    // Its announcer has waited long enough (and may have given up): fail it rather than apply it late.
+                    expired ??= new PeerStoreUnavailableException(
+                        $"An announce waited longer than Tracker:Redis:QueueTimeout ({_queueTimeout}) for the Redis peer store: Redis is not keeping up.");
+                    pending.Result.TrySetException(expired);
+                    continue;
+                }
+
                 batch.Add(pending);
             }
 
@@ -140,9 +162,12 @@ internal sealed class RedisAnnounceWriter : IAsyncDisposable
         await Task.WhenAll(_loops).ConfigureAwait(false);
     }
 
-    private sealed class Pending(byte[] packed)
+    private sealed class Pending(byte[] packed, long queuedAt)
     {
         public byte[] Packed { get; } = packed;
+
+        /// <summary>When it was queued (<see cref="TimeProvider.GetTimestamp"/>).</summary>
+        public long QueuedAt { get; } = queuedAt;
 
         public TaskCompletionSource<AnnounceWrite> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

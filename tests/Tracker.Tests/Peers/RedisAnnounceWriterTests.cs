@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using P2PRegistry.Testing.Waiting;
 using P2PRegistry.Tracker.Peers;
 using StackExchange.Redis;
@@ -12,7 +13,7 @@ public sealed class RedisAnnounceWriterTests
     public async Task WriteAsync_StopQueuedBehindAHeldStartOfTheSamePeer_TheStopWins()
     {
         var redis = new FakeRedis();
-        await using var writer = new RedisAnnounceWriter(redis.RunAsync, () => [RedisValue.EmptyString]);
+        await using var writer = new RedisAnnounceWriter(redis.RunAsync, () => [RedisValue.EmptyString], TimeProvider.System, TimeSpan.FromMinutes(1));
         redis.HoldNext();
 
         var start = writer.WriteAsync(FakeRedis.Announce("peer-1"), orderKey: 1);
@@ -31,7 +32,7 @@ public sealed class RedisAnnounceWriterTests
     public async Task WriteAsync_AnotherShardsAnnounceBehindAHeldBatch_IsWrittenMeanwhile()
     {
         var redis = new FakeRedis();
-        await using var writer = new RedisAnnounceWriter(redis.RunAsync, () => [RedisValue.EmptyString]);
+        await using var writer = new RedisAnnounceWriter(redis.RunAsync, () => [RedisValue.EmptyString], TimeProvider.System, TimeSpan.FromMinutes(1));
         redis.HoldNext();
 
         var held = writer.WriteAsync(FakeRedis.Announce("peer-1"), orderKey: 0);
@@ -42,6 +43,30 @@ public sealed class RedisAnnounceWriterTests
         Assert.False(held.IsCompleted);
         redis.Release();
         Assert.Equal(1, (await held).Outcome);
+    }
+
+    [Fact]
+    public async Task WriteAsync_QueuedLongerThanTheQueueTimeout_FailsAndIsNeverApplied()
+    {
+        var time = new FakeTimeProvider();
+        var redis = new FakeRedis();
+        await using var writer = new RedisAnnounceWriter(redis.RunAsync, () => [RedisValue.EmptyString], time, TimeSpan.FromSeconds(3));
+        redis.HoldNext();
+
+        var held = writer.WriteAsync(FakeRedis.Announce("peer-1"), orderKey: 0);
+        await Eventually.AssertAsync(() => redis.Calls == 1, "the first batch was sent");
+        var late = writer.WriteAsync(FakeRedis.Announce("peer-2"), orderKey: 0);
+        time.Advance(TimeSpan.FromSeconds(2));
+        var inTime = writer.WriteAsync(FakeRedis.Announce("peer-3"), orderKey: 0);
+        time.Advance(TimeSpan.FromSeconds(1.5));
+        redis.Release();
+
+        Assert.Equal(1, (await held).Outcome);
+        var failure = await Assert.ThrowsAsync<PeerStoreUnavailableException>(() => late);
+        Assert.Contains("Tracker:Redis:QueueTimeout", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(1, (await inTime).Outcome);
+        Assert.Equal(["peer-1", "peer-3"], redis.Peers.Order());
+        Assert.Equal(2, redis.Calls);
     }
 
     /// <summary>
