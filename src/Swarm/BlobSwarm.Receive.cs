@@ -10,10 +10,34 @@ namespace P2PRegistry.Swarm;
 internal sealed partial class BlobSwarm
 {
     /// <summary>
-    /// A bitfield may replace the last (aria2c sends its own only once it has a piece, after its interested), but a
-    /// peer that keeps sending them only costs us a scan each time.
+    /// Bitfields that do not add to the last, at most. A bitfield may replace the last: aria2c sends its own only once
+    /// it has a piece, and then again instead of haves whenever the bitfield is no larger than they would be
+    /// (DefaultBtInteractive::checkHave: 5 + bitfield bytes ≤ 9 × new pieces; for a blob of up to 32 pieces, at every
+    /// piece). Such a bitfield only adds pieces, so it is free, like the haves it stands for (at most one per piece).
+    /// Any other (the same again, or one that takes pieces away) only costs us a scan: past this many the peer is cut.
     /// </summary>
     internal const int MaxBitfieldsPerPeer = 8;
+
+    /// <summary>True when <paramref name="next"/> holds every piece of <paramref name="last"/> and more.</summary>
+    private static bool AddsPieces(Bitfield last, Bitfield next)
+    {
+        if (next.SetCount <= last.SetCount)
+        {
+            return false;
+        }
+
+        var before = last.Words;
+        var after = next.Words;
+        for (var i = 0; i < before.Length; i++)
+        {
+            if ((before[i] & ~after[i]) != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     public void OnChoke(PeerSession session)
     {
@@ -90,7 +114,8 @@ internal sealed partial class BlobSwarm
     public void OnBitfield(PeerSession session, in ReadOnlySequence<byte> bits)
     {
         // Checked before anything changes (the peer's availability must be removed exactly once).
-        if (!new Bitfield(MetaInfo.PieceCount).TryReadFrom(bits, out var error))
+        var incoming = new Bitfield(MetaInfo.PieceCount);
+        if (!incoming.TryReadFrom(bits, out var error))
         {
             throw PeerProtocolException.InvalidBitfield(error ?? "malformed");
         }
@@ -103,7 +128,7 @@ internal sealed partial class BlobSwarm
                 return;
             }
 
-            if (++peer.Bitfields > MaxBitfieldsPerPeer)
+            if (!AddsPieces(peer.Pieces, incoming) && ++peer.Bitfields > MaxBitfieldsPerPeer)
             {
                 throw new PeerProtocolException($"More than {MaxBitfieldsPerPeer} bitfields.");
             }

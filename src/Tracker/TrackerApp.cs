@@ -96,7 +96,10 @@ public static class TrackerApp
             // What an announce reads back at most: as the in-memory store, twice the most any announce gets (a sample, group by
             // group in handout order, never the whole swarm).
             var settings = new RedisPeerStoreSettings(
-                options.Redis.Configuration, options.Redis.KeyPrefix, 2 * options.MaxPeersHandedOut, options.Redis.CandidateCacheTtl, options.Redis.CandidateCacheEntries);
+                options.Redis.Configuration, options.Redis.KeyPrefix, 2 * options.MaxPeersHandedOut, options.Redis.CandidateCacheTtl, options.Redis.CandidateCacheEntries)
+            {
+                QueueTimeout = options.Redis.QueueTimeout,
+            };
             return ActivatorUtilities.CreateInstance<RedisPeerStore>(sp, storeOptions, settings, time);
         });
         services.AddSingleton(sp =>

@@ -18,6 +18,19 @@ internal sealed class TrackerRedisOptions
     /// <summary>Swarms whose sample is cached, at most (past it the cache starts again empty).</summary>
     public int CandidateCacheEntries { get; set; } = 8192;
 
+    /// <summary>
+    /// How long an announce may wait in the queue of writes to Redis (behind a slow but connected Redis) before it fails
+    /// unsent: the announcer hears an error and retries. Its answer comes within this plus the connection's
+    /// <c>asyncTimeout</c>, which together stay under the agent's tracker timeout (10 s).
+    /// </summary>
+    public TimeSpan QueueTimeout { get; set; } = DefaultQueueTimeout;
+
+    public static readonly TimeSpan DefaultQueueTimeout = TimeSpan.FromSeconds(3);
+
+    public static readonly TimeSpan MinQueueTimeout = TimeSpan.FromMilliseconds(50);
+
+    public static readonly TimeSpan MaxQueueTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>The longest <see cref="CandidateCacheTtl"/>: well under any announce interval.</summary>
     public static readonly TimeSpan MaxCandidateCacheTtl = TimeSpan.FromSeconds(30);
 
@@ -54,6 +67,11 @@ internal sealed class TrackerRedisOptions
         if (CandidateCacheTtl < TimeSpan.Zero || CandidateCacheTtl > MaxCandidateCacheTtl)
         {
             yield return $"{section}:CandidateCacheTtl must be between 00:00:00 (off) and {MaxCandidateCacheTtl}, got {CandidateCacheTtl}.";
+        }
+
+        if (QueueTimeout < MinQueueTimeout || QueueTimeout > MaxQueueTimeout)
+        {
+            yield return $"{section}:QueueTimeout must be between {MinQueueTimeout} and {MaxQueueTimeout}, got {QueueTimeout}.";
         }
 
         if (CandidateCacheEntries < 1 || CandidateCacheEntries > MaxCandidateCacheEntries)

@@ -55,6 +55,25 @@ public sealed class TrackerRedisOptionsTests
     }
 
     [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.01)]
+    [InlineData(31.0)]
+    public void Validate_QueueTimeoutOutOfRange_NamesTheKey(double seconds)
+    {
+        var options = new TrackerOptions { PeerStore = "Redis", Redis = { Configuration = "127.0.0.1:6379", QueueTimeout = TimeSpan.FromSeconds(seconds) } };
+
+        var error = Assert.Single(Errors(options));
+        Assert.StartsWith("Tracker:Redis:QueueTimeout must be between", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_DefaultQueueTimeout_IsAFewSeconds()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(3), new TrackerRedisOptions().QueueTimeout);
+        Assert.Empty(Errors(new TrackerOptions { PeerStore = "Redis", Redis = { Configuration = "127.0.0.1:6379" } }));
+    }
+
+    [Theory]
     [InlineData(-1, 8192, "Tracker:Redis:CandidateCacheTtl")]
     [InlineData(31, 8192, "Tracker:Redis:CandidateCacheTtl")]
     [InlineData(1, 0, "Tracker:Redis:CandidateCacheEntries")]

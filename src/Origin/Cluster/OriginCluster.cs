@@ -364,6 +364,7 @@ internal sealed class OriginCluster
             return;
         }
 
+        _blobs.ReportRemoved(digest);
         Metrics.Dropped();
         ClusterLog.BlobDropped(_logger, digest.Value, string.Join(", ", holders.Select(h => Members!.Members[h])));
     }

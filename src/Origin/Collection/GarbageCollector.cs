@@ -39,6 +39,9 @@ internal sealed class GarbageCollector
         _time = time;
     }
 
+    /// <summary>Raised for each blob removed (its data, metainfo and folder gone), on the pass's thread.</summary>
+    public event Action<Digest>? BlobRemoved;
+
     /// <summary>Raised for each manifest marked conservatively (corrupt, unknown media type).</summary>
     public event Action<DoubtfulManifest>? Doubt;
 
@@ -225,6 +228,7 @@ internal sealed class GarbageCollector
         TryDelete(_layout.BlobData(digest));
         TryDelete(_layout.BlobMetaInfo(digest));
         TryDeleteDirectory(_layout.BlobDirectory(digest));
+        BlobRemoved?.Invoke(digest);
         foreach (var link in links)
         {
             if (!link.Revision)

@@ -20,7 +20,7 @@ internal sealed class GarbageCollectorService : BackgroundService
     private readonly ILogger<GarbageCollectorService> _logger;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
-    public GarbageCollectorService(StorageLayout layout, CollectionGate gate, PullThroughUsage usage, UpstreamCatalog upstreams,
+    public GarbageCollectorService(StorageLayout layout, BlobStore blobs, CollectionGate gate, PullThroughUsage usage, UpstreamCatalog upstreams,
         IOptions<OriginOptions> options, CollectionMetrics metrics, TimeProvider time, ILogger<GarbageCollectorService> logger)
     {
         var value = options.Value;
@@ -30,6 +30,7 @@ internal sealed class GarbageCollectorService : BackgroundService
         _logger = logger;
         _collector = new GarbageCollector(layout, gate, usage, name => upstreams.PulledThroughOwner(name) is not null,
             value.Gc.GracePeriod, value.PullThroughCacheBytes, value.MaxManifestBytes, time);
+        _collector.BlobRemoved += blobs.ReportRemoved;
         _collector.Doubt += doubt => CollectionLog.Doubtful(_logger, doubt.Digest.Value, doubt.Reason);
     }
 

@@ -32,6 +32,7 @@ internal sealed class SeedIndex
         _layout = blobs.Layout;
         _logger = logger;
         blobs.Stored += OnStored;
+        blobs.Removed += OnRemoved;
     }
 
     public int Count => _digests.Count;
@@ -46,6 +47,9 @@ internal sealed class SeedIndex
         _storedHere[metaInfo.Digest] = 0;
         Add(metaInfo);
     }
+
+    // Gone: bytes found there later came by a path that verified nothing (a restore, a copy by hand) until a store says so.
+    private void OnRemoved(Digest digest) => _storedHere.TryRemove(digest, out _);
 
     /// <summary>Reads every <c>blobs/sha256/xx/&lt;hex&gt;/metainfo</c> whose blob is present; damaged ones are skipped (the metainfo endpoint recomputes them).</summary>
     public int Load()

@@ -18,15 +18,17 @@ namespace P2PRegistry.Origin.Seeding;
 internal sealed class SeedQuarantine : IHostedService
 {
     private readonly SwarmEngine _engine;
+    private readonly BlobStore _blobs;
     private readonly StorageLayout _layout;
     private readonly OriginMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<SeedQuarantine> _logger;
 
-    public SeedQuarantine(SwarmEngine engine, StorageLayout layout, OriginMetrics metrics, TimeProvider time, ILogger<SeedQuarantine> logger)
+    public SeedQuarantine(SwarmEngine engine, BlobStore blobs, OriginMetrics metrics, TimeProvider time, ILogger<SeedQuarantine> logger)
     {
         _engine = engine;
-        _layout = layout;
+        _blobs = blobs;
+        _layout = blobs.Layout;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -68,6 +70,7 @@ internal sealed class SeedQuarantine : IHostedService
             Directory.CreateDirectory(_layout.Quarantine);
             var target = _layout.QuarantinedBlob(digest, _time.GetUtcNow());
             File.Move(data, target);
+            _blobs.ReportRemoved(digest);
             SeedingLog.BlobQuarantined(_logger, digest.Value, corruption.Piece, target);
             _metrics.BlobQuarantined();
         }

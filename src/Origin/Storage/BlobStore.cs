@@ -35,6 +35,12 @@ internal sealed class BlobStore
     /// <summary>Raised after a blob became visible under its digest (the seed index listens).</summary>
     public event Action<MetaInfo>? Stored;
 
+    /// <summary>Raised after a blob's data left the store (garbage collection, a cluster member's drop, quarantine).</summary>
+    public event Action<Digest>? Removed;
+
+    /// <summary>Whoever removed or moved a blob's data says so here (the seed index then forgets it was stored here).</summary>
+    public void ReportRemoved(Digest digest) => Removed?.Invoke(digest);
+
     public bool TryGetLength(Digest digest, out long length)
     {
         var info = new FileInfo(_layout.BlobData(digest));

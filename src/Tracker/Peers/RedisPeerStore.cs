@@ -12,8 +12,10 @@ namespace P2PRegistry.Tracker.Peers;
 /// or takes them from the short-lived per-swarm cache (<see cref="CandidateCache"/>, when
 /// <see cref="RedisPeerStoreSettings.CandidateCacheTtl"/> is on). Time comes from this process's <see cref="TimeProvider"/> (trackers' clocks
 /// are kept by NTP; a skew of a second or two only shifts expiry by as much).
-/// When Redis cannot be reached, every call fails at once with <see cref="PeerStoreUnavailableException"/> (no
-/// queueing behind a dead connection) and the connection is retried in the background.
+/// When Redis cannot be reached, every call fails at once with <see cref="PeerStoreUnavailableException"/> and the
+/// connection is retried in the background. Behind a Redis that is connected but slow, announces do queue: each waits
+/// at most <see cref="RedisPeerStoreSettings.QueueTimeout"/> in the writer's queue (then fails, unsent) plus one batch's
+/// <c>asyncTimeout</c>; a read waits at most <c>asyncTimeout</c>.
 /// </summary>
 internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
 {
@@ -86,7 +88,7 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         _ownsConnection = connection is null;
         _redis = connection ?? ConnectionMultiplexer.ConnectAsync(redisOptions);
         RedisKey[] batchKeys = [_addressesKey, _swarmsKey, _countersKey];
-        _writer = new RedisAnnounceWriter(values => RunAsync("announce", db => db.ScriptEvaluateAsync(RedisScripts.Announce, batchKeys, values)), BatchArguments);
+        _writer = new RedisAnnounceWriter(values => RunAsync("announce", db => db.ScriptEvaluateAsync(RedisScripts.Announce, batchKeys, values)), BatchArguments, time, settings.QueueTimeout);
         _candidates = settings.CandidateCacheTtl > TimeSpan.Zero ? new CandidateCache(time, settings.CandidateCacheTtl, settings.CandidateCacheEntries) : null;
     }
 
@@ -120,7 +122,8 @@ internal sealed class RedisPeerStore : IPeerStore, IAsyncDisposable, IDisposable
         var hit = !stop && _candidates is not null && _candidates.TryGet(infoHash, out cached);
         var hex = infoHash.ToHex();
         var packed = Pack(hex, peer, stop, quotaExempt, counts: !hit);
-        var write = await _writer.WriteAsync(packed).WaitAsync(cancellationToken).ConfigureAwait(false);
+        // One peer's announces to one swarm apply in the order they came (a stop after a start never lands first).
+        var write = await _writer.WriteAsync(packed, HashCode.Combine(infoHash, peer.Id)).WaitAsync(cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _peers, write.Peers);
         Volatile.Write(ref _swarms, write.Swarms);
         var outcome = write.Outcome switch

@@ -6,4 +6,8 @@ namespace P2PRegistry.Tracker.Peers;
 /// <param name="SampleSize">The most peers one announce reads back from a swarm (the handout is chosen from them).</param>
 /// <param name="CandidateCacheTtl">How long a swarm's sample, once read, answers this tracker's announces to it (<see cref="CandidateCache"/>); zero: every announce reads its own.</param>
 /// <param name="CandidateCacheEntries">Swarms whose sample is cached, at most.</param>
-internal sealed record RedisPeerStoreSettings(string Configuration, string KeyPrefix, int SampleSize, TimeSpan CandidateCacheTtl = default, int CandidateCacheEntries = 8192);
+internal sealed record RedisPeerStoreSettings(string Configuration, string KeyPrefix, int SampleSize, TimeSpan CandidateCacheTtl = default, int CandidateCacheEntries = 8192)
+{
+    /// <summary>How long an announce may wait in the writer's queue before it fails unsent (<see cref="RedisAnnounceWriter"/>).</summary>
+    public TimeSpan QueueTimeout { get; init; } = TrackerRedisOptions.DefaultQueueTimeout;
+}

@@ -59,6 +59,27 @@ public sealed class GarbageCollectorServiceTests
     }
 
     [Fact]
+    public async Task RunAsync_RemovesABlobStoredHere_TheSeedIndexNoLongerTrustsItsPath()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1));
+        await using var origin = await OriginServer.StartAsync(["--Origin:Gc:Interval=1.00:00:00", "--Origin:Gc:GracePeriod=00:01:00"], configureServices: s => s.AddSingleton<TimeProvider>(time));
+        var (deleted, _) = await origin.PushImageAsync("gc/untrusted", "v1", seed: 3);
+        using (var delete = await origin.Client.DeleteAsync($"/v2/gc/untrusted/manifests/{deleted.Value}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        }
+
+        var seeds = origin.Services.GetRequiredService<P2PRegistry.Origin.Seeding.SeedIndex>();
+        Assert.True(seeds.StoredHere(deleted));
+        time.Advance(TimeSpan.FromMinutes(2));
+        var report = await origin.Services.GetRequiredService<GarbageCollectorService>().RunAsync(dryRun: false, CancellationToken.None);
+
+        // Removed, then the same bytes put back by a path that verified nothing (a restore, a copy by hand): not trusted.
+        Assert.Contains(report.Removed, r => r.Digest == deleted);
+        Assert.False(seeds.StoredHere(deleted));
+    }
+
+    [Fact]
     public async Task GcDisabled_PushesAndMounts_LeaveNoReleaseRemembered()
     {
         await using var origin = await OriginServer.StartAsync(["--Origin:Gc:Enabled=false"]);

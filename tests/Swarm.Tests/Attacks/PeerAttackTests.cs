@@ -186,6 +186,48 @@ public sealed class PeerAttackTests
         }
     }
 
+    [Fact]
+    public async Task Bitfields_EachAddingAPiece_AsAria2cSendsThem_AreAllAccepted()
+    {
+        // aria2c (DefaultBtInteractive::checkHave) sends its whole bitfield instead of haves whenever that is no larger:
+        // for a blob of up to 32 pieces, at every new piece. One bitfield per piece it gained is a real client's.
+        using var dir = new TempDirectory();
+        const int pieces = 16;
+        var blob = TestBlob.Create(pieces * 16 * 1024, 16 * 1024);
+        await using var leecher = await TestNode.StartAsync(new FakeTracker());
+        await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
+        var swarm = leecher.Engine.FindSwarm(blob.MetaInfo.InfoHash)!;
+        await using var peer = await HostilePeer.ConnectAndHandshakeAsync(EndPointOf(leecher), blob.MetaInfo.InfoHash, localAddress: AttackerAddress, timeout: Timeout);
+
+        var bits = new byte[2];
+        for (var piece = 0; piece < pieces - 1; piece++)
+        {
+            bits[piece / 8] |= (byte)(0x80 >> (piece % 8));
+            await peer.SendAsync(Frames.Bitfield(bits));
+        }
+
+        await PollAsync(() => swarm.AvailabilityOf(pieces - 2) == 1);
+        Assert.False(peer.RemoteClosed);
+        Assert.Equal(1, swarm.SessionCount);
+    }
+
+    [Fact]
+    public async Task Bitfields_TheSameOneOverAndOver_SessionClosed()
+    {
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(4 * 16 * 1024, 16 * 1024);
+        await using var seed = await TestNode.StartAsync(new FakeTracker());
+        seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
+        await using var peer = await HostilePeer.ConnectAndHandshakeAsync(EndPointOf(seed), blob.MetaInfo.InfoHash, localAddress: AttackerAddress, timeout: Timeout);
+
+        for (var i = 0; i <= P2PRegistry.Swarm.BlobSwarm.MaxBitfieldsPerPeer + 1; i++)
+        {
+            await peer.SendAsync(Frames.Bitfield([0x80]));
+        }
+
+        Assert.True(await peer.WaitForCloseAsync(Timeout));
+    }
+
     [Theory]
     [InlineData(1, P2PRegistry.Swarm.Sessions.PeerSession.MaxExtensionHandshakeLength + 500)] // under the frame limit, over ours
     [InlineData(P2PRegistry.Swarm.Sessions.PeerSession.MaxExtensionHandshakes + 1, 40)]

@@ -155,12 +155,16 @@ public sealed class RedisPeerStoreTests(RedisServerFixture redis) : IClassFixtur
                 continue;
             }
 
-            // Stored, and (no cache) its own read sees itself.
+            // Stored, and (no cache) its own read finds live peers. Not necessarily itself: the read takes the oldest of
+            // the live members it counted, and under one fake instant those are ordered by their bytes; the other
+            // writer's shard may have added lower ones between this announce's write and its read.
             Assert.Equal(PeerStoreOutcome.Stored, outcomes[i].Outcome);
-            Assert.Contains(outcomes[i].Peers, p => p.Id == peer.Id);
+            Assert.NotEmpty(outcomes[i].Peers);
         }
 
-        // 1 + 119 others + 3 of the quota'd address.
+        // 1 + 119 others + 3 of the quota'd address. The totals are the last reply's: with two writers the reply that
+        // landed last may be of the batch applied first, so one more announce (after all the others) reads them.
+        await store.AnnounceAsync(s_swarm, From("10.0.0.1", 1), AnnounceEvent.None, default);
         Assert.Equal(123, store.GetStatistics().Peers);
     }
 
