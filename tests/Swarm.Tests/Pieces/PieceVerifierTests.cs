@@ -104,17 +104,20 @@ public sealed class PieceVerifierTests
     }
 
     [Fact]
-    public async Task TryEnqueue_ChecksOffTheCallersThread()
+    public async Task TryEnqueue_ReturnsWithoutWaitingForTheCheck()
     {
         var blob = TestBlob.Create(PieceLength, PieceLength);
-        var owner = new RecordingOwner();
+        var owner = new RecordingOwner { Gate = new ManualResetEventSlim(false) };
         var verifier = new PieceVerifier(blob.MetaInfo, owner, capacity: 1, workers: 1);
-        var caller = Environment.CurrentManagedThreadId;
 
+        // The check of piece 0 is held: a caller that checked inline would still be inside TryEnqueue.
         Assert.True(verifier.TryEnqueue(0, blob.Piece(0).ToArray()));
+        Assert.Empty(owner.Checked);
+        Assert.True(owner.Entered.Wait(Timeout), "the piece was never checked");
 
+        owner.Gate.Set();
         Assert.True(await Eventually.HoldsAsync(() => owner.Checked.Count == 1, Timeout));
-        Assert.NotEqual(caller, owner.Checked.Single().Thread);
+        Assert.True(owner.Checked.Single().Matches);
     }
 
     private sealed class RecordingOwner : IPieceVerifierOwner
