@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Swarm.PiecePicking;
+using P2PRegistry.Swarm.Pieces;
 using P2PRegistry.Swarm.Sessions;
 
 namespace P2PRegistry.Swarm;
@@ -96,44 +97,42 @@ internal sealed partial class BlobSwarm
     }
 
     /// <summary>
-    /// Checks a completed piece's SHA-1 here, at once: a liar stops being asked the moment its piece fails, and is
-    /// blacklisted by the session it came from. The disk write goes to the thread pool, because this receive loop may
-    /// run on the socket's polling thread (inline socket completions), which must not wait on a disk. At most
-    /// <see cref="MaxQueuedPieces"/> wait per swarm; past that the receive loop writes itself, so a disk slower than
-    /// the network slows the peers over TCP instead of piling up piece buffers.
+    /// A completed piece goes to the <see cref="PieceVerifier"/>: its SHA-1, the disk write and the blob's running
+    /// SHA-256 run on the thread pool, because this receive loop may run on the socket's polling thread (inline socket
+    /// completions), which must neither hash nor wait on a disk while the socket has more to read. At most
+    /// <see cref="MaxQueuedPieces"/> are pending per swarm; past that the receive loop checks and writes itself, so a
+    /// disk or CPU slower than the network slows the peers over TCP instead of piling up piece buffers. A liar is
+    /// stopped being asked as soon as its piece's check fails.
     /// </summary>
     private void CompletePiece(int piece, byte[] buffer)
     {
-        if (!MetaInfo.PieceHashMatches(piece, buffer.AsSpan(0, MetaInfo.GetPieceSize(piece))))
+        var verifier = _verifier!;
+        if (!verifier.TryEnqueue(piece, buffer))
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            OnPieceFailed(piece);
+            verifier.CheckNow(piece, buffer);
+        }
+    }
+
+    void IPieceVerifierOwner.OnPieceChecked(int piece, byte[] buffer, bool matches)
+    {
+        if (matches)
+        {
+            StorePieceAndReturn(piece, buffer);
             return;
         }
 
-        if (Interlocked.Increment(ref _queuedPieces) <= MaxQueuedPieces)
+        ArrayPool<byte>.Shared.Return(buffer);
+        try
         {
-            ThreadPool.UnsafeQueueUserWorkItem(
-                static state =>
-                {
-                    try
-                    {
-                        state.Swarm.StorePieceAndReturn(state.Piece, state.Buffer);
-                    }
-                    finally
-                    {
-                        Interlocked.Decrement(ref state.Swarm._queuedPieces);
-                    }
-                },
-                (Swarm: this, Piece: piece, Buffer: buffer),
-                preferLocal: false);
+            OnPieceFailed(piece);
         }
-        else
+        catch (ObjectDisposedException)
         {
-            Interlocked.Decrement(ref _queuedPieces);
-            StorePieceAndReturn(piece, buffer);
+            // Stopped meanwhile: nobody is asked for anything any more.
         }
     }
+
+    void IPieceVerifierOwner.OnPieceDropped(int piece, byte[] buffer) => ArrayPool<byte>.Shared.Return(buffer);
 
     /// <summary>Never throws: on the thread pool an exception would end the process.</summary>
     private void StorePieceAndReturn(int piece, byte[] buffer)
@@ -238,15 +237,20 @@ internal sealed partial class BlobSwarm
         PeerSession? liar;
         lock (_sync)
         {
-            var culprit = Picker!.OnPieceFailed(piece);
+            if (_disposed || Picker is null)
+            {
+                return;
+            }
+
+            var culprit = Picker.OnPieceFailed(piece);
             liar = culprit >= 0 ? _peers.GetValueOrDefault(culprit)?.Session : null;
             FillAllLocked();
         }
 
-        Statistics.PieceFailed();
         Context.Metrics.PieceFailed();
         if (liar is null)
         {
+            Statistics.PieceFailed();
             SwarmLog.PieceFailedSeveralContributors(Context.Logger, piece, InfoHash);
             return;
         }
@@ -261,6 +265,10 @@ internal sealed partial class BlobSwarm
         }
 
         Context.Metrics.PeerBlacklisted();
+
+        // Counted once the liar is blacklisted: whoever sees the failure counted sees its consequence too (the check
+        // runs on the thread pool, after the receive loop went on).
+        Statistics.PieceFailed();
         liar.Close("sent a piece that failed its SHA-1");
     }
 

@@ -17,9 +17,12 @@ namespace P2PRegistry.Swarm;
 /// being reassembled. Sessions report to it through <see cref="IPeerSessionOwner"/>; its lock is its own. Disk reads,
 /// hashing and disk writes happen outside the lock.
 /// </summary>
-internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
+internal sealed partial class BlobSwarm : IPeerSessionOwner, IPieceVerifierOwner, IDisposable
 {
     private const int MaxQueuedPieces = 64;
+
+    /// <summary>Pieces checked, written and hashed into the blob's SHA-256 at once: the receive loop keeps the other cores.</summary>
+    private static readonly int VerifyWorkers = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
     private readonly Lock _sync = new();
     private readonly Dictionary<int, Peer> _peers = [];
@@ -31,8 +34,8 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
     private readonly ChokePolicy _choking;
     private readonly PeerBlacklist _blacklist;
     private readonly long _startedAt;
+    private readonly PieceVerifier? _verifier;
     private Exception? _failure;
-    private int _queuedPieces;
     private bool _disposed;
 
     /// <param name="wantAll">False: a download of byte ranges, which fetches only the pieces asked for (<see cref="Want"/>).</param>
@@ -48,6 +51,7 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
         if (download)
         {
             _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            _verifier = new PieceVerifier(MetaInfo, this, MaxQueuedPieces, VerifyWorkers);
             Picker = new PiecePicker(MetaInfo.PieceCount, MetaInfo.PieceLength, MetaInfo.Length, new Random(), context.Options.BlockSize,
                 context.Time, context.Options.CrossingWait);
             if (!wantAll)
@@ -455,6 +459,8 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IDisposable
             _assembly.Clear();
         }
 
+        // The pieces still waiting for their check go back to the pool; one being checked finds the swarm stopped.
+        _verifier?.Stop();
         foreach (var session in sessions)
         {
             session.Close("swarm stopped");
