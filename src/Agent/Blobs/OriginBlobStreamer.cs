@@ -111,32 +111,43 @@ internal sealed class OriginBlobStreamer(OriginBlobClient origin, IOptions<Agent
         File.Delete(download.Path);
     }
 
+    /// <summary>
+    /// Copies the response into the file and hashes it, one chunk's hashing (sha256 and the pieces' SHA-1) on the thread
+    /// pool while the next chunk is received and written: the stage costs the slower of the two, not their sum. Two
+    /// buffers take turns; neither goes back to the pool while a read or a hash may still touch it.
+    /// </summary>
     private async Task<MetaInfo> CopyAndHashAsync(HttpResponseMessage response, Digest digest, OriginBlobDownload download, SafeFileHandle file, CancellationToken stopping)
     {
         var length = download.Length;
         using var hasher = new BlobHasher(PieceLength.For(length));
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyChunk);
+        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(CopyChunk), ArrayPool<byte>.Shared.Rent(CopyChunk)];
+        var hashing = Task.CompletedTask;
+        Task<int>? reading = null;
+        CancellationTokenSource? idle = null;
         try
         {
             var body = await response.Content.ReadAsStreamAsync(stopping).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
                 var written = 0L;
+                var current = 0;
+                reading = ReadAsync(body, buffers[current], stopping, out idle);
                 while (true)
                 {
                     int read;
-                    using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+                    try
                     {
-                        // A stalled origin fails the download instead of holding its readers forever.
-                        idle.CancelAfter(_options.OriginTimeout);
-                        try
-                        {
-                            read = await body.ReadAsync(buffer.AsMemory(0, CopyChunk), idle.Token).ConfigureAwait(false);
-                        }
-                        catch (OperationCanceledException ex) when (!stopping.IsCancellationRequested)
-                        {
-                            throw new BlobUnavailableException($"the origin sent nothing for {_options.OriginTimeout.TotalSeconds:0} s", ex);
-                        }
+                        read = await reading.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException ex) when (!stopping.IsCancellationRequested)
+                    {
+                        throw new BlobUnavailableException($"the origin sent nothing for {_options.OriginTimeout.TotalSeconds:0} s", ex);
+                    }
+                    finally
+                    {
+                        reading = null;
+                        idle.Dispose();
+                        idle = null;
                     }
 
                     if (read == 0)
@@ -149,12 +160,19 @@ internal sealed class OriginBlobStreamer(OriginBlobClient origin, IOptions<Agent
                         throw new BlobUnavailableException($"the origin sent more than the {length} bytes it announced");
                     }
 
-                    RandomAccess.Write(file, buffer.AsSpan(0, read), written);
-                    hasher.Append(buffer.AsSpan(0, read));
+                    var chunk = buffers[current].AsMemory(0, read);
+                    RandomAccess.Write(file, chunk.Span, written);
                     written += read;
+
+                    // The last chunk's hash is done before its buffer takes the next read, and before this one is hashed.
+                    await hashing.ConfigureAwait(false);
                     download.Blob.Advance(read);
+                    current = 1 - current;
+                    reading = ReadAsync(body, buffers[current], stopping, out idle);
+                    hashing = Task.Run(() => hasher.Append(chunk.Span), CancellationToken.None);
                 }
 
+                await hashing.ConfigureAwait(false);
                 if (written != length)
                 {
                     throw new BlobUnavailableException($"the origin's response ended at {written} of {length} bytes");
@@ -167,7 +185,12 @@ internal sealed class OriginBlobStreamer(OriginBlobClient origin, IOptions<Agent
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // A failure may leave a read (the body is disposed: it ends) or a hash in flight on a buffer.
+            idle?.Cancel();
+            await Task.WhenAll(Quietly(reading), Quietly(hashing)).ConfigureAwait(false);
+            idle?.Dispose();
+            ArrayPool<byte>.Shared.Return(buffers[0]);
+            ArrayPool<byte>.Shared.Return(buffers[1]);
         }
 
         var actual = hasher.ComputeDigest();
@@ -178,5 +201,31 @@ internal sealed class OriginBlobStreamer(OriginBlobClient origin, IOptions<Agent
         }
 
         return hasher.CreateMetaInfo(digest)!;
+    }
+
+    /// <summary>Starts reading the next chunk; <paramref name="idle"/> cancels it once the origin sent nothing for <c>OriginTimeout</c>.</summary>
+    private Task<int> ReadAsync(Stream body, byte[] buffer, CancellationToken stopping, out CancellationTokenSource idle)
+    {
+        idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        idle.CancelAfter(_options.OriginTimeout);
+        return body.ReadAsync(buffer.AsMemory(0, CopyChunk), idle.Token).AsTask();
+    }
+
+    /// <summary>Waits for a read or hash whose outcome no longer matters (the copy failed already).</summary>
+    private static async Task Quietly(Task? task)
+    {
+        if (task is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The copy's own failure is what the caller reports.
+        }
     }
 }
