@@ -235,6 +235,7 @@ internal sealed partial class BlobSwarm
     private void OnPieceFailed(int piece)
     {
         PeerSession? liar;
+        DepartedPeer? gone = null;
         lock (_sync)
         {
             if (_disposed || Picker is null)
@@ -244,11 +245,18 @@ internal sealed partial class BlobSwarm
 
             var culprit = Picker.OnPieceFailed(piece);
             liar = culprit >= 0 ? _peers.GetValueOrDefault(culprit)?.Session : null;
+            if (liar is null && culprit >= 0 && _departed.TryGetValue(culprit, out var departed))
+            {
+                // The check runs after the receive loop went on: a liar that hung up right after its last block is
+                // blamed by what was observed of it while it was connected.
+                gone = departed;
+            }
+
             FillAllLocked();
         }
 
         Context.Metrics.PieceFailed();
-        if (liar is null)
+        if (liar is null && gone is null)
         {
             Statistics.PieceFailed();
             SwarmLog.PieceFailedSeveralContributors(Context.Logger, piece, InfoHash);
@@ -258,10 +266,11 @@ internal sealed partial class BlobSwarm
         // Blamed by what this node observed (the address it reached, and the port it dialled or the peer advertised
         // on that address), never by the id the peer claimed, and only in this swarm: an origin with one bad sector
         // is still asked for every other blob.
-        SwarmLog.PeerBlacklisted(Context.Logger, piece, InfoHash, liar.RemotePeerId, liar.RemoteEndPoint);
-        if (liar.RemoteAddress is { } address)
+        var blamed = liar is not null ? DepartedPeer.Of(liar) : gone!;
+        SwarmLog.PeerBlacklisted(Context.Logger, piece, InfoHash, blamed.PeerId, blamed.EndPoint);
+        if (blamed.Address is { } address)
         {
-            _blacklist.Add(address, liar.PeerEndPoint?.Port ?? 0);
+            _blacklist.Add(address, blamed.Port);
         }
 
         Context.Metrics.PeerBlacklisted();
@@ -269,7 +278,7 @@ internal sealed partial class BlobSwarm
         // Counted once the liar is blacklisted: whoever sees the failure counted sees its consequence too (the check
         // runs on the thread pool, after the receive loop went on).
         Statistics.PieceFailed();
-        liar.Close("sent a piece that failed its SHA-1");
+        liar?.Close("sent a piece that failed its SHA-1");
     }
 
     /// <summary>Starts the final check at once when a resumed download already holds every piece.</summary>

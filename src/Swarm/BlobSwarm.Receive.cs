@@ -13,15 +13,21 @@ internal sealed partial class BlobSwarm
     /// Bitfields that do not add to the last, at most. A bitfield may replace the last: aria2c sends its own only once
     /// it has a piece, and then again instead of haves whenever the bitfield is no larger than they would be
     /// (DefaultBtInteractive::checkHave: 5 + bitfield bytes ≤ 9 × new pieces; for a blob of up to 32 pieces, at every
-    /// piece). Such a bitfield only adds pieces, so it is free, like the haves it stands for (at most one per piece).
-    /// Any other (the same again, or one that takes pieces away) only costs us a scan: past this many the peer is cut.
+    /// piece). Such a bitfield, one that only adds pieces and no larger than the haves of the pieces it adds, is free,
+    /// like those haves (at most one per piece). Any other (the same again, one that takes pieces away, or one that adds
+    /// a piece to a large bitfield, which a cycle of take-away and add-one would repeat) costs us a scan: past this many
+    /// the peer is cut.
     /// </summary>
     internal const int MaxBitfieldsPerPeer = 8;
 
-    /// <summary>True when <paramref name="next"/> holds every piece of <paramref name="last"/> and more.</summary>
+    /// <summary>
+    /// True when <paramref name="next"/> holds every piece of <paramref name="last"/> and enough more that the bitfield
+    /// message (5 bytes + the bits) is no larger than a have (9 bytes) for each piece it adds: aria2c's own rule.
+    /// </summary>
     private static bool AddsPieces(Bitfield last, Bitfield next)
     {
-        if (next.SetCount <= last.SetCount)
+        var added = next.SetCount - last.SetCount;
+        if (added <= 0 || 5L + next.WireLength > 9L * added)
         {
             return false;
         }

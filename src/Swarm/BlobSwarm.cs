@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Security.Cryptography;
 using P2PRegistry.Core.MetaInfos;
+using P2PRegistry.Core.Pieces;
 using P2PRegistry.Core.Wire;
 using P2PRegistry.Swarm.Choking;
 using P2PRegistry.Swarm.Peers;
@@ -33,6 +34,12 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IPieceVerifierOwner
     private readonly List<ChokeChange> _chokeScratch = [];
     private readonly ChokePolicy _choking;
     private readonly PeerBlacklist _blacklist;
+
+    /// <summary>Peers that left, remembered for a piece check still pending (pieces wait at most 64 in the verifier).</summary>
+    internal const int MaxDeparted = 256;
+
+    private readonly Dictionary<int, DepartedPeer> _departed = [];
+    private readonly Queue<int> _departedOrder = new();
     private readonly long _startedAt;
     private readonly PieceVerifier? _verifier;
     private Exception? _failure;
@@ -262,6 +269,8 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IPieceVerifierOwner
             return;
         }
 
+        RememberDepartedLocked(peer);
+
         if (Picker is not null)
         {
             Picker.Release(peer.Key);
@@ -309,19 +318,51 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IPieceVerifierOwner
     /// seed that showed it, the have would leave that seed waiting for good, and once the other sources are gone the
     /// download would stall with every piece it was shown already here (and so nothing to ask it for).
     /// A peer that said it needs no have for a piece it has (<see cref="PeerSession.RemoteLazyHave"/>, our agents) is
-    /// not told about one it has: in a swarm of N such peers that is about half of the N² haves of each piece.
+    /// not told about one it has: in a swarm of N such peers that is about half of the N² haves of each piece. Once the
+    /// last piece is in, such a peer is sent the full bitfield (a later bitfield that only adds pieces is what our peers
+    /// accept), so it knows this node is complete: two complete peers close their connection.
     /// </summary>
     private void BroadcastHaveLocked(int piece)
     {
+        var complete = Picker is { IsComplete: true };
+        byte[]? all = null;
         foreach (var peer in _peers.Values)
         {
-            if (peer.Session.RemoteLazyHave && peer.Pieces[piece])
+            if (!peer.Session.RemoteLazyHave || !peer.Pieces[piece])
             {
-                continue;
+                peer.Session.Send(new Outbound(OutboundKind.Have, piece));
             }
 
-            peer.Session.Send(new Outbound(OutboundKind.Have, piece));
+            if (complete && peer.Session.RemoteLazyHave)
+            {
+                all ??= FullBitfield();
+                peer.Session.Send(new Outbound(OutboundKind.Bitfield, Payload: all));
+            }
         }
+    }
+
+    /// <summary>
+    /// Keeps what was observed of a peer that left (its address and port, at most <see cref="MaxDeparted"/> of them, the
+    /// oldest forgotten first), so a piece it alone sent that fails its check after it hung up still blames it.
+    /// </summary>
+    private void RememberDepartedLocked(Peer peer)
+    {
+        if (_departed.Count >= MaxDeparted && _departedOrder.TryDequeue(out var oldest))
+        {
+            _departed.Remove(oldest);
+        }
+
+        if (_departed.TryAdd(peer.Key, DepartedPeer.Of(peer.Session)))
+        {
+            _departedOrder.Enqueue(peer.Key);
+        }
+    }
+
+    private byte[] FullBitfield()
+    {
+        var bits = new Bitfield(MetaInfo.PieceCount);
+        bits.SetAll();
+        return bits.ToArray();
     }
 
     /// <summary>True while every piece is fetched (false for a download of byte ranges: see <see cref="Want"/>).</summary>

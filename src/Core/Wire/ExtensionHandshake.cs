@@ -175,7 +175,8 @@ public sealed class ExtensionHandshake
             },
             RequestQueueLength = OptionalInteger(dictionary, "reqq", 1, int.MaxValue),
             MaxBlockLength = OptionalInteger(dictionary, MaxBlockLengthKey, 1, int.MaxValue),
-            LazyHave = OptionalInteger(dictionary, LazyHaveKey, 0, 1) == 1,
+            // Any other value is not the flag (a later version may give it more meanings): every have, as for a standard client.
+            LazyHave = dictionary[LazyHaveKey] is BencodeInteger { Value: 1 },
             Zone = dictionary[ZoneKey] switch
             {
                 null => null,

@@ -73,7 +73,7 @@ internal sealed class BlobFill
         }
     }
 
-    /// <summary>Waits until more than <paramref name="position"/> bytes are readable; throws the fill's failure.</summary>
+    /// <summary>Waits until more than <paramref name="position"/> bytes are readable; throws the fill's failure unless it came after the bytes were verified.</summary>
     public async ValueTask WaitReadableAsync(long position, CancellationToken cancellationToken) =>
         await _blob.WaitReadableAsync(position, cancellationToken).ConfigureAwait(false);
 

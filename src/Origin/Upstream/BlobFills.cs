@@ -126,11 +126,9 @@ internal sealed class BlobFills : IAsyncDisposable
                         }
                     }, CancellationToken.None);
                     _running[fill] = run;
-                    if (run.IsCompleted)
-                    {
-                        // It ended before it was recorded: its own removal came first.
-                        _running.TryRemove(fill, out _);
-                    }
+
+                    // Also once it ended, after it was recorded: a fill that ended before that found nothing to remove.
+                    _ = run.ContinueWith(ended => _running.TryRemove(fill, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
                     return fill;
                 }

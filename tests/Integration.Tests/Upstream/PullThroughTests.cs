@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using P2PRegistry.Testing.Http;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Integration.Tests.Upstream;
 
@@ -70,9 +71,12 @@ public sealed class PullThroughTests : IClassFixture<UpstreamFixture>, IDisposab
             Assert.Equal(digest, Sha256(bytes));
             Assert.Equal(blobHead.Content.Headers.ContentLength, bytes.Length);
 
-            using var after = await _http.GetAsync(new Uri(baseUrl, $"p2p/v1/metainfo/{digest}"));
-            Assert.Equal(HttpStatusCode.OK, after.StatusCode);
-            Assert.True(after.Headers.Contains("X-P2P-Info-Hash"));
+            // The body's last byte goes out once it hashed to its digest; the metainfo comes with the commit just after.
+            await Eventually.AssertAsync(async () =>
+            {
+                using var after = await _http.GetAsync(new Uri(baseUrl, $"p2p/v1/metainfo/{digest}"));
+                return after.StatusCode == HttpStatusCode.OK && after.Headers.Contains("X-P2P-Info-Hash");
+            }, $"the metainfo of {digest} served once the fill committed");
         }
     }
 

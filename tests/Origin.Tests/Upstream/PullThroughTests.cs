@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using P2PRegistry.Core.Content;
 using P2PRegistry.Origin.Upstream;
 using P2PRegistry.Testing.Http;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Origin.Tests.Upstream;
 
@@ -321,13 +322,9 @@ public sealed class PullThroughTests : IAsyncLifetime
             Assert.Equal(_layer, await response.Content.ReadAsByteArrayAsync());
         }
 
+        // Once the fill ended (its temp file gone), nothing was stored.
+        await Eventually.AssertAsync(() => Directory.GetFiles(Path.Combine(_origin.StoragePath, "uploads")).Length == 0, "the fill's temp file removed");
         Assert.False(File.Exists(_origin.BlobDataPath(_layerDigest)));
-        for (var i = 0; i < 200 && Directory.GetFiles(Path.Combine(_origin.StoragePath, "uploads")).Length > 0; i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.Empty(Directory.GetFiles(Path.Combine(_origin.StoragePath, "uploads")));
 
         // Not stored: once the store can take it, the next request fills it again.
         File.Delete(blobDirectory);

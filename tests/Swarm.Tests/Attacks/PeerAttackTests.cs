@@ -212,6 +212,28 @@ public sealed class PeerAttackTests
     }
 
     [Fact]
+    public async Task Bitfields_EachAddingOnePieceToALargeBitfield_Counted_SessionClosed()
+    {
+        // 1,024 pieces: a bitfield of 133 bytes for one new piece is larger than the have it stands for (aria2c would
+        // send the have), so each counts; otherwise take-one-away, then add-one-back bitfields would scan for free.
+        using var dir = new TempDirectory();
+        const int pieces = 1024;
+        var blob = TestBlob.Create(pieces * 16 * 1024, 16 * 1024);
+        await using var leecher = await TestNode.StartAsync(new FakeTracker());
+        await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
+        await using var peer = await HostilePeer.ConnectAndHandshakeAsync(EndPointOf(leecher), blob.MetaInfo.InfoHash, localAddress: AttackerAddress, timeout: Timeout);
+
+        var bits = new byte[pieces / 8];
+        for (var piece = 0; piece <= P2PRegistry.Swarm.BlobSwarm.MaxBitfieldsPerPeer + 1; piece++)
+        {
+            bits[piece / 8] |= (byte)(0x80 >> (piece % 8));
+            await peer.SendAsync(Frames.Bitfield(bits));
+        }
+
+        Assert.True(await peer.WaitForCloseAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Bitfields_TheSameOneOverAndOver_SessionClosed()
     {
         using var dir = new TempDirectory();

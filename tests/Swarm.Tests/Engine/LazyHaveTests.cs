@@ -46,6 +46,7 @@ public sealed class LazyHaveTests
         // download sent, so the haves read before it are all there are.
         await peer.SendInterestedAsync();
         var haves = new List<int>();
+        var fullBitfields = 0;
         var deadline = DateTime.UtcNow + Timeout;
         while (true)
         {
@@ -57,6 +58,10 @@ public sealed class LazyHaveTests
             {
                 haves.Add(message.Index);
             }
+            else if (message.Type == PeerMessageType.Bitfield && Bitfield.FromWire(new System.Buffers.ReadOnlySequence<byte>(message.Payload), blob.MetaInfo.PieceCount).AllSet)
+            {
+                fullBitfields++;
+            }
             else if (message.Type == PeerMessageType.Unchoke)
             {
                 break;
@@ -65,6 +70,9 @@ public sealed class LazyHaveTests
 
         haves.Sort();
         Assert.Equal(expected, haves);
+
+        // The lazy peer never heard of pieces 0 and 1 from us: the full bitfield at completion tells it we are complete.
+        Assert.Equal(lazyHave ? 1 : 0, fullBitfields);
     }
 
     [Theory]
