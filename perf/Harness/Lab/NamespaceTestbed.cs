@@ -10,6 +10,8 @@ namespace P2PRegistry.Harness.Lab;
 /// on zone a when k is odd, b when even, and the bridges are joined by one veth pair (<c>xa</c> on br0, <c>xb</c> on
 /// br1) shaped at the inter-zone rate in both directions. What arrives in zone a from b is the rx count of
 /// <c>xa</c>, and the other way round: every byte that crossed, counted once, whoever sent it.
+/// Every host knows every other host's link-layer address from the start (permanent neighbour entries, see
+/// <see cref="NeighbourBatch"/>): no ARP on the shaped links.
 /// </summary>
 internal sealed class NamespaceTestbed : ITestbed
 {
@@ -43,8 +45,8 @@ internal sealed class NamespaceTestbed : ITestbed
     public long? ProgramRateLimit => null;
 
     public string Description => _interZoneMbit is { } inter
-        ? $"network namespaces {Run.RunPrefix}-*, two zones (a: seed host and odd clients, b: even clients), a bridge per zone in {Run.HubNamespace}, every host link tc tbf {_rateMbit} mbit both directions, the one link between the zones {inter} mbit both directions"
-        : $"network namespaces {Run.RunPrefix}-*, bridge in {Run.HubNamespace}, every link tc tbf {_rateMbit} mbit both directions";
+        ? $"network namespaces {Run.RunPrefix}-*, two zones (a: seed host and odd clients, b: even clients), a bridge per zone in {Run.HubNamespace}, every host link tc tbf {_rateMbit} mbit both directions, the one link between the zones {inter} mbit both directions, permanent neighbour entries (no ARP)"
+        : $"network namespaces {Run.RunPrefix}-*, bridge in {Run.HubNamespace}, every link tc tbf {_rateMbit} mbit both directions, permanent neighbour entries (no ARP)";
 
     public IReadOnlyList<string> Zones => _interZoneMbit is null ? [] : [ZoneA, ZoneB];
 
@@ -117,6 +119,56 @@ internal sealed class NamespaceTestbed : ITestbed
             var bridge = _interZoneMbit is null ? "br0" : Bridge(ZoneOfClient(k));
             await AddLinkAsync(Clients[k - 1], ClientVeth(k), bridge, cancellationToken).ConfigureAwait(false);
         }
+
+        await AddNeighboursAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The link-layer address of the host at <paramref name="address"/> (in <see cref="Subnet"/>): locally administered,
+    /// its last byte the address's last byte, so every host's is known before it exists.
+    /// </summary>
+    public static string MacOf(string address) =>
+        "02:77:00:00:00:" + byte.Parse(address[(address.LastIndexOf('.') + 1)..], CultureInfo.InvariantCulture).ToString("x2", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The <c>ip -batch</c> lines that give <paramref name="self"/> a permanent neighbour entry for every other host.
+    /// The kernel's ARP table is one for all network namespaces, and its dynamic entries are capped at
+    /// <c>net.ipv4.neigh.default.gc_thresh3</c> (1024 by default): 49 hosts that all talk to each other need 2,352,
+    /// and past the cap a host cannot resolve the peers it has not reached yet ("neighbor table overflow" in the
+    /// kernel log; its connects time out or fail with "No route to host") — at N = 48 the last hosts to dial got no
+    /// peer but the origin. Permanent entries are not counted against the cap, and no ARP request or reply waits in a
+    /// saturated tbf queue either.
+    /// </summary>
+    public static string NeighbourBatch(IEnumerable<LabHost> hosts, LabHost self)
+    {
+        var lines = new System.Text.StringBuilder();
+        foreach (var host in hosts)
+        {
+            if (host.Address != self.Address)
+            {
+                lines.Append(CultureInfo.InvariantCulture, $"neigh replace {host.Address} lladdr {MacOf(host.Address)} dev eth0 nud permanent\n");
+            }
+        }
+
+        return lines.ToString();
+    }
+
+    private async Task AddNeighboursAsync(CancellationToken cancellationToken)
+    {
+        List<LabHost> hosts = [Seed, .. Clients];
+        var batch = Path.GetTempFileName();
+        try
+        {
+            foreach (var host in hosts)
+            {
+                await File.WriteAllTextAsync(batch, NeighbourBatch(hosts, host), cancellationToken).ConfigureAwait(false);
+                await Ip(cancellationToken, "-n", host.Namespace!, "-batch", batch).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            File.Delete(batch);
+        }
     }
 
     private static Task<string> ShapeAsync(string ns, string device, int mbit, CancellationToken cancellationToken) =>
@@ -135,7 +187,7 @@ internal sealed class NamespaceTestbed : ITestbed
         var hub = Run.HubNamespace;
         await AddNamespaceAsync(ns, cancellationToken).ConfigureAwait(false);
         // Both ends are created directly inside their namespaces, so names never meet in the root namespace.
-        await Ip(cancellationToken, "link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", veth, "netns", hub).ConfigureAwait(false);
+        await Ip(cancellationToken, "link", "add", "eth0", "address", MacOf(host.Address), "netns", ns, "type", "veth", "peer", "name", veth, "netns", hub).ConfigureAwait(false);
         await Ip(cancellationToken, "-n", hub, "link", "set", veth, "master", bridge).ConfigureAwait(false);
         await Ip(cancellationToken, "-n", hub, "link", "set", veth, "up").ConfigureAwait(false);
         await Ip(cancellationToken, "-n", ns, "addr", "add", host.Address + "/24", "dev", "eth0").ConfigureAwait(false);

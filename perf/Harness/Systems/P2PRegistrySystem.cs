@@ -129,7 +129,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in launch.Skip(1).Concat(["--urls", $"http://127.0.0.1:{port}", "--Logging:LogLevel:Default=" + LogLevel]))
+        foreach (var arg in launch.Skip(1).Concat(["--urls", $"http://127.0.0.1:{port}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:P2PRegistry=" + LogLevel]))
         {
             psi.ArgumentList.Add(arg);
         }
@@ -260,7 +260,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
             [.. Launch(origin), "--urls", OriginUrl, "--Origin:StoragePath=" + Path.Combine(work, "origin"), "--Origin:Push:AllowAnonymous=true",
                 "--Origin:Peer:Address=" + seed.Address,
                 "--Origin:Peer:Port=" + context.Testbed.Port(seed, OriginPeerPort).ToString(CultureInfo.InvariantCulture),
-                "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Origin")],
+                "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:P2PRegistry=" + LogLevel, .. TlsArguments("Origin")],
             Path.Combine(work, "origin.log"));
         await ServerProbe.WaitForHttpAsync(seed, OriginUrl + "/v2/", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         await BlobPush.PushAsync(seed, OriginUrl, Repository, context.Blob, cancellationToken).ConfigureAwait(false);
@@ -271,7 +271,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
         List<string> originZone = context.Testbed.ZoneOf(seed) is { } zone ? ["--Tracker:OriginZone=" + zone] : [];
         _tracker = context.Processes.Start("tracker", seed,
             [.. Launch(tracker), .. originZone, "--Tracker:HttpUrl=" + TrackerUrl, "--Tracker:GrpcUrl=" + _trackerGrpcUrl, "--Tracker:OriginUrl=" + OriginUrl,
-                "--Tracker:Locality=" + (locality ? "true" : "false"), "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Tracker")],
+                "--Tracker:Locality=" + (locality ? "true" : "false"), "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:P2PRegistry=" + LogLevel, .. TlsArguments("Tracker")],
             Path.Combine(work, "tracker.log"));
         await ServerProbe.WaitForHttpAsync(seed, TrackerUrl + "/healthz", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
 
@@ -307,7 +307,7 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
                 "--Agent:TrackerUrl=" + _trackerGrpcUrl,
                 "--Agent:OriginUrl=" + OriginUrl,
                 "--Agent:DataPath=" + Path.Combine(context.WorkDirectory, "agent-" + host.Name),
-                "--Logging:LogLevel:Default=" + LogLevel, .. TlsArguments("Agent")];
+                "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:P2PRegistry=" + LogLevel, .. TlsArguments("Agent")];
             if (context.Testbed.ZoneOf(host) is { } zone)
             {
                 command.Add("--Agent:Zone=" + zone);
@@ -496,7 +496,10 @@ internal sealed class P2PRegistrySystem(bool controlTls = false, bool peerTls = 
         return sum;
     }
 
-    /// <summary>The components' log level: Warning, or <c>P2PH_LOG_LEVEL</c> (e.g. Debug) when diagnosing a run.</summary>
+    /// <summary>
+    /// The log level of the components' own categories (<c>P2PRegistry.*</c>): Warning, or <c>P2PH_LOG_LEVEL</c> (e.g. Debug)
+    /// when diagnosing a run; the framework's categories stay at Warning, so a Debug run logs the swarm, not every request.
+    /// </summary>
     private static string LogLevel => Environment.GetEnvironmentVariable("P2PH_LOG_LEVEL") is { Length: > 0 } level ? level : "Warning";
 
     public async Task TeardownAsync(SystemContext context)
