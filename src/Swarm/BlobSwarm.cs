@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Security.Cryptography;
 using P2PRegistry.Core.MetaInfos;
@@ -494,7 +493,7 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IPieceVerifierOwner
             sessions = [.. _peers.Values.Select(static p => p.Session)];
             foreach (var buffer in _assembly.Values)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                PieceBuffers.Return(buffer);
             }
 
             _assembly.Clear();
