@@ -57,7 +57,7 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IPieceVerifierOwner
         if (download)
         {
             _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            _verifier = new PieceVerifier(MetaInfo, this, MaxQueuedPieces, VerifyWorkers);
+            _verifier = new PieceVerifier(MetaInfo, this, MaxQueuedPieces, VerifyWorkers, context.BeforePieceCheck);
             Picker = new PiecePicker(MetaInfo.PieceCount, MetaInfo.PieceLength, MetaInfo.Length, new Random(), context.Options.BlockSize,
                 context.Time, context.Options.CrossingWait);
             if (!wantAll)
