@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using P2PRegistry.Core.Content;
+using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Swarm;
 
@@ -51,7 +51,7 @@ internal sealed partial class BlobSwarm
 
     private void CatchUpDigest()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(MetaInfo.PieceLength);
+        var buffer = PieceBuffers.Rent(MetaInfo.PieceLength);
         try
         {
             lock (_digestLock)
@@ -66,7 +66,7 @@ internal sealed partial class BlobSwarm
         finally
         {
             Volatile.Write(ref _digestCatchingUp, 0);
-            ArrayPool<byte>.Shared.Return(buffer);
+            PieceBuffers.Return(buffer);
         }
     }
 
@@ -93,7 +93,7 @@ internal sealed partial class BlobSwarm
     /// <summary>Finishes the running hash; null when the swarm was stopped meanwhile.</summary>
     private bool? DigestMatches()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(MetaInfo.PieceLength);
+        var buffer = PieceBuffers.Rent(MetaInfo.PieceLength);
         try
         {
             lock (_digestLock)
@@ -116,7 +116,7 @@ internal sealed partial class BlobSwarm
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            PieceBuffers.Return(buffer);
         }
     }
 

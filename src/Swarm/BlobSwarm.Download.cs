@@ -63,7 +63,7 @@ internal sealed partial class BlobSwarm
             peer.BytesSinceTick += length;
             if (!_assembly.TryGetValue(piece, out var buffer))
             {
-                buffer = ArrayPool<byte>.Shared.Rent(MetaInfo.GetPieceSize(piece));
+                buffer = PieceBuffers.Rent(MetaInfo.GetPieceSize(piece));
                 _assembly.Add(piece, buffer);
             }
 
@@ -121,7 +121,7 @@ internal sealed partial class BlobSwarm
             return;
         }
 
-        ArrayPool<byte>.Shared.Return(buffer);
+        PieceBuffers.Return(buffer);
         try
         {
             OnPieceFailed(piece);
@@ -132,7 +132,7 @@ internal sealed partial class BlobSwarm
         }
     }
 
-    void IPieceVerifierOwner.OnPieceDropped(int piece, byte[] buffer) => ArrayPool<byte>.Shared.Return(buffer);
+    void IPieceVerifierOwner.OnPieceDropped(int piece, byte[] buffer) => PieceBuffers.Return(buffer);
 
     /// <summary>Never throws: on the thread pool an exception would end the process.</summary>
     private void StorePieceAndReturn(int piece, byte[] buffer)
@@ -154,7 +154,7 @@ internal sealed partial class BlobSwarm
         {
             if (!kept)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                PieceBuffers.Return(buffer);
             }
         }
     }

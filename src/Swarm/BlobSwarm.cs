@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Security.Cryptography;
 using P2PRegistry.Core.MetaInfos;
@@ -58,7 +57,7 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IPieceVerifierOwner
         if (download)
         {
             _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            _verifier = new PieceVerifier(MetaInfo, this, MaxQueuedPieces, VerifyWorkers);
+            _verifier = new PieceVerifier(MetaInfo, this, MaxQueuedPieces, VerifyWorkers, context.BeforePieceCheck);
             Picker = new PiecePicker(MetaInfo.PieceCount, MetaInfo.PieceLength, MetaInfo.Length, new Random(), context.Options.BlockSize,
                 context.Time, context.Options.CrossingWait);
             if (!wantAll)
@@ -494,7 +493,7 @@ internal sealed partial class BlobSwarm : IPeerSessionOwner, IPieceVerifierOwner
             sessions = [.. _peers.Values.Select(static p => p.Session)];
             foreach (var buffer in _assembly.Values)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                PieceBuffers.Return(buffer);
             }
 
             _assembly.Clear();

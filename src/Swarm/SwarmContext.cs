@@ -43,4 +43,10 @@ internal sealed class SwarmContext
 
     /// <summary>The port this node listens on (announced); set once the listener is bound.</summary>
     public int ListenPort { get; set; }
+
+    /// <summary>
+    /// Tests only: runs on a <see cref="Pieces.PieceVerifier"/> worker before each piece's SHA-1 check of a download
+    /// started from now on, with the piece, so a test can hold a check (e.g. until the piece's sender has left).
+    /// </summary>
+    public Action<int>? BeforePieceCheck { get; set; }
 }

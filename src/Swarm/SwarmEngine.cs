@@ -142,6 +142,19 @@ public sealed partial class SwarmEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Tests only: <see cref="SwarmContext.BeforePieceCheck"/>.</summary>
+    internal Action<int>? BeforePieceCheck
+    {
+        get => _context.BeforePieceCheck;
+        set => _context.BeforePieceCheck = value;
+    }
+
+    /// <summary>
+    /// Drops the piece arrays this process keeps for reuse (<see cref="Pieces.PieceBuffers"/>), for a node that has gone
+    /// idle: the next full collection frees them; a later download rents afresh.
+    /// </summary>
+    public static void ReleasePieceBuffers() => Pieces.PieceBuffers.Trim();
+
     /// <summary>The statistics of a swarm this node is in, or null.</summary>
     public SwarmStatistics? GetStatistics(InfoHash infoHash) => _swarms.TryGetValue(infoHash, out var entry) ? entry.Swarm.Statistics : null;
 

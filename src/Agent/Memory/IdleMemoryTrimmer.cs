@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using P2PRegistry.Swarm;
 
 namespace P2PRegistry.Agent.Memory;
 
@@ -60,11 +61,14 @@ internal sealed partial class IdleMemoryTrimmer : BackgroundService
     public static void MarkIdle() => GC.Collect();
 
     /// <summary>
-    /// A full, compacting, aggressive collection; then the pools' own trimming (run after a full collection) and a second
-    /// collection for what they let go. The GC decommits what it freed, so the working set shrinks.
+    /// Drops the swarm's piece arrays kept for reuse (after a pull, tens of MiB that the shared array pool would keep
+    /// for many minutes); then a full, compacting, aggressive collection, the pools' own trimming (run after a full
+    /// collection) and a second collection for what they let go. The GC decommits what it freed, so the working set
+    /// shrinks.
     /// </summary>
     public static void TrimProcessMemory()
     {
+        SwarmEngine.ReleasePieceBuffers();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace P2PRegistry.Swarm.Pieces;
 
 /// <summary>
@@ -32,14 +30,14 @@ internal sealed class HotPieces : IDisposable
         }
     }
 
-    /// <summary>Takes ownership of <paramref name="buffer"/> (rented from the shared pool), which holds the whole piece.</summary>
+    /// <summary>Takes ownership of <paramref name="buffer"/> (a <see cref="PieceBuffers"/> array), which holds the whole piece.</summary>
     public void Keep(int piece, byte[] buffer)
     {
         lock (_lock)
         {
             if (_disposed || !_pieces.TryAdd(piece, buffer))
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                PieceBuffers.Return(buffer);
                 return;
             }
 
@@ -48,7 +46,7 @@ internal sealed class HotPieces : IDisposable
             {
                 if (_pieces.Remove(_order.Dequeue(), out var evicted))
                 {
-                    ArrayPool<byte>.Shared.Return(evicted);
+                    PieceBuffers.Return(evicted);
                 }
             }
         }
@@ -92,7 +90,7 @@ internal sealed class HotPieces : IDisposable
     {
         foreach (var buffer in _pieces.Values)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            PieceBuffers.Return(buffer);
         }
 
         _pieces.Clear();

@@ -1,4 +1,3 @@
-using System.Buffers;
 using P2PRegistry.Core.MetaInfos;
 using P2PRegistry.Core.Pieces;
 
@@ -210,7 +209,7 @@ internal sealed class PieceStore : IDisposable
     private static int RecheckResumed(MetaInfo metaInfo, PieceFile file, Bitfield verified)
     {
         var discarded = 0;
-        var buffer = ArrayPool<byte>.Shared.Rent(metaInfo.PieceLength);
+        var buffer = PieceBuffers.Rent(metaInfo.PieceLength);
         try
         {
             for (var piece = 0; piece < metaInfo.PieceCount; piece++)
@@ -230,7 +229,7 @@ internal sealed class PieceStore : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            PieceBuffers.Return(buffer);
         }
 
         return discarded;
@@ -298,14 +297,14 @@ internal sealed class PieceStore : IDisposable
     }
 
     /// <summary>
-    /// Hands a whole piece's buffer (rented from the shared pool, written already) to the store, which keeps it in
+    /// Hands a whole piece's buffer (a <see cref="PieceBuffers"/> array, written already) to the store, which keeps it in
     /// memory for the next reads while it uses direct I/O, or returns it to the pool.
     /// </summary>
     public void Keep(int piece, byte[] buffer)
     {
         if (_hot is null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            PieceBuffers.Return(buffer);
             return;
         }
 
@@ -425,7 +424,7 @@ internal sealed class PieceStore : IDisposable
         var size = MetaInfo.GetPieceSize(piece);
         if (keep && _hot is not null && offsetInPiece == 0 && destination.Length == size && _file.UsesDirectIo)
         {
-            var copy = ArrayPool<byte>.Shared.Rent(size);
+            var copy = PieceBuffers.Rent(size);
             destination.CopyTo(copy);
             _hot.Keep(piece, copy);
         }
@@ -514,7 +513,7 @@ internal sealed class PieceStore : IDisposable
     private bool ReadVerifying(FirstReadVerifier firstRead, int piece, int offsetInPiece, Span<byte> destination)
     {
         var size = MetaInfo.GetPieceSize(piece);
-        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        var buffer = PieceBuffers.Rent(size);
         try
         {
             var bytes = buffer.AsSpan(0, size);
@@ -538,7 +537,7 @@ internal sealed class PieceStore : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            PieceBuffers.Return(buffer);
         }
     }
 

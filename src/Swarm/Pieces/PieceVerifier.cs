@@ -18,13 +18,15 @@ internal sealed class PieceVerifier
     private readonly IPieceVerifierOwner _owner;
     private readonly int _capacity;
     private readonly int _workers;
+    private readonly Action<int>? _beforeCheck;
     private readonly Lock _lock = new();
     private readonly Queue<(int Piece, byte[] Buffer)> _queue = new();
     private int _pending;
     private int _running;
     private bool _stopped;
 
-    public PieceVerifier(MetaInfo metaInfo, IPieceVerifierOwner owner, int capacity, int workers)
+    /// <param name="beforeCheck">Tests only: runs before each piece's check, on the thread that checks it.</param>
+    public PieceVerifier(MetaInfo metaInfo, IPieceVerifierOwner owner, int capacity, int workers, Action<int>? beforeCheck = null)
     {
         ArgumentNullException.ThrowIfNull(metaInfo);
         ArgumentNullException.ThrowIfNull(owner);
@@ -34,6 +36,7 @@ internal sealed class PieceVerifier
         _owner = owner;
         _capacity = capacity;
         _workers = workers;
+        _beforeCheck = beforeCheck;
     }
 
     /// <summary>Pieces handed in and not handed back yet (waiting, being checked, or with the owner).</summary>
@@ -121,6 +124,7 @@ internal sealed class PieceVerifier
 
     private bool Matches(int piece, byte[] buffer)
     {
+        _beforeCheck?.Invoke(piece);
         var size = _metaInfo.GetPieceSize(piece);
         return buffer.Length >= size && _metaInfo.PieceHashMatches(piece, buffer.AsSpan(0, size));
     }

@@ -2,6 +2,7 @@ using P2PRegistry.Testing.Blobs;
 using P2PRegistry.Testing.Fakes;
 using P2PRegistry.Testing.FileSystem;
 using P2PRegistry.Testing.Peers;
+using P2PRegistry.Testing.Waiting;
 
 namespace P2PRegistry.Swarm.Tests.Engine;
 
@@ -73,6 +74,42 @@ public sealed class MisbehavingPeerTests
         seed.Engine.Seed(blob.MetaInfo, blob.WriteTo(dir.Path, "seed"));
         await download.Completion.WaitAsync(Timeout);
         Assert.Equal(blob.Content, File.ReadAllBytes(dir.Combine("leech")));
+    }
+
+    [Fact]
+    public async Task Download_LiarLeavesBeforeItsPieceIsChecked_StillBlacklisted()
+    {
+        // The check of the liar's one piece is held until the leecher has seen the liar hang up: the failed check then
+        // finds the liar only among the peers that left.
+        using var dir = new TempDirectory();
+        var blob = TestBlob.Create(256 * 1024, 256 * 1024);
+        var tracker = new FakeTracker();
+        await using var liar = new ScriptedPeerListener(blob, PieceAnswer.Corrupt, answerBlocks: 16);
+        tracker.AddPeer(blob.MetaInfo.InfoHash, liar.EndPoint);
+        await using var leecher = await TestNode.StartAsync(tracker);
+        using var checking = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        leecher.Engine.BeforePieceCheck = _ =>
+        {
+            checking.Release();
+            release.Wait(Timeout);
+        };
+
+        var download = await leecher.Engine.StartDownloadAsync(blob.MetaInfo, dir.Combine("leech"));
+        try
+        {
+            Assert.True(await checking.WaitAsync(Timeout), "the piece never reached its check");
+            await Eventually.AssertAsync(() => download.PeerCount == 0, "the leecher saw the liar leave");
+            Assert.Equal(0, download.Statistics.PiecesFailed);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await Eventually.AssertAsync(() => download.Statistics.PiecesFailed == 1, "the held check failed");
+        await Eventually.AssertAsync(() => leecher.Engine.BlacklistedCount == 1, "the departed liar blacklisted");
+        Assert.Equal(16, liar.BlocksSent);
     }
 
     [Fact]
