@@ -80,15 +80,20 @@ public sealed class MisbehavingPeerTests
     public async Task Download_LiarLeavesBeforeItsPieceIsChecked_StillBlacklisted()
     {
         // The check of the liar's one piece is held until the leecher has seen the liar hang up: the failed check then
-        // finds the liar only among the peers that left.
+        // finds the liar only among the peers that left. The leecher announces once a minute, so it does not dial the
+        // liar again meanwhile (a redial would make it a live peer again).
         using var dir = new TempDirectory();
+        using var checking = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
         var blob = TestBlob.Create(256 * 1024, 256 * 1024);
         var tracker = new FakeTracker();
         await using var liar = new ScriptedPeerListener(blob, PieceAnswer.Corrupt, answerBlocks: 16);
         tracker.AddPeer(blob.MetaInfo.InfoHash, liar.EndPoint);
-        await using var leecher = await TestNode.StartAsync(tracker);
-        using var checking = new SemaphoreSlim(0);
-        using var release = new ManualResetEventSlim();
+        await using var leecher = await TestNode.StartAsync(tracker, o =>
+        {
+            o.DownloadAnnounceInterval = TimeSpan.FromMinutes(1);
+            o.DownloadAnnounceBackoffCap = TimeSpan.FromMinutes(1);
+        });
         leecher.Engine.BeforePieceCheck = _ =>
         {
             checking.Release();
@@ -101,6 +106,7 @@ public sealed class MisbehavingPeerTests
             Assert.True(await checking.WaitAsync(Timeout), "the piece never reached its check");
             await Eventually.AssertAsync(() => download.PeerCount == 0, "the leecher saw the liar leave");
             Assert.Equal(0, download.Statistics.PiecesFailed);
+            Assert.Equal(1, liar.Connections);
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using P2PRegistry.Swarm.Pieces;
@@ -60,7 +59,7 @@ public sealed class DirectIoStoreTests
         for (var piece = 0; piece < 8; piece++)
         {
             store.Write(piece, 0, blob.Piece(piece));
-            var buffer = ArrayPool<byte>.Shared.Rent(PieceLength);
+            var buffer = PieceBuffers.Rent(PieceLength);
             blob.Piece(piece).CopyTo(buffer);
             store.Keep(piece, buffer);
         }
@@ -108,7 +107,7 @@ public sealed class DirectIoStoreTests
 
         Assert.False(store.UsesDirectIo);
         store.Write(0, 0, blob.Piece(0));
-        store.Keep(0, ArrayPool<byte>.Shared.Rent(PieceLength));
+        store.Keep(0, PieceBuffers.Rent(PieceLength));
         Assert.True(ResidentBytes(path) >= PieceLength);
         var bytes = new byte[PieceLength];
         Assert.True(store.ReadExactly(0, 0, bytes));

@@ -1,4 +1,3 @@
-using System.Buffers;
 using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Swarm.Tests.Pieces;
@@ -39,7 +38,7 @@ public sealed class HotPiecesTests
     public void TryCopy_ARange_CopiesThoseBytes()
     {
         using var hot = new HotPieces(capacity: 1);
-        var buffer = ArrayPool<byte>.Shared.Rent(64);
+        var buffer = PieceBuffers.Rent(64);
         for (var i = 0; i < 64; i++)
         {
             buffer[i] = (byte)i;
@@ -65,7 +64,7 @@ public sealed class HotPiecesTests
 
     private static byte[] Filled(byte value)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(16);
+        var buffer = PieceBuffers.Rent(16);
         buffer.AsSpan().Fill(value);
         return buffer;
     }
