@@ -4,89 +4,164 @@ using P2PRegistry.Swarm.Pieces;
 
 namespace P2PRegistry.Swarm;
 
-// The blob's SHA-256 is advanced over the verified prefix while the download runs (in order, reading back
-// through the store — hot pieces or direct reads — the pieces that verified out of order), so the check at
-// completion has little or nothing left to read. A streaming reader's priority window makes the prefix advance steadily.
+// The blob's SHA-256 is advanced over the verified prefix while the download runs, so the check at completion has
+// little or nothing left to read. A piece is hashed from its own buffer when it is the next in order; a piece that
+// verified ahead of the prefix is kept hot before it is marked verified, so the worker that fills the gap hashes it
+// from memory. Only a piece evicted meanwhile (or every one without hot pieces) is read back from the disk, by a
+// background catch-up. A streaming reader's priority window makes the prefix advance steadily.
 internal sealed partial class BlobSwarm
 {
+    // Held per piece (one append, never a read), so whoever waits for it waits at most one piece's hash.
     private readonly Lock _digestLock = new();
     private IncrementalHash? _digest;
     private int _digestNext;
     private int _digestCatchingUp;
 
+    /// <summary>True on a session's receive loop while it stores a piece itself (the verifier was full): nothing there waits for the digest.</summary>
+    [ThreadStatic]
+    private static bool t_storingOnReceiveLoop;
+
+    /// <summary>Pieces hashed into the running SHA-256 so far (the verified prefix it covers).</summary>
+    internal int DigestedPieces => Volatile.Read(ref _digestNext);
+
     /// <summary>
-    /// After piece <paramref name="piece"/> was verified and written (its bytes still in
-    /// <paramref name="buffer"/>): hashed at once when it is the next in order. Pieces that verified earlier
-    /// out of order are read back by a background catch-up, never on a session's receive loop. Skipped when
-    /// the hash is busy: whatever is left is done at completion.
+    /// Piece <paramref name="piece"/> was verified and written, and its bytes are still in <paramref name="buffer"/>
+    /// (before the store keeps it): hashed at once when it is the next in order. A verifier worker waits its turn
+    /// for the hash (at most one piece's append); a receive loop does not, and leaves the piece to the catch-up.
     /// </summary>
     private void AdvanceDigest(int piece, byte[] buffer)
     {
-        if (_digest is null || !_digestLock.TryEnter())
+        if (_digest is null || piece != Volatile.Read(ref _digestNext))
         {
             return;
         }
 
-        bool catchUp;
+        if (t_storingOnReceiveLoop)
+        {
+            if (!_digestLock.TryEnter())
+            {
+                return;
+            }
+        }
+        else
+        {
+            _digestLock.Enter();
+        }
+
         try
         {
             if (piece == _digestNext && _digest is not null)
             {
                 _digest.AppendData(buffer, 0, MetaInfo.GetPieceSize(piece));
-                _digestNext++;
+                Volatile.Write(ref _digestNext, piece + 1);
             }
-
-            catchUp = _digestNext < MetaInfo.PieceCount && Store.HasPiece(_digestNext);
         }
         finally
         {
             _digestLock.Exit();
         }
+    }
 
-        if (catchUp && Interlocked.CompareExchange(ref _digestCatchingUp, 1, 0) == 0)
+    /// <summary>
+    /// After a piece was kept and marked verified: the verified pieces next in order are hashed, on a verifier worker
+    /// at once from the hot pieces, and whatever is left (evicted pieces, or a receive loop's turn) in the background.
+    /// </summary>
+    private void CatchUpDigest()
+    {
+        if (_digest is null || !NextPieceToDigestIsVerified())
         {
-            _ = Task.Run(CatchUpDigest);
+            return;
+        }
+
+        if (!t_storingOnReceiveLoop && CatchUpDigest(fromDisk: false))
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _digestCatchingUp, 1, 0) == 0)
+        {
+            _ = Task.Run(CatchUpDigestInBackground);
         }
     }
 
-    private void CatchUpDigest()
+    private void CatchUpDigestInBackground()
     {
-        var buffer = PieceBuffers.Rent(MetaInfo.PieceLength);
         try
         {
-            lock (_digestLock)
+            // Again only after it stopped at a piece not verified yet that was marked verified meanwhile (its
+            // worker saw the flag still set), so every round advances the digest.
+            bool again;
+            do
             {
-                AdvanceDigestLocked(-1, buffer);
+                var stoppedAtMissing = CatchUpDigest(fromDisk: true);
+                Volatile.Write(ref _digestCatchingUp, 0);
+                again = stoppedAtMissing && NextPieceToDigestIsVerified() && Interlocked.CompareExchange(ref _digestCatchingUp, 1, 0) == 0;
             }
+            while (again);
         }
         catch (Exception exception) when (exception is IOException or ObjectDisposedException)
         {
             // The final check reads again and reports the failure.
-        }
-        finally
-        {
             Volatile.Write(ref _digestCatchingUp, 0);
-            PieceBuffers.Return(buffer);
         }
     }
 
-    private void AdvanceDigestLocked(int heldPiece, byte[] buffer)
+    private bool NextPieceToDigestIsVerified()
     {
-        while (_digest is not null && _digestNext < MetaInfo.PieceCount)
+        var next = Volatile.Read(ref _digestNext);
+        return next < MetaInfo.PieceCount && Store.HasPiece(next);
+    }
+
+    /// <summary>
+    /// Hashes verified pieces in order, each read outside the lock (from the hot pieces; from the disk too when
+    /// <paramref name="fromDisk"/>) and appended under it. True when it stopped at a piece not verified yet (or the
+    /// end); false at a piece it could not read, or when the swarm was stopped.
+    /// </summary>
+    private bool CatchUpDigest(bool fromDisk)
+    {
+        byte[]? buffer = null;
+        try
         {
-            var size = MetaInfo.GetPieceSize(_digestNext);
-            if (_digestNext != heldPiece)
+            while (true)
             {
-                if (!Store.HasPiece(_digestNext) || buffer.Length < size || !Store.ReadExactly(_digestNext, 0, buffer.AsSpan(0, size), keep: false))
+                var next = Volatile.Read(ref _digestNext);
+                if (next >= MetaInfo.PieceCount || !Store.HasPiece(next))
                 {
-                    return;
+                    return true;
                 }
 
-                heldPiece = _digestNext;
-            }
+                var size = MetaInfo.GetPieceSize(next);
+                buffer ??= PieceBuffers.Rent(MetaInfo.PieceLength);
+                var read = fromDisk
+                    ? Store.ReadExactly(next, 0, buffer.AsSpan(0, size), keep: false)
+                    : Store.TryCopyHot(next, buffer.AsSpan(0, size));
+                if (!read)
+                {
+                    return false;
+                }
 
-            _digest.AppendData(buffer, 0, size);
-            _digestNext++;
+                lock (_digestLock)
+                {
+                    if (_digest is null)
+                    {
+                        return false;
+                    }
+
+                    // Another thread may have hashed it meanwhile: then this read is dropped.
+                    if (_digestNext == next)
+                    {
+                        _digest.AppendData(buffer, 0, size);
+                        Volatile.Write(ref _digestNext, next + 1);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                PieceBuffers.Return(buffer);
+            }
         }
     }
 
@@ -103,10 +178,16 @@ internal sealed partial class BlobSwarm
                     return null;
                 }
 
-                AdvanceDigestLocked(-1, buffer);
-                if (_digestNext != MetaInfo.PieceCount)
+                while (_digestNext < MetaInfo.PieceCount)
                 {
-                    return false;
+                    var size = MetaInfo.GetPieceSize(_digestNext);
+                    if (!Store.HasPiece(_digestNext) || buffer.Length < size || !Store.ReadExactly(_digestNext, 0, buffer.AsSpan(0, size), keep: false))
+                    {
+                        return false;
+                    }
+
+                    _digest.AppendData(buffer, 0, size);
+                    Volatile.Write(ref _digestNext, _digestNext + 1);
                 }
 
                 Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];

@@ -109,7 +109,15 @@ internal sealed partial class BlobSwarm
         var verifier = _verifier!;
         if (!verifier.TryEnqueue(piece, buffer))
         {
-            verifier.CheckNow(piece, buffer);
+            t_storingOnReceiveLoop = true;
+            try
+            {
+                verifier.CheckNow(piece, buffer);
+            }
+            finally
+            {
+                t_storingOnReceiveLoop = false;
+            }
         }
     }
 
@@ -140,7 +148,11 @@ internal sealed partial class BlobSwarm
         var kept = false;
         try
         {
-            kept = StorePiece(piece, buffer);
+            kept = WritePiece(piece, buffer);
+            if (kept)
+            {
+                RecordPiece(piece);
+            }
         }
         catch (ObjectDisposedException)
         {
@@ -159,8 +171,11 @@ internal sealed partial class BlobSwarm
         }
     }
 
-    /// <summary>Writes and records a verified piece; true when the store kept <paramref name="buffer"/> (a hot piece).</summary>
-    private bool StorePiece(int piece, byte[] buffer)
+    /// <summary>
+    /// Writes a verified piece, hashes it into the blob's digest when it is the next in order, and hands its buffer to
+    /// the store (a hot piece); true when the store took the buffer.
+    /// </summary>
+    private bool WritePiece(int piece, byte[] buffer)
     {
         try
         {
@@ -172,12 +187,23 @@ internal sealed partial class BlobSwarm
             return false;
         }
 
+        AdvanceDigest(piece, buffer);
+
+        // Hashed: from here the buffer may be evicted and reused at any moment. Kept before it is marked verified,
+        // so the digest's catch-up, which follows the verified pieces, finds it hot.
+        Store.Keep(piece, buffer);
+        return true;
+    }
+
+    /// <summary>Records a verified piece (written and kept already): have, waiters, the digest's catch-up, completion.</summary>
+    private void RecordPiece(int piece)
+    {
         bool complete;
         lock (_sync)
         {
             if (_disposed || Picker is null)
             {
-                return false;
+                return;
             }
 
             Picker.OnPieceVerified(piece);
@@ -193,17 +219,12 @@ internal sealed partial class BlobSwarm
 
         Statistics.PieceVerified();
         Context.Metrics.PieceVerified();
-        AdvanceDigest(piece, buffer);
+        CatchUpDigest();
         FlushIfDue();
-
-        // Hashed: from here the buffer may be evicted and reused at any moment.
-        Store.Keep(piece, buffer);
         if (complete)
         {
             _ = Task.Run(FinishDownload);
         }
-
-        return true;
     }
 
     /// <summary>

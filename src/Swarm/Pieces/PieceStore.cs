@@ -311,6 +311,9 @@ internal sealed class PieceStore : IDisposable
         _hot.Keep(piece, buffer);
     }
 
+    /// <summary>Copies the start of a piece kept in memory into <paramref name="destination"/>; false when it is not hot (never reads the disk).</summary>
+    public bool TryCopyHot(int piece, Span<byte> destination) => _hot?.TryCopy(piece, 0, destination) == true;
+
     /// <summary>Frees the pieces kept in memory (a complete download nobody is fetching from): reads refill them.</summary>
     public void ReleaseHotPieces() => _hot?.Clear();
 
