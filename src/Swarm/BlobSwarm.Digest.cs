@@ -168,36 +168,23 @@ internal sealed partial class BlobSwarm
     /// <summary>Finishes the running hash; null when the swarm was stopped meanwhile.</summary>
     private bool? DigestMatches()
     {
-        var buffer = PieceBuffers.Rent(MetaInfo.PieceLength);
-        try
+        // Under the lock (which the catch-up takes again, per piece): nothing else appends while what is left is read.
+        lock (_digestLock)
         {
-            lock (_digestLock)
+            if (_digest is null)
             {
-                if (_digest is null)
-                {
-                    return null;
-                }
-
-                while (_digestNext < MetaInfo.PieceCount)
-                {
-                    var size = MetaInfo.GetPieceSize(_digestNext);
-                    if (!Store.HasPiece(_digestNext) || buffer.Length < size || !Store.ReadExactly(_digestNext, 0, buffer.AsSpan(0, size), keep: false))
-                    {
-                        return false;
-                    }
-
-                    _digest.AppendData(buffer, 0, size);
-                    Volatile.Write(ref _digestNext, _digestNext + 1);
-                }
-
-                Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-                _digest.GetHashAndReset(hash);
-                return Digest.FromSha256(hash) == MetaInfo.Digest;
+                return null;
             }
-        }
-        finally
-        {
-            PieceBuffers.Return(buffer);
+
+            CatchUpDigest(fromDisk: true);
+            if (_digestNext != MetaInfo.PieceCount)
+            {
+                return false;
+            }
+
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            _digest.GetHashAndReset(hash);
+            return Digest.FromSha256(hash) == MetaInfo.Digest;
         }
     }
 
